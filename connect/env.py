@@ -1,0 +1,144 @@
+"""Typed parsers for CONNECT_* environment variables.
+
+Each parser rejects junk with ImproperlyConfigured naming the variable, so a typo in a deployment
+fails at start-up instead of silently falling back to a default.
+"""
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str, environ=None) -> str | None:
+    value = (environ if environ is not None else os.environ).get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name: str, default: str = "", *, environ=None) -> str:
+    value = _raw(name, environ)
+    return default if value is None else value
+
+
+def env_bool(name: str, default: bool, *, environ=None) -> bool:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of true/false/yes/no/1/0/on/off, not {value!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None, environ=None) -> int:
+    value = _raw(name, environ)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {number}")
+    return number
+
+
+def env_list(name: str, default: list[str] | None = None, *, environ=None) -> list[str]:
+    value = _raw(name, environ)
+    if value is None:
+        return list(default or [])
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str, default: str = "", *, environ=None) -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/systemd credentials)."""
+    value = _raw(name, environ)
+    file_name = _raw(f"{name}_FILE", environ)
+    if value is not None and file_name is not None:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    if file_name is not None:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from None
+    return default if value is None else value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...], *, environ=None) -> str:
+    value = env_str(name, default, environ=environ).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def parse_database_url(name: str, url: str) -> dict:
+    """postgres://user:password@host:port/dbname?sslmode=require -> Django DATABASES entry (PostGIS)."""
+    parts = urlparse(url)
+    if parts.scheme not in {"postgres", "postgresql", "postgis"} or not parts.path.strip("/"):
+        raise ImproperlyConfigured(f"{name} must look like postgres://user:password@host:5432/dbname, not {url!r}")
+    options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a bad port: {url!r}") from None
+    return {
+        "ENGINE": "django.contrib.gis.db.backends.postgis",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(port or ""),
+        "OPTIONS": options,
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def parse_redis_url(name: str, url: str) -> str:
+    parts = urlparse(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0, not {url!r}")
+    return url
+
+
+def parse_bbox(name: str, value: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be 'west,south,east,north' in degrees, not {value!r}") from None
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ImproperlyConfigured(f"{name} is not a valid bounding box: {value!r}")
+    return west, south, east, north
+
+
+def parse_service_area(name: str, value: str) -> dict:
+    """A bbox 'w,s,e,n', a GeoJSON geometry, or the path of a GeoJSON file -> a GeoJSON geometry dict."""
+    text = value.strip()
+    if not text.startswith("{") and not text[:1].isdigit() and text[:1] != "-":
+        try:
+            text = Path(text).read_text()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}: cannot read {value}: {exc.strerror}") from None
+    if text.lstrip().startswith("{"):
+        try:
+            geometry = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImproperlyConfigured(f"{name} is not valid GeoJSON: {exc}") from None
+        if geometry.get("type") == "Feature":
+            geometry = geometry.get("geometry") or {}
+        if geometry.get("type") not in {"Polygon", "MultiPolygon"}:
+            raise ImproperlyConfigured(f"{name} must be a GeoJSON Polygon or MultiPolygon")
+        return geometry
+    west, south, east, north = parse_bbox(name, text)
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}

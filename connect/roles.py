@@ -1,0 +1,48 @@
+"""Staff roles are groups; each holds the permissions its work needs and no more.
+
+Migrations call `roles_sync` (registry/migrations/0002_roles.py). An app that adds permissions adds
+them to ROLES and a migration that calls `roles_sync` again; permissions not yet created are skipped.
+"""
+
+INVESTIGATOR = "Investigator"
+CRIME_ANALYST = "Crime analyst"
+SUPERVISOR = "Supervisor"
+AUDITOR = "Auditor"
+ADMINISTRATOR = "Administrator"
+
+ROLES: dict[str, set[str]] = {
+    # Finds cameras around a crime and contacts their owners.
+    INVESTIGATOR: {"registry.view_owner", "registry.view_camera"},
+    # Works the live map; needs camera positions, not owners' contact details.
+    CRIME_ANALYST: {"registry.view_camera"},
+    # Verifies cameras and approves; may correct a camera's status or level.
+    SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera"},
+    # Reads everything, changes nothing.
+    AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord"},
+    # Runs the program: registry records, agency camera imports, staff accounts.
+    ADMINISTRATOR: {
+        "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
+        "registry.add_camera", "registry.change_camera", "registry.delete_camera", "registry.view_camera",
+        "registry.view_deletionrecord", "registry.import_agency_cameras",
+        "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
+    },
+}
+
+
+def roles_sync(apps, schema_editor=None) -> None:
+    """Creates the role groups and sets each one's permissions to exactly ROLES (those that exist)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

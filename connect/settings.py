@@ -1,0 +1,229 @@
+"""connect settings: everything a deployment may change comes from a CONNECT_* environment variable.
+
+Every variable read here is listed, with its default, in the README.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from connect.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    parse_database_url,
+    parse_redis_url,
+    parse_service_area,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# "demo" is what `make run` starts: a fixed secret, local mail sink, demo data. Anything real is "production".
+MODE = env_choice("CONNECT_MODE", "production", ("demo", "production"))
+DEMO = MODE == "demo"
+DEBUG = env_bool("CONNECT_DEBUG", False)
+
+SECRET_KEY = env_secret("CONNECT_SECRET_KEY")
+ALLOWED_HOSTS = env_list("CONNECT_ALLOWED_HOSTS")
+if DEMO:
+    SECRET_KEY = SECRET_KEY or "demo-only-secret-key-never-use-in-production-0123456789abcdef"
+    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+else:
+    if len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "CONNECT_SECRET_KEY (or CONNECT_SECRET_KEY_FILE) must be set to at least 32 random characters "
+            "in production. For a local trial, set CONNECT_MODE=demo."
+        )
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("CONNECT_ALLOWED_HOSTS must name the host names connect is served on.")
+
+PUBLIC_URL = env_str("CONNECT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "rest_framework",
+    "drf_spectacular",
+    "guardian",
+    "auditlog",
+    "leaflet",
+    "channels",
+    "connect",
+    "registry",
+    "requests_app",
+    "integration",
+    "audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+]
+
+ROOT_URLCONF = "connect.urls"
+ASGI_APPLICATION = "connect.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "connect.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_str("CONNECT_DATABASE_URL", "postgres://connect@127.0.0.1:54329/connect")
+DATABASES = {"default": parse_database_url("CONNECT_DATABASE_URL", DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = parse_redis_url("CONNECT_REDIS_URL", env_str("CONNECT_REDIS_URL", "redis://127.0.0.1:63799/0"))
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "connect",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+}
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+GUARDIAN_RAISE_403 = False
+ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object, anonymous gets nothing
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEMO
+CSRF_COOKIE_SECURE = not DEMO
+SESSION_COOKIE_AGE = 12 * 3600
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("CONNECT_TIME_ZONE", "America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# WhiteNoise serves static files from the ASGI process; `make run` runs collectstatic first.
+WHITENOISE_USE_FINDERS = DEMO
+DATA_DIR = Path(env_str("CONNECT_DATA_DIR", str(BASE_DIR / "var")))
+
+# --- the agency -------------------------------------------------------------------------------------
+AGENCY_NAME = env_str("CONNECT_AGENCY_NAME", "Raleigh Police Department (demo)")
+AGENCY_EMAIL = env_str("CONNECT_AGENCY_EMAIL", "cameras@police.example.org")
+AGENCY_PHONE = env_str("CONNECT_AGENCY_PHONE", "919-555-0100")
+SERVICE_AREA = parse_service_area("CONNECT_SERVICE_AREA", env_str("CONNECT_SERVICE_AREA", "-78.82,35.70,-78.47,35.97"))
+TERMS_VERSION = env_str("CONNECT_TERMS_VERSION", "2026-1")
+CAMERA_MAX_RANGE_M = env_int("CONNECT_CAMERA_MAX_RANGE_M", 300, minimum=10, maximum=2000)
+
+# --- owner links and sessions -----------------------------------------------------------------------
+CONFIRM_LINK_HOURS = env_int("CONNECT_CONFIRM_LINK_HOURS", 72, minimum=1)
+SIGNIN_LINK_MINUTES = env_int("CONNECT_SIGNIN_LINK_MINUTES", 30, minimum=5)
+OWNER_SESSION_MINUTES = env_int("CONNECT_OWNER_SESSION_MINUTES", 60, minimum=5)
+
+# --- staff map --------------------------------------------------------------------------------------
+MAP_TILES = env_str("CONNECT_MAP_TILES", "")
+MAP_ATTRIBUTION = env_str("CONNECT_MAP_ATTRIBUTION", "")
+MAP_MAX_FEATURES = env_int("CONNECT_MAP_MAX_FEATURES", 20000, minimum=100)
+NEARBY_MAX_RADIUS_M = env_int("CONNECT_NEARBY_MAX_RADIUS_M", 2000, minimum=50)
+LEAFLET_CONFIG = {"TILES": [], "NO_GLOBALS": False, "RESET_VIEW": False}
+if MAP_TILES:
+    LEAFLET_CONFIG["TILES"] = [("Map", MAP_TILES, {"attribution": MAP_ATTRIBUTION})]
+
+# --- mail -------------------------------------------------------------------------------------------
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("CONNECT_EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("CONNECT_EMAIL_PORT", 2525 if DEMO else 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("CONNECT_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_secret("CONNECT_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("CONNECT_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("CONNECT_EMAIL_FROM", f"{AGENCY_NAME} <{AGENCY_EMAIL}>")
+DEMO_MAILDIR = Path(env_str("CONNECT_DEMO_MAILDIR", str(BASE_DIR / "var" / "mail")))
+
+# --- Celery -----------------------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CONNECT_CELERY_EAGER", False)
+CELERY_BEAT_SCHEDULE = {
+    # Re-sends confirmation mail that could not be queued or delivered (broker or SMTP down).
+    "registration-confirmations-resend": {
+        "task": "registry.tasks.registration_confirmations_resend_task",
+        "schedule": timedelta(minutes=env_int("CONNECT_RESEND_EVERY_MINUTES", 5, minimum=1)),
+        "options": {"expires": 60 * env_int("CONNECT_RESEND_EVERY_MINUTES", 5, minimum=1) - 10},
+    },
+    "registrations-unconfirmed-purge": {
+        "task": "registry.tasks.registrations_unconfirmed_purge_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3500},
+    },
+}
+UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1)
+
+# --- API --------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "connect API", "VERSION": "1"}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("CONNECT_LOG_LEVEL", "INFO").upper()},
+}
+
+# GDAL < 3.9 cannot be told to refuse network paths; connect never hands user files to GDAL (imports
+# are parsed as JSON/CSV and points built by GEOS), so the warning does not apply.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]

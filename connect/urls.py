@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from connect import demo_mail
+from connect.health import healthz
+
+admin.site.site_header = "connect: staff"
+admin.site.site_title = "connect"
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("demo/mail/", demo_mail.inbox, name="demo_mail"),
+    path("admin/", admin.site.urls),
+    path("", include("registry.urls")),
+]

@@ -1,0 +1,130 @@
+"""Forms for registration and the owner portal. Every rule here has a message a resident understands."""
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from registry.models import Camera, Owner
+from registry.selectors import in_service_area
+
+_PHONE_CHARS = re.compile(r"^[0-9 +().\-]+$")
+
+
+def clean_phone(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return value
+    digits = re.sub(r"\D", "", value)
+    if not _PHONE_CHARS.match(value) or not 7 <= len(digits) <= 15:
+        raise ValidationError("Enter a phone number of 7 to 15 digits, for example 919-555-0123.")
+    return value
+
+
+class OwnerForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="I am registering as",
+        choices=[(Owner.Kind.RESIDENT, "A resident"), (Owner.Kind.BUSINESS, "A business or organisation")],
+        widget=forms.RadioSelect,
+    )
+    name = forms.CharField(label="Your name or the business name", max_length=200)
+    email = forms.EmailField(label="Email", help_text="We send a link here to confirm the registration.")
+    phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
+    address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
+    accept_terms = forms.BooleanField(
+        label="I have read and accept the program terms",
+        error_messages={"required": "Please read and accept the program terms to register."},
+    )
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+
+class OwnerDetailsForm(forms.Form):
+    name = forms.CharField(label="Your name or the business name", max_length=200)
+    phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
+    address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+
+class CameraForm(forms.Form):
+    label = forms.CharField(label="Camera name", max_length=120, help_text="For example 'Front porch'.")
+    latitude = forms.FloatField(label="Latitude", min_value=-90, max_value=90,
+                                help_text="Click the map to fill this in, or type it.")
+    longitude = forms.FloatField(label="Longitude", min_value=-180, max_value=180)
+    address = forms.CharField(label="Where is it? (street address)", max_length=300, required=False)
+    placement = forms.ChoiceField(label="Indoor or outdoor", choices=Camera.Placement.choices,
+                                  initial=Camera.Placement.OUTDOOR)
+    faces_public = forms.BooleanField(
+        label="This camera faces public space (street, sidewalk, parking) and not a neighbour's private property",
+        required=False,
+    )
+    direction_deg = forms.IntegerField(
+        label="Direction it faces (degrees, 0 = north, 90 = east)", min_value=0, max_value=359, initial=0,
+        error_messages={"min_value": "Direction must be between 0 and 359 degrees.",
+                        "max_value": "Direction must be between 0 and 359 degrees."},
+    )
+    field_of_view_deg = forms.IntegerField(label="Field of view (degrees)", min_value=1, max_value=360, initial=90)
+    range_m = forms.IntegerField(label="How far it sees (metres)", min_value=1, initial=30)
+    records = forms.BooleanField(label="It records footage", required=False, initial=True)
+    retention_days = forms.IntegerField(label="Days it keeps footage", min_value=0, max_value=365, initial=7)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The maximum range is a setting, so it is applied per form rather than at import time.
+        self.fields["range_m"].widget.attrs["max"] = settings.CAMERA_MAX_RANGE_M
+        self.fields["range_m"].validators.append(_max_range_validator)
+
+    def clean(self):
+        data = super().clean()
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        if latitude is not None and longitude is not None and not in_service_area(
+            latitude=latitude, longitude=longitude
+        ):
+            self.add_error(
+                "latitude",
+                f"This location is outside the area {settings.AGENCY_NAME} serves. Check the point on the map.",
+            )
+        placement, faces_public = data.get("placement"), data.get("faces_public")
+        if placement == Camera.Placement.INDOOR and faces_public:
+            self.add_error("faces_public", "An indoor camera cannot be marked as facing public space.")
+        if placement == Camera.Placement.OUTDOOR and not faces_public:
+            self.add_error(
+                "faces_public",
+                "Outdoor cameras can join only if they face public space and not a neighbour's private property.",
+            )
+        return data
+
+
+def _max_range_validator(value):
+    if value > settings.CAMERA_MAX_RANGE_M:
+        raise ValidationError(f"Range can be at most {settings.CAMERA_MAX_RANGE_M} metres.")
+
+
+class BaseCameraFormSet(forms.BaseFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]:
+            raise ValidationError("Add at least one camera.")
+
+
+CameraFormSet = forms.formset_factory(
+    CameraForm, formset=BaseCameraFormSet, extra=0, min_num=1, max_num=10, validate_min=True, validate_max=True
+)
+
+
+class SignInRequestForm(forms.Form):
+    email = forms.EmailField(label="The email you registered with")
+
+
+def camera_initial(camera: Camera) -> dict:
+    initial = {field: getattr(camera, field) for field in (
+        "label", "address", "placement", "faces_public", "direction_deg", "field_of_view_deg", "range_m",
+        "records", "retention_days")}
+    initial.update(latitude=camera.latitude, longitude=camera.longitude)
+    return initial

@@ -1,0 +1,125 @@
+"""Demo data: a city's worth of cameras around Raleigh, NC, and one staff user per role. Idempotent."""
+
+import random
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.contrib.gis.geos import Point
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from connect import roles
+from registry.models import Camera, Owner
+
+DEMO_PASSWORD = "connect-demo-2026"
+DEMO_OWNER_EMAIL = "resident@example.org"
+STAFF = [
+    ("investigator", roles.INVESTIGATOR, "Dana", "Reyes"),
+    ("analyst", roles.CRIME_ANALYST, "Sam", "Okafor"),
+    ("supervisor", roles.SUPERVISOR, "Lee", "Whitaker"),
+    ("auditor", roles.AUDITOR, "Pat", "Nguyen"),
+    ("admin", roles.ADMINISTRATOR, "Alex", "Morgan"),
+]
+STREETS = ["Fayetteville St", "Hillsborough St", "Glenwood Ave", "Person St", "Blount St", "Wade Ave",
+           "Oberlin Rd", "New Bern Ave", "Capital Blvd", "Six Forks Rd", "Falls of Neuse Rd", "Western Blvd",
+           "Poole Rd", "Rock Quarry Rd", "Lake Boone Trl", "Atlantic Ave", "Peace St", "Edenton St"]
+# Neighbourhood centres (lat, lng) the points cluster around, like a real city's.
+CENTRES = [(35.7796, -78.6382), (35.8032, -78.6460), (35.7880, -78.6700), (35.8300, -78.6400),
+           (35.7700, -78.6000), (35.8600, -78.6200), (35.7450, -78.6600), (35.8200, -78.5800),
+           (35.8700, -78.7000), (35.7600, -78.7100)]
+FIRST = ["Maria", "James", "Aisha", "Robert", "Mei", "Carlos", "Linda", "Tyrone", "Priya", "John", "Fatima",
+         "David", "Grace", "Luis", "Emily", "Kwame", "Sarah", "Michael", "Olga", "Jamal"]
+LAST = ["Johnson", "Smith", "Williams", "Garcia", "Brown", "Lee", "Patel", "Davis", "Martinez", "Wilson",
+        "Thompson", "Moore", "Jackson", "White", "Harris", "Clark", "Lewis", "Walker", "Young", "Allen"]
+BUSINESS = ["Market", "Pharmacy", "Cafe", "Hardware", "Auto Repair", "Bakery", "Gas Station", "Laundromat",
+            "Bank Branch", "Convenience Store", "Diner", "Salon", "Bookstore", "Pizza", "Dental Office"]
+LABELS = {"resident": ["Front porch", "Driveway", "Doorbell", "Garage", "Side yard facing street"],
+          "business": ["Entrance", "Parking lot", "Storefront", "Loading dock", "Drive-through", "Register area"],
+          "agency": ["Traffic camera", "Intersection CCTV", "Park CCTV", "Transit stop camera"]}
+
+
+class Command(BaseCommand):
+    help = "Loads demo owners, cameras and staff users (once; running it again changes nothing)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--residents", type=int, default=2000, help="resident cameras")
+        parser.add_argument("--businesses", type=int, default=1300, help="business cameras")
+        parser.add_argument("--agency", type=int, default=150, help="agency cameras")
+
+    def handle(self, *args, **options):
+        if not settings.DEMO:
+            raise CommandError("seed_demo runs only in demo mode (CONNECT_MODE=demo): it creates known passwords.")
+        self._staff()
+        if Owner.objects.filter(email=DEMO_OWNER_EMAIL).exists():
+            self.stdout.write("demo data already loaded")
+            return
+        rng = random.Random(2026)
+        with transaction.atomic():
+            self._demo_owner()
+            made = sum(
+                self._owners_and_cameras(rng, kind, count)
+                for kind, count in (("resident", options["residents"]), ("business", options["businesses"]),
+                                    ("agency", options["agency"]))
+            )
+        self.stdout.write(f"demo data loaded: {made} cameras")
+
+    def _staff(self):
+        for username, role, first, last in STAFF:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last, "is_staff": True,
+                                             "email": f"{username}@police.example.org"})
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+
+    def _demo_owner(self):
+        now = timezone.now()
+        owner = Owner.objects.create(
+            kind="resident", name="Jordan Demo", email=DEMO_OWNER_EMAIL, phone="919-555-0142",
+            address="210 Oberlin Rd, Raleigh, NC", terms_version=settings.TERMS_VERSION, terms_accepted_at=now,
+            confirmed_at=now, confirmation_sent_at=now)
+        demo_cameras = (("Front porch", -78.6612, 35.7981, 90), ("Driveway", -78.6610, 35.7983, 180))
+        for label, lng, lat, direction in demo_cameras:
+            Camera.objects.create(owner=owner, label=label, location=Point(lng, lat, srid=4326),
+                                  address=owner.address, direction_deg=direction, faces_public=True,
+                                  status=Camera.Status.ACTIVE)
+
+    def _point(self, rng):
+        lat, lng = rng.choice(CENTRES)
+        return Point(lng + rng.gauss(0, 0.018), lat + rng.gauss(0, 0.014), srid=4326)
+
+    def _owners_and_cameras(self, rng, kind, camera_count):
+        now = timezone.now()
+        cameras = []
+        while len(cameras) < camera_count:
+            name = self._name(rng, kind)
+            street = f"{rng.randint(100, 4999)} {rng.choice(STREETS)}, Raleigh, NC"
+            owner = Owner.objects.create(
+                kind=kind, name=name, email=f"owner{rng.randrange(10**9)}@example.org",
+                phone=f"919-555-{rng.randint(1000, 9999)}", address=street, terms_version=settings.TERMS_VERSION,
+                terms_accepted_at=now, confirmed_at=now, confirmation_sent_at=now)
+            per_owner = {"resident": rng.choice([1, 1, 1, 2]), "business": rng.randint(1, 3), "agency": 75}[kind]
+            base = self._point(rng)
+            for i in range(min(per_owner, camera_count - len(cameras))):
+                point = base if kind != "agency" else self._point(rng)
+                indoor = kind == "business" and rng.random() < 0.15
+                integrated = not indoor and rng.random() < {"resident": 0.03, "business": 0.10, "agency": 0.5}[kind]
+                cameras.append(Camera(
+                    owner=owner, label=rng.choice(LABELS[kind]) + (f" {i + 1}" if i else ""),
+                    location=Point(point.x + rng.gauss(0, 0.0002), point.y + rng.gauss(0, 0.0002), srid=4326),
+                    address=street, placement="indoor" if indoor else "outdoor", faces_public=not indoor,
+                    direction_deg=rng.randrange(360), field_of_view_deg=rng.choice([90, 110, 130, 180]),
+                    range_m=rng.choice([15, 25, 40, 60]), retention_days=rng.choice([3, 7, 14, 30]),
+                    level="integrated" if integrated else "registered",
+                    status=rng.choices(["active", "paused"], [0.95, 0.05])[0], verified=rng.random() < 0.6))
+        Camera.objects.bulk_create(cameras, batch_size=1000)
+        return len(cameras)
+
+    def _name(self, rng, kind):
+        if kind == "agency":
+            return rng.choice(["Raleigh Police Department", "City of Raleigh Transportation"])
+        if kind == "business":
+            return f"{rng.choice(LAST)}'s {rng.choice(BUSINESS)}"
+        return f"{rng.choice(FIRST)} {rng.choice(LAST)}"

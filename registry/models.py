@@ -1,0 +1,141 @@
+"""Owners and their cameras. Fields, constraints and cheap predicates only; workflows live in services."""
+
+import uuid
+
+from django.contrib.gis.db import models
+from django.db.models import Q
+
+
+class Owner(models.Model):
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", "Resident"
+        BUSINESS = "business", "Business"
+        AGENCY = "agency", "Agency (police or city)"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200, help_text="Person or organisation")
+    email = models.EmailField(db_index=True)
+    phone = models.CharField(max_length=32, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    terms_version = models.CharField(max_length=32, blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the owner confirmed by email")
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("import_agency_cameras", "Can import agency cameras from CSV or GeoJSON")]
+
+    def __str__(self):
+        # No personal data: this string lands in admin logs and messages.
+        return f"{self.get_kind_display()} owner {str(self.code)[:8]}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class Camera(models.Model):
+    class Placement(models.TextChoices):
+        OUTDOOR = "outdoor", "Outdoor"
+        INDOOR = "indoor", "Indoor"
+
+    class Level(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        INTEGRATED = "integrated", "Integrated (live sharing)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending verification"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        REMOVED = "removed", "Removed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="cameras")
+    label = models.CharField(max_length=120, help_text="For example 'Front porch' or 'Parking lot east'")
+    location = models.PointField(geography=True, srid=4326, spatial_index=True)
+    address = models.CharField(max_length=300, blank=True)
+    placement = models.CharField(max_length=8, choices=Placement.choices, default=Placement.OUTDOOR)
+    direction_deg = models.PositiveSmallIntegerField(help_text="Compass direction the camera faces, 0 = north")
+    field_of_view_deg = models.PositiveSmallIntegerField(default=90)
+    range_m = models.PositiveSmallIntegerField(default=30, help_text="How far the camera sees, in metres")
+    records = models.BooleanField(default=True, help_text="Does it keep recordings?")
+    retention_days = models.PositiveSmallIntegerField(default=7, help_text="Days the device keeps footage")
+    level = models.CharField(max_length=16, choices=Level.choices, default=Level.REGISTERED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    faces_public = models.BooleanField(
+        default=False,
+        help_text="Owner attests the camera faces public space and not a neighbour's private property",
+    )
+    verified = models.BooleanField(default=False, help_text="Staff have checked this camera")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.CheckConstraint(condition=Q(direction_deg__lte=359), name="camera_direction_0_359"),
+            models.CheckConstraint(
+                condition=Q(field_of_view_deg__gte=1, field_of_view_deg__lte=360), name="camera_fov_1_360"
+            ),
+            models.CheckConstraint(condition=Q(range_m__gte=1), name="camera_range_positive"),
+            # Outdoor cameras carry the public-space attestation; an indoor camera can never claim it.
+            models.CheckConstraint(
+                condition=Q(placement="outdoor", faces_public=True) | Q(placement="indoor", faces_public=False),
+                name="camera_attestation_matches_placement",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level="integrated") | Q(placement="outdoor"), name="camera_indoor_never_integrated"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "level"])]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def latitude(self) -> float:
+        return self.location.y
+
+    @property
+    def longitude(self) -> float:
+        return self.location.x
+
+
+class OwnerLink(models.Model):
+    """The stored nonce behind an emailed link: makes links single-use and revocable."""
+
+    class Purpose(models.TextChoices):
+        CONFIRM = "confirm", "Confirm registration"
+        SIGN_IN = "sign_in", "Sign in to the owner portal"
+
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    nonce = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} link"
+
+
+class DeletionRecord(models.Model):
+    """What remains after an owner deletes: that a deletion happened, never who."""
+
+    class Scope(models.TextChoices):
+        CAMERA = "camera", "One camera"
+        OWNER = "owner", "Owner and all cameras"
+        UNCONFIRMED = "unconfirmed", "Unconfirmed registration purged"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    owner_kind = models.CharField(max_length=16, choices=Owner.Kind.choices)
+    cameras = models.PositiveIntegerField()
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} deleted {self.deleted_at:%Y-%m-%d}"

@@ -1,0 +1,203 @@
+"""Writes of the registry: registration, confirmation, the owner portal's edits, deletion and purges."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils import timezone
+
+from connect.mail import send_templated
+from connect.queue import enqueue_on_commit
+from registry import links
+from registry.models import Camera, DeletionRecord, Owner, OwnerLink
+
+logger = logging.getLogger(__name__)
+
+# Fields an owner may set on a camera; everything else (status, level, verified) is the program's.
+CAMERA_OWNER_FIELDS = (
+    "label", "address", "placement", "faces_public", "direction_deg", "field_of_view_deg", "range_m",
+    "records", "retention_days",
+)
+
+
+def camera_build(data: dict, *, owner: Owner) -> Camera:
+    """An unsaved camera from cleaned form data."""
+    camera = Camera(owner=owner, location=Point(data["longitude"], data["latitude"], srid=4326))
+    for field in CAMERA_OWNER_FIELDS:
+        if field in data:
+            setattr(camera, field, data[field])
+    return camera
+
+
+@transaction.atomic
+def owner_register(*, kind: str, name: str, email: str, phone: str, address: str, cameras: list[dict]) -> Owner:
+    """A new, unconfirmed owner with pending cameras; the confirmation mail goes out after commit."""
+    owner = Owner.objects.create(
+        kind=kind, name=name, email=email.lower(), phone=phone, address=address,
+        terms_version=settings.TERMS_VERSION, terms_accepted_at=timezone.now(),
+    )
+    for data in cameras:
+        camera = camera_build(data, owner=owner)
+        camera.full_clean()
+        camera.save()
+    from registry.tasks import registration_confirmation_send_task
+
+    enqueue_on_commit(registration_confirmation_send_task, owner.pk)
+    return owner
+
+
+def registration_confirmation_send(*, owner_id: int) -> str:
+    """Mails the confirmation link, unless the owner already confirmed or is gone."""
+    owner = Owner.objects.filter(pk=owner_id, confirmed_at__isnull=True).first()
+    if owner is None:
+        return "nothing to send"
+    url = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.CONFIRM)
+    send_templated(
+        to=owner.email,
+        name="registration-confirm",
+        context={"owner": owner, "cameras": list(owner.cameras.all()), "url": url,
+                 "hours": settings.CONFIRM_LINK_HOURS},
+    )
+    Owner.objects.filter(pk=owner.pk).update(confirmation_sent_at=timezone.now())
+    return "sent"
+
+
+def registration_confirmations_pending() -> list[int]:
+    """Owners whose confirmation mail never went out (broker or SMTP was down), oldest first."""
+    # Past the last automatic retry of the send task (about 16 minutes), so the two never both send.
+    settle = timezone.now() - timedelta(minutes=30)
+    return list(
+        Owner.objects.filter(confirmed_at__isnull=True, confirmation_sent_at__isnull=True, created_at__lt=settle)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+@transaction.atomic
+def owner_confirm(*, token: str) -> Owner:
+    """Confirms the registration behind a confirmation link: its pending cameras become active."""
+    owner = links.link_use(token=token, purpose=OwnerLink.Purpose.CONFIRM)
+    if owner.confirmed_at is None:
+        owner.confirmed_at = timezone.now()
+        owner.save(update_fields=["confirmed_at"])
+    owner.cameras.filter(status=Camera.Status.PENDING).update(status=Camera.Status.ACTIVE, updated_at=timezone.now())
+    return owner
+
+
+def sign_in_link_request(*, email: str) -> None:
+    """Mails a sign-in link to each confirmed owner with this email. Says nothing about whether any exists."""
+    from registry.tasks import sign_in_link_send_task
+
+    for owner_id in Owner.objects.filter(email=email.strip().lower(), confirmed_at__isnull=False).values_list(
+        "pk", flat=True
+    ):
+        enqueue_on_commit(
+            sign_in_link_send_task, owner_id, fallback=lambda owner_id=owner_id: sign_in_link_send(owner_id=owner_id)
+        )
+
+
+def sign_in_link_send(*, owner_id: int) -> str:
+    owner = Owner.objects.filter(pk=owner_id).first()
+    if owner is None:
+        return "owner gone"
+    url = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.SIGN_IN)
+    send_templated(to=owner.email, name="portal-sign-in",
+                   context={"owner": owner, "url": url, "minutes": settings.SIGNIN_LINK_MINUTES})
+    return "sent"
+
+
+def owner_sign_in(*, token: str) -> Owner:
+    return links.link_use(token=token, purpose=OwnerLink.Purpose.SIGN_IN)
+
+
+@transaction.atomic
+def owner_update(*, owner: Owner, name: str, phone: str, address: str) -> Owner:
+    owner.name, owner.phone, owner.address = name, phone, address
+    owner.full_clean()
+    owner.save(update_fields=["name", "phone", "address"])
+    return owner
+
+
+@transaction.atomic
+def camera_add(*, owner: Owner, data: dict) -> Camera:
+    """An owner adds a camera from the portal; their email is already confirmed, so it is active."""
+    camera = camera_build(data, owner=owner)
+    camera.status = Camera.Status.ACTIVE if owner.is_confirmed else Camera.Status.PENDING
+    camera.full_clean()
+    camera.save()
+    return camera
+
+
+@transaction.atomic
+def camera_update(*, camera: Camera, data: dict) -> Camera:
+    camera.location = Point(data["longitude"], data["latitude"], srid=4326)
+    for field in CAMERA_OWNER_FIELDS:
+        if field in data:
+            setattr(camera, field, data[field])
+    if camera.placement == Camera.Placement.INDOOR:
+        camera.level = Camera.Level.REGISTERED  # indoor cameras are never shared live
+    camera.full_clean()
+    camera.save()
+    return camera
+
+
+def camera_set_paused(*, camera: Camera, paused: bool) -> Camera:
+    """Pausing hides the camera from searches and requests until the owner resumes it."""
+    allowed_from = Camera.Status.ACTIVE if paused else Camera.Status.PAUSED
+    target = Camera.Status.PAUSED if paused else Camera.Status.ACTIVE
+    Camera.objects.filter(pk=camera.pk, status=allowed_from).update(status=target, updated_at=timezone.now())
+    camera.refresh_from_db()
+    return camera
+
+
+def _forget_admin_history(model, object_ids: list) -> None:
+    """Django's admin log keeps object names and change messages: they go with the personal data."""
+    if not object_ids:
+        return
+    content_type = ContentType.objects.get_for_model(model)
+    ids = [str(pk) for pk in object_ids]
+    LogEntry.objects.filter(content_type=content_type, object_id__in=ids).delete()
+    from auditlog.models import LogEntry as AuditLogEntry
+
+    AuditLogEntry.objects.filter(content_type=content_type, object_id__in=object_ids).delete()
+
+
+@transaction.atomic
+def camera_delete(*, camera: Camera) -> None:
+    """Deletes one camera at once; deleting the last one deletes the owner's personal data too."""
+    owner = camera.owner
+    if not owner.cameras.exclude(pk=camera.pk).exists():
+        owner_delete(owner=owner)
+        return
+    _forget_admin_history(Camera, [camera.pk])
+    camera.delete()
+    DeletionRecord.objects.create(scope=DeletionRecord.Scope.CAMERA, owner_kind=owner.kind, cameras=1)
+
+
+@transaction.atomic
+def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER) -> None:
+    """Removes the owner, their cameras and links; keeps only a record that a deletion happened."""
+    camera_ids = list(owner.cameras.values_list("pk", flat=True))
+    _forget_admin_history(Camera, camera_ids)
+    _forget_admin_history(Owner, [owner.pk])
+    kind = owner.kind
+    owner.delete()
+    DeletionRecord.objects.create(scope=scope, owner_kind=kind, cameras=len(camera_ids))
+
+
+def registrations_unconfirmed_purge(*, batch: int = 200) -> int:
+    """Deletes registrations never confirmed within CONNECT_UNCONFIRMED_PURGE_DAYS; idempotent."""
+    cutoff = timezone.now() - timedelta(days=settings.UNCONFIRMED_PURGE_DAYS)
+    purged = 0
+    while True:
+        stale = Owner.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff)
+        ids = list(stale.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return purged
+        for owner in Owner.objects.filter(pk__in=ids):
+            owner_delete(owner=owner, scope=DeletionRecord.Scope.UNCONFIRMED)
+            purged += 1

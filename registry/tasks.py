@@ -1,0 +1,39 @@
+"""Celery adapters for registry services: take ids, call one service, return a short string."""
+
+import smtplib
+
+from celery import shared_task
+
+from registry import services
+
+# Mail is retried with backoff: 30 s, 1, 2, 4 and 8 minutes, then the beat sweeper takes over.
+_MAIL_RETRY = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 480,
+    "retry_jitter": False,
+    "max_retries": 5,
+}
+
+
+@shared_task(**_MAIL_RETRY)
+def registration_confirmation_send_task(owner_id: int) -> str:
+    return services.registration_confirmation_send(owner_id=owner_id)
+
+
+@shared_task(**_MAIL_RETRY)
+def sign_in_link_send_task(owner_id: int) -> str:
+    return services.sign_in_link_send(owner_id=owner_id)
+
+
+@shared_task
+def registration_confirmations_resend_task() -> str:
+    owner_ids = services.registration_confirmations_pending()
+    for owner_id in owner_ids:
+        registration_confirmation_send_task.delay(owner_id)
+    return f"queued {len(owner_ids)}"
+
+
+@shared_task
+def registrations_unconfirmed_purge_task() -> str:
+    return f"purged {services.registrations_unconfirmed_purge()}"

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from registry.views import portal, registration, staff_map
+
+app_name = "registry"
+
+urlpatterns = [
+    path("register/", registration.register, name="register"),
+    path("register/sent/", registration.register_sent, name="register_sent"),
+    path("register/confirm/<str:token>/", registration.confirm, name="confirm"),
+    path("owner/", portal.home, name="portal"),
+    path("owner/sign-in/<str:token>/", portal.sign_in, name="portal_sign_in"),
+    path("owner/sign-out/", portal.sign_out, name="portal_sign_out"),
+    path("owner/details/", portal.details, name="portal_details"),
+    path("owner/cameras/add/", portal.camera_add, name="portal_camera_add"),
+    path("owner/cameras/<uuid:code>/", portal.camera_edit, name="portal_camera_edit"),
+    path("owner/cameras/<uuid:code>/pause/", portal.camera_pause, name="portal_camera_pause"),
+    path("owner/cameras/<uuid:code>/delete/", portal.camera_delete, name="portal_camera_delete"),
+    path("owner/delete/", portal.owner_delete, name="portal_delete"),
+    path("map/", staff_map.map_page, name="map"),
+    path("map/cameras.geojson", staff_map.cameras_geojson, name="map_geojson"),
+    path("map/nearby.json", staff_map.nearby, name="map_nearby"),
+]

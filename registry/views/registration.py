@@ -1,0 +1,57 @@
+"""Public self-service registration and its email confirmation."""
+
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from registry import services
+from registry.forms import CameraFormSet, OwnerForm
+from registry.links import LinkError, link_check
+from registry.models import OwnerLink
+from registry.views.portal import map_config, portal_sign_in_session
+
+
+def _camera_rows(formset) -> list[dict]:
+    return [form.cleaned_data for form in formset.forms if form.cleaned_data]
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.method == "POST":
+        owner_form = OwnerForm(request.POST)
+        cameras = CameraFormSet(request.POST, prefix="cameras")
+        if owner_form.is_valid() and cameras.is_valid():
+            data = owner_form.cleaned_data
+            services.owner_register(
+                kind=data["kind"], name=data["name"], email=data["email"], phone=data["phone"],
+                address=data["address"], cameras=_camera_rows(cameras),
+            )
+            request.session["registered_email"] = data["email"]
+            return redirect("registry:register_sent")
+    else:
+        owner_form = OwnerForm(initial={"kind": "resident"})
+        cameras = CameraFormSet(prefix="cameras")
+    return render(request, "registry/register.html", {
+        "owner_form": owner_form, "cameras": cameras, "terms_version": settings.TERMS_VERSION,
+        "map_config": map_config(),
+    })
+
+
+def register_sent(request):
+    return render(request, "registry/register_sent.html", {
+        "email": request.session.get("registered_email"), "hours": settings.CONFIRM_LINK_HOURS,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    """GET shows a button (mail scanners open links); only POST confirms."""
+    try:
+        if request.method == "GET":
+            link_check(token=token, purpose=OwnerLink.Purpose.CONFIRM)
+            return render(request, "registry/confirm.html")
+        owner = services.owner_confirm(token=token)
+    except LinkError as exc:
+        return render(request, "registry/link_invalid.html", {"reason": exc.reason}, status=410)
+    portal_sign_in_session(request, owner)
+    return redirect("registry:portal")

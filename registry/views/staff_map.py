@@ -1,0 +1,84 @@
+"""The staff map: viewport GeoJSON built in PostGIS and radius searches around a point or address."""
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from connect.access import staff_permission_required
+from registry import selectors
+from registry.models import Camera, Owner
+from registry.views.portal import map_config
+
+MAP_PERMISSION = "registry.view_camera"
+
+
+def _bad_request(message: str) -> JsonResponse:
+    return JsonResponse({"detail": message}, status=400)
+
+
+def _floats(request, names: list[str]) -> list[float] | None:
+    try:
+        return [float(request.GET[name]) for name in names]
+    except (KeyError, ValueError):
+        return None
+
+
+@require_GET
+@staff_permission_required(MAP_PERMISSION)
+def map_page(request):
+    config = {**map_config(), "maxRadius": settings.NEARBY_MAX_RADIUS_M}
+    return render(request, "registry/map.html",
+                  {"map_config": config, "kinds": Owner.Kind.choices, "levels": Camera.Level.choices})
+
+
+@require_GET
+@staff_permission_required(MAP_PERMISSION, api=True)
+def cameras_geojson(request):
+    """?bbox=west,south,east,north[&kind=..&level=..] -> FeatureCollection of active cameras."""
+    try:
+        west, south, east, north = (float(part) for part in request.GET.get("bbox", "").split(","))
+    except ValueError:
+        return _bad_request("bbox must be west,south,east,north in degrees.")
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        return _bad_request("bbox is not a valid box: west < east and south < north, in degrees.")
+    kinds = request.GET.getlist("kind") or selectors.ALL_KINDS
+    levels = request.GET.getlist("level") or selectors.ALL_LEVELS
+    if not set(kinds) <= set(selectors.ALL_KINDS) or not set(levels) <= set(selectors.ALL_LEVELS):
+        return _bad_request("Unknown kind or level.")
+    body = selectors.cameras_geojson_in_bbox(
+        west=west, south=south, east=east, north=north, kinds=kinds, levels=levels, limit=settings.MAP_MAX_FEATURES)
+    return HttpResponse(body, content_type="application/geo+json")
+
+
+@require_GET
+@staff_permission_required(MAP_PERMISSION, api=True)
+def nearby(request):
+    """?lat=&lng=&radius= or ?q=address&radius= -> cameras within radius, nearest first."""
+    try:
+        radius = int(request.GET.get("radius", "300"))
+    except ValueError:
+        return _bad_request("radius must be a whole number of metres.")
+    if not 1 <= radius <= settings.NEARBY_MAX_RADIUS_M:
+        return _bad_request(f"radius must be between 1 and {settings.NEARBY_MAX_RADIUS_M} metres.")
+    if request.GET.get("q"):
+        point = selectors.geocode(request.GET["q"])
+        if point is None:
+            return JsonResponse({"detail": "No registered address or 'lat, lng' matches that search."}, status=404)
+    else:
+        coords = _floats(request, ["lat", "lng"])
+        if coords is None or not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
+            return _bad_request("Give lat and lng in degrees, or q with an address.")
+        point = Point(coords[1], coords[0], srid=4326)
+    cameras = selectors.cameras_near(point=point, radius_m=radius)[:500]
+    return JsonResponse({
+        "center": {"lat": point.y, "lng": point.x},
+        "radius": radius,
+        "cameras": [
+            {"code": str(c.code), "label": c.label, "kind": c.owner.kind, "level": c.level,
+             "distance_m": round(c.distance_m, 1), "covers": bool(c.covers),
+             "lat": c.latitude, "lng": c.longitude, "address": c.address}
+            for c in cameras
+        ],
+    })

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, start PostgreSQL/PostGIS and Redis (private, under var/, unless
+# CONNECT_DATABASE_URL / CONNECT_REDIS_URL are set), migrate, load demo data once, start every process.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh
+eval "$(scripts/services.sh env)"
+export CONNECT_MODE=${CONNECT_MODE:-demo}
+export PORT=${PORT:-8000}
+
+trap 'scripts/services.sh stop' EXIT
+scripts/services.sh start
+.venv/bin/python manage.py migrate --noinput -v0
+.venv/bin/python manage.py collectstatic --noinput -v0
+processes="web worker beat"
+if [ "$CONNECT_MODE" = demo ]; then
+  .venv/bin/python manage.py seed_demo
+  processes="$processes mail"
+  cat <<MSG
+
+  connect is starting at http://127.0.0.1:$PORT/   (Ctrl-C stops everything)
+
+  Staff sign in at http://127.0.0.1:$PORT/admin/ and the map at /map/, password: connect-demo-2026
+    investigator  analyst  supervisor  auditor  admin
+  Owner portal:    http://127.0.0.1:$PORT/owner/  with resident@example.org
+  Demo inbox:      http://127.0.0.1:$PORT/demo/mail/  (sign-in and confirmation links land here)
+
+MSG
+fi
+# honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis.
+.venv/bin/honcho -f Procfile start $processes

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `make test`: the same bootstrap as `make run` (plus Chromium), then every test against real PostGIS and Redis.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh --test
+eval "$(scripts/services.sh env)"
+scripts/services.sh start
+# pytest exits non-zero when a test fails and when no test was collected (exit code 5).
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,41 @@
+// Places a camera on a small map: a click fills latitude/longitude; the cone follows direction, field of view
+// and range. Without JavaScript the same fields are plain inputs, so the form still works.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+
+  function areaBounds() {
+    var ring = config.area.type === "Polygon" ? config.area.coordinates[0] : config.area.coordinates[0][0];
+    return L.latLngBounds(ring.map(function (c) { return [c[1], c[0]]; }));
+  }
+
+  window.connectPicker = function (element) {
+    if (element.dataset.ready) return;
+    element.dataset.ready = "1";
+    var field = function (name) { return document.getElementById(element.dataset[name]); };
+    var map = L.map(element, { attributionControl: !!config.attribution });
+    if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+    L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
+    var marker = null, cone = null;
+
+    function draw() {
+      var lat = parseFloat(field("lat").value), lng = parseFloat(field("lng").value);
+      if (isNaN(lat) || isNaN(lng)) return;
+      var dir = parseFloat(field("dir").value) || 0, fov = parseFloat(field("fov").value) || 90;
+      var range = parseFloat(field("range").value) || 30;
+      if (!marker) marker = L.circleMarker([lat, lng], { radius: 6, color: "#b3261e" }).addTo(map);
+      marker.setLatLng([lat, lng]);
+      if (cone) map.removeLayer(cone);
+      cone = L.polygon(connectCone(lat, lng, dir, fov, range), { color: "#b3261e", weight: 1, fillOpacity: 0.2 }).addTo(map);
+    }
+
+    map.on("click", function (e) {
+      field("lat").value = e.latlng.lat.toFixed(6);
+      field("lng").value = e.latlng.lng.toFixed(6);
+      draw();
+    });
+    ["lat", "lng", "dir", "fov", "range"].forEach(function (name) { field(name).addEventListener("input", draw); });
+    var lat = parseFloat(field("lat").value), lng = parseFloat(field("lng").value);
+    if (!isNaN(lat) && !isNaN(lng)) { map.setView([lat, lng], 17); draw(); } else { map.fitBounds(areaBounds()); }
+  };
+})();

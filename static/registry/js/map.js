@@ -1,0 +1,111 @@
+// The staff map: clustered active cameras from the viewport GeoJSON endpoint, layers by kind and level,
+// view cones when zoomed in, and radius searches from a click or an address.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+  var statusEl = document.getElementById("map-status"), resultsEl = document.getElementById("results");
+  var CONE_ZOOM = 16;
+  var map = L.map("map", { preferCanvas: true, attributionControl: !!config.attribution });
+  if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+  var area = L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
+  map.fitBounds(area.getBounds());
+
+  var clusters = L.markerClusterGroup({ chunkedLoading: true, disableClusteringAtZoom: 17 }).addTo(map);
+  var cones = L.layerGroup().addTo(map), searchLayer = L.layerGroup().addTo(map);
+  var markersByCode = {}, pending = null;
+
+  function text(value) { var span = document.createElement("span"); span.textContent = value; return span.innerHTML; }
+  function icon(kind, level) {
+    return L.divIcon({ className: "cam cam-" + kind + (level === "integrated" ? " cam-integrated" : ""), iconSize: [14, 14] });
+  }
+  function checked(name) {
+    return Array.prototype.map.call(document.querySelectorAll("#layers input[name=" + name + "]:checked"), function (i) { return i.value; });
+  }
+
+  function load() {
+    var b = map.getBounds(), params = new URLSearchParams();
+    params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(","));
+    var kinds = checked("kind"), levels = checked("level");
+    if (!kinds.length || !levels.length) { clusters.clearLayers(); cones.clearLayers(); statusEl.textContent = "No layer selected."; return; }
+    kinds.forEach(function (k) { params.append("kind", k); });
+    levels.forEach(function (l) { params.append("level", l); });
+    if (pending) pending.abort();
+    pending = new AbortController();
+    fetch("/map/cameras.geojson?" + params, { signal: pending.signal, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(draw)
+      .catch(function (e) { if (e.name !== "AbortError") statusEl.textContent = "Could not load cameras (" + e.message + ")."; });
+  }
+
+  function draw(data) {
+    clusters.clearLayers(); cones.clearLayers(); markersByCode = {};
+    var markers = data.features.map(function (f) {
+      var p = f.properties, ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+      var m = L.marker(ll, { icon: icon(p.kind, p.level), title: p.label, keyboard: true });
+      m.bindPopup("<strong>" + text(p.label) + "</strong><br>" + text(p.kind) + " · " + text(p.level) +
+        "<br>faces " + p.dir + "°, " + p.fov + "° wide, " + p.range + " m");
+      markersByCode[p.code] = m;
+      if (map.getZoom() >= CONE_ZOOM) {
+        cones.addLayer(L.polygon(connectCone(ll[0], ll[1], p.dir, p.fov, p.range),
+          { color: p.level === "integrated" ? "#7b1fa2" : "#1f5f99", weight: 1, fillOpacity: 0.15, interactive: false }));
+      }
+      return m;
+    });
+    clusters.addLayers(markers);
+    statusEl.textContent = data.features.length + " cameras in view" +
+      (data.truncated ? " (only the first " + data.features.length + ": zoom in to see all)" : "") + ".";
+    document.getElementById("map").dataset.loaded = String(data.features.length);
+  }
+
+  function search(params) {
+    var radius = document.getElementById("search-radius").value || "300";
+    params.set("radius", radius);
+    resultsEl.textContent = "Searching…";
+    fetch("/map/nearby.json?" + params, { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+      .then(function (res) {
+        if (!res.ok) { resultsEl.textContent = res.body.detail || "Search failed."; return; }
+        showResults(res.body);
+      })
+      .catch(function () { resultsEl.textContent = "Search failed: the server could not be reached."; });
+  }
+
+  function showResults(body) {
+    searchLayer.clearLayers();
+    var center = [body.center.lat, body.center.lng];
+    searchLayer.addLayer(L.circle(center, { radius: body.radius, color: "#b3261e", weight: 2, fill: false, interactive: false }));
+    searchLayer.addLayer(L.circleMarker(center, { radius: 5, color: "#b3261e", fillOpacity: 1 }));
+    map.fitBounds(L.latLng(center).toBounds(body.radius * 2.2));
+    var covering = body.cameras.filter(function (c) { return c.covers; }).length;
+    var html = "<h2>" + body.cameras.length + " camera" + (body.cameras.length === 1 ? "" : "s") + " within " + body.radius +
+      " m</h2><p>" + covering + " of them face the point.</p><ol class=\"results\">";
+    body.cameras.forEach(function (c) {
+      html += "<li data-code=\"" + c.code + "\"" + (c.covers ? " class=\"covers\"" : "") + "><button type=\"button\" class=\"link\">" +
+        text(c.label) + "</button> · " + Math.round(c.distance_m) + " m · " + text(c.kind) + (c.level === "integrated" ? " · live" : "") +
+        (c.covers ? " · <strong>faces the point</strong>" : "") + "</li>";
+    });
+    resultsEl.innerHTML = html + "</ol>";
+    resultsEl.querySelectorAll("li").forEach(function (li) {
+      var c = body.cameras.find(function (x) { return x.code === li.dataset.code; });
+      li.querySelector("button").addEventListener("click", function () {
+        map.setView([c.lat, c.lng], 18);
+        var m = markersByCode[c.code];
+        if (m) clusters.zoomToShowLayer(m, function () { m.openPopup(); });
+      });
+    });
+  }
+
+  map.on("moveend", load);
+  map.on("click", function (e) {
+    var params = new URLSearchParams({ lat: e.latlng.lat.toFixed(6), lng: e.latlng.lng.toFixed(6) });
+    search(params);
+  });
+  document.getElementById("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = document.getElementById("search-q").value.trim();
+    if (!q) { resultsEl.textContent = "Type an address or “lat, lng”, or click the map."; return; }
+    search(new URLSearchParams({ q: q }));
+  });
+  document.getElementById("layers").addEventListener("change", load);
+  load();
+})();
