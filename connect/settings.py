@@ -222,6 +222,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("CONNECT_LOG_LEVEL", "INFO").upper()},
+    "loggers": {"mail.log": {"level": "WARNING"}},  # aiosmtpd logs every SMTP verb at INFO
 }
 
 # GDAL < 3.9 cannot be told to refuse network paths; connect never hands user files to GDAL (imports

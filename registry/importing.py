@@ -73,8 +73,9 @@ def parse_upload(name: str, content: bytes) -> list[dict]:
 def _validate(row: dict) -> tuple[dict | None, str]:
     data = {key: row.get(key) for key in CSV_COLUMNS if row.get(key) not in (None, "")}
     data.setdefault("placement", Camera.Placement.OUTDOOR)
+    # No direction given: treat the camera as seeing all round (a dome), rather than guessing one.
+    data.setdefault("field_of_view_deg", 90 if "direction_deg" in data else 360)
     data.setdefault("direction_deg", 0)
-    data.setdefault("field_of_view_deg", 360 if "direction_deg" not in row else 90)
     data.setdefault("range_m", 50)
     data.setdefault("retention_days", 30)
     records = str(data.get("records", "true")).strip().lower()

@@ -45,7 +45,7 @@ def cameras_near(*, point: Point, radius_m: int, statuses=(Camera.Status.ACTIVE,
         .select_related("owner")
         .annotate(
             distance_m=RawSQL(f"ST_Distance(registry_camera.location, {geog})", (ewkt,)),
-            covers=RawSQL(_COVERS_SQL.format(p=geog), (ewkt,) * 3),
+            covers=RawSQL(_COVERS_SQL.format(p=geog), (ewkt,) * 2),
         )
         .order_by("distance_m")
     )

@@ -1,0 +1,110 @@
+"""Shared fixtures: the access matrix (anonymous, owner A, owner B, each staff role), a real SMTP sink,
+and helpers to sign an owner in to the portal."""
+
+import socket
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.contrib.auth.models import Group, User
+from django.contrib.gis.geos import Point
+
+from connect import roles
+from connect.mailsink import MemoryHandler
+from registry import links
+from registry.models import OwnerLink
+from tests.registry.factories import CameraFactory, OwnerFactory
+
+STAFF_ROLES = {
+    "investigator": roles.INVESTIGATOR,
+    "analyst": roles.CRIME_ANALYST,
+    "supervisor": roles.SUPERVISOR,
+    "auditor": roles.AUDITOR,
+    "administrator": roles.ADMINISTRATOR,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_staff(role_key: str) -> User:
+    user = User.objects.create_user(username=role_key, password="correct-horse-battery-9", is_staff=True)
+    user.groups.add(Group.objects.get(name=STAFF_ROLES[role_key]))
+    return user
+
+
+@pytest.fixture
+def staff_user(db):
+    return make_staff
+
+
+@pytest.fixture
+def owner_a(db):
+    owner = OwnerFactory(name="Alice Anderson", email="alice@example.org", phone="919-555-0101",
+                         address="1 Alpha Street, Raleigh, NC")
+    CameraFactory(owner=owner, label="Alice porch")
+    return owner
+
+
+@pytest.fixture
+def owner_b(db):
+    owner = OwnerFactory(name="Bob Brown", email="bob@example.org", phone="919-555-0202",
+                         address="2 Beta Street, Raleigh, NC")
+    CameraFactory(owner=owner, label="Bob driveway", location=Point(-78.6390, 35.7800, srid=4326))
+    return owner
+
+
+def token_from(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def sign_in_owner(client, owner) -> None:
+    """Signs `owner` in to the portal the way an owner does: through a sign-in link."""
+    url = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.SIGN_IN)
+    response = client.post(f"/owner/sign-in/{token_from(url)}/")
+    assert response.status_code == 302
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A real SMTP server (aiosmtpd) on a free port; Django sends to it over SMTP."""
+    handler = MemoryHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    handler.port = controller.port
+    yield handler
+    controller.stop()
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met within %.1fs" % timeout)
+
+
+def parsed_mail(sink) -> list:
+    """The sink's messages as email.message.EmailMessage objects, oldest first."""
+    import email
+    from email import policy
+
+    return [email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+            for envelope in sink.messages]
+
+
+def link_in(message) -> str:
+    """The one connect link in a message's plain-text body."""
+    import re
+
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    urls = re.findall(r"https?://\S+", text)
+    assert len(urls) == 1, urls
+    return urls[0]

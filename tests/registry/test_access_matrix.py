@@ -1,0 +1,96 @@
+"""Who may open what: every page and data endpoint against anonymous, owners A and B, and each staff role."""
+
+import pytest
+
+from tests.conftest import STAFF_ROLES, make_staff, sign_in_owner
+
+pytestmark = pytest.mark.django_db
+
+BBOX = "/map/cameras.geojson?bbox=-78.82,35.70,-78.47,35.97"
+NEARBY = "/map/nearby.json?lat=35.7796&lng=-78.6382&radius=500"
+ALL = ["anonymous", "owner_a", "owner_b", *STAFF_ROLES]
+MAP_ROLES = set(STAFF_ROLES)  # every role works from the map
+
+
+def as_who(client, who, owner_a, owner_b):
+    if who in ("owner_a", "owner_b"):
+        sign_in_owner(client, owner_a if who == "owner_a" else owner_b)
+    elif who != "anonymous":
+        client.force_login(make_staff(who))
+    return client
+
+
+@pytest.mark.parametrize("who", ALL)
+@pytest.mark.parametrize("path", ["/map/", BBOX, NEARBY])
+def test_the_staff_map_is_for_staff_with_registry_access(client, owner_a, owner_b, who, path):
+    response = as_who(client, who, owner_a, owner_b).get(path)
+
+    if who in MAP_ROLES:
+        assert response.status_code == 200
+    elif path == "/map/":
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    else:
+        assert response.status_code == 401
+    if response.status_code != 200:
+        assert b"Alice" not in response.content
+
+
+def test_staff_without_a_role_is_refused(client, django_user_model):
+    user = django_user_model.objects.create_user("norole", password="correct-horse-battery-9", is_staff=True)
+    client.force_login(user)
+    assert client.get("/map/").status_code == 403
+    assert client.get(BBOX).status_code == 403
+
+
+@pytest.mark.parametrize("who", ALL)
+@pytest.mark.parametrize("model", ["owner", "camera", "deletionrecord"])
+def test_admin_registry_lists(client, owner_a, owner_b, who, model):
+    response = as_who(client, who, owner_a, owner_b).get(f"/admin/registry/{model}/")
+    expected = {
+        "owner": {"investigator", "supervisor", "auditor", "administrator"},
+        "camera": set(STAFF_ROLES),
+        "deletionrecord": {"auditor", "administrator"},
+    }[model]
+    if who in expected:
+        assert response.status_code == 200
+    elif who in STAFF_ROLES:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("who", ALL)
+def test_owner_contact_details_only_for_roles_that_contact_owners(client, owner_a, owner_b, who):
+    response = as_who(client, who, owner_a, owner_b).get(f"/admin/registry/owner/{owner_a.pk}/change/")
+    sees = response.status_code == 200 and "alice@example.org" in response.content.decode()
+    assert sees == (who in {"investigator", "supervisor", "auditor", "administrator"})
+
+
+@pytest.mark.parametrize("who", ALL)
+def test_only_administrators_change_owners_and_import(client, owner_a, owner_b, who):
+    client = as_who(client, who, owner_a, owner_b)
+    camera = owner_a.cameras.get()
+    response = client.post(f"/admin/registry/owner/{owner_a.pk}/change/", {
+        "kind": "resident", "name": "Hacked", "email": "x@example.org",
+        "cameras-TOTAL_FORMS": "1", "cameras-INITIAL_FORMS": "1", "cameras-0-id": camera.pk,
+        "cameras-0-owner": owner_a.pk})
+    owner_a.refresh_from_db()
+    assert (owner_a.name == "Hacked") == (who == "administrator"), response.status_code
+    assert (client.get("/admin/registry/camera/import/").status_code == 200) == (who == "administrator")
+
+
+@pytest.mark.parametrize("who", ALL)
+def test_demo_inbox_is_staff_only(client, owner_a, owner_b, who):
+    response = as_who(client, who, owner_a, owner_b).get("/demo/mail/")
+    assert (response.status_code == 200) == (who in STAFF_ROLES)
+
+
+def test_demo_inbox_does_not_exist_in_production(admin_client, settings):
+    settings.DEMO = False
+    assert admin_client.get("/demo/mail/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/register/", "/owner/", "/healthz"])
+def test_public_pages_are_public(client, path, monkeypatch):
+    monkeypatch.setattr("connect.health._celery", lambda: "ok")
+    assert client.get(path).status_code == 200
