@@ -31,6 +31,11 @@ def free_port() -> int:
 
 
 def make_staff(role_key: str) -> User:
+    if not Group.objects.filter(name=STAFF_ROLES[role_key]).exists():
+        # Transactional tests flush the tables, taking the migration-made role groups with them.
+        from django.apps import apps
+
+        roles.roles_sync(apps)
     user = User.objects.create_user(username=role_key, password="correct-horse-battery-9", is_staff=True)
     user.groups.add(Group.objects.get(name=STAFF_ROLES[role_key]))
     return user
@@ -88,7 +93,7 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError("condition not met within %.1fs" % timeout)
+    raise AssertionError(f"condition not met within {timeout:.1f}s")
 
 
 def parsed_mail(sink) -> list:

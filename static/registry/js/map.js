@@ -5,7 +5,8 @@
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var statusEl = document.getElementById("map-status"), resultsEl = document.getElementById("results");
   var CONE_ZOOM = 16;
-  var map = L.map("map", { preferCanvas: true, attributionControl: !!config.attribution });
+  // maxZoom is set here because with no tile layer (offline, tests) Leaflet would have none and clustering fails.
+  var map = L.map("map", { preferCanvas: true, maxZoom: 19, minZoom: 3, attributionControl: !!config.attribution });
   if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   var area = L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
   map.fitBounds(area.getBounds());

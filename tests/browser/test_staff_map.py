@@ -1,0 +1,64 @@
+"""An investigator finds registered cameras on the staff map with a radius search."""
+
+import re
+
+import pytest
+from django.contrib.gis.geos import Point
+from playwright.sync_api import expect
+
+from tests.browser.conftest import screenshot, staff_sign_in
+from tests.conftest import make_staff
+from tests.registry.factories import CameraFactory, OwnerFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def cameras():
+    # Around Moore Square, downtown Raleigh.
+    CameraFactory(label="Facing the square", location=Point(-78.6382, 35.7801, srid=4326), direction_deg=180,
+                  range_m=80)
+    CameraFactory(label="Looking away", location=Point(-78.6380, 35.7798, srid=4326), direction_deg=0, range_m=40)
+    CameraFactory(label="Corner store", owner=OwnerFactory(kind="business"), level="integrated",
+                  location=Point(-78.6375, 35.7790, srid=4326), direction_deg=270)
+    CameraFactory(label="Far away", location=Point(-78.70, 35.85, srid=4326))
+
+
+def test_investigator_searches_around_a_point(page, cameras):
+    make_staff("investigator")
+    staff_sign_in(page, "investigator")
+
+    expect(page.locator("#map")).to_have_attribute("data-loaded", "4")
+    expect(page.locator("#map-status")).to_contain_text("4 cameras in view")
+    page.fill("#search-q", "35.7796, -78.6382")
+    page.fill("#search-radius", "200")
+    page.click("#search-form button")
+
+    results = page.locator("#results li")
+    expect(results).to_have_count(3)
+    expect(page.locator("#results h2")).to_have_text("3 cameras within 200 m")
+    expect(results.first).to_contain_text("Looking away")
+    expect(page.locator("#results li.covers")).to_contain_text("Facing the square")
+    expect(page.locator("#results")).not_to_contain_text("Far away")
+    screenshot(page, "staff-map")
+
+
+def test_clicking_the_map_searches_there(page, cameras):
+    make_staff("analyst")
+    staff_sign_in(page, "analyst")
+    expect(page.locator("#map")).to_have_attribute("data-loaded", "4")
+    page.locator("#map").click(position={"x": 50, "y": 50})
+    expect(page.locator("#results h2")).to_contain_text("within 300 m")
+
+
+def test_layers_hide_kinds(page, cameras):
+    make_staff("supervisor")
+    staff_sign_in(page, "supervisor")
+    expect(page.locator("#map")).to_have_attribute("data-loaded", "4")
+    page.uncheck("#layers input[value=resident]")
+    expect(page.locator("#map")).to_have_attribute("data-loaded", "1")
+
+
+def test_an_owner_session_does_not_open_the_map(page):
+    page.goto("/map/")
+    expect(page).to_have_url(re.compile(r"/admin/login/"))

@@ -1,0 +1,120 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from connect.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_secret,
+    parse_database_url,
+    parse_redis_url,
+    parse_service_area,
+)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("ON", True), ("0", False),
+                                               ("false", False), ("off", False)])
+def test_env_bool_reads_common_spellings(raw, expected):
+    assert env_bool("X", not expected, environ={"X": raw}) is expected
+
+
+def test_env_bool_rejects_junk_and_names_the_variable():
+    with pytest.raises(ImproperlyConfigured, match="CONNECT_DEBUG"):
+        env_bool("CONNECT_DEBUG", False, environ={"CONNECT_DEBUG": "maybe"})
+
+
+def test_empty_values_mean_the_default():
+    assert env_bool("X", True, environ={"X": "  "}) is True
+    assert env_int("X", 7, environ={"X": ""}) == 7
+
+
+def test_env_int_checks_type_and_bounds():
+    assert env_int("N", 1, environ={"N": "42"}) == 42
+    with pytest.raises(ImproperlyConfigured, match="whole number"):
+        env_int("N", 1, environ={"N": "4.2"})
+    with pytest.raises(ImproperlyConfigured, match="at least 5"):
+        env_int("N", 10, minimum=5, environ={"N": "4"})
+    with pytest.raises(ImproperlyConfigured, match="at most 9"):
+        env_int("N", 1, maximum=9, environ={"N": "10"})
+
+
+def test_env_list_splits_and_trims():
+    assert env_list("L", environ={"L": " a.example , b.example,, "}) == ["a.example", "b.example"]
+    assert env_list("L", ["x"], environ={}) == ["x"]
+
+
+def test_env_secret_reads_a_file(tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    assert env_secret("K", environ={"K_FILE": str(secret)}) == "s3cret"
+    assert env_secret("K", environ={"K": "direct"}) == "direct"
+    with pytest.raises(ImproperlyConfigured, match="not both"):
+        env_secret("K", environ={"K": "a", "K_FILE": str(secret)})
+    with pytest.raises(ImproperlyConfigured, match="cannot read"):
+        env_secret("K", environ={"K_FILE": str(tmp_path / "missing")})
+
+
+def test_env_choice():
+    assert env_choice("M", "demo", ("demo", "production"), environ={"M": "Production"}) == "production"
+    with pytest.raises(ImproperlyConfigured, match="one of demo, production"):
+        env_choice("M", "demo", ("demo", "production"), environ={"M": "staging"})
+
+
+def test_database_url():
+    db = parse_database_url("D", "postgres://u:p%40ss@db.example:6432/connect?sslmode=require")
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == ("u", "p@ss", "db.example", "6432",
+                                                                                "connect")
+    assert db["OPTIONS"] == {"sslmode": "require"} and db["ENGINE"].endswith("postgis")
+    for bad in ("mysql://x/y", "postgres://host:5432/", "nonsense"):
+        with pytest.raises(ImproperlyConfigured, match="D must look like"):
+            parse_database_url("D", bad)
+
+
+def test_redis_url():
+    assert parse_redis_url("R", "redis://127.0.0.1:6379/2") == "redis://127.0.0.1:6379/2"
+    with pytest.raises(ImproperlyConfigured):
+        parse_redis_url("R", "http://localhost")
+
+
+def test_service_area_from_bbox_geojson_and_file(tmp_path):
+    box = parse_service_area("A", "-78.8,35.7,-78.4,36.0")
+    assert box["type"] == "Polygon" and box["coordinates"][0][0] == [-78.8, 35.7]
+    polygon = '{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}'
+    assert parse_service_area("A", polygon)["type"] == "Polygon"
+    path = tmp_path / "area.geojson"
+    path.write_text('{"type": "Feature", "geometry": ' + polygon + "}")
+    assert parse_service_area("A", str(path))["type"] == "Polygon"
+    for bad in ("1,2,3", "-78,36,-79,35", '{"type": "Point", "coordinates": [0, 0]}', "{broken"):
+        with pytest.raises(ImproperlyConfigured):
+            parse_service_area("A", bad)
+
+
+def _import_settings(env: dict) -> subprocess.CompletedProcess:
+    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "connect.settings"}
+    return subprocess.run([sys.executable, "-c", "import django; django.setup()"], env={**base, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _import_settings({"CONNECT_MODE": "production", "CONNECT_ALLOWED_HOSTS": "cams.example.gov"})
+    assert result.returncode != 0 and "CONNECT_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _import_settings({"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": "x" * 50})
+    assert result.returncode != 0 and "CONNECT_ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_is_the_default_mode():
+    result = _import_settings({})
+    assert result.returncode != 0 and "CONNECT_SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_both():
+    result = _import_settings({"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": "x" * 50,
+                               "CONNECT_ALLOWED_HOSTS": "cams.example.gov"})
+    assert result.returncode == 0, result.stderr
