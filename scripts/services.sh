@@ -16,17 +16,35 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# As root, the postgres user must be able to reach the data directory. When the checkout sits somewhere
+# it cannot enter (under /root, say), the cluster lives in /var/lib/connect and var/postgres links to it.
+pg_home() {
+  if [ "$(id -u)" -eq 0 ] && [ ! -L "$PGDATA" ] && [ ! -d "$PGDATA" ] && ! runuser -u postgres -- test -x "$VAR"; then
+    local home
+    home=/var/lib/connect/$(printf '%s' "$VAR" | sha256sum | cut -c1-12)
+    mkdir -p "$home/postgres" "$home/run"
+    chown postgres "$home/postgres" "$home/run"
+    ln -s "$home/postgres" "$PGDATA"
+    ln -sfn "$home/run" "$VAR/run"
+  fi
+  mkdir -p "$VAR/run"
+}
+
 pg_start() {
   [ -n "${CONNECT_DATABASE_URL:-}" ] && return 0
-  mkdir -p "$VAR/run"
+  mkdir -p "$VAR"
+  pg_home
+  local sockets
+  sockets=$(readlink -f "$VAR/run")
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     mkdir -p "$PGDATA"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$PGDATA" "$VAR/run"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$(readlink -f "$PGDATA")" "$sockets"
     as_pg "$PGBIN/initdb" -D "$PGDATA" -U connect --auth=trust -E UTF8 >/dev/null
   fi
   if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
-      -o "-p $PG_PORT -k $VAR/run -c listen_addresses=127.0.0.1" start >/dev/null
+      -o "-p $PG_PORT -k $sockets -c listen_addresses=127.0.0.1" start >/dev/null ||
+      { echo "connect: PostgreSQL did not start; see $PGDATA/server.log" >&2; tail -n 5 "$PGDATA/server.log" >&2; exit 1; }
   fi
   for db in connect; do
     as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U connect -d postgres -tAc \
@@ -34,8 +52,8 @@ pg_start() {
       as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U connect "$db"
   done
   # PostGIS in template1 makes every later database (tests, benchmarks) spatial from the start.
-  as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U connect -d template1 -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
-  as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U connect -d connect -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U connect -d template1 -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U connect -d connect -qc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
 }
 
 pg_stop() {
