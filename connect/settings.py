@@ -145,7 +145,6 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise serves static files from the ASGI process; `make run` runs collectstatic first.
 WHITENOISE_USE_FINDERS = DEMO
-DATA_DIR = Path(env_str("CONNECT_DATA_DIR", str(BASE_DIR / "var")))
 
 # --- the agency -------------------------------------------------------------------------------------
 AGENCY_NAME = env_str("CONNECT_AGENCY_NAME", "Raleigh Police Department (demo)")

@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
+# Start (and on exit stop) the private services before their URLs are exported: services.sh leaves
+# alone whatever CONNECT_DATABASE_URL / CONNECT_REDIS_URL name.
+given_db=${CONNECT_DATABASE_URL:-} given_redis=${CONNECT_REDIS_URL:-}
+trap 'CONNECT_DATABASE_URL=$given_db CONNECT_REDIS_URL=$given_redis scripts/services.sh stop' EXIT
+scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export CONNECT_MODE=${CONNECT_MODE:-demo}
 export PORT=${PORT:-8000}
-
-trap 'scripts/services.sh stop' EXIT
-scripts/services.sh start
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
 processes="web worker beat"
