@@ -13,7 +13,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 # PostgreSQL refuses to run as root; as root, run it as the postgres system user.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- env --chdir=/ "$@"; else "$@"; fi
 }
 
 # As root, the postgres user must be able to reach the data directory. When the checkout sits somewhere
@@ -34,17 +34,19 @@ pg_start() {
   [ -n "${CONNECT_DATABASE_URL:-}" ] && return 0
   mkdir -p "$VAR"
   pg_home
-  local sockets
+  mkdir -p "$PGDATA"
+  # Resolved paths: postgres may reach the cluster only through /var/lib/connect.
+  local data sockets
+  data=$(readlink -f "$PGDATA")
   sockets=$(readlink -f "$VAR/run")
-  if [ ! -f "$PGDATA/PG_VERSION" ]; then
-    mkdir -p "$PGDATA"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$(readlink -f "$PGDATA")" "$sockets"
-    as_pg "$PGBIN/initdb" -D "$PGDATA" -U connect --auth=trust -E UTF8 >/dev/null
+  if [ ! -f "$data/PG_VERSION" ]; then
+    [ "$(id -u)" -eq 0 ] && chown postgres "$data" "$sockets"
+    as_pg "$PGBIN/initdb" -D "$data" -U connect --auth=trust -E UTF8 >/dev/null
   fi
-  if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-    as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w \
+  if ! as_pg "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    as_pg "$PGBIN/pg_ctl" -D "$data" -l "$data/server.log" -w \
       -o "-p $PG_PORT -k $sockets -c listen_addresses=127.0.0.1" start >/dev/null ||
-      { echo "connect: PostgreSQL did not start; see $PGDATA/server.log" >&2; tail -n 5 "$PGDATA/server.log" >&2; exit 1; }
+      { echo "connect: PostgreSQL did not start; see $data/server.log" >&2; tail -n 5 "$data/server.log" >&2; exit 1; }
   fi
   for db in connect; do
     as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U connect -d postgres -tAc \
@@ -59,7 +61,7 @@ pg_start() {
 pg_stop() {
   [ -n "${CONNECT_DATABASE_URL:-}" ] && return 0
   [ -f "$PGDATA/PG_VERSION" ] || return 0
-  as_pg "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null 2>&1 || true
+  as_pg "$PGBIN/pg_ctl" -D "$(readlink -f "$PGDATA")" -m fast stop >/dev/null 2>&1 || true
 }
 
 redis_start() {

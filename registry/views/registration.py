@@ -26,7 +26,8 @@ def register(request):
                 kind=data["kind"], name=data["name"], email=data["email"], phone=data["phone"],
                 address=data["address"], cameras=_camera_rows(cameras),
             )
-            request.session["registered_email"] = data["email"]
+            # Only a masked form goes into the session table: deleting an owner must leave no email behind.
+            request.session["registered_email"] = mask_email(data["email"])
             return redirect("registry:register_sent")
     else:
         owner_form = OwnerForm(initial={"kind": "resident"})
@@ -35,6 +36,11 @@ def register(request):
         "owner_form": owner_form, "cameras": cameras, "terms_version": settings.TERMS_VERSION,
         "map_config": map_config(),
     })
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
 
 
 def register_sent(request):
