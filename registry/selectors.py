@@ -1,5 +1,7 @@
 """Reads of the registry. Radius and viewport queries run in PostGIS on the geography GiST index."""
 
+import json
+
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.contrib.gis.measure import D
@@ -9,16 +11,8 @@ from django.db.models.expressions import RawSQL
 
 from registry.models import Camera, Owner
 
-_service_area: GEOSGeometry | None = None
-
-
 def service_area() -> GEOSGeometry:
-    global _service_area
-    if _service_area is None:
-        import json
-
-        _service_area = GEOSGeometry(json.dumps(settings.SERVICE_AREA), srid=4326)
-    return _service_area
+    return GEOSGeometry(json.dumps(settings.SERVICE_AREA), srid=4326)
 
 
 def in_service_area(*, latitude: float, longitude: float) -> bool:

@@ -13,6 +13,7 @@ scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export CONNECT_MODE=${CONNECT_MODE:-demo}
 export PORT=${PORT:-8000}
+export CONNECT_PUBLIC_URL=${CONNECT_PUBLIC_URL:-http://127.0.0.1:$PORT}
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
 processes="web worker beat"

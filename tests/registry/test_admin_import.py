@@ -98,3 +98,14 @@ def test_import_only_for_agency_owners(admin_user_client):
     response = upload(admin_user_client, resident, "cams.csv", GOOD_CSV)
     assert "Select a valid choice" in response.content.decode()
     assert Camera.objects.count() == 0
+
+
+def test_camera_admin_shows_the_map_widget_and_filters(admin_user_client):
+    from tests.registry.factories import CameraFactory
+
+    camera = CameraFactory(label="Mapped")
+    change = admin_user_client.get(f"/admin/registry/camera/{camera.pk}/change/").content.decode()
+    assert "leaflet" in change.lower() and "Mapped" in change
+    listing = admin_user_client.get("/admin/registry/camera/?owner__kind=resident&status=active&verified__exact=0")
+    assert listing.status_code == 200 and "Mapped" in listing.content.decode()
+    assert "Import agency cameras" in listing.content.decode()

@@ -118,3 +118,14 @@ def test_registration_page_is_accessible_without_javascript(client):
         assert f'for="id_cameras-0-{field}"' in html
     assert 'name="cameras-0-latitude"' in html
     assert 'name="viewport"' in html
+
+
+def test_the_service_area_can_be_any_polygon(client, settings):
+    # A triangle north of downtown: the default downtown point is now outside.
+    settings.SERVICE_AREA = {"type": "Polygon", "coordinates": [[[-78.70, 35.80], [-78.60, 35.80],
+                                                                 [-78.65, 35.90], [-78.70, 35.80]]]}
+    response = client.post("/register/", registration())
+    assert "outside the area" in response.content.decode()
+    response = client.post("/register/", registration(camera_overrides={"latitude": "35.82",
+                                                                         "longitude": "-78.65"}))
+    assert response.status_code == 302
