@@ -1,5 +1,7 @@
 """The staff map: viewport GeoJSON built in PostGIS and radius searches around a point or address."""
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse, JsonResponse
@@ -71,14 +73,9 @@ def nearby(request):
         if coords is None or not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
             return _bad_request("Give lat and lng in degrees, or q with an address.")
         point = Point(coords[1], coords[0], srid=4326)
-    cameras = selectors.cameras_near(point=point, radius_m=radius)[:500]
+    cameras = selectors.cameras_near(point=point, radius_m=radius)
     return JsonResponse({
         "center": {"lat": point.y, "lng": point.x},
         "radius": radius,
-        "cameras": [
-            {"code": str(c.code), "label": c.label, "kind": c.owner.kind, "level": c.level,
-             "distance_m": round(c.distance_m, 1), "covers": bool(c.covers),
-             "lat": c.latitude, "lng": c.longitude, "address": c.address}
-            for c in cameras
-        ],
+        "cameras": [dict(asdict(camera), distance_m=round(camera.distance_m, 1)) for camera in cameras],
     })

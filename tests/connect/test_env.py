@@ -68,7 +68,8 @@ def test_database_url():
     db = parse_database_url("D", "postgres://u:p%40ss@db.example:6432/connect?sslmode=require")
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == ("u", "p@ss", "db.example", "6432",
                                                                                 "connect")
-    assert db["OPTIONS"] == {"sslmode": "require"} and db["ENGINE"].endswith("postgis")
+    assert db["OPTIONS"]["sslmode"] == "require" and db["ENGINE"].endswith("postgis")
+    assert db["OPTIONS"]["pool"] and db["CONN_MAX_AGE"] == 0
     for bad in ("mysql://x/y", "postgres://host:5432/", "nonsense"):
         with pytest.raises(ImproperlyConfigured, match="D must look like"):
             parse_database_url("D", bad)

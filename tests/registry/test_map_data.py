@@ -116,3 +116,24 @@ def test_viewport_is_capped_and_says_so(analyst_client, settings):
 def test_viewport_bad_input_gets_a_400(analyst_client, query):
     response = analyst_client.get(f"/map/cameras.geojson?{query}")
     assert response.status_code == 400 and response.json()["detail"]
+
+
+def test_viewport_holds_nothing_beyond_its_east_and_west_edges(analyst_client):
+    # Geography boxes are geocentric and bulge past a flat box's sides; the map must not count those.
+    CameraFactory(label="inside")
+    CameraFactory(label="just east", location=Point(-78.6195, 35.7796, srid=4326))
+    CameraFactory(label="just west", location=Point(-78.6505, 35.7796, srid=4326))
+    data = analyst_client.get("/map/cameras.geojson?bbox=-78.65,35.77,-78.62,35.79").json()
+    assert [f["properties"]["label"] for f in data["features"]] == ["inside"]
+
+
+def test_nearby_never_reads_owner_contact_details(analyst_client, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    CameraFactory(label="porch")
+    with CaptureQueriesContext(connection) as queries:
+        analyst_client.get(f"/map/nearby.json?lat={LAT}&lng={LNG}&radius=100")
+    search = [q["sql"] for q in queries if "ST_DWithin" in q["sql"]]
+    assert len(search) == 1
+    assert "o.email" not in search[0] and "o.phone" not in search[0] and "o.name" not in search[0]
