@@ -1,38 +1,17 @@
-"""The owner portal: owners sign in with an emailed link and manage their own cameras only.
+"""The owner portal: owners sign in with an emailed link and manage their own cameras only."""
 
-Owners are not Django users: the portal keeps the owner's id in the session with its own expiry,
-so a portal session can never reach a staff page.
-"""
-
-from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
-from registry.links import LinkError, link_check
 from registry.models import Camera, Owner, OwnerLink
-
-_SESSION_KEY = "portal_owner"
-
-
-def portal_sign_in_session(request, owner: Owner) -> None:
-    request.session.cycle_key()  # a fresh session id: no fixation through a shared computer
-    expires = timezone.now() + timedelta(minutes=settings.OWNER_SESSION_MINUTES)
-    request.session[_SESSION_KEY] = {"id": owner.pk, "until": expires.timestamp()}
-
-
-def portal_owner(request) -> Owner | None:
-    data = request.session.get(_SESSION_KEY)
-    if not data or data.get("until", 0) < timezone.now().timestamp():
-        return None
-    return Owner.objects.filter(pk=data.get("id")).first()
+from registry.views.common import SESSION_KEY, emailed_link_landing, map_config, portal_owner
 
 
 def owner_required(view):
@@ -40,7 +19,7 @@ def owner_required(view):
     def wrapper(request, *args, **kwargs):
         owner = portal_owner(request)
         if owner is None:
-            request.session.pop(_SESSION_KEY, None)
+            request.session.pop(SESSION_KEY, None)
             messages.info(request, "Please sign in to the owner portal first.")
             return redirect("registry:portal")
         return view(request, owner, *args, **kwargs)
@@ -53,11 +32,6 @@ def _own_camera(owner: Owner, code) -> Camera:
     if camera is None:
         raise Http404("No such camera.")
     return camera
-
-
-def map_config() -> dict:
-    """What the registration and camera maps need: tiles (or none) and the service area to draw."""
-    return {"tiles": settings.MAP_TILES, "attribution": settings.MAP_ATTRIBUTION, "area": settings.SERVICE_AREA}
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,15 +51,8 @@ def home(request):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request, token):
-    try:
-        if request.method == "GET":
-            link_check(token=token, purpose=OwnerLink.Purpose.SIGN_IN)
-            return render(request, "registry/portal_sign_in_confirm.html")
-        owner = services.owner_sign_in(token=token)
-    except LinkError as exc:
-        return render(request, "registry/link_invalid.html", {"reason": exc.reason, "sign_in": True}, status=410)
-    portal_sign_in_session(request, owner)
-    return redirect("registry:portal")
+    return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.SIGN_IN,
+                                use=services.owner_sign_in, template="registry/portal_sign_in_confirm.html")
 
 
 @require_POST

@@ -6,9 +6,8 @@ from django.views.decorators.http import require_http_methods
 
 from registry import services
 from registry.forms import CameraFormSet, OwnerForm
-from registry.links import LinkError, link_check
 from registry.models import OwnerLink
-from registry.views.portal import map_config, portal_sign_in_session
+from registry.views.common import emailed_link_landing, map_config
 
 
 def _camera_rows(formset) -> list[dict]:
@@ -51,13 +50,6 @@ def register_sent(request):
 
 @require_http_methods(["GET", "POST"])
 def confirm(request, token):
-    """GET shows a button (mail scanners open links); only POST confirms."""
-    try:
-        if request.method == "GET":
-            link_check(token=token, purpose=OwnerLink.Purpose.CONFIRM)
-            return render(request, "registry/confirm.html")
-        owner = services.owner_confirm(token=token)
-    except LinkError as exc:
-        return render(request, "registry/link_invalid.html", {"reason": exc.reason}, status=410)
-    portal_sign_in_session(request, owner)
-    return redirect("registry:portal")
+    """Confirming proves the owner reads that mailbox, so it also opens the portal."""
+    return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.CONFIRM,
+                                use=services.owner_confirm, template="registry/confirm.html")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from connect.access import staff_permission_required
 from registry import selectors
 from registry.models import Camera, Owner
-from registry.views.portal import map_config
+from registry.views.common import map_config
 
 MAP_PERMISSION = "registry.view_camera"
 

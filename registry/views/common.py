@@ -1,0 +1,49 @@
+"""What the registration and portal views share: the owner's portal session, emailed-link pages, map settings.
+
+Owners are not Django users: the portal keeps the owner's id in the session with its own expiry,
+so a portal session can never reach a staff page.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from registry.links import LinkError, link_check
+from registry.models import Owner, OwnerLink
+
+SESSION_KEY = "portal_owner"
+
+
+def portal_sign_in_session(request, owner: Owner) -> None:
+    request.session.cycle_key()  # a fresh session id: no fixation through a shared computer
+    expires = timezone.now() + timedelta(minutes=settings.OWNER_SESSION_MINUTES)
+    request.session[SESSION_KEY] = {"id": owner.pk, "until": expires.timestamp()}
+
+
+def portal_owner(request) -> Owner | None:
+    data = request.session.get(SESSION_KEY)
+    if not data or data.get("until", 0) < timezone.now().timestamp():
+        return None
+    return Owner.objects.filter(pk=data.get("id")).first()
+
+
+def map_config() -> dict:
+    """What the registration and camera maps need: tiles (or none) and the service area to draw."""
+    return {"tiles": settings.MAP_TILES, "attribution": settings.MAP_ATTRIBUTION, "area": settings.SERVICE_AREA}
+
+
+def emailed_link_landing(request, *, token: str, purpose: str, use, template: str):
+    """An emailed link's page: GET only shows a button (mail scanners open links); POST uses the link
+    through `use(token=...)` and signs the owner in to the portal. A bad link gets its own page."""
+    try:
+        if request.method == "GET":
+            link_check(token=token, purpose=purpose)
+            return render(request, template)
+        owner = use(token=token)
+    except LinkError as exc:
+        context = {"reason": exc.reason, "sign_in": purpose == OwnerLink.Purpose.SIGN_IN}
+        return render(request, "registry/link_invalid.html", context, status=410)
+    portal_sign_in_session(request, owner)
+    return redirect("registry:portal")
