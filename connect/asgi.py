@@ -2,10 +2,15 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
+
+# Django's own handler, except that request bodies never reach the disk in plaintext (uploaded evidence).
+django_asgi_app = SealedBodyASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -144,3 +144,19 @@ def parse_service_area(name: str, value: str) -> dict:
     west, south, east, north = parse_bbox(name, text)
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
     return {"type": "Polygon", "coordinates": [ring]}
+
+
+def parse_aes_key(name: str, value: str) -> bytes:
+    """A 256-bit key written as base64. Make one with:
+    python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"
+    """
+    import base64
+    import binascii
+
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ImproperlyConfigured(f"{name} must be base64 of 32 random bytes") from None
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must decode to 32 bytes (AES-256), not {len(key)}")
+    return key

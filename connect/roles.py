@@ -12,13 +12,19 @@ ADMINISTRATOR = "Administrator"
 
 ROLES: dict[str, set[str]] = {
     # Finds cameras around a crime and contacts their owners.
-    INVESTIGATOR: {"registry.view_owner", "registry.view_camera"},
+    INVESTIGATOR: {"registry.view_owner", "registry.view_camera", "requests_app.add_incident",
+                   "requests_app.view_incident", "requests_app.change_incident", "requests_app.view_footagerequest",
+                   "requests_app.view_clip"},
     # Works the live map; needs camera positions, not owners' contact details.
     CRIME_ANALYST: {"registry.view_camera"},
     # Verifies cameras and approves; may correct a camera's status or level.
-    SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera"},
+    SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera",
+                 "requests_app.add_incident", "requests_app.view_incident", "requests_app.change_incident",
+                 "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip"},
     # Reads everything, changes nothing.
-    AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord"},
+    AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord",
+              "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",
+              "requests_app.view_clip", "audit.view_accessentry"},
     # Runs the program: registry records, agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",

@@ -15,6 +15,7 @@ from connect.env import (
     env_list,
     env_secret,
     env_str,
+    parse_aes_key,
     parse_database_url,
     parse_redis_url,
     parse_service_area,
@@ -154,6 +155,27 @@ SERVICE_AREA = parse_service_area("CONNECT_SERVICE_AREA", env_str("CONNECT_SERVI
 TERMS_VERSION = env_str("CONNECT_TERMS_VERSION", "2026-1")
 CAMERA_MAX_RANGE_M = env_int("CONNECT_CAMERA_MAX_RANGE_M", 300, minimum=10, maximum=2000)
 
+# --- incidents, footage requests and evidence --------------------------------------------------------
+CASE_NUMBER_PATTERN = env_str("CONNECT_CASE_NUMBER_PATTERN", r"^\d{2}-\d{6}$")
+CASE_NUMBER_EXAMPLE = env_str("CONNECT_CASE_NUMBER_EXAMPLE", "26-004512")
+INCIDENT_MAX_WINDOW_HOURS = env_int("CONNECT_INCIDENT_MAX_WINDOW_HOURS", 12, minimum=1)
+INCIDENT_MAX_RADIUS_M = env_int("CONNECT_INCIDENT_MAX_RADIUS_M", 800, minimum=50)
+REQUEST_LINK_DAYS = env_int("CONNECT_REQUEST_LINK_DAYS", 10, minimum=1)
+REQUEST_REMINDER_HOURS = [int(h) for h in env_list("CONNECT_REQUEST_REMINDER_HOURS", ["24", "72"])]
+UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
+CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
+CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
+EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+_evidence_key = env_secret("CONNECT_EVIDENCE_KEY")
+if not _evidence_key:
+    if not DEMO:
+        raise ImproperlyConfigured("CONNECT_EVIDENCE_KEY (or CONNECT_EVIDENCE_KEY_FILE) must hold base64 of 32 random "
+                                   "bytes in production: it encrypts every clip.")
+    _evidence_key = "ZGVtby1vbmx5LWV2aWRlbmNlLWtleS0zMi1ieXRlcyE="  # demo only, public
+EVIDENCE_KEY = parse_aes_key("CONNECT_EVIDENCE_KEY", _evidence_key)
+EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
+                          for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
+
 # --- owner links and sessions -----------------------------------------------------------------------
 CONFIRM_LINK_HOURS = env_int("CONNECT_CONFIRM_LINK_HOURS", 72, minimum=1)
 SIGNIN_LINK_MINUTES = env_int("CONNECT_SIGNIN_LINK_MINUTES", 30, minimum=5)
@@ -201,6 +223,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.registration_confirmations_resend_task",
         "schedule": timedelta(minutes=env_int("CONNECT_RESEND_EVERY_MINUTES", 5, minimum=1)),
         "options": {"expires": 60 * env_int("CONNECT_RESEND_EVERY_MINUTES", 5, minimum=1) - 10},
+    },
+    "footage-requests-sweep": {
+        "task": "requests_app.tasks.footage_requests_sweep_task",
+        "schedule": timedelta(minutes=env_int("CONNECT_REQUEST_SWEEP_MINUTES", 10, minimum=1)),
+        "options": {"expires": 60 * env_int("CONNECT_REQUEST_SWEEP_MINUTES", 10, minimum=1) - 10},
     },
     "registrations-unconfirmed-purge": {
         "task": "registry.tasks.registrations_unconfirmed_purge_task",

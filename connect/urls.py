@@ -14,4 +14,5 @@ urlpatterns = [
     path("demo/mail/", demo_mail.inbox, name="demo_mail"),
     path("admin/", admin.site.urls),
     path("", include("registry.urls")),
+    path("", include("requests_app.urls")),
 ]

@@ -30,6 +30,8 @@ class NearbyCamera:
     lat: float
     lng: float
     address: str
+    records: bool
+    retention_days: int
 
 
 # One query returning only what a radius search shows (no owner contact details are read). `covers`:
@@ -40,7 +42,7 @@ SELECT c.code::text, c.label, o.kind, c.level, d.distance_m,
        d.distance_m <= c.range_m AND (c.field_of_view_deg >= 360 OR COALESCE(
            abs(mod(degrees(ST_Azimuth(c.location, p.g))::numeric - c.direction_deg + 540, 360) - 180)
            <= c.field_of_view_deg / 2.0, TRUE)) AS covers,
-       ST_Y(c.location::geometry), ST_X(c.location::geometry), c.address
+       ST_Y(c.location::geometry), ST_X(c.location::geometry), c.address, c.records, c.retention_days
 FROM (SELECT ST_GeogFromText(%(point)s) AS g) AS p
 JOIN registry_camera c ON c.status = ANY(%(statuses)s) AND ST_DWithin(c.location, p.g, %(radius)s)
 JOIN registry_owner o ON o.id = c.owner_id

@@ -113,3 +113,16 @@ def link_in(message) -> str:
     urls = re.findall(r"https?://\S+", text)
     assert len(urls) == 1, urls
     return urls[0]
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in a thread) consuming from the test Redis broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from connect.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+        yield worker
+    celery_app.conf.task_always_eager = True

@@ -1,0 +1,200 @@
+"""Investigators' workflow in the admin: incidents, choosing cameras, request states, evidence and custody."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from guardian.shortcuts import get_objects_for_user
+from leaflet.admin import LeafletGeoAdmin
+
+from audit.selectors import entries_for_target
+from registry.selectors import cameras_near
+from requests_app import services
+from requests_app.models import Clip, FootageRequest, Incident
+
+
+def incidents_visible_to(user):
+    if user.has_perm("requests_app.view_all_incidents"):
+        return Incident.objects.all()
+    return get_objects_for_user(user, "requests_app.view_incident", Incident, accept_global_perms=False)
+
+
+class FootageRequestInline(admin.TabularInline):
+    model = FootageRequest
+    fields = ("camera_label", "state", "attempts", "sent_at", "answered_at", "expires_at", "failure_reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ClipInline(admin.TabularInline):
+    model = Clip
+    fields = ("original_name", "media_format", "duration_s", "resolution", "size", "sha256", "uploaded_at",
+              "evidence_links")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="resolution")
+    def resolution(self, clip):
+        return f"{clip.width}×{clip.height}" if clip.width else "—"
+
+    @admin.display(description="evidence")
+    def evidence_links(self, clip):
+        flag = format_html(' <strong style="color:#b3261e">integrity check failed</strong>') \
+            if clip.integrity_failed_at else ""
+        return format_html('<a href="{}?inline=1">play</a> · <a href="{}">download</a> · <a href="{}">custody</a>{}',
+                           reverse("requests_app:clip_download", args=[clip.code]),
+                           reverse("requests_app:clip_download", args=[clip.code]),
+                           reverse("admin:requests_app_clip_custody", args=[clip.pk]), flag)
+
+
+@admin.register(Incident)
+class IncidentAdmin(LeafletGeoAdmin):
+    list_display = ("case_number", "offense_type", "status", "starts_at", "requests_summary", "created_at")
+    list_filter = ("status", "offense_type")
+    search_fields = ("case_number", "offense_type", "address")
+    readonly_fields = ("code", "status", "closed_at", "created_by", "created_at", "progress")
+    filter_horizontal = ("investigators",)
+    inlines = [FootageRequestInline, ClipInline]
+    actions = ["close_incidents", "resend_failed"]
+    change_form_template = "admin/requests_app/incident/change_form.html"
+    fieldsets = [
+        (None, {"fields": ("case_number", "offense_type", "status", "progress")}),
+        ("Where and when", {"fields": ("location", "address", "radius_m", "starts_at", "ends_at")}),
+        ("What owners are told", {"fields": ("owner_summary",)}),
+        ("Staff only", {"fields": ("internal_notes", "investigators", "created_by", "created_at", "closed_at",
+                                   "code")}),
+    ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.filter(pk__in=incidents_visible_to(request.user).values("pk")).annotate(
+            n_requests=Count("requests", distinct=True),
+            n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.ANSWERED), distinct=True))
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None:
+            return services.can_view_incident(request.user, obj)
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return services.can_view_incident(request.user, obj) and obj.status == Incident.Status.OPEN and (
+                request.user.has_perm("requests_app.change_incident", obj)
+                or request.user.has_perm("requests_app.view_all_incidents")
+                and request.user.has_perm("requests_app.change_incident"))
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # evidence and its history are never deleted from the admin
+
+    @admin.display(description="requests (answered / sent)")
+    def requests_summary(self, incident):
+        return f"{incident.n_answered} / {incident.n_requests}"
+
+    @admin.display(description="requests")
+    def progress(self, incident):
+        if not incident.pk:
+            return "—"
+        counts = dict(incident.requests.values_list("state").annotate(n=Count("id")))
+        total = sum(counts.values())
+        if not total:
+            return "No requests yet."
+        delivered = total - counts.get("queued", 0) - counts.get("sending", 0) - counts.get("failed", 0)
+        parts = [f"{FootageRequest.State(state).label}: {n}" for state, n in sorted(counts.items())]
+        return f"{delivered} of {total} sent · " + " · ".join(parts)
+
+    def save_model(self, request, obj, form, change):
+        services.incident_validate(obj)
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        incident = form.instance
+        users = set(incident.investigators.all())
+        if not change and request.user.has_perm("requests_app.add_incident"):
+            users.add(request.user)  # whoever opens a case works it
+        services.incident_investigators_set(incident=incident, users=users)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ValidatedForm(form):
+            def _post_clean(self):
+                super()._post_clean()
+                try:
+                    services.incident_validate(self.instance)
+                except ValidationError as exc:
+                    self._update_errors(exc)
+
+        return ValidatedForm
+
+    @admin.action(description="Close the selected incidents")
+    def close_incidents(self, request, queryset):
+        closed = sum(services.incident_close(incident=incident, user=request.user) for incident in queryset
+                     if self.has_change_permission(request, incident))
+        self.message_user(request, f"{closed} incident(s) closed.", messages.SUCCESS)
+
+    @admin.action(description="Resend failed requests")
+    def resend_failed(self, request, queryset):
+        count = sum(services.footage_requests_resend_failed(incident=incident, user=request.user)
+                    for incident in queryset if self.has_change_permission(request, incident))
+        self.message_user(request, f"{count} failed request(s) queued again.", messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/cameras/", self.admin_site.admin_view(self.cameras_view),
+                 name="requests_app_incident_cameras"),
+            path("clip/<int:pk>/custody/", self.admin_site.admin_view(self.custody_view),
+                 name="requests_app_clip_custody"),
+            *super().get_urls(),
+        ]
+
+    def cameras_view(self, request, pk):
+        """Cameras within the incident's radius, nearest first; the investigator ticks and sends."""
+        incident = get_object_or_404(Incident, pk=pk)
+        if not self.has_change_permission(request, incident):
+            raise PermissionDenied
+        if request.method == "POST":
+            codes = request.POST.getlist("camera")
+            if not codes:
+                messages.error(request, "Tick at least one camera.")
+            else:
+                batch = services.footage_requests_send(incident=incident, camera_codes=codes, user=request.user)
+                sent = batch.requests.count()
+                messages.success(request, f"{sent} request(s) queued; cameras already asked were skipped."
+                                 if sent < len(codes) else f"{sent} request(s) queued.")
+                return redirect("admin:requests_app_incident_change", incident.pk)
+        requested = set(incident.requests.exclude(camera=None).values_list("camera__code", flat=True))
+        cameras = cameras_near(point=incident.location, radius_m=incident.radius_m)
+        now = timezone.now()
+        rows = [{"camera": camera, "requested": camera.code in {str(c) for c in requested},
+                 "overwritten": not camera.records or (now - incident.starts_at).days >= camera.retention_days}
+                for camera in cameras]
+        context = {**self.admin_site.each_context(request), "title": f"Cameras near {incident.case_number}",
+                   "incident": incident, "rows": rows, "opts": self.model._meta}
+        return render(request, "admin/requests_app/incident/cameras.html", context)
+
+    def custody_view(self, request, pk):
+        """The chain of custody of one clip, printable: origin, hash, and every access since."""
+        clip = get_object_or_404(Clip.objects.select_related("incident", "request"), pk=pk)
+        if not services.can_view_incident(request.user, clip.incident):
+            raise Http404
+        context = {**self.admin_site.each_context(request), "title": f"Chain of custody: {clip.original_name}",
+                   "clip": clip, "entries": entries_for_target(target_type="clip", target_code=clip.code),
+                   "opts": self.model._meta, "printed_at": timezone.now(), "printed_by": request.user}
+        return render(request, "admin/requests_app/clip_custody.html", context)

@@ -1,0 +1,194 @@
+"""Evidence at rest: AES-256-GCM in fixed-size chunks under a per-file data key (envelope encryption).
+
+File layout: MAGIC, an 8-byte random nonce prefix, then records of CHUNK plaintext bytes each (the last
+one shorter), every record sealed as ciphertext + 16-byte tag. The nonce of record i is prefix || i, and
+its associated data says whether it is the last record, so records cannot be reordered, dropped or
+truncated without the tag failing. Fixed sizes make any byte offset reachable without reading before it,
+which lets PyAV probe an upload straight from the encrypted file: no plaintext ever touches the disk.
+
+The data key is wrapped (AES-GCM) by the master key from CONNECT_EVIDENCE_KEY; destroying the wrapped key
+destroys the clip (crypto-shredding). Rotation re-wraps data keys, the files stay as they are.
+"""
+
+import hashlib
+import io
+import os
+import struct
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+MAGIC = b"CNEV1\n"
+CHUNK = 1024 * 1024
+TAG = 16
+HEADER = len(MAGIC) + 8
+RECORD = CHUNK + TAG
+
+
+class EvidenceIntegrityError(Exception):
+    """The stored ciphertext or its key does not authenticate: the file was altered."""
+
+
+def key_id(master: bytes) -> str:
+    return hashlib.sha256(b"connect-evidence-key" + master).hexdigest()[:16]
+
+
+def _master_keys() -> dict[str, bytes]:
+    keys = [settings.EVIDENCE_KEY, *settings.EVIDENCE_PREVIOUS_KEYS]
+    return {key_id(key): key for key in keys}
+
+
+def current_key_id() -> str:
+    return key_id(settings.EVIDENCE_KEY)
+
+
+def wrap_key(data_key: bytes, *, context: bytes) -> tuple[str, bytes]:
+    """(key id, nonce + wrapped key) under the current master key; `context` binds it to one clip."""
+    nonce = os.urandom(12)
+    return current_key_id(), nonce + AESGCM(settings.EVIDENCE_KEY).encrypt(nonce, data_key, context)
+
+
+def unwrap_key(wrapped: bytes, *, master_id: str, context: bytes) -> bytes:
+    master = _master_keys().get(master_id)
+    if master is None:
+        raise EvidenceIntegrityError(f"master key {master_id} is not configured (CONNECT_EVIDENCE_PREVIOUS_KEYS?)")
+    try:
+        return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], context)
+    except InvalidTag:
+        raise EvidenceIntegrityError("the wrapped data key does not authenticate") from None
+
+
+def _nonce(prefix: bytes, index: int) -> bytes:
+    return prefix + struct.pack(">I", index)
+
+
+def _aad(index: int, last: bool) -> bytes:
+    return struct.pack(">I?", index, last)
+
+
+class EncryptingWriter:
+    """Takes plaintext in pieces of any size; hashes it and writes sealed records to `path`."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.data_key = AESGCM.generate_key(bit_length=256)
+        self._aead = AESGCM(self.data_key)
+        self._prefix = os.urandom(8)
+        self._file = open(path, "xb")
+        self._file.write(MAGIC + self._prefix)
+        self._buffer = bytearray()
+        self._index = 0
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.sha256.update(data)
+        self.size += len(data)
+        self._buffer += data
+        while len(self._buffer) > CHUNK:  # keep at least one byte back: the last record is sealed as last
+            self._seal(bytes(self._buffer[:CHUNK]), last=False)
+            del self._buffer[:CHUNK]
+
+    def _seal(self, plaintext: bytes, *, last: bool) -> None:
+        self._file.write(self._aead.encrypt(_nonce(self._prefix, self._index), plaintext, _aad(self._index, last)))
+        self._index += 1
+
+    def close(self) -> None:
+        self._seal(bytes(self._buffer), last=True)
+        self._buffer.clear()
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+
+    def abort(self) -> None:
+        """Closes and deletes the file, whether or not it was finished."""
+        self._file.close()
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+@dataclass
+class _Layout:
+    records: int
+    plaintext_size: int
+
+
+def _layout(file_size: int) -> _Layout:
+    body = file_size - HEADER
+    if body < TAG:
+        raise EvidenceIntegrityError("the evidence file is truncated")
+    full, rest = divmod(body, RECORD)
+    if rest == 0:  # the last record was exactly CHUNK bytes long
+        full, rest = full - 1, RECORD
+    if rest < TAG:
+        raise EvidenceIntegrityError("the evidence file is truncated")
+    return _Layout(records=full + 1, plaintext_size=full * CHUNK + rest - TAG)
+
+
+class DecryptingReader(io.RawIOBase):
+    """A seekable, read-only view of the plaintext; every record is authenticated as it is read."""
+
+    def __init__(self, path: str, data_key: bytes):
+        super().__init__()
+        self._file = open(path, "rb")
+        if self._file.read(len(MAGIC)) != MAGIC:
+            self._file.close()
+            raise EvidenceIntegrityError("not a connect evidence file")
+        self._prefix = self._file.read(8)
+        self._aead = AESGCM(data_key)
+        self._layout = _layout(os.fstat(self._file.fileno()).st_size)
+        self._pos = 0
+        self._cached: tuple[int, bytes] | None = None
+
+    @property
+    def size(self) -> int:
+        return self._layout.plaintext_size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def _record(self, index: int) -> bytes:
+        if self._cached and self._cached[0] == index:
+            return self._cached[1]
+        self._file.seek(HEADER + index * RECORD)
+        sealed = self._file.read(RECORD)
+        last = index == self._layout.records - 1
+        try:
+            plaintext = self._aead.decrypt(_nonce(self._prefix, index), sealed, _aad(index, last))
+        except InvalidTag:
+            raise EvidenceIntegrityError(f"record {index} of the evidence file does not authenticate") from None
+        self._cached = (index, plaintext)
+        return plaintext
+
+    def readinto(self, buffer) -> int:
+        if self._pos >= self.size:
+            return 0
+        index, offset = divmod(self._pos, CHUNK)
+        piece = self._record(index)[offset:offset + len(buffer)]
+        buffer[: len(piece)] = piece
+        self._pos += len(piece)
+        return len(piece)
+
+    def chunks(self):
+        """The whole plaintext from the start, one record at a time."""
+        for index in range(self._layout.records):
+            yield self._record(index)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()

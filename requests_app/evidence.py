@@ -1,0 +1,135 @@
+"""Evidence ingest and access: uploads are hashed and sealed as they stream in, probed with PyAV from the
+sealed file, and every later access re-checks the SHA-256 taken at ingest."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.utils.dateparse import parse_datetime
+
+from requests_app.crypto import (
+    DecryptingReader,
+    EncryptingWriter,
+    EvidenceIntegrityError,
+    unwrap_key,
+)
+
+UPLOAD_CHUNK = 1024 * 1024
+
+
+class NotMediaError(Exception):
+    pass
+
+
+@dataclass
+class SealedUpload:
+    """What the upload handler leaves in request.FILES: a sealed file, never plaintext."""
+
+    name: str
+    path: Path
+    size: int
+    sha256: str
+    data_key: bytes
+
+
+def evidence_dir() -> Path:
+    path = Path(settings.EVIDENCE_DIR)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+class EvidenceUploadHandler(FileUploadHandler):
+    """Streams each uploaded file through SHA-256 and AES-GCM into the evidence folder, chunk by chunk."""
+
+    chunk_size = UPLOAD_CHUNK
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit = settings.UPLOAD_MAX_MB * 1024 * 1024
+        self.received = 0
+        self.too_large = False
+        self.sealed: list[SealedUpload] = []
+        self._writer: EncryptingWriter | None = None
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self._writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.too_large = True
+            self.discard()
+            raise StopUpload(connection_reset=False)
+        self._writer.write(raw_data)
+        return None
+
+    def file_complete(self, file_size):
+        writer, self._writer = self._writer, None
+        writer.close()
+        sealed = SealedUpload(name=self.file_name or "upload", path=Path(writer.path), size=writer.size,
+                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+        self.sealed.append(sealed)
+        return sealed
+
+    def upload_interrupted(self):
+        self.discard()
+
+    def discard(self) -> None:
+        """Deletes everything this request wrote: the file in progress and any finished ones."""
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        for sealed in self.sealed:
+            sealed.path.unlink(missing_ok=True)
+        self.sealed.clear()
+
+
+@dataclass
+class MediaInfo:
+    media_format: str
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    recorded_at: datetime | None
+
+
+def media_probe(path: Path, data_key: bytes) -> MediaInfo:
+    """What PyAV finds in the sealed file; NotMediaError unless a video or image frame decodes."""
+    reader = DecryptingReader(str(path), data_key)
+    try:
+        with av.open(reader, mode="r") as container:
+            if not container.streams.video:
+                raise NotMediaError("it holds no video or image")
+            stream = container.streams.video[0]
+            next(container.decode(stream))  # a real frame, not just a plausible header
+            duration = None
+            if container.duration:
+                duration = float(Fraction(container.duration, av.time_base))
+            elif stream.duration and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            created = container.metadata.get("creation_time") or stream.metadata.get("creation_time")
+            recorded = parse_datetime(created) if created else None
+            return MediaInfo(container.format.name[:64], duration, stream.codec_context.width,
+                             stream.codec_context.height, recorded)
+    except (av.FFmpegError, StopIteration, ValueError, UnicodeDecodeError) as exc:
+        raise NotMediaError("it is not a video or image that can be played") from exc
+    except EvidenceIntegrityError as exc:
+        raise NotMediaError("it could not be read back") from exc
+    finally:
+        reader.close()
+
+
+def sealed_chunks(path: Path, *, wrapped_key: bytes, master_key_id: str, context: bytes) -> Iterator[bytes]:
+    data_key = unwrap_key(wrapped_key, master_id=master_key_id, context=context)
+    reader = DecryptingReader(str(path), data_key)
+    try:
+        yield from reader.chunks()
+    finally:
+        reader.close()

@@ -1,0 +1,380 @@
+"""Writes for incidents, footage requests and evidence clips."""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
+
+from audit.services import record
+from connect.mail import send_templated
+from connect.queue import enqueue_on_commit
+from registry.models import Camera
+from requests_app import crypto, evidence
+from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
+
+logger = logging.getLogger(__name__)
+
+OBJECT_PERMS = ("view_incident", "change_incident")
+_LINK_SALT = "connect.requests.consent"
+
+
+# --- incidents ------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def incident_investigators_set(*, incident: Incident, users) -> None:
+    """Exactly these users hold the incident's object permissions (guardian), and are its investigators."""
+    users = set(users)
+    incident.investigators.set(users)
+    current = set(get_users_with_perms(incident, only_with_perms_in=["view_incident"], with_group_users=False))
+    for user in current - users:
+        for perm in OBJECT_PERMS:
+            remove_perm(f"requests_app.{perm}", user, incident)
+    for user in users - current:
+        for perm in OBJECT_PERMS:
+            assign_perm(f"requests_app.{perm}", user, incident)
+
+
+def incident_validate(incident: Incident) -> None:
+    """The agency's limits on the case number, the time window and the radius."""
+    import re
+
+    errors = {}
+    if not re.fullmatch(settings.CASE_NUMBER_PATTERN, incident.case_number or ""):
+        errors["case_number"] = f"Case numbers look like {settings.CASE_NUMBER_EXAMPLE}."
+    if incident.starts_at and incident.ends_at:
+        if incident.ends_at <= incident.starts_at:
+            errors["ends_at"] = "The window must end after it starts."
+        elif incident.ends_at - incident.starts_at > timedelta(hours=settings.INCIDENT_MAX_WINDOW_HOURS):
+            errors["ends_at"] = f"The window may be at most {settings.INCIDENT_MAX_WINDOW_HOURS} hours long."
+    if incident.radius_m and incident.radius_m > settings.INCIDENT_MAX_RADIUS_M:
+        errors["radius_m"] = f"The radius may be at most {settings.INCIDENT_MAX_RADIUS_M} m."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, user) -> bool:
+    closed = Incident.objects.filter(pk=incident.pk, status=Incident.Status.OPEN).update(
+        status=Incident.Status.CLOSED, closed_at=timezone.now())
+    if closed:
+        record(actor=user, action="incident.closed", target_type="incident", target_code=incident.code,
+               incident_code=incident.code, case_number=incident.case_number)
+    return bool(closed)
+
+
+# --- sending requests -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestBatch:
+    """One request per chosen camera, never twice for the same camera; mail is queued after commit.
+
+    Cameras that are not active (paused, pending, removed) get nothing.
+    """
+    if incident.status != Incident.Status.OPEN:
+        raise ValidationError("Requests can be sent only for an open incident.")
+    batch = RequestBatch.objects.create(incident=incident, created_by=user)
+    cameras = Camera.objects.filter(code__in=list(camera_codes), status=Camera.Status.ACTIVE)
+    already = set(incident.requests.values_list("camera_id", flat=True))
+    created = []
+    for camera in cameras:
+        if camera.pk in already:
+            continue
+        created.append(FootageRequest.objects.create(
+            incident=incident, batch=batch, camera=camera, camera_label=camera.label,
+            nonce=secrets.token_urlsafe(24)))
+    from requests_app.tasks import footage_request_send_task
+
+    for request in created:
+        enqueue_on_commit(footage_request_send_task, request.pk)
+    record(actor=user, action="requests.sent", target_type="incident", target_code=incident.code,
+           incident_code=incident.code, case_number=incident.case_number, cameras=len(created))
+    return batch
+
+
+def consent_link(request: FootageRequest) -> str:
+    token = signing.dumps({"r": str(request.code), "n": request.nonce}, salt=_LINK_SALT, compress=True)
+    return settings.PUBLIC_URL + reverse("requests_app:consent", kwargs={"token": token})
+
+
+def footage_request_claim(*, request_id: int) -> FootageRequest | None:
+    """The request if it still needs its first mail (idempotent under redelivery), counting the attempt."""
+    from django.db.models import F
+
+    # QUEUED -> SENDING by one conditional UPDATE: a redelivered or duplicated task finds nothing to do.
+    updated = FootageRequest.objects.filter(pk=request_id, state=FootageRequest.State.QUEUED).update(
+        state=FootageRequest.State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not updated:
+        return None
+    request = FootageRequest.objects.select_related("incident", "camera__owner").get(pk=request_id)
+    camera = request.camera
+    if camera is None or camera.status != Camera.Status.ACTIVE:
+        # Paused or deleted since it was chosen: the owner gets nothing.
+        FootageRequest.objects.filter(pk=request_id).update(
+            state=FootageRequest.State.FAILED, failure_reason="The owner paused or deleted the camera.")
+        return None
+    return request
+
+
+def _mail_context(request: FootageRequest, *, expires_at) -> dict:
+    incident = request.incident
+    return {"request": request, "incident": incident, "url": consent_link(request), "expires_at": expires_at,
+            "owner_name": request.camera.owner.name}
+
+
+def footage_request_send(*, request_id: int) -> str:
+    request = footage_request_claim(request_id=request_id)
+    if request is None:
+        return "nothing to send"
+    expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
+    try:
+        send_templated(to=request.camera.owner.email, name="footage-request",
+                       context=_mail_context(request, expires_at=expires_at))
+    except Exception:
+        # Back in the queue for the retry; the reason is kept for staff to see meanwhile.
+        FootageRequest.objects.filter(pk=request.pk, state=FootageRequest.State.SENDING).update(
+            state=FootageRequest.State.QUEUED)
+        raise
+    FootageRequest.objects.filter(pk=request.pk, state=FootageRequest.State.SENDING).update(
+        state=FootageRequest.State.SENT, sent_at=timezone.now(), expires_at=expires_at, failure_reason="")
+    record(actor=None, action="request.mailed", target_type="footage_request", target_code=request.code,
+           camera_code=request.camera.code, owner_code=request.camera.owner.code,
+           incident_code=request.incident.code, case_number=request.incident.case_number)
+    return "sent"
+
+
+def footage_request_note_failure(*, request_id: int, reason: str, final: bool) -> None:
+    fields = {"failure_reason": reason[:300]}
+    if final:
+        fields["state"] = FootageRequest.State.FAILED
+    FootageRequest.objects.filter(pk=request_id, state=FootageRequest.State.QUEUED).update(**fields)
+
+
+def footage_requests_stuck() -> list[int]:
+    """Requests a killed worker left SENDING, or whose queued task was lost: they are queued again."""
+    stale = timezone.now() - timedelta(minutes=10)
+    FootageRequest.objects.filter(state=FootageRequest.State.SENDING, claimed_at__lt=stale).update(
+        state=FootageRequest.State.QUEUED)
+    untouched = models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=stale)
+    return list(FootageRequest.objects.filter(untouched, state=FootageRequest.State.QUEUED, created_at__lt=stale)
+                .values_list("pk", flat=True)[:1000])
+
+
+@transaction.atomic
+def footage_requests_resend_failed(*, incident: Incident, user) -> int:
+    from requests_app.tasks import footage_request_send_task
+
+    ids = list(incident.requests.filter(state=FootageRequest.State.FAILED, camera__status=Camera.Status.ACTIVE)
+               .values_list("pk", flat=True))
+    FootageRequest.objects.filter(pk__in=ids).update(state=FootageRequest.State.QUEUED, failure_reason="")
+    for request_id in ids:
+        enqueue_on_commit(footage_request_send_task, request_id)
+    return len(ids)
+
+
+def footage_reminders_due() -> list[int]:
+    """Unanswered, unlapsed requests whose next reminder time has come."""
+    now = timezone.now()
+    due = []
+    hours = sorted(settings.REQUEST_REMINDER_HOURS)
+    for request in FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__gt=now,
+                                                 reminders_sent__lt=len(hours)).only(
+            "pk", "sent_at", "reminders_sent"):
+        if request.sent_at and now >= request.sent_at + timedelta(hours=hours[request.reminders_sent]):
+            due.append(request.pk)
+    return due
+
+
+def footage_reminder_send(*, request_id: int) -> str:
+    request = FootageRequest.objects.select_related("incident", "camera__owner").filter(
+        pk=request_id, state__in=FootageRequest.AWAITING).first()
+    if request is None or request.camera is None or request.camera.status != Camera.Status.ACTIVE:
+        return "nothing to remind"
+    # Claim the reminder first: a redelivered task never sends the same reminder twice.
+    claimed = FootageRequest.objects.filter(pk=request.pk, reminders_sent=request.reminders_sent).update(
+        reminders_sent=request.reminders_sent + 1)
+    if not claimed:
+        return "already reminded"
+    try:
+        send_templated(to=request.camera.owner.email, name="footage-reminder",
+                       context=_mail_context(request, expires_at=request.expires_at))
+    except Exception:
+        FootageRequest.objects.filter(pk=request.pk).update(reminders_sent=request.reminders_sent)  # retry may claim
+        raise
+    return "reminded"
+
+
+def footage_requests_lapse() -> int:
+    return FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__lte=timezone.now()).update(
+        state=FootageRequest.State.LAPSED)
+
+
+# --- the owner's answer ---------------------------------------------------------------------------------
+
+class ConsentLinkError(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def consent_request(*, token: str) -> FootageRequest:
+    """The request behind a consent link, or ConsentLinkError saying why it cannot be used."""
+    try:
+        payload = signing.loads(token, salt=_LINK_SALT, max_age=timedelta(days=settings.REQUEST_LINK_DAYS))
+    except signing.SignatureExpired:
+        raise ConsentLinkError("This request has expired.") from None
+    except signing.BadSignature:
+        raise ConsentLinkError("This link is not valid. It may have been copied incompletely.") from None
+    request = (FootageRequest.objects.select_related("incident", "camera")
+               .filter(code=payload.get("r")).first())
+    if request is None or not hmac.compare_digest(request.nonce, str(payload.get("n"))):
+        raise ConsentLinkError("This link is no longer valid.")
+    if request.is_answered:
+        raise ConsentLinkError("You have already answered this request. Thank you.")
+    if request.state == FootageRequest.State.LAPSED or (request.expires_at and request.expires_at <= timezone.now()):
+        raise ConsentLinkError("This request has expired.")
+    if request.incident.status != Incident.Status.OPEN:
+        raise ConsentLinkError("This case is closed; no footage is needed any more. Thank you.")
+    return request
+
+
+def consent_opened(*, request: FootageRequest) -> None:
+    FootageRequest.objects.filter(pk=request.pk, state=FootageRequest.State.SENT).update(
+        state=FootageRequest.State.OPENED, opened_at=timezone.now())
+
+
+def _answer(request: FootageRequest, state: str, **fields) -> None:
+    """Records the answer once: a second answer to the same request is refused."""
+    answered = FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
+        state=state, answered_at=timezone.now(), **fields)
+    if not answered:
+        raise ConsentLinkError("You have already answered this request. Thank you.")
+
+
+@transaction.atomic
+def consent_no_footage(*, request: FootageRequest) -> None:
+    _answer(request, FootageRequest.State.NO_FOOTAGE)
+
+
+@transaction.atomic
+def consent_decline(*, request: FootageRequest, reason: str) -> None:
+    _answer(request, FootageRequest.State.DECLINED, decline_reason=reason[:2000])
+
+
+def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUpload], keep_days: int) -> list[Clip]:
+    """Turns sealed uploads into clips and answers the request; rejects the lot if any is not media."""
+    if not uploads:
+        raise ValidationError("Choose at least one video or photo file.")
+    if not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
+        raise ValidationError(f"Choose between {settings.CLIP_KEEP_DAYS_MIN} and {settings.CLIP_KEEP_DAYS_MAX} days.")
+    try:
+        probes = []
+        for upload in uploads:
+            if upload.size == 0:
+                raise ValidationError(f"“{upload.name}” is empty.")
+            try:
+                probes.append(evidence.media_probe(upload.path, upload.data_key))
+            except evidence.NotMediaError as exc:
+                raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
+        with transaction.atomic():
+            _answer(request, FootageRequest.State.UPLOADED)
+            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days)
+                     for upload, info in zip(uploads, probes, strict=True)]
+    except BaseException:
+        for upload in uploads:
+            upload.path.unlink(missing_ok=True)
+        raise
+    return clips
+
+
+def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Clip:
+    clip = Clip(request=request, incident=request.incident, original_name=upload.name[:255],
+                media_format=info.media_format, size=upload.size, sha256=upload.sha256,
+                duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
+                keep_days_after_close=keep_days, uploaded_by="owner")
+    clip.stored_name = f"{clip.code}.cnev"
+    clip.master_key_id, wrapped = crypto.wrap_key(upload.data_key, context=clip.code.bytes)
+    clip.wrapped_key = wrapped
+    target = evidence.evidence_dir() / clip.stored_name
+    upload.path.rename(target)
+    upload.path = target  # so a failure later in the transaction still removes it
+    clip.save()
+    camera = request.camera
+    record(actor="owner", action="clip.uploaded", target_type="clip", target_code=clip.code,
+           camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
+           incident_code=request.incident.code, case_number=request.incident.case_number,
+           sha256=clip.sha256, size=clip.size)
+    return clip
+
+
+# --- evidence access ------------------------------------------------------------------------------------
+
+def can_view_incident(user, incident: Incident) -> bool:
+    """Supervisors and auditors see every incident; investigators only those they are assigned to."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return user.has_perm("requests_app.view_all_incidents") or user.has_perm("requests_app.view_incident", incident)
+
+
+def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
+    """Checks access and the clip's integrity (the full SHA-256 against the ingest value), records the
+    access, and returns a fresh iterator of the plaintext. Refuses and flags a clip that fails."""
+    if not can_view_incident(user, clip.incident):
+        raise PermissionDenied("You are not assigned to this case.")
+    if clip.wrapped_key is None:
+        raise crypto.EvidenceIntegrityError("This clip has been purged.")
+    path = evidence.evidence_dir() / clip.stored_name
+    key_args = {"wrapped_key": bytes(clip.wrapped_key), "master_key_id": clip.master_key_id,
+                "context": clip.code.bytes}
+    audit_args = {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
+                  "case_number": clip.incident.case_number}
+    digest = hashlib.sha256()
+    try:
+        for chunk in evidence.sealed_chunks(path, **key_args):
+            digest.update(chunk)
+        if not hmac.compare_digest(digest.hexdigest(), clip.sha256):
+            raise crypto.EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
+    except (crypto.EvidenceIntegrityError, FileNotFoundError) as exc:
+        Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
+        record(actor=user, action="clip.integrity_failed", reason=str(exc), **audit_args)
+        raise crypto.EvidenceIntegrityError(str(exc)) from None
+    record(actor=user, action=action, reason=reason, sha256=clip.sha256, **audit_args)
+    return evidence.sealed_chunks(path, **key_args)
+
+
+def clip_path(clip: Clip) -> Path:
+    return evidence.evidence_dir() / clip.stored_name
+
+
+def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
+    """(re-wrapped, unreadable): moves every clip's data key to the current master key, in batches."""
+    current = crypto.current_key_id()
+    done = unreadable = 0
+    last_pk = 0
+    while True:
+        clips = list(Clip.objects.filter(pk__gt=last_pk, wrapped_key__isnull=False).exclude(master_key_id=current)
+                     .order_by("pk")[:batch])
+        if not clips:
+            return done, unreadable
+        for clip in clips:
+            last_pk = clip.pk
+            try:
+                data_key = crypto.unwrap_key(bytes(clip.wrapped_key), master_id=clip.master_key_id,
+                                             context=clip.code.bytes)
+            except crypto.EvidenceIntegrityError:
+                unreadable += 1
+                continue
+            key_id, wrapped = crypto.wrap_key(data_key, context=clip.code.bytes)
+            Clip.objects.filter(pk=clip.pk, master_key_id=clip.master_key_id).update(
+                master_key_id=key_id, wrapped_key=wrapped)
+            done += 1
+        record(actor=None, action="evidence.key_rotated", target_type="evidence", clips=done)

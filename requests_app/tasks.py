@@ -1,0 +1,44 @@
+"""Celery adapters for footage requests: take ids, call one service, return a short string."""
+
+import smtplib
+
+from celery import shared_task
+
+from requests_app import services
+
+_RETRYABLE = (smtplib.SMTPException, OSError)
+MAX_SEND_RETRIES = 6  # 30 s, 1, 2, 4, 8, 15 min: an SMTP server down for half an hour loses nothing
+
+
+@shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
+def footage_request_send_task(self, request_id: int) -> str:
+    try:
+        return services.footage_request_send(request_id=request_id)
+    except _RETRYABLE as exc:
+        final = self.request.retries >= self.max_retries
+        services.footage_request_note_failure(request_id=request_id, reason=f"Mail not delivered: {exc}",
+                                              final=final)
+        if final:
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from None
+
+
+@shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
+def footage_reminder_send_task(self, request_id: int) -> str:
+    try:
+        return services.footage_reminder_send(request_id=request_id)
+    except _RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from None
+
+
+@shared_task
+def footage_requests_sweep_task() -> str:
+    """Beat: reminders due, lapsed requests, and requests a killed worker or lost message left behind."""
+    reminders = services.footage_reminders_due()
+    for request_id in reminders:
+        footage_reminder_send_task.delay(request_id)
+    stuck = services.footage_requests_stuck()
+    for request_id in stuck:
+        footage_request_send_task.delay(request_id)
+    lapsed = services.footage_requests_lapse()
+    return f"reminders {len(reminders)}, requeued {len(stuck)}, lapsed {lapsed}"

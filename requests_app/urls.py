@@ -1,0 +1,11 @@
+from django.urls import path
+
+from requests_app import views
+
+app_name = "requests_app"
+
+urlpatterns = [
+    path("footage/<str:token>/", views.consent, name="consent"),
+    path("footage/<str:token>/upload/", views.consent_upload, name="consent_upload"),
+    path("evidence/<uuid:code>/download/", views.clip_download, name="clip_download"),
+]

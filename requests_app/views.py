@@ -1,0 +1,113 @@
+"""The owner's consent page (from the emailed link) and staff access to evidence."""
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from requests_app import services
+from requests_app.crypto import EvidenceIntegrityError
+from requests_app.evidence import EvidenceUploadHandler
+from requests_app.models import Clip
+
+
+def _keep_days_choices() -> list[int]:
+    choices = {settings.CLIP_KEEP_DAYS_MIN, settings.CLIP_KEEP_DAYS_MAX}
+    choices |= {d for d in (30, 90, 180, 365, 730) if settings.CLIP_KEEP_DAYS_MIN < d < settings.CLIP_KEEP_DAYS_MAX}
+    return sorted(choices)
+
+
+def _page(request, footage_request, *, error: str = "", status: int = 200):
+    return render(request, "requests_app/consent.html", {
+        "req": footage_request, "incident": footage_request.incident, "error": error,
+        "keep_days_choices": _keep_days_choices(), "max_mb": settings.UPLOAD_MAX_MB,
+    }, status=status)
+
+
+def _invalid(request, reason: str):
+    return render(request, "requests_app/consent_invalid.html", {"reason": reason}, status=410)
+
+
+@require_http_methods(["GET", "POST"])
+def consent(request, token):
+    """GET shows the request (mail scanners open links); POST answers 'no footage' or 'decline'."""
+    try:
+        footage_request = services.consent_request(token=token)
+        if request.method == "GET":
+            services.consent_opened(request=footage_request)
+            return _page(request, footage_request)
+        answer = request.POST.get("answer")
+        if answer == "no_footage":
+            services.consent_no_footage(request=footage_request)
+        elif answer == "decline":
+            services.consent_decline(request=footage_request, reason=request.POST.get("reason", "").strip())
+        else:
+            return _page(request, footage_request, error="Choose one of the answers below.", status=400)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    return render(request, "requests_app/consent_done.html", {"answer": answer})
+
+
+@csrf_exempt  # the upload handler must be in place before anything reads the body; CSRF is checked inside
+@require_POST
+def consent_upload(request, token):
+    handler = EvidenceUploadHandler(request)
+    request.upload_handlers = [handler]
+    return _consent_upload(request, token, handler)
+
+
+@csrf_protect
+def _consent_upload(request, token, handler):
+    try:
+        footage_request = services.consent_request(token=token)
+    except services.ConsentLinkError as exc:
+        handler.discard()
+        return _invalid(request, exc.reason)
+    too_large = handler.too_large or getattr(request._stream, "oversize", False)  # see connect.asgi_body
+    if too_large:
+        handler.discard()
+        return _page(request, footage_request, status=413,
+                     error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
+                           f"write to {settings.AGENCY_EMAIL}.")
+    try:
+        keep_days = int(request.POST.get("keep_days", ""))
+    except ValueError:
+        handler.discard()
+        return _page(request, footage_request, error="Choose how long the clips may be kept.", status=400)
+    uploads = request.FILES.getlist("clips")
+    try:
+        clips = services.consent_upload(request=footage_request, uploads=uploads, keep_days=keep_days)
+    except ValidationError as exc:
+        handler.discard()
+        return _page(request, footage_request, error=" ".join(exc.messages), status=400)
+    except services.ConsentLinkError as exc:
+        handler.discard()
+        return _invalid(request, exc.reason)
+    return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips})
+
+
+@staff_member_required
+def clip_download(request, code):
+    clip = get_object_or_404(Clip.objects.select_related("incident"), code=code)
+    inline = request.GET.get("inline") == "1"
+    try:
+        chunks = services.clip_open(clip=clip, user=request.user, action="clip.viewed" if inline else "clip.downloaded")
+    except PermissionDenied:
+        raise Http404("No such clip.") from None  # do not confirm that a case's evidence exists
+    except EvidenceIntegrityError as exc:
+        return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
+                      status=409)
+    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{clip.code}-{_safe(clip.original_name)}"'
+    response["Content-Length"] = str(clip.size)
+    response["X-Content-SHA256"] = clip.sha256
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _safe(name: str) -> str:
+    return "".join(ch for ch in name if ch.isalnum() or ch in "._-")[:80] or "clip"

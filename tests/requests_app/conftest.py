@@ -1,0 +1,37 @@
+import pytest
+
+from registry.models import Camera
+from requests_app import services
+from tests.conftest import make_staff
+from tests.registry.factories import CameraFactory, OwnerFactory
+from tests.requests_app.factories import IncidentFactory
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    return settings.EVIDENCE_DIR
+
+
+@pytest.fixture
+def investigator(db):
+    return make_staff("investigator")
+
+
+@pytest.fixture
+def incident(investigator):
+    incident = IncidentFactory()
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    return incident
+
+
+@pytest.fixture
+def street_cameras(db):
+    """Three active cameras near the incident, one paused, one far away."""
+    from django.contrib.gis.geos import Point
+
+    near = [CameraFactory(label=f"Near {i}", owner=OwnerFactory(email=f"near{i}@example.org"),
+                          location=Point(-78.6382 + i * 0.0005, 35.7800, srid=4326)) for i in range(3)]
+    paused = CameraFactory(label="Paused one", status=Camera.Status.PAUSED, owner=OwnerFactory(email="p@example.org"))
+    far = CameraFactory(label="Far", location=Point(-78.70, 35.85, srid=4326))
+    return {"near": near, "paused": paused, "far": far}
