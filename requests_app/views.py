@@ -61,6 +61,7 @@ def consent_upload(request, token):
 
 @csrf_protect
 def _consent_upload(request, token, handler):
+    request.POST  # noqa: B018  parse (stream, hash, seal) now, whether or not the CSRF check already did
     try:
         footage_request = services.consent_request(token=token)
     except services.ConsentLinkError as exc:

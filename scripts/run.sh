@@ -19,6 +19,7 @@ export CONNECT_PUBLIC_URL=${CONNECT_PUBLIC_URL:-http://127.0.0.1:$PORT}
 processes="web worker beat"
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
+  .venv/bin/python manage.py seed_demo_incidents
   processes="$processes mail"
   cat <<MSG
 

@@ -115,7 +115,20 @@ def test_production_is_the_default_mode():
     assert result.returncode != 0 and "CONNECT_SECRET_KEY" in result.stderr
 
 
-def test_production_starts_with_both():
-    result = _import_settings({"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": "x" * 50,
-                               "CONNECT_ALLOWED_HOSTS": "cams.example.gov"})
+PRODUCTION = {"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": "x" * 50, "CONNECT_ALLOWED_HOSTS": "cams.example.gov",
+              "CONNECT_EVIDENCE_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+
+
+def test_production_starts_with_its_secrets():
+    result = _import_settings(PRODUCTION)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_to_start_without_an_evidence_key():
+    result = _import_settings({**PRODUCTION, "CONNECT_EVIDENCE_KEY": ""})
+    assert result.returncode != 0 and "CONNECT_EVIDENCE_KEY" in result.stderr
+
+
+def test_a_short_evidence_key_is_refused():
+    result = _import_settings({**PRODUCTION, "CONNECT_EVIDENCE_KEY": "c2hvcnQ="})
+    assert result.returncode != 0 and "32 bytes" in result.stderr

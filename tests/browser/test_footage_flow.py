@@ -1,0 +1,61 @@
+"""An owner answers a footage request from the email's link with a clip; the investigator downloads it."""
+
+import hashlib
+
+import pytest
+from playwright.sync_api import expect
+
+from requests_app import services
+from requests_app.models import Clip
+from tests.browser.conftest import screenshot, staff_sign_in
+from tests.conftest import link_in, make_staff, parsed_mail, wait_for
+from tests.registry.factories import CameraFactory, OwnerFactory
+from tests.requests_app.factories import IncidentFactory
+from tests.requests_app.media import tiny_mp4
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+
+
+def test_owner_uploads_from_the_email_and_investigator_downloads(page, smtp_sink, tmp_path):
+    investigator = make_staff("investigator")
+    incident = IncidentFactory()
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    camera = CameraFactory(label="Corner shop door", owner=OwnerFactory(email="shop@example.org"))
+
+    # The investigator chooses the camera in the admin and sends the request.
+    staff_sign_in(page, "investigator", next_path=f"/admin/requests_app/incident/{incident.pk}/change/")
+    page.click("text=Choose cameras and send requests")
+    expect(page.locator("#nearby-cameras")).to_contain_text("Corner shop door")
+    page.check(f"#cam-{camera.code}")
+    page.click("text=Send requests to the ticked cameras")
+    expect(page.locator(".messagelist")).to_contain_text("1 request(s) queued")
+    wait_for(lambda: smtp_sink.messages)
+
+    # The owner opens the link from the mail in a fresh browser context and uploads a clip.
+    owner_page = page.context.browser.new_page(base_url=page.url.split("/admin")[0])
+    owner_page.goto(link_in(parsed_mail(smtp_sink)[0]).replace("http://testserver", ""))
+    expect(owner_page.locator("h1")).to_have_text("Can you help with footage?")
+    expect(owner_page.locator("main")).to_contain_text(incident.owner_summary)
+    video = tmp_path / "door.mp4"
+    video.write_bytes(tiny_mp4())
+    owner_page.set_input_files("#clips", str(video))
+    owner_page.select_option("#keep_days", "90")
+    screenshot(owner_page, "consent-page")
+    owner_page.click("button:has-text('Upload')")
+    expect(owner_page.locator("h1")).to_have_text("Thank you")
+    digest = hashlib.sha256(video.read_bytes()).hexdigest()
+    expect(owner_page.locator("main")).to_contain_text(digest)
+    owner_page.close()
+
+    # The investigator sees the answer and downloads the clip, hash verified.
+    page.goto(f"/admin/requests_app/incident/{incident.pk}/change/")
+    expect(page.locator("body")).to_contain_text("Uploaded")
+    with page.expect_download() as download_info:
+        page.click("text=download")
+    path = download_info.value.path()
+    assert hashlib.sha256(open(path, "rb").read()).hexdigest() == digest == Clip.objects.get().sha256

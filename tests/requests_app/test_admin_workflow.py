@@ -1,0 +1,99 @@
+import pytest
+from django.contrib.gis.geos import Point
+
+from requests_app.models import FootageRequest, Incident
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def incident_form(**overrides):
+    data = {
+        "case_number": "26-000123", "offense_type": "Robbery", "address": "300 Fayetteville St",
+        "location": Point(-78.6382, 35.7796, srid=4326).geojson, "radius_m": "300",
+        "starts_at_0": "2026-11-20", "starts_at_1": "20:00", "ends_at_0": "2026-11-20", "ends_at_1": "23:00",
+        "owner_summary": "A store was robbed on this block.", "internal_notes": "",
+        "requests-TOTAL_FORMS": "0", "requests-INITIAL_FORMS": "0",
+        "clips-TOTAL_FORMS": "0", "clips-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_investigator_opens_an_incident_and_is_assigned_to_it(client, investigator):
+    client.force_login(investigator)
+    response = client.post("/admin/requests_app/incident/add/", incident_form())
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    incident = Incident.objects.get()
+    assert list(incident.investigators.all()) == [investigator] and incident.created_by == investigator
+    assert investigator.has_perm("requests_app.view_incident", incident)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"case_number": "ABC"}, "Case numbers look like 26-004512"),
+        ({"ends_at_0": "2026-11-21", "ends_at_1": "12:00"}, "at most 12 hours"),
+        ({"ends_at_1": "19:00"}, "must end after it starts"),
+        ({"radius_m": "5000"}, "at most 800 m"),
+    ],
+)
+def test_incident_limits(client, investigator, overrides, message):
+    client.force_login(investigator)
+    response = client.post("/admin/requests_app/incident/add/", incident_form(**overrides))
+    assert message in response.content.decode()
+    assert Incident.objects.count() == 0
+
+
+def test_choosing_cameras_and_sending_shows_progress(client, investigator, incident, street_cameras, smtp_sink,
+                                                     django_capture_on_commit_callbacks):
+    client.force_login(investigator)
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/cameras/").content.decode()
+    for camera in street_cameras["near"]:
+        assert camera.label in page
+    assert "Paused one" not in page and "Far" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/requests_app/incident/{incident.pk}/cameras/",
+                               {"camera": [str(c.code) for c in street_cameras["near"]]})
+    assert response.status_code == 302
+    change = client.get(f"/admin/requests_app/incident/{incident.pk}/change/").content.decode()
+    assert "3 of 3 sent" in change
+    assert len(smtp_sink.messages) == 3
+
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/cameras/").content.decode()
+    assert page.count(">asked<") == 3  # already asked cameras cannot be ticked again
+
+
+def test_close_action(client, investigator, incident):
+    client.force_login(investigator)
+    client.post("/admin/requests_app/incident/", {"action": "close_incidents", "_selected_action": [incident.pk]})
+    incident.refresh_from_db()
+    assert incident.status == "closed" and incident.closed_at
+
+
+def test_other_roles_and_the_incident_admin(client, incident):
+    for role, sees in (("supervisor", True), ("auditor", True), ("analyst", False), ("administrator", False)):
+        client.force_login(make_staff(role))
+        listing = client.get("/admin/requests_app/incident/")
+        assert (listing.status_code == 200 and incident.case_number in listing.content.decode()) == sees, role
+        client.logout()
+
+
+def test_auditors_cannot_send_requests(client, incident, street_cameras):
+    client.force_login(make_staff("auditor"))
+    response = client.post(f"/admin/requests_app/incident/{incident.pk}/cameras/",
+                           {"camera": [str(street_cameras["near"][0].code)]})
+    assert response.status_code == 403
+    assert FootageRequest.objects.count() == 0
+
+
+def test_demo_incident_is_seeded_once(settings):
+    from django.core.management import call_command
+
+    make_staff("investigator")
+    call_command("seed_demo_incidents")
+    call_command("seed_demo_incidents")
+    incident = Incident.objects.get()
+    assert incident.investigators.get().username == "investigator"

@@ -1,0 +1,133 @@
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from requests_app import services
+from requests_app.models import Clip, FootageRequest
+from tests.requests_app.media import tiny_jpeg, tiny_mp4
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def footage_request(incident, street_cameras):
+    return FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near 0",
+                                         nonce="nonce-1", state="sent", sent_at=timezone.now(),
+                                         expires_at=timezone.now() + timedelta(days=10))
+
+
+@pytest.fixture
+def url(footage_request):
+    return services.consent_link(footage_request).replace("http://testserver", "")
+
+
+def upload(client, url, *files, keep_days="30"):
+    return client.post(url + "upload/", {"clips": list(files), "keep_days": keep_days})
+
+
+def evidence_files(evidence_dir):
+    return sorted(p.name for p in evidence_dir.glob("*")) if evidence_dir.exists() else []
+
+
+def test_opening_the_link_shows_the_request_and_changes_no_answer(client, url, footage_request, incident):
+    page = client.get(url).content.decode()
+
+    assert incident.owner_summary in page and "Near 0" in page and incident.case_number in page
+    assert "SECRET-NOTE" not in page
+    footage_request.refresh_from_db()
+    assert footage_request.state == "opened" and footage_request.answered_at is None
+
+
+def test_no_footage_then_a_second_answer_is_refused(client, url, footage_request):
+    assert "no footage" in client.post(url, {"answer": "no_footage"}).content.decode()
+    response = client.post(url, {"answer": "decline"})
+
+    assert response.status_code == 410 and "already answered" in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.state == "no_footage"
+
+
+def test_decline_keeps_the_reason_for_staff(client, url, footage_request):
+    client.post(url, {"answer": "decline", "reason": "I do not share video."})
+    footage_request.refresh_from_db()
+    assert (footage_request.state, footage_request.decline_reason) == ("declined", "I do not share video.")
+
+
+@pytest.mark.parametrize("mutate", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "garbage"])
+def test_tampered_links_are_refused(client, url, footage_request, mutate):
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    response = client.get(f"/footage/{mutate(token)}/")
+    assert response.status_code == 410 and "not valid" in response.content.decode()
+
+
+def test_expired_and_lapsed_requests_are_refused(client, url, footage_request):
+    FootageRequest.objects.filter(pk=footage_request.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "expired" in client.get(url).content.decode()
+
+
+def test_closed_case_needs_no_answer(client, url, incident, investigator):
+    services.incident_close(incident=incident, user=investigator)
+    assert "case is closed" in client.get(url).content.decode()
+
+
+def test_upload_stores_an_encrypted_clip_with_hash_and_metadata(client, url, footage_request, evidence_dir):
+    video = tiny_mp4()
+    response = upload(client, url, SimpleUploadedFile("porch.mp4", video), SimpleUploadedFile("still.jpg",
+                                                                                              tiny_jpeg()))
+
+    assert response.status_code == 200
+    assert hashlib.sha256(video).hexdigest() in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.state == "uploaded"
+    clip = Clip.objects.get(original_name="porch.mp4")
+    assert (clip.sha256, clip.size) == (hashlib.sha256(video).hexdigest(), len(video))
+    assert (clip.width, clip.height, round(clip.duration_s)) == (64, 48, 1)
+    assert clip.keep_days_after_close == 30
+    assert Clip.objects.get(original_name="still.jpg").media_format == "jpeg_pipe"
+    # On disk there is ciphertext only, and nothing else is left behind.
+    assert evidence_files(evidence_dir) == sorted(f"{c.code}.cnev" for c in Clip.objects.all())
+    stored = (evidence_dir / clip.stored_name).read_bytes()
+    assert video[:64] not in stored and video[-64:] not in stored
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("fake.mp4", b"this is not a video at all " * 100, "is not a video or image"),
+        ("empty.mp4", b"", "is empty"),
+    ],
+)
+def test_bad_uploads_are_refused_and_leave_nothing(client, url, footage_request, evidence_dir, name, content,
+                                                   message):
+    response = upload(client, url, SimpleUploadedFile("good.mp4", tiny_mp4()), SimpleUploadedFile(name, content))
+
+    assert response.status_code == 400 and message in response.content.decode()
+    assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []
+    footage_request.refresh_from_db()
+    assert footage_request.state == "sent"  # the owner can try again
+
+
+def test_an_oversized_upload_is_refused_and_leaves_nothing(client, url, footage_request, evidence_dir, settings):
+    settings.UPLOAD_MAX_MB = 1
+    response = upload(client, url, SimpleUploadedFile("big.mp4", b"\0" * (1024 * 1024 + 10)))
+
+    assert response.status_code == 413 and "larger than 1 MB" in response.content.decode()
+    assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []
+
+
+def test_keep_days_outside_the_agency_range_is_refused(client, url, footage_request, evidence_dir):
+    response = upload(client, url, SimpleUploadedFile("a.mp4", tiny_mp4()), keep_days="9999")
+    assert response.status_code == 400 and "Choose between" in response.content.decode()
+    assert evidence_files(evidence_dir) == []
+
+
+def test_upload_without_csrf_token_is_refused(footage_request, url, evidence_dir):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = upload(client, url, SimpleUploadedFile("a.mp4", tiny_mp4()))
+    assert response.status_code == 403
+    assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []

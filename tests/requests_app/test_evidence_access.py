@@ -1,0 +1,114 @@
+import hashlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from audit.models import AccessEntry
+from requests_app import services
+from requests_app.models import Clip, FootageRequest
+from tests.conftest import make_staff
+from tests.requests_app.media import tiny_mp4
+
+pytestmark = pytest.mark.django_db
+VIDEO = tiny_mp4()
+
+
+@pytest.fixture
+def clip(client, incident, street_cameras):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request = FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near",
+                                            nonce="n", state="sent", expires_at=timezone.now() + timedelta(days=5))
+    url = services.consent_link(request).replace("http://testserver", "")
+    client.post(url + "upload/", {"clips": [SimpleUploadedFile("door.mp4", VIDEO)], "keep_days": "90"})
+    client.logout()
+    return Clip.objects.get()
+
+
+def download(client, user, clip, inline=False):
+    client.force_login(user)
+    response = client.get(f"/evidence/{clip.code}/download/" + ("?inline=1" if inline else ""))
+    body = b"".join(response.streaming_content) if response.status_code == 200 else response.content
+    return response, body
+
+
+def test_the_assigned_investigator_downloads_the_exact_bytes(client, clip, investigator):
+    response, body = download(client, investigator, clip)
+
+    assert response.status_code == 200 and body == VIDEO
+    assert response["X-Content-SHA256"] == hashlib.sha256(VIDEO).hexdigest()
+    actions = list(AccessEntry.objects.filter(target_code=str(clip.code)).values_list("actor_label", "action"))
+    assert actions == [("investigator", "clip.downloaded"), ("owner", "clip.uploaded")]
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("supervisor", True), ("auditor", True), ("analyst", False),
+                                               ("administrator", False)])
+def test_who_else_may_open_evidence(client, clip, role, allowed):
+    response, body = download(client, make_staff(role), clip)
+    assert (response.status_code == 200 and body == VIDEO) == allowed
+    if not allowed:
+        assert response.status_code == 404
+
+
+def test_an_investigator_on_another_case_sees_nothing(client, clip, django_user_model):
+    from django.contrib.auth.models import Group
+
+    other = django_user_model.objects.create_user("other-detective", is_staff=True)
+    other.groups.add(Group.objects.get(name="Investigator"))
+    response, _ = download(client, other, clip)
+    assert response.status_code == 404
+    client.force_login(other)
+    assert client.get(f"/admin/requests_app/incident/{clip.incident.pk}/change/").status_code in (302, 403, 404)
+    assert clip.incident.case_number not in client.get("/admin/requests_app/incident/").content.decode()
+
+
+def test_anonymous_and_owners_are_sent_to_sign_in(client, clip):
+    response = client.get(f"/evidence/{clip.code}/download/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_flipped_byte_is_refused_and_flagged(client, clip, investigator, evidence_dir):
+    path = evidence_dir / clip.stored_name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    response, body = download(client, investigator, clip)
+
+    assert response.status_code == 409 and b"failed its integrity check" in body
+    clip.refresh_from_db()
+    assert clip.integrity_failed_at is not None
+    assert AccessEntry.objects.filter(action="clip.integrity_failed", target_code=str(clip.code)).exists()
+
+
+def test_a_truncated_file_is_refused(client, clip, investigator, evidence_dir):
+    path = evidence_dir / clip.stored_name
+    path.write_bytes(path.read_bytes()[:-5])
+    response, _ = download(client, investigator, clip)
+    assert response.status_code == 409
+
+
+def test_rotating_the_master_key_keeps_every_clip_readable(client, clip, investigator, settings):
+    import os
+
+    old = settings.EVIDENCE_KEY
+    settings.EVIDENCE_KEY = os.urandom(32)
+    settings.EVIDENCE_PREVIOUS_KEYS = [old]
+    call_command("evidence_rotate_key")
+    settings.EVIDENCE_PREVIOUS_KEYS = []  # the old key is gone now
+
+    response, body = download(client, investigator, clip)
+    assert response.status_code == 200 and body == VIDEO
+
+
+def test_custody_report_lists_every_access(client, clip, investigator):
+    download(client, investigator, clip)
+    download(client, investigator, clip, inline=True)
+    page = client.get(f"/admin/requests_app/incident/clip/{clip.pk}/custody/").content.decode()
+
+    assert clip.sha256 in page and "door.mp4" in page
+    for action in ("clip.uploaded", "clip.downloaded", "clip.viewed"):
+        assert action in page
