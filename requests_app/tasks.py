@@ -7,7 +7,9 @@ from celery import shared_task
 from requests_app import services
 
 _RETRYABLE = (smtplib.SMTPException, OSError)
-MAX_SEND_RETRIES = 6  # 30 s, 1, 2, 4, 8, 15 min: an SMTP server down for half an hour loses nothing
+# 30 s, 1, 2, 4, 8, 15, 15, 15 min: an SMTP server down for an hour loses nothing; after that the request
+# shows as failed with the reason, and staff can resend it.
+MAX_SEND_RETRIES = 8
 
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)

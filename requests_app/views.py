@@ -101,13 +101,20 @@ def clip_download(request, code):
     except EvidenceIntegrityError as exc:
         return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
                       status=409)
-    response = StreamingHttpResponse(chunks, content_type="application/octet-stream")
+    content_type = _PLAYABLE.get(clip.media_format, "application/octet-stream") if inline else \
+        "application/octet-stream"
+    response = StreamingHttpResponse(chunks, content_type=content_type)
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{clip.code}-{_safe(clip.original_name)}"'
     response["Content-Length"] = str(clip.size)
     response["X-Content-SHA256"] = clip.sha256
     response["Cache-Control"] = "no-store"
     return response
+
+
+# What the browser may play inline, by the container PyAV found (never by the uploaded name).
+_PLAYABLE = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "matroska,webm": "video/webm", "jpeg_pipe": "image/jpeg",
+             "png_pipe": "image/png", "image2": "image/jpeg"}
 
 
 def _safe(name: str) -> str:

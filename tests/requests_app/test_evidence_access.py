@@ -104,6 +104,12 @@ def test_rotating_the_master_key_keeps_every_clip_readable(client, clip, investi
     assert response.status_code == 200 and body == VIDEO
 
 
+def test_playing_inline_sends_a_playable_type(client, clip, investigator):
+    response, body = download(client, investigator, clip, inline=True)
+    assert response["Content-Type"] == "video/mp4" and response["Content-Disposition"].startswith("inline")
+    assert response["X-Content-Type-Options"] == "nosniff" and body == VIDEO
+
+
 def test_custody_report_lists_every_access(client, clip, investigator):
     download(client, investigator, clip)
     download(client, investigator, clip, inline=True)
