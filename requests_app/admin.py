@@ -8,19 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from guardian.shortcuts import get_objects_for_user
 from leaflet.admin import LeafletGeoAdmin
 
 from audit.selectors import entries_for_target
 from registry.selectors import cameras_near
-from requests_app import services
+from requests_app import selectors, services
 from requests_app.models import Clip, FootageRequest, Incident
 
-
-def incidents_visible_to(user):
-    if user.has_perm("requests_app.view_all_incidents"):
-        return Incident.objects.all()
-    return get_objects_for_user(user, "requests_app.view_incident", Incident, accept_global_perms=False)
+CAMERAS_LIMIT = 2000  # an 800 m radius downtown holds a few hundred; say so if a list is ever cut
 
 
 class FootageRequestInline(admin.TabularInline):
@@ -80,21 +75,18 @@ class IncidentAdmin(LeafletGeoAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        return queryset.filter(pk__in=incidents_visible_to(request.user).values("pk")).annotate(
+        return queryset.filter(pk__in=selectors.incidents_visible_to(user=request.user).values("pk")).annotate(
             n_requests=Count("requests", distinct=True),
             n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.ANSWERED), distinct=True))
 
     def has_view_permission(self, request, obj=None):
         if obj is not None:
-            return services.can_view_incident(request.user, obj)
+            return selectors.can_view_incident(request.user, obj)
         return super().has_view_permission(request, obj)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None:
-            return services.can_view_incident(request.user, obj) and obj.status == Incident.Status.OPEN and (
-                request.user.has_perm("requests_app.change_incident", obj)
-                or request.user.has_perm("requests_app.view_all_incidents")
-                and request.user.has_perm("requests_app.change_incident"))
+            return selectors.can_work_incident(request.user, obj)
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
@@ -180,19 +172,20 @@ class IncidentAdmin(LeafletGeoAdmin):
                                  if sent < len(codes) else f"{sent} request(s) queued.")
                 return redirect("admin:requests_app_incident_change", incident.pk)
         requested = set(incident.requests.exclude(camera=None).values_list("camera__code", flat=True))
-        cameras = cameras_near(point=incident.location, radius_m=incident.radius_m)
+        cameras = cameras_near(point=incident.location, radius_m=incident.radius_m, limit=CAMERAS_LIMIT + 1)
+        truncated, cameras = len(cameras) > CAMERAS_LIMIT, cameras[:CAMERAS_LIMIT]
         now = timezone.now()
         rows = [{"camera": camera, "requested": camera.code in {str(c) for c in requested},
                  "overwritten": not camera.records or (now - incident.starts_at).days >= camera.retention_days}
                 for camera in cameras]
         context = {**self.admin_site.each_context(request), "title": f"Cameras near {incident.case_number}",
-                   "incident": incident, "rows": rows, "opts": self.model._meta}
+                   "incident": incident, "rows": rows, "truncated": truncated, "opts": self.model._meta}
         return render(request, "admin/requests_app/incident/cameras.html", context)
 
     def custody_view(self, request, pk):
         """The chain of custody of one clip, printable: origin, hash, and every access since."""
         clip = get_object_or_404(Clip.objects.select_related("incident", "request"), pk=pk)
-        if not services.can_view_incident(request.user, clip.incident):
+        if not selectors.can_view_incident(request.user, clip.incident):
             raise Http404
         context = {**self.admin_site.each_context(request), "title": f"Chain of custody: {clip.original_name}",
                    "clip": clip, "entries": entries_for_target(target_type="clip", target_code=clip.code),

@@ -19,7 +19,7 @@ from audit.services import record
 from connect.mail import send_templated
 from connect.queue import enqueue_on_commit
 from registry.models import Camera
-from requests_app import crypto, evidence
+from requests_app import crypto, evidence, selectors
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
 
 logger = logging.getLogger(__name__)
@@ -318,17 +318,10 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Cli
 
 # --- evidence access ------------------------------------------------------------------------------------
 
-def can_view_incident(user, incident: Incident) -> bool:
-    """Supervisors and auditors see every incident; investigators only those they are assigned to."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return False
-    return user.has_perm("requests_app.view_all_incidents") or user.has_perm("requests_app.view_incident", incident)
-
-
 def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
     """Checks access and the clip's integrity (the full SHA-256 against the ingest value), records the
     access, and returns a fresh iterator of the plaintext. Refuses and flags a clip that fails."""
-    if not can_view_incident(user, clip.incident):
+    if not selectors.can_view_incident(user, clip.incident):
         raise PermissionDenied("You are not assigned to this case.")
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")

@@ -1,17 +1,21 @@
 """The owner's consent page (from the emailed link) and staff access to evidence."""
 
+import json
+import uuid
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from requests_app import services
+from connect.access import staff_permission_required
+from requests_app import selectors, services
 from requests_app.crypto import EvidenceIntegrityError
 from requests_app.evidence import EvidenceUploadHandler
-from requests_app.models import Clip
+from requests_app.models import Clip, Incident
 
 
 def _keep_days_choices() -> list[int]:
@@ -119,3 +123,36 @@ _PLAYABLE = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "matroska,webm": "video/web
 
 def _safe(name: str) -> str:
     return "".join(ch for ch in name if ch.isalnum() or ch in "._-")[:80] or "clip"
+
+
+# --- the staff map: pick cameras from a radius search and send requests --------------------------------
+
+@require_GET
+@staff_permission_required("requests_app.view_incident", api=True)
+def map_incidents(request):
+    """Open incidents this user may send requests for, to centre a radius search on."""
+    return JsonResponse({"incidents": [
+        {"code": str(i.code), "case_number": i.case_number, "offense_type": i.offense_type,
+         "lat": i.location.y, "lng": i.location.x, "radius": i.radius_m}
+        for i in selectors.incidents_workable_by(user=request.user)]})
+
+
+@require_POST
+@staff_permission_required("requests_app.view_incident", api=True)
+def map_send(request, code):
+    incident = Incident.objects.filter(code=code).first()
+    if incident is None or not selectors.can_work_incident(request.user, incident):
+        return JsonResponse({"detail": "No such open case of yours."}, status=404)
+    try:
+        cameras = json.loads(request.body or b"{}").get("cameras")
+    except (json.JSONDecodeError, AttributeError):
+        cameras = None
+    if not isinstance(cameras, list) or not cameras or not all(isinstance(c, str) for c in cameras):
+        return JsonResponse({"detail": "Send {\"cameras\": [camera codes]} with at least one camera."}, status=400)
+    try:
+        valid = [str(uuid.UUID(c)) for c in cameras]
+    except ValueError:
+        return JsonResponse({"detail": "Camera codes must be UUIDs."}, status=400)
+    batch = services.footage_requests_send(incident=incident, camera_codes=valid, user=request.user)
+    queued = batch.requests.count()
+    return JsonResponse({"queued": queued, "skipped": len(valid) - queued, "case_number": incident.case_number})

@@ -32,9 +32,15 @@ def free_port() -> int:
 
 def make_staff(role_key: str) -> User:
     if not Group.objects.filter(name=STAFF_ROLES[role_key]).exists():
-        # Transactional tests flush the tables, taking the migration-made role groups with them.
+        # Transactional tests flush the tables, taking the migration-made role groups with them, and
+        # content types come back with new ids that Django's cache does not know (guardian would object).
         from django.apps import apps
+        from django.contrib.contenttypes.models import ContentType
 
+        from guardian.shortcuts import clear_ct_cache
+
+        ContentType.objects.clear_cache()
+        clear_ct_cache()
         roles.roles_sync(apps)
     user = User.objects.create_user(username=role_key, password="correct-horse-battery-9", is_staff=True)
     user.groups.add(Group.objects.get(name=STAFF_ROLES[role_key]))

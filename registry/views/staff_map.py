@@ -1,7 +1,5 @@
 """The staff map: viewport GeoJSON built in PostGIS and radius searches around a point or address."""
 
-from dataclasses import asdict
-
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse, JsonResponse
@@ -14,6 +12,7 @@ from registry.models import Camera, Owner
 from registry.views.common import map_config
 
 MAP_PERMISSION = "registry.view_camera"
+NEARBY_LIMIT = 500
 
 
 def _bad_request(message: str) -> JsonResponse:
@@ -73,9 +72,13 @@ def nearby(request):
         if coords is None or not (-90 <= coords[0] <= 90 and -180 <= coords[1] <= 180):
             return _bad_request("Give lat and lng in degrees, or q with an address.")
         point = Point(coords[1], coords[0], srid=4326)
-    cameras = selectors.cameras_near(point=point, radius_m=radius)
+    cameras = selectors.cameras_near(point=point, radius_m=radius, limit=NEARBY_LIMIT + 1)
     return JsonResponse({
         "center": {"lat": point.y, "lng": point.x},
         "radius": radius,
-        "cameras": [dict(asdict(camera), distance_m=round(camera.distance_m, 1)) for camera in cameras],
+        "truncated": len(cameras) > NEARBY_LIMIT,  # the map says so rather than silently dropping cameras
+        "cameras": [{
+            "code": c.code, "label": c.label, "kind": c.kind, "level": c.level, "distance_m": round(c.distance_m, 1),
+            "covers": c.covers, "lat": c.lat, "lng": c.lng, "address": c.address,
+        } for c in cameras[:NEARBY_LIMIT]],
     })

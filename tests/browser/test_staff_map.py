@@ -62,3 +62,21 @@ def test_layers_hide_kinds(page, cameras):
 def test_an_owner_session_does_not_open_the_map(page):
     page.goto("/map/")
     expect(page).to_have_url(re.compile(r"/admin/login/"))
+
+
+def test_investigator_sends_requests_from_the_map(page, cameras, smtp_sink):
+    from requests_app import services
+    from requests_app.models import FootageRequest
+    from tests.requests_app.factories import IncidentFactory
+
+    investigator = make_staff("investigator")
+    incident = IncidentFactory(radius_m=200)
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    staff_sign_in(page, "investigator")
+
+    page.select_option("#case-select", str(incident.code))
+    expect(page.locator("#results h2")).to_have_text("3 cameras within 200 m")
+    expect(page.locator("#results input[name=camera]:checked")).to_have_count(1)  # the one facing the spot
+    page.click("#send-requests")
+    expect(page.locator("#results [role=status]")).to_contain_text(f"1 request(s) queued for {incident.case_number}")
+    assert FootageRequest.objects.get().camera_label == "Facing the square"

@@ -127,7 +127,7 @@ def test_viewport_holds_nothing_beyond_its_east_and_west_edges(analyst_client):
     assert [f["properties"]["label"] for f in data["features"]] == ["inside"]
 
 
-def test_nearby_never_reads_owner_contact_details(analyst_client, django_assert_max_num_queries):
+def test_nearby_never_reads_owner_contact_details(analyst_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -137,3 +137,11 @@ def test_nearby_never_reads_owner_contact_details(analyst_client, django_assert_
     search = [q["sql"] for q in queries if "ST_DWithin" in q["sql"]]
     assert len(search) == 1
     assert "o.email" not in search[0] and "o.phone" not in search[0] and "o.name" not in search[0]
+
+
+def test_nearby_says_when_the_list_is_cut(analyst_client, monkeypatch):
+    monkeypatch.setattr("registry.views.staff_map.NEARBY_LIMIT", 2)
+    for _ in range(3):
+        CameraFactory()
+    body = analyst_client.get(f"/map/nearby.json?lat={LAT}&lng={LNG}&radius=100").json()
+    assert body["truncated"] is True and len(body["cameras"]) == 2

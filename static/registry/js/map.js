@@ -71,6 +71,63 @@
       .catch(function () { resultsEl.textContent = "Search failed: the server could not be reached."; });
   }
 
+  // Cases this user may send footage requests for: choosing one searches around it, and the results
+  // get checkboxes (cameras facing the spot ticked) and a button that sends the requests.
+  var caseSelect = document.getElementById("case-select"), cases = {};
+  fetch("/requests/incidents.json", { credentials: "same-origin" })
+    .then(function (r) { return r.ok ? r.json() : { incidents: [] }; })
+    .then(function (body) {
+      body.incidents.forEach(function (c) {
+        cases[c.code] = c;
+        var option = document.createElement("option");
+        option.value = c.code;
+        option.textContent = c.case_number + " · " + c.offense_type;
+        caseSelect.appendChild(option);
+      });
+      document.getElementById("case-panel").hidden = !body.incidents.length;
+    })
+    .catch(function () {});
+  caseSelect.addEventListener("change", function () {
+    var c = cases[caseSelect.value];
+    if (!c) return;
+    document.getElementById("search-radius").value = c.radius;
+    search(new URLSearchParams({ lat: c.lat.toFixed(6), lng: c.lng.toFixed(6) }));
+  });
+
+  function addRequestControls(body) {
+    var c = cases[caseSelect.value];
+    if (!c || !body.cameras.length) return;
+    resultsEl.querySelectorAll("li").forEach(function (li) {
+      var box = document.createElement("input");
+      box.type = "checkbox"; box.name = "camera"; box.value = li.dataset.code;
+      box.checked = li.classList.contains("covers");
+      box.setAttribute("aria-label", "Request footage from " + li.querySelector("button").textContent);
+      li.insertBefore(box, li.firstChild);
+    });
+    var send = document.createElement("button");
+    send.type = "button"; send.className = "button primary"; send.id = "send-requests";
+    send.textContent = "Send footage requests for " + c.case_number;
+    var note = document.createElement("p"); note.setAttribute("role", "status");
+    resultsEl.appendChild(send); resultsEl.appendChild(note);
+    send.addEventListener("click", function () {
+      var codes = Array.prototype.map.call(resultsEl.querySelectorAll("input[name=camera]:checked"), function (b) { return b.value; });
+      if (!codes.length) { note.textContent = "Tick at least one camera."; return; }
+      send.disabled = true;
+      fetch("/requests/incidents/" + c.code + "/send/", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json",
+                   "X-CSRFToken": document.querySelector("#case-panel input[name=csrfmiddlewaretoken]").value },
+        body: JSON.stringify({ cameras: codes })
+      }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+        .then(function (res) {
+          send.disabled = false;
+          note.textContent = res.ok ? res.body.queued + " request(s) queued for " + res.body.case_number +
+            (res.body.skipped ? "; " + res.body.skipped + " already asked or not active." : ".") : res.body.detail;
+        })
+        .catch(function () { send.disabled = false; note.textContent = "Could not reach the server."; });
+    });
+  }
+
   function showResults(body) {
     searchLayer.clearLayers();
     var center = [body.center.lat, body.center.lng];
@@ -79,13 +136,16 @@
     map.fitBounds(L.latLng(center).toBounds(body.radius * 2.2));
     var covering = body.cameras.filter(function (c) { return c.covers; }).length;
     var html = "<h2>" + body.cameras.length + " camera" + (body.cameras.length === 1 ? "" : "s") + " within " + body.radius +
-      " m</h2><p>" + covering + " of them face the point.</p><ol class=\"results\">";
+      " m</h2><p>" + covering + " of them face the point." +
+      (body.truncated ? " <strong>Only the nearest " + body.cameras.length + " are listed: use a smaller radius.</strong>" : "") +
+      "</p><ol class=\"results\">";
     body.cameras.forEach(function (c) {
       html += "<li data-code=\"" + c.code + "\"" + (c.covers ? " class=\"covers\"" : "") + "><button type=\"button\" class=\"link\">" +
         text(c.label) + "</button> · " + Math.round(c.distance_m) + " m · " + text(c.kind) + (c.level === "integrated" ? " · live" : "") +
         (c.covers ? " · <strong>faces the point</strong>" : "") + "</li>";
     });
     resultsEl.innerHTML = html + "</ol>";
+    addRequestControls(body);
     resultsEl.querySelectorAll("li").forEach(function (li) {
       var c = body.cameras.find(function (x) { return x.code === li.dataset.code; });
       li.querySelector("button").addEventListener("click", function () {
