@@ -36,7 +36,6 @@ def make_staff(role_key: str) -> User:
         # content types come back with new ids that Django's cache does not know (guardian would object).
         from django.apps import apps
         from django.contrib.contenttypes.models import ContentType
-
         from guardian.shortcuts import clear_ct_cache
 
         ContentType.objects.clear_cache()
