@@ -135,7 +135,8 @@ def ensure_cameras(n: int, *, seed: float = 0.42) -> None:
                 FROM generate_series(1, %(inside)s)
                 UNION ALL
                 (SELECT p FROM (
-                    SELECT ST_MakePoint(%(rw)s + random() * (%(re)s - %(rw)s), %(rs)s + random() * (%(rn)s - %(rs)s)) AS p
+                    SELECT ST_MakePoint(%(rw)s + random() * (%(re)s - %(rw)s),
+                                        %(rs)s + random() * (%(rn)s - %(rs)s)) AS p
                     FROM generate_series(1, (%(outside)s * 1.25)::int)
                  ) AS candidates
                  WHERE NOT (ST_X(p) BETWEEN %(vw)s AND %(ve)s AND ST_Y(p) BETWEEN %(vs)s AND %(vn)s)
@@ -202,5 +203,5 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "postgresql": pg,
         "postgis": postgis,
-        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }

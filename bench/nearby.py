@@ -4,14 +4,14 @@
     .venv/bin/python bench/nearby.py --quick    # 10k and 100k; 100 points each (well under a minute)
     .venv/bin/python bench/nearby.py --explain  # also prints EXPLAIN ANALYZE of each query at the largest size
 
-For each point it times, in a shuffled order, on one database connection:
-  selector      list(registry.selectors.cameras_near(point=, radius_m=500)[:500]), as the staff map's
-                /map/nearby.json evaluates it: SQL built by the ORM, rows turned into Camera and Owner objects
-  selector_sql  the selector's own SQL text run on the raw psycopg cursor, rows fetched as tuples
-                (no model instances): splits the selector's time into database and Django
+For each point it times, in a shuffled order, on one database connection (Django's, from its pool):
+  selector      registry.selectors.cameras_near(point=, radius_m=500), exactly as /map/nearby.json calls it:
+                one SQL query through Django's cursor, at most 500 rows, returned as NearbyCamera objects
+  selector_sql  (diagnostic) the selector's own SQL text (selectors._NEAR_SQL) and parameters on the raw
+                psycopg cursor, rows fetched as tuples: the database-and-driver share of the selector's time
   bare          SELECT id ... WHERE status='active' AND ST_DWithin(location, ST_GeogFromText(...), 500)
                 (the headline baseline)
-  bare_ordered  the same plus ST_Distance, ORDER BY distance LIMIT 500 (what the selector asks of the database)
+  bare_ordered  the same plus ST_Distance, ORDER BY distance LIMIT 500 (the least the database must do)
 
 Progress goes to stderr; the last line of stdout is one JSON object with every figure.
 """
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 
 RADIUS_M = 500
-LIMIT = 500  # what the map's nearby view slices
+LIMIT = 500  # cameras_near's default, which /map/nearby.json uses
 
 BARE_SQL = (
     "SELECT id FROM registry_camera "
@@ -46,42 +46,39 @@ def random_points(count: int, seed: int) -> list[tuple[float, float]]:
     return [(rng.uniform(west, east), rng.uniform(south, north)) for _ in range(count)]
 
 
+def ewkt(x: float, y: float) -> str:
+    return f"SRID=4326;POINT({x:.7f} {y:.7f})"
+
+
 def measure(size: int, samples: int, warmup: int, explain: bool) -> dict:
     from django.contrib.gis.geos import Point
     from django.db import connection
 
-    from registry.selectors import cameras_near
+    from registry import selectors
 
     _data.ensure_cameras(size)
     connection.ensure_connection()
-    raw = connection.connection  # the same psycopg connection the ORM uses (client-side binding, like Django)
+    raw = connection.connection  # the psycopg connection the selector uses (client-side binding, like Django)
 
-    def run_selector(x, y):
-        return len(list(cameras_near(point=Point(x, y, srid=4326), radius_m=RADIUS_M)[:LIMIT]))
+    def selector_params(x, y):  # what cameras_near passes for this point
+        return {"point": ewkt(x, y), "radius": RADIUS_M, "statuses": ["active"], "limit": LIMIT}
 
-    def run_selector_sql(x, y):
-        sql, params = cameras_near(point=Point(x, y, srid=4326), radius_m=RADIUS_M)[:LIMIT].query.sql_with_params()
+    def fetch(sql, params):
         with raw.cursor() as cursor:
             cursor.execute(sql, params)
             return len(cursor.fetchall())
 
-    def run_bare(x, y):
-        with raw.cursor() as cursor:
-            cursor.execute(BARE_SQL, {"p": f"SRID=4326;POINT({x:.7f} {y:.7f})"})
-            return len(cursor.fetchall())
-
-    def run_bare_ordered(x, y):
-        with raw.cursor() as cursor:
-            cursor.execute(BARE_ORDERED_SQL, {"p": f"SRID=4326;POINT({x:.7f} {y:.7f})"})
-            return len(cursor.fetchall())
-
-    variants = {"selector": run_selector, "selector_sql": run_selector_sql,
-                "bare": run_bare, "bare_ordered": run_bare_ordered}
+    variants = {
+        "selector": lambda x, y: len(selectors.cameras_near(point=Point(x, y, srid=4326), radius_m=RADIUS_M)),
+        "selector_sql": lambda x, y: fetch(selectors._NEAR_SQL, selector_params(x, y)),
+        "bare": lambda x, y: fetch(BARE_SQL, {"p": ewkt(x, y)}),
+        "bare_ordered": lambda x, y: fetch(BARE_ORDERED_SQL, {"p": ewkt(x, y)}),
+    }
     times = {name: [] for name in variants}
     rows = {name: [] for name in variants}
     order_rng = random.Random(size)
 
-    for x, y in random_points(warmup, seed=1):  # warm caches, connection and code paths; not recorded
+    for x, y in random_points(warmup, seed=1):  # warm caches and code paths; not recorded
         for run in variants.values():
             run(x, y)
     for x, y in random_points(samples, seed=2):
@@ -96,29 +93,37 @@ def measure(size: int, samples: int, warmup: int, explain: bool) -> dict:
     result = {name: _data.percentiles(times[name]) for name in variants}
     for name in variants:
         result[name]["rows_mean"] = round(sum(rows[name]) / len(rows[name]), 1)
-    result["ratio_p50"] = _data.ratio(result["selector"]["p50_ms"], result["bare"]["p50_ms"])
-    result["ratio_p95"] = _data.ratio(result["selector"]["p95_ms"], result["bare"]["p95_ms"])
-    result["ratio_ordered_p50"] = _data.ratio(result["selector"]["p50_ms"], result["bare_ordered"]["p50_ms"])
-    result["ratio_ordered_p95"] = _data.ratio(result["selector"]["p95_ms"], result["bare_ordered"]["p95_ms"])
-    result["selector_database_share_p50"] = _data.ratio(result["selector_sql"]["p50_ms"], result["selector"]["p50_ms"])
+    selector, bare, ordered = result["selector"], result["bare"], result["bare_ordered"]
+    result["ratio_p50"] = _data.ratio(selector["p50_ms"], bare["p50_ms"])
+    result["ratio_p95"] = _data.ratio(selector["p95_ms"], bare["p95_ms"])
+    result["ratio_ordered_p50"] = _data.ratio(selector["p50_ms"], ordered["p50_ms"])
 
     if explain:
         x, y = random_points(1, seed=3)[0]
-        sql, params = cameras_near(point=Point(x, y, srid=4326), radius_m=RADIUS_M)[:LIMIT].query.sql_with_params()
-        point = {"p": f"SRID=4326;POINT({x:.7f} {y:.7f})"}
-        for label, text, args in (("selector", sql, params), ("bare", BARE_SQL, point),
-                                  ("bare_ordered", BARE_ORDERED_SQL, point)):
+        for label, sql, params in (("selector", selectors._NEAR_SQL, selector_params(x, y)),
+                                   ("bare", BARE_SQL, {"p": ewkt(x, y)}),
+                                   ("bare_ordered", BARE_ORDERED_SQL, {"p": ewkt(x, y)})):
             with raw.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE) " + text, args)
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, VERBOSE) " + sql, params)
                 plan = "\n".join(line for (line,) in cursor.fetchall())
             _data.log(f"--- EXPLAIN ANALYZE {label} at {size:,} cameras ---\n{plan}")
     return result
 
 
+def camera_table_options() -> list[str]:
+    """registry_camera's storage options: migration 0003 sets parallel_workers=0."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'registry_camera'::regclass")
+        return cursor.fetchone()[0] or []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k cameras, fewer points")
-    parser.add_argument("--sizes", type=lambda s: [int(v) for v in s.split(",")], help="camera counts, e.g. 10000,1000000")
+    parser.add_argument("--sizes", type=lambda text: [int(v) for v in text.split(",")],
+                        help="camera counts, e.g. 10000,1000000")
     parser.add_argument("--samples", type=int, help="timed points per size")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE at the largest size to stderr")
     args = parser.parse_args()
@@ -129,17 +134,14 @@ def main() -> None:
     _data.setup_django()
     # Measure the dataset already in place first: a rerun then builds as little as it can.
     current = _data.current_size()
-    order = sorted(sizes, key=lambda n: (n != current, n))
-
     results = {}
-    for size in order:
+    for size in sorted(sizes, key=lambda n: (n != current, n)):
         _data.log(f"nearby: {size:,} cameras, {samples} points ...")
-        results[size] = measure(size, samples, warmup, explain=args.explain and size == max(sizes))
-        r = results[size]
+        results[size] = r = measure(size, samples, warmup, explain=args.explain and size == max(sizes))
         _data.log(f"  selector p50 {r['selector']['p50_ms']} ms p95 {r['selector']['p95_ms']} ms | "
                   f"selector SQL p50 {r['selector_sql']['p50_ms']} ms | bare p50 {r['bare']['p50_ms']} ms "
                   f"p95 {r['bare']['p95_ms']} ms | bare ordered p50 {r['bare_ordered']['p50_ms']} ms | "
-                  f"ratio p50 {r['ratio_p50']} (ordered {r['ratio_ordered_p50']})")
+                  f"ratio p50 {r['ratio_p50']} (to ordered {r['ratio_ordered_p50']})")
 
     largest = results[max(sizes)]
     summary = {
@@ -148,6 +150,7 @@ def main() -> None:
         "limit": LIMIT,
         "samples_per_size": samples,
         "quick": args.quick,
+        "camera_table_options": camera_table_options(),
         "sizes": {str(size): results[size] for size in sorted(results)},
         "targets": {
             "at_size": max(sizes),
