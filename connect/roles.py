@@ -24,13 +24,15 @@ ROLES: dict[str, set[str]] = {
     # Reads everything, changes nothing.
     AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord",
               "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",
-              "requests_app.view_clip", "audit.view_accessentry"},
+              "requests_app.view_clip", "audit.view_accessentry", "accounts.view_accountlock",
+              "accounts.view_signinattempt"},
     # Runs the program: registry records, agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
         "registry.add_camera", "registry.change_camera", "registry.delete_camera", "registry.view_camera",
         "registry.view_deletionrecord", "registry.import_agency_cameras",
         "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
+        "accounts.view_accountlock", "accounts.change_accountlock", "accounts.view_signinattempt",
     },
 }
 

@@ -1,3 +1,9 @@
-"""Websocket routes of every app; each consumer checks who is asking on connect."""
+"""Websocket routes of every app; each consumer checks who is asking on connect and on every event."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from accounts.consumers import StaffSocket
+
+websocket_urlpatterns = [
+    path("ws/staff/", StaffSocket.as_asgi()),
+]

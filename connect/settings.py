@@ -34,9 +34,9 @@ if DEMO:
     SECRET_KEY = SECRET_KEY or "demo-only-secret-key-never-use-in-production-0123456789abcdef"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
 else:
-    if len(SECRET_KEY) < 32:
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
-            "CONNECT_SECRET_KEY (or CONNECT_SECRET_KEY_FILE) must be set to at least 32 random characters "
+            "CONNECT_SECRET_KEY (or CONNECT_SECRET_KEY_FILE) must be set to at least 50 random characters "
             "in production. For a local trial, set CONNECT_MODE=demo."
         )
     if not ALLOWED_HOSTS:
@@ -58,7 +58,12 @@ INSTALLED_APPS = [
     "auditlog",
     "leaflet",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "connect",
+    "accounts",
     "registry",
     "requests_app",
     "integration",
@@ -72,7 +77,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
 ]
@@ -113,6 +121,10 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
 }
+# Messages between processes pass through Redis; with a key they are encrypted there (Fernet).
+_channel_key = env_secret("CONNECT_CHANNEL_ENCRYPTION_KEY")
+if _channel_key:
+    CHANNEL_LAYERS["default"]["CONFIG"]["symmetric_encryption_keys"] = [_channel_key]
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -127,14 +139,41 @@ LOGIN_URL = "admin:login"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object, anonymous gets nothing
 
+# --- staff security (CJIS): MFA, lockout, session limits, inactive accounts ---------------------------
+MFA_REQUIRED = env_bool("CONNECT_MFA_REQUIRED", not DEMO)
+if not MFA_REQUIRED and not DEMO:
+    raise ImproperlyConfigured("CONNECT_MFA_REQUIRED can be switched off only in demo mode.")
+OTP_TOTP_ISSUER = env_str("CONNECT_AGENCY_NAME", "connect")
+LOCKOUT_FAILURES = env_int("CONNECT_LOCKOUT_FAILURES", 5, minimum=3, maximum=10)
+LOCKOUT_WINDOW_MINUTES = env_int("CONNECT_LOCKOUT_WINDOW_MINUTES", 15, minimum=5)
+SESSION_IDLE_MINUTES = env_int("CONNECT_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=30 if not DEMO else 24 * 60)
+SESSION_MAX_HOURS = env_int("CONNECT_SESSION_MAX_HOURS", 12, minimum=1, maximum=12 if not DEMO else 24 * 7)
+ACCOUNT_INACTIVE_DAYS = env_int("CONNECT_ACCOUNT_INACTIVE_DAYS", 90, minimum=1, maximum=90 if not DEMO else 3650)
+# How many reverse proxies in front of connect append to X-Forwarded-For (0: ignore the header).
+TRUSTED_PROXIES = env_int("CONNECT_TRUSTED_PROXIES", 0, minimum=0, maximum=5)
+RATE_LIMITS_ENABLED = env_bool("CONNECT_RATE_LIMITS", True)
+RATE_LIMIT_WINDOW_MINUTES = env_int("CONNECT_RATE_LIMIT_WINDOW_MINUTES", 10, minimum=1)
+RATE_LIMIT_PER_ADDRESS = env_int("CONNECT_RATE_LIMIT_PER_ADDRESS", 30, minimum=1)
+RATE_LIMIT_PER_EMAIL = env_int("CONNECT_RATE_LIMIT_PER_EMAIL", 5, minimum=1)
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEMO
 CSRF_COOKIE_SECURE = not DEMO
-SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if not DEMO:
+    # connect runs behind a TLS-terminating proxy (docs/SECURITY.md), which says so in X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("CONNECT_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env_int("CONNECT_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CONNECT_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("CONNECT_HSTS_PRELOAD", True)
+
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("CONNECT_TIME_ZONE", "America/New_York")
@@ -229,6 +268,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env_int("CONNECT_REQUEST_SWEEP_MINUTES", 10, minimum=1)),
         "options": {"expires": 60 * env_int("CONNECT_REQUEST_SWEEP_MINUTES", 10, minimum=1) - 10},
     },
+    "accounts-inactive-disable": {
+        "task": "accounts.tasks.accounts_inactive_disable_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 3600},
+    },
     "registrations-unconfirmed-purge": {
         "task": "registry.tasks.registrations_unconfirmed_purge_task",
         "schedule": timedelta(hours=1),
@@ -257,3 +301,27 @@ LOGGING = {
 # GDAL < 3.9 cannot be told to refuse network paths; connect never hands user files to GDAL (imports
 # are parsed as JSON/CSV and points built by GEOS), so the warning does not apply.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# A strict Content-Security-Policy: scripts only from connect itself, or inline with this response's nonce
+# (django-leaflet's admin widget uses the nonce). No CDN, no inline handlers, no eval.
+from urllib.parse import urlparse  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+_tiles = urlparse(MAP_TILES.replace("{s}", "*"))
+_tile_origin = [f"{_tiles.scheme}://{_tiles.netloc}"] if MAP_TILES else []
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],  # Leaflet and the admin set inline styles; no script runs
+        "img-src": [SELF, "data:", *_tile_origin],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

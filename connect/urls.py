@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from accounts.forms import StaffAuthenticationForm  # noqa: E402
 from connect import demo_mail
 from connect.health import healthz
 
 admin.site.site_header = "connect: staff"
+admin.site.login_form = StaffAuthenticationForm  # with the lockout
 admin.site.site_title = "connect"
 
 urlpatterns = [
@@ -15,4 +17,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("registry.urls")),
     path("", include("requests_app.urls")),
+    path("", include("accounts.urls")),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connect.access import staff_permission_required
+from connect.ratelimit import rate_limited
 from requests_app import selectors, services
 from requests_app.crypto import EvidenceIntegrityError
 from requests_app.evidence import EvidenceUploadHandler
@@ -36,6 +37,7 @@ def _invalid(request, reason: str):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("consent")
 def consent(request, token):
     """GET shows the request (mail scanners open links); POST answers 'no footage' or 'decline'."""
     try:
@@ -57,6 +59,7 @@ def consent(request, token):
 
 @csrf_exempt  # the upload handler must be in place before anything reads the body; CSRF is checked inside
 @require_POST
+@rate_limited("consent-upload")
 def consent_upload(request, token):
     handler = EvidenceUploadHandler(request)
     request.upload_handlers = [handler]

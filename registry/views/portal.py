@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from connect.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
 from registry.models import Camera, Owner, OwnerLink
@@ -35,6 +36,7 @@ def _own_camera(owner: Owner, code) -> Camera:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("sign-in-link", email_field="email")
 def home(request):
     owner = portal_owner(request)
     if owner is not None:
@@ -50,6 +52,7 @@ def home(request):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("owner-link")
 def sign_in(request, token):
     return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.SIGN_IN,
                                 use=services.owner_sign_in, template="registry/portal_sign_in_confirm.html")

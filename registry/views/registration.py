@@ -4,6 +4,7 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from connect.ratelimit import rate_limited
 from registry import services
 from registry.forms import CameraFormSet, OwnerForm
 from registry.models import OwnerLink
@@ -15,6 +16,7 @@ def _camera_rows(formset) -> list[dict]:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("register", email_field="email")
 def register(request):
     if request.method == "POST":
         owner_form = OwnerForm(request.POST)
@@ -49,6 +51,7 @@ def register_sent(request):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("owner-link")
 def confirm(request, token):
     """Confirming proves the owner reads that mailbox, so it also opens the portal."""
     return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.CONFIRM,

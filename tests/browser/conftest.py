@@ -29,6 +29,8 @@ def page(browser, live_server):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A script or style the Content-Security-Policy blocked is a bug too.
+    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

@@ -94,10 +94,23 @@ def test_service_area_from_bbox_geojson_and_file(tmp_path):
             parse_service_area("A", bad)
 
 
+SECRET = "test-only-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2
+
+
 def _import_settings(env: dict) -> subprocess.CompletedProcess:
     base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "connect.settings"}
     return subprocess.run([sys.executable, "-c", "import django; django.setup()"], env={**base, **env},
                           capture_output=True, text=True, timeout=60)
+
+
+def test_production_refuses_a_weak_secret_key():
+    result = _import_settings({**PRODUCTION, "CONNECT_SECRET_KEY": "x" * 60})
+    assert result.returncode != 0 and "at least 50 random characters" in result.stderr
+
+
+def test_mfa_can_be_switched_off_only_in_demo_mode():
+    result = _import_settings({**PRODUCTION, "CONNECT_MFA_REQUIRED": "false"})
+    assert result.returncode != 0 and "only in demo mode" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -106,7 +119,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_refuses_to_start_without_allowed_hosts():
-    result = _import_settings({"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": "x" * 50})
+    result = _import_settings({"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": SECRET})
     assert result.returncode != 0 and "CONNECT_ALLOWED_HOSTS" in result.stderr
 
 
@@ -115,7 +128,7 @@ def test_production_is_the_default_mode():
     assert result.returncode != 0 and "CONNECT_SECRET_KEY" in result.stderr
 
 
-PRODUCTION = {"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": "x" * 50, "CONNECT_ALLOWED_HOSTS": "cams.example.gov",
+PRODUCTION = {"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": SECRET, "CONNECT_ALLOWED_HOSTS": "cams.example.gov",
               "CONNECT_EVIDENCE_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
 
 

@@ -1,0 +1,57 @@
+"""ws/staff/: the staff map's live channel. Only active, verified staff connect, and the socket closes as
+soon as the user signs out, is disabled, loses a role or the session runs out."""
+
+import time
+from importlib import import_module
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from accounts.middleware import session_expired
+from accounts.services import user_group
+
+CLOSE_UNAUTHORISED = 4401
+CLOSE_REVOKED = 4403
+
+
+class StaffSocket(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        if not await self._allowed():
+            await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        self.group = user_group(self.scope["user"].pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "user": self.scope["user"].get_username()})
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def session_revoke(self, event):
+        await self.close(code=CLOSE_REVOKED)
+
+    async def receive_json(self, content, **kwargs):
+        if not await self._allowed():  # every event re-checks the session
+            await self.close(code=CLOSE_REVOKED)
+            return
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    @database_sync_to_async
+    def _allowed(self) -> bool:
+        user, scope_session = self.scope.get("user"), self.scope.get("session")
+        if user is None or not user.is_authenticated or scope_session is None or not scope_session.session_key:
+            return False
+        # The session as it is now in the store, not as it was when the socket opened.
+        store = import_module(settings.SESSION_ENGINE).SessionStore
+        if not store().exists(scope_session.session_key):
+            return False
+        session = store(session_key=scope_session.session_key)
+        if session.get("_auth_user_id") != str(user.pk) or session_expired(session, time.time()):
+            return False
+        user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
+        if not (user.is_active and user.is_staff and (user.is_superuser or user.groups.exists())):
+            return False
+        return not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))

@@ -1,0 +1,87 @@
+import pytest
+from django.contrib.auth.models import User
+
+from accounts.models import AccountLock
+from audit.models import AccessEntry
+from connect.client import client_ip
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery-9"
+
+
+def sign_in(client, username, password, forwarded_for=None):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, **extra)
+
+
+def test_the_fifth_failure_locks_and_not_the_fourth(client):
+    make_staff("investigator")
+    for _ in range(4):
+        sign_in(client, "investigator", "wrong-password")
+    assert sign_in(client, "investigator", PASSWORD).status_code == 302  # four failures: still fine
+    client.logout()
+
+    for attempt in range(5):
+        response = sign_in(client, "investigator", "wrong-password", forwarded_for=f"10.0.0.{attempt}")
+    assert "locked after too many failed sign-ins" in response.content.decode()
+    response = sign_in(client, "investigator", PASSWORD)
+    assert response.status_code == 200 and "locked" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AccountLock.objects.filter(username="investigator", unlocked_at=None).exists()
+    actions = set(AccessEntry.objects.values_list("action", flat=True))
+    assert {"signin.failed", "account.locked", "signin.succeeded"} <= actions
+
+
+def test_the_lock_is_by_user_name_whatever_the_address(client):
+    make_staff("analyst")
+    for attempt in range(5):
+        sign_in(client, "analyst", "nope", forwarded_for=f"203.0.113.{attempt}, 198.51.100.{attempt}")
+    assert AccountLock.objects.filter(username="analyst").exists()
+
+
+def test_an_administrator_unlocks(client):
+    make_staff("supervisor")
+    for _ in range(5):
+        sign_in(client, "supervisor", "nope")
+    admin = make_staff("administrator")
+    client.force_login(admin)
+    lock = AccountLock.objects.get()
+    client.post("/admin/accounts/accountlock/", {"action": "unlock", "_selected_action": [lock.pk]})
+    client.logout()
+
+    assert sign_in(client, "supervisor", PASSWORD).status_code == 302
+    assert AccessEntry.objects.filter(action="account.unlocked", actor_label="administrator").exists()
+
+
+def test_only_administrators_unlock(client):
+    make_staff("auditor")
+    for _ in range(5):
+        sign_in(client, "auditor", "nope")
+    client.force_login(make_staff("supervisor"))
+    lock = AccountLock.objects.get()
+    client.post("/admin/accounts/accountlock/", {"action": "unlock", "_selected_action": [lock.pk]})
+    lock.refresh_from_db()
+    assert lock.unlocked_at is None
+
+
+def test_unknown_user_names_are_counted_too(client):
+    for _ in range(5):
+        sign_in(client, "nobody", "nope")
+    assert AccountLock.objects.filter(username="nobody").exists()
+    assert not User.objects.filter(username="nobody").exists()
+
+
+@pytest.mark.parametrize(
+    ("trusted", "remote", "forwarded", "expected"),
+    [
+        (0, "192.0.2.1", "6.6.6.6", "192.0.2.1"),  # no proxy: the header is the client's own claim
+        (1, "10.0.0.1", "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # one proxy: its entry, not the spoof
+        (2, "10.0.0.1", "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+        (1, "10.0.0.1", "", "10.0.0.1"),
+    ],
+)
+def test_client_address_trusts_only_the_configured_proxies(rf, settings, trusted, remote, forwarded, expected):
+    settings.TRUSTED_PROXIES = trusted
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
