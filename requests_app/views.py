@@ -131,7 +131,7 @@ def _safe(name: str) -> str:
 # --- the staff map: pick cameras from a radius search and send requests --------------------------------
 
 @require_GET
-@staff_permission_required("requests_app.view_incident", api=True)
+@staff_permission_required("registry.view_camera", api=True)  # every map user; the list is per case
 def map_incidents(request):
     """Open incidents this user may send requests for, to centre a radius search on."""
     return JsonResponse({"incidents": [

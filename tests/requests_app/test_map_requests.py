@@ -63,3 +63,9 @@ def test_csrf_is_required(incident, investigator, street_cameras):
     client = Client(enforce_csrf_checks=True)
     client.force_login(investigator)
     assert post(client, incident, [str(street_cameras["near"][0].code)]).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["analyst", "administrator"])
+def test_map_users_who_work_no_case_get_an_empty_list(client, incident, role):
+    client.force_login(make_staff(role))
+    assert client.get("/requests/incidents.json").json() == {"incidents": []}
