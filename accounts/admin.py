@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from accounts import services
 from accounts.models import AccountLock, SignInAttempt
+from connect.admin_base import RecordAdmin
 
 
 @admin.register(AccountLock)
@@ -28,16 +29,7 @@ class AccountLockAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignInAttempt)
-class SignInAttemptAdmin(admin.ModelAdmin):
+class SignInAttemptAdmin(RecordAdmin):
     list_display = ("at", "username", "address", "succeeded")
     list_filter = ("succeeded",)
     search_fields = ("username", "address")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

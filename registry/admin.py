@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from leaflet.admin import LeafletGeoAdmin
 
+from connect.admin_base import RecordAdmin
 from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner
 
@@ -108,15 +109,6 @@ class CameraImportForm(forms.Form):
 
 
 @admin.register(DeletionRecord)
-class DeletionRecordAdmin(admin.ModelAdmin):
+class DeletionRecordAdmin(RecordAdmin):
     list_display = ("deleted_at", "scope", "owner_kind", "cameras")
     list_filter = ("scope", "owner_kind")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
