@@ -1,6 +1,13 @@
 """`record` is the one way to write the access ledger. audit imports no other app: callers pass plain values."""
 
-from audit.models import AccessEntry
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.chain import FIELDS, GENESIS, VerifyResult, checkpoint_signature, entry_digest
+from audit.models import AccessEntry, LedgerCheckpoint
+
+# Appends are serialised by a transaction-scoped advisory lock, so two writers never chain to the same entry.
+_LEDGER_LOCK = 0x636F6E6E  # "conn"
 
 
 def _label(actor) -> tuple[int | None, str]:
@@ -11,14 +18,68 @@ def _label(actor) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
+def _chain_head() -> tuple[int, str]:
+    last = AccessEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
+    if last:
+        return last
+    checkpoint = LedgerCheckpoint.objects.order_by("-upto_seq").values_list("upto_seq", "last_hash").first()
+    return checkpoint or (0, GENESIS)
+
+
 def record(
     *, actor, action: str, target_type: str = "", target_code="", camera_code="", owner_code="",
     incident_code="", case_number: str = "", reason: str = "", **detail,
 ) -> AccessEntry:
     """Appends one entry. `actor` is a user, a label such as 'owner', or None for the system."""
     actor_id, actor_label = _label(actor)
-    return AccessEntry.objects.create(
-        actor_id=actor_id, actor_label=actor_label, action=action, target_type=target_type,
-        target_code=str(target_code or ""), camera_code=str(camera_code or ""), owner_code=str(owner_code or ""),
-        incident_code=str(incident_code or ""), case_number=case_number, reason=reason, detail=detail,
-    )
+    values = {
+        "at": timezone.now(), "actor_id": actor_id, "actor_label": actor_label, "action": action,
+        "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),
+        "owner_code": str(owner_code or ""), "incident_code": str(incident_code or ""), "case_number": case_number,
+        "reason": reason, "detail": detail,
+    }
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK])
+        seq, prev_hash = _chain_head()
+        values["seq"] = seq + 1
+        # JSON round trip so the hash covers exactly what the database will give back.
+        values["detail"] = _json_roundtrip(values["detail"])
+        return AccessEntry.objects.create(**values, prev_hash=prev_hash, entry_hash=entry_digest(values, prev_hash))
+
+
+def _json_roundtrip(data: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(data, default=str))
+
+
+def ledger_verify(*, batch: int = 5000) -> VerifyResult:
+    """Walks the chain from the latest checkpoint and names the first entry that was changed, removed or
+    inserted."""
+    checkpoint = LedgerCheckpoint.objects.order_by("-upto_seq").first()
+    expected_seq, prev_hash = (0, GENESIS)
+    if checkpoint:
+        if checkpoint.signature != checkpoint_signature(checkpoint.upto_seq, checkpoint.last_hash):
+            return VerifyResult(0, f"the checkpoint at entry {checkpoint.upto_seq} is not signed by this server",
+                                checkpoint.upto_seq)
+        expected_seq, prev_hash = checkpoint.upto_seq, checkpoint.last_hash
+    checked = 0
+    last_seq = expected_seq
+    while True:
+        rows = list(AccessEntry.objects.filter(seq__gt=last_seq).order_by("seq")
+                    .values(*FIELDS, "prev_hash", "entry_hash")[:batch])
+        if not rows:
+            return VerifyResult(checked)
+        for row in rows:
+            expected_seq += 1
+            if row["seq"] != expected_seq:
+                return VerifyResult(checked, f"entries {expected_seq} to {row['seq'] - 1} were removed", expected_seq)
+            if row["prev_hash"] != prev_hash:
+                return VerifyResult(checked, f"entry {row['seq']} does not follow entry {row['seq'] - 1}: an entry "
+                                    "was inserted or replaced here", row["seq"])
+            if entry_digest(row, prev_hash) != row["entry_hash"]:
+                return VerifyResult(checked, f"entry {row['seq']} was changed after it was written", row["seq"])
+            prev_hash = row["entry_hash"]
+            last_seq = row["seq"]
+            checked += 1
