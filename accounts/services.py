@@ -76,6 +76,14 @@ def accounts_inactive_disable() -> int:
     return disabled
 
 
+def roles_changed(*, user, change: str, group_ids: list[int]) -> None:
+    from django.contrib.auth.models import Group
+
+    names = sorted(Group.objects.filter(pk__in=group_ids).values_list("name", flat=True))
+    record(actor=None, action="user.roles_changed", target_type="user", target_code=user.pk,
+           reason=f"{change}: {', '.join(names) or 'all roles'}")
+
+
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 

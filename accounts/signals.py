@@ -5,7 +5,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
-from accounts.services import sessions_revoke, sign_in_succeeded
+from accounts.services import roles_changed, sessions_revoke, sign_in_succeeded
 from connect.client import client_ip
 
 User = get_user_model()
@@ -35,6 +35,9 @@ def _user_saved(sender, instance, created, **kwargs):
 
 
 @receiver(m2m_changed, sender=User.groups.through)
-def _roles_changed(sender, instance, action, **kwargs):
-    if action in ("post_remove", "post_clear") and isinstance(instance, User):
+def _roles_changed(sender, instance, action, pk_set=None, **kwargs):
+    if not isinstance(instance, User) or action not in ("post_add", "post_remove", "post_clear"):
+        return
+    roles_changed(user=instance, change=action.removeprefix("post_"), group_ids=sorted(pk_set or []))
+    if action in ("post_remove", "post_clear"):
         sessions_revoke(user=instance, reason="role removed")

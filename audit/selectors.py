@@ -5,3 +5,22 @@ from audit.models import AccessEntry
 
 def entries_for_target(*, target_type: str, target_code) -> QuerySet[AccessEntry]:
     return AccessEntry.objects.filter(target_type=target_type, target_code=str(target_code)).order_by("seq")
+
+
+# What an owner is shown for each kind of entry; anything else about their cameras is shown by its action.
+OWNER_ACTIONS = {
+    "request.mailed": "asked you for footage",
+    "clip.uploaded": "you shared a clip",
+    "clip.downloaded": "downloaded your clip",
+    "clip.viewed": "played your clip",
+    "clip.integrity_failed": "found your clip altered and refused it",
+    "clip.purged": "deleted your clip (retention)",
+    "live.started": "started watching live",
+    "live.ended": "stopped watching live",
+}
+
+
+def owner_history(*, owner_code) -> QuerySet[AccessEntry]:
+    """Everything the ledger holds about one owner's cameras, newest first; read from the ledger alone, so it
+    stays true after the requests and clips it describes are purged."""
+    return AccessEntry.objects.filter(owner_code=str(owner_code), action__in=OWNER_ACTIONS).order_by("-seq")

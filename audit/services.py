@@ -18,6 +18,13 @@ def _label(actor) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
+def _unit(actor) -> str:
+    """The staff member's role(s) when it happened: what owners see instead of a name, if so configured."""
+    if actor is None or isinstance(actor, str) or not getattr(actor, "pk", None):
+        return ""
+    return ", ".join(sorted(actor.groups.values_list("name", flat=True)))
+
+
 def _chain_head() -> tuple[int, str]:
     last = AccessEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
     if last:
@@ -32,6 +39,8 @@ def record(
 ) -> AccessEntry:
     """Appends one entry. `actor` is a user, a label such as 'owner', or None for the system."""
     actor_id, actor_label = _label(actor)
+    if _unit(actor):
+        detail = {"unit": _unit(actor), **detail}
     values = {
         "at": timezone.now(), "actor_id": actor_id, "actor_label": actor_label, "action": action,
         "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),

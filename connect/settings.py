@@ -216,6 +216,8 @@ EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
                           for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
 
 # --- owner links and sessions -----------------------------------------------------------------------
+# What owners see of the staff member in their access history: "unit" (the role) or "badge" (the user name).
+OWNER_HISTORY_SHOWS = env_choice("CONNECT_OWNER_HISTORY_SHOWS", "unit", ("unit", "badge"))
 CONFIRM_LINK_HOURS = env_int("CONNECT_CONFIRM_LINK_HOURS", 72, minimum=1)
 SIGNIN_LINK_MINUTES = env_int("CONNECT_SIGNIN_LINK_MINUTES", 30, minimum=5)
 OWNER_SESSION_MINUTES = env_int("CONNECT_OWNER_SESSION_MINUTES", 60, minimum=5)

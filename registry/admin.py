@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from leaflet.admin import LeafletGeoAdmin
 
+from audit.services import record
 from connect.admin_base import RecordAdmin
 from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner
@@ -38,6 +39,23 @@ class OwnerAdmin(admin.ModelAdmin):
     @admin.display(description="cameras")
     def camera_count(self, owner):
         return owner.cameras.count()
+
+    # Every look at owners' contact details goes into the ledger, like any other access.
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        owner = Owner.objects.filter(pk=object_id).only("code").first()
+        if request.method == "GET" and response.status_code == 200 and owner:
+            record(actor=request.user, action="owner.contact_viewed", target_type="owner", target_code=owner.code,
+                   owner_code=owner.code)
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200 and hasattr(response, "context_data"):
+            owners = [owner.code for owner in response.context_data["cl"].result_list]
+            record(actor=request.user, action="owner.contacts_listed", target_type="owner",
+                   query=request.GET.urlencode()[:300], owners=[str(code) for code in owners])
+        return response
 
 
 @admin.register(Camera)

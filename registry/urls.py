@@ -12,6 +12,7 @@ urlpatterns = [
     path("owner/sign-in/<str:token>/", portal.sign_in, name="portal_sign_in"),
     path("owner/sign-out/", portal.sign_out, name="portal_sign_out"),
     path("owner/details/", portal.details, name="portal_details"),
+    path("owner/history/", portal.history, name="portal_history"),
     path("owner/cameras/add/", portal.camera_add, name="portal_camera_add"),
     path("owner/cameras/<uuid:code>/", portal.camera_edit, name="portal_camera_edit"),
     path("owner/cameras/<uuid:code>/pause/", portal.camera_pause, name="portal_camera_pause"),

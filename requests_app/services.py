@@ -328,8 +328,10 @@ def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
     path = evidence.evidence_dir() / clip.stored_name
     key_args = {"wrapped_key": bytes(clip.wrapped_key), "master_key_id": clip.master_key_id,
                 "context": clip.code.bytes}
+    camera = clip.request.camera if clip.request_id else None
     audit_args = {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
-                  "case_number": clip.incident.case_number}
+                  "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
+                  "owner_code": camera.owner.code if camera else ""}
     digest = hashlib.sha256()
     try:
         for chunk in evidence.sealed_chunks(path, **key_args):

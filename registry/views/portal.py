@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.selectors import OWNER_ACTIONS, owner_history
 from connect.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
@@ -138,3 +139,18 @@ def owner_delete(request, owner):
         request.session.flush()
         return render(request, "registry/portal_deleted.html")
     return render(request, "registry/portal_delete.html", {"owner": owner, "count": owner.cameras.count()})
+
+
+@owner_required
+@require_GET
+def history(request, owner):
+    """Every request, clip access and live view of the owner's cameras, from the access ledger."""
+    labels = {str(code): label for code, label in owner.cameras.values_list("code", "label")}
+    rows = []
+    for entry in owner_history(owner_code=owner.code)[:500]:
+        staff = entry.actor_id is not None
+        who = (entry.detail.get("unit") or "Staff") if settings.OWNER_HISTORY_SHOWS == "unit" else entry.actor_label
+        rows.append({"at": entry.at, "camera": labels.get(entry.camera_code, "a camera you deleted"),
+                     "who": who if staff else ("You" if entry.actor_label == "owner" else settings.AGENCY_NAME),
+                     "what": OWNER_ACTIONS[entry.action], "case": entry.case_number, "why": entry.reason})
+    return render(request, "registry/portal_history.html", {"owner": owner, "rows": rows})

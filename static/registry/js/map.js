@@ -91,7 +91,7 @@
     var c = cases[caseSelect.value];
     if (!c) return;
     document.getElementById("search-radius").value = c.radius;
-    search(new URLSearchParams({ lat: c.lat.toFixed(6), lng: c.lng.toFixed(6) }));
+    search(new URLSearchParams({ lat: c.lat.toFixed(6), lng: c.lng.toFixed(6), case: c.case_number }));
   });
 
   function addRequestControls(body) {
