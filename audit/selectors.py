@@ -15,6 +15,8 @@ OWNER_ACTIONS = {
     "clip.viewed": "played your clip",
     "clip.integrity_failed": "found your clip altered and refused it",
     "clip.purged": "deleted your clip (retention)",
+    "clip.legal_hold_set": "put your clip under a legal hold (kept past its period)",
+    "clip.legal_hold_released": "released the legal hold on your clip",
     "live.started": "started watching live",
     "live.ended": "stopped watching live",
 }

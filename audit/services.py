@@ -42,7 +42,7 @@ def record(
     if _unit(actor):
         detail = {"unit": _unit(actor), **detail}
     values = {
-        "at": timezone.now(), "actor_id": actor_id, "actor_label": actor_label, "action": action,
+        "actor_id": actor_id, "actor_label": actor_label, "action": action,
         "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),
         "owner_code": str(owner_code or ""), "incident_code": str(incident_code or ""), "case_number": case_number,
         "reason": reason, "detail": detail,
@@ -52,6 +52,7 @@ def record(
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK])
         seq, prev_hash = _chain_head()
         values["seq"] = seq + 1
+        values["at"] = timezone.now()  # taken under the lock, so time order is chain order
         # JSON round trip so the hash covers exactly what the database will give back.
         values["detail"] = _json_roundtrip(values["detail"])
         return AccessEntry.objects.create(**values, prev_hash=prev_hash, entry_hash=entry_digest(values, prev_hash))
@@ -92,3 +93,33 @@ def ledger_verify(*, batch: int = 5000) -> VerifyResult:
             prev_hash = row["entry_hash"]
             last_seq = row["seq"]
             checked += 1
+
+
+def ledger_purge(*, batch: int = 10000) -> int:
+    """Deletes entries older than CONNECT_LEDGER_KEEP_DAYS (never under 365), after leaving a signed checkpoint
+    at the last one, so audit_verify continues from there. Idempotent; a purge cut off half-way resumes."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    cutoff = timezone.now() - timedelta(days=settings.LEDGER_KEEP_DAYS)
+    last = AccessEntry.objects.filter(at__lt=cutoff).order_by("-seq").values("seq", "entry_hash").first()
+    if last is None:
+        return 0
+    purged = 0
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK])
+            cursor.execute("SELECT set_config('connect.ledger_purge', 'on', true), "
+                           "set_config('connect.ledger_keep_days', %s, true)", [str(settings.LEDGER_KEEP_DAYS)])
+        LedgerCheckpoint.objects.get_or_create(upto_seq=last["seq"], defaults={
+            "last_hash": last["entry_hash"], "purged": 0,
+            "signature": checkpoint_signature(last["seq"], last["entry_hash"])})
+        while True:
+            ids = list(AccessEntry.objects.filter(seq__lte=last["seq"]).values_list("pk", flat=True)[:batch])
+            if not ids:
+                break
+            purged += AccessEntry.objects.filter(pk__in=ids).delete()[0]
+        LedgerCheckpoint.objects.filter(upto_seq=last["seq"]).update(purged=purged)
+    record(actor=None, action="ledger.purged", target_type="ledger", upto_seq=last["seq"], entries=purged)
+    return purged

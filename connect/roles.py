@@ -20,7 +20,8 @@ ROLES: dict[str, set[str]] = {
     # Verifies cameras and approves; may correct a camera's status or level.
     SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera",
                  "requests_app.add_incident", "requests_app.view_incident", "requests_app.change_incident",
-                 "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip"},
+                 "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip",
+                 "requests_app.change_clip"},
     # Reads everything, changes nothing.
     AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord",
               "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",

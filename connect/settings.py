@@ -216,6 +216,9 @@ EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
                           for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
 
 # --- owner links and sessions -----------------------------------------------------------------------
+# --- retention ---------------------------------------------------------------------------------------
+LEDGER_KEEP_DAYS = env_int("CONNECT_LEDGER_KEEP_DAYS", 365, minimum=365)  # upward only: audits need a year
+LINK_PURGE_DAYS = env_int("CONNECT_LINK_PURGE_DAYS", 30, minimum=1)
 # What owners see of the staff member in their access history: "unit" (the role) or "badge" (the user name).
 OWNER_HISTORY_SHOWS = env_choice("CONNECT_OWNER_HISTORY_SHOWS", "unit", ("unit", "badge"))
 CONFIRM_LINK_HOURS = env_int("CONNECT_CONFIRM_LINK_HOURS", 72, minimum=1)
@@ -272,6 +275,21 @@ CELERY_BEAT_SCHEDULE = {
     },
     "accounts-inactive-disable": {
         "task": "accounts.tasks.accounts_inactive_disable_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 3600},
+    },
+    "clips-expired-purge": {
+        "task": "requests_app.tasks.clips_expired_purge_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3500},
+    },
+    "ledger-purge": {
+        "task": "audit.tasks.ledger_purge_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 3600},
+    },
+    "links-lapsed-purge": {
+        "task": "registry.tasks.links_lapsed_purge_task",
         "schedule": timedelta(hours=24),
         "options": {"expires": 23 * 3600},
     },

@@ -201,3 +201,10 @@ def registrations_unconfirmed_purge(*, batch: int = 200) -> int:
         for owner in Owner.objects.filter(pk__in=ids):
             owner_delete(owner=owner, scope=DeletionRecord.Scope.UNCONFIRMED)
             purged += 1
+
+
+def links_lapsed_purge() -> int:
+    """Deletes emailed owner links that were used or lapsed more than CONNECT_LINK_PURGE_DAYS ago."""
+    cutoff = timezone.now() - timedelta(days=settings.LINK_PURGE_DAYS)
+    longest = timedelta(hours=settings.CONFIRM_LINK_HOURS)
+    return OwnerLink.objects.filter(created_at__lt=cutoff - longest).delete()[0]

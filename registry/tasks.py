@@ -37,3 +37,8 @@ def registration_confirmations_resend_task() -> str:
 @shared_task
 def registrations_unconfirmed_purge_task() -> str:
     return f"purged {services.registrations_unconfirmed_purge()}"
+
+
+@shared_task
+def links_lapsed_purge_task() -> str:
+    return f"purged {services.links_lapsed_purge()} links"

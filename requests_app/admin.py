@@ -191,3 +191,38 @@ class IncidentAdmin(LeafletGeoAdmin):
                    "clip": clip, "entries": entries_for_target(target_type="clip", target_code=clip.code),
                    "opts": self.model._meta, "printed_at": timezone.now(), "printed_by": request.user}
         return render(request, "admin/requests_app/clip_custody.html", context)
+
+
+@admin.register(Clip)
+class ClipAdmin(admin.ModelAdmin):
+    """Evidence clips: supervisors place or release legal holds; everything else is read-only."""
+
+    list_display = ("original_name", "case", "uploaded_at", "keep_days_after_close", "legal_hold", "purged_at")
+    list_filter = ("legal_hold", ("purged_at", admin.EmptyFieldListFilter))
+    search_fields = ("incident__case_number", "original_name", "sha256")
+    fields = ("original_name", "case", "sha256", "size", "uploaded_at", "keep_days_after_close", "purged_at",
+              "legal_hold", "legal_hold_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f for f in self.fields if f not in ("legal_hold", "legal_hold_reason")]
+
+    def get_queryset(self, request):
+        visible = selectors.incidents_visible_to(user=request.user).values("pk")
+        return super().get_queryset(request).select_related("incident").filter(incident__in=visible)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # clips leave only through retention, by crypto-shredding
+
+    @admin.display(description="case", ordering="incident__case_number")
+    def case(self, clip):
+        return clip.incident.case_number
+
+    def save_model(self, request, obj, form, change):
+        if {"legal_hold", "legal_hold_reason"} & set(form.changed_data):
+            if obj.legal_hold and not obj.legal_hold_reason.strip():
+                obj.legal_hold_reason = "legal hold (no reason given)"
+            services.clip_legal_hold_set(clip=obj, hold=obj.legal_hold, reason=obj.legal_hold_reason,
+                                         user=request.user)

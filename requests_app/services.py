@@ -373,3 +373,65 @@ def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
                 master_key_id=key_id, wrapped_key=wrapped)
             done += 1
         record(actor=None, action="evidence.key_rotated", target_type="evidence", clips=done)
+
+
+# --- retention ------------------------------------------------------------------------------------------
+
+def _expired_clips():
+    """Clips whose owner-chosen period after the case closed has run out, and that no court holds."""
+    keep = models.Func(models.F("keep_days_after_close"), function="make_interval",
+                       template="make_interval(days => %(expressions)s)")
+    return (Clip.objects.filter(purged_at__isnull=True, legal_hold=False, incident__closed_at__isnull=False)
+            .annotate(expires=models.ExpressionWrapper(models.F("incident__closed_at") + keep,
+                                                       output_field=models.DateTimeField()))
+            .filter(expires__lt=timezone.now()))
+
+
+def clips_expired_purge(*, batch: int = 500) -> int:
+    """Crypto-shreds expired clips: the data key is destroyed first (that alone makes the clip unreadable),
+    then the file is removed and the owner gets a deletion receipt. Idempotent; an interrupted run leaves
+    at worst an unreadable file that the next run removes."""
+    purged = 0
+    while True:
+        clips = list(_expired_clips().select_related("incident", "request__camera__owner")[:batch])
+        for clip in clips:
+            shredded = Clip.objects.filter(pk=clip.pk, purged_at__isnull=True, legal_hold=False).update(
+                wrapped_key=None, purged_at=timezone.now())
+            if not shredded:
+                continue
+            clip_path(clip).unlink(missing_ok=True)
+            camera = clip.request.camera if clip.request_id else None
+            record(actor=None, action="clip.purged", target_type="clip", target_code=clip.code,
+                   incident_code=clip.incident.code, case_number=clip.incident.case_number,
+                   camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
+                   sha256=clip.sha256)
+            if camera is not None:
+                from requests_app.tasks import clip_deletion_receipt_task
+
+                enqueue_on_commit(clip_deletion_receipt_task, clip.pk)
+            purged += 1
+        if len(clips) < batch:
+            break
+    # Files left by a run that stopped between destroying a key and removing the file.
+    for clip in Clip.objects.filter(purged_at__isnull=False).only("stored_name"):
+        clip_path(clip).unlink(missing_ok=True)
+    return purged
+
+
+def clip_deletion_receipt_send(*, clip_id: int) -> str:
+    clip = Clip.objects.select_related("incident", "request__camera__owner").filter(pk=clip_id).first()
+    camera = clip.request.camera if clip and clip.request_id else None
+    if camera is None:
+        return "owner gone"
+    send_templated(to=camera.owner.email, name="clip-deleted", context={
+        "clip": clip, "camera": camera, "owner_name": camera.owner.name, "incident": clip.incident})
+    return "sent"
+
+
+@transaction.atomic
+def clip_legal_hold_set(*, clip: Clip, hold: bool, reason: str, user) -> None:
+    Clip.objects.filter(pk=clip.pk).update(legal_hold=hold, legal_hold_reason=reason[:300] if hold else "")
+    camera = clip.request.camera if clip.request_id else None
+    record(actor=user, action="clip.legal_hold_set" if hold else "clip.legal_hold_released", target_type="clip",
+           target_code=clip.code, incident_code=clip.incident.code, case_number=clip.incident.case_number,
+           camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "", reason=reason)

@@ -44,3 +44,16 @@ def footage_requests_sweep_task() -> str:
         footage_request_send_task.delay(request_id)
     lapsed = services.footage_requests_lapse()
     return f"reminders {len(reminders)}, requeued {len(stuck)}, lapsed {lapsed}"
+
+
+@shared_task
+def clips_expired_purge_task() -> str:
+    return f"purged {services.clips_expired_purge()} clips"
+
+
+@shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
+def clip_deletion_receipt_task(self, clip_id: int) -> str:
+    try:
+        return services.clip_deletion_receipt_send(clip_id=clip_id)
+    except _RETRYABLE as exc:
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from None

@@ -101,6 +101,8 @@ def _consent_upload(request, token, handler):
 def clip_download(request, code):
     clip = get_object_or_404(Clip.objects.select_related("incident"), code=code)
     inline = request.GET.get("inline") == "1"
+    if clip.purged_at is not None and selectors.can_view_incident(request.user, clip.incident):
+        return render(request, "requests_app/clip_purged.html", {"clip": clip}, status=410)
     try:
         chunks = services.clip_open(clip=clip, user=request.user, action="clip.viewed" if inline else "clip.downloaded")
     except PermissionDenied:

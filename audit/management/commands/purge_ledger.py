@@ -1,0 +1,12 @@
+"""Purges access-ledger entries past CONNECT_LEDGER_KEEP_DAYS, leaving a signed checkpoint (as beat does daily)."""
+
+from django.core.management.base import BaseCommand
+
+from audit.services import ledger_purge
+
+
+class Command(BaseCommand):
+    help = __doc__.splitlines()[0]
+
+    def handle(self, *args, **options):
+        self.stdout.write(f"purged {ledger_purge()} ledger entries")
