@@ -26,3 +26,25 @@ def owner_history(*, owner_code) -> QuerySet[AccessEntry]:
     """Everything the ledger holds about one owner's cameras, newest first; read from the ledger alone, so it
     stays true after the requests and clips it describes are purged."""
     return AccessEntry.objects.filter(owner_code=str(owner_code), action__in=OWNER_ACTIONS).order_by("-seq")
+
+
+def entries_search(*, user="", case="", camera=None, owner=None, action="", date_from=None, date_to=None):
+    """The auditor's search; every filter optional, newest first."""
+    from datetime import UTC, datetime, time, timedelta
+
+    entries = AccessEntry.objects.all()
+    if user:
+        entries = entries.filter(actor_label__iexact=user)
+    if case:
+        entries = entries.filter(case_number__iexact=case)
+    if camera:
+        entries = entries.filter(camera_code=str(camera))
+    if owner:
+        entries = entries.filter(owner_code=str(owner))
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if date_from:
+        entries = entries.filter(at__gte=datetime.combine(date_from, time.min, UTC))
+    if date_to:
+        entries = entries.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+    return entries.order_by("-seq")

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("registry.urls")),
     path("", include("requests_app.urls")),
     path("", include("accounts.urls")),
+    path("", include("audit.urls")),
 ]

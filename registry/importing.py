@@ -12,7 +12,7 @@ from django.db import transaction
 
 from registry.forms import CameraForm
 from registry.models import Camera, Owner
-from registry.services import camera_build
+from registry.services import camera_build, cameras_registered_record
 
 CSV_COLUMNS = ("label", "latitude", "longitude", "address", "placement", "direction_deg", "field_of_view_deg",
                "range_m", "records", "retention_days", "level")
@@ -116,5 +116,7 @@ def cameras_import(*, owner: Owner, rows: list[dict], skip_rejected: bool) -> Im
             camera.level, camera.status, camera.verified = data["level"], Camera.Status.ACTIVE, True
             cameras.append(camera)
         Camera.objects.bulk_create(cameras, batch_size=1000)
+        for camera in cameras:
+            cameras_registered_record(camera=camera, kind=owner.kind)
     report.imported = len(valid)
     return report

@@ -10,6 +10,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
+from audit.services import record
 from connect.mail import send_templated
 from connect.queue import enqueue_on_commit
 from registry import links
@@ -84,8 +85,18 @@ def owner_confirm(*, token: str) -> Owner:
     if owner.confirmed_at is None:
         owner.confirmed_at = timezone.now()
         owner.save(update_fields=["confirmed_at"])
+    activated = list(owner.cameras.filter(status=Camera.Status.PENDING))
     owner.cameras.filter(status=Camera.Status.PENDING).update(status=Camera.Status.ACTIVE, updated_at=timezone.now())
+    for camera in activated:
+        cameras_registered_record(camera=camera, kind=owner.kind)
     return owner
+
+
+def cameras_registered_record(*, camera: Camera, kind: str) -> None:
+    """Each camera joining the program, for the transparency report (which reads only the ledger)."""
+    record(actor="owner" if kind != "agency" else None, action="camera.registered", target_type="camera",
+           target_code=camera.code, camera_code=camera.code, owner_code=camera.owner.code, kind=kind,
+           level=camera.level)
 
 
 def sign_in_link_request(*, email: str) -> None:
@@ -129,6 +140,8 @@ def camera_add(*, owner: Owner, data: dict) -> Camera:
     camera.status = Camera.Status.ACTIVE if owner.is_confirmed else Camera.Status.PENDING
     camera.full_clean()
     camera.save()
+    if camera.status == Camera.Status.ACTIVE:
+        cameras_registered_record(camera=camera, kind=owner.kind)
     return camera
 
 

@@ -148,7 +148,8 @@ def footage_request_send(*, request_id: int) -> str:
         state=FootageRequest.State.SENT, sent_at=timezone.now(), expires_at=expires_at, failure_reason="")
     record(actor=None, action="request.mailed", target_type="footage_request", target_code=request.code,
            camera_code=request.camera.code, owner_code=request.camera.owner.code,
-           incident_code=request.incident.code, case_number=request.incident.case_number)
+           incident_code=request.incident.code, case_number=request.incident.case_number,
+           offense_type=request.incident.offense_type)
     return "sent"
 
 
@@ -214,8 +215,16 @@ def footage_reminder_send(*, request_id: int) -> str:
 
 
 def footage_requests_lapse() -> int:
-    return FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__lte=timezone.now()).update(
-        state=FootageRequest.State.LAPSED)
+    lapsed = 0
+    for request in FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__lte=timezone.now()
+                                                 ).select_related("incident"):
+        if FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
+                state=FootageRequest.State.LAPSED):
+            record(actor=None, action="request.lapsed", target_type="footage_request", target_code=request.code,
+                   incident_code=request.incident.code, case_number=request.incident.case_number,
+                   offense_type=request.incident.offense_type)
+            lapsed += 1
+    return lapsed
 
 
 # --- the owner's answer ---------------------------------------------------------------------------------
@@ -254,10 +263,16 @@ def consent_opened(*, request: FootageRequest) -> None:
 
 def _answer(request: FootageRequest, state: str, **fields) -> None:
     """Records the answer once: a second answer to the same request is refused."""
+    now = timezone.now()
     answered = FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
-        state=state, answered_at=timezone.now(), **fields)
+        state=state, answered_at=now, **fields)
     if not answered:
         raise ConsentLinkError("You have already answered this request. Thank you.")
+    # No owner or camera codes: the answer is counted for the public report, never tied to who gave it.
+    record(actor=None, action="request.answered", target_type="footage_request", target_code=request.code,
+           incident_code=request.incident.code, case_number=request.incident.case_number, answer=state,
+           offense_type=request.incident.offense_type,
+           answer_seconds=int((now - request.sent_at).total_seconds()) if request.sent_at else None)
 
 
 @transaction.atomic

@@ -1,0 +1,126 @@
+"""The public transparency report, built from the access ledger alone (so it stays true after purges).
+
+Aggregates only: never an individual, never who declined. Counts from 1 to 4 are shown as "fewer than 5".
+"""
+
+import statistics
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+
+from audit.models import AccessEntry
+
+SMALL = 5
+KINDS = ("resident", "business", "agency")
+ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
+REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
+
+
+def shown(count: int) -> str:
+    return "fewer than 5" if 0 < count < SMALL else str(count)
+
+
+def _month_starts(months: int, today: date) -> list[date]:
+    year, month = today.year, today.month
+    starts = []
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def _blank() -> dict:
+    return {"registered": dict.fromkeys(KINDS, 0), "integrated": dict.fromkeys(KINDS, 0),
+            **dict.fromkeys(REQUEST_FIGURES, 0), "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
+            "overrides": 0, "by_offense": defaultdict(lambda: dict.fromkeys(REQUEST_FIGURES, 0))}
+
+
+def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
+    starts = _month_starts(months, today or datetime.now(UTC).date())
+    data = {start: _blank() for start in starts}
+    since = datetime.combine(starts[0], datetime.min.time(), UTC)
+    rows = (AccessEntry.objects.filter(at__gte=since, action__in=(
+                "camera.registered", "camera.integrated", "request.mailed", "request.answered", "request.lapsed",
+                "live.ended", "live.override"))
+            .annotate(month=TruncMonth("at", tzinfo=UTC))
+            .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type")
+            .annotate(n=Count("id")))
+    for row in rows:
+        month = data.get(row["month"].date())
+        if month is None:
+            continue
+        action, n, offense = row["action"], row["n"], row["detail__offense_type"] or "other"
+        if action in ("camera.registered", "camera.integrated") and row["detail__kind"] in KINDS:
+            month["registered" if action == "camera.registered" else "integrated"][row["detail__kind"]] += n
+        elif action == "request.mailed":
+            month["sent"] += n
+            month["by_offense"][offense]["sent"] += n
+        elif action == "request.answered" and row["detail__answer"] in ANSWERS:
+            figure = ANSWERS[row["detail__answer"]]
+            month[figure] += n
+            month["by_offense"][offense][figure] += n
+        elif action == "request.lapsed":
+            month["unanswered"] += n
+            month["by_offense"][offense]["unanswered"] += n
+        elif action == "live.ended":
+            month["live_sessions"] += n
+        elif action == "live.override":
+            month["overrides"] += n
+    _add_answer_times(data, since)
+    _add_live_minutes(data, since)
+    return [{"month": start, **data[start]} for start in starts]
+
+
+def _add_answer_times(data: dict, since: datetime) -> None:
+    for at, seconds in AccessEntry.objects.filter(at__gte=since, action="request.answered").values_list(
+            "at", "detail__answer_seconds"):
+        month = data.get(date(at.year, at.month, 1))
+        if month is not None and isinstance(seconds, int):
+            month["answer_seconds"].append(seconds)
+    for month in data.values():
+        times = month.pop("answer_seconds")
+        # A median of fewer than five answers would say too much about the few who answered.
+        month["median_hours"] = round(statistics.median(times) / 3600, 1) if len(times) >= SMALL else None
+
+
+def _add_live_minutes(data: dict, since: datetime) -> None:
+    for at, minutes in AccessEntry.objects.filter(at__gte=since, action="live.ended").values_list(
+            "at", "detail__minutes"):
+        month = data.get(date(at.year, at.month, 1))
+        if month is not None and isinstance(minutes, int | float):
+            month["live_minutes"] += round(minutes)
+
+
+def csv_rows(report: list[dict]):
+    yield ["month", "figure", "offense_type", "value"]
+    for month in report:
+        label = month["month"].strftime("%Y-%m")
+        for kind in KINDS:
+            yield [label, f"cameras_registered_{kind}", "", shown(month["registered"][kind])]
+            yield [label, f"cameras_integrated_{kind}", "", shown(month["integrated"][kind])]
+        for figure in REQUEST_FIGURES:
+            yield [label, f"requests_{figure}", "", shown(month[figure])]
+        yield [label, "median_hours_to_answer", "", "" if month["median_hours"] is None else month["median_hours"]]
+        for figure in ("live_sessions", "live_minutes", "overrides"):
+            yield [label, figure, "", shown(month[figure])]
+        for offense, figures in sorted(month["by_offense"].items()):
+            for figure in REQUEST_FIGURES:
+                yield [label, f"requests_{figure}", offense, shown(figures[figure])]
+
+
+def chart(report: list[dict], *, width: int = 720, height: int = 200) -> dict:
+    """Bars for requests sent and answered with clips per month, as SVG geometry (small counts not drawn)."""
+    top = max([m["sent"] for m in report] + [SMALL])
+    slot = width / len(report)
+    bars = []
+    for i, month in enumerate(report):
+        for j, key in enumerate(("sent", "clips")):
+            value = month[key] if month[key] >= SMALL else 0
+            h = round(value / top * (height - 30))
+            bars.append({"x": round(i * slot + 6 + j * (slot - 12) / 2), "w": round((slot - 14) / 2),
+                         "y": height - 20 - h, "h": h, "css": key,
+                         "title": f"{month['month']:%b %Y}: {shown(month[key])}"})
+    labels = [{"x": round(i * slot + slot / 2), "text": f"{m['month']:%b}"} for i, m in enumerate(report)]
+    return {"width": width, "height": height, "bars": bars, "labels": labels, "baseline": height - 20}

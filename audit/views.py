@@ -1,0 +1,73 @@
+"""Auditors: a read-only search over the access ledger, with CSV export (itself recorded)."""
+
+import csv
+
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from audit import selectors
+from audit import transparency as transparency_report
+from audit.forms import AuditSearchForm
+from audit.services import record
+from connect.access import staff_permission_required
+
+CSV_COLUMNS = ("seq", "at", "actor_label", "action", "target_type", "target_code", "camera_code", "owner_code",
+               "incident_code", "case_number", "reason", "detail", "entry_hash")
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+@staff_permission_required("audit.view_accessentry")
+def search(request):
+    form = AuditSearchForm(request.GET or None)
+    entries, page = None, None
+    if form.is_valid():
+        entries = selectors.entries_search(**form.cleaned_data)
+        if request.GET.get("format") == "csv":
+            record(actor=request.user, action="ledger.exported", target_type="ledger",
+                   query=request.GET.urlencode()[:500])
+            writer = csv.writer(_Echo())
+            rows = (writer.writerow([getattr(e, c) if c != "at" else e.at.isoformat() for c in CSV_COLUMNS])
+                    for e in entries.iterator(chunk_size=2000))
+            response = StreamingHttpResponse(_with_header(writer, rows), content_type="text/csv")
+            response["Content-Disposition"] = 'attachment; filename="connect-access-ledger.csv"'
+            return response
+        record(actor=request.user, action="ledger.searched", target_type="ledger",
+               query=request.GET.urlencode()[:500])
+        page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(request, "audit/search.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _with_header(writer, rows):
+    yield writer.writerow(CSV_COLUMNS)
+    yield from rows
+
+
+@require_GET
+def transparency(request):
+    """Public, no sign-in: the program in aggregate."""
+    report = transparency_report.monthly()
+    if request.GET.get("format") == "csv":
+        writer = csv.writer(_Echo())
+        response = StreamingHttpResponse((writer.writerow(row) for row in transparency_report.csv_rows(report)),
+                                         content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="connect-transparency.csv"'
+        return response
+    months = [{**month, "shown": {
+        "registered": {k: transparency_report.shown(v) for k, v in month["registered"].items()},
+        "integrated": {k: transparency_report.shown(v) for k, v in month["integrated"].items()},
+        **{f: transparency_report.shown(month[f]) for f in (*transparency_report.REQUEST_FIGURES, "live_sessions",
+                                                             "live_minutes", "overrides")},
+        "by_offense": {o: {f: transparency_report.shown(v) for f, v in figs.items()}
+                       for o, figs in sorted(month["by_offense"].items())},
+    }} for month in reversed(report)]
+    return render(request, "audit/transparency.html", {"months": months, "chart": transparency_report.chart(report)})

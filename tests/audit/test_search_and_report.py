@@ -1,0 +1,80 @@
+import csv
+import io
+
+import pytest
+
+from audit.models import AccessEntry
+from audit.services import record
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def auditor_client(client):
+    client.force_login(make_staff("auditor"))
+    return client
+
+
+def test_auditors_search_by_user_case_and_action_and_export_csv(auditor_client):
+    detective = make_staff("investigator")
+    record(actor=detective, action="clip.downloaded", case_number="26-000001", target_type="clip", target_code="c1")
+    record(actor=detective, action="map.search", case_number="26-000002")
+    record(actor=None, action="request.mailed", case_number="26-000001")
+
+    page = auditor_client.get("/audit/?user=investigator&case=26-000001").content.decode()
+    assert "<td>clip.downloaded</td>" in page and "<td>map.search</td>" not in page and "1 entry" in page
+
+    response = auditor_client.get("/audit/?case=26-000001&format=csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:4] == ["seq", "at", "actor_label", "action"]
+    assert sorted(r[3] for r in rows[1:]) == ["clip.downloaded", "request.mailed"]
+    assert AccessEntry.objects.filter(action="ledger.exported", actor_label="auditor").exists()
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("date_from=2026-05-01&date_to=2026-01-01", "“To” is before “From”"),
+    ("date_from=2001-01-01&date_to=2026-01-01", "at most three years"),
+    ("camera=not-a-uuid", "Enter a valid UUID"),
+    ("date_from=yesterday", "Enter a valid date"),
+])
+def test_absurd_filters_get_a_clear_message(auditor_client, query, message):
+    response = auditor_client.get(f"/audit/?{query}")
+    assert response.status_code == 200 and message in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["investigator", "analyst", "supervisor", "administrator"])
+def test_only_auditors_search_the_ledger(client, role):
+    client.force_login(make_staff(role))
+    assert client.get("/audit/").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert client.get("/audit/").status_code == 302
+
+
+def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
+    for _ in range(7):
+        record(actor=None, action="request.mailed", offense_type="Burglary")
+    for _ in range(3):
+        record(actor=None, action="request.mailed", offense_type="Robbery")
+    for seconds in (3600, 7200, 10800, 14400, 18000):
+        record(actor=None, action="request.answered", answer="uploaded", offense_type="Burglary",
+               answer_seconds=seconds)
+    record(actor=None, action="request.answered", answer="declined", offense_type="Robbery", answer_seconds=60)
+    for kind in ["resident"] * 6 + ["business"]:
+        record(actor="owner", action="camera.registered", kind=kind, level="registered")
+
+    page = client.get("/transparency/").content.decode()
+    assert "Footage requests sent</th><td>10" in page
+    assert "Answered with clips</th><td>5" in page
+    assert "Declined</th><td>fewer than 5" in page
+    assert "residents 6, businesses fewer than 5, agency 0" in page
+    assert "<td>Robbery</td><td>fewer than 5</td>" in page
+    assert "Median time to answer</th><td>2.5 hours" in page  # of all six answers
+    assert "<svg" in page and "<rect" in page
+
+    rows = list(csv.reader(io.StringIO(b"".join(client.get("/transparency/?format=csv").streaming_content)
+                                        .decode())))
+    assert [r for r in rows if r[1] == "requests_sent" and r[2] == ""][-1][3] == "10"
+    assert [r for r in rows if r[1] == "requests_declined" and r[2] == "Robbery"][-1][3] == "fewer than 5"
