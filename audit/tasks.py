@@ -1,8 +1,13 @@
 from celery import shared_task
 
-from audit import services
+from audit import review, services
 
 
 @shared_task
 def ledger_purge_task() -> str:
     return f"purged {services.ledger_purge()} ledger entries"
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=6)
+def weekly_review_send_task() -> str:
+    return f"sent to {review.weekly_review_send()} auditors"

@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 23 * 3600},
     },
+    "audit-weekly-review": {
+        "task": "audit.tasks.weekly_review_send_task",
+        "schedule": timedelta(days=7),
+        "options": {"expires": 6 * 24 * 3600},
+    },
     "links-lapsed-purge": {
         "task": "registry.tasks.links_lapsed_purge_task",
         "schedule": timedelta(hours=24),

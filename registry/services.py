@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -187,7 +188,8 @@ def camera_delete(*, camera: Camera) -> None:
         owner_delete(owner=owner)
         return
     _forget_admin_history(Camera, [camera.pk])
-    camera.delete()
+    with disable_auditlog():  # the change history would otherwise keep the deleted camera's label and address
+        camera.delete()
     DeletionRecord.objects.create(scope=DeletionRecord.Scope.CAMERA, owner_kind=owner.kind, cameras=1)
 
 
@@ -198,7 +200,8 @@ def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER) -> No
     _forget_admin_history(Camera, camera_ids)
     _forget_admin_history(Owner, [owner.pk])
     kind = owner.kind
-    owner.delete()
+    with disable_auditlog():
+        owner.delete()
     DeletionRecord.objects.create(scope=scope, owner_kind=kind, cameras=len(camera_ids))
 
 

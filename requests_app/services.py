@@ -357,7 +357,9 @@ def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
         Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
         record(actor=user, action="clip.integrity_failed", reason=str(exc), **audit_args)
         raise crypto.EvidenceIntegrityError(str(exc)) from None
-    record(actor=user, action=action, reason=reason, sha256=clip.sha256, **audit_args)
+    # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
+    assigned = user.has_perm("requests_app.view_incident", clip.incident)
+    record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
     return evidence.sealed_chunks(path, **key_args)
 
 
@@ -450,3 +452,13 @@ def clip_legal_hold_set(*, clip: Clip, hold: bool, reason: str, user) -> None:
     record(actor=user, action="clip.legal_hold_set" if hold else "clip.legal_hold_released", target_type="clip",
            target_code=clip.code, incident_code=clip.incident.code, case_number=clip.incident.case_number,
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "", reason=reason)
+
+
+def requests_orphaned_scrub() -> int:
+    """Leftovers of deleted owners: a request whose camera was deleted keeps its state for the case, but not
+    the camera's label, which owners often write with their name in it."""
+    return FootageRequest.objects.filter(camera__isnull=True).exclude(camera_label=DELETED_CAMERA).update(
+        camera_label=DELETED_CAMERA)
+
+
+DELETED_CAMERA = "(camera deleted by its owner)"

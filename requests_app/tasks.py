@@ -48,7 +48,7 @@ def footage_requests_sweep_task() -> str:
 
 @shared_task
 def clips_expired_purge_task() -> str:
-    return f"purged {services.clips_expired_purge()} clips"
+    return f"purged {services.clips_expired_purge()} clips, scrubbed {services.requests_orphaned_scrub()} requests"
 
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)

@@ -24,6 +24,17 @@ STAFF_ROLES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    """Transactional tests flush the tables and content types come back with new ids; Django's and guardian's
+    caches would still hand out the old ones (to auditlog, guardian)."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import clear_ct_cache
+
+    ContentType.objects.clear_cache()
+    clear_ct_cache()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

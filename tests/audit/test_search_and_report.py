@@ -78,3 +78,24 @@ def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
                                         .decode())))
     assert [r for r in rows if r[1] == "requests_sent" and r[2] == ""][-1][3] == "10"
     assert [r for r in rows if r[1] == "requests_declined" and r[2] == "Robbery"][-1][3] == "fewer than 5"
+
+
+def test_the_weekly_review_reaches_auditors_with_the_unusual_access(smtp_sink, django_user_model):
+    from audit.review import weekly_review_send
+
+    auditor = make_staff("auditor")
+    auditor.email = "auditor@police.example.org"
+    auditor.save()
+    supervisor = make_staff("supervisor")
+    record(actor=supervisor, action="clip.downloaded", case_number="26-000009", assigned=False)
+    record(actor=supervisor, action="clip.downloaded", case_number="26-000010", assigned=True)
+    record(actor=supervisor, action="map.search", case_number="")
+
+    assert weekly_review_send() == 1
+    from tests.conftest import parsed_mail
+
+    [message] = parsed_mail(smtp_sink)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert message["To"] == "auditor@police.example.org"
+    assert "not assigned to the case: 1" in text and "26-000009" in text and "26-000010" not in text
+    assert "supervisor: 1" in text

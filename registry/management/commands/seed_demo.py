@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from connect import roles
 from registry.models import Camera, Owner
+from registry.services import cameras_registered_record
 
 DEMO_PASSWORD = "connect-demo-2026"
 DEMO_OWNER_EMAIL = "resident@example.org"
@@ -115,6 +116,9 @@ class Command(BaseCommand):
                     level="integrated" if integrated else "registered",
                     status=rng.choices(["active", "paused"], [0.95, 0.05])[0], verified=rng.random() < 0.6))
         Camera.objects.bulk_create(cameras, batch_size=1000)
+        for camera in cameras:
+            if camera.status == "active":
+                cameras_registered_record(camera=camera, kind=kind)
         return len(cameras)
 
     def _name(self, rng, kind):

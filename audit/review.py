@@ -1,0 +1,41 @@
+"""The weekly review auditors get by email: unusual access in the last seven days, from the ledger."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from audit.models import AccessEntry
+from connect.mail import send_templated
+
+AUDITOR_ROLE = "Auditor"
+
+
+def weekly_review(*, now=None) -> dict:
+    now = now or timezone.now()
+    week = AccessEntry.objects.filter(at__gte=now - timedelta(days=7), at__lt=now)
+    return {
+        "since": now - timedelta(days=7), "until": now,
+        "evidence_outside_case": list(week.filter(action__in=("clip.downloaded", "clip.viewed"),
+                                                  detail__assigned=False).order_by("seq")[:200]),
+        "live_without_incident": list(week.filter(action="live.started", detail__incident=None).order_by("seq")[:200]),
+        "overrides": list(week.filter(action="live.override").order_by("seq")[:200]),
+        "integrity_failures": list(week.filter(action="clip.integrity_failed").order_by("seq")),
+        "locks": list(week.filter(action="account.locked").order_by("seq")),
+        "searches_without_case": list(week.filter(action="map.search").filter(Q(case_number="") | Q(
+            case_number__isnull=True)).values("actor_label").annotate(n=Count("id")).order_by("-n")[:20]),
+        "contact_views": list(week.filter(action="owner.contact_viewed").values("actor_label").annotate(
+            n=Count("id")).order_by("-n")[:20]),
+    }
+
+
+def weekly_review_send(*, now=None) -> int:
+    """Mails the review to every active auditor with an address; returns how many were sent."""
+    review = weekly_review(now=now)
+    auditors = get_user_model().objects.filter(groups__name=AUDITOR_ROLE, is_active=True).exclude(email="")
+    for auditor in auditors:
+        send_templated(to=auditor.email, name="weekly-review",
+                       context={"review": review, "auditor": auditor, "public_url": settings.PUBLIC_URL})
+    return auditors.count()
