@@ -15,7 +15,9 @@ from audit.models import AccessEntry
 SMALL = 5
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
+REQUEST_ACTIONS = {"request.mailed": "sent", "request.answered": None, "request.lapsed": "unanswered"}
 REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
+BREAKDOWNS = ("offense", "district")  # each request figure is also given per offense type and per district
 
 
 def shown(count: int) -> str:
@@ -34,7 +36,7 @@ def _month_starts(months: int, today: date) -> list[date]:
 def _blank() -> dict:
     return {"registered": dict.fromkeys(KINDS, 0), "integrated": dict.fromkeys(KINDS, 0),
             **dict.fromkeys(REQUEST_FIGURES, 0), "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
-            "overrides": 0, "by_offense": defaultdict(lambda: dict.fromkeys(REQUEST_FIGURES, 0))}
+            "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(REQUEST_FIGURES, 0)) for by in BREAKDOWNS}}
 
 
 def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
@@ -45,25 +47,21 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
                 "camera.registered", "camera.integrated", "request.mailed", "request.answered", "request.lapsed",
                 "live.ended", "live.override"))
             .annotate(month=TruncMonth("at", tzinfo=UTC))
-            .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type")
+            .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type", "detail__district")
             .annotate(n=Count("id")))
     for row in rows:
         month = data.get(row["month"].date())
         if month is None:
             continue
-        action, n, offense = row["action"], row["n"], row["detail__offense_type"] or "other"
+        action, n = row["action"], row["n"]
+        groups = {"offense": row["detail__offense_type"] or "other", "district": row["detail__district"] or "unknown"}
         if action in ("camera.registered", "camera.integrated") and row["detail__kind"] in KINDS:
             month["registered" if action == "camera.registered" else "integrated"][row["detail__kind"]] += n
-        elif action == "request.mailed":
-            month["sent"] += n
-            month["by_offense"][offense]["sent"] += n
-        elif action == "request.answered" and row["detail__answer"] in ANSWERS:
-            figure = ANSWERS[row["detail__answer"]]
+        elif action in REQUEST_ACTIONS and (action != "request.answered" or row["detail__answer"] in ANSWERS):
+            figure = ANSWERS[row["detail__answer"]] if action == "request.answered" else REQUEST_ACTIONS[action]
             month[figure] += n
-            month["by_offense"][offense][figure] += n
-        elif action == "request.lapsed":
-            month["unanswered"] += n
-            month["by_offense"][offense]["unanswered"] += n
+            for by, group in groups.items():
+                month[f"by_{by}"][group][figure] += n
         elif action == "live.ended":
             month["live_sessions"] += n
         elif action == "live.override":
@@ -94,20 +92,22 @@ def _add_live_minutes(data: dict, since: datetime) -> None:
 
 
 def csv_rows(report: list[dict]):
-    yield ["month", "figure", "offense_type", "value"]
+    yield ["month", "figure", "by", "group", "value"]
     for month in report:
         label = month["month"].strftime("%Y-%m")
         for kind in KINDS:
-            yield [label, f"cameras_registered_{kind}", "", shown(month["registered"][kind])]
-            yield [label, f"cameras_integrated_{kind}", "", shown(month["integrated"][kind])]
+            yield [label, f"cameras_registered_{kind}", "", "", shown(month["registered"][kind])]
+            yield [label, f"cameras_integrated_{kind}", "", "", shown(month["integrated"][kind])]
         for figure in REQUEST_FIGURES:
-            yield [label, f"requests_{figure}", "", shown(month[figure])]
-        yield [label, "median_hours_to_answer", "", "" if month["median_hours"] is None else month["median_hours"]]
+            yield [label, f"requests_{figure}", "", "", shown(month[figure])]
+        median = "" if month["median_hours"] is None else month["median_hours"]
+        yield [label, "median_hours_to_answer", "", "", median]
         for figure in ("live_sessions", "live_minutes", "overrides"):
-            yield [label, figure, "", shown(month[figure])]
-        for offense, figures in sorted(month["by_offense"].items()):
-            for figure in REQUEST_FIGURES:
-                yield [label, f"requests_{figure}", offense, shown(figures[figure])]
+            yield [label, figure, "", "", shown(month[figure])]
+        for by in BREAKDOWNS:
+            for group, figures in sorted(month[f"by_{by}"].items()):
+                for figure in REQUEST_FIGURES:
+                    yield [label, f"requests_{figure}", by, group, shown(figures[figure])]
 
 
 def chart(report: list[dict], *, width: int = 720, height: int = 200) -> dict:
@@ -124,3 +124,25 @@ def chart(report: list[dict], *, width: int = 720, height: int = 200) -> dict:
                          "title": f"{month['month']:%b %Y}: {shown(month[key])}"})
     labels = [{"x": round(i * slot + slot / 2), "text": f"{m['month']:%b}"} for i, m in enumerate(report)]
     return {"width": width, "height": height, "bars": bars, "labels": labels, "baseline": height - 20}
+
+
+BREAKDOWN_TITLES = {"offense": "Offense type", "district": "District"}
+
+
+def for_display(report: list[dict]) -> list[dict]:
+    """Newest month first, every count passed through `shown`."""
+    months = []
+    for month in reversed(report):
+        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides")
+        months.append({
+            "month": month["month"], "median_hours": month["median_hours"],
+            "shown": {
+                "registered": {k: shown(v) for k, v in month["registered"].items()},
+                "integrated": {k: shown(v) for k, v in month["integrated"].items()},
+                **{figure: shown(month[figure]) for figure in figures},
+            },
+            "breakdowns": [(BREAKDOWN_TITLES[by], {group: {f: shown(v) for f, v in counts.items()}
+                                                   for group, counts in sorted(month[f"by_{by}"].items())})
+                           for by in BREAKDOWNS],
+        })
+    return months

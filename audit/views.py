@@ -62,12 +62,5 @@ def transparency(request):
                                          content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="connect-transparency.csv"'
         return response
-    months = [{**month, "shown": {
-        "registered": {k: transparency_report.shown(v) for k, v in month["registered"].items()},
-        "integrated": {k: transparency_report.shown(v) for k, v in month["integrated"].items()},
-        **{f: transparency_report.shown(month[f]) for f in (*transparency_report.REQUEST_FIGURES, "live_sessions",
-                                                             "live_minutes", "overrides")},
-        "by_offense": {o: {f: transparency_report.shown(v) for f, v in figs.items()}
-                       for o, figs in sorted(month["by_offense"].items())},
-    }} for month in reversed(report)]
+    months = transparency_report.for_display(report)
     return render(request, "audit/transparency.html", {"months": months, "chart": transparency_report.chart(report)})

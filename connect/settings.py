@@ -191,6 +191,8 @@ AGENCY_NAME = env_str("CONNECT_AGENCY_NAME", "Raleigh Police Department (demo)")
 AGENCY_EMAIL = env_str("CONNECT_AGENCY_EMAIL", "cameras@police.example.org")
 AGENCY_PHONE = env_str("CONNECT_AGENCY_PHONE", "919-555-0100")
 SERVICE_AREA = parse_service_area("CONNECT_SERVICE_AREA", env_str("CONNECT_SERVICE_AREA", "-78.82,35.70,-78.47,35.97"))
+DISTRICTS_FILE = env_str("CONNECT_DISTRICTS", str(BASE_DIR / "connect" / "data" / "demo-districts.geojson")
+                         if DEMO else "")
 TERMS_VERSION = env_str("CONNECT_TERMS_VERSION", "2026-1")
 CAMERA_MAX_RANGE_M = env_int("CONNECT_CAMERA_MAX_RANGE_M", 300, minimum=10, maximum=2000)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import record
+from connect.districts import district_of
 from connect.mail import send_templated
 from connect.queue import enqueue_on_commit
 from registry.models import Camera
@@ -149,7 +150,7 @@ def footage_request_send(*, request_id: int) -> str:
     record(actor=None, action="request.mailed", target_type="footage_request", target_code=request.code,
            camera_code=request.camera.code, owner_code=request.camera.owner.code,
            incident_code=request.incident.code, case_number=request.incident.case_number,
-           offense_type=request.incident.offense_type)
+           offense_type=request.incident.offense_type, district=district_of(request.incident.location))
     return "sent"
 
 
@@ -222,7 +223,7 @@ def footage_requests_lapse() -> int:
                 state=FootageRequest.State.LAPSED):
             record(actor=None, action="request.lapsed", target_type="footage_request", target_code=request.code,
                    incident_code=request.incident.code, case_number=request.incident.case_number,
-                   offense_type=request.incident.offense_type)
+                   offense_type=request.incident.offense_type, district=district_of(request.incident.location))
             lapsed += 1
     return lapsed
 
@@ -271,7 +272,7 @@ def _answer(request: FootageRequest, state: str, **fields) -> None:
     # No owner or camera codes: the answer is counted for the public report, never tied to who gave it.
     record(actor=None, action="request.answered", target_type="footage_request", target_code=request.code,
            incident_code=request.incident.code, case_number=request.incident.case_number, answer=state,
-           offense_type=request.incident.offense_type,
+           offense_type=request.incident.offense_type, district=district_of(request.incident.location),
            answer_seconds=int((now - request.sent_at).total_seconds()) if request.sent_at else None)
 
 

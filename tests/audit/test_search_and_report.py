@@ -55,9 +55,9 @@ def test_anonymous_is_sent_to_sign_in(client):
 
 def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
     for _ in range(7):
-        record(actor=None, action="request.mailed", offense_type="Burglary")
+        record(actor=None, action="request.mailed", offense_type="Burglary", district="Downtown")
     for _ in range(3):
-        record(actor=None, action="request.mailed", offense_type="Robbery")
+        record(actor=None, action="request.mailed", offense_type="Robbery", district="Northeast")
     for seconds in (3600, 7200, 10800, 14400, 18000):
         record(actor=None, action="request.answered", answer="uploaded", offense_type="Burglary",
                answer_seconds=seconds)
@@ -71,13 +71,15 @@ def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
     assert "Declined</th><td>fewer than 5" in page
     assert "residents 6, businesses fewer than 5, agency 0" in page
     assert "<td>Robbery</td><td>fewer than 5</td>" in page
+    assert "<td>Downtown</td><td>7</td>" in page and "<td>Northeast</td><td>fewer than 5</td>" in page
     assert "Median time to answer</th><td>2.5 hours" in page  # of all six answers
     assert "<svg" in page and "<rect" in page
 
     rows = list(csv.reader(io.StringIO(b"".join(client.get("/transparency/?format=csv").streaming_content)
                                         .decode())))
-    assert [r for r in rows if r[1] == "requests_sent" and r[2] == ""][-1][3] == "10"
-    assert [r for r in rows if r[1] == "requests_declined" and r[2] == "Robbery"][-1][3] == "fewer than 5"
+    assert [r for r in rows if r[1] == "requests_sent" and r[2] == ""][-1][4] == "10"
+    assert [r for r in rows if r[1] == "requests_declined" and r[3] == "Robbery"][-1][4] == "fewer than 5"
+    assert [r for r in rows if r[1] == "requests_sent" and r[3] == "Downtown"][-1][4] == "7"
 
 
 def test_the_weekly_review_reaches_auditors_with_the_unusual_access(smtp_sink, django_user_model):

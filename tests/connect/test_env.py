@@ -145,3 +145,13 @@ def test_production_refuses_to_start_without_an_evidence_key():
 def test_a_short_evidence_key_is_refused():
     result = _import_settings({**PRODUCTION, "CONNECT_EVIDENCE_KEY": "c2hvcnQ="})
     assert result.returncode != 0 and "32 bytes" in result.stderr
+
+
+def test_districts_from_the_demo_file():
+    from django.contrib.gis.geos import Point
+
+    from connect.districts import OUTSIDE, district_of
+
+    assert district_of(Point(-78.6382, 35.7796, srid=4326)) == "Downtown"
+    assert district_of(Point(-78.55, 35.90, srid=4326)) == "Northeast"
+    assert district_of(Point(-74.0, 40.7, srid=4326)) == OUTSIDE
