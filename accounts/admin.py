@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from accounts import services
+from accounts import services, user_admin  # noqa: F401  (user_admin replaces the default user admin)
 from accounts.models import AccountLock, SignInAttempt
 from connect.admin_base import RecordAdmin
 

@@ -69,6 +69,24 @@ class CameraAdmin(LeafletGeoAdmin):
     actions = ["mark_verified"]
     change_list_template = "admin/registry/camera/change_list.html"
 
+    def get_search_fields(self, request):
+        if request.user.has_perm("registry.view_owner"):
+            return self.search_fields
+        return ("label", "code")  # analysts must not find a home from a name or an email
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.has_perm("registry.view_owner"):
+            return queryset
+        return queryset.filter(status=Camera.Status.ACTIVE)  # paused means hidden, for those who need no more
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if request.GET.get("q"):
+            record(actor=request.user, action="camera.admin_search", target_type="camera",
+                   query=request.GET.get("q", "")[:200])
+        return response
+
     @admin.display(description="kind", ordering="owner__kind")
     def owner_kind(self, camera):
         return camera.owner.get_kind_display()

@@ -137,5 +137,5 @@ def geocode(query: str) -> Point | None:
                 return Point(longitude, latitude, srid=4326)
     if len(text) < 4:
         return None
-    match = Camera.objects.filter(address__icontains=text).exclude(status=Camera.Status.REMOVED).first()
+    match = Camera.objects.filter(address__icontains=text, status=Camera.Status.ACTIVE).first()
     return match.location if match else None

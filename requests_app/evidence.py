@@ -36,6 +36,13 @@ class SealedUpload:
     size: int
     sha256: str
     data_key: bytes
+    kept: bool = False  # became a clip
+
+    def close(self) -> None:
+        """Django closes uploaded files when the request ends, or on a parse error: what did not become a
+        clip is deleted then, whatever path the request took (CSRF failure, bad form, crash)."""
+        if not self.kept:
+            self.path.unlink(missing_ok=True)
 
 
 def evidence_dir() -> Path:
@@ -87,7 +94,7 @@ class EvidenceUploadHandler(FileUploadHandler):
             self._writer.abort()
             self._writer = None
         for sealed in self.sealed:
-            sealed.path.unlink(missing_ok=True)
+            sealed.close()
         self.sealed.clear()
 
 

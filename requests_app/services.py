@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.gis.measure import D
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -84,7 +85,9 @@ def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestB
     if incident.status != Incident.Status.OPEN:
         raise ValidationError("Requests can be sent only for an open incident.")
     batch = RequestBatch.objects.create(incident=incident, created_by=user)
-    cameras = Camera.objects.filter(code__in=list(camera_codes), status=Camera.Status.ACTIVE)
+    # Only cameras inside the incident's own radius: a case is no licence to mail anyone in the city.
+    cameras = Camera.objects.filter(code__in=list(camera_codes), status=Camera.Status.ACTIVE,
+                                    location__dwithin=(incident.location, D(m=incident.radius_m)))
     already = set(incident.requests.values_list("camera_id", flat=True))
     created = []
     for camera in cameras:
@@ -250,6 +253,10 @@ def consent_request(*, token: str) -> FootageRequest:
         raise ConsentLinkError("This link is no longer valid.")
     if request.is_answered:
         raise ConsentLinkError("You have already answered this request. Thank you.")
+    if request.camera is None:
+        raise ConsentLinkError("This camera has been removed from the program; no answer is needed.")
+    if request.state not in FootageRequest.AWAITING and request.state != FootageRequest.State.LAPSED:
+        raise ConsentLinkError("This request is not open for answers. Please write to us if you want to help.")
     if request.state == FootageRequest.State.LAPSED or (request.expires_at and request.expires_at <= timezone.now()):
         raise ConsentLinkError("This request has expired.")
     if request.incident.status != Incident.Status.OPEN:
@@ -307,7 +314,7 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                      for upload, info in zip(uploads, probes, strict=True)]
     except BaseException:
         for upload in uploads:
-            upload.path.unlink(missing_ok=True)
+            upload.path.unlink(missing_ok=True)  # kept or not: nothing was committed
         raise
     return clips
 
@@ -324,6 +331,7 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Cli
     upload.path.rename(target)
     upload.path = target  # so a failure later in the transaction still removes it
     clip.save()
+    upload.kept = True  # from here the request's end must not delete it; a rollback below still does
     camera = request.camera
     record(actor="owner", action="clip.uploaded", target_type="clip", target_code=clip.code,
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
@@ -430,10 +438,23 @@ def clips_expired_purge(*, batch: int = 500) -> int:
             purged += 1
         if len(clips) < batch:
             break
-    # Files left by a run that stopped between destroying a key and removing the file.
-    for clip in Clip.objects.filter(purged_at__isnull=False).only("stored_name"):
+    # Files left by a run that stopped between destroying a key and removing the file (recent runs only).
+    for clip in Clip.objects.filter(purged_at__gte=timezone.now() - timedelta(days=2)).only("stored_name"):
         clip_path(clip).unlink(missing_ok=True)
+    incoming_leftovers_purge()
     return purged
+
+
+def incoming_leftovers_purge(*, older_than=timedelta(hours=1)) -> int:
+    """Sealed uploads a crashed request left in the evidence folder (never clips: those are renamed)."""
+    import time
+
+    removed = 0
+    for path in evidence.evidence_dir().glob("incoming-*.cnev"):
+        if path.stat().st_mtime < time.time() - older_than.total_seconds():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def clip_deletion_receipt_send(*, clip_id: int) -> str:

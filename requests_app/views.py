@@ -61,9 +61,16 @@ def consent(request, token):
 @require_POST
 @rate_limited("consent-upload")
 def consent_upload(request, token):
+    try:  # before reading a byte of the body: no valid, open request, no upload
+        services.consent_request(token=token)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
     handler = EvidenceUploadHandler(request)
     request.upload_handlers = [handler]
-    return _consent_upload(request, token, handler)
+    try:
+        return _consent_upload(request, token, handler)
+    finally:
+        handler.discard()  # whatever did not become a clip, on every path
 
 
 @csrf_protect

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-DEB_PACKAGES=(postgresql postgresql-15-postgis-3 postgresql-contrib redis-server gdal-bin libgdal-dev
-              libgeos-c1v5 libproj25)
+# Version-free names, so Debian 12/13 and Ubuntu 22.04/24.04 each get their own PostgreSQL's PostGIS.
+DEB_PACKAGES=(python3 python3-venv postgresql postgresql-postgis postgresql-contrib redis-server gdal-bin libgdal-dev
+              libgeos-dev libproj-dev)
 # Browser tests drive Debian's Chromium; only `make test` needs it.
 [ "${1:-}" = "--test" ] && DEB_PACKAGES+=(chromium fonts-dejavu-core)
 
