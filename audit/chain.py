@@ -13,17 +13,21 @@ FIELDS = ("seq", "at", "actor_id", "actor_label", "action", "target_type", "targ
           "owner_code", "incident_code", "case_number", "reason", "detail")
 
 
+def _key() -> bytes:
+    return hashlib.sha256(b"connect-ledger" + settings.LEDGER_KEY.encode()).digest()
+
+
 def entry_digest(values: dict, prev_hash: str) -> str:
-    """SHA-256 over the previous hash and a canonical JSON of the entry's fields (UTC microseconds)."""
+    """HMAC-SHA-256, under CONNECT_LEDGER_KEY (kept outside the database), over the previous hash and a
+    canonical JSON of the entry's fields: write access to the database alone cannot forge a chain."""
     content = {name: values[name] for name in FIELDS}
     content["at"] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
     payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256((prev_hash + "\n" + payload).encode()).hexdigest()
+    return hmac.new(_key(), (prev_hash + "\n" + payload).encode(), hashlib.sha256).hexdigest()
 
 
 def checkpoint_signature(upto_seq: int, last_hash: str) -> str:
-    key = hashlib.sha256(b"connect-ledger-checkpoint" + settings.SECRET_KEY.encode()).digest()
-    return hmac.new(key, f"{upto_seq}:{last_hash}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(), f"checkpoint:{upto_seq}:{last_hash}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass

@@ -26,6 +26,8 @@ def weekly_review(*, now=None) -> dict:
         "locks": list(week.filter(action="account.locked").order_by("seq")),
         "searches_without_case": list(week.filter(action="map.search").filter(Q(case_number="") | Q(
             case_number__isnull=True)).values("actor_label").annotate(n=Count("id")).order_by("-n")[:20]),
+        # An outside copy of the chain head: deleting the newest entries is caught by comparing with it.
+        "head": AccessEntry.objects.order_by("-seq").values("seq", "entry_hash", "at").first(),
         "contact_views": list(week.filter(action="owner.contact_viewed").values("actor_label").annotate(
             n=Count("id")).order_by("-n")[:20]),
     }

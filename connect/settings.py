@@ -218,6 +218,17 @@ EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
                           for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
 
 # --- owner links and sessions -----------------------------------------------------------------------
+# The access ledger's chain is keyed (HMAC) with a secret kept outside the database. Keep it for the life of
+# the ledger: entries written under one key verify only with that key.
+LEDGER_KEY = env_secret("CONNECT_LEDGER_KEY")
+if not LEDGER_KEY:
+    if not DEMO:
+        raise ImproperlyConfigured("CONNECT_LEDGER_KEY (or CONNECT_LEDGER_KEY_FILE) must be set to 32+ random "
+                                   "characters in production: it keys the access ledger's hash chain.")
+    LEDGER_KEY = "demo-only-ledger-key-public-0123456789"
+elif len(LEDGER_KEY) < 32:
+    raise ImproperlyConfigured("CONNECT_LEDGER_KEY must be at least 32 random characters.")
+
 # --- retention ---------------------------------------------------------------------------------------
 LEDGER_KEEP_DAYS = env_int("CONNECT_LEDGER_KEEP_DAYS", 365, minimum=365)  # upward only: audits need a year
 LINK_PURGE_DAYS = env_int("CONNECT_LINK_PURGE_DAYS", 30, minimum=1)
@@ -246,6 +257,9 @@ EMAIL_USE_TLS = env_bool("CONNECT_EMAIL_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("CONNECT_EMAIL_FROM", f"{AGENCY_NAME} <{AGENCY_EMAIL}>")
 DEMO_MAILDIR = Path(env_str("CONNECT_DEMO_MAILDIR", str(BASE_DIR / "var" / "mail")))
+
+# The change history records no client addresses: the ledger does, through the trusted-proxy rule.
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL

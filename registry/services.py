@@ -180,6 +180,12 @@ def _forget_admin_history(model, object_ids: list) -> None:
     AuditLogEntry.objects.filter(content_type=content_type, object_id__in=object_ids).delete()
 
 
+def _scrub_requests(camera_ids: list[int]) -> None:
+    from requests_app.services import requests_of_cameras_scrub  # requests_app builds on registry
+
+    requests_of_cameras_scrub(camera_ids=camera_ids)
+
+
 @transaction.atomic
 def camera_delete(*, camera: Camera) -> None:
     """Deletes one camera at once; deleting the last one deletes the owner's personal data too."""
@@ -188,6 +194,7 @@ def camera_delete(*, camera: Camera) -> None:
         owner_delete(owner=owner)
         return
     _forget_admin_history(Camera, [camera.pk])
+    _scrub_requests([camera.pk])
     with disable_auditlog():  # the change history would otherwise keep the deleted camera's label and address
         camera.delete()
     DeletionRecord.objects.create(scope=DeletionRecord.Scope.CAMERA, owner_kind=owner.kind, cameras=1)
@@ -199,6 +206,7 @@ def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER) -> No
     camera_ids = list(owner.cameras.values_list("pk", flat=True))
     _forget_admin_history(Camera, camera_ids)
     _forget_admin_history(Owner, [owner.pk])
+    _scrub_requests(camera_ids)
     kind = owner.kind
     with disable_auditlog():
         owner.delete()

@@ -93,7 +93,8 @@ class FootageRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.incident.case_number} / {self.camera_label}"
+        # No camera label: it often carries the owner's name, and this string is copied into histories.
+        return f"request {str(self.code)[:8]} for {self.incident.case_number}"
 
     @property
     def is_answered(self) -> bool:

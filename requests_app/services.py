@@ -484,3 +484,17 @@ def requests_orphaned_scrub() -> int:
 
 
 DELETED_CAMERA = "(camera deleted by its owner)"
+
+
+def requests_of_cameras_scrub(*, camera_ids: list[int]) -> int:
+    """Called as an owner deletes cameras: their requests keep their state for the case, but lose the
+    label and the owner's own words, here and in the change history."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    requests = FootageRequest.objects.filter(camera_id__in=camera_ids)
+    ids = list(requests.values_list("pk", flat=True))
+    requests.update(camera_label=DELETED_CAMERA, decline_reason="")
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(FootageRequest),
+                            object_id__in=ids).delete()
+    return len(ids)

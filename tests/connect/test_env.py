@@ -129,7 +129,8 @@ def test_production_is_the_default_mode():
 
 
 PRODUCTION = {"CONNECT_MODE": "production", "CONNECT_SECRET_KEY": SECRET, "CONNECT_ALLOWED_HOSTS": "cams.example.gov",
-              "CONNECT_EVIDENCE_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+              "CONNECT_EVIDENCE_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+              "CONNECT_LEDGER_KEY": "test-ledger-key-0123456789abcdefghij"}
 
 
 def test_production_starts_with_its_secrets():
@@ -140,6 +141,11 @@ def test_production_starts_with_its_secrets():
 def test_production_refuses_to_start_without_an_evidence_key():
     result = _import_settings({**PRODUCTION, "CONNECT_EVIDENCE_KEY": ""})
     assert result.returncode != 0 and "CONNECT_EVIDENCE_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_ledger_key():
+    result = _import_settings({**PRODUCTION, "CONNECT_LEDGER_KEY": ""})
+    assert result.returncode != 0 and "CONNECT_LEDGER_KEY" in result.stderr
 
 
 def test_a_short_evidence_key_is_refused():

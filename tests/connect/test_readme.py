@@ -14,6 +14,7 @@ def test_every_connect_variable_is_documented():
         for path in (ROOT / folder).rglob("*"):
             if path.suffix in {".py", ".sh"} and path.is_file():
                 used |= set(re.findall(r"CONNECT_[A-Z_]+[A-Z]", path.read_text()))
-    used -= {"CONNECT_SECRET_KEY_FILE", "CONNECT_EVIDENCE_KEY_FILE", "CONNECT_CHANNEL_ENCRYPTION_KEY_FILE"}
+    used -= {"CONNECT_SECRET_KEY_FILE", "CONNECT_EVIDENCE_KEY_FILE", "CONNECT_CHANNEL_ENCRYPTION_KEY_FILE",
+             "CONNECT_LEDGER_KEY_FILE"}
     missing = sorted(name for name in used if f"`{name}`" not in readme)
     assert used and not missing, f"add to the README settings table: {missing}"

@@ -79,3 +79,19 @@ def test_admin_log_of_other_owners_survives(owner_a, owner_b, staff_user):
     LogEntry.objects.log_actions(admin.pk, [owner_b], CHANGE, change_message="checked")
     owner_delete(owner=owner_a)
     assert LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Owner)).count() == 1
+
+
+def test_deleting_leaves_no_label_or_words_in_footage_requests(client, owner_a):
+    from django.utils import timezone
+
+    from requests_app.models import FootageRequest
+    from tests.requests_app.factories import IncidentFactory
+
+    camera = owner_a.cameras.get()
+    FootageRequest.objects.create(incident=IncidentFactory(), camera=camera, camera_label="Alice Anderson front door",
+                                  nonce="x", state="declined", decline_reason="Alice Anderson does not share",
+                                  answered_at=timezone.now())
+    sign_in_owner(client, owner_a)
+    client.post("/owner/delete/")
+    assert rows_containing("Alice Anderson") == []
+    assert FootageRequest.objects.get().state == "declined"  # the case keeps its answer
