@@ -21,7 +21,21 @@ BREAKDOWNS = ("offense", "district")  # each request figure is also given per of
 
 
 def shown(count: int) -> str:
-    return "fewer than 5" if 0 < count < SMALL else str(count)
+    # Zero too: "0" beside "fewer than 5" would tell whether anyone at all near a known case declined.
+    return "fewer than 5" if count < SMALL else str(count)
+
+
+SMALL_GROUPS = "other (groups with fewer than 5 requests)"
+
+
+def _merge_small_groups(groups: dict) -> dict:
+    """A group with fewer than five requests would describe single cases: such groups are pooled."""
+    merged = defaultdict(lambda: dict.fromkeys(REQUEST_FIGURES, 0))
+    for name, figures in groups.items():
+        target = name if figures["sent"] >= SMALL else SMALL_GROUPS
+        for figure, value in figures.items():
+            merged[target][figure] += value
+    return dict(merged)
 
 
 def _month_starts(months: int, today: date) -> list[date]:
@@ -66,6 +80,9 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
             month["live_sessions"] += n
         elif action == "live.override":
             month["overrides"] += n
+    for month in data.values():
+        for by in BREAKDOWNS:
+            month[f"by_{by}"] = _merge_small_groups(month[f"by_{by}"])
     _add_answer_times(data, since)
     _add_live_minutes(data, since)
     return [{"month": start, **data[start]} for start in starts]

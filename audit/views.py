@@ -17,6 +17,12 @@ CSV_COLUMNS = ("seq", "at", "actor_label", "action", "target_type", "target_code
                "incident_code", "case_number", "reason", "detail", "entry_hash")
 
 
+def _cell(value) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; a sign-in name can be anything."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -33,7 +39,7 @@ def search(request):
             record(actor=request.user, action="ledger.exported", target_type="ledger",
                    query=request.GET.urlencode()[:500])
             writer = csv.writer(_Echo())
-            rows = (writer.writerow([getattr(e, c) if c != "at" else e.at.isoformat() for c in CSV_COLUMNS])
+            rows = (writer.writerow([_cell(getattr(e, c)) if c != "at" else e.at.isoformat() for c in CSV_COLUMNS])
                     for e in entries.iterator(chunk_size=2000))
             response = StreamingHttpResponse(_with_header(writer, rows), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="connect-access-ledger.csv"'

@@ -199,6 +199,11 @@ CAMERA_MAX_RANGE_M = env_int("CONNECT_CAMERA_MAX_RANGE_M", 300, minimum=10, maxi
 # --- incidents, footage requests and evidence --------------------------------------------------------
 CASE_NUMBER_PATTERN = env_str("CONNECT_CASE_NUMBER_PATTERN", r"^\d{2}-\d{6}$")
 CASE_NUMBER_EXAMPLE = env_str("CONNECT_CASE_NUMBER_EXAMPLE", "26-004512")
+# A fixed list: offense types are published in the transparency report, so no free text (an address, a
+# name) may ever reach it.
+OFFENSE_TYPES = env_list("CONNECT_OFFENSE_TYPES", [
+    "Burglary", "Robbery", "Vehicle break-in", "Vehicle theft", "Assault", "Shooting", "Homicide",
+    "Hit and run", "Vandalism", "Missing person", "Other"])
 INCIDENT_MAX_WINDOW_HOURS = env_int("CONNECT_INCIDENT_MAX_WINDOW_HOURS", 12, minimum=1)
 INCIDENT_MAX_RADIUS_M = env_int("CONNECT_INCIDENT_MAX_RADIUS_M", 800, minimum=50)
 REQUEST_LINK_DAYS = env_int("CONNECT_REQUEST_LINK_DAYS", 10, minimum=1)

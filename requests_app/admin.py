@@ -1,6 +1,9 @@
 """Investigators' workflow in the admin: incidents, choosing cameras, request states, evidence and custody."""
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
@@ -11,6 +14,7 @@ from django.utils.html import format_html
 from leaflet.admin import LeafletGeoAdmin
 
 from audit.selectors import entries_for_target
+from connect import roles
 from registry.selectors import cameras_near
 from requests_app import selectors, services
 from requests_app.models import Clip, FootageRequest, Incident
@@ -92,6 +96,12 @@ class IncidentAdmin(LeafletGeoAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # evidence and its history are never deleted from the admin
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "investigators":  # a case can be shared with investigators and supervisors only
+            kwargs["queryset"] = get_user_model().objects.filter(
+                is_active=True, groups__name__in=(roles.INVESTIGATOR, roles.SUPERVISOR)).distinct()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description="requests (answered / sent)")
     def requests_summary(self, incident):
         return f"{incident.n_answered} / {incident.n_requests}"
@@ -124,6 +134,9 @@ class IncidentAdmin(LeafletGeoAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
+        if "offense_type" in form.base_fields:
+            form.base_fields["offense_type"].widget = forms.Select(
+                choices=[("", "---------")] + [(o, o) for o in settings.OFFENSE_TYPES])
 
         class ValidatedForm(form):
             def _post_clean(self):

@@ -21,6 +21,7 @@ from requests_app.crypto import (
 )
 
 UPLOAD_CHUNK = 1024 * 1024
+MAX_PIXELS = 8192 * 8192
 
 
 class NotMediaError(Exception):
@@ -115,6 +116,9 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
             if not container.streams.video:
                 raise NotMediaError("it holds no video or image")
             stream = container.streams.video[0]
+            width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
+            if width * height > MAX_PIXELS:  # decoding a 16k x 16k "photo" would take gigabytes
+                raise NotMediaError(f"its frames are {width}x{height}, larger than any security camera records")
             next(container.decode(stream))  # a real frame, not just a plausible header
             duration = None
             if container.duration:

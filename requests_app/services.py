@@ -51,6 +51,8 @@ def incident_validate(incident: Incident) -> None:
     import re
 
     errors = {}
+    if incident.offense_type not in settings.OFFENSE_TYPES:
+        errors["offense_type"] = f"Choose one of: {', '.join(settings.OFFENSE_TYPES)}."
     if not re.fullmatch(settings.CASE_NUMBER_PATTERN, incident.case_number or ""):
         errors["case_number"] = f"Case numbers look like {settings.CASE_NUMBER_EXAMPLE}."
     if incident.starts_at and incident.ends_at:

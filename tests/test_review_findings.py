@@ -90,3 +90,22 @@ def test_files_under_another_field_are_not_kept(client, consent_url, settings):
 def test_an_invalid_link_reads_no_body(client, settings):
     response = client.post("/footage/not-a-token/upload/", {"clips": [SimpleUploadedFile("a.mp4", tiny_mp4())]})
     assert response.status_code == 410 and leftovers(settings) == []
+
+
+def test_csv_export_neutralises_formulas(client):
+    from audit.services import record
+
+    record(actor="=HYPERLINK(\"https://evil.example\")", action="signin.failed")
+    client.force_login(make_staff("auditor"))
+    body = b"".join(client.get("/audit/?action=signin&format=csv").streaming_content).decode()
+    assert "'=HYPERLINK" in body and "\n=HYPERLINK" not in body.replace(",=", "\n=")
+
+
+def test_only_investigators_and_supervisors_can_be_put_on_a_case(client):
+    investigator = make_staff("investigator")
+    make_staff("analyst")
+    incident = IncidentFactory()
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    client.force_login(investigator)
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/change/").content.decode()
+    assert ">investigator</option>" in page and ">analyst</option>" not in page

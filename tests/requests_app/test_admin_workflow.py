@@ -97,3 +97,9 @@ def test_demo_incident_is_seeded_once(settings):
     call_command("seed_demo_incidents")
     incident = Incident.objects.get()
     assert incident.investigators.get().username == "investigator"
+
+
+def test_offense_types_come_from_the_fixed_list(client, investigator):
+    client.force_login(investigator)
+    response = client.post("/admin/requests_app/incident/add/", incident_form(offense_type="Assault at 12 Oak St"))
+    assert "Choose one of" in response.content.decode() and Incident.objects.count() == 0
