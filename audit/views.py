@@ -58,10 +58,30 @@ def _with_header(writer, rows):
     yield from rows
 
 
+def _cached_report() -> list[dict]:
+    """Cached for ten minutes per state of the ledger: public visitors do not re-aggregate it on every view."""
+    from django.core.cache import cache
+
+    from audit.models import AccessEntry
+
+    key = f"transparency:{AccessEntry.objects.order_by('-seq').values_list('seq', flat=True).first()}"
+    try:
+        report = cache.get(key)
+    except Exception:  # Redis gone: build it, the page still works
+        report = None
+    if report is None:
+        report = transparency_report.monthly()
+        try:
+            cache.set(key, report, timeout=600)
+        except Exception:
+            pass
+    return report
+
+
 @require_GET
 def transparency(request):
     """Public, no sign-in: the program in aggregate."""
-    report = transparency_report.monthly()
+    report = _cached_report()
     if request.GET.get("format") == "csv":
         writer = csv.writer(_Echo())
         response = StreamingHttpResponse((writer.writerow(row) for row in transparency_report.csv_rows(report)),

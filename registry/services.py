@@ -101,15 +101,20 @@ def cameras_registered_record(*, camera: Camera, kind: str) -> None:
 
 
 def sign_in_link_request(*, email: str) -> None:
-    """Mails a sign-in link to each confirmed owner with this email. Says nothing about whether any exists."""
-    from registry.tasks import sign_in_link_send_task
+    """Queues the same work whether or not the email is registered; the worker looks it up. So neither the
+    answer nor its timing says whether an address belongs to an owner."""
+    from registry.tasks import sign_in_links_send_task
 
-    for owner_id in Owner.objects.filter(email=email.strip().lower(), confirmed_at__isnull=False).values_list(
-        "pk", flat=True
-    ):
-        enqueue_on_commit(
-            sign_in_link_send_task, owner_id, fallback=lambda owner_id=owner_id: sign_in_link_send(owner_id=owner_id)
-        )
+    email = email.strip().lower()
+    enqueue_on_commit(sign_in_links_send_task, email, fallback=lambda: sign_in_links_send(email=email))
+
+
+def sign_in_links_send(*, email: str) -> int:
+    """Mails a sign-in link to each confirmed owner with this email (usually one, often none)."""
+    owner_ids = list(Owner.objects.filter(email=email, confirmed_at__isnull=False).values_list("pk", flat=True))
+    for owner_id in owner_ids:
+        sign_in_link_send(owner_id=owner_id)
+    return len(owner_ids)
 
 
 def sign_in_link_send(*, owner_id: int) -> str:

@@ -22,8 +22,8 @@ def registration_confirmation_send_task(owner_id: int) -> str:
 
 
 @shared_task(**_MAIL_RETRY)
-def sign_in_link_send_task(owner_id: int) -> str:
-    return services.sign_in_link_send(owner_id=owner_id)
+def sign_in_links_send_task(email: str) -> str:
+    return f"sent {services.sign_in_links_send(email=email)}"
 
 
 @shared_task
