@@ -314,6 +314,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(days=7),
         "options": {"expires": 6 * 24 * 3600},
     },
+    "owner-digests": {
+        "task": "registry.tasks.owner_digests_send_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 3600},
+    },
     "links-lapsed-purge": {
         "task": "registry.tasks.links_lapsed_purge_task",
         "schedule": timedelta(hours=24),

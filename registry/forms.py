@@ -45,6 +45,8 @@ class OwnerDetailsForm(forms.Form):
     name = forms.CharField(label="Your name or the business name", max_length=200)
     phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
     address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
+    daily_digest = forms.BooleanField(
+        label="Email me a daily summary of every request, clip access and live view of my cameras", required=False)
 
     def clean_phone(self):
         return clean_phone(self.cleaned_data["phone"])

@@ -23,6 +23,7 @@ class Owner(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the owner confirmed by email")
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    daily_digest = models.BooleanField(default=False, help_text="Email me each day what happened with my cameras")
 
     class Meta:
         ordering = ["-created_at"]

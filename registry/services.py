@@ -132,11 +132,30 @@ def owner_sign_in(*, token: str) -> Owner:
 
 
 @transaction.atomic
-def owner_update(*, owner: Owner, name: str, phone: str, address: str) -> Owner:
-    owner.name, owner.phone, owner.address = name, phone, address
+def owner_update(*, owner: Owner, name: str, phone: str, address: str, daily_digest: bool = False) -> Owner:
+    owner.name, owner.phone, owner.address, owner.daily_digest = name, phone, address, daily_digest
     owner.full_clean()
-    owner.save(update_fields=["name", "phone", "address"])
+    owner.save(update_fields=["name", "phone", "address", "daily_digest"])
     return owner
+
+
+def owner_digests_send(*, now=None) -> int:
+    """The daily summary for owners who asked: the last day's ledger entries about their cameras."""
+    from audit.selectors import OWNER_ACTIONS, owner_history
+
+    now = now or timezone.now()
+    sent = 0
+    for owner in Owner.objects.filter(daily_digest=True, confirmed_at__isnull=False).iterator():
+        entries = list(owner_history(owner_code=owner.code).filter(at__gte=now - timedelta(days=1), at__lt=now))
+        if not entries:
+            continue
+        labels = {str(code): label for code, label in owner.cameras.values_list("code", "label")}
+        rows = [{"at": e.at, "camera": labels.get(e.camera_code, "a camera you deleted"), "what": OWNER_ACTIONS[
+            e.action], "case": e.case_number} for e in reversed(entries)]
+        send_templated(to=owner.email, name="owner-digest", context={"owner": owner, "rows": rows,
+                                                                      "url": settings.PUBLIC_URL + "/owner/"})
+        sent += 1
+    return sent
 
 
 @transaction.atomic

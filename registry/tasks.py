@@ -42,3 +42,8 @@ def registrations_unconfirmed_purge_task() -> str:
 @shared_task
 def links_lapsed_purge_task() -> str:
     return f"purged {services.links_lapsed_purge()} links"
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=6)
+def owner_digests_send_task() -> str:
+    return f"sent {services.owner_digests_send()} digests"

@@ -70,7 +70,7 @@ def sign_out(request):
 @require_http_methods(["GET", "POST"])
 def details(request, owner):
     form = OwnerDetailsForm(request.POST or None, initial={
-        "name": owner.name, "phone": owner.phone, "address": owner.address})
+        "name": owner.name, "phone": owner.phone, "address": owner.address, "daily_digest": owner.daily_digest})
     if request.method == "POST" and form.is_valid():
         services.owner_update(owner=owner, **form.cleaned_data)
         messages.success(request, "Your details are saved.")

@@ -80,3 +80,24 @@ def test_the_owner_sees_requests_and_every_access_to_their_clip(client, owner_a,
     sign_in_owner(client, owner_b)
     page = client.get("/owner/history/").content.decode()
     assert page.count("<tr>") == 2 and "Alice" not in page  # Bob sees only his own request
+
+
+def test_owners_who_asked_get_a_daily_digest_of_their_cameras_only(client, owner_a, owner_b, smtp_sink):
+    from registry.services import owner_digests_send
+
+    sign_in_owner(client, owner_a)
+    client.post("/owner/details/", {"name": owner_a.name, "phone": "", "address": "", "daily_digest": "on"})
+    from audit.services import record
+
+    camera_a, camera_b = owner_a.cameras.get(), owner_b.cameras.get()
+    record(actor=None, action="request.mailed", camera_code=camera_a.code, owner_code=owner_a.code,
+           case_number="26-000077")
+    record(actor=None, action="request.mailed", camera_code=camera_b.code, owner_code=owner_b.code,
+           case_number="26-000088")
+
+    assert owner_digests_send() == 1  # Bob did not ask for one
+    from tests.conftest import parsed_mail
+
+    [message] = parsed_mail(smtp_sink)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert message["To"] == "alice@example.org" and "26-000077" in text and "26-000088" not in text
