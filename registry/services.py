@@ -245,6 +245,9 @@ def registrations_unconfirmed_purge(*, batch: int = 200) -> int:
         stale = Owner.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff)
         ids = list(stale.values_list("pk", flat=True)[:batch])
         if not ids:
+            if purged:
+                record(actor=None, action="registrations.purged", target_type="owner", count=purged,
+                       reason=f"never confirmed within {settings.UNCONFIRMED_PURGE_DAYS} days")
             return purged
         for owner in Owner.objects.filter(pk__in=ids):
             owner_delete(owner=owner, scope=DeletionRecord.Scope.UNCONFIRMED)
@@ -255,4 +258,7 @@ def links_lapsed_purge() -> int:
     """Deletes emailed owner links that were used or lapsed more than CONNECT_LINK_PURGE_DAYS ago."""
     cutoff = timezone.now() - timedelta(days=settings.LINK_PURGE_DAYS)
     longest = timedelta(hours=settings.CONFIRM_LINK_HOURS)
-    return OwnerLink.objects.filter(created_at__lt=cutoff - longest).delete()[0]
+    purged = OwnerLink.objects.filter(created_at__lt=cutoff - longest).delete()[0]
+    if purged:
+        record(actor=None, action="links.purged", target_type="owner_link", count=purged)
+    return purged

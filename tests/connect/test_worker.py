@@ -110,3 +110,6 @@ def test_unconfirmed_registrations_are_purged_after_their_period(settings):
     assert services.registrations_unconfirmed_purge() == 0  # idempotent
     assert set(Owner.objects.values_list("pk", flat=True)) == {recent.pk, confirmed.pk}
     assert DeletionRecord.objects.get().scope == "unconfirmed"
+    from audit.models import AccessEntry
+
+    assert AccessEntry.objects.get(action="registrations.purged").detail["count"] == 1
