@@ -415,29 +415,38 @@ def _expired_clips():
             .filter(expires__lt=timezone.now()))
 
 
-def clips_expired_purge(*, batch: int = 500) -> int:
-    """Crypto-shreds expired clips: the data key is destroyed first (that alone makes the clip unreadable),
-    then the file is removed and the owner gets a deletion receipt. Idempotent; an interrupted run leaves
-    at worst an unreadable file that the next run removes."""
+def clips_expired_purge(*, batch: int = 1000) -> int:
+    """Crypto-shreds expired clips, a batch at a time: the data keys are destroyed first (that alone makes a clip
+    unreadable), then the files are removed, the batch is recorded in the ledger and the owners get receipts.
+    Idempotent; an interrupted run leaves at worst unreadable files that the next run removes."""
+    from audit.services import entry, record_many
+    from requests_app.tasks import clip_deletion_receipts_task
+
     purged = 0
     while True:
-        clips = list(_expired_clips().select_related("incident", "request__camera__owner")[:batch])
-        for clip in clips:
-            shredded = Clip.objects.filter(pk=clip.pk, purged_at__isnull=True, legal_hold=False).update(
+        with transaction.atomic():
+            # Locked and skipped by concurrent runs, so two purges never record the same clip twice.
+            clips = list(_expired_clips().select_related("incident", "request__camera__owner")
+                         .select_for_update(skip_locked=True, of=("self",))[:batch])
+            ids = [clip.pk for clip in clips]
+            Clip.objects.filter(pk__in=ids, purged_at__isnull=True, legal_hold=False).update(
                 wrapped_key=None, purged_at=timezone.now())
-            if not shredded:
-                continue
+            shredded = set(Clip.objects.filter(pk__in=ids, wrapped_key__isnull=True).values_list("pk", flat=True))
+            done = [clip for clip in clips if clip.pk in shredded]
+            entries = []
+            for clip in done:
+                camera = clip.request.camera if clip.request_id else None
+                entries.append(entry(actor=None, action="clip.purged", target_type="clip", target_code=clip.code,
+                                     incident_code=clip.incident.code, case_number=clip.incident.case_number,
+                                     camera_code=camera.code if camera else "",
+                                     owner_code=camera.owner.code if camera else "", sha256=clip.sha256))
+            record_many(entries)
+            receipts = [clip.pk for clip in done if clip.request_id and clip.request.camera_id]
+            if receipts:
+                enqueue_on_commit(clip_deletion_receipts_task, receipts)
+        for clip in done:
             clip_path(clip).unlink(missing_ok=True)
-            camera = clip.request.camera if clip.request_id else None
-            record(actor=None, action="clip.purged", target_type="clip", target_code=clip.code,
-                   incident_code=clip.incident.code, case_number=clip.incident.case_number,
-                   camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
-                   sha256=clip.sha256)
-            if camera is not None:
-                from requests_app.tasks import clip_deletion_receipt_task
-
-                enqueue_on_commit(clip_deletion_receipt_task, clip.pk)
-            purged += 1
+        purged += len(done)
         if len(clips) < batch:
             break
     # Files left by a run that stopped between destroying a key and removing the file (recent runs only).

@@ -52,8 +52,14 @@ def clips_expired_purge_task() -> str:
 
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
-def clip_deletion_receipt_task(self, clip_id: int) -> str:
-    try:
-        return services.clip_deletion_receipt_send(clip_id=clip_id)
-    except _RETRYABLE as exc:
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from None
+def clip_deletion_receipts_task(self, clip_ids: list[int]) -> str:
+    """One task per purge batch; a retry resends only the receipts not yet sent."""
+    sent = 0
+    for clip_id in clip_ids:
+        try:
+            services.clip_deletion_receipt_send(clip_id=clip_id)
+        except _RETRYABLE as exc:
+            raise self.retry(args=(clip_ids[sent:],), exc=exc,
+                             countdown=min(30 * 2**self.request.retries, 900)) from None
+        sent += 1
+    return f"sent {sent} receipts"
