@@ -282,6 +282,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
                                    "max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CONNECT_CELERY_EAGER", False)
+# Celery's Django fixup closes the whole connection pool after every task in a prefork worker unless told to
+# reuse it: a fresh PostGIS session per task tripled a footage request's cost (bench/request_fanout.py).
+# Health checks catch connections that died in the meantime.
+CELERY_DB_REUSE_MAX = 500
 CELERY_BEAT_SCHEDULE = {
     # Re-sends confirmation mail that could not be queued or delivered (broker or SMTP down).
     "registration-confirmations-resend": {
