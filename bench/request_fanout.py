@@ -1,0 +1,550 @@
+"""Footage-request fan-out: one incident's requests mailed to 1,000 owners through a real Celery worker.
+
+    .venv/bin/python bench/request_fanout.py          # 1,000 owners (about a minute)
+    .venv/bin/python bench/request_fanout.py --quick  # 200 owners (well under a minute)
+
+Data: 1,000 owners, each with one active outdoor camera within 700 m of downtown Raleigh (every incident is
+there, with the largest radius allowed, 800 m: requests go only to cameras inside it), in this script's own
+database `connect_bench_requests` (never `connect`), which every run drops, creates from template1 (PostGIS)
+and migrates afresh, so it always has the current code's schema.
+
+What runs: a local SMTP sink (`python -m connect.mailsink`, aiosmtpd, one .eml file per message, counted by
+listing its folder) and a real Celery worker as the Procfile runs it, but with the pool spelled out
+(`celery -A connect worker --pool prefork --concurrency 2 -Q celery --without-gossip --without-mingle
+--without-heartbeat --loglevel INFO`), on Redis database 7 so no other worker takes the tasks. A warm-up
+incident of 20 requests goes through first (worker children import, connect, load templates).
+
+  connect  from calling requests_app.services.footage_requests_send(incident=, camera_codes=<all N>, user=)
+           (which creates the N requests and, after commit, queues one footage_request_send_task per
+           request) until the sink holds N new messages AND all N requests are SENT in the database
+  bare     the very same N messages (the .eml bytes connect sent, read back from the sink) sent again by a
+           plain smtplib loop from this process to the same sink:
+             bare_per_connection     connect, EHLO, MAIL, RCPT, DATA, QUIT per message (what Django's SMTP
+                                     backend does for each EmailMessage.send()) -- the headline baseline
+             bare_single_connection  one connection for all N messages
+The worker is stopped before the bare loops, so they have the machine to themselves as connect had.
+
+Diagnostics, not targets: the task's service (services.footage_request_send) run in this process, serially,
+on 200 requests (quick: 50): its cost per request, SQL queries per request, the same wrapped in what Celery's
+Django fixup does around each task (its on_task_prerun/on_task_postrun, as in a prefork child and as in any
+other pool), and a cProfile breakdown of where the time goes (claim, signing the link, template rendering,
+building the MIME message, the SMTP conversation, ledger write). The worker's own "succeeded in" times are
+parsed from its log (`worker_log.task_runtime`). Ratio target: connect / bare_per_connection <= 3.
+
+Experiments (not the standard run): `--db-reuse-max N` runs the worker on connect's settings plus
+CELERY_DB_REUSE_MAX = N (a settings module written to the temporary folder); `--worker-args '...'` appends
+options to the worker's command line (e.g. `--worker-args=--pool=threads`).
+
+Progress goes to stderr; the last line of stdout is one JSON object with every figure.
+"""
+
+import argparse
+import cProfile
+import email.parser
+import email.policy
+import email.utils
+import json
+import os
+import pstats
+import random
+import re
+import secrets
+import signal
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data  # noqa: E402
+
+DB_NAME = "connect_bench_requests"  # this script's own; never `connect`
+DATABASE_URL = f"{_data.PG}/{DB_NAME}"
+REDIS_URL = "redis://127.0.0.1:63799/7"  # a Redis database of our own: no other worker consumes these tasks
+OWNERS = 1000
+EMAIL_DOMAIN = "fanout.bench.invalid"
+WARMUP = 20
+USERNAME = "bench-investigator"
+ROOT = _data.ROOT
+log = _data.log
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(smtp_port: int) -> dict[str, str]:
+    return {"CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "CONNECT_REDIS_URL": REDIS_URL,
+            "CONNECT_EMAIL_HOST": "127.0.0.1", "CONNECT_EMAIL_PORT": str(smtp_port),
+            "DJANGO_SETTINGS_MODULE": "connect.settings"}
+
+
+def setup_django(smtp_port: int) -> None:
+    import psycopg
+
+    # A new database every run (about 2 s with the migrations): it always has the schema of the code under
+    # test, even when a migration was edited in place, and no rows from earlier runs. It is this script's alone.
+    with psycopg.connect(f"{_data.PG}/postgres", autocommit=True) as conn:
+        log(f"creating database {DB_NAME} afresh")
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # from template1, which carries PostGIS
+    os.environ.update(bench_env(smtp_port))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def flush_queue() -> None:
+    """Empties our own Redis database (7): no stale task from an interrupted run is consumed."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+# Downtown Raleigh. footage_requests_send mails only cameras within the incident's radius, so every camera
+# stands within CAMERA_SPREAD_M of the incident, whose radius is the largest allowed (800 m by default).
+CENTRE = (-78.6382, 35.7796)
+CAMERA_SPREAD_M = 700
+
+
+def near_centre(rng: random.Random) -> tuple[float, float]:
+    """A point drawn uniformly from the disc of CAMERA_SPREAD_M around CENTRE (lon, lat)."""
+    import math
+
+    distance, bearing = CAMERA_SPREAD_M * math.sqrt(rng.random()), rng.random() * 2 * math.pi
+    lon, lat = CENTRE
+    return (lon + distance * math.sin(bearing) / (111_320 * math.cos(math.radians(lat))),
+            lat + distance * math.cos(bearing) / 111_320)
+
+
+def ensure_owners(n: int) -> list[str]:
+    """n owners, each with one active outdoor camera; made once, reused. Returns the camera codes."""
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from registry.models import Camera, Owner
+
+    have = Owner.objects.filter(email__endswith="@" + EMAIL_DOMAIN).count()
+    if have < n:
+        log(f"fanout: creating {n - have} owners and cameras")
+        rng = random.Random(7)
+        now = timezone.now()
+        owners = Owner.objects.bulk_create([
+            Owner(kind=Owner.Kind.RESIDENT, name=f"Fanout Owner {i}", email=f"owner{i:04d}@{EMAIL_DOMAIN}",
+                  phone=f"919-555-{i:04d}", address=f"{100 + i} Bench Street, Raleigh, NC", terms_version="2026-1",
+                  terms_accepted_at=now, confirmed_at=now)
+            for i in range(have, n)])
+        Camera.objects.bulk_create([
+            Camera(owner=owner, label=f"Porch {owner.email.split('@')[0]}",
+                   location=Point(*near_centre(rng), srid=4326),
+                   address=owner.address, placement=Camera.Placement.OUTDOOR, faces_public=True, direction_deg=90,
+                   field_of_view_deg=90, range_m=30, status=Camera.Status.ACTIVE, verified=True)
+            for owner in owners])
+    return [str(code) for code in Camera.objects.filter(owner__email__endswith="@" + EMAIL_DOMAIN,
+                                                        status=Camera.Status.ACTIVE)
+            .order_by("owner__email").values_list("code", flat=True)[:n]]
+
+
+def investigator():
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"is_staff": True})
+    return user
+
+
+def new_incident(label: str):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from requests_app.models import Incident
+
+    while True:
+        case = f"26-{secrets.randbelow(1_000_000):06d}"
+        if not Incident.objects.filter(case_number=case).exists():
+            break
+    now = timezone.now()
+    return Incident.objects.create(
+        case_number=case, offense_type=settings.OFFENSE_TYPES[0], location=Point(*CENTRE, srid=4326),
+        address="200 Fayetteville St", starts_at=now - timedelta(hours=5), ends_at=now - timedelta(hours=3),
+        radius_m=settings.INCIDENT_MAX_RADIUS_M,
+        owner_summary=f"A car was broken into on this block on Tuesday evening ({label}).",
+        internal_notes="bench")
+
+
+def mail_count(folder: Path) -> int:
+    with os.scandir(folder) as entries:
+        return sum(1 for entry in entries if entry.name.endswith(".eml") and not entry.name.startswith("."))
+
+
+def mail_files(folder: Path) -> set[str]:
+    with os.scandir(folder) as entries:
+        return {entry.name for entry in entries if entry.name.endswith(".eml") and not entry.name.startswith(".")}
+
+
+def sent_count(incident) -> int:
+    return incident.requests.filter(state="sent").count()
+
+
+def wait_delivered(incident, n: int, folder: Path, mail_before: int, started: float, timeout_s: float,
+                   worker: subprocess.Popen) -> tuple[float | None, float | None]:
+    """(seconds until the sink held n new messages, seconds until all n requests were SENT), from `started`."""
+    mail_at = sent_at = None
+    last_db_check = 0.0
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        now = time.perf_counter()
+        if mail_at is None and mail_count(folder) - mail_before >= n:
+            mail_at = now - started
+        # The database is polled rarely until the mail is in, so polling costs the worker nothing.
+        if sent_at is None and (mail_at is not None or now - last_db_check > 0.25):
+            last_db_check = now
+            if sent_count(incident) >= n:
+                sent_at = time.perf_counter() - started
+        if mail_at is not None and sent_at is not None:
+            break
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}")
+        time.sleep(0.005)
+    return mail_at, sent_at
+
+
+def start_sink(port: int, folder: Path, log_file) -> subprocess.Popen:
+    command = [sys.executable, "-m", "connect.mailsink", "--host", "127.0.0.1", "--port", str(port),
+               "--dir", str(folder)]
+    sink = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if sink.poll() is not None:
+            raise RuntimeError(f"the mail sink exited with {sink.returncode}")
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=2) as probe:
+                probe.noop()
+            return sink
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the mail sink did not start")
+
+
+WORKER_ARGS = ["-A", "connect", "worker", "--pool", "prefork", "--concurrency", "2", "-Q", "celery",
+               "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
+
+
+def start_worker(smtp_port: int, log_path: Path, worker_args: list[str], db_reuse_max: int | None) -> subprocess.Popen:
+    env = {**os.environ, **bench_env(smtp_port)}
+    if db_reuse_max:
+        # Experiment: connect's settings plus CELERY_DB_REUSE_MAX, from a module in our temporary folder.
+        (log_path.parent / "bench_worker_settings.py").write_text(
+            f"from connect.settings import *  # noqa\nCELERY_DB_REUSE_MAX = {db_reuse_max}\n")
+        env["PYTHONPATH"] = os.pathsep.join([str(log_path.parent), str(ROOT)])
+        env["DJANGO_SETTINGS_MODULE"] = "bench_worker_settings"
+    command = [str(ROOT / ".venv" / "bin" / "celery"), *worker_args, "--hostname", f"bench-fanout-{os.getpid()}@%h"]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}: {log_path.read_text()[-2000:]}")
+        if b" ready." in log_path.read_bytes():
+            return worker
+        time.sleep(0.1)
+    raise RuntimeError("the worker did not become ready")
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGTERM, timeout_s: float = 30) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_connect(codes: list[str], folder: Path, worker: subprocess.Popen, label: str, timeout_s: float) -> dict:
+    from django.db.models import Count, Max, Min
+
+    from requests_app import services
+
+    incident = new_incident(label)
+    user = investigator()
+    before = mail_count(folder)
+    files_before = mail_files(folder)
+    started = time.perf_counter()
+    services.footage_requests_send(incident=incident, camera_codes=codes, user=user)
+    call_s = time.perf_counter() - started
+    created = incident.requests.count()
+    if created != len(codes):
+        raise RuntimeError(f"footage_requests_send made {created} requests for {len(codes)} cameras")
+    mail_s, sent_s = wait_delivered(incident, len(codes), folder, before, started, timeout_s, worker)
+    counts = dict(incident.requests.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    stats = incident.requests.aggregate(last_sent=Max("sent_at"), first_sent=Min("sent_at"),
+                                        max_attempts=Max("attempts"))
+    result = {
+        "requests": len(codes),
+        "footage_requests_send_call_s": round(call_s, 3),
+        "mail_arrived_s": round(mail_s, 3) if mail_s is not None else None,
+        "all_sent_s": round(sent_s, 3) if sent_s is not None else None,
+        "states": counts,
+        "max_attempts": stats["max_attempts"],
+    }
+    if stats["first_sent"] and stats["last_sent"]:
+        result["first_to_last_sent_s"] = round((stats["last_sent"] - stats["first_sent"]).total_seconds(), 3)
+    done = [s for s in (mail_s, sent_s) if s is not None]
+    if len(done) == 2:
+        seconds = max(done)
+        result.update(seconds=round(seconds, 3), msgs_per_s=round(len(codes) / seconds, 1))
+    new_files = sorted(mail_files(folder) - files_before)
+    return {"result": result, "incident": incident, "files": new_files}
+
+
+def load_messages(folder: Path, names: list[str]) -> list[tuple[str, list[str], bytes]]:
+    """(envelope sender, recipients, bytes) of the messages connect sent, as the sink stored them."""
+    parser = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+    messages = []
+    for name in names:
+        data = (folder / name).read_bytes()
+        headers = parser.parsebytes(data)
+        sender = email.utils.parseaddr(headers["From"])[1]
+        messages.append((sender, [email.utils.parseaddr(headers["To"])[1]], data))
+    return messages
+
+
+def bare_per_connection(port: int, messages) -> float:
+    started = time.perf_counter()
+    for sender, recipients, data in messages:
+        smtp = smtplib.SMTP("127.0.0.1", port, timeout=10)
+        smtp.sendmail(sender, recipients, data)
+        smtp.quit()
+    return time.perf_counter() - started
+
+
+def bare_single_connection(port: int, messages) -> float:
+    started = time.perf_counter()
+    smtp = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    for sender, recipients, data in messages:
+        smtp.sendmail(sender, recipients, data)
+    smtp.quit()
+    return time.perf_counter() - started
+
+
+# What the cProfile breakdown reports: (label, file suffix, function name). Cumulative times, so they nest:
+# `email_send` holds `mime_build` and `smtp_*`; the rest are disjoint parts of footage_request_send.
+PROFILE_PARTS = [
+    ("service_total", "requests_app/services.py", "footage_request_send"),
+    ("claim_update_and_select", "requests_app/services.py", "footage_request_claim"),
+    ("consent_link_signing", "requests_app/services.py", "consent_link"),
+    ("render_templates", "django/template/loader.py", "render_to_string"),
+    ("email_send", "django/core/mail/message.py", "send"),
+    ("mime_build", "django/core/mail/message.py", "message"),
+    ("smtp_connect_ehlo", "django/core/mail/backends/smtp.py", "open"),
+    ("smtp_mail_rcpt_data", "smtplib.py", "sendmail"),
+    ("smtp_quit", "django/core/mail/backends/smtp.py", "close"),
+    ("ledger_record", "audit/services.py", "record"),
+    ("orm_update_calls", "django/db/models/query.py", "update"),
+    ("sql_execute", "django/db/backends/utils.py", "execute"),
+]
+
+
+def profile_service(codes: list[str], folder: Path) -> dict:
+    """services.footage_request_send in this process, serially: cost per request and where it goes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.models import Camera
+    from requests_app import services
+    from requests_app.models import FootageRequest
+
+    def make_requests(label: str) -> list[int]:
+        incident = new_incident(label)
+        cameras = Camera.objects.filter(code__in=codes)
+        created = FootageRequest.objects.bulk_create([
+            FootageRequest(incident=incident, camera=camera, camera_label=camera.label,
+                           nonce=secrets.token_urlsafe(24)) for camera in cameras])
+        return [request.pk for request in created]
+
+    before = mail_count(folder)
+    ids = make_requests("profile, timed")
+    for request_id in ids[:5]:  # warm: imports, templates, SMTP
+        services.footage_request_send(request_id=request_id)
+    timed = ids[5:]
+    per_call = []
+    with CaptureQueriesContext(connection) as queries:
+        for request_id in timed:
+            started = time.perf_counter()
+            services.footage_request_send(request_id=request_id)
+            per_call.append(time.perf_counter() - started)
+    # The same, wrapped in what Celery's Django fixup does around every task in a prefork child (its own code:
+    # on_task_prerun / on_task_postrun), which with Django's connection pool closes the pool each time.
+    from types import SimpleNamespace
+
+    from celery.fixups.django import DjangoWorkerFixup
+
+    from connect.celery import app
+
+    fixup = DjangoWorkerFixup(app)
+    fixup.worker = SimpleNamespace(pool_cls="celery.concurrency.prefork:TaskPool")
+    task = SimpleNamespace(request=SimpleNamespace(is_eager=False))
+    with_fixup = []
+    for request_id in make_requests("profile, prefork fixup"):
+        started = time.perf_counter()
+        fixup.on_task_prerun(sender=task)
+        services.footage_request_send(request_id=request_id)
+        fixup.on_task_postrun(sender=task)
+        with_fixup.append(time.perf_counter() - started)
+    fixup.worker = SimpleNamespace(pool_cls="threads")  # the fixup's path for any other pool
+    with_fixup_threads = []
+    for request_id in make_requests("profile, threads fixup"):
+        started = time.perf_counter()
+        fixup.on_task_prerun(sender=task)
+        services.footage_request_send(request_id=request_id)
+        fixup.on_task_postrun(sender=task)
+        with_fixup_threads.append(time.perf_counter() - started)
+
+    profiled = make_requests("profile, cProfile")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for request_id in profiled:
+        services.footage_request_send(request_id=request_id)
+    profiler.disable()
+    delivered = mail_count(folder) - before
+    stats = pstats.Stats(profiler).stats
+    parts = {}
+    for label, suffix, function in PROFILE_PARTS:
+        cumulative = sum(entry[3] for (filename, _line, name), entry in stats.items()
+                         if name == function and filename.endswith(suffix))
+        parts[label] = round(cumulative / len(profiled) * 1000, 3)
+    total = parts["service_total"]
+    sql_statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    return {
+        "requests": len(timed),
+        "per_request_ms": _data.percentiles(per_call),
+        "serial_requests_per_s": round(len(timed) / sum(per_call), 1),
+        "per_request_ms_with_celery_prefork_fixup": _data.percentiles(with_fixup[5:]),
+        "per_request_ms_with_celery_other_pool_fixup": _data.percentiles(with_fixup_threads[5:]),
+        "sql_queries_per_request": round(len(queries.captured_queries) / len(timed), 2),
+        "sql_statement_kinds": {kind: sql_statements.count(kind) // len(timed) for kind in set(sql_statements)},
+        "cprofile_ms_per_request": parts,
+        "cprofile_share_of_service": {k: round(v / total, 3) for k, v in parts.items() if k != "service_total"},
+        "delivered": delivered,
+        "expected_delivered": len(ids) + len(profiled) + len(with_fixup) + len(with_fixup_threads),
+    }
+
+
+def worker_log_summary(path: Path, skip: int) -> dict:
+    """What the worker logged; `task_runtime` is its own "succeeded in" time of each timed task (after the
+    first `skip`, the warm-up), i.e. the task body in the pool child, without broker and dispatch."""
+    text = path.read_text(errors="replace")
+    runtimes = [float(m) for m in re.findall(r"succeeded in ([0-9.]+)s", text)][skip:]
+    return {"tasks_succeeded": text.count("succeeded in"), "retry_lines": text.count("Retry in"),
+            "error_lines": text.count(" ERROR/"), "warning_lines": text.count(" WARNING/"),
+            "task_runtime": _data.percentiles(runtimes) if len(runtimes) > 1 else None,
+            "task_runtime_sum_s": round(sum(runtimes), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 owners instead of 1,000")
+    parser.add_argument("--owners", type=int, help="owners (requests) in the timed fan-out")
+    parser.add_argument("--db-reuse-max", type=int, help="experiment: run the worker with CELERY_DB_REUSE_MAX set to "
+                                                        "this (connect's settings otherwise)")
+    parser.add_argument("--worker-args", help="experiment: extra arguments appended to the worker's command line, "
+                                              "e.g. '--pool solo' or '-O fair' (later options win)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the worker and the sink are stopped
+    n = args.owners or (200 if args.quick else OWNERS)
+    profile_n = 50 if args.quick else 200
+
+    smtp_port = free_port()
+    setup_django(smtp_port)
+    flush_queue()
+    codes = ensure_owners(max(n, WARMUP, profile_n))
+    timed_codes = codes[:n]
+    worker_args = WORKER_ARGS + (args.worker_args.split() if args.worker_args else [])
+
+    from django.conf import settings
+
+    workdir = Path(tempfile.mkdtemp(prefix="connect-bench-fanout-"))
+    folder = workdir / "mail"
+    worker_log = workdir / "worker.log"
+    sink = worker = None
+    with open(workdir / "sink.log", "wb") as sink_log:
+        try:
+            sink = start_sink(smtp_port, folder, sink_log)
+            log(f"fanout: sink on {smtp_port}, starting the worker ({settings.CELERY_BROKER_URL})")
+            worker = start_worker(smtp_port, worker_log, worker_args, args.db_reuse_max)
+            warm = run_connect(codes[:WARMUP], folder, worker, "warm-up", 120)["result"]
+            if "seconds" not in warm:
+                raise RuntimeError(f"the warm-up did not finish: {warm}\n{worker_log.read_text()[-3000:]}")
+            log(f"fanout: warm-up of {WARMUP} requests took {warm.get('seconds')} s")
+            log(f"fanout: {n} requests through the worker ...")
+            connect_run = run_connect(timed_codes, folder, worker, "timed", 600)
+            connect = connect_run["result"]
+            log(f"fanout: connect {connect.get('seconds')} s ({connect.get('msgs_per_s')} msg/s); "
+                f"footage_requests_send returned after {connect['footage_requests_send_call_s']} s")
+            stop(worker)
+            worker_summary = worker_log_summary(worker_log, WARMUP)
+
+            messages = load_messages(folder, connect_run["files"])
+            sizes = [len(data) for _s, _r, data in messages]
+            before = mail_count(folder)
+            per_connection_s = bare_per_connection(smtp_port, messages)
+            single_s = bare_single_connection(smtp_port, messages)
+            bare_delivered = mail_count(folder) - before
+            log(f"fanout: bare per connection {per_connection_s:.3f} s, single connection {single_s:.3f} s")
+
+            log(f"fanout: profiling the task's service in this process ({profile_n} requests) ...")
+            profile = profile_service(codes[:profile_n], folder)
+        finally:
+            if worker is not None:
+                stop(worker)
+            if sink is not None:
+                stop(sink)
+            flush_queue()
+
+    seconds = connect.get("seconds")
+    m = len(messages)
+    summary = {
+        "benchmark": "request_fanout",
+        "quick": args.quick,
+        "owners": n,
+        "worker": "celery " + " ".join(worker_args),
+        "worker_db_reuse_max": args.db_reuse_max,
+        "connect": connect,
+        "warmup": warm,
+        "bare_per_connection": {"seconds": round(per_connection_s, 3), "msgs_per_s": round(m / per_connection_s, 1),
+                                "messages": m},
+        "bare_single_connection": {"seconds": round(single_s, 3), "msgs_per_s": round(m / single_s, 1),
+                                   "messages": m},
+        "bare_delivered": bare_delivered,
+        "message_bytes": {"mean": round(statistics.fmean(sizes)), "min": min(sizes), "max": max(sizes)},
+        "ratio": _data.ratio(seconds, per_connection_s) if seconds else None,
+        "ratio_vs_single_connection": _data.ratio(seconds, single_s) if seconds else None,
+        "worker_log": worker_summary,
+        "inprocess_service": profile,
+        "targets": {"ratio_max": 3, "ratio_met": bool(seconds) and seconds <= 3 * per_connection_s},
+        "machine": _data.machine() | {"loadavg": [round(x, 2) for x in os.getloadavg()]},
+    }
+    for path in sorted(workdir.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    workdir.rmdir()
+    log(f"fanout: ratio {summary['ratio']} (connect/bare per connection), "
+        f"{summary['ratio_vs_single_connection']} vs one connection")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
