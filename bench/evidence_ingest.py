@@ -59,7 +59,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -71,6 +70,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+from _runs import free_port  # noqa: E402
 
 DB_NAME = "connect_bench_requests_ingest"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
@@ -79,12 +79,6 @@ ROOT = _data.ROOT
 MIB = 1024 * 1024
 CHUNK = MIB
 log = _data.log
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def setup_django() -> None:

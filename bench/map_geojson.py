@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,16 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+from _runs import free_port  # noqa: E402
 
 CAMERAS = 100_000  # 10% of them, 10,000, inside _data.VIEWPORT
 USERNAME = "bench-crime-analyst"
 SERVER_APP_NAME = "connect-bench-web"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def analyst_session_cookie() -> tuple[str, str]:

@@ -51,7 +51,6 @@ import re
 import secrets
 import signal
 import smtplib
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,6 +60,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+from _runs import free_port  # noqa: E402
 
 DB_NAME = "connect_bench_requests"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
@@ -71,12 +71,6 @@ WARMUP = 20
 USERNAME = "bench-investigator"
 ROOT = _data.ROOT
 log = _data.log
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(smtp_port: int) -> dict[str, str]:

@@ -15,14 +15,16 @@ request (staff-uploaded: no receipt). Each clip has a 1 KiB dummy file `<code>.c
 (the purge only unlinks them). Clips that must survive are mixed in, 1% of N each: on a legal hold, of open
 incidents, and of an incident closed yesterday; the run checks they are untouched.
 
-  connect  requests_app.services.clips_expired_purge() with its defaults (batches of 500), Celery as
-           deployed (CONNECT_CELERY_EAGER off): each receipt task is published to the broker. Light wrappers
-           (module attributes of requests_app.services replaced in this process, and a Django
-           execute_wrapper) time its parts: the batch SELECT, the per-clip UPDATE, the per-clip ledger
-           record(), the per-clip receipt publish, the per-clip unlink, the closing loop over purged clips'
-           files (every purged clip before 441626d; those purged in the last 2 days since), the scan for
-           crashed uploads (incoming_leftovers_purge, since 441626d), and the rest (ORM). Afterwards: rows,
-           files, ledger entries, receipts queued and survivors are checked.
+  connect  requests_app.services.clips_expired_purge() with its defaults, Celery as deployed
+           (CONNECT_CELERY_EAGER off): each receipt task is published to the broker. Light wrappers (module
+           attributes of requests_app.services and audit.services replaced in this process, and a Django
+           execute_wrapper) time its parts: the batch SELECT, the shred UPDATE(s), the ledger appends
+           (record() per clip, or record_many() per batch since 8414a1e), the receipt publishes, the
+           unlinks, the closing loop over purged clips' files (every purged clip before 441626d, those
+           purged in the last 2 days since), the scan for crashed uploads (incoming_leftovers_purge, since
+           441626d), and the rest (ORM, Python, and since 8414a1e each batch's COMMIT). Afterwards: rows,
+           files, ledger entries, receipts queued (decoded from the broker's messages) and survivors are
+           checked.
   bare     the same N rows (a copy of the same rows in `bench_clip`: LIKE requests_app_clip INCLUDING ALL)
            and N files of the same size in another folder of the same file system: keyset pages of 500
            (SELECT id, stored_name ... WHERE id > last ORDER BY id LIMIT 500), one UPDATE ... SET wrapped_key
@@ -51,7 +53,6 @@ import json
 import os
 import shutil
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,7 @@ from pathlib import Path, PosixPath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 DB_NAME = "connect_bench_retention"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
@@ -74,55 +76,9 @@ FILE_BYTES = 1024
 BATCH = 500
 # The purge's closing loop over purged clips' files (`.only("stored_name")`), in every version of it.
 FINAL_LOOP_SQL = 'SELECT "requests_app_clip"."id", "requests_app_clip"."stored_name" FROM "requests_app_clip" WHERE'
+# Since 8414a1e the purge re-reads which clips of a batch its UPDATE shredded.
+RECHECK_SQL = 'SELECT "requests_app_clip"."id" FROM "requests_app_clip" WHERE ("requests_app_clip"."id" IN'
 log = _data.log
-
-
-def code_commit() -> str:
-    """The commit of the code under test: git's HEAD, or, in a `git archive` snapshot, its .snapshot-commit."""
-    try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        marker = ROOT / ".snapshot-commit"
-        return marker.read_text().strip() + " (snapshot)" if marker.exists() else "unknown"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def single_run_guard(name: str):
-    """Holds a session advisory lock in the `postgres` database for the whole run, so that two copies of this
-    script never drop each other's database or share the broker: a second copy stops at once."""
-    import psycopg
-
-    conn = psycopg.connect(f"{_data.PG}/postgres", autocommit=True)
-    if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()[0]:
-        conn.close()
-        print(json.dumps({"benchmark": name, "error": f"another run of bench/{name}.py is in progress"}))
-        sys.exit(2)
-    return conn
-
-
-def pressure_totals() -> dict:
-    """Linux pressure-stall totals (microseconds some task waited for CPU / I/O), to report interference."""
-    totals = {}
-    for resource in ("cpu", "io"):
-        try:
-            for line in Path(f"/proc/pressure/{resource}").read_text().splitlines():
-                kind, *fields = line.split()
-                totals[f"{resource}_{kind}"] = int(dict(f.split("=") for f in fields)["total"])
-        except (OSError, KeyError, ValueError):
-            pass
-    return totals
-
-
-def pressure_share(before: dict, seconds: float) -> dict:
-    """The share of the run's wall time during which some (or all) tasks stalled on CPU or I/O."""
-    after = pressure_totals()
-    return {key: round((after[key] - before[key]) / (seconds * 1e6), 3) for key in before if key in after}
 
 
 def bench_env(evidence_dir: Path, smtp_port: int) -> dict[str, str]:
@@ -325,20 +281,25 @@ class Instrument:
     def __enter__(self):
         from django.db import connection
 
+        from audit import services as audit_services
         from requests_app import services
 
-        self.services = services
+        self.services, self.audit_services = services, audit_services
         self.saved = {name: getattr(services, name) for name in ("record", "enqueue_on_commit", "clip_path")}
         instrument = self
+        depth = defaultdict(int)
 
         def timed(name, function):
             def wrapper(*args, **kwargs):
+                depth[name] += 1
                 started = time.perf_counter()
                 try:
                     return function(*args, **kwargs)
                 finally:
-                    instrument.t[name] += time.perf_counter() - started
-                    instrument.n[name] += 1
+                    depth[name] -= 1
+                    if not depth[name]:  # the outermost call only: record() calls record_many() since 8414a1e
+                        instrument.t[name] += time.perf_counter() - started
+                        instrument.n[name] += 1
             return wrapper
 
         class TimedPath(PosixPath):
@@ -356,7 +317,24 @@ class Instrument:
             self.saved["incoming_leftovers_purge"] = services.incoming_leftovers_purge
             services.incoming_leftovers_purge = timed("incoming_leftovers", services.incoming_leftovers_purge)
         services.record = timed("ledger_record", self.saved["record"])
-        services.enqueue_on_commit = timed("receipt_enqueue", self.saved["enqueue_on_commit"])
+        if hasattr(audit_services, "record_many"):  # since 8414a1e the purge appends a batch at a time
+            self.saved_audit = {"record_many": audit_services.record_many}
+            audit_services.record_many = timed("ledger_record", audit_services.record_many)
+        else:
+            self.saved_audit = {}
+        # What costs is the publish (or, eager, the task run inline), which enqueue_on_commit defers to the
+        # COMMIT when it is called inside a transaction (since 8414a1e): time the task's apply_async itself.
+        original_enqueue = self.saved["enqueue_on_commit"]
+
+        class TimedTask:
+            def __init__(self, task):
+                self.task = task
+                self.apply_async = timed("receipt_enqueue", task.apply_async)
+
+            def __getattr__(self, name):
+                return getattr(self.task, name)
+
+        services.enqueue_on_commit = lambda task, *args, **kwargs: original_enqueue(TimedTask(task), *args, **kwargs)
         services.clip_path = lambda clip: TimedPath(original_clip_path(clip))
         self.wrapper = connection.execute_wrapper(self.tracer)
         self.wrapper.__enter__()
@@ -372,7 +350,7 @@ class Instrument:
             return execute(sql_text, params, many, context)
         finally:
             elapsed = time.perf_counter() - started
-            if sql_text.startswith('UPDATE "requests_app_clip"'):
+            if sql_text.startswith('UPDATE "requests_app_clip"') or sql_text.startswith(RECHECK_SQL):
                 key = "clip_update_sql"
             elif "make_interval" in sql_text:
                 key = "batch_select_sql"
@@ -390,6 +368,8 @@ class Instrument:
         self.wrapper.__exit__(*exc)
         for name, value in self.saved.items():
             setattr(self.services, name, value)
+        for name, value in self.saved_audit.items():
+            setattr(self.audit_services, name, value)
         return False
 
     def summary(self) -> dict:
@@ -442,8 +422,24 @@ def check_after(expected: list[str], survivors: list[str], evidence: Path, recei
         "survivors_untouched": untouched, "survivors": len(survivors),
         "survivor_files_present": len(left & set(survivors)),
         "ledger_clip_purged_entries": sql("SELECT count(*) FROM audit_accessentry WHERE action = 'clip.purged'")[0][0],
-        "receipts_queued": redis_client().llen("celery"), "receipts_expected": receipts_expected,
+        **queued_receipts(), "receipts_expected": receipts_expected,
     }
+
+
+def queued_receipts() -> dict:
+    """The receipt tasks waiting in the broker (nothing consumes them here): messages, and the clips they
+    name (one per message before 8414a1e, a batch's list since)."""
+    import base64
+
+    messages = receipts = 0
+    for raw in redis_client().lrange("celery", 0, -1):
+        message = json.loads(raw)
+        if "receipt" not in message.get("headers", {}).get("task", ""):
+            continue
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        messages += 1
+        receipts += len(args[0]) if isinstance(args[0], list) else 1
+    return {"receipt_messages_queued": messages, "receipts_queued": receipts}
 
 
 # --- the prototype of the fix ---------------------------------------------------------------------------
@@ -601,7 +597,7 @@ def main() -> None:
                 result["prototype_batched"] = {
                     "purged": purged, "seconds": round(seconds, 3), "clips_per_s": round(purged / seconds),
                     "ratio_to_bare": _data.ratio(seconds * n / purged, result["bare"]["seconds"]),
-                    "files_left": len(left & set(batch_set)), "messages_published": redis_client().llen("celery")}
+                    "files_left": len(left & set(batch_set)), **queued_receipts()}
                 log(f"prototype: purged {purged:,} in {seconds:.2f} s")
                 redis_client().flushdb()
 
