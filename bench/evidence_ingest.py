@@ -70,7 +70,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
-from _runs import free_port  # noqa: E402
+from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 DB_NAME = "connect_bench_requests_ingest"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
@@ -580,8 +580,10 @@ def connect_round(port: int, server: subprocess.Popen, video: Path, size: int, e
     before = proc_status_kib(server.pid)
     poller = RssPoller(server.pid)
     poller.start()
+    round_stalls = pressure_totals()
     result = upload(port, path, file_chunks(video), size, "porch-camera.mp4")
     poller.stop()
+    result["pressure_stall_share"] = pressure_share(round_stalls, result["seconds"])
     after = proc_status_kib(server.pid)
     if result["status"] != 200:
         raise RuntimeError(f"the upload answered {result['status']}: {result['text'][:1000]}")
@@ -598,6 +600,7 @@ def connect_round(port: int, server: subprocess.Popen, video: Path, size: int, e
     for clip in clips:  # the row stays (the database is dropped next run); the 1 GiB file goes now
         (evidence_dir / clip.stored_name).unlink(missing_ok=True)
     return {"seconds": result["seconds"], "body_sent_s": result["body_sent_s"],
+            "pressure_stall_share": result["pressure_stall_share"],
             "response_after_body_s": result["response_after_body_s"],
             "rss_growth_mb": (poller.peak_kib - before["VmRSS"]) / 1024,
             "vmhwm_growth_mb": (after["VmHWM"] - before["VmRSS"]) / 1024,
@@ -618,6 +621,9 @@ def main() -> None:
                         help="experiment: how the web process hands the body to Django (see SERVER_VARIANTS)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the web process is stopped and files removed
+    guard = single_run_guard("evidence_ingest")  # noqa: F841 -- held until the process exits
+    commit = code_commit()
+    stalls, started_all = pressure_totals(), time.perf_counter()
     size_mib = args.size_mib or (100 if args.quick else 1024)
 
     setup_django()
@@ -689,6 +695,8 @@ def main() -> None:
     summary = {
         "benchmark": "evidence_ingest",
         "quick": args.quick,
+        "code_commit": commit,
+        "code_commit_at_end": code_commit(),
         "file": {"path": str(video), "bytes": size, "mib": round(mb, 1), "sha256": expected_sha},
         "rounds": args.rounds,
         "server_variant": args.server_variant,
@@ -696,6 +704,7 @@ def main() -> None:
                     "seconds_each": [round(r["seconds"], 3) for r in rounds],
                     "body_sent_s_each": [round(r["body_sent_s"], 3) for r in rounds],
                     "response_after_body_s_each": [round(r["response_after_body_s"], 3) for r in rounds],
+                    "pressure_stall_share_each": [r["pressure_stall_share"] for r in rounds],
                     "checked_first_round": rounds[0]["checked"] | {"evidence_files": len(rounds[0]["checked"][
                         "evidence_files"])},
                     "all_rounds_ok": all(r["checked"]["clip_sha256_matches"] and r["checked"]["clip_size_matches"]
@@ -715,7 +724,9 @@ def main() -> None:
                                       "mb_per_s": round(mb / transport["seconds"], 1)},
         "targets": {"ratio_min": 0.5, "memory_growth_mb_max": 100, "ratio_met": connect_speed >= 0.5 * bare_speed,
                     "memory_met": max(growth_mb, hwm_growth_mb) <= 100},
-        "machine": _data.machine() | {"loadavg": [round(x, 2) for x in os.getloadavg()]},
+        "machine": _data.machine() | {
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "pressure_stall_share": pressure_share(stalls, time.perf_counter() - started_all)},
     }
     log(f"ingest: median connect {connect_speed:.1f} MB/s, bare {bare_speed:.1f} MB/s, ratio {summary['ratio']}, "
         f"peak RSS growth {growth_mb:.1f} MB (VmHWM {hwm_growth_mb:.1f} MB)")

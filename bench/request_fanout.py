@@ -26,14 +26,16 @@ The worker is stopped before the bare loops, so they have the machine to themsel
 
 Diagnostics, not targets: the task's service (services.footage_request_send) run in this process, serially,
 on 200 requests (quick: 50): its cost per request, SQL queries per request, the same wrapped in what Celery's
-Django fixup does around each task (its on_task_prerun/on_task_postrun, as in a prefork child and as in any
-other pool), and a cProfile breakdown of where the time goes (claim, signing the link, template rendering,
-building the MIME message, the SMTP conversation, ledger write). The worker's own "succeeded in" times are
-parsed from its log (`worker_log.task_runtime`). Ratio target: connect / bare_per_connection <= 3.
+Django fixup does around each task (its on_task_prerun/on_task_postrun, as in a prefork child with connect's
+CELERY_DB_REUSE_MAX, in one without it, and in any other pool), and a cProfile breakdown of where the time
+goes (claim, signing the link, template rendering, building the MIME message, the SMTP conversation, ledger
+write). The worker's own "succeeded in" times are parsed from its log (`worker_log.task_runtime`).
+Ratio target: connect / bare_per_connection <= 3.
 
-Experiments (not the standard run): `--db-reuse-max N` runs the worker on connect's settings plus
-CELERY_DB_REUSE_MAX = N (a settings module written to the temporary folder); `--worker-args '...'` appends
-options to the worker's command line (e.g. `--worker-args=--pool=threads`).
+Experiments (not the standard run): `--db-reuse-max N` runs the worker on connect's settings but with
+CELERY_DB_REUSE_MAX = N (a settings module written to the temporary folder; 0 unsets it, which is Celery's
+default and connect's before 2990956); `--worker-args '...'` appends options to the worker's command line
+(e.g. `--worker-args=--pool=threads`).
 
 Progress goes to stderr; the last line of stdout is one JSON object with every figure.
 """
@@ -60,7 +62,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
-from _runs import free_port  # noqa: E402
+from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 DB_NAME = "connect_bench_requests"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
@@ -239,10 +241,10 @@ WORKER_ARGS = ["-A", "connect", "worker", "--pool", "prefork", "--concurrency", 
 
 def start_worker(smtp_port: int, log_path: Path, worker_args: list[str], db_reuse_max: int | None) -> subprocess.Popen:
     env = {**os.environ, **bench_env(smtp_port)}
-    if db_reuse_max:
-        # Experiment: connect's settings plus CELERY_DB_REUSE_MAX, from a module in our temporary folder.
+    if db_reuse_max is not None:
+        # Experiment: connect's settings but CELERY_DB_REUSE_MAX, from a module in our temporary folder.
         (log_path.parent / "bench_worker_settings.py").write_text(
-            f"from connect.settings import *  # noqa\nCELERY_DB_REUSE_MAX = {db_reuse_max}\n")
+            f"from connect.settings import *  # noqa\nCELERY_DB_REUSE_MAX = {db_reuse_max or None}\n")
         env["PYTHONPATH"] = os.pathsep.join([str(log_path.parent), str(ROOT)])
         env["DJANGO_SETTINGS_MODULE"] = "bench_worker_settings"
     command = [str(ROOT / ".venv" / "bin" / "celery"), *worker_args, "--hostname", f"bench-fanout-{os.getpid()}@%h"]
@@ -355,9 +357,13 @@ PROFILE_PARTS = [
 
 def profile_service(codes: list[str], folder: Path) -> dict:
     """services.footage_request_send in this process, serially: cost per request and where it goes."""
+    from types import SimpleNamespace
+
+    from celery.fixups.django import DjangoWorkerFixup
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from connect.celery import app
     from registry.models import Camera
     from requests_app import services
     from requests_app.models import FootageRequest
@@ -370,6 +376,7 @@ def profile_service(codes: list[str], folder: Path) -> dict:
                            nonce=secrets.token_urlsafe(24)) for camera in cameras])
         return [request.pk for request in created]
 
+    fixup_reuse_default = DjangoWorkerFixup(app).db_reuse_max  # from connect's settings
     before = mail_count(folder)
     ids = make_requests("profile, timed")
     for request_id in ids[:5]:  # warm: imports, templates, SMTP
@@ -381,32 +388,26 @@ def profile_service(codes: list[str], folder: Path) -> dict:
             started = time.perf_counter()
             services.footage_request_send(request_id=request_id)
             per_call.append(time.perf_counter() - started)
-    # The same, wrapped in what Celery's Django fixup does around every task in a prefork child (its own code:
-    # on_task_prerun / on_task_postrun), which with Django's connection pool closes the pool each time.
-    from types import SimpleNamespace
-
-    from celery.fixups.django import DjangoWorkerFixup
-
-    from connect.celery import app
-
-    fixup = DjangoWorkerFixup(app)
-    fixup.worker = SimpleNamespace(pool_cls="celery.concurrency.prefork:TaskPool")
+    # The same, wrapped in what Celery's Django fixup does around every task (its own code: on_task_prerun and
+    # on_task_postrun): in a prefork child with connect's CELERY_DB_REUSE_MAX, in one without it (Celery's
+    # default: the whole connection pool is closed before and after every task), and in any other pool.
     task = SimpleNamespace(request=SimpleNamespace(is_eager=False))
-    with_fixup = []
-    for request_id in make_requests("profile, prefork fixup"):
-        started = time.perf_counter()
-        fixup.on_task_prerun(sender=task)
-        services.footage_request_send(request_id=request_id)
-        fixup.on_task_postrun(sender=task)
-        with_fixup.append(time.perf_counter() - started)
-    fixup.worker = SimpleNamespace(pool_cls="threads")  # the fixup's path for any other pool
-    with_fixup_threads = []
-    for request_id in make_requests("profile, threads fixup"):
-        started = time.perf_counter()
-        fixup.on_task_prerun(sender=task)
-        services.footage_request_send(request_id=request_id)
-        fixup.on_task_postrun(sender=task)
-        with_fixup_threads.append(time.perf_counter() - started)
+    wrapped = {}
+    for label, pool, reuse in (("prefork", "celery.concurrency.prefork:TaskPool", fixup_reuse_default),
+                               ("prefork_without_db_reuse_max", "celery.concurrency.prefork:TaskPool", None),
+                               ("other_pool", "threads", None)):
+        fixup = DjangoWorkerFixup(app)
+        fixup.worker = SimpleNamespace(pool_cls=pool)
+        fixup.db_reuse_max = reuse
+        times = []
+        for request_id in make_requests(f"profile, fixup {label}"):
+            started = time.perf_counter()
+            fixup.on_task_prerun(sender=task)
+            services.footage_request_send(request_id=request_id)
+            fixup.on_task_postrun(sender=task)
+            times.append(time.perf_counter() - started)
+        wrapped[label] = times[5:]
+        fixup._close_database()  # what the next task would otherwise inherit
 
     profiled = make_requests("profile, cProfile")
     profiler = cProfile.Profile()
@@ -427,14 +428,14 @@ def profile_service(codes: list[str], folder: Path) -> dict:
         "requests": len(timed),
         "per_request_ms": _data.percentiles(per_call),
         "serial_requests_per_s": round(len(timed) / sum(per_call), 1),
-        "per_request_ms_with_celery_prefork_fixup": _data.percentiles(with_fixup[5:]),
-        "per_request_ms_with_celery_other_pool_fixup": _data.percentiles(with_fixup_threads[5:]),
+        "celery_db_reuse_max": fixup_reuse_default,
+        "per_request_ms_inside_celery_fixup": {label: _data.percentiles(times) for label, times in wrapped.items()},
         "sql_queries_per_request": round(len(queries.captured_queries) / len(timed), 2),
         "sql_statement_kinds": {kind: sql_statements.count(kind) // len(timed) for kind in set(sql_statements)},
         "cprofile_ms_per_request": parts,
         "cprofile_share_of_service": {k: round(v / total, 3) for k, v in parts.items() if k != "service_total"},
         "delivered": delivered,
-        "expected_delivered": len(ids) + len(profiled) + len(with_fixup) + len(with_fixup_threads),
+        "expected_delivered": len(ids) + len(profiled) + sum(len(times) + 5 for times in wrapped.values()),
     }
 
 
@@ -454,11 +455,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 owners instead of 1,000")
     parser.add_argument("--owners", type=int, help="owners (requests) in the timed fan-out")
     parser.add_argument("--db-reuse-max", type=int, help="experiment: run the worker with CELERY_DB_REUSE_MAX set to "
-                                                        "this (connect's settings otherwise)")
+                                                        "this (0: unset, Celery's default of closing the database "
+                                                        "pool around every task)")
     parser.add_argument("--worker-args", help="experiment: extra arguments appended to the worker's command line, "
                                               "e.g. '--pool solo' or '-O fair' (later options win)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the worker and the sink are stopped
+    guard = single_run_guard("request_fanout")  # noqa: F841 -- held until the process exits
+    commit = code_commit()
+    stalls, started_all = pressure_totals(), time.perf_counter()
     n = args.owners or (200 if args.quick else OWNERS)
     profile_n = 50 if args.quick else 200
 
@@ -485,7 +490,10 @@ def main() -> None:
                 raise RuntimeError(f"the warm-up did not finish: {warm}\n{worker_log.read_text()[-3000:]}")
             log(f"fanout: warm-up of {WARMUP} requests took {warm.get('seconds')} s")
             log(f"fanout: {n} requests through the worker ...")
+            connect_stalls = pressure_totals()
             connect_run = run_connect(timed_codes, folder, worker, "timed", 600)
+            connect_run["result"]["pressure_stall_share"] = pressure_share(
+                connect_stalls, connect_run["result"].get("seconds") or 1)
             connect = connect_run["result"]
             log(f"fanout: connect {connect.get('seconds')} s ({connect.get('msgs_per_s')} msg/s); "
                 f"footage_requests_send returned after {connect['footage_requests_send_call_s']} s")
@@ -514,6 +522,8 @@ def main() -> None:
     summary = {
         "benchmark": "request_fanout",
         "quick": args.quick,
+        "code_commit": commit,
+        "code_commit_at_end": code_commit(),
         "owners": n,
         "worker": "celery " + " ".join(worker_args),
         "worker_db_reuse_max": args.db_reuse_max,
@@ -530,7 +540,9 @@ def main() -> None:
         "worker_log": worker_summary,
         "inprocess_service": profile,
         "targets": {"ratio_max": 3, "ratio_met": bool(seconds) and seconds <= 3 * per_connection_s},
-        "machine": _data.machine() | {"loadavg": [round(x, 2) for x in os.getloadavg()]},
+        "machine": _data.machine() | {
+            "loadavg": [round(x, 2) for x in os.getloadavg()],
+            "pressure_stall_share": pressure_share(stalls, time.perf_counter() - started_all)},
     }
     for path in sorted(workdir.rglob("*"), reverse=True):
         path.rmdir() if path.is_dir() else path.unlink()

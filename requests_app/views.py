@@ -65,6 +65,11 @@ def consent_upload(request, token):
         services.consent_request(token=token)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
+    if getattr(request._stream, "oversize", False):  # the ASGI spool dropped it: say so, not "CSRF failed"
+        footage_request = services.consent_request(token=token)
+        return _page(request, footage_request, status=413,
+                     error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
+                           f"write to {settings.AGENCY_EMAIL}.")
     handler = EvidenceUploadHandler(request)
     request.upload_handlers = [handler]
     try:
