@@ -17,13 +17,26 @@ def _key() -> bytes:
     return hashlib.sha256(b"connect-ledger" + settings.LEDGER_KEY.encode()).digest()
 
 
+def _canonical(values: dict, names: tuple[str, ...]) -> str:
+    content = {name: values[name] for name in names}
+    content["at"] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
 def entry_digest(values: dict, prev_hash: str) -> str:
     """HMAC-SHA-256, under CONNECT_LEDGER_KEY (kept outside the database), over the previous hash and a
     canonical JSON of the entry's fields: write access to the database alone cannot forge a chain."""
-    content = {name: values[name] for name in FIELDS}
-    content["at"] = values["at"].astimezone(UTC).isoformat(timespec="microseconds")
-    payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hmac.new(_key(), (prev_hash + "\n" + payload).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(_key(), (prev_hash + "\n" + _canonical(values, FIELDS)).encode(), hashlib.sha256).hexdigest()
+
+
+PENDING_FIELDS = FIELDS[1:]  # everything but seq, which sealing assigns
+
+
+def pending_mac(values: dict, pending_id) -> str:
+    """The HMAC `record()` puts on a pending entry, over its id and content. Sealing chains only entries that
+    carry it, so a row written into the pending table by anything else is never given a valid hash."""
+    payload = f"pending:{pending_id}\n" + _canonical(values, PENDING_FIELDS)
+    return hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()
 
 
 def checkpoint_signature(upto_seq: int, last_hash: str) -> str:

@@ -1,9 +1,19 @@
 """The access ledger. Entries carry labels as well as ids, so they stay readable after their subjects are purged.
 
-Tamper evidence: every entry carries the SHA-256 of its own content and of the entry before it, so
-editing, removing or inserting an entry breaks the chain (`manage.py audit_verify` finds where). The
-database itself refuses UPDATE and DELETE on the table (migration 0002); only the retention purge may
-delete entries past the retention period, and it leaves a signed checkpoint the chain continues from.
+Tamper evidence: every entry carries an HMAC of its own content and of the entry before it, so editing,
+removing or inserting an entry breaks the chain (`manage.py audit_verify` finds where). The database itself
+refuses UPDATE and DELETE on the table (migration 0002); only the retention purge may delete entries past the
+retention period, and it leaves a signed checkpoint the chain continues from.
+
+Writing happens in two steps (migration 0004, audit/services.py). `record()` inserts a `PendingEntry`,
+without any lock, in the caller's transaction; sealing then moves pending entries into the chain in batches
+under one lock. So:
+
+- `at` is the time of the event: when `record()` was called (UTC), not when the entry was sealed.
+- `seq` is the order of sealing. Entries are sealed within milliseconds, or when the caller's transaction
+  commits, or (after a crash in between) by the next seal: the next writer, `audit_verify` or the beat task
+  every minute. So `at` rises with `seq` only roughly: an entry recorded early in a long transaction gets a
+  later `seq` than entries recorded meanwhile by others.
 """
 
 from django.db import models
@@ -26,6 +36,9 @@ class AccessEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
+    # The pending entry this was sealed from (None before migration 0004). Not covered by the hash: it is what
+    # lets the database allow a pending entry's DELETE (only once this row exists), and makes sealing once-only.
+    pending_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-seq"]
@@ -33,6 +46,40 @@ class AccessEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class PendingEntry(models.Model):
+    """An entry recorded but not yet sealed into the chain: normally for milliseconds.
+
+    The database refuses UPDATE, and allows DELETE only of an entry whose identical copy is in the chain
+    (migration 0004), so a pending entry leaves only by being sealed. `mac` (HMAC under CONNECT_LEDGER_KEY over
+    the id and the content) is checked before sealing: a row written into this table by anything but
+    `record()` is never sealed and `audit_verify` names it. Readers never see pending entries.
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=48)
+    target_type = models.CharField(max_length=48, blank=True)
+    target_code = models.CharField(max_length=64, blank=True)
+    camera_code = models.CharField(max_length=64, blank=True)
+    owner_code = models.CharField(max_length=64, blank=True)
+    incident_code = models.CharField(max_length=64, blank=True)
+    case_number = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "pending entries"
+        # Sealing takes the oldest first; the table churns, so this index also keeps scans off its dead rows.
+        indexes = [models.Index(fields=["at", "id"], name="audit_pending_at_id")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} (pending)"
 
 
 class LedgerCheckpoint(models.Model):

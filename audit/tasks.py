@@ -4,6 +4,12 @@ from audit import review, services
 
 
 @shared_task
+def ledger_seal_task() -> str:
+    """Every minute: seals entries left pending (a process that died between recording and sealing)."""
+    return f"sealed {services.ledger_seal()} ledger entries"
+
+
+@shared_task
 def ledger_purge_task() -> str:
     return f"purged {services.ledger_purge()} ledger entries"
 

@@ -308,6 +308,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3500},
     },
+    # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
+    "ledger-seal": {
+        "task": "audit.tasks.ledger_seal_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "ledger-purge": {
         "task": "audit.tasks.ledger_purge_task",
         "schedule": timedelta(hours=24),
