@@ -53,8 +53,8 @@ class PendingEntry(models.Model):
 
     The database refuses UPDATE, and allows DELETE only of an entry whose identical copy is in the chain
     (migration 0004), so a pending entry leaves only by being sealed. `mac` (HMAC under CONNECT_LEDGER_KEY over
-    the id and the content) is checked before sealing: a row written into this table by anything but
-    `record()` is never sealed and `audit_verify` names it. Readers never see pending entries.
+    the id and the content but `unit`) is checked before sealing: a row written into this table by anything
+    but `record()` is never sealed and `audit_verify` names it. Readers never see pending entries.
     """
 
     id = models.UUIDField(primary_key=True, editable=False)
@@ -71,6 +71,8 @@ class PendingEntry(models.Model):
     reason = models.TextField(blank=True)
     detail = models.JSONField(default=dict, blank=True)
     mac = models.CharField(max_length=64)
+    # The actor's role(s), read from the role tables by the INSERT; sealing puts it in `detail` as "unit".
+    unit = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["at", "id"]

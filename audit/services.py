@@ -1,24 +1,31 @@
 """`record` is the one way to write the access ledger. audit imports no other app: callers pass plain values.
 
-Writing is split in two, so that writers never queue behind one another (batch sealing, a group commit):
+Writing is split in two, so that writers do not queue behind one another (batch sealing, a group commit):
 
 1. `record()` / `record_many()` insert the entry into the pending table (`PendingEntry`), in the caller's
    transaction and without any lock. A rolled-back transaction leaves nothing behind.
 2. Sealing moves pending entries into the chain, oldest first, in batches under one advisory lock: one call
-   that takes the lock and reads the chain's head with the batch, an HMAC per entry, one INSERT (which also
-   deletes the pending rows), one COMMIT. It runs as soon as the entry is committed: at once in autocommit
-   (a view, a task), or when the caller's transaction commits (`transaction.on_commit`), so the lock is never
-   held for a caller's transaction. A writer first waits for any seal in progress and then looks whether its
-   entries are still pending: usually the writer before it sealed them with its own, and it returns at once.
+   that takes the lock and reads the chain's head with the batch, an HMAC per entry, then one round trip with
+   the INSERT (which also deletes the pending rows), its COMMIT and the unlock. Right after its entry is
+   committed -- at once in autocommit (a view, a task), or when the caller's transaction commits
+   (`transaction.on_commit`), so the lock is never held for a caller's transaction -- a writer tries the lock:
+   if it is free, the writer seals everything pending, its own entry included, before returning; if another
+   writer is sealing, it returns at once and leaves its entry to that one, which looks for pending entries
+   again after unlocking and goes on while there are any (for at most SEAL_EXTRA_S once its own are in).
    If a process dies between the two steps its entries stay pending, and the next seal takes them: the next
    writer's, `audit_verify`'s, or the beat task's every minute (`ledger_seal`).
 
-So outside a transaction `record()` returns once its entry is in the chain; inside one, the entry joins the
-chain when the transaction commits. Chain order (`seq`) is sealing order; `at` is when `record()` was called.
+So `record()` returns with its entry in the chain unless another writer was sealing at that moment; then that
+writer seals it within milliseconds. Inside a transaction the entry joins the chain when it commits. Chain
+order (`seq`) is sealing order; `at` is when `record()` was called. In autocommit a record() costs one round
+trip (the pending INSERT, its COMMIT, the try for the lock, and if it gets it the head and the batch), plus one
+if it seals (the sealing INSERT, its COMMIT and the unlock). The staff member's role ("unit") is read by the
+pending INSERT itself.
 """
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,14 +39,21 @@ from audit.models import AccessEntry, LedgerCheckpoint, PendingEntry
 
 log = logging.getLogger(__name__)
 
-# Sealing (and the retention purge) hold this transaction-scoped advisory lock, so two seals never chain to the
-# same entry. Migration 0004's functions use the same number.
+# Sealing holds this advisory lock, so two seals never chain to the same entry: for the session in autocommit
+# (taken and released in the same round trips as the statements around it), for the transaction otherwise; the
+# two kinds exclude each other. Migration 0004's functions use the same number.
 _LEDGER_LOCK = 0x636F6E6E  # "conn"
 _PURGE_LOCK = 0x70757267  # "purg": one retention purge at a time
 SEAL_BATCH = 1000  # pending entries chained per transaction
+SEAL_EXTRA_S = 0.02  # how long a writer goes on sealing others' entries once its own are in the chain
+SEAL_DRAIN_S = 30.0  # the same for the beat task and audit_verify
 _CONTENT = FIELDS[1:]  # at, actor_id, ..., detail: what a pending entry holds
-_PENDING_ROW = f"({', '.join(['%s'] * (len(_CONTENT) + 2))})"
-_PENDING_INSERT = f"INSERT INTO audit_pendingentry (id, {', '.join(_CONTENT)}, mac) VALUES "
+# The staff member's role(s) at the time, as owners see them instead of a name ("unit"), are read by the INSERT
+# from the role tables (migration 0004's audit_actor_unit): they are the database's own, so a MAC over them would
+# add nothing, and the INSERT saves the round trip a query from here would cost.
+_PENDING_ROW = f"({', '.join(['%s'] * (len(_CONTENT) + 2))}, audit_actor_unit(%s))"
+_PENDING_ROW_NO_USER = f"({', '.join(['%s'] * (len(_CONTENT) + 2))}, '')"  # the system, 'owner': no roles
+_PENDING_INSERT = f"INSERT INTO audit_pendingentry (id, {', '.join(_CONTENT)}, mac, unit) VALUES "
 _SEAL_ROW = f"({', '.join(['%s'] * (len(_CONTENT) + 4))})"
 _SEAL_INSERT = (
     # The pending rows go in the same statement; at its end the database checks that each has its identical copy
@@ -57,13 +71,6 @@ def _label(actor) -> tuple[int | None, str]:
     return actor.pk, actor.get_username()
 
 
-def _unit(actor) -> str:
-    """The staff member's role(s) when it happened: what owners see instead of a name, if so configured."""
-    if actor is None or isinstance(actor, str) or not getattr(actor, "pk", None):
-        return ""
-    return ", ".join(sorted(actor.groups.values_list("name", flat=True)))
-
-
 def _chain_head() -> tuple[int, str]:
     last = AccessEntry.objects.order_by("-seq").values_list("seq", "entry_hash").first()
     if last:
@@ -76,11 +83,9 @@ def entry(
     *, actor, action: str, target_type: str = "", target_code="", camera_code="", owner_code="",
     incident_code="", case_number: str = "", reason: str = "", **detail,
 ) -> dict:
-    """The values of one ledger entry, not yet written: for `record_many`."""
+    """The values of one ledger entry, not yet written: for `record_many`. The actor's role ("unit" in
+    `detail`) is added when it is written."""
     actor_id, actor_label = _label(actor)
-    unit = _unit(actor)
-    if unit:
-        detail = {"unit": unit, **detail}
     return {
         "actor_id": actor_id, "actor_label": actor_label, "action": action,
         "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),
@@ -104,29 +109,68 @@ def record_many(entries: list[dict]) -> None:
     now = timezone.now()  # the time of the event, whenever it is sealed
     # Sealing takes entries in (at, id) order; sorted ids keep these, which share `at`, in the order given.
     ids = sorted(str(uuid.uuid4()) for _ in entries)
-    params = []
+    rows = []
     for values, pending_id in zip(entries, ids, strict=True):
         # JSON round trip so the MAC and the hash cover exactly what the database will give back.
         detail = _json_roundtrip(values["detail"])
         values = {**values, "at": now, "detail": detail}
-        params.append([pending_id, *[values[name] for name in _CONTENT[:-1]], json.dumps(detail),
-                       pending_mac(values, pending_id)])
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), _INSERT_CHUNK):
-            chunk = params[start:start + _INSERT_CHUNK]
-            cursor.execute(_PENDING_INSERT + ", ".join([_PENDING_ROW] * len(chunk)), [p for row in chunk for p in row])
+        row = [pending_id, *[values[name] for name in _CONTENT[:-1]], json.dumps(detail),
+               pending_mac(values, pending_id)]
+        rows.append((_PENDING_ROW, [*row, values["actor_id"]]) if values["actor_id"] is not None
+                    else (_PENDING_ROW_NO_USER, row))
+    inserts = [(_PENDING_INSERT + ", ".join(template for template, _ in chunk), [p for _, row in chunk for p in row])
+               for chunk in (rows[i:i + _INSERT_CHUNK] for i in range(0, len(rows), _INSERT_CHUNK))]
     if _in_test_transaction():
-        _seal_now(ids)
+        _pending_insert(inserts)
+        _seal_quietly(ids)
     elif connection.in_atomic_block:
+        _pending_insert(inserts)
         _seal_on_commit(ids)
-    elif connection.get_autocommit():
-        _seal_own(ids)
-    # Otherwise the caller manages its transaction by hand: the next seal after its commit takes the entries.
+    elif _own_transactions():
+        _record_and_seal(inserts, ids)
+    else:
+        _pending_insert(inserts)
+        if connection.get_autocommit():
+            _seal_quietly(ids)
+        # Otherwise the caller manages its transaction by hand: the next seal after its commit takes them.
 
 
 def ledger_seal() -> int:
-    """Seals everything pending (the beat task every minute, audit_verify); returns how many entries."""
-    return _seal()
+    """Seals everything pending (the beat task every minute, audit_verify), waiting for the lock if need be;
+    returns how many entries it sealed."""
+    return _seal(wait=True, extra_s=SEAL_DRAIN_S)
+
+
+def _pending_insert(inserts: list[tuple[str, list]]) -> None:
+    with connection.cursor() as cursor:
+        for sql, params in inserts:
+            cursor.execute(sql, params)
+
+
+def _record_and_seal(inserts: list[tuple[str, list]], ids: list[str]) -> None:
+    """In autocommit: the pending INSERT, its COMMIT and the try for the seal go in one round trip."""
+    prelude = ("BEGIN; " + "".join(f"{sql}; " for sql, _ in inserts) + "COMMIT; ",
+               [p for _, params in inserts for p in params], 2 + len(inserts))
+    try:
+        _seal(own=ids, prelude=prelude)
+    except Exception:
+        # The INSERT failing is the caller's error; the seal failing after it is not.
+        if not (PendingEntry.objects.filter(id=ids[0]).exists() or AccessEntry.objects.filter(
+                pending_id=ids[0]).exists()):
+            raise
+        log.exception("the access ledger could not seal %d entries now; they stay pending for the next seal",
+                      len(ids))
+
+
+def _own_transactions() -> bool:
+    """Whether this code may send BEGIN, COMMIT and the lock's release itself, in the same round trip as other
+    statements: in autocommit, outside any atomic block, with psycopg 3's client-side binding (Django's
+    default), where one execute() may carry several statements. Then the lock is held across one client round
+    trip only: from the batch it returned to the sealing INSERT, COMMIT and unlock."""
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return (is_psycopg3 and not connection.in_atomic_block and connection.get_autocommit()
+            and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
 
 
 def _in_test_transaction() -> bool:
@@ -147,74 +191,139 @@ def _seal_on_commit(ids: list[str]) -> None:
             return
 
     def ledger_entries_seal():
-        _seal_own(ledger_entries_seal.ledger_ids)
+        _seal_quietly(ledger_entries_seal.ledger_ids)
 
     ledger_entries_seal.ledger_ids = list(ids)
     # robust: the caller's transaction has committed; a failed seal leaves the entries pending for the next.
     transaction.on_commit(ledger_entries_seal, robust=True)
 
 
-def _seal_own(ids: list[str]) -> None:
-    """After the entries `ids` were committed: waits for any seal in progress, then seals if they are still
-    pending. A failure is logged, not raised: the entries are safe in the pending table."""
+def _seal_quietly(ids: list[str]) -> None:
+    """A failure is logged, not raised: the entries are committed in the pending table, and the next seal (the
+    next writer's, the beat task's) takes them."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT audit_ledger_await(%s::uuid[])", [ids])
-            if not cursor.fetchone()[0]:
-                return  # sealed by whoever held the lock before us
-        _seal(until=set(ids))
+        _seal(own=ids)
     except Exception:
         log.exception("the access ledger could not seal %d entries now; they stay pending for the next seal",
                       len(ids))
 
 
-def _seal_now(ids: list[str]) -> None:
+def _seal(*, own: list[str] | None = None, wait: bool = False, extra_s: float = 0.0, prelude: tuple | None = None
+          ) -> int:
+    """Seals pending entries in batches; returns how many. A writer (`own`: its entries) tries the lock and,
+    if it gets it, goes on while entries are pending, for at most `SEAL_EXTRA_S` once its own are sealed; if
+    it does not, the seal in progress takes its entries. `wait`: wait for the lock (the beat task, audit_verify).
+    `prelude`: statements sent ahead of the first try, in the same round trip (sql, params, how many)."""
+    if not _own_transactions():
+        return _seal_in_transaction()
+    extra_s = extra_s or SEAL_EXTRA_S
+    sealed, skip, own_done_at = 0, [], None
+    with connection.cursor() as cursor:
+        while True:
+            result = _seal_round(cursor, wait=wait, skip=skip, own=own, prelude=prelude or ("", [], 0))
+            prelude, wait = None, False
+            if result is None:
+                return sealed  # a seal is in progress: it takes what is pending, ours too
+            count, more, own_pending = result
+            sealed += count
+            if not more:
+                return sealed
+            if not own_pending:
+                own_done_at = own_done_at or time.monotonic()
+                if time.monotonic() - own_done_at > extra_s:
+                    return sealed  # the next writer takes the rest (or the beat task)
+
+
+# The try for the lock and, only if it succeeds, the head and the batch, in one statement (the function is
+# volatile, so its query takes a new snapshot, after the lock).
+_TRY_SEAL_BATCH = (f"SELECT b.* FROM (SELECT pg_try_advisory_lock({_LEDGER_LOCK}) AS got OFFSET 0) l, "
+                   "LATERAL audit_ledger_seal_batch(CASE WHEN l.got THEN %s END, %s::uuid[]) b WHERE l.got")
+
+
+def _seal_round(cursor, *, wait: bool, skip: list[str], own: list[str] | None, prelude: tuple
+                ) -> tuple[int, bool, bool] | None:
+    """One batch, in autocommit, with the lock held for the session: the (try for the) lock, the head and the
+    batch in one round trip, after `prelude` (a writer's INSERT and COMMIT); then BEGIN, the INSERT, COMMIT
+    and audit_ledger_seal_end in another. Returns None if the lock was taken, else (how many sealed, whether
+    entries are pending after the unlock, whether `own` are)."""
+    pre_sql, pre_params, skip_results = prelude
     try:
-        _seal(until=set(ids))
-    except Exception:
-        log.exception("the access ledger could not seal %d entries now; they stay pending for the next seal",
-                      len(ids))
+        if wait:
+            cursor.execute(pre_sql + "SELECT * FROM audit_ledger_seal_begin(true, true, %s, %s::uuid[])",
+                           [*pre_params, SEAL_BATCH, skip])
+        else:
+            cursor.execute(pre_sql + _TRY_SEAL_BATCH, [*pre_params, SEAL_BATCH, skip])
+        for _ in range(skip_results):
+            cursor.nextset()
+        rows = cursor.fetchall()
+        if not rows:
+            return None  # a seal is in progress: its audit_ledger_seal_end will see our entries
+        sql, params, ids = _seal_insert(rows, skip)
+        end = "SELECT * FROM audit_ledger_seal_end(%s::uuid[], %s::uuid[])"
+        # COMMIT, then the unlock: the next seal must find this one's entries in the chain.
+        cursor.execute(f"BEGIN; {sql}; COMMIT; {end}" if ids else end, [*params, skip, own])
+        for _ in range(3 if ids else 0):
+            cursor.nextset()
+        more, own_pending = cursor.fetchone()
+    except BaseException:
+        _unlock(cursor)
+        raise
+    return len(ids), more, own_pending
 
 
-def _seal(*, until: set[str] | None = None, limit: int = SEAL_BATCH) -> int:
-    """Chains pending entries, oldest first, `limit` per transaction. Stops once the entries `until` are
-    sealed, or when a batch comes back short (everything pending when it started is sealed)."""
-    sealed = 0
-    after = (None, None)
+def _seal_in_transaction() -> int:
+    """Sealing inside transactions Django manages (a test's transaction; or a connection where one execute()
+    cannot carry several statements): the lock for the transaction, waited for; batches until one is short."""
+    sealed, skip = 0, []
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            # Takes the ledger lock, then reads the head and the batch (a fresh snapshot, after the lock).
-            cursor.execute("SELECT * FROM audit_ledger_seal_begin(%s, %s, %s::uuid)", [limit, *after])
+            cursor.execute("SELECT * FROM audit_ledger_seal_begin(true, false, %s, %s::uuid[])", [SEAL_BATCH, skip])
             rows = cursor.fetchall()
-            seq, prev_hash = rows[0][0], rows[0][1]
-            batch = [row[2:] for row in rows if row[2] is not None]
-            params, ids = [], []
-            for pending_id, *content, mac in batch:
-                values = dict(zip(_CONTENT, content, strict=True))
-                detail_text = values["detail"]  # jsonb comes back as text (Django's loader)
-                if not isinstance(detail_text, str):
-                    detail_text = json.dumps(detail_text)
-                values["detail"] = json.loads(detail_text)
-                pending_id = str(pending_id)
-                if mac != pending_mac(values, pending_id):
-                    log.error("pending ledger entry %s does not carry this server's MAC: not sealed "
-                              "(audit_verify reports it)", pending_id)
-                    continue
-                seq += 1
-                entry_hash = entry_digest({**values, "seq": seq}, prev_hash)
-                params += [seq, *content[:-1], detail_text, prev_hash, entry_hash, pending_id]
-                ids.append(pending_id)
-                prev_hash = entry_hash
+            sql, params, ids = _seal_insert(rows, skip)
             if ids:
-                cursor.execute(_SEAL_INSERT + ", ".join([_SEAL_ROW] * len(ids)), [ids, *params])
+                cursor.execute(sql, params)
         sealed += len(ids)
-        if until is not None:
-            until.difference_update(ids)
-            if not until:
-                return sealed
-        if len(batch) < limit:
+        if sum(1 for row in rows if row[2] is not None) < SEAL_BATCH:
             return sealed
-        after = (batch[-1][1], str(batch[-1][0]))
+
+
+def _seal_insert(rows: list[tuple], skip: list[str]) -> tuple[str, list, list[str]]:
+    """The sealing INSERT for a batch from audit_ledger_seal_begin: each entry chained to the one before with
+    entry_digest, after its MAC is checked (an entry without a valid one goes to `skip`, never sealed)."""
+    seq, prev_hash = rows[0][0], rows[0][1]
+    params, ids = [], []
+    for pending_id, *content, mac, unit in (row[2:] for row in rows if row[2] is not None):
+        values = dict(zip(_CONTENT, content, strict=True))
+        detail_text = values["detail"]  # jsonb comes back as text (Django's loader)
+        values["detail"] = json.loads(detail_text) if isinstance(detail_text, str) else detail_text
+        pending_id = str(pending_id)
+        if mac != pending_mac(values, pending_id):
+            log.error("pending ledger entry %s does not carry this server's MAC: not sealed (audit_verify reports "
+                      "it)", pending_id)
+            skip.append(pending_id)
+            continue
+        if unit:
+            values["detail"] = {"unit": unit, **values["detail"]}
+        seq += 1
+        entry_hash = entry_digest({**values, "seq": seq}, prev_hash)
+        params += [seq, *content[:-1], json.dumps(values["detail"]), prev_hash, entry_hash, pending_id]
+        ids.append(pending_id)
+        prev_hash = entry_hash
+    if not ids:
+        return "", [], []
+    return _SEAL_INSERT + ", ".join([_SEAL_ROW] * len(ids)), [ids, *params], ids
+
+
+def _unlock(cursor) -> None:
+    """After an error: ends the transaction and releases the session's ledger lock, if it holds it."""
+    from psycopg.pq import TransactionStatus
+
+    if connection.is_usable():
+        if connection.connection.info.transaction_status != TransactionStatus.IDLE:
+            cursor.execute("ROLLBACK")
+        cursor.execute("SELECT pg_advisory_unlock(%s) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                       "AND pid = pg_backend_pid() AND classid = 0 AND objid = %s AND objsubid = 1",
+                       [_LEDGER_LOCK, _LEDGER_LOCK])
 
 
 def _json_roundtrip(data: dict) -> dict:

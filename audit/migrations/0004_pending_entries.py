@@ -10,11 +10,12 @@ LEDGER_LOCK = 0x636F6E6E  # audit.services._LEDGER_LOCK
 # would have to add a chain entry without this server's key, which audit_verify names. TRUNCATE is refused as
 # on the ledger (0003).
 #
-# audit_ledger_await: waits for a seal in progress (a shared hold on the lock the sealer holds exclusively),
-# then says whether any of the given entries is still pending. Called in autocommit, it is one round trip and
-# holds nothing afterwards.
-# audit_ledger_seal_begin: takes the lock, then (a new snapshot, so after the previous seal's commit) returns the
-# chain's head and the oldest pending entries after a position, not yet sealed: one round trip for both.
+# audit_ledger_seal_begin takes the ledger lock, or with p_wait false tries to (returning nothing if a seal is in
+# progress): for the transaction, or with p_session for the session, so that it can run in autocommit in the same
+# round trip as the pending INSERT and be released right after the sealing COMMIT. Then, in a new snapshot (so
+# after the previous seal's commit), it returns the chain's head and the oldest pending entries not yet sealed.
+# audit_ledger_seal_end releases the session lock and then says whether entries are pending: a writer that found
+# the lock taken left its entry to the seal in progress, which looks again after unlocking (no lost wake-up).
 FORWARD = """
 CREATE OR REPLACE FUNCTION audit_pending_no_update() RETURNS trigger AS $$
 BEGIN
@@ -27,69 +28,130 @@ CREATE TRIGGER audit_pending_no_update BEFORE UPDATE ON audit_pendingentry
     FOR EACH ROW EXECUTE FUNCTION audit_pending_no_update();
 
 CREATE OR REPLACE FUNCTION audit_pending_sealed_only() RETURNS trigger AS $$
+DECLARE
+    v_id uuid;
 BEGIN
-    IF EXISTS (SELECT 1 FROM audit_accessentry e
-               WHERE e.pending_id = OLD.id AND e.at = OLD.at AND e.actor_id IS NOT DISTINCT FROM OLD.actor_id
-                 AND e.actor_label = OLD.actor_label AND e.action = OLD.action AND e.target_type = OLD.target_type
-                 AND e.target_code = OLD.target_code AND e.camera_code = OLD.camera_code
-                 AND e.owner_code = OLD.owner_code AND e.incident_code = OLD.incident_code
-                 AND e.case_number = OLD.case_number AND e.reason = OLD.reason AND e.detail = OLD.detail) THEN
-        RETURN NULL;
+    -- A subquery with LIMIT per row, not NOT EXISTS: the planner keeps it an index probe by pending_id, where an
+    -- anti-join could hash the whole ledger.
+    SELECT o.id INTO v_id FROM gone o
+    WHERE (SELECT e.id FROM audit_accessentry e
+           WHERE e.pending_id = o.id AND e.at = o.at AND e.actor_id IS NOT DISTINCT FROM o.actor_id
+             AND e.actor_label = o.actor_label AND e.action = o.action AND e.target_type = o.target_type
+             AND e.target_code = o.target_code AND e.camera_code = o.camera_code AND e.owner_code = o.owner_code
+             AND e.incident_code = o.incident_code AND e.case_number = o.case_number AND e.reason = o.reason
+             AND e.detail = CASE WHEN o.unit = '' THEN o.detail
+                                 ELSE jsonb_build_object('unit', o.unit) || o.detail END
+           LIMIT 1) IS NULL
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'pending access-ledger entries leave only by being sealed into the chain: DELETE refused '
+                        'on pending entry %', v_id USING ERRCODE = 'insufficient_privilege';
     END IF;
-    RAISE EXCEPTION 'pending access-ledger entries leave only by being sealed into the chain: DELETE refused on '
-                    'pending entry %', OLD.id USING ERRCODE = 'insufficient_privilege';
+    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 
--- AFTER: it runs at the end of the statement, so it sees the chain entries the sealing statement inserts.
+-- AFTER, for the statement: it runs at the statement's end, so it sees the chain entries the sealing statement
+-- inserts, and checks a whole batch in one query.
 CREATE TRIGGER audit_pending_sealed_only AFTER DELETE ON audit_pendingentry
-    FOR EACH ROW EXECUTE FUNCTION audit_pending_sealed_only();
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION audit_pending_sealed_only();
 
 CREATE TRIGGER audit_pending_no_truncate BEFORE TRUNCATE ON audit_pendingentry
     FOR EACH STATEMENT EXECUTE FUNCTION audit_ledger_no_truncate();
 
-CREATE OR REPLACE FUNCTION audit_ledger_await(p_ids uuid[]) RETURNS boolean AS $$
+CREATE OR REPLACE FUNCTION audit_actor_unit(p_user_id bigint) RETURNS text AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(%(lock)s);
-    RETURN EXISTS (SELECT 1 FROM audit_pendingentry WHERE id = ANY(p_ids));
+    -- PL/pgSQL keeps the plan for the session: cheaper than the same subquery planned in every INSERT.
+    IF p_user_id IS NULL THEN
+        RETURN '';
+    END IF;
+    RETURN coalesce((SELECT string_agg(g.name, ', ' ORDER BY g.name COLLATE "C") FROM auth_user_groups ug
+                     JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = p_user_id), '');
+END;
+$$ LANGUAGE plpgsql STABLE;
+
+CREATE OR REPLACE FUNCTION audit_ledger_seal_batch(p_limit integer, p_skip uuid[])
+RETURNS TABLE (head_seq bigint, head_hash text, id uuid, at timestamptz, actor_id bigint, actor_label text,
+               action text, target_type text, target_code text, camera_code text, owner_code text,
+               incident_code text, case_number text, reason text, detail jsonb, mac text, unit text) AS $$
+#variable_conflict use_column
+BEGIN
+    -- PL/pgSQL: the plan is kept for the session (a SQL function would be planned anew, generically, each call).
+    RETURN QUERY
+        WITH head AS (
+            (SELECT e.seq, e.entry_hash::text AS hash FROM audit_accessentry e ORDER BY e.seq DESC LIMIT 1)
+            UNION ALL
+            (SELECT c.upto_seq, c.last_hash::text FROM audit_ledgercheckpoint c ORDER BY c.upto_seq DESC LIMIT 1)
+            UNION ALL
+            SELECT 0::bigint, repeat('0', 64)
+            LIMIT 1
+        )
+        SELECT h.seq, h.hash, p.id, p.at, p.actor_id, p.actor_label::text, p.action::text, p.target_type::text,
+               p.target_code::text, p.camera_code::text, p.owner_code::text, p.incident_code::text,
+               p.case_number::text, p.reason, p.detail, p.mac::text, p.unit
+        FROM head h LEFT JOIN LATERAL (
+            SELECT * FROM audit_pendingentry q
+            WHERE q.id <> ALL(coalesce(p_skip, '{}'))  -- rows this seal found without a valid MAC
+              -- copies of sealed ones; a probe by pending_id per row (see audit_pending_sealed_only)
+              AND (SELECT s.id FROM audit_accessentry s WHERE s.pending_id = q.id LIMIT 1) IS NULL
+            ORDER BY q.at, q.id
+            LIMIT p_limit
+        ) p ON true
+        ORDER BY p.at, p.id;
+END;
+$$ LANGUAGE plpgsql
+-- The pending table churns (every row is inserted and deleted within milliseconds): a sequential scan would read
+-- all the dead rows autovacuum has not yet removed, where the (at, id) index skips them.
+SET enable_seqscan = off;
+
+CREATE OR REPLACE FUNCTION audit_ledger_seal_begin(p_wait boolean, p_session boolean, p_limit integer,
+                                                   p_skip uuid[])
+RETURNS TABLE (head_seq bigint, head_hash text, id uuid, at timestamptz, actor_id bigint, actor_label text,
+               action text, target_type text, target_code text, camera_code text, owner_code text,
+               incident_code text, case_number text, reason text, detail jsonb, mac text, unit text) AS $$
+BEGIN
+    IF p_session THEN
+        IF p_wait THEN
+            PERFORM pg_advisory_lock(%(lock)s);
+        ELSIF NOT pg_try_advisory_lock(%(lock)s) THEN
+            RETURN;  -- a seal is in progress; its audit_ledger_seal_end will see what is pending now
+        END IF;
+    ELSIF p_wait THEN
+        PERFORM pg_advisory_xact_lock(%(lock)s);
+    ELSIF NOT pg_try_advisory_xact_lock(%(lock)s) THEN
+        RETURN;
+    END IF;
+    BEGIN
+        -- A new snapshot, after the lock: the previous seal's entries are in the chain.
+        RETURN QUERY SELECT * FROM audit_ledger_seal_batch(p_limit, p_skip);
+    EXCEPTION WHEN OTHERS THEN
+        IF p_session THEN
+            PERFORM pg_advisory_unlock(%(lock)s);
+        END IF;
+        RAISE;
+    END;
 END;
 $$ LANGUAGE plpgsql;
 
-CREATE OR REPLACE FUNCTION audit_ledger_seal_begin(p_limit integer, p_after_at timestamptz, p_after_id uuid)
-RETURNS TABLE (head_seq bigint, head_hash text, id uuid, at timestamptz, actor_id bigint, actor_label text,
-               action text, target_type text, target_code text, camera_code text, owner_code text,
-               incident_code text, case_number text, reason text, detail jsonb, mac text) AS $$
-#variable_conflict use_column
+CREATE OR REPLACE FUNCTION audit_ledger_seal_end(p_skip uuid[], p_own uuid[], OUT more boolean,
+                                                 OUT own_pending boolean) AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(%(lock)s);
-    RETURN QUERY
-    WITH head AS (
-        (SELECT e.seq, e.entry_hash::text AS hash FROM audit_accessentry e ORDER BY e.seq DESC LIMIT 1)
-        UNION ALL
-        (SELECT c.upto_seq, c.last_hash::text FROM audit_ledgercheckpoint c ORDER BY c.upto_seq DESC LIMIT 1)
-        UNION ALL
-        SELECT 0::bigint, repeat('0', 64)
-        LIMIT 1
-    )
-    SELECT h.seq, h.hash, p.id, p.at, p.actor_id, p.actor_label::text, p.action::text, p.target_type::text,
-           p.target_code::text, p.camera_code::text, p.owner_code::text, p.incident_code::text,
-           p.case_number::text, p.reason, p.detail, p.mac::text
-    FROM head h LEFT JOIN LATERAL (
-        SELECT * FROM audit_pendingentry q
-        WHERE (q.at, q.id) > (coalesce(p_after_at, '-infinity'),
-                              coalesce(p_after_id, '00000000-0000-0000-0000-000000000000'))
-          AND NOT EXISTS (SELECT 1 FROM audit_accessentry s WHERE s.pending_id = q.id)  -- a copy of a sealed one
-        ORDER BY q.at, q.id
-        LIMIT p_limit
-    ) p ON true
-    ORDER BY p.at, p.id;
+    PERFORM pg_advisory_unlock(%(lock)s);
+    -- New snapshots, taken after the unlock: an entry whose writer failed to take the lock while this seal held
+    -- it was committed before, so it is seen here.
+    more := EXISTS (SELECT 1 FROM audit_pendingentry q WHERE q.id <> ALL(coalesce(p_skip, '{}'))
+                    AND (SELECT s.id FROM audit_accessentry s WHERE s.pending_id = q.id LIMIT 1) IS NULL);
+    own_pending := EXISTS (SELECT 1 FROM audit_pendingentry q WHERE q.id = ANY(coalesce(p_own, '{}')));
 END;
-$$ LANGUAGE plpgsql;
+$$ LANGUAGE plpgsql
+SET enable_seqscan = off;
 """.replace("%(lock)s", str(LEDGER_LOCK))
 
 BACKWARD = """
-DROP FUNCTION IF EXISTS audit_ledger_seal_begin(integer, timestamptz, uuid);
-DROP FUNCTION IF EXISTS audit_ledger_await(uuid[]);
+DROP FUNCTION IF EXISTS audit_ledger_seal_end(uuid[], uuid[]);
+DROP FUNCTION IF EXISTS audit_ledger_seal_begin(boolean, boolean, integer, uuid[]);
+DROP FUNCTION IF EXISTS audit_ledger_seal_batch(integer, uuid[]);
+DROP FUNCTION IF EXISTS audit_actor_unit(bigint);
 DROP TRIGGER IF EXISTS audit_pending_no_truncate ON audit_pendingentry;
 DROP TRIGGER IF EXISTS audit_pending_sealed_only ON audit_pendingentry;
 DROP FUNCTION IF EXISTS audit_pending_sealed_only();
@@ -127,6 +189,7 @@ class Migration(migrations.Migration):
                 ('reason', models.TextField(blank=True)),
                 ('detail', models.JSONField(blank=True, default=dict)),
                 ('mac', models.CharField(max_length=64)),
+                ('unit', models.TextField(blank=True, default='')),
             ],
             options={
                 'verbose_name_plural': 'pending entries',
