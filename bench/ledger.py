@@ -1,52 +1,49 @@
 """Access ledger: appends per second under 4 concurrent writers, and ledger_verify() over 1,000,000 entries.
 
     .venv/bin/python bench/ledger.py          # 3 x 10 s of each append variant, verify over 1,000,000 entries
-    .venv/bin/python bench/ledger.py --quick  # 1 x 3 s of each, verify over 100,000 entries (under a minute)
+    .venv/bin/python bench/ledger.py --quick  # 1 x 3 s of each, verify over 100,000 entries (about a minute)
 
-Database: this script's own, `connect_bench_ledger` (never `connect`), dropped, created from template1
-(PostGIS) and migrated afresh (call_command("migrate")) every run. Redis database 8 (nothing is queued).
+Database: this script's own, `connect_bench_ledger` (never `connect`), on the private cluster at PG_PORT (as
+scripts/services.sh; default 54329), dropped, created from template1 (PostGIS) and migrated afresh
+(call_command("migrate")) every run. Redis database 8 at REDIS_PORT (default 63799; nothing is queued).
 
 1. Appends. Four writer processes (multiprocessing, spawn), each with Django set up and its own database
    connection, start together and append for a fixed time; the rate is all appends / the wall time. Every
    writer cycles through 1,000 realistic calls of its own (seeded): clip.viewed and map.search by staff
-   users who hold a role (so record() looks up their groups, as it does in production), request.mailed by
+   users who hold a role (so record() reads their groups, as it does in production), request.mailed by
    the system, clip.uploaded by 'owner', signin.succeeded with an address; UUID codes, case numbers,
-   SHA-256s in `detail`.
-     connect  audit.services.record(actor=..., action=..., ...): advisory lock, chain head read, hash,
-              INSERT, COMMIT, one call per entry, in autocommit mode (as from a view or a task)
+   SHA-256s in `detail`. Each call is timed (per-call latency percentiles).
+     connect  audit.services.record(actor=..., action=..., ...), one call per entry, in autocommit (as from a
+              view or a task): the pending entry's INSERT (which reads the actor's groups), its COMMIT and a
+              try for the ledger lock in one round trip; if it gets the lock, it seals everything pending
+              (batch sealing, audit/services.py), else the seal in progress takes its entry. Rows are counted
+              when record() returns; connect leaves nothing pending (checked after the rounds).
      plain    the same rows (the same column values, `detail` as the same JSON, `at` from timezone.now())
               as one INSERT per row in autocommit through Django's cursor, into `bench_plain_entry`: a
               copy of audit_accessentry's columns and indexes (LIKE ... INCLUDING INDEXES) without seq,
-              prev_hash and entry_hash, without the trigger and without any lock -- the headline baseline
-     one_statement  a prototype of the fix (bench-only, PROTOTYPE_SQL below): the same entry, with the same
-              hash, appended by one PL/pgSQL function called as a single statement in autocommit; lock, head
-              read, digest (entry_digest's canonical JSON built in Python around placeholders for seq and
-              `at`, which the function fills in under the lock; SHA-256, or pgcrypto's HMAC-SHA-256 with the
-              key passed as a parameter, whichever entry_digest computes) and INSERT all run in the server,
-              so the lock is held for the function and the COMMIT alone, with no client round trip in it
-     sealed   a prototype of the other fix (bench-only, Writer.sealed and seal() below): an append is a plain
-              INSERT into a pending table (bench_pending_entry: the plain table's columns, a primary key
-              only); after it, if 5 ms have passed since it last tried, the writer tries (never waits for)
-              a sealing lock, and whoever gets it chains everything pending under the ledger lock, in
-              batches of up to 2,000: one DELETE ... RETURNING, one head read, entry_digest per entry, one
-              multi-row INSERT, one COMMIT. The rate counts appends; what is still pending at the end is
-              reported and then sealed (`drained`) before the chain is verified
-   The four alternate (order rotated each round), 3 rounds of 10 s (quick: 1 of 3 s); medians are
+              prev_hash, entry_hash and pending_id, without the trigger and without any lock -- the baseline
+     locked   the previous record() (up to commit 849912b), kept here for comparison: the actor's groups,
+              then in one transaction the ledger's advisory lock, the chain head, entry_digest, one INSERT,
+              COMMIT, per entry
+   The three alternate (order rotated each round), 3 rounds of 10 s (quick: 1 of 3 s); medians are
    reported. Target: connect / plain >= 0.5.
    Diagnostics, 8 s each (quick: 2 s), same 4 writers unless named:
+     connect_traced    record() with a Django execute_wrapper timing each round trip: the pending INSERT with
+                       its COMMIT and the try for the lock (with the head and the batch if it got it); the
+                       sealing INSERT with its COMMIT and the unlock; the lock's hold as the client sees it (from
+                       the batch read to the unlock); how many calls sealed, how many left their entry to the
+                       seal in progress, how many extra rounds sealers made for others' entries
      plain_orm         the same rows through the ORM (an unmanaged model on bench_plain_entry, .create())
-     connect_traced    record() with a Django execute_wrapper timing each statement: how long each append
-                       waited for the advisory lock and how long it then held it (lock -> COMMIT returned),
-                       split into head read, INSERT, COMMIT and Python; the lock's utilisation is the sum
-                       of the hold times over the wall time (1.0 = the lock is never free)
-     connect_async_commit, one_statement_async_commit  the same on connections set to synchronous_commit = off
-                       (SET for the session, for this variant only): what the WAL flush at COMMIT, made
-                       while the lock is held, costs
-     connect_1_writer, plain_1_writer, one_statement_1_writer, sealed_1_writer   one writer alone
-   After the rounds the chain they wrote is verified (ledger_verify) so a fork under concurrency shows.
+     import_connect, import_locked   writer 0 runs a camera import: transactions of 20 record() calls with
+                       5 ms between them (≥ 100 ms each); writers 1-3 call record() as usual. Reported: the
+                       three writers' rate and latency, against connect above (the lock held for a caller's
+                       transaction, issue 5's second defect)
+     connect_1_writer, plain_1_writer, locked_1_writer   one writer alone
+   After the rounds the chain they wrote is verified (ledger_verify) so a fork under concurrency shows, and
+   the pending table is counted.
 
 2. Verify. The ledger is filled to 1,000,000 entries (quick: 100,000): the chain is continued from the head
-   the writers left, generated in Python with audit.chain.entry_digest (the very function record() uses),
+   the writers left, generated in Python with audit.chain.entry_digest (the very function sealing uses),
    and COPYed in; the trigger only refuses UPDATE and DELETE. Then VACUUM (ANALYZE).
      connect  audit.services.ledger_verify() (batches of 5,000 through the ORM's .values())
      bare     the same walk on Django's raw psycopg cursor: keyset pages of 5,000 by seq, tuples, and
@@ -76,18 +73,17 @@ from _runs import code_commit, pressure_share, pressure_totals, single_run_guard
 
 DB_NAME = "connect_bench_ledger"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:63799/8"
+REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/8"
 ROOT = _data.ROOT
 WRITERS = 4
 CALLS_PER_WRITER = 1000
 STAFF = [("bench-inv-1", ["Investigator"]), ("bench-inv-2", ["Investigator"]), ("bench-analyst", ["Crime analyst"]),
          ("bench-super", ["Supervisor", "Investigator"])]
 PLAIN_TABLE = "bench_plain_entry"
-PENDING_TABLE = "bench_pending_entry"  # the sealing prototype's
-SEAL_LOCK = 0x7365616C  # "seal"
-SEAL_EVERY_S = 0.005  # a writer tries to seal at most this often
 PLAIN_COLUMNS = ("at", "actor_id", "actor_label", "action", "target_type", "target_code", "camera_code",
                  "owner_code", "incident_code", "case_number", "reason", "detail")
+IMPORT_ROWS = 20  # record() calls per import transaction (import_* diagnostics)
+IMPORT_PAUSE_S = 0.005  # between them: parsing and saving a camera
 log = _data.log
 
 
@@ -202,18 +198,15 @@ class Writer:
         self.users = users
         self.calls = make_calls(1000 + index, CALLS_PER_WRITER)
         self.rows = [row_values(call, users) for call in self.calls]
-        self.plain_sql = {table: (f"INSERT INTO {table} ({', '.join(PLAIN_COLUMNS)}) "
-                                  f"VALUES ({', '.join(['%s'] * len(PLAIN_COLUMNS))})")
-                          for table in (PLAIN_TABLE, PENDING_TABLE)}
+        self.plain_sql = (f"INSERT INTO {PLAIN_TABLE} ({', '.join(PLAIN_COLUMNS)}) "
+                          f"VALUES ({', '.join(['%s'] * len(PLAIN_COLUMNS))})")
         self.plain_model = plain_model()
         self.trace = {}
-        self.last_seal = 0.0
-        self.key = digest_key()
 
     def actor(self, spec):
         return self.users[spec[1]][0] if isinstance(spec, tuple) else spec
 
-    # Each variant appends entry i of this writer's cycle.
+    # Each variant appends entry i of this writer's cycle and returns how many entries it appended.
     def connect(self, i: int) -> int:
         from audit.services import record
 
@@ -235,16 +228,22 @@ class Writer:
                 return execute(sql, params, many, context)
             finally:
                 ended = time.perf_counter()
-                if "pg_advisory_xact_lock" in sql:
-                    trace["lock_wait_s"] += ended - started
+                if "INSERT INTO audit_pendingentry" in sql:
+                    # The pending INSERT, COMMIT, the try for the lock, and if it got it the head and the batch.
+                    trace["insert_and_try_s"] += ended - started
+                    marks["rounds"] = 1
                     marks["locked"] = ended
-                elif sql.startswith("INSERT"):
-                    trace["insert_s"] += ended - started
-                    marks["inserted"] = ended
-                elif "audit_accessentry" in sql or "audit_ledgercheckpoint" in sql:
-                    trace["head_read_s"] += ended - started
+                elif "audit_ledger_seal_b" in sql:  # later rounds: the try, the head and the batch
+                    trace["seal_begin_s"] += ended - started
+                    marks["rounds"] = marks.get("rounds", 0) + 1
+                    marks["locked"] = ended
+                elif "audit_ledger_seal_end" in sql:
+                    trace["seal_insert_s"] += ended - started  # BEGIN, the INSERT, COMMIT, unlock
+                    trace["held_s"] += ended - marks["locked"]  # batch read -> unlocked (as the client sees it)
+                    trace["seals"] += 1
+                    marks["sealed"] = True
                 else:
-                    trace["other_sql_s"] += ended - started  # the actor's groups, twice (_unit)
+                    trace["other_sql_s"] += ended - started
                 trace["statements"] += 1
 
         started = time.perf_counter()
@@ -252,17 +251,17 @@ class Writer:
             record(actor=actor, **call["kwargs"])
         ended = time.perf_counter()
         trace["total_s"] += ended - started
-        trace["held_s"] += ended - marks["locked"]
-        trace["commit_s"] += ended - marks["inserted"]  # atomic's exit: COMMIT (WAL flush) and return
+        trace["calls_that_sealed" if "sealed" in marks else "calls_that_left_it_to_the_seal_in_progress"] += 1
+        trace["extra_rounds"] += max(marks.get("rounds", 1) - 1, 0)
         return 1
 
-    def plain(self, i: int, table: str = PLAIN_TABLE) -> int:
+    def plain(self, i: int) -> int:
         from django.utils import timezone
 
         row = self.rows[i]
         with self.connection.cursor() as cursor:
-            cursor.execute(self.plain_sql[table], [timezone.now(), *[row[c] for c in PLAIN_COLUMNS[1:-1]],
-                                                   json.dumps(row["detail"])])
+            cursor.execute(self.plain_sql, [timezone.now(), *[row[c] for c in PLAIN_COLUMNS[1:-1]],
+                                            json.dumps(row["detail"])])
         return 1
 
     def plain_orm(self, i: int) -> int:
@@ -271,71 +270,68 @@ class Writer:
         self.plain_model.objects.create(at=timezone.now(), **self.rows[i])
         return 1
 
-    def one_statement(self, i: int) -> int:
-        """Prototype of the fix: the same entry appended by one server-side statement (PROTOTYPE_SQL)."""
-        from audit.chain import FIELDS
-        from audit.services import _json_roundtrip, _label, _unit
+    def locked(self, i: int) -> int:
+        """The previous record(), as it was up to 849912b: lock, head, hash, INSERT and COMMIT per entry."""
+        from django.db import transaction
+        from django.utils import timezone
+
+        from audit.chain import entry_digest
+        from audit.models import AccessEntry
+        from audit.services import _LEDGER_LOCK, _chain_head, _json_roundtrip, entry
 
         call = self.calls[i]
         actor = self.actor(call["actor"])
-        actor_id, actor_label = _label(actor)
-        unit = _unit(actor)  # once (record() asks twice)
-        kwargs = dict(call["kwargs"])
-        named = {name: str(kwargs.pop(name, "") or "") for name in _NAMED}
-        detail = _json_roundtrip({"unit": unit, **kwargs} if unit else kwargs)
-        values = {"actor_id": actor_id, "actor_label": actor_label, **named, "detail": detail}
-        # The canonical JSON entry_digest hashes, with seq and at left for the database to fill in under the lock.
-        content = {name: values.get(name) for name in FIELDS} | {"seq": "@@SEQ@@", "at": "@@AT@@"}
-        payload = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-        head, rest = payload.split('"@@AT@@"', 1)
-        mid, tail = rest.split('"@@SEQ@@"', 1)
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT bench_ledger_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                           [actor_id, actor_label, *[named[name] for name in _NAMED], json.dumps(detail),
-                            head, mid, tail, self.key])
+        values = entry(actor=actor, **call["kwargs"])
+        if actor is not None and not isinstance(actor, str):  # its _unit(): the groups, queried per call
+            unit = ", ".join(sorted(actor.groups.values_list("name", flat=True)))
+            if unit:
+                values["detail"] = {"unit": unit, **values["detail"]}
+        with transaction.atomic():
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK])
+            seq, prev_hash = _chain_head()
+            values = {**values, "seq": seq + 1, "at": timezone.now(), "detail": _json_roundtrip(values["detail"])}
+            AccessEntry.objects.bulk_create([AccessEntry(**values, prev_hash=prev_hash,
+                                                         entry_hash=entry_digest(values, prev_hash))])
         return 1
 
-    def sealed(self, i: int) -> int:
-        """Prototype of the other fix: append = a plain INSERT into a pending table; whichever writer gets
-        the sealing lock (try, never wait) chains everything pending in one batch under the ledger lock."""
-        self.plain(i, table=PENDING_TABLE)
-        now = time.perf_counter()
-        if now - self.last_seal < SEAL_EVERY_S:
-            return 1
-        self.last_seal = now
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [SEAL_LOCK])
-            if not cursor.fetchone()[0]:
-                return 1
-            try:
-                seal()
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [SEAL_LOCK])
-        return 1
+    def importer(self, i: int, step) -> int:
+        """A camera import: IMPORT_ROWS record() calls in one transaction, with work between them."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            for k in range(IMPORT_ROWS):
+                step((i + k) % len(self.calls))
+                time.sleep(IMPORT_PAUSE_S)
+        return IMPORT_ROWS
 
     def run(self, variant: str, start_at: float, duration: float) -> dict:
-        # <variant>_async_commit: the variant on a session with synchronous_commit = off.
-        async_commit = variant.endswith("_async_commit")
-        step = getattr(self, variant.removesuffix("_async_commit"))
-        self.trace = dict.fromkeys(("lock_wait_s", "held_s", "head_read_s", "insert_s", "commit_s", "other_sql_s",
-                                    "total_s", "statements"), 0)
+        importing = variant.startswith("import_")
+        step = getattr(self, variant.removeprefix("import_"))
+        timed = not (importing and self.index == 0)
+        if not timed:
+            inner = step
+
+            def step(i):
+                return self.importer(i, inner)
+
+        self.trace = dict.fromkeys(("insert_and_try_s", "seal_begin_s", "seal_insert_s", "other_sql_s",
+                                    "held_s", "total_s", "statements", "seals", "calls_that_sealed",
+                                    "calls_that_left_it_to_the_seal_in_progress", "extra_rounds"), 0)
         n = len(self.calls)
-        if async_commit:
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET synchronous_commit = off")
+        latencies = []
         while time.time() < start_at:
             time.sleep(0.001)
         started = time.time()
         deadline = started + duration
-        i = appended = calls = 0
+        i = appended = 0
         while time.time() < deadline:
+            t0 = time.perf_counter()
             appended += step(i % n)
+            latencies.append(time.perf_counter() - t0)
             i += 1
-            calls += 1
-        result = {"appended": appended, "calls": calls, "started": started, "finished": time.time()}
-        if async_commit:
-            with self.connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
+        result = {"appended": appended, "started": started, "finished": time.time(), "timed": timed,
+                  "latencies": latencies}
         if variant == "connect_traced":
             result["trace"] = self.trace
         return result
@@ -376,44 +372,6 @@ def plain_model():
     return BenchPlainEntry
 
 
-def seal(limit: int = 2000) -> int:
-    """Chains pending entries in id order, `limit` at a time, under the ledger lock (so record() can run
-    alongside): one head read, one DELETE ... RETURNING, entry_digest per entry, one multi-row INSERT, one
-    COMMIT per batch. Returns how many it sealed."""
-    from django.db import connection, transaction
-
-    from audit.chain import entry_digest
-    from audit.services import _LEDGER_LOCK, _chain_head
-
-    columns = ("seq", *PLAIN_COLUMNS, "prev_hash", "entry_hash")
-    sealed = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK])
-            cursor.execute(f"DELETE FROM {PENDING_TABLE} WHERE id IN (SELECT id FROM {PENDING_TABLE} ORDER BY id "
-                           f"LIMIT {limit}) RETURNING id, {', '.join(PLAIN_COLUMNS)}")
-            pending = sorted(cursor.fetchall())
-            if not pending:
-                return sealed
-            seq, prev_hash = _chain_head()
-            params = []
-            for _id, *values in pending:
-                row = dict(zip(PLAIN_COLUMNS, values, strict=True))
-                if isinstance(row["detail"], str):
-                    row["detail"] = json.loads(row["detail"])
-                seq += 1
-                row["seq"] = seq
-                entry_hash = entry_digest(row, prev_hash)
-                params += [seq, *values[:-1], json.dumps(row["detail"]), prev_hash, entry_hash]
-                prev_hash = entry_hash
-            one = f"({', '.join(['%s'] * len(columns))})"
-            cursor.execute(f"INSERT INTO audit_accessentry ({', '.join(columns)}) VALUES "
-                           + ", ".join([one] * len(pending)), params)
-        sealed += len(pending)
-        if len(pending) < limit:
-            return sealed
-
-
 def writer_main(pipe, index: int, env: dict) -> None:
     setup_django(env, fresh=False)
     writer = Writer(index)
@@ -423,6 +381,15 @@ def writer_main(pipe, index: int, env: dict) -> None:
         if message is None:
             break
         pipe.send(writer.run(**message))
+
+
+def latency_ms(samples_s: list[float]) -> dict:
+    if len(samples_s) < 2:
+        return {}
+    ordered = sorted(samples_s)
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"p50": round(statistics.median(ordered) * 1000, 3), "p95": round(cuts[94] * 1000, 3),
+            "p99": round(cuts[98] * 1000, 3), "max": round(ordered[-1] * 1000, 3)}
 
 
 class Writers:
@@ -448,24 +415,20 @@ class Writers:
             pipe.send({"variant": variant, "start_at": start_at, "duration": duration})
         results = [pipe.recv() for pipe in pipes]
         wall = max(r["finished"] for r in results) - min(r["started"] for r in results)
-        appended = sum(r["appended"] for r in results)
+        timed = [r for r in results if r["timed"]]
+        appended = sum(r["appended"] for r in timed)
         out = {"writers": len(pipes), "appended": appended, "wall_s": round(wall, 3),
                "per_s": round(appended / wall, 1),
                "per_writer": [r["appended"] for r in results],
+               "latency_ms": latency_ms([x for r in timed for x in r["latencies"]]),
                "start_spread_ms": round((max(r["started"] for r in results) - min(r["started"] for r in results))
                                         * 1000, 2),
                "pressure_stall_share": pressure_share(stalls, wall + 0.3)}
+        if len(timed) < len(results):
+            out["importer"] = {"appended": sum(r["appended"] for r in results if not r["timed"]),
+                               "transactions": sum(len(r["latencies"]) for r in results if not r["timed"])}
         if variant == "connect_traced":
             out["trace"] = trace_summary([r["trace"] for r in results], appended, wall)
-        if variant == "sealed":
-            from django.db import connection
-
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT count(*) FROM {PENDING_TABLE}")
-                out["pending_at_end"] = cursor.fetchone()[0]
-            started = time.perf_counter()
-            out["drained"] = seal()
-            out["drain_s"] = round(time.perf_counter() - started, 3)
         return out
 
     def close(self) -> None:
@@ -481,19 +444,20 @@ def trace_summary(traces: list[dict], appended: int, wall: float) -> dict:
     def per(key: str) -> float:
         return round(total[key] / appended * 1000, 3)
 
-    held = total["held_s"]
+    sql = ("other_sql_s", "insert_and_try_s", "seal_begin_s", "seal_insert_s")
     return {
         "ms_per_append": {
-            "total": per("total_s"), "lock_wait": per("lock_wait_s"), "held": per("held_s"),
-            "held_head_read": per("head_read_s"), "held_insert": per("insert_s"), "held_commit": per("commit_s"),
-            "held_python": round((held - total["head_read_s"] - total["insert_s"] - total["commit_s"])
-                                 / appended * 1000, 3),
-            "before_lock_groups_sql": per("other_sql_s"),
-            "before_lock_other": round((total["total_s"] - total["lock_wait_s"] - held - total["other_sql_s"])
-                                       / appended * 1000, 3)},
+            "total": per("total_s"), "other_sql": per("other_sql_s"),
+            "insert_commit_try_lock_batch": per("insert_and_try_s"), "later_rounds_try_batch": per("seal_begin_s"),
+            "seal_insert_commit_unlock": per("seal_insert_s"),
+            "python": round((total["total_s"] - sum(total[key] for key in sql)) / appended * 1000, 3)},
+        "ms_lock_held_per_seal": round(total["held_s"] / max(total["seals"], 1) * 1000, 3),
         "statements_per_append": round(total["statements"] / appended, 2),
-        "lock_utilisation": round(held / wall, 3),
-        "ceiling_per_s_if_lock_bound": round(appended / held, 1),
+        "calls": {"sealed": total["calls_that_sealed"],
+                  "left_it_to_the_seal_in_progress": total["calls_that_left_it_to_the_seal_in_progress"],
+                  "extra_rounds_for_others": total["extra_rounds"]},
+        "entries_per_seal": round(appended / max(total["seals"], 1), 2),
+        "lock_utilisation": round(total["held_s"] / wall, 3),
     }
 
 
@@ -515,104 +479,24 @@ def make_plain_table() -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {PLAIN_TABLE}")
         cursor.execute(f"CREATE TABLE {PLAIN_TABLE} (LIKE audit_accessentry INCLUDING DEFAULTS INCLUDING IDENTITY "
                        "INCLUDING INDEXES)")
-        cursor.execute(f"ALTER TABLE {PLAIN_TABLE} DROP COLUMN seq, DROP COLUMN prev_hash, DROP COLUMN entry_hash")
-        # The sealing prototype's pending entries: the same columns, only a primary key (entries stay seconds).
-        cursor.execute(f"DROP TABLE IF EXISTS {PENDING_TABLE}")
-        cursor.execute(f"CREATE TABLE {PENDING_TABLE} (LIKE {PLAIN_TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY)")
-        cursor.execute(f"ALTER TABLE {PENDING_TABLE} ADD PRIMARY KEY (id)")
-
-
-# The prototype of the fix: lock, head read, hash and INSERT in one PL/pgSQL function, called as one statement
-# in autocommit, so the lock is held for the function and the COMMIT's WAL flush only -- no client round trip
-# while it is held. It writes the very hash record() writes (entry_digest's canonical JSON, assembled around
-# the seq and `at` taken under the lock), so ledger_verify() checks its entries like any others.
-PROTOTYPE_SQL = """
-CREATE OR REPLACE FUNCTION bench_ledger_append(
-    p_actor_id bigint, p_actor_label text, p_action text, p_target_type text, p_target_code text,
-    p_camera_code text, p_owner_code text, p_incident_code text, p_case_number text, p_reason text,
-    p_detail jsonb, p_head text, p_mid text, p_tail text, p_key bytea) RETURNS bigint AS $$
-DECLARE
-    v_seq bigint;
-    v_prev text;
-    v_at timestamptz;
-BEGIN
-    PERFORM pg_advisory_xact_lock(%(lock)s);
-    SELECT seq, entry_hash INTO v_seq, v_prev FROM audit_accessentry ORDER BY seq DESC LIMIT 1;
-    IF NOT FOUND THEN
-        SELECT upto_seq, last_hash INTO v_seq, v_prev FROM audit_ledgercheckpoint ORDER BY upto_seq DESC LIMIT 1;
-        IF NOT FOUND THEN
-            v_seq := 0;
-            v_prev := repeat('0', 64);
-        END IF;
-    END IF;
-    v_seq := v_seq + 1;
-    v_at := clock_timestamp();  -- taken under the lock, as record() does
-    INSERT INTO audit_accessentry (seq, at, actor_id, actor_label, action, target_type, target_code, camera_code,
-                                   owner_code, incident_code, case_number, reason, detail, prev_hash, entry_hash)
-    VALUES (v_seq, v_at, p_actor_id, p_actor_label, p_action, p_target_type, p_target_code, p_camera_code,
-            p_owner_code, p_incident_code, p_case_number, p_reason, p_detail, v_prev,
-            encode(%(digest)s(convert_to(v_prev || E'\\n' || p_head || '"'
-                || to_char(v_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00"'
-                || p_mid || v_seq::text || p_tail, 'UTF8')%(key)s), 'hex'));
-    RETURN v_seq;
-END;
-$$ LANGUAGE plpgsql;
-"""
-
-
-def digest_mode() -> str:
-    """Which digest audit.chain.entry_digest computes: 'sha256' (plain, before commit 441626d) or 'hmac'
-    (HMAC-SHA-256 under a key derived from CONNECT_LEDGER_KEY); the prototype computes the same in SQL."""
-    import hashlib
-    import hmac
-    from datetime import UTC, datetime
-
-    from audit import chain
-
-    values = dict.fromkeys(chain.FIELDS, "") | {"seq": 1, "at": datetime(2026, 1, 1, tzinfo=UTC), "detail": {}}
-    content = values | {"at": "2026-01-01T00:00:00.000000+00:00"}
-    message = (chain.GENESIS + "\n" + json.dumps(content, sort_keys=True, separators=(",", ":"),
-                                                 ensure_ascii=False)).encode()
-    got = chain.entry_digest(values, chain.GENESIS)
-    if got == hashlib.sha256(message).hexdigest():
-        return "sha256"
-    if hasattr(chain, "_key") and got == hmac.new(chain._key(), message, hashlib.sha256).hexdigest():
-        return "hmac"
-    raise RuntimeError("audit.chain.entry_digest changed: the one_statement prototype needs updating")
-
-
-def digest_key() -> bytes:
-    from audit import chain
-
-    return chain._key() if digest_mode() == "hmac" else b""
-
-
-def make_prototype() -> str:
-    from django.db import connection
-
-    from audit.services import _LEDGER_LOCK
-
-    mode = digest_mode()
-    digest = {"sha256": ("sha256", ""), "hmac": ("hmac", ", p_key, 'sha256'")}[mode]
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pgcrypto")  # hmac(); this database only
-        cursor.execute(PROTOTYPE_SQL.replace("%(lock)s", str(_LEDGER_LOCK)).replace("%(digest)s", digest[0])
-                       .replace("%(key)s", digest[1]))
-    return mode
+        cursor.execute(f"ALTER TABLE {PLAIN_TABLE} DROP COLUMN seq, DROP COLUMN prev_hash, DROP COLUMN entry_hash, "
+                       "DROP COLUMN pending_id")
 
 
 def index_counts() -> dict:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tablename, count(*) FROM pg_indexes WHERE tablename IN (%s, 'audit_accessentry') "
-                       "GROUP BY tablename", [PLAIN_TABLE])
+        cursor.execute("SELECT tablename, count(*) FROM pg_indexes WHERE tablename IN (%s, 'audit_accessentry', "
+                       "'audit_pendingentry') GROUP BY tablename", [PLAIN_TABLE])
         return dict(cursor.fetchall())
 
 
 # --- appends --------------------------------------------------------------------------------------------
 
 def appends(env: dict, quick: bool) -> dict:
+    from django.db import connection
+
     from audit.services import ledger_verify
 
     rounds, duration = (1, 3.0) if quick else (3, 10.0)
@@ -621,47 +505,45 @@ def appends(env: dict, quick: bool) -> dict:
     writers = Writers(env, WRITERS)
     try:
         # Warm-up: imports, connections, plans.
-        writers.run("connect", 0.5)
-        writers.run("plain", 0.5)
-        writers.run("one_statement", 0.5)
-        writers.run("sealed", 0.5)
-        runs = {"connect": [], "plain": [], "one_statement": [], "sealed": []}
+        for variant in ("connect", "plain", "locked"):
+            writers.run(variant, 0.5)
+        runs = {"connect": [], "plain": [], "locked": []}
         for r in range(rounds):
             order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]
             for variant in order:
                 result = writers.run(variant, duration)
                 runs[variant].append(result)
                 log(f"appends: round {r + 1} {variant}: {result['per_s']}/s ({result['appended']} in "
-                    f"{result['wall_s']} s, per writer {result['per_writer']})")
+                    f"{result['wall_s']} s, per writer {result['per_writer']}, latency {result['latency_ms']})")
         diagnostics = {}
-        for variant, n in (("connect_traced", None), ("plain_orm", None), ("connect_async_commit", None),
-                           ("one_statement_async_commit", None),
-                           ("connect_1_writer", 1), ("plain_1_writer", 1), ("one_statement_1_writer", 1),
-                           ("sealed_1_writer", 1)):
+        for variant, n in (("connect_traced", None), ("plain_orm", None), ("import_connect", None),
+                           ("import_locked", None), ("connect_1_writer", 1), ("plain_1_writer", 1),
+                           ("locked_1_writer", 1)):
             name = variant.removesuffix("_1_writer")
             result = writers.run(name, diag, writers=n)
             diagnostics[variant] = result
-            log(f"appends: {variant}: {result['per_s']}/s" + (f" {result['trace']}" if "trace" in result else ""))
+            log(f"appends: {variant}: {result['per_s']}/s, latency {result['latency_ms']}"
+                + (f" {result['trace']}" if "trace" in result else "")
+                + (f" importer {result['importer']}" if "importer" in result else ""))
     finally:
         writers.close()
-    connect_rate = statistics.median(r["per_s"] for r in runs["connect"])
-    plain_rate = statistics.median(r["per_s"] for r in runs["plain"])
-    fixed_rate = statistics.median(r["per_s"] for r in runs["one_statement"])
-    sealed_rate = statistics.median(r["per_s"] for r in runs["sealed"])
+    rate = {variant: statistics.median(r["per_s"] for r in values) for variant, values in runs.items()}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_pendingentry")
+        pending = cursor.fetchone()[0]
     started = time.perf_counter()
     check = ledger_verify()
-    log(f"appends: chain after the writers: {check.checked} entries, ok={check.ok} {check.problem}")
+    log(f"appends: chain after the writers: {check.checked} entries, ok={check.ok} {check.problem}; "
+        f"{pending} pending")
     return {
         "writers": WRITERS, "rounds": rounds, "seconds_per_round": duration,
-        "connect_per_s": round(connect_rate, 1), "plain_per_s": round(plain_rate, 1),
-        "ratio": _data.ratio(connect_rate, plain_rate), "target_ratio": 0.5,
-        "target_met": connect_rate / plain_rate >= 0.5,
-        "prototype_one_statement_per_s": round(fixed_rate, 1),
-        "prototype_ratio": _data.ratio(fixed_rate, plain_rate),
-        "prototype_sealed_per_s": round(sealed_rate, 1),
-        "prototype_sealed_ratio": _data.ratio(sealed_rate, plain_rate),
+        "connect_per_s": round(rate["connect"], 1), "plain_per_s": round(rate["plain"], 1),
+        "ratio": _data.ratio(rate["connect"], rate["plain"]), "target_ratio": 0.5,
+        "target_met": rate["connect"] / rate["plain"] >= 0.5,
+        "locked_per_s": round(rate["locked"], 1), "locked_ratio": _data.ratio(rate["locked"], rate["plain"]),
         "rounds_detail": runs, "diagnostics": diagnostics,
         "indexes": index_counts(),
+        "pending_at_end": pending,
         "chain_after_writers": {"checked": check.checked, "ok": check.ok, "problem": check.problem,
                                 "verify_s": round(time.perf_counter() - started, 3)},
     }
@@ -807,9 +689,8 @@ def main() -> None:
         setup_django(env, fresh=True)
         make_staff()
         make_plain_table()
-        result_mode = make_prototype()
         result = {"benchmark": "ledger", "quick": args.quick, "code_commit": code_commit(),
-                  "entry_digest": result_mode, "load_avg_1m_at_start": round(os.getloadavg()[0], 2)}
+                  "load_avg_1m_at_start": round(os.getloadavg()[0], 2)}
         result["appends"] = appends(env, args.quick)
         if not args.skip_verify:
             result["verify"] = verify(args.quick)
