@@ -137,7 +137,8 @@ def record_many(entries: list[dict]) -> None:
 
 def ledger_seal() -> int:
     """Seals everything pending (the beat task every minute, audit_verify), waiting for the lock if need be;
-    returns how many entries it sealed."""
+    returns how many entries it sealed. Call it outside a transaction: inside one, the lock is the
+    transaction's and stays taken until it ends."""
     return _seal(wait=True, extra_s=SEAL_DRAIN_S)
 
 
