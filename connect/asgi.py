@@ -16,11 +16,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from connect.routing import websocket_urlpatterns  # noqa: E402
+from connect.routing import connector_urlpatterns, websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-)
+browser_sockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+connector_sockets = URLRouter(connector_urlpatterns)
+
+
+async def websockets(scope, receive, send):
+    """Connectors authenticate by token (no cookies, no Origin); everything else is a browser socket."""
+    app = connector_sockets if scope["path"].startswith("/ws/connector/") else browser_sockets
+    return await app(scope, receive, send)
+
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websockets})

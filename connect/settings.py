@@ -328,6 +328,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 23 * 3600},
     },
+    # Ends sessions a crashed server left open and purges old session details (the ledger keeps the facts).
+    "live-sessions-sweep": {
+        "task": "integration.tasks.live_sessions_sweep_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+    "live-sessions-purge": {
+        "task": "integration.tasks.live_sessions_purge_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 3600},
+    },
     "registrations-unconfirmed-purge": {
         "task": "registry.tasks.registrations_unconfirmed_purge_task",
         "schedule": timedelta(hours=1),
@@ -335,6 +346,18 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1)
+
+# --- live integration --------------------------------------------------------------------------------
+LIVE_TERMS_VERSION = env_str("CONNECT_LIVE_TERMS_VERSION", "live-2026-1")
+LIVE_TERMS_FILE = Path(env_str("CONNECT_LIVE_TERMS_FILE", str(BASE_DIR / "connect" / "data" / "live-terms.txt")))
+LIVE_RESIDENTIAL_ALLOWED = env_bool("CONNECT_LIVE_RESIDENTIAL", True)  # False: an ordinance forbids it
+TRAINING_VALID_DAYS = env_int("CONNECT_TRAINING_VALID_DAYS", 365, minimum=1)
+TRAINING_MIN_HOURS = env_int("CONNECT_TRAINING_MIN_HOURS", 2, minimum=0)
+LIVE_FRAME_MAX_KB = env_int("CONNECT_LIVE_FRAME_MAX_KB", 512, minimum=16, maximum=8192)
+LIVE_MAX_FPS = env_int("CONNECT_LIVE_MAX_FPS", 15, minimum=1, maximum=60)
+LIVE_WIDTH = env_int("CONNECT_LIVE_WIDTH", 960, minimum=160, maximum=3840)
+LIVE_VIEWER_QUEUE = env_int("CONNECT_LIVE_VIEWER_QUEUE", 3, minimum=1, maximum=30)
+LIVE_SESSION_KEEP_DAYS = env_int("CONNECT_LIVE_SESSION_KEEP_DAYS", 90, minimum=1)
 
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -20,7 +20,8 @@ processes="web worker beat"
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
   .venv/bin/python manage.py seed_demo_incidents
-  processes="$processes mail"
+  .venv/bin/python manage.py seed_demo_live
+  processes="$processes mail connectors"
   cat <<MSG
 
   connect is starting at http://127.0.0.1:$PORT/   (Ctrl-C stops everything)

@@ -1,0 +1,355 @@
+"""The live sockets: camera connectors push frames in, analysts' live views get them out.
+
+ws/connector/<camera>/ is a camera connector, authenticated by its token (Authorization: Bearer ...).
+It is told to start when someone watches and to stop when nobody does; every frame is checked (a real
+JPEG within the size limit), masked, and handed to the relay. A connector that floods is throttled, then
+cut off.
+
+ws/live/<session>/ is one analyst's view of one live session they opened on the map. It re-checks the
+rules when it opens and every half minute, ends at the session's limit, and closes at once when the
+owner stops or pauses sharing or the analyst loses access.
+"""
+
+import asyncio
+import json
+import logging
+import time
+
+import redis.asyncio as redis
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.consumers import staff_scope_allowed
+from accounts.services import user_group
+from integration import broadcast, frames, selectors, services
+from integration.gating import LiveRefused, live_view_check
+from integration.models import LiveSession
+from integration.relay import Inbox, hub
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_FRAMES = 4400
+CLOSE_UNAUTHORISED = 4401
+CLOSE_NOT_SHARED = 4403
+CLOSE_ENDED = 4404
+CLOSE_DUPLICATE = 4409
+CLOSE_FLOODING = 4429
+RECHECK_SECONDS = 30
+FLOOD_WINDOW_SECONDS = 5
+MAX_REJECTED_FRAMES = 50
+STILL_SECONDS = 600
+
+
+def still_cache_key(camera_code) -> str:
+    return f"live-still:{camera_code}"
+
+
+def _bearer(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+class FrameBudget:
+    """A token bucket of `rate` frames a second; remembers when frames were refused."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.tokens = float(rate)
+        self.stamp = time.monotonic()
+        self.refused: list[float] = []
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.refused = [at for at in self.refused if at > now - FLOOD_WINDOW_SECONDS] + [now]
+        return False
+
+    @property
+    def flooding(self) -> bool:
+        """Sending more than twice the allowed rate for the whole window."""
+        return len(self.refused) > self.rate * FLOOD_WINDOW_SECONDS
+
+
+class ConnectorSocket(AsyncWebsocketConsumer):
+    camera = None
+
+    async def connect(self):
+        self.camera_code = str(self.scope["url_route"]["kwargs"]["camera"])
+        self.camera = await database_sync_to_async(services.connector_authenticate)(
+            camera_code=self.camera_code, token=_bearer(self.scope))
+        await self.accept()  # then close with a code the connector can act on
+        if self.camera is None:
+            await self._refuse(CLOSE_UNAUTHORISED, "unknown camera or wrong token")
+            return
+        problem = await database_sync_to_async(self._share_problem)()
+        if problem:
+            await self._refuse(CLOSE_NOT_SHARED, problem)
+            return
+        self.group = broadcast.connector_group(self.camera_code)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.budget = FrameBudget(settings.LIVE_MAX_FPS)
+        self.max_bytes = settings.LIVE_FRAME_MAX_KB * 1024
+        self.started = self.snapshot = False
+        self.rejected = 0
+        self.recorded: set[str] = set()
+        self.throttle_told = False
+        await self._masks_load()
+        await self._send_json({"type": "hello", "fps": settings.LIVE_MAX_FPS, "width": settings.LIVE_WIDTH,
+                               "quality": 75, "max_bytes": self.max_bytes})
+        await self.connector_demand({})
+
+    def _share_problem(self) -> str:
+        share = selectors.live_share_current(self.camera)
+        if share is None:
+            return "the owner does not share this camera live"
+        if share.paused_until and share.paused_until > timezone.now():
+            return "the owner paused live sharing"
+        return selectors.live_share_ineligible(self.camera, for_viewing=True)
+
+    async def _refuse(self, code: int, reason: str) -> None:
+        await database_sync_to_async(services.connector_refused)(camera_code=self.camera_code, reason=reason)
+        await self._send_json({"type": "error", "reason": reason})
+        await self.close(code=code)
+
+    async def _send_json(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message))
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is None or self.camera is None or not (self.started or self.snapshot):
+            return  # status messages, and frames in flight after a stop, are dropped
+        if not self.budget.take():
+            await self._over_budget()
+            return
+        try:
+            frames.frame_check(bytes_data, max_bytes=self.max_bytes)
+        except frames.FrameRejected as exc:
+            await self._frame_rejected(str(exc))
+            return
+        if self.snapshot:  # for the owner's mask editor: the owner's own picture, kept ten minutes
+            self.snapshot = False
+            await cache.aset(still_cache_key(self.camera_code), bytes_data, STILL_SECONDS)
+        if self.started:
+            await self._relay(bytes_data)
+
+    async def _relay(self, frame: bytes) -> None:
+        if self.masks:
+            frame = await asyncio.to_thread(frames.masks_apply, frame, self.masks)
+        try:
+            await hub().publish(self.camera_code, frame)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            logger.warning("live: frame of %s dropped, Redis unreachable: %s", self.camera_code, exc)
+
+    async def _over_budget(self) -> None:
+        if self.budget.flooding:
+            await self._refuse(CLOSE_FLOODING, f"flooding: more than {settings.LIVE_MAX_FPS} frames a second")
+            return
+        if not self.throttle_told:
+            self.throttle_told = True
+            await self._send_json({"type": "throttle", "fps": settings.LIVE_MAX_FPS})
+
+    async def _frame_rejected(self, reason: str) -> None:
+        self.rejected += 1
+        kind = reason.split(" ")[2] if reason.startswith("frame of") else reason
+        if kind not in self.recorded:  # each kind of bad frame is recorded once per connection
+            self.recorded.add(kind)
+            await database_sync_to_async(services.connector_refused)(
+                camera_code=self.camera_code, reason="bad frame", detail=reason)
+            await self._send_json({"type": "error", "reason": reason})
+        if self.rejected >= MAX_REJECTED_FRAMES:
+            await self._refuse(CLOSE_BAD_FRAMES, f"{self.rejected} bad frames")
+
+    async def _masks_load(self) -> None:
+        masks = await database_sync_to_async(selectors.masks_of)(self.camera.pk)
+        self.masks = frames.polygons_key(masks)
+
+    # Channel-layer events ---------------------------------------------------------------------------------
+
+    async def connector_demand(self, event):
+        watching = await database_sync_to_async(
+            LiveSession.objects.filter(camera_id=self.camera.pk, ended_at__isnull=True).exists)()
+        if watching != self.started:
+            self.started = watching
+            await self._send_json({"type": "start" if watching else "stop"})
+
+    async def connector_masks(self, event):
+        await self._masks_load()
+
+    async def connector_snapshot(self, event):
+        self.snapshot = True
+        await self._send_json({"type": "snapshot"})
+
+    async def connector_closed(self, event):
+        self.started = False
+        await self._send_json({"type": "stop"})
+        await self._refuse(CLOSE_NOT_SHARED, event["reason"])
+
+    async def connector_kick(self, event):
+        await self._send_json({"type": "error", "reason": event["reason"]})
+        await self.close(code=CLOSE_UNAUTHORISED)
+
+
+class LiveViewSocket(AsyncWebsocketConsumer):
+    session: LiveSession | None = None
+
+    async def connect(self):
+        self.tasks: list[asyncio.Task] = []
+        await self.accept()
+        user = self.scope.get("user")
+        if not await database_sync_to_async(staff_scope_allowed)(self.scope):
+            await self._end_view(CLOSE_UNAUTHORISED, "Sign in as staff first.")
+            return
+        session = await database_sync_to_async(selectors.session_for_viewer)(
+            code=self.scope["url_route"]["kwargs"]["session"], user_id=user.pk)
+        if session is None or session.ended_at is not None:
+            await self._end_view(CLOSE_ENDED, "This live view has ended. Open it again from the map.")
+            return
+        problem, first = await database_sync_to_async(self._open)(session)
+        if problem:
+            await self._end_view(CLOSE_NOT_SHARED, problem)
+            return
+        if not first:
+            await self._end_view(CLOSE_DUPLICATE, "This live view is already open in another window.")
+            return
+        self.session, self.camera_code = session, str(session.camera.code)
+        for group in (broadcast.viewers_group(self.camera_code), user_group(user.pk)):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.inbox = Inbox(settings.LIVE_VIEWER_QUEUE)
+        self.last_frame: bytes | None = None
+        await hub().join(self.camera_code, self.inbox)
+        self.tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._watch())]
+        await self._send_json({"type": "session", "session": str(session.code), "camera": session.camera.label,
+                               "ends_by": session.ends_by.isoformat(),
+                               "case": session.incident.case_number if session.incident else None})
+        await self.channel_layer.group_send(broadcast.connector_group(self.camera_code), {"type": "connector.demand"})
+
+    def _open(self, session: LiveSession) -> tuple[str, bool]:
+        """Re-checks the rules as the view opens; marks it watched once (a second window is refused)."""
+        try:
+            live_view_check(session.analyst, session.camera, session.incident, session.reason,
+                            session.override_reason, opening=False)
+        except LiveRefused as refused:
+            services.live_session_end(session=session, reason=refused.end_reason, note=refused.message)
+            return refused.message, False
+        first = LiveSession.objects.filter(pk=session.pk, watched_at__isnull=True).update(watched_at=timezone.now())
+        return "", bool(first)
+
+    async def _send_json(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message))
+
+    async def _end_view(self, code: int, reason: str) -> None:
+        await self._send_json({"type": "ended", "reason": reason})
+        await self.close(code=code)
+
+    async def _pump(self) -> None:
+        """Frames from this viewer's inbox to its socket; a slow socket only makes its own inbox drop."""
+        while True:
+            frame = await self.inbox.get()
+            self.last_frame = frame
+            await self.send(bytes_data=frame)
+
+    async def _watch(self) -> None:
+        """Ends the view at its limit, and re-checks the rules every half minute in case a message was lost."""
+        while True:
+            remaining = (self.session.ends_by - timezone.now()).total_seconds()
+            if remaining <= 0:
+                reason = await database_sync_to_async(services.live_session_expire)(session=self.session)
+                await self._end_view(CLOSE_ENDED, reason)
+                return
+            await asyncio.sleep(min(remaining, RECHECK_SECONDS))
+            if (self.session.ends_by - timezone.now()).total_seconds() > 0:
+                problem = await database_sync_to_async(self._recheck)()
+                if problem:
+                    await self._end_view(CLOSE_NOT_SHARED, problem)
+                    return
+
+    def _recheck(self) -> str:
+        self.session.refresh_from_db(fields=["ended_at", "ends_by"])
+        if self.session.ended_at is not None:
+            return "This live view has ended."
+        if not staff_scope_allowed(self.scope):
+            services.live_session_end(session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
+            return "Your access has changed; sign in again."
+        try:
+            live_view_check(self.session.analyst, self.session.camera, self.session.incident, self.session.reason,
+                            self.session.override_reason, opening=False)
+        except LiveRefused as refused:
+            services.live_session_end(session=self.session, reason=refused.end_reason, note=refused.message)
+            return refused.message
+        return ""
+
+    async def disconnect(self, code):
+        for task in self.tasks:
+            task.cancel()
+        if self.session is None:
+            return
+        await hub().leave(self.camera_code, self.inbox)
+        for group in (broadcast.viewers_group(self.camera_code), user_group(self.session.analyst_id)):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        reason = LiveSession.EndReason.VIEWER_CLOSED if code in (1000, 1001) else LiveSession.EndReason.VIEWER_LOST
+        await database_sync_to_async(services.live_session_end)(session=self.session, reason=reason)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.session is None or not text_data:
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return
+        if not await database_sync_to_async(staff_scope_allowed)(self.scope):
+            await self.session_revoke({})
+            return
+        if message.get("type") == "still":
+            await self._still()
+        elif message.get("type") == "ping":
+            await self._send_json({"type": "pong", "dropped": self.inbox.dropped})
+
+    async def _still(self) -> None:
+        if self.last_frame is None:
+            await self._send_json({"type": "still_failed", "reason": "No picture has arrived yet."})
+            return
+        try:
+            clip = await database_sync_to_async(services.live_still_take)(
+                session=self.session, frame=self.last_frame, user=self.session.analyst)
+        except ValidationError as exc:
+            await self._send_json({"type": "still_failed", "reason": " ".join(exc.messages)})
+            return
+        await self._send_json({"type": "still_saved", "clip": str(clip.code), "sha256": clip.sha256})
+
+    # Channel-layer events ---------------------------------------------------------------------------------
+
+    async def live_closed(self, event):
+        await self._end_view(CLOSE_NOT_SHARED, event["reason"])
+
+    async def live_session_closed(self, event):
+        if self.session is not None and event["session"] == str(self.session.code):
+            await self._end_view(CLOSE_ENDED, event["reason"])
+
+    async def live_refresh(self, event):
+        if self.session is None:
+            return
+        await database_sync_to_async(self.session.refresh_from_db)(fields=["ends_by", "ended_at"])
+        for task in self.tasks[1:]:
+            task.cancel()
+        self.tasks[1:] = [asyncio.create_task(self._watch())]
+
+    async def session_revoke(self, event):
+        if self.session is None:
+            return
+        await database_sync_to_async(services.live_session_end)(
+            session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
+        await self._end_view(CLOSE_NOT_SHARED, "Your access has changed; sign in again.")

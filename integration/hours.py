@@ -1,0 +1,66 @@
+"""The owner's weekly viewing hours: one window per weekday in the agency's local time, which may run
+past midnight ("22:00"-"06:00"). Days without a window allow no viewing."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from integration.models import WEEKDAYS
+
+
+def _clock(value: str) -> timedelta:
+    hours, minutes = (int(part) for part in value.split(":"))
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
+        raise ValueError(f"{value!r} is not a time of day")
+    return timedelta(hours=hours, minutes=minutes)
+
+
+def hours_validate(hours: dict) -> dict:
+    """Normalises {day: [from, to] | None}; raises ValueError with a sentence a person can act on."""
+    clean = {}
+    for day in WEEKDAYS:
+        window = hours.get(day)
+        if not window:
+            clean[day] = None
+            continue
+        start, end = (str(part) for part in window)
+        if _clock(start) == _clock(end):
+            raise ValueError(f"{day.title()}: 'from' and 'to' are the same time; leave both empty for no viewing.")
+        if _clock(start) >= timedelta(hours=24):
+            raise ValueError(f"{day.title()}: a window cannot start at 24:00.")
+        clean[day] = [start, end]
+    return clean
+
+
+def _window(hours: dict, day: date, tz) -> tuple[datetime, datetime] | None:
+    spec = hours.get(WEEKDAYS[day.weekday()])
+    if not spec:
+        return None
+    midnight = timezone.make_aware(datetime.combine(day, time.min), tz)
+    start, end = midnight + _clock(spec[0]), midnight + _clock(spec[1])
+    if end <= start:  # runs past midnight
+        end += timedelta(days=1)
+    return start, end
+
+
+def window_end(hours: dict, now: datetime | None = None) -> datetime | None:
+    """When viewing must stop if it is allowed now (back-to-back windows count as one), else None."""
+    tz = timezone.get_current_timezone()
+    now = timezone.localtime(now or timezone.now(), tz)
+    for offset in (0, -1):  # yesterday's window may run past midnight into today
+        window = _window(hours, now.date() + timedelta(days=offset), tz)
+        if window and window[0] <= now < window[1]:
+            end, day = window[1], now.date() + timedelta(days=offset)
+            for _ in range(7):
+                day += timedelta(days=1)
+                following = _window(hours, day, tz)
+                if not following or following[0] != end:
+                    break
+                end = following[1]
+            return end
+    return None
+
+
+def hours_summary(hours: dict) -> str:
+    days = [f"{day.title()} {hours[day][0]}–{hours[day][1]}" for day in WEEKDAYS if hours.get(day)]
+    return ", ".join(days) if days else "never"
