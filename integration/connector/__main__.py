@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .frames import Limits
 from .link import Connector, websocket_url
-from .sources import SourceError, describe, open_source
+from .sources import SourceError, open_source
 
 log = logging.getLogger("integration.connector")
 
@@ -115,6 +115,13 @@ def _read_token(args, parser) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C before the connector was running, e.g. while a camera did not answer
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     token = _read_token(args, parser)
@@ -132,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("opening the source %s", source.label)
         source.open()
     except (SourceError, ValueError) as exc:
-        log.error("cannot use --source %s: %s", describe(args.source), exc)
+        log.error("cannot use --source: %s", exc)
         return 2
     log.info("the source works; connecting to %s as camera %s", args.server, camera)
 

@@ -85,9 +85,8 @@ class Control:
         self._change(_streaming=False)
 
     def snapshot(self) -> None:
-        with self._cond:
-            snapshots = self._snapshots + 1
-        self._change(_snapshots=snapshots)
+        with self._cond:  # a re-entrant lock: _change takes it again
+            self._change(_snapshots=self._snapshots + 1)
 
     def take_snapshot(self) -> bool:
         """Claims one pending snapshot request, if there is one."""

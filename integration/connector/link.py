@@ -233,9 +233,7 @@ class Connector:
         elif kind == "stop":
             log.info("nobody is watching: not sending (%d frames sent so far, %d dropped on a slow network)",
                      self.sent, self.queue.dropped if self.queue else 0)
-            self.control.stop()
-            if self.queue is not None:
-                self.queue.clear()
+            self.control.stop()  # frames still queued are dropped by _send_frames
         elif kind == "snapshot":
             log.info("the server asked for one picture")
             self.control.snapshot()

@@ -233,7 +233,8 @@ class AVSource(Source):
             self.close()
             raise SourceError(f"{self.label}: has no video stream")
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
+        if not self.live:
+            self._stream.thread_type = "AUTO"  # frame threads: faster, but a few frames late, so files only
         self._packets = self._container.demux(self._stream)
         self._need_keyframe = self.live
         if self._next_frame() is None:
@@ -263,7 +264,8 @@ class AVSource(Source):
     def _grab_live(self, *, active: bool):
         if not active:
             # Nobody is watching: take the compressed packet off the connection and drop it, undecoded.
-            self._next_packet()
+            if self._next_packet() is None:
+                raise SourceError(f"{self.label}: the stream ended")
             self._need_keyframe = True
             return None
         return self._next_frame()
