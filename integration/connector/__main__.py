@@ -35,7 +35,11 @@ example:
       --camera 0b7e9a3e-5c1d-4f7a-9d8e-2f4c6a1b3d5e --token-file /etc/connect/camera.token \\
       --source rtsp://viewer:secret@192.168.1.20:554/Streaming/Channels/102
 
-exit status: 0 after Ctrl-C or SIGTERM, 2 for a bad option or a source that cannot be read at start-up.
+while nobody watches, a test pattern, file or snapshot URL is not read at all; an RTSP or MJPEG camera stays
+connected but its data is dropped without decoding, so a viewer gets a picture within a second or two.
+
+exit status: 0 when stopped by Ctrl-C or SIGTERM, 2 for a bad option or a source that cannot be read at
+start-up (run it under systemd with Restart=on-failure to ride out a camera that is still booting).
 """
 
 
