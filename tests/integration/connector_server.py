@@ -30,9 +30,11 @@ class LocalServer:
     stays open until the test (or the connector) closes it. ``max_queue`` and ``rcvbuf`` make a server that
     stops reading when the test does not call ``recv``."""
 
-    def __init__(self, *, max_queue: int = 16, rcvbuf: int | None = None):
+    def __init__(self, *, max_queue: int = 16, rcvbuf: int | None = None, refuse_with: int | None = None):
         self.max_queue = max_queue
         self.rcvbuf = rcvbuf
+        self.refuse_with = refuse_with  # an HTTP status answering every handshake instead of a websocket
+        self.refused = 0
         self.connections: asyncio.Queue[ServerConnection] = asyncio.Queue()
         self.url = ""
 
@@ -42,12 +44,17 @@ class LocalServer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)  # accepted sockets inherit it
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self._server = await serve(self._handler, sock=sock, ping_interval=None, max_queue=self.max_queue)
+        self._server = await serve(self._handler, sock=sock, ping_interval=None, max_queue=self.max_queue,
+                                   process_request=self._refuse if self.refuse_with else None)
         return self
 
     async def __aexit__(self, *exc):
         self._server.close()
         await self._server.wait_closed()
+
+    def _refuse(self, ws: ServerConnection, request):
+        self.refused += 1
+        return ws.respond(self.refuse_with, "refused\n")
 
     async def _handler(self, ws: ServerConnection) -> None:
         await self.connections.put(ws)
