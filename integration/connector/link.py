@@ -7,6 +7,9 @@ Server to connector, JSON text messages:
     {"type": "snapshot"}   send one frame now, even when stopped
     {"type": "throttle", "fps": F}   at most F frames a second from now on
 
+Handshake: GET {server}/ws/connector/{code}/ with ``Authorization: Bearer {token}`` and ``Origin: {server's
+origin}``; the token is never in the URL or the log.
+
 Connector to server: each binary message is one JPEG frame of at most max_bytes; text messages
     {"type": "status", "source": "ok" | "error", "detail": "..."}   when the source fails or recovers.
 
@@ -28,6 +31,7 @@ import urllib.parse
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.typing import Origin
 
 from .capture import Capture, Control
 from .frames import FrameQueue, Limits
@@ -61,6 +65,14 @@ def websocket_url(server: str, camera: str) -> str:
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
+def server_origin(server: str) -> str:
+    """The server's own origin (``https://host[:port]``), sent as the handshake's Origin header: the connector
+    is no browser, but Channels' AllowedHostsOriginValidator refuses a handshake without one."""
+    parts = urllib.parse.urlsplit(server.strip())
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
+    return urllib.parse.urlunsplit((scheme, parts.netloc, "", "", ""))
+
+
 def is_loopback(url: str) -> bool:
     host = urllib.parse.urlsplit(url).hostname or ""
     if host == "localhost":
@@ -91,6 +103,7 @@ class Connector:
                  base_delay: float = BASE_DELAY_S, max_delay: float = MAX_DELAY_S,
                  stable_after: float = STABLE_AFTER_S, source_opened: bool = True):
         self.url = websocket_url(server, camera)
+        self.origin = server_origin(server)
         self.camera = camera
         self._token = token
         self.source = source
@@ -159,6 +172,7 @@ class Connector:
         try:
             async with connect(
                 self.url,
+                origin=Origin(self.origin),
                 additional_headers={"Authorization": f"Bearer {self._token}"},
                 user_agent_header=USER_AGENT,
                 compression=None,  # JPEG does not compress

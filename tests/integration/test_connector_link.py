@@ -27,6 +27,7 @@ def test_start_sends_jpeg_frames_of_the_requested_width():
             ws = await server.next_connection()
             assert ws.request.path == f"/ws/connector/{CAMERA}/"
             assert ws.request.headers["Authorization"] == f"Bearer {TOKEN}"
+            assert ws.request.headers["Origin"] == server.url  # Channels' origin validator wants one
             assert TOKEN not in ws.request.path
             await send(ws, "start")
             frames, _ = await receive_for(ws, 1.0)
