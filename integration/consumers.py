@@ -205,6 +205,7 @@ class ConnectorSocket(AsyncWebsocketConsumer):
 
 class LiveViewSocket(AsyncWebsocketConsumer):
     session: LiveSession | None = None
+    closing = False
 
     async def connect(self):
         self.tasks: list[asyncio.Task] = []
@@ -252,6 +253,14 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message))
 
     async def _end_view(self, code: int, reason: str) -> None:
+        """Says why, then closes; once only (several messages may announce the same end)."""
+        if self.closing:
+            return
+        self.closing = True
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current:
+                task.cancel()  # no frame may follow the close
         await self._send_json({"type": "ended", "reason": reason})
         await self.close(code=code)
 
@@ -312,6 +321,8 @@ class LiveViewSocket(AsyncWebsocketConsumer):
             return
         if not await database_sync_to_async(staff_scope_allowed)(self.scope):
             await self.session_revoke({})
+            return
+        if self.closing:
             return
         if message.get("type") == "still":
             await self._still()

@@ -25,6 +25,12 @@ LIMITS = {"hours": ALL_HOURS, "incident_required": True, "incident_radius_m": 30
           "notify_each_view": False}
 
 
+@pytest.fixture(autouse=True)
+def _evidence_dir(settings, tmp_path):
+    """Stills are evidence: keep them out of the checkout's evidence folder."""
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+
+
 def share_camera(camera: Camera, **limits) -> LiveShare:
     return services.live_share_sign(camera=camera, signed_name=camera.owner.name, ip="127.0.0.1",
                                     limits={**LIMITS, **limits})

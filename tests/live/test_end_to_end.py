@@ -81,7 +81,9 @@ def test_connector_frames_reach_the_analyst_masked_and_stop_sharing_closes_withi
 def test_a_view_ends_itself_at_the_owners_limit(live_setup):
     server, camera, analyst, incident = live_setup
     session = services.live_session_open(user=analyst, camera=camera, incident=incident, reason=REASON)
-    LiveSession.objects.filter(pk=session.pk).update(ends_by=timezone.now() + timedelta(seconds=3))
+    # As if opened 30 minutes minus 3 seconds ago: the owner's 30-minute limit is 3 seconds away.
+    ends_by = timezone.now() + timedelta(seconds=3)
+    LiveSession.objects.filter(pk=session.pk).update(ends_by=ends_by, started_at=ends_by - timedelta(minutes=30))
     cookie = session_cookie(analyst)
 
     async def scenario():
