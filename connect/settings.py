@@ -394,7 +394,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],  # Leaflet and the admin set inline styles; no script runs
-        "img-src": [SELF, "data:", *_tile_origin],
+        "img-src": [SELF, "data:", "blob:", *_tile_origin],  # blob: live frames arrive as blobs
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

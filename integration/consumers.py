@@ -108,6 +108,8 @@ class ConnectorSocket(AsyncWebsocketConsumer):
         await self._send_json({"type": "hello", "fps": settings.LIVE_MAX_FPS, "width": settings.LIVE_WIDTH,
                                "quality": 75, "max_bytes": self.max_bytes})
         await self.connector_demand({})
+        if await cache.aget(services.still_wanted_key(self.camera_code)):
+            await self.connector_snapshot({})
 
     def _share_problem(self) -> str:
         share = selectors.live_share_current(self.camera)
@@ -143,6 +145,7 @@ class ConnectorSocket(AsyncWebsocketConsumer):
         if self.snapshot:  # for the owner's mask editor: the owner's own picture, kept ten minutes
             self.snapshot = False
             await cache.aset(still_cache_key(self.camera_code), bytes_data, STILL_SECONDS)
+            await cache.adelete(services.still_wanted_key(self.camera_code))
         if self.started:
             await self._relay(bytes_data)
 

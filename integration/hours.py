@@ -62,5 +62,8 @@ def window_end(hours: dict, now: datetime | None = None) -> datetime | None:
 
 
 def hours_summary(hours: dict) -> str:
-    days = [f"{day.title()} {hours[day][0]}–{hours[day][1]}" for day in WEEKDAYS if hours.get(day)]
+    windows = [tuple(hours[day]) if hours.get(day) else None for day in WEEKDAYS]
+    if len(set(windows)) == 1 and windows[0]:
+        return "at any time" if windows[0] == ("00:00", "24:00") else f"every day {windows[0][0]}–{windows[0][1]}"
+    days = [f"{day.title()} {window[0]}–{window[1]}" for day, window in zip(WEEKDAYS, windows, strict=True) if window]
     return ", ".join(days) if days else "never"

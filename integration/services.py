@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -153,8 +154,17 @@ def privacy_masks_set(*, camera: Camera, masks: list) -> int:
     return len(polygons)
 
 
+STILL_WANTED_SECONDS = 120
+
+
+def still_wanted_key(camera_code) -> str:
+    return f"live-still-wanted:{camera_code}"
+
+
 def still_for_masks_request(*, camera: Camera) -> None:
-    """Asks the camera's connector for one frame, kept briefly for the owner's mask editor."""
+    """Asks the camera's connector for one frame, kept briefly for the owner's mask editor. The wish is
+    remembered for two minutes, so a connector that connects only afterwards still answers it."""
+    cache.set(still_wanted_key(camera.code), True, STILL_WANTED_SECONDS)
     broadcast.snapshot_wanted(camera.code)
 
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from integration import services
 from integration.models import LiveSession
-from tests.live.conftest import pixel, run_async, session_cookie, start_connector
+from tests.conftest import start_connector
+from tests.live.conftest import pixel, run_async, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REASON = "Following a suspect vehicle north"

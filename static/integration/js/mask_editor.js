@@ -10,12 +10,13 @@
   try { shapes = JSON.parse(field.value || "[]"); } catch (e) { shapes = []; }
   field.closest(".masks-field").hidden = true;
 
-  // A still that arrives after "Take a new picture" is fetched until it is there (about ten seconds).
+  // A still that arrives after "Take a new picture" is fetched until it is there (up to a minute: the
+  // connector may be starting).
   var editor = document.getElementById("mask-editor");
   if (editor.dataset.hasStill === "0" && /waiting=1/.test(location.search)) {
     var tries = 0, timer = setInterval(function () {
       fetch(editor.dataset.still, { credentials: "same-origin", cache: "no-store" }).then(function (r) {
-        if (r.ok || ++tries > 10) { clearInterval(timer); if (r.ok) location.replace(location.pathname); }
+        if (r.ok || ++tries > 60) { clearInterval(timer); if (r.ok) location.replace(location.pathname); }
       });
     }, 1000);
   }
