@@ -83,6 +83,7 @@ class FrameBudget:
 
 class ConnectorSocket(AsyncWebsocketConsumer):
     camera = None
+    redis_warned_at = 0.0
 
     async def connect(self):
         self.camera_code = str(self.scope["url_route"]["kwargs"]["camera"])
@@ -151,11 +152,17 @@ class ConnectorSocket(AsyncWebsocketConsumer):
 
     async def _relay(self, frame: bytes) -> None:
         if self.masks:
-            frame = await asyncio.to_thread(frames.masks_apply, frame, self.masks)
+            try:
+                frame = await asyncio.to_thread(frames.masks_apply, frame, self.masks)
+            except (OSError, ValueError, SyntaxError):  # fail closed: a frame that cannot be masked is not sent
+                await self._frame_rejected("frame is not a decodable JPEG image")
+                return
         try:
             await hub().publish(self.camera_code, frame)
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
-            logger.warning("live: frame of %s dropped, Redis unreachable: %s", self.camera_code, exc)
+            if time.monotonic() - self.redis_warned_at > 10:  # once every ten seconds, not per frame
+                self.redis_warned_at = time.monotonic()
+                logger.warning("live: frames of %s dropped, Redis unreachable: %s", self.camera_code, exc)
 
     async def _over_budget(self) -> None:
         if self.budget.flooding:

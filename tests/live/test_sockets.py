@@ -314,3 +314,27 @@ def test_a_still_is_saved_as_encrypted_evidence_of_the_case(live_camera, token, 
     assert clip.incident == session.incident and clip.uploaded_by == analyst.username and clip.media_format
     entry = AccessEntry.objects.get(action="clip.still_taken")
     assert entry.owner_code == str(live_camera.owner.code) and entry.detail["sha256"] == clip.sha256
+
+
+def test_a_frame_that_cannot_be_masked_is_never_sent(live_camera, token, session, analyst):
+    services.privacy_masks_set(camera=live_camera, masks=[[[0, 0], [1, 0], [1, 1]]])
+    cookie = session_cookie(analyst)
+    broken = jpeg(320, 240)[:600]  # a real JPEG header, then the data stops
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        await connector.send_to(bytes_data=broken)
+        error = await receive_json_type(connector, "error")
+        try:
+            await receive_frame(viewer, timeout=1)
+        except TimeoutError:
+            sent = False
+        else:
+            sent = True
+        good = await push_until_frame(connector, viewer, jpeg())
+        await viewer.disconnect(code=1000)
+        await connector.disconnect()
+        return error, sent, good
+
+    error, sent, good = run_async(scenario())
+    assert "decodable" in error["reason"] and not sent and good
