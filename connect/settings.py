@@ -118,8 +118,11 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
+# channels_redis waits for messages in a 5 s BRPOP; redis-py 8 reads with a 5 s socket timeout by default, so on a
+# busy server an empty BRPOP could end as a TimeoutError that kills the socket's consumer. Read for longer.
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]}},
 }
 # Messages between processes pass through Redis; with a key they are encrypted there (Fernet).
 _channel_key = env_secret("CONNECT_CHANNEL_ENCRYPTION_KEY")
