@@ -24,7 +24,10 @@ so that the throttle is not what limits it.
 bare: this same file run as `--serve-bare PORT` (a subprocess, on uvloop like uvicorn): connectors on /c/<camera>,
 viewers on /v/<camera>; each frame goes to every viewer of its camera through a per-viewer inbox of
 CONNECT_LIVE_VIEWER_QUEUE frames that drops its oldest, as connect's relay does, and nothing else: no
-authentication, no JPEG check, no Redis.
+authentication, no JPEG check, no Redis, no permessage-deflate, no frame-rate cap (so at saturation its
+connector outruns its viewers and most frames are dropped in the inboxes). connect is started with the
+options of the Procfile's `web` line (`--server-args` adds more). Connectors keep to the frames a second that
+connect's `hello` announces, as a real connector should (more would be refused, and then cut off as flooding).
 
 Frames: 640x480 JPEGs of a smooth random picture, the quality chosen to make them about 60 KB, 8 different
 pictures. Each sent frame carries a JPEG comment segment (FF FE) right after SOI holding the camera number,
