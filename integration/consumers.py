@@ -120,6 +120,14 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             return "the owner paused live sharing"
         return selectors.live_share_ineligible(self.camera, for_viewing=True)
 
+    async def dispatch(self, message):
+        """Frames skip Channels' close_old_connections(), a thread-pool round trip per frame: receive() touches
+        the database only through database_sync_to_async, which closes old connections itself."""
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(message)
+        else:
+            await super().dispatch(message)
+
     async def _refuse(self, code: int, reason: str) -> None:
         await database_sync_to_async(services.connector_refused)(camera_code=self.camera_code, reason=reason)
         await self._send_json({"type": "error", "reason": reason})
