@@ -13,6 +13,7 @@ owner stops or pauses sharing or the analyst loses access.
 import asyncio
 import json
 import logging
+import random
 import time
 
 import redis.asyncio as redis
@@ -297,7 +298,8 @@ class LiveViewSocket(AsyncWebsocketConsumer):
                 reason = await database_sync_to_async(services.live_session_expire)(session=self.session)
                 await self._end_view(CLOSE_ENDED, reason)
                 return
-            await asyncio.sleep(min(remaining, RECHECK_SECONDS))
+            # Jittered, so views opened together do not all re-check at the same instant (bench/live_relay.py).
+            await asyncio.sleep(min(remaining, RECHECK_SECONDS * random.uniform(0.5, 1)))
             if (self.session.ends_by - timezone.now()).total_seconds() > 0:
                 problem = await database_sync_to_async(self._recheck)()
                 if problem:
