@@ -132,6 +132,16 @@ def live_share_pause(*, camera: Camera, until, by="owner") -> None:
                                                     f"{timezone.localtime(until):%Y-%m-%d %H:%M}.")
 
 
+def camera_withdrawn(*, camera: Camera, deleted: bool = False) -> int:
+    """The owner paused or deleted the camera itself (registry): its live views end now, like stopping."""
+    reason = LiveSession.EndReason.OWNER_STOPPED if deleted else LiveSession.EndReason.OWNER_PAUSED
+    with transaction.atomic():
+        ended = _sessions_end_all(camera, reason)
+        broadcast.camera_closed(camera.code, reason="The owner deleted this camera." if deleted
+                                else "The owner paused this camera.")
+    return ended
+
+
 def _sessions_end_all(camera: Camera, reason: str) -> int:
     sessions = selectors.open_sessions(camera)
     for session in sessions:

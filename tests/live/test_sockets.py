@@ -337,3 +337,26 @@ def test_a_frame_that_cannot_be_masked_is_never_sent(live_camera, token, session
 
     error, sent, good = run_async(scenario())
     assert "decodable" in error["reason"] and not sent and good
+
+
+@pytest.mark.parametrize("withdraw", ["pause", "delete"])
+def test_pausing_or_deleting_the_camera_itself_closes_its_views(live_camera, token, session, analyst, withdraw):
+    from registry import services as registry_services
+
+    cookie = session_cookie(analyst)
+
+    def act():
+        if withdraw == "pause":
+            registry_services.camera_set_paused(camera=live_camera, paused=True)
+        else:
+            registry_services.owner_delete(owner=live_camera.owner)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        await sync_to_async(act)()
+        ended = await receive_json_type(viewer, "ended", timeout=2)
+        return ended, await receive_close(viewer, timeout=2)
+
+    ended, code = run_async(scenario())
+    assert code == 4403 and ("paused" in ended["reason"] or "deleted" in ended["reason"])
+    assert AccessEntry.objects.filter(action="live.ended", camera_code=str(live_camera.code)).exists()
