@@ -36,10 +36,12 @@ async def frames_from(view, count: int, timeout: float = 20) -> list[bytes]:
 
 
 @pytest.fixture
-def live_setup(asgi_server, live_camera, analyst, incident_near):
-    services.privacy_masks_set(camera=live_camera, masks=[[[0, 0], [0.5, 0], [0.5, 1], [0, 1]]])  # left half
+def live_setup(request, asgi_server, live_camera, analyst, incident_near):
+    width, fps = getattr(request, "param", (320, 10))
+    if width <= 320:
+        services.privacy_masks_set(camera=live_camera, masks=[[[0, 0], [0.5, 0], [0.5, 1], [0, 1]]])  # left half
     token = services.connector_token_issue(camera=live_camera, by="owner")
-    connector = start_connector(asgi_server, live_camera.code, token)
+    connector = start_connector(asgi_server, live_camera.code, token, width=width, fps=fps)
     yield asgi_server, live_camera, analyst, incident_near
     connector.terminate()
     try:
@@ -102,3 +104,45 @@ def test_a_view_ends_itself_at_the_owners_limit(live_setup):
     assert code == 4404
     session.refresh_from_db()
     assert session.end_reason == "time_limit" and session.ended_at is not None
+
+
+@pytest.mark.parametrize("live_setup", [(1280, 15)], indirect=True)  # big frames fill the stalled socket sooner
+def test_a_viewer_on_a_dead_network_loses_only_its_own_frames(live_setup):
+    """One view stops reading (its TCP window fills); the other keeps its full frame rate, and the stalled
+    one's inbox drops its oldest frames instead of growing."""
+    import socket
+
+    from integration import relay
+
+    server, camera, analyst, incident = live_setup
+    healthy, stalled = (services.live_session_open(user=analyst, camera=camera, incident=incident, reason=REASON)
+                        for _ in range(2))
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        # A viewer that completes the handshake and then never reads again, as if its network died.
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(server.rsplit(":", 1)[1]))
+        writer.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        writer.write((f"GET /ws/live/{stalled.code}/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nOrigin: {server}\r\nCookie: sessionid={cookie}\r\n\r\n").encode())
+        await writer.drain()
+        assert b"101" in await reader.readline()
+        writer.transport.pause_reading()
+        async with open_view(server, healthy, cookie) as view:
+            await frames_from(view, 2)
+            loop = asyncio.get_running_loop()
+            started, received = loop.time(), 0
+            while loop.time() - started < 25:
+                received += len(await frames_from(view, 15))
+                inboxes = [inbox for hub in relay._hubs.values() for inbox in hub._viewers.get(str(camera.code), ())]
+                if any(inbox.dropped > 3 for inbox in inboxes):
+                    break
+            rate = received / (loop.time() - started)
+        writer.close()
+        return rate, inboxes
+
+    rate, inboxes = run_async(scenario(), timeout=60)
+    assert rate > 10, f"the healthy view got {rate:.1f} frames a second of 15 while the other stalled"
+    assert inboxes and all(len(inbox.frames) <= inbox.frames.maxlen for inbox in inboxes)
+    assert any(inbox.dropped > 3 for inbox in inboxes), "the stalled view's inbox never dropped a frame"
