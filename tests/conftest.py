@@ -155,6 +155,11 @@ def asgi_server(transactional_db):
     from connect.asgi import application
     from tests.conftest import free_port
 
+    from channels.layers import channel_layers
+
+    # A channel layer receives on one event loop at a time: this server's loop gets a layer of its own, and
+    # consumers it leaves behind at shutdown must not hold the next loop's.
+    channel_layers.backends.clear()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", ws_ping_interval=5, ws_ping_timeout=5))
@@ -167,6 +172,7 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    channel_layers.backends.clear()
     # The server's worker threads keep database connections the test run cannot close; end them, or the
     # test database cannot be dropped at the end of the run.
     from django.db import connection

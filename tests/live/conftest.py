@@ -72,7 +72,11 @@ def pixel(frame: bytes, x: int, y: int) -> tuple:
 
 
 def run_async(coroutine, timeout: float = 30):
-    # A thread of its own: Playwright's tests may leave an event loop running in this one.
+    # A thread of its own: Playwright's tests may leave an event loop running in this one. A fresh channel
+    # layer too: a layer receives on one loop at a time, and the previous test's loop is gone.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result(timeout=timeout)
 
