@@ -3,7 +3,9 @@
 from django.urls import path
 
 from accounts.consumers import StaffSocket
+from dispatch.consumers import DispatchSocket
 
 websocket_urlpatterns = [
     path("ws/staff/", StaffSocket.as_asgi()),
+    path("ws/dispatch/", DispatchSocket.as_asgi()),
 ]

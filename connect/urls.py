@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
+    path("api/", include("api.urls")),
 ]
