@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -23,7 +24,15 @@ NEARBY_LIMIT = 500
 CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="The camera's code (UUID)")
 
 
+class GeoJsonSchema(AutoSchema):
+    """The camera list is one FeatureCollection, not an array of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
 class CameraViewSet(viewsets.GenericViewSet):
+    schema = GeoJsonSchema()
     queryset = Camera.objects.none()  # for the schema; reads go through registry.selectors
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
