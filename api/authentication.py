@@ -8,9 +8,8 @@ import hmac
 from django.conf import settings
 from rest_framework import authentication, exceptions
 
-from api import services
+from api import limits, services
 from api.models import ApiToken
-from connect.ratelimit import over_limit
 
 
 class ApiClient:
@@ -54,7 +53,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Unknown API token.")
         if not token.is_active:
             raise exceptions.AuthenticationFailed("This API token was revoked.")
-        if over_limit("api:token", token.prefix, limit=settings.API_REQUESTS_PER_MINUTE, window_s=60):
+        if limits.over("token", token.prefix, limit=settings.API_REQUESTS_PER_MINUTE):
             raise exceptions.Throttled(detail=f"This token sent more than {settings.API_REQUESTS_PER_MINUTE} "
                                               "requests this minute.")
         services.token_used(token=token)

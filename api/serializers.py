@@ -255,6 +255,18 @@ class PositionInSerializer(serializers.Serializer):
     at = serializers.DateTimeField(help_text="When the fix was taken")
 
 
+POSITIONS_BATCH_MAX = 500
+
+
+class PositionBatchInSerializer(serializers.Serializer):
+    positions = PositionInSerializer(many=True, min_length=1, max_length=POSITIONS_BATCH_MAX,
+                                     help_text=f"1 to {POSITIONS_BATCH_MAX} reports, any units")
+
+
+class BatchAcceptedSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+
+
 class AcceptedSerializer(serializers.Serializer):
     unit = serializers.CharField()
     at = serializers.DateTimeField()

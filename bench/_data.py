@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "connect_bench"
-PG = "postgres://connect@127.0.0.1:54329"
+PG = f"postgres://connect@127.0.0.1:{os.environ.get('PG_PORT', '54329')}"  # scripts/services.sh's port
 DATABASE_URL = f"{PG}/{DB_NAME}"
 
 # Raleigh, NC: west, south, east, north in degrees.

@@ -91,6 +91,36 @@ def position_record(*, unit: str, latitude: float, longitude: float, recorded_at
     return position
 
 
+def positions_record(*, positions: list[dict]) -> int:
+    """Many reports (a gateway's batch), all or none: one INSERT, then each to the map's next tick."""
+    now = timezone.now()
+    oldest = now - timedelta(hours=settings.POSITIONS_KEEP_HOURS)
+    errors = {}
+    rows = []
+    for index, p in enumerate(positions):
+        if not in_service_area(latitude=p["latitude"], longitude=p["longitude"]):
+            errors[f"positions[{index}]"] = "This point is outside the agency's service area."
+        elif p["recorded_at"] > now + CLOCK_SKEW:
+            errors[f"positions[{index}]"] = "This time is in the future: check the sender's clock."
+        elif p["recorded_at"] < oldest:
+            errors[f"positions[{index}]"] = f"Older than the {settings.POSITIONS_KEEP_HOURS} hours positions are kept."
+        else:
+            rows.append(OfficerPosition(unit=p["unit"], location=Point(p["longitude"], p["latitude"], srid=4326),
+                                        heading_deg=p["heading_deg"], speed_kmh=p["speed_kmh"],
+                                        recorded_at=p["recorded_at"]))
+    if errors:
+        raise ValidationError(errors)
+    OfficerPosition.objects.bulk_create(rows)
+
+    def publish():
+        for p in positions:
+            broadcaster.position(p["recorded_at"], selectors.position_payload_row(
+                p["unit"], p["latitude"], p["longitude"], p["heading_deg"], p["speed_kmh"], p["recorded_at"]))
+
+    transaction.on_commit(publish)
+    return len(rows)
+
+
 def _purge(queryset, action: str) -> int:
     """Deletes by primary key in batches, so a long backlog never holds one huge transaction."""
     purged = 0

@@ -11,13 +11,13 @@ from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from api import limits
 from api import serializers as s
 from api.permissions import actor
 from api.views.cameras import _uuid
 from api.views.common import Pages
 from api.views.incidents import _valid
 from audit.services import record
-from connect.ratelimit import over_limit
 from dispatch import selectors, services
 from dispatch.models import CallForService, OfficerPosition
 
@@ -100,7 +100,7 @@ class CallViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class PositionViewSet(viewsets.GenericViewSet):
     queryset = OfficerPosition.objects.none()  # for the schema; reads go through dispatch.selectors
     serializer_class = s.PositionSerializer
-    scopes = {"list": "dispatch:read", "create": "positions:write"}
+    scopes = {"list": "dispatch:read", "create": "positions:write", "batch": "positions:write"}
     perms = {"list": ["dispatch.view_officerposition"]}
 
     @extend_schema(responses={200: s.PositionSerializer(many=True)})
@@ -124,9 +124,26 @@ class PositionViewSet(viewsets.GenericViewSet):
         return Response({"unit": data["unit"], "at": data["at"]}, status=status.HTTP_202_ACCEPTED)
 
 
-def _limit(request, unit: str) -> None:
+    @extend_schema(parameters=[], request=s.PositionBatchInSerializer,
+                   responses={202: OpenApiResponse(s.BatchAcceptedSerializer,
+                                                   description="All stored; on the map next tick")})
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        """Many units' reports in one request, as a vehicle-location gateway sends them: all or none."""
+        data = _valid(s.PositionBatchInSerializer, request)
+        _limit(request, *{p["unit"] for p in data["positions"]})
+        services.positions_record(positions=[
+            {"unit": p["unit"], "latitude": p["lat"], "longitude": p["lng"], "heading_deg": p["heading"],
+             "speed_kmh": p["speed"], "recorded_at": p["at"]} for p in data["positions"]])
+        return Response({"accepted": len(data["positions"])}, status=status.HTTP_202_ACCEPTED)
+
+
+def _limit(request, *units: str) -> None:
     """A unit reporting faster than CONNECT_POSITIONS_PER_UNIT_PER_MINUTE is a stuck or hostile sender."""
     limit = settings.POSITIONS_PER_UNIT_PER_MINUTE
-    if over_limit("api:positions", f"{getattr(request.auth, 'pk', '')}:{unit}", limit=limit, window_s=60):
-        raise Throttled(detail=f"Unit {unit} sent more than {limit} positions this minute: send at most one "
+    token = getattr(request.auth, "pk", "")
+    over = limits.over_many("positions", [f"{token}:{unit}" for unit in units], limit=limit)
+    if over:
+        names = ", ".join(sorted(value.split(":", 1)[1] for value in over)[:10])
+        raise Throttled(detail=f"Units sent more than {limit} positions this minute: {names}. Send at most one "
                                "every second or two.")

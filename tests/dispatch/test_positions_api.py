@@ -96,3 +96,28 @@ def test_old_positions_and_calls_are_purged(settings):
     assert OfficerPosition.objects.count() == 1
     assert list(CallForService.objects.values_list("dispatch_id", flat=True)) == ["new"]
     assert AccessEntry.objects.filter(action__in=["positions.purged", "calls.purged"]).count() == 2
+
+
+def test_a_gateway_pushes_many_units_in_one_batch(avl, staff_client):
+    batch = {"positions": [fix(f"U{i}", 1) for i in range(50)]}
+    response = avl.post(f"{URL}batch/", batch, format="json")
+    assert response.status_code == 202 and response.json() == {"accepted": 50}
+    assert len(staff_client("analyst").get(URL).json()) == 50
+
+
+def test_a_batch_is_all_or_nothing_and_names_the_bad_report(avl):
+    batch = {"positions": [fix("U1"), fix("U2", lat=40.0, lng=-75.0)]}
+    response = avl.post(f"{URL}batch/", batch, format="json")
+    assert response.status_code == 400 and "positions[1]" in response.json()
+    assert OfficerPosition.objects.count() == 0
+    too_many = avl.post(f"{URL}batch/", {"positions": [fix(f"U{i}") for i in range(501)]}, format="json")
+    assert too_many.status_code == 400
+    assert avl.post(f"{URL}batch/", {"positions": []}, format="json").status_code == 400
+
+
+def test_a_batch_counts_against_each_units_limit(avl, settings):
+    settings.POSITIONS_PER_UNIT_PER_MINUTE = 2
+    for _ in range(2):
+        assert avl.post(f"{URL}batch/", {"positions": [fix("U1"), fix("U2")]}, format="json").status_code == 202
+    response = avl.post(f"{URL}batch/", {"positions": [fix("U1"), fix("U3")]}, format="json")
+    assert response.status_code == 429 and "U1" in response.json()["detail"]
