@@ -15,6 +15,7 @@ Progress goes to stderr; the last line of stdout is one JSON object.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -37,30 +38,31 @@ RADIUS = 300
 REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/9"
 
 
-def server_env() -> dict:
-    return {**os.environ, **_data.bench_env(), "CONNECT_REDIS_URL": REDIS_URL}
+@contextlib.contextmanager
+def running_server(redis_url: str = REDIS_URL):
+    """connect's web process as the Procfile runs it (uvicorn, one process) on connect_bench and `redis_url`, on
+    a free port; yields the port, stops the server after (printing its log if it failed)."""
+    from map_geojson import wait_until_serving
 
-
-def start_server(port: int, log_file) -> subprocess.Popen:
+    port = free_port()
+    env = {**os.environ, **_data.bench_env(), "CONNECT_REDIS_URL": redis_url}
     command = [sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1", "--port",
                str(port), "--no-server-header", "--no-access-log"]
-    return subprocess.Popen(command, cwd=_data.ROOT, env=server_env(), stdout=log_file, stderr=subprocess.STDOUT)
-
-
-def wait_until_serving(port: int, server: subprocess.Popen, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
+    with tempfile.TemporaryFile(mode="w+") as server_log:
+        server = subprocess.Popen(command, cwd=_data.ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not answer in time")
+            wait_until_serving(port, "/api/v1/cameras/", server)  # 401 without a token: up
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            server_log.seek(0)
+            text = server_log.read()
+            if server.returncode not in (0, -15) or "Traceback" in text:
+                _data.log(text[-3000:])
 
 
 def points(n: int, seed: int) -> list[tuple[float, float]]:
@@ -127,39 +129,26 @@ def main() -> None:
     pressure = pressure_totals()
     run_started = time.perf_counter()
 
-    port = free_port()
     results_found = []
-    with tempfile.TemporaryFile(mode="w+") as server_log:
-        server = start_server(port, server_log)
-        try:
-            wait_until_serving(port, server)
-            conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CLIENTS)]
-            headers = {"Authorization": f"Bearer {key}"}
+    with running_server() as port:
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CLIENTS)]
+        headers = {"Authorization": f"Bearer {key}"}
 
-            def get(client: int, i: int) -> None:
-                lat, lng = work_points[client][i % per_client]
-                conns[client].request("GET", f"/api/v1/cameras/nearby/?lat={lat:.6f}&lng={lng:.6f}&radius={RADIUS}",
-                                      headers=headers)
-                response = conns[client].getresponse()
-                body = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"nearby answered {response.status}: {body[:300]!r}")
-                if i == 0:
-                    results_found.append(len(json.loads(body)["features"]))
+        def get(client: int, i: int) -> None:
+            lat, lng = work_points[client][i % per_client]
+            conns[client].request("GET", f"/api/v1/cameras/nearby/?lat={lat:.6f}&lng={lng:.6f}&radius={RADIUS}",
+                                  headers=headers)
+            response = conns[client].getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"nearby answered {response.status}: {body[:300]!r}")
+            if i == 0:
+                results_found.append(len(json.loads(body)["features"]))
 
-            _data.log("api_nearby: warming up ...")
-            concurrently(get, 5)
-            _data.log(f"api_nearby: {CLIENTS} clients x {per_client} requests over HTTP ...")
-            http_wall, http_times = concurrently(get, per_client)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            if server.returncode not in (0, -15):
-                server_log.seek(0)
-                _data.log(server_log.read()[-3000:])
+        _data.log("api_nearby: warming up ...")
+        concurrently(get, 5)
+        _data.log(f"api_nearby: {CLIENTS} clients x {per_client} requests over HTTP ...")
+        http_wall, http_times = concurrently(get, per_client)
 
     def bare(client: int, i: int) -> None:
         lat, lng = work_points[client][i % per_client]

@@ -27,9 +27,7 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -37,17 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
-from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
+from _runs import code_commit, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 UNITS = 200
 VIEWERS = 5
 PUSHERS = 20  # per_request: 20 threads, each sending its 10 units' positions one request each
 GATEWAYS = 4  # batched: 4 vehicle-location gateways, each sending its 50 units' positions in one request
 REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/10"
-
-
-def server_env() -> dict:
-    return {**os.environ, **_data.bench_env(), "CONNECT_REDIS_URL": REDIS_URL}
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -126,122 +120,106 @@ def main() -> None:
     pressure = pressure_totals()
     started_run = time.perf_counter()
 
-    port = free_port()
-    base = f"127.0.0.1:{port}"
-    with tempfile.TemporaryFile(mode="w+") as server_log:
-        command = [sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1", "--port",
-                   str(port), "--no-server-header", "--no-access-log"]
-        server = subprocess.Popen(command, cwd=_data.ROOT, env=server_env(), stdout=server_log,
-                                  stderr=subprocess.STDOUT)
-        try:
-            from api_nearby import wait_until_serving
+    from api_nearby import running_server
 
-            wait_until_serving(port, server)
-            viewers = [Viewer(f"ws://{base}/ws/dispatch/", f"{cookie_name}={session_key}", f"http://{base}")
-                       for _ in range(VIEWERS)]
-            for viewer in viewers:
-                viewer.thread.start()
-            for viewer in viewers:
-                if not viewer.ready.wait(20):
-                    raise RuntimeError("a viewer did not connect")
+    with running_server(REDIS_URL) as port:
+        base = f"127.0.0.1:{port}"
+        viewers = [Viewer(f"ws://{base}/ws/dispatch/", f"{cookie_name}={session_key}", f"http://{base}")
+                   for _ in range(VIEWERS)]
+        for viewer in viewers:
+            viewer.thread.start()
+        for viewer in viewers:
+            if not viewer.ready.wait(20):
+                raise RuntimeError("a viewer did not connect")
 
-            def post(conn, path: str, body: dict) -> int:
-                conn.request("POST", path, body=json.dumps(body), headers=headers)
-                response = conn.getresponse()
-                response.read()
-                return response.status
+        def post(conn, path: str, body: dict) -> int:
+            conn.request("POST", path, body=json.dumps(body), headers=headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
 
-            def position(unit: str, r: int, index: int) -> dict:
-                return {"unit": unit, "lat": 35.70 + (r + index) % 250 / 1000, "lng": -78.80 + index / 1000,
-                        "heading": (r * 7) % 360, "at": iso(time.time())}
+        def position(unit: str, r: int, index: int) -> dict:
+            return {"unit": unit, "lat": 35.70 + (r + index) % 250 / 1000, "lng": -78.80 + index / 1000,
+                    "heading": (r * 7) % 360, "at": iso(time.time())}
 
-            def pusher(index: int, start_at: float, mode: str, threads: int, result: dict) -> None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                mine = units[index::threads]
-                for r in range(rounds):
-                    wake = start_at + r + index / threads  # spread the senders over each second
-                    time.sleep(max(0.0, wake - time.time()))
-                    if mode == "per_request":
-                        sends = [[position(unit, r, j)] for j, unit in enumerate(mine)]
-                    else:
-                        sends = [[position(unit, r, j) for j, unit in enumerate(mine)]]
-                    for batch in sends:
-                        sent = time.time()
-                        status = (post(conn, "/api/v1/positions/", batch[0]) if mode == "per_request"
-                                  else post(conn, "/api/v1/positions/batch/", {"positions": batch}))
-                        with lock:
-                            result["push_times"].append(time.time() - sent)
-                            result["statuses"][status] = result["statuses"].get(status, 0) + len(batch)
-                            if status == 202:
-                                for p in batch:
-                                    result["last_sent"][p["unit"]] = datetime.fromisoformat(p["at"]).timestamp()
-                conn.close()
+        def pusher(index: int, start_at: float, mode: str, threads: int, result: dict) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine = units[index::threads]
+            for r in range(rounds):
+                wake = start_at + r + index / threads  # spread the senders over each second
+                time.sleep(max(0.0, wake - time.time()))
+                if mode == "per_request":
+                    sends = [[position(unit, r, j)] for j, unit in enumerate(mine)]
+                else:
+                    sends = [[position(unit, r, j) for j, unit in enumerate(mine)]]
+                for batch in sends:
+                    sent = time.time()
+                    status = (post(conn, "/api/v1/positions/", batch[0]) if mode == "per_request"
+                              else post(conn, "/api/v1/positions/batch/", {"positions": batch}))
+                    with lock:
+                        result["push_times"].append(time.time() - sent)
+                        result["statuses"][status] = result["statuses"].get(status, 0) + len(batch)
+                        if status == 202:
+                            for p in batch:
+                                result["last_sent"][p["unit"]] = datetime.fromisoformat(p["at"]).timestamp()
+            conn.close()
 
-            headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-            modes = {}
-            for mode, threads_n in (("per_request", PUSHERS), ("batched", GATEWAYS)):
-                for viewer in viewers:
-                    viewer.latencies.clear()
-                result = {"push_times": [], "statuses": {}, "last_sent": {}}
-                _data.log(f"positions: {mode}: {UNITS} units x {rounds} s through the API, {VIEWERS} viewers ...")
-                start_at = time.time() + 1
-                threads = [threading.Thread(target=pusher, args=(i, start_at, mode, threads_n, result))
-                           for i in range(threads_n)]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-                pushed_wall = time.time() - start_at
-                time.sleep(1.5)  # the last tick
-                latencies = [lat for viewer in viewers for lat in viewer.latencies]
-                lost = sum(1 for viewer in viewers for unit, at in result["last_sent"].items()
-                           if viewer.latest.get(unit) != at)
-                pushed = sum(result["statuses"].values())
-                modes[mode] = {
-                    "senders": threads_n, "requests": len(result["push_times"]), "positions": pushed,
-                    "statuses": result["statuses"], "positions_per_s": round(pushed / pushed_wall, 1),
-                    "request_http": summary_of(result["push_times"]), "push_to_viewer": summary_of(latencies),
-                    "positions_received_per_viewer": [len(viewer.latencies) for viewer in viewers],
-                    "lost_latest_updates": lost,
-                    "targets": {"p99_ms_max": 500, "rate_met": pushed / pushed_wall >= 0.95 * UNITS,
-                                "p99_met": summary_of(latencies).get("p99_ms", 1e9) <= 500,
-                                "no_lost_latest": lost == 0},
-                }
-                _data.log(f"positions: {mode}: {modes[mode]['positions_per_s']} positions/s, push->viewer "
-                          f"{modes[mode]['push_to_viewer']}, lost latest {lost}")
-
-            # Baseline: the same positions straight into the channel layer, batched per 100 ms.
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        modes = {}
+        for mode, threads_n in (("per_request", PUSHERS), ("batched", GATEWAYS)):
             for viewer in viewers:
                 viewer.latencies.clear()
-            from channels.layers import get_channel_layer
+            result = {"push_times": [], "statuses": {}, "last_sent": {}}
+            _data.log(f"positions: {mode}: {UNITS} units x {rounds} s through the API, {VIEWERS} viewers ...")
+            start_at = time.time() + 1
+            threads = [threading.Thread(target=pusher, args=(i, start_at, mode, threads_n, result))
+                       for i in range(threads_n)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            pushed_wall = time.time() - start_at
+            time.sleep(1.5)  # the last tick
+            latencies = [lat for viewer in viewers for lat in viewer.latencies]
+            lost = sum(1 for viewer in viewers for unit, at in result["last_sent"].items()
+                       if viewer.latest.get(unit) != at)
+            pushed = sum(result["statuses"].values())
+            modes[mode] = {
+                "senders": threads_n, "requests": len(result["push_times"]), "positions": pushed,
+                "statuses": result["statuses"], "positions_per_s": round(pushed / pushed_wall, 1),
+                "request_http": summary_of(result["push_times"]), "push_to_viewer": summary_of(latencies),
+                "positions_received_per_viewer": [len(viewer.latencies) for viewer in viewers],
+                "lost_latest_updates": lost,
+                "targets": {"p99_ms_max": 500, "rate_met": pushed / pushed_wall >= 0.95 * UNITS,
+                            "p99_met": summary_of(latencies).get("p99_ms", 1e9) <= 500,
+                            "no_lost_latest": lost == 0},
+            }
+            _data.log(f"positions: {mode}: {modes[mode]['positions_per_s']} positions/s, push->viewer "
+                      f"{modes[mode]['push_to_viewer']}, lost latest {lost}")
 
-            async def baseline() -> None:
-                layer = get_channel_layer()
-                for _ in range(rounds):
-                    for tick in range(10):
-                        now = time.time()
-                        batch = [{"unit": unit, "lat": 35.75, "lng": -78.7, "heading": 0, "speed": None,
-                                  "at": iso(now)} for unit in units[tick * 20:(tick + 1) * 20]]
-                        await layer.group_send("dispatch.live", {"type": "dispatch.positions", "positions": batch})
-                        await asyncio.sleep(0.1)
+        # Baseline: the same positions straight into the channel layer, batched per 100 ms.
+        for viewer in viewers:
+            viewer.latencies.clear()
+        from channels.layers import get_channel_layer
 
-            _data.log("positions: baseline (channel layer only) ...")
-            asyncio.run(baseline())
-            time.sleep(1.0)
-            bare_latencies = [lat for viewer in viewers for lat in viewer.latencies]
-            for viewer in viewers:
-                viewer.stop.set()
-            for viewer in viewers:
-                viewer.thread.join(5)  # each closes its socket before the server stops
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            if server.returncode not in (0, -15):
-                server_log.seek(0)
-                _data.log(server_log.read()[-3000:])
+        async def baseline() -> None:
+            layer = get_channel_layer()
+            for _ in range(rounds):
+                for tick in range(10):
+                    now = time.time()
+                    batch = [{"unit": unit, "lat": 35.75, "lng": -78.7, "heading": 0, "speed": None,
+                              "at": iso(now)} for unit in units[tick * 20:(tick + 1) * 20]]
+                    await layer.group_send("dispatch.live", {"type": "dispatch.positions", "positions": batch})
+                    await asyncio.sleep(0.1)
+
+        _data.log("positions: baseline (channel layer only) ...")
+        asyncio.run(baseline())
+        time.sleep(1.0)
+        bare_latencies = [lat for viewer in viewers for lat in viewer.latencies]
+        for viewer in viewers:
+            viewer.stop.set()
+        for viewer in viewers:
+            viewer.thread.join(5)  # each closes its socket before the server stops
 
     bare = summary_of(bare_latencies)
     summary = {

@@ -102,6 +102,36 @@ def _valid(serializer_class, request) -> dict:
     return dict(serializer.validated_data)
 
 
+class CaseReads(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Paged, filtered, ordered reads of a case's objects (those of the cases the user may see), each read
+    recorded in the access ledger: `list_action` for a page, `detail_action` for one object."""
+
+    pagination_class = Pages
+    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
+    model = None
+    list_action = detail_action = target_type = ""
+
+    def get_queryset(self):
+        visible = selectors.incidents_visible_to(user=self.request.user).values("id")
+        return self.model.objects.filter(incident_id__in=visible).select_related("incident")
+
+    def ledger_detail(self, obj) -> dict:
+        return {}
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        record(actor=request.user, action=self.list_action, target_type=self.target_type, via="api",
+               incident_code=request.query_params.get("incident", "")[:36], results=len(response.data["results"]))
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        obj = self.get_object()
+        record(actor=request.user, action=self.detail_action, target_type=self.target_type, target_code=obj.code,
+               incident_code=obj.incident.code, case_number=obj.incident.case_number, via="api",
+               **self.ledger_detail(obj))
+        return Response(self.get_serializer(obj).data)
+
+
 class ByIncident(filters.FilterSet):
     incident = filters.UUIDFilter(field_name="incident__code", help_text="The incident's code")
 
@@ -115,12 +145,12 @@ class FootageRequestFilter(ByIncident):
 
 
 @extend_schema(parameters=[CODE])
-class FootageRequestViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FootageRequestViewSet(CaseReads):
     """Requests carry the camera's label, which often names its owner: reads are recorded in the ledger."""
 
+    model = FootageRequest
+    list_action, detail_action, target_type = "requests.viewed", "requests.viewed", "footage_request"
     serializer_class = s.FootageRequestSerializer
-    pagination_class = Pages
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = FootageRequestFilter
     ordering_fields = ["created_at", "state", "sent_at"]
     ordering = ["created_at"]
@@ -129,21 +159,10 @@ class FootageRequestViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveMo
              "create": ["requests_app.view_footagerequest", "requests_app.view_incident"]}
 
     def get_queryset(self):
-        visible = selectors.incidents_visible_to(user=self.request.user).values("id")
-        return FootageRequest.objects.filter(incident_id__in=visible).select_related("incident", "camera")
+        return super().get_queryset().select_related("camera")
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        record(actor=request.user, action="requests.viewed", target_type="footage_request", via="api",
-               incident_code=request.query_params.get("incident", "")[:36], results=len(response.data["results"]))
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        obj = self.get_object()
-        record(actor=request.user, action="requests.viewed", target_type="footage_request", target_code=obj.code,
-               incident_code=obj.incident.code, case_number=obj.incident.case_number,
-               camera_code=obj.camera.code if obj.camera_id else "", via="api")
-        return Response(self.get_serializer(obj).data)
+    def ledger_detail(self, obj) -> dict:
+        return {"camera_code": obj.camera.code if obj.camera_id else ""}
 
     @extend_schema(request=s.FootageRequestCreateSerializer, responses={201: s.FootageBatchSerializer})
     def create(self, request):
@@ -166,12 +185,12 @@ class ClipFilter(ByIncident):
 
 
 @extend_schema(parameters=[CODE])
-class ClipViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ClipViewSet(CaseReads):
     """Evidence metadata; reading it is recorded. The file itself: `download_url`, the audited evidence path."""
 
+    model = Clip
+    list_action, detail_action, target_type = "clips.listed", "clip.metadata_viewed", "clip"
     serializer_class = s.ClipSerializer
-    pagination_class = Pages
-    filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
     filterset_class = ClipFilter
     ordering_fields = ["uploaded_at", "size"]
     ordering = ["uploaded_at"]
@@ -179,18 +198,7 @@ class ClipViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     perms = {"list": ["requests_app.view_clip"], "retrieve": ["requests_app.view_clip"]}
 
     def get_queryset(self):
-        visible = selectors.incidents_visible_to(user=self.request.user).values("id")
-        return Clip.objects.filter(incident_id__in=visible).select_related("incident", "request")
+        return super().get_queryset().select_related("request")
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        record(actor=request.user, action="clips.listed", target_type="clip", via="api",
-               incident_code=request.query_params.get("incident", "")[:36], results=len(response.data["results"]))
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        clip = self.get_object()
-        record(actor=request.user, action="clip.metadata_viewed", target_type="clip", target_code=clip.code,
-               incident_code=clip.incident.code, case_number=clip.incident.case_number, sha256=clip.sha256,
-               via="api")
-        return Response(self.get_serializer(clip).data)
+    def ledger_detail(self, obj) -> dict:
+        return {"sha256": obj.sha256}
