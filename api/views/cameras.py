@@ -40,7 +40,7 @@ class CameraViewSet(viewsets.GenericViewSet):
     perms = {"list": ["registry.view_camera"], "nearby": ["registry.view_camera"],
              "retrieve": ["registry.view_camera"]}
 
-    @extend_schema(parameters=[s.BBoxQuery], responses={(200, GEOJSON): OpenApiResponse(
+    @extend_schema(operation_id="cameras_list", parameters=[s.BBoxQuery], responses={(200, GEOJSON): OpenApiResponse(
         s.feature_collection(s.CAMERA_PROPERTIES), description="Active cameras in the box, at most "
                                                                   "CONNECT_MAP_MAX_FEATURES (`truncated` says so)")})
     def list(self, request):

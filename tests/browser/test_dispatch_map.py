@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from api import services as api_services
-from tests.browser.conftest import screenshot, staff_sign_in
+from tests.browser.conftest import checked_page, screenshot, staff_sign_in
 from tests.conftest import free_port, make_staff
 from tests.registry.factories import CameraFactory
 
@@ -37,19 +37,18 @@ def asgi_server():
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+    # The server's request threads gave their connections back to the pool, which keeps them open: close it,
+    # or the test database cannot be dropped at the end of the run.
+    from django.db import connections
+
+    if hasattr(connections["default"], "close_pool"):
+        connections["default"].close_pool()
 
 
 @pytest.fixture
 def asgi_page(browser, asgi_server):
-    context = browser.new_context(base_url=asgi_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with checked_page(browser, asgi_server) as page:
+        yield page
 
 
 def test_a_pushed_call_and_a_moving_unit_appear_on_the_map(asgi_page):
