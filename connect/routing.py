@@ -7,10 +7,12 @@ connectors are programs, send no Origin, and prove themselves with a per-camera 
 from django.urls import path
 
 from accounts.consumers import StaffSocket
+from dispatch.consumers import DispatchSocket
 from integration.consumers import ConnectorSocket, LiveViewSocket
 
 websocket_urlpatterns = [
     path("ws/staff/", StaffSocket.as_asgi()),
+    path("ws/dispatch/", DispatchSocket.as_asgi()),
     path("ws/live/<uuid:session>/", LiveViewSocket.as_asgi()),
 ]
 

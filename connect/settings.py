@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "guardian",
     "auditlog",
     "leaflet",
@@ -68,6 +70,8 @@ INSTALLED_APPS = [
     "requests_app",
     "integration",
     "audit",
+    "dispatch",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -366,11 +370,45 @@ LIVE_SESSION_KEEP_DAYS = env_int("CONNECT_LIVE_SESSION_KEEP_DAYS", 90, minimum=1
 
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Systems send `Authorization: Bearer <token>` (api.models.ApiToken); staff use their session.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],  # deny by default: views name scopes and perms
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend",
+                                "rest_framework.filters.OrderingFilter"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "connect API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "connect API",
+    "VERSION": "1",
+    "DESCRIPTION": "Cameras, incidents, footage requests, evidence metadata, calls for service, officer positions "
+                   "and the transparency figures. Systems authenticate with `Authorization: Bearer <token>` "
+                   "(tokens are created in the admin, each with its scopes); staff use their session.",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from connect itself: the docs work offline and under the CSP
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_error_responses"],
+    "ENUM_NAME_OVERRIDES": {"CallStatusEnum": "dispatch.models.CallForService.Status"},
+}
+API_REQUESTS_PER_MINUTE = env_int("CONNECT_API_REQUESTS_PER_MINUTE", 30000, minimum=60)
+POSITIONS_PER_UNIT_PER_MINUTE = env_int("CONNECT_POSITIONS_PER_UNIT_PER_MINUTE", 120, minimum=1)
+
+# --- dispatch: calls for service and officer positions ---------------------------------------------
+CALLS_KEEP_DAYS = env_int("CONNECT_CALLS_KEEP_DAYS", 7, minimum=1)
+POSITIONS_KEEP_HOURS = env_int("CONNECT_POSITIONS_KEEP_HOURS", 24, minimum=1)
+CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, maximum=2000)
+CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
+DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)
+CELERY_BEAT_SCHEDULE["calls-purge"] = {"task": "dispatch.tasks.calls_purge_task", "schedule": timedelta(hours=1),
+                                       "options": {"expires": 3500}}
+CELERY_BEAT_SCHEDULE["positions-purge"] = {"task": "dispatch.tasks.positions_purge_task",
+                                           "schedule": timedelta(minutes=10), "options": {"expires": 590}}
 
 LOGGING = {
     "version": 1,

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
     path("", include("integration.urls")),
+    path("api/", include("api.urls")),
 ]

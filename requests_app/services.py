@@ -67,6 +67,41 @@ def incident_validate(incident: Incident) -> None:
         raise ValidationError(errors)
 
 
+INCIDENT_EDITABLE = ("offense_type", "address", "starts_at", "ends_at", "radius_m", "owner_summary", "internal_notes")
+
+
+@transaction.atomic
+def incident_create(*, user, case_number: str, offense_type: str, location, starts_at, ends_at, owner_summary: str,
+                    radius_m: int = 300, address: str = "", internal_notes: str = "") -> Incident:
+    """Opens a case the way the admin does: validated against the agency's limits, worked by its creator."""
+    incident = Incident(case_number=case_number, offense_type=offense_type, location=location, address=address,
+                        starts_at=starts_at, ends_at=ends_at, radius_m=radius_m, owner_summary=owner_summary,
+                        internal_notes=internal_notes, created_by=user)
+    incident_validate(incident)
+    if Incident.objects.filter(case_number=case_number).exists():
+        raise ValidationError({"case_number": "A case with this number exists already."})
+    incident.save()
+    incident_investigators_set(incident=incident, users={user})
+    record(actor=user, action="incident.opened", target_type="incident", target_code=incident.code,
+           incident_code=incident.code, case_number=incident.case_number)
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, user, **fields) -> Incident:
+    """Changes the editable fields of an open case (not its number, place or status)."""
+    if incident.status != Incident.Status.OPEN:
+        raise ValidationError("A closed case cannot be changed.")
+    unknown = set(fields) - set(INCIDENT_EDITABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(incident, name, value)
+    incident_validate(incident)
+    incident.save(update_fields=[*fields])
+    return incident
+
+
 @transaction.atomic
 def incident_close(*, incident: Incident, user) -> bool:
     closed = Incident.objects.filter(pk=incident.pk, status=Incident.Status.OPEN).update(

@@ -10,6 +10,7 @@
   if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   var area = L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
   map.fitBounds(area.getBounds());
+  window.connectStaffMap = map;  // for other layers (static/dispatch/js/dispatch_layer.js)
 
   var clusters = L.markerClusterGroup({ chunkedLoading: true, disableClusteringAtZoom: 17 }).addTo(map);
   var cones = L.layerGroup().addTo(map), searchLayer = L.layerGroup().addTo(map);
