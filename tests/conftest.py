@@ -151,11 +151,10 @@ def asgi_server(transactional_db):
     import time
 
     import uvicorn
+    from channels.layers import channel_layers
 
     from connect.asgi import application
     from tests.conftest import free_port
-
-    from channels.layers import channel_layers
 
     # A channel layer receives on one event loop at a time: this server's loop gets a layer of its own, and
     # consumers it leaves behind at shutdown must not hold the next loop's.
@@ -175,8 +174,10 @@ def asgi_server(transactional_db):
     channel_layers.backends.clear()
     # The server's worker threads keep database connections the test run cannot close; end them, or the
     # test database cannot be dropped at the end of the run.
-    from django.db import connection
+    from django.db import connection, connections
 
+    if hasattr(connections["default"], "close_pool"):
+        connections["default"].close_pool()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")

@@ -1,12 +1,10 @@
 """A call pushed by dispatch appears on the staff map at once, with its nearest cameras, and a unit's position
 moves live. The map runs against a real ASGI server (uvicorn: HTTP and websockets) and Redis."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-import uvicorn
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -14,35 +12,10 @@ from rest_framework.test import APIClient
 
 from api import services as api_services
 from tests.browser.conftest import checked_page, screenshot, staff_sign_in
-from tests.conftest import free_port, make_staff
+from tests.conftest import make_staff
 from tests.registry.factories import CameraFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def asgi_server():
-    """connect.asgi in uvicorn, in a thread of this process (so it uses the test database)."""
-    from connect.asgi import application
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    # The server's request threads gave their connections back to the pool, which keeps them open: close it,
-    # or the test database cannot be dropped at the end of the run.
-    from django.db import connections
-
-    if hasattr(connections["default"], "close_pool"):
-        connections["default"].close_pool()
 
 
 @pytest.fixture
