@@ -270,3 +270,18 @@ class BatchAcceptedSerializer(serializers.Serializer):
 class AcceptedSerializer(serializers.Serializer):
     unit = serializers.CharField()
     at = serializers.DateTimeField()
+
+
+class LiveSessionSerializer(serializers.Serializer):
+    code = serializers.UUIDField()
+    camera = serializers.UUIDField(source="camera.code")
+    camera_label = serializers.CharField(source="camera.label")
+    analyst = serializers.CharField(source="analyst.username")
+    case_number = serializers.CharField(source="incident.case_number", allow_null=True, default=None)
+    reason = serializers.CharField()
+    override_reason = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ends_by = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField()
+    minutes = serializers.FloatField(allow_null=True)

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from api.views.cameras import CameraViewSet
 from api.views.dispatch import CallViewSet, PositionViewSet
 from api.views.incidents import ClipViewSet, FootageRequestViewSet, IncidentViewSet
+from api.views.live import LiveSessionViewSet
 from api.views.transparency import TransparencyView
 
 app_name = "api"
@@ -19,9 +20,7 @@ router.register("footage-requests", FootageRequestViewSet, basename="footage-req
 router.register("clips", ClipViewSet, basename="clip")
 router.register("calls", CallViewSet, basename="call")
 router.register("positions", PositionViewSet, basename="position")
-# LIVE SESSIONS: the `integration` app's LiveSession list goes here once it is merged, e.g.
-#   router.register("live-sessions", LiveSessionViewSet, basename="live-session")
-# with the live-viewing rules in integration's selectors (not implemented in this branch on purpose).
+router.register("live-sessions", LiveSessionViewSet, basename="live-session")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -84,3 +84,12 @@ def session_for_viewer(*, code, user_id: int) -> LiveSession | None:
     return (LiveSession.objects.select_related("camera__owner", "incident", "analyst")
             .filter(code=code, analyst_id=user_id).first())
 
+
+def sessions_visible_to(*, user) -> QuerySet[LiveSession]:
+    """Analysts see their own live sessions; supervisors, auditors and administrators (who oversee the program,
+    holding view_liveshare) see every one."""
+    allowed = user.is_authenticated and user.is_active and user.is_staff
+    if not (allowed and user.has_perm("integration.view_livesession")):
+        return LiveSession.objects.none()
+    sessions = LiveSession.objects.select_related("analyst", "camera", "incident")
+    return sessions if user.has_perm("integration.view_liveshare") else sessions.filter(analyst=user)
