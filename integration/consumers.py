@@ -45,8 +45,17 @@ MAX_REJECTED_FRAMES = 50
 STILL_SECONDS = 600
 
 
+CONNECTOR_RECHECK_SECONDS = 5
+PRESENCE_SECONDS = 3 * CONNECTOR_RECHECK_SECONDS
+STILLS_EVERY_SECONDS = 3
+
+
 def still_cache_key(camera_code) -> str:
     return f"live-still:{camera_code}"
+
+
+def presence_key(camera_code) -> str:
+    return f"live-connector:{camera_code}"
 
 
 def _bearer(scope) -> str:
@@ -98,6 +107,11 @@ class ConnectorSocket(AsyncWebsocketConsumer):
         if problem:
             await self._refuse(CLOSE_NOT_SHARED, problem)
             return
+        # One connector per camera: a second one (a copied token, a stray process) is refused.
+        if not await cache.aadd(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS):
+            await self._refuse(CLOSE_DUPLICATE, "another connector is already connected for this camera")
+            return
+        self.present = True
         self.group = broadcast.connector_group(self.camera_code)
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.budget = FrameBudget(settings.LIVE_MAX_FPS)
@@ -112,6 +126,32 @@ class ConnectorSocket(AsyncWebsocketConsumer):
         await self.connector_demand({})
         if await cache.aget(services.still_wanted_key(self.camera_code)):
             await self.connector_snapshot({})
+        self.watcher = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Every few seconds: the share, the token and the masks as they are in the database now, and the group
+        membership renewed. Control messages are fast; this is the guarantee when one is lost (or the layer
+        expired the membership), so a new mask or a stop never waits longer than this."""
+        while True:
+            await asyncio.sleep(CONNECTOR_RECHECK_SECONDS)
+            problem = await database_sync_to_async(self._current_problem)()
+            if problem:
+                code = CLOSE_UNAUTHORISED if "token" in problem else CLOSE_NOT_SHARED
+                self.started = False
+                await self._send_json({"type": "stop"})
+                await self._refuse(code, problem)
+                return
+            await self._masks_load()
+            await cache.aset(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS)
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.connector_demand({})
+
+    def _current_problem(self) -> str:
+        if not services.connector_token_valid(camera_id=self.camera.pk, token=_bearer(self.scope)):
+            return "the connector token was revoked or replaced"
+        self.camera.refresh_from_db()
+        self.camera.owner.refresh_from_db()
+        return self._share_problem()
 
     def _share_problem(self) -> str:
         share = selectors.live_share_current(self.camera)
@@ -130,7 +170,10 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def _refuse(self, code: int, reason: str) -> None:
-        await database_sync_to_async(services.connector_refused)(camera_code=self.camera_code, reason=reason)
+        recorded = await database_sync_to_async(services.connector_refused)(camera_code=self.camera_code,
+                                                                             reason=reason)
+        if not recorded:
+            logger.info("live: connector refused for %s: %s", self.camera_code, reason)
         await self._send_json({"type": "error", "reason": reason})
         await self.close(code=code)
 
@@ -138,19 +181,25 @@ class ConnectorSocket(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message))
 
     async def disconnect(self, code):
+        if getattr(self, "watcher", None):
+            self.watcher.cancel()
+        if getattr(self, "present", False):
+            await cache.adelete(presence_key(self.camera_code))
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if bytes_data is None or self.camera is None or not (self.started or self.snapshot):
-            return  # status messages, and frames in flight after a stop, are dropped
-        if not self.budget.take():
+        if bytes_data is None or getattr(self, "group", None) is None:
+            return  # status messages, and anything from a connector being refused
+        if not self.budget.take():  # before anything else: a flood costs nothing but this check
             await self._over_budget()
             return
+        if not (self.started or self.snapshot):
+            return  # frames in flight after a stop are dropped
         try:
             frames.frame_check(bytes_data, max_bytes=self.max_bytes)
         except frames.FrameRejected as exc:
-            await self._frame_rejected(str(exc))
+            await self._frame_rejected(exc)
             return
         if self.snapshot:  # for the owner's mask editor: the owner's own picture, kept ten minutes
             self.snapshot = False
@@ -164,7 +213,7 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             try:
                 frame = await asyncio.to_thread(frames.masks_apply, frame, self.masks)
             except (OSError, ValueError, SyntaxError):  # fail closed: a frame that cannot be masked is not sent
-                await self._frame_rejected("frame is not a decodable JPEG image")
+                await self._frame_rejected(frames.FrameRejected("frame is not a decodable JPEG image", "undecodable"))
                 return
         try:
             await hub().publish(self.camera_code, frame)
@@ -181,14 +230,13 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             self.throttle_told = True
             await self._send_json({"type": "throttle", "fps": settings.LIVE_MAX_FPS})
 
-    async def _frame_rejected(self, reason: str) -> None:
+    async def _frame_rejected(self, rejected: frames.FrameRejected) -> None:
         self.rejected += 1
-        kind = reason.split(" ")[2] if reason.startswith("frame of") else reason
-        if kind not in self.recorded:  # each kind of bad frame is recorded once per connection
-            self.recorded.add(kind)
+        if rejected.kind not in self.recorded:  # each kind of bad frame is recorded once per connection
+            self.recorded.add(rejected.kind)
             await database_sync_to_async(services.connector_refused)(
-                camera_code=self.camera_code, reason="bad frame", detail=reason)
-            await self._send_json({"type": "error", "reason": reason})
+                camera_code=self.camera_code, reason="bad frame", detail=str(rejected), kind=rejected.kind)
+            await self._send_json({"type": "error", "reason": str(rejected)})
         if self.rejected >= MAX_REJECTED_FRAMES:
             await self._refuse(CLOSE_BAD_FRAMES, f"{self.rejected} bad frames")
 
@@ -238,6 +286,11 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         if session is None or session.ended_at is not None:
             await self._end_view(CLOSE_ENDED, "This live view has ended. Open it again from the map.")
             return
+        # Listen first, then check: a stop that commits in between is either seen by the check or heard.
+        self.camera_code = str(session.camera.code)
+        self.groups_joined = (broadcast.viewers_group(self.camera_code), user_group(user.pk))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
         problem, first = await database_sync_to_async(self._open)(session)
         if problem:
             await self._end_view(CLOSE_NOT_SHARED, problem)
@@ -245,9 +298,7 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         if not first:
             await self._end_view(CLOSE_DUPLICATE, "This live view is already open in another window.")
             return
-        self.session, self.camera_code = session, str(session.camera.code)
-        for group in (broadcast.viewers_group(self.camera_code), user_group(user.pk)):
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.session = session
         self.inbox = Inbox(settings.LIVE_VIEWER_QUEUE)
         self.last_frame: bytes | None = None
         await hub().join(self.camera_code, self.inbox)
@@ -307,9 +358,12 @@ class LiveViewSocket(AsyncWebsocketConsumer):
                     return
 
     def _recheck(self) -> str:
-        self.session.refresh_from_db(fields=["ended_at", "ends_by"])
-        if self.session.ended_at is not None:
+        # Everything as it is now: the analyst's permissions (not the ones cached when the view opened), the
+        # camera, its owner and the incident.
+        fresh = selectors.session_for_viewer(code=self.session.code, user_id=self.session.analyst_id)
+        if fresh is None or fresh.ended_at is not None:
             return "This live view has ended."
+        self.session = fresh
         if not staff_scope_allowed(self.scope):
             services.live_session_end(session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
             return "Your access has changed; sign in again."
@@ -324,13 +378,16 @@ class LiveViewSocket(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         for task in self.tasks:
             task.cancel()
-        if self.session is None:
-            return
-        await hub().leave(self.camera_code, self.inbox)
-        for group in (broadcast.viewers_group(self.camera_code), user_group(self.session.analyst_id)):
-            await self.channel_layer.group_discard(group, self.channel_name)
-        reason = LiveSession.EndReason.VIEWER_CLOSED if code in (1000, 1001) else LiveSession.EndReason.VIEWER_LOST
-        await database_sync_to_async(services.live_session_end)(session=self.session, reason=reason)
+        try:
+            if self.session is not None:
+                await hub().leave(self.camera_code, self.inbox)
+            for group in getattr(self, "groups_joined", ()):
+                await self.channel_layer.group_discard(group, self.channel_name)
+        finally:  # whatever Redis does, the session ends and the ledger says when
+            if self.session is not None:
+                reason = (LiveSession.EndReason.VIEWER_CLOSED if code in (1000, 1001)
+                          else LiveSession.EndReason.VIEWER_LOST)
+                await database_sync_to_async(services.live_session_end)(session=self.session, reason=reason)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.session is None or not text_data:
@@ -350,6 +407,12 @@ class LiveViewSocket(AsyncWebsocketConsumer):
             await self._send_json({"type": "pong", "dropped": self.inbox.dropped})
 
     async def _still(self) -> None:
+        now = time.monotonic()
+        if now - getattr(self, "still_at", -STILLS_EVERY_SECONDS) < STILLS_EVERY_SECONDS:
+            await self._send_json({"type": "still_failed",
+                                   "reason": f"One still every {STILLS_EVERY_SECONDS} seconds at most."})
+            return
+        self.still_at = now
         if self.last_frame is None:
             await self._send_json({"type": "still_failed", "reason": "No picture has arrived yet."})
             return

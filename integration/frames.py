@@ -11,22 +11,27 @@ MASKED_QUALITY = 80
 
 
 class FrameRejected(Exception):
-    """The reason is shown to the connector and recorded."""
+    """The reason is shown to the connector and recorded, once per `kind` and connection."""
+
+    def __init__(self, reason: str, kind: str):
+        super().__init__(reason)
+        self.kind = kind
 
 
 def frame_check(data: bytes, *, max_bytes: int) -> tuple[int, int]:
     """(width, height) of a JPEG frame, reading its header only; raises FrameRejected."""
     if len(data) > max_bytes:
-        raise FrameRejected(f"frame of {len(data) // 1024} KB is larger than the {max_bytes // 1024} KB limit")
+        raise FrameRejected(f"frame of {len(data) // 1024} KB is larger than the {max_bytes // 1024} KB limit",
+                            "too_large")
     if not data.startswith(b"\xff\xd8\xff"):
-        raise FrameRejected("frame is not a JPEG image")
+        raise FrameRejected("frame is not a JPEG image", "not_jpeg")
     try:
         with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
             width, height = image.size
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise FrameRejected("frame is not a readable JPEG image") from exc
+        raise FrameRejected("frame is not a readable JPEG image", "unreadable") from exc
     if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise FrameRejected(f"frame of {width}×{height} pixels is outside the 1–{MAX_SIDE} limit")
+        raise FrameRejected(f"frame of {width}×{height} pixels is outside the 1–{MAX_SIDE} limit", "dimensions")
     return width, height
 
 
@@ -48,7 +53,7 @@ def masks_validate(masks: list) -> list[list[list[float]]]:
     return clean
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # a camera's frames share one size; few cameras change masks at once
 def _mask_image(polygons: tuple, size: tuple[int, int]) -> Image.Image:
     """A 1-bit stencil of the masked regions at this frame size (cached: frames of a camera share a size)."""
     width, height = size

@@ -1,7 +1,8 @@
 """The owner's weekly viewing hours: one window per weekday in the agency's local time, which may run
 past midnight ("22:00"-"06:00"). Days without a window allow no viewing."""
 
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -9,6 +10,8 @@ from integration.models import WEEKDAYS
 
 
 def _clock(value: str) -> timedelta:
+    if not re.fullmatch(r"\d{1,2}:\d{2}", value):
+        raise ValueError(f"{value!r} is not a time of day")
     hours, minutes = (int(part) for part in value.split(":"))
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
         raise ValueError(f"{value!r} is not a time of day")
@@ -32,25 +35,33 @@ def hours_validate(hours: dict) -> dict:
     return clean
 
 
+def _local(day: date, clock: timedelta, tz) -> datetime:
+    """The UTC instant of a wall-clock time on a day. Clock changes: a time that happens twice counts the
+    first time, and one that does not happen (spring forward) is read with the offset before the change."""
+    naive = datetime.combine(day, time.min) + clock  # 24:00 is the next midnight
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
 def _window(hours: dict, day: date, tz) -> tuple[datetime, datetime] | None:
     spec = hours.get(WEEKDAYS[day.weekday()])
     if not spec:
         return None
-    midnight = timezone.make_aware(datetime.combine(day, time.min), tz)
-    start, end = midnight + _clock(spec[0]), midnight + _clock(spec[1])
-    if end <= start:  # runs past midnight
-        end += timedelta(days=1)
-    return start, end
+    start_clock, end_clock = _clock(spec[0]), _clock(spec[1])
+    if end_clock <= start_clock:  # runs past midnight
+        end_clock += timedelta(days=1)
+    return _local(day, start_clock, tz), _local(day, end_clock, tz)
 
 
 def window_end(hours: dict, now: datetime | None = None) -> datetime | None:
     """When viewing must stop if it is allowed now (back-to-back windows count as one), else None."""
+    # Compared in UTC: aware datetimes of one zone compare by wall clock, which is wrong across a clock change.
     tz = timezone.get_current_timezone()
-    now = timezone.localtime(now or timezone.now(), tz)
+    now = (now or timezone.now()).astimezone(UTC)
+    today = now.astimezone(tz).date()
     for offset in (0, -1):  # yesterday's window may run past midnight into today
-        window = _window(hours, now.date() + timedelta(days=offset), tz)
+        window = _window(hours, today + timedelta(days=offset), tz)
         if window and window[0] <= now < window[1]:
-            end, day = window[1], now.date() + timedelta(days=offset)
+            end, day = window[1], today + timedelta(days=offset)
             for _ in range(7):
                 day += timedelta(days=1)
                 following = _window(hours, day, tz)

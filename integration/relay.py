@@ -73,10 +73,12 @@ class FrameHub:
             viewers.discard(inbox)
             if not viewers:
                 del self._viewers[camera]
+                if self._pubsub is None:
+                    return  # Redis is away; the reader's reconnect subscribes only to cameras with viewers
                 try:
                     await self._pubsub.unsubscribe(CHANNEL_PREFIX + camera)
                 except (redis.ConnectionError, redis.TimeoutError, OSError):
-                    pass  # the reader's reconnect subscribes only to cameras that still have viewers
+                    pass  # the same: the reconnect will not subscribe to it again
 
     def viewers(self, camera: str) -> int:
         return len(self._viewers.get(camera, ()))

@@ -132,6 +132,14 @@ def live_share_pause(*, camera: Camera, until, by="owner") -> None:
                                                     f"{timezone.localtime(until):%Y-%m-%d %H:%M}.")
 
 
+def camera_changed(*, camera: Camera) -> bool:
+    """The owner edited the camera (registry): if it can no longer be shared live (made indoor, no longer
+    facing public space), its share stops now, with every view."""
+    if selectors.live_share_current(camera) is None or not selectors.live_share_ineligible(camera):
+        return False
+    return live_share_stop(camera=camera)
+
+
 def camera_withdrawn(*, camera: Camera, deleted: bool = False) -> int:
     """The owner paused or deleted the camera itself (registry): its live views end now, like stopping."""
     reason = LiveSession.EndReason.OWNER_STOPPED if deleted else LiveSession.EndReason.OWNER_PAUSED
@@ -224,10 +232,33 @@ def connector_authenticate(*, camera_code, token: str) -> Camera | None:
     return current.camera
 
 
-def connector_refused(*, camera_code: str, reason: str, detail: str = "") -> None:
-    """A refused or contained connector; recorded without an actor (the connector proves no identity)."""
-    record(actor=None, action="connector.refused", target_type="camera", target_code=camera_code[:64],
-           camera_code=camera_code[:64], reason=reason, detail=detail[:200])
+def connector_token_valid(*, camera_id: int, token: str) -> bool:
+    """Whether this is still the camera's current token (a connection re-checks it while it runs)."""
+    return ConnectorToken.objects.filter(camera_id=camera_id, token_hash=_token_hash(token),
+                                         revoked_at__isnull=True).exists()
+
+
+def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: str = "") -> bool:
+    """Records a refused or contained connector of a registered camera, once a minute per camera and reason
+    (a connector retries; anyone can knock). Knocks on unknown cameras are not recorded. No actor: the
+    connector proves no identity."""
+    camera = Camera.objects.select_related("owner").filter(code=camera_code).first() if _is_code(camera_code) else None
+    key = hashlib.sha256((kind or reason).encode()).hexdigest()[:16]
+    if camera is None or not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
+        return False
+    record(actor=None, action="connector.refused", target_type="camera", target_code=camera.code,
+           reason=reason, detail=detail[:200], **_camera_fields(camera))
+    return True
+
+
+def _is_code(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 # --- training ---------------------------------------------------------------------------------------------
@@ -253,6 +284,11 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
                reason=reason[:500], refusal=refused.message, **_camera_fields(camera))
         raise
     with transaction.atomic():
+        # Stopping or pausing takes the same lock: a session cannot slip in beside a stop that is committing.
+        share = LiveShare.objects.select_for_update().filter(camera=camera, revoked_at__isnull=True).first()
+        if share is None or (share.paused_until and share.paused_until > timezone.now()):
+            raise LiveRefused("The owner stopped or paused live sharing just now.",
+                              LiveSession.EndReason.OWNER_STOPPED)
         session = LiveSession.objects.create(analyst=user, camera=camera, incident=incident, reason=reason.strip(),
                                              override_reason=override_reason.strip(), ends_by=ends_by)
         common = {"target_type": "live_session", "target_code": session.code, "reason": session.reason,
@@ -262,7 +298,7 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
                ends_by=ends_by.isoformat(), **common)
         if session.override_reason:
             record(actor=user, action="live.override", override_reason=session.override_reason, **common)
-        if selectors.live_share_current(camera).notify_each_view:
+        if share.notify_each_view:
             from integration.tasks import live_view_notice_send_task
 
             enqueue_on_commit(live_view_notice_send_task, session.pk)

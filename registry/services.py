@@ -180,6 +180,9 @@ def camera_update(*, camera: Camera, data: dict) -> Camera:
         camera.level = Camera.Level.REGISTERED  # indoor cameras are never shared live
     camera.full_clean()
     camera.save()
+    from integration.services import camera_changed  # integration builds on registry, not the other way
+
+    camera_changed(camera=camera)
     return camera
 
 

@@ -89,18 +89,22 @@ def live_stop(request, owner, code):
 @require_POST
 def live_pause(request, owner, code):
     camera = own_camera(owner, code)
-    if request.POST.get("action") == "resume":
-        services.live_share_pause(camera=camera, until=None)
-        messages.success(request, "Live sharing is on again, within your limits.")
-        return redirect("integration:portal_live", camera.code)
     form = PauseForm(request.POST)
-    if form.is_valid():
-        until = timezone.now() + timedelta(hours=form.cleaned_data["hours"])
+    resume = request.POST.get("action") == "resume"
+    if not resume and not form.is_valid():
+        messages.error(request, "Choose how long to pause for.")
+        return redirect("integration:portal_live", camera.code)
+    until = None if resume else timezone.now() + timedelta(hours=form.cleaned_data["hours"])
+    try:
         services.live_share_pause(camera=camera, until=until)
+    except ValidationError as exc:  # a stale page: sharing was stopped meanwhile
+        messages.error(request, " ".join(exc.messages))
+        return redirect("integration:portal_live", camera.code)
+    if resume:
+        messages.success(request, "Live sharing is on again, within your limits.")
+    else:
         messages.success(request, f"Live sharing is paused until {timezone.localtime(until):%Y-%m-%d %H:%M}. "
                                   "Every view was closed.")
-    else:
-        messages.error(request, "Choose how long to pause for.")
     return redirect("integration:portal_live", camera.code)
 
 

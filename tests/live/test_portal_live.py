@@ -178,3 +178,24 @@ def test_map_live_endpoints_deny_by_default(live_camera, incident_near):
     for junk in ("[1]", "{", json.dumps({"camera": "nope"})):
         response = analyst.post(open_url, junk, content_type="application/json")
         assert response.status_code in (400, 404) and response.json()["detail"]
+
+
+def test_making_a_shared_camera_indoor_stops_the_share(owner_client):
+    from registry import services as registry_services
+    from registry.forms import camera_initial
+
+    client, owner, camera = owner_client
+    share_camera(camera)
+    data = {**camera_initial(camera), "placement": "indoor", "faces_public": False}
+    registry_services.camera_update(camera=camera, data=data)
+    assert LiveShare.objects.get(camera=camera).revoked_at is not None
+    camera.refresh_from_db()
+    assert camera.level == "registered"
+
+
+def test_pausing_from_a_stale_page_after_stopping_says_so(owner_client):
+    client, owner, camera = owner_client
+    share_camera(camera)
+    services.live_share_stop(camera=camera)
+    response = client.post(f"/owner/cameras/{camera.code}/live/pause/", {"hours": "1"}, follow=True)
+    assert response.status_code == 200 and b"not shared live" in response.content

@@ -360,3 +360,82 @@ def test_pausing_or_deleting_the_camera_itself_closes_its_views(live_camera, tok
     ended, code = run_async(scenario())
     assert code == 4403 and ("paused" in ended["reason"] or "deleted" in ended["reason"])
     assert AccessEntry.objects.filter(action="live.ended", camera_code=str(live_camera.code)).exists()
+
+
+def test_knocks_on_unknown_cameras_are_not_recorded_and_repeats_only_once_a_minute(live_camera, token):
+    import uuid
+
+    async def knock(code, bearer):
+        connector = connector_socket(code, bearer)
+        await connector.connect(timeout=5)
+        return await receive_close(connector)
+
+    async def scenario():
+        codes = [await knock(uuid.uuid4(), "cct_nope") for _ in range(5)]
+        codes += [await knock(live_camera.code, "cct_wrong") for _ in range(3)]
+        return codes
+
+    assert set(run_async(scenario())) == {4401}
+    refused = AccessEntry.objects.filter(action="connector.refused")
+    assert [entry.camera_code for entry in refused] == [str(live_camera.code)]
+
+
+def test_a_second_connector_for_the_same_camera_is_refused(live_camera, token):
+    async def scenario():
+        first = connector_socket(live_camera.code, token)
+        await first.connect(timeout=5)
+        await receive_json_type(first, "hello")
+        second = connector_socket(live_camera.code, token)
+        await second.connect(timeout=5)
+        error = await receive_json_type(second, "error")
+        code = await receive_close(second)
+        await first.disconnect()
+        third = connector_socket(live_camera.code, token)  # once the first is gone, a new one is welcome
+        await third.connect(timeout=5)
+        await receive_json_type(third, "hello")
+        await third.disconnect()
+        return error, code
+
+    error, code = run_async(scenario())
+    assert code == 4409 and "already connected" in error["reason"]
+
+
+def test_a_mask_saved_while_its_message_was_lost_applies_within_seconds(live_camera, token, session, analyst,
+                                                                       monkeypatch):
+    from integration import consumers
+    from integration.models import PrivacyMask
+
+    monkeypatch.setattr(consumers, "CONNECTOR_RECHECK_SECONDS", 0.5)
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        white = jpeg(320, 240, (250, 250, 250))
+        before = await push_until_frame(connector, viewer, white)
+        # Written straight to the database: no message reaches the connector's socket.
+        await sync_to_async(PrivacyMask.objects.create)(camera=live_camera, points=[[0, 0], [1, 0], [1, 1], [0, 1]])
+        await asyncio.sleep(1.2)
+        after = await push_until_frame(connector, viewer, white)
+        await viewer.disconnect(code=1000)
+        await connector.disconnect()
+        return before, after
+
+    before, after = run_async(scenario())
+    assert min(pixel(before, 160, 120)) >= 240 and max(pixel(after, 160, 120)) <= 8
+
+
+def test_stills_are_limited_to_one_every_few_seconds(live_camera, token, session, analyst):
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        await push_until_frame(connector, viewer, jpeg())
+        await viewer.send_to(text_data=json.dumps({"type": "still"}))
+        await receive_json_type(viewer, "still_saved")
+        await viewer.send_to(text_data=json.dumps({"type": "still"}))
+        refused = await receive_json_type(viewer, "still_failed")
+        await viewer.disconnect(code=1000)
+        await connector.disconnect()
+        return refused
+
+    assert "One still every" in run_async(scenario())["reason"]
