@@ -23,8 +23,9 @@ class Command(BaseCommand):
             if not TrainingRecord.objects.filter(user=user).exists():
                 TrainingRecord.objects.create(user=user, completed_on=today - timedelta(days=40), hours=4,
                                               recorded_by="demo")
+        current = LiveShare.objects.filter(revoked_at__isnull=True).values("camera_id")
         unshared = (Camera.objects.filter(level=Camera.Level.INTEGRATED, placement=Camera.Placement.OUTDOOR)
-                    .exclude(live_shares__revoked_at__isnull=True).select_related("owner"))
+                    .exclude(pk__in=current).select_related("owner"))
         now = timezone.now()
         shares = [LiveShare(camera=camera, terms_version=settings.LIVE_TERMS_VERSION, signed_name=camera.owner.name,
                             signed_at=now) for camera in unshared]
