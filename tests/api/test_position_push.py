@@ -5,11 +5,9 @@ TOKEN_CACHE_SECONDS."""
 import http.client
 import json
 import time
-from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -17,18 +15,7 @@ from api import services
 from api.models import ApiToken
 from dispatch.models import OfficerPosition
 from tests.conftest import make_staff
-
-URL = "/api/v1/positions/"
-
-
-@pytest.fixture(autouse=True)
-def _clean_counters():
-    cache.clear()
-
-
-def fix(unit="A12", seconds_ago=0, **overrides):
-    return {"unit": unit, "lat": 35.78, "lng": -78.64, "heading": 90, "speed": 40,
-            "at": (timezone.now() - timedelta(seconds=seconds_ago)).isoformat(), **overrides}
+from tests.dispatch.test_positions_api import URL, _clean_counters, fix  # noqa: F401  (cleared counters)
 
 
 class Server:
