@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 PATH = "/api/v1/positions/"
 MAX_BODY = 16 * 1024  # a report is ~150 bytes; anything larger goes to Django's own limits
 KEYWORDS = (b"bearer", b"token")
+READ = {b"authorization", b"content-type", b"content-length", b"transfer-encoding", b"host", b"x-forwarded-host",
+        b"x-forwarded-proto"}
 HEADERS = [(b"content-type", b"application/json"), (b"x-content-type-options", b"nosniff"),
            (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin"),
            (b"cross-origin-opener-policy", b"same-origin"),
@@ -52,9 +54,9 @@ class PositionPush:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])  # a repeated header keeps its last value; Django then decides
+        headers = dict(scope["headers"])
         key = _token_key(headers)
-        if key is None or not _plain(scope, headers):
+        if key is None or _repeated(scope) or not _plain(scope, headers):
             return await self.app(scope, receive, send)
         body = await _read(receive)
         if body is None:
@@ -98,11 +100,10 @@ class PositionPush:
         over = await limits.over_async([("token", token.prefix, per_minute),
                                         ("positions", f"{token.pk}:{data['unit']}", per_unit)])
         if any(scope == "token" for scope, _ in over):
-            return await answer(429, {"detail": f"This token sent more than {per_minute} requests this "
-                                                       "minute."})
+            return await answer(429, {"detail": f"This token sent more than {per_minute} requests this minute."})
         if over:
             return await answer(429, {"detail": f"Units sent more than {per_unit} positions this minute: "
-                                                       f"{data['unit']}. Send at most one every second or two."})
+                                                f"{data['unit']}. Send at most one every second or two."})
         try:
             await _writer().store(token, data)
         except ValidationError as exc:  # the clock moved past a limit since the check: rare, answered the same
@@ -201,6 +202,12 @@ def _token_key(headers: dict) -> str | None:
     if len(parts) != 2 or parts[0].lower() not in KEYWORDS:
         return None
     return parts[1].decode("latin-1")
+
+
+def _repeated(scope) -> bool:
+    """A header this path reads, sent twice: Django joins the values, so let it decide."""
+    names = [name for name, _ in scope["headers"] if name in READ]
+    return len(names) != len(set(names))
 
 
 def _plain(scope, headers: dict) -> bool:

@@ -161,3 +161,18 @@ def test_a_revocation_by_another_process_is_refused_within_the_cache_time(server
     assert codes[-1] == 401, codes
     assert time.monotonic() - revoked <= services.TOKEN_CACHE_SECONDS + 0.5
     assert set(codes[:-1]) <= {202}
+
+
+def test_a_second_authorization_header_is_left_to_django(server, avl, transactional_db):
+    _, other = services.token_create(name="CAD", scopes=["dispatch:read"])
+    headers = {"Content-Type": "application/json"}
+    server.connection.putrequest("POST", URL)
+    for name, value in [*headers.items(), ("Authorization", f"Bearer {other}"), ("Authorization", f"Bearer {avl}")]:
+        server.connection.putheader(name, value)
+    body = json.dumps(fix()).encode()
+    server.connection.putheader("Content-Length", str(len(body)))
+    server.connection.endheaders(body)
+    response = server.connection.getresponse()
+    response.read()
+    assert response.status == 401  # Django sees one header holding two tokens
+    assert OfficerPosition.objects.count() == 0
