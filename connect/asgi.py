@@ -7,10 +7,13 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
 django.setup(set_prefix=False)
 
+from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
 
 # Django's own handler, except that request bodies never reach the disk in plaintext (uploaded evidence).
 django_asgi_app = SealedBodyASGIHandler()
+# Vehicle location's one-position pushes are served on the event loop; every other request goes to Django.
+http_app = PositionPush(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -28,4 +31,4 @@ async def websockets(scope, receive, send):
     return await app(scope, receive, send)
 
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websockets})
+application = ProtocolTypeRouter({"http": http_app, "websocket": websockets})

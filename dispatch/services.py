@@ -76,14 +76,21 @@ def call_promote(*, call: CallForService, user, case_number: str, offense_type: 
     return incident
 
 
-def position_record(*, unit: str, latitude: float, longitude: float, recorded_at: datetime,
-                    heading_deg: int | None = None, speed_kmh: int | None = None) -> OfficerPosition:
-    """Stores one report and hands it to the map's next tick (which keeps the newest per unit)."""
+def position_check(*, latitude: float, longitude: float, recorded_at: datetime) -> Point:
+    """Raises ValidationError for a report that cannot be stored: outside the service area, in the future, or
+    older than the positions are kept. No I/O: the position push runs it on its event loop."""
     location = _point(latitude=latitude, longitude=longitude)
     _not_future(recorded_at, "recorded_at")
     if recorded_at < timezone.now() - timedelta(hours=settings.POSITIONS_KEEP_HOURS):
         raise ValidationError({"recorded_at": f"Older than the {settings.POSITIONS_KEEP_HOURS} hours positions "
                                               "are kept."})
+    return location
+
+
+def position_record(*, unit: str, latitude: float, longitude: float, recorded_at: datetime,
+                    heading_deg: int | None = None, speed_kmh: int | None = None) -> OfficerPosition:
+    """Stores one report and hands it to the map's next tick (which keeps the newest per unit)."""
+    location = position_check(latitude=latitude, longitude=longitude, recorded_at=recorded_at)
     position = OfficerPosition.objects.create(unit=unit, location=location, heading_deg=heading_deg,
                                               speed_kmh=speed_kmh, recorded_at=recorded_at)
     payload = selectors.position_payload_row(unit, latitude, longitude, heading_deg, speed_kmh, recorded_at)
