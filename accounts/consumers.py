@@ -41,17 +41,22 @@ class StaffSocket(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _allowed(self) -> bool:
-        user, scope_session = self.scope.get("user"), self.scope.get("session")
-        if user is None or not user.is_authenticated or scope_session is None or not scope_session.session_key:
-            return False
-        # The session as it is now in the store, not as it was when the socket opened.
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-        if not store().exists(scope_session.session_key):
-            return False
-        session = store(session_key=scope_session.session_key)
-        if session.get("_auth_user_id") != str(user.pk) or session_expired(session, time.time()):
-            return False
-        user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
-        if not (user.is_active and user.is_staff and (user.is_superuser or user.groups.exists())):
-            return False
-        return not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))
+        return staff_scope_allowed(self.scope)
+
+
+def staff_scope_allowed(scope) -> bool:
+    """Whether a socket's user is still signed-in, active staff with a role (and MFA where required)."""
+    user, scope_session = scope.get("user"), scope.get("session")
+    if user is None or not user.is_authenticated or scope_session is None or not scope_session.session_key:
+        return False
+    # The session as it is now in the store, not as it was when the socket opened.
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not store().exists(scope_session.session_key):
+        return False
+    session = store(session_key=scope_session.session_key)
+    if session.get("_auth_user_id") != str(user.pk) or session_expired(session, time.time()):
+        return False
+    user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
+    if not (user.is_active and user.is_staff and (user.is_superuser or user.groups.exists())):
+        return False
+    return not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))

@@ -19,6 +19,15 @@ OWNER_ACTIONS = {
     "clip.legal_hold_released": "released the legal hold on your clip",
     "live.started": "started watching live",
     "live.ended": "stopped watching live",
+    "clip.still_taken": "saved a still of your live picture as evidence",
+    "live.share_signed": "you signed the live-sharing terms",
+    "live.limits_changed": "you changed your live-sharing limits",
+    "live.masks_changed": "you changed your privacy masks",
+    "live.share_paused": "live sharing paused",
+    "live.share_resumed": "live sharing resumed",
+    "live.share_stopped": "live sharing stopped",
+    "connector.token_issued": "a new connector token was issued",
+    "connector.token_revoked": "the connector token was revoked",
 }
 
 

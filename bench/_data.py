@@ -18,8 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "connect_bench"
-# The private cluster of scripts/services.sh; PG_PORT as there (a worktree may run its own on another port).
+# scripts/services.sh listens on PG_PORT / REDIS_PORT (54329 / 63799 unless set); the benches follow it.
 PG = f"postgres://connect@127.0.0.1:{os.environ.get('PG_PORT', '54329')}"
+REDIS = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}"
 DATABASE_URL = f"{PG}/{DB_NAME}"
 
 # Raleigh, NC: west, south, east, north in degrees.

@@ -7,20 +7,28 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
 django.setup(set_prefix=False)
 
+from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
 
 # Django's own handler, except that request bodies never reach the disk in plaintext (uploaded evidence).
 django_asgi_app = SealedBodyASGIHandler()
+# Vehicle location's one-position pushes are served on the event loop; every other request goes to Django.
+http_app = PositionPush(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from connect.routing import websocket_urlpatterns  # noqa: E402
+from connect.routing import connector_urlpatterns, websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-)
+browser_sockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+connector_sockets = URLRouter(connector_urlpatterns)
+
+
+async def websockets(scope, receive, send):
+    """Connectors authenticate by token (no cookies, no Origin); everything else is a browser socket."""
+    app = connector_sockets if scope["path"].startswith("/ws/connector/") else browser_sockets
+    return await app(scope, receive, send)
+
+
+application = ProtocolTypeRouter({"http": http_app, "websocket": websockets})

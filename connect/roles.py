@@ -10,23 +10,31 @@ SUPERVISOR = "Supervisor"
 AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
 
+# Calls for service and officer positions on the staff map (pushed by dispatch and vehicle location).
+DISPATCH_VIEW = ("dispatch.view_callforservice", "dispatch.view_officerposition")
+
 ROLES: dict[str, set[str]] = {
     # Finds cameras around a crime and contacts their owners.
     INVESTIGATOR: {"registry.view_owner", "registry.view_camera", "requests_app.add_incident",
                    "requests_app.view_incident", "requests_app.change_incident", "requests_app.view_footagerequest",
-                   "requests_app.view_clip"},
+                   "requests_app.view_clip", *DISPATCH_VIEW},
     # Works the live map; needs camera positions, not owners' contact details.
-    CRIME_ANALYST: {"registry.view_camera"},
+    CRIME_ANALYST: {"registry.view_camera", "integration.open_live_view", "integration.view_livesession",
+                    *DISPATCH_VIEW},
     # Verifies cameras and approves; may correct a camera's status or level.
     SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera",
                  "requests_app.add_incident", "requests_app.view_incident", "requests_app.change_incident",
                  "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip",
-                 "requests_app.change_clip"},
+                 "requests_app.change_clip", "integration.open_live_view", "integration.override_incident_rule",
+                 "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
+                 *DISPATCH_VIEW},
     # Reads everything, changes nothing.
     AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord",
               "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",
               "requests_app.view_clip", "audit.view_accessentry", "accounts.view_accountlock",
-              "accounts.view_signinattempt"},
+              "accounts.view_signinattempt", "integration.view_livesession", "integration.view_liveshare",
+              "integration.view_trainingrecord", "integration.view_connectortoken",
+              *DISPATCH_VIEW},
     # Runs the program: registry records, agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
@@ -34,6 +42,10 @@ ROLES: dict[str, set[str]] = {
         "registry.view_deletionrecord", "registry.import_agency_cameras",
         "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
         "accounts.view_accountlock", "accounts.change_accountlock", "accounts.view_signinattempt",
+        "integration.add_trainingrecord", "integration.view_trainingrecord", "integration.view_liveshare",
+        "integration.change_liveshare", "integration.view_connectortoken", "integration.change_connectortoken",
+        "integration.view_livesession",
+        "api.view_apitoken", "api.add_apitoken", "api.change_apitoken",
     },
 }
 

@@ -1,9 +1,21 @@
-"""Websocket routes of every app; each consumer checks who is asking on connect and on every event."""
+"""Websocket routes of every app; each consumer checks who is asking on connect and on every event.
+
+Browser sockets (staff map, live views) go through the allowed-origin check and the session; camera
+connectors are programs, send no Origin, and prove themselves with a per-camera token instead.
+"""
 
 from django.urls import path
 
 from accounts.consumers import StaffSocket
+from dispatch.consumers import DispatchSocket
+from integration.consumers import ConnectorSocket, LiveViewSocket
 
 websocket_urlpatterns = [
     path("ws/staff/", StaffSocket.as_asgi()),
+    path("ws/dispatch/", DispatchSocket.as_asgi()),
+    path("ws/live/<uuid:session>/", LiveViewSocket.as_asgi()),
+]
+
+connector_urlpatterns = [
+    path("ws/connector/<uuid:camera>/", ConnectorSocket.as_asgi()),
 ]

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "guardian",
     "auditlog",
     "leaflet",
@@ -68,6 +70,8 @@ INSTALLED_APPS = [
     "requests_app",
     "integration",
     "audit",
+    "dispatch",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -118,8 +122,11 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
+# channels_redis waits for messages in a 5 s BRPOP; redis-py 8 reads with a 5 s socket timeout by default, so on a
+# busy server an empty BRPOP could end as a TimeoutError that kills the socket's consumer. Read for longer.
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]}},
 }
 # Messages between processes pass through Redis; with a key they are encrypted there (Fernet).
 _channel_key = env_secret("CONNECT_CHANNEL_ENCRYPTION_KEY")
@@ -334,6 +341,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 23 * 3600},
     },
+    # Ends sessions a crashed server left open and purges old session details (the ledger keeps the facts).
+    "live-sessions-sweep": {
+        "task": "integration.tasks.live_sessions_sweep_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+    "live-sessions-purge": {
+        "task": "integration.tasks.live_sessions_purge_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 3600},
+    },
     "registrations-unconfirmed-purge": {
         "task": "registry.tasks.registrations_unconfirmed_purge_task",
         "schedule": timedelta(hours=1),
@@ -342,13 +360,61 @@ CELERY_BEAT_SCHEDULE = {
 }
 UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1)
 
+# --- live integration --------------------------------------------------------------------------------
+LIVE_TERMS_VERSION = env_str("CONNECT_LIVE_TERMS_VERSION", "live-2026-1")
+LIVE_TERMS_FILE = Path(env_str("CONNECT_LIVE_TERMS_FILE", str(BASE_DIR / "connect" / "data" / "live-terms.txt")))
+LIVE_RESIDENTIAL_ALLOWED = env_bool("CONNECT_LIVE_RESIDENTIAL", True)  # False: an ordinance forbids it
+TRAINING_VALID_DAYS = env_int("CONNECT_TRAINING_VALID_DAYS", 365, minimum=1)
+TRAINING_MIN_HOURS = env_int("CONNECT_TRAINING_MIN_HOURS", 2, minimum=0)
+LIVE_FRAME_MAX_KB = env_int("CONNECT_LIVE_FRAME_MAX_KB", 512, minimum=16, maximum=8192)
+# The maximum is a bound on configuration, not a sensible rate: bench/live_relay.py raises the cap to it so that the
+# server, not the throttle, limits its saturation run.
+LIVE_MAX_FPS = env_int("CONNECT_LIVE_MAX_FPS", 15, minimum=1, maximum=1000)
+LIVE_WIDTH = env_int("CONNECT_LIVE_WIDTH", 960, minimum=160, maximum=3840)
+LIVE_VIEWER_QUEUE = env_int("CONNECT_LIVE_VIEWER_QUEUE", 3, minimum=1, maximum=30)
+LIVE_SESSION_KEEP_DAYS = env_int("CONNECT_LIVE_SESSION_KEEP_DAYS", 90, minimum=1)
+
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Systems send `Authorization: Bearer <token>` (api.models.ApiToken); staff use their session.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.TokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ApiAccess"],  # deny by default: views name scopes and perms
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend",
+                                "rest_framework.filters.OrderingFilter"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "connect API", "VERSION": "1"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "connect API",
+    "VERSION": "1",
+    "DESCRIPTION": "Cameras, incidents, footage requests, evidence metadata, calls for service, officer positions "
+                   "and the transparency figures. Systems authenticate with `Authorization: Bearer <token>` "
+                   "(tokens are created in the admin, each with its scopes); staff use their session.",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from connect itself: the docs work offline and under the CSP
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_error_responses"],
+    "ENUM_NAME_OVERRIDES": {"CallStatusEnum": "dispatch.models.CallForService.Status"},
+}
+API_REQUESTS_PER_MINUTE = env_int("CONNECT_API_REQUESTS_PER_MINUTE", 30000, minimum=60)
+POSITIONS_PER_UNIT_PER_MINUTE = env_int("CONNECT_POSITIONS_PER_UNIT_PER_MINUTE", 120, minimum=1)
+
+# --- dispatch: calls for service and officer positions ---------------------------------------------
+CALLS_KEEP_DAYS = env_int("CONNECT_CALLS_KEEP_DAYS", 7, minimum=1)
+POSITIONS_KEEP_HOURS = env_int("CONNECT_POSITIONS_KEEP_HOURS", 24, minimum=1)
+CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, maximum=2000)
+CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
+DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)
+CELERY_BEAT_SCHEDULE["calls-purge"] = {"task": "dispatch.tasks.calls_purge_task", "schedule": timedelta(hours=1),
+                                       "options": {"expires": 3500}}
+CELERY_BEAT_SCHEDULE["positions-purge"] = {"task": "dispatch.tasks.positions_purge_task",
+                                           "schedule": timedelta(minutes=10), "options": {"expires": 590}}
 
 LOGGING = {
     "version": 1,
@@ -377,7 +443,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],  # Leaflet and the admin set inline styles; no script runs
-        "img-src": [SELF, "data:", *_tile_origin],
+        "img-src": [SELF, "data:", "blob:", *_tile_origin],  # blob: live frames arrive as blobs
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

@@ -19,4 +19,6 @@ urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
+    path("", include("integration.urls")),
+    path("api/", include("api.urls")),
 ]

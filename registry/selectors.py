@@ -1,6 +1,7 @@
 """Reads of the registry. Radius and viewport queries run in PostGIS on the geography GiST index."""
 
 import json
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,8 +16,18 @@ def service_area() -> GEOSGeometry:
     return GEOSGeometry(json.dumps(settings.SERVICE_AREA), srid=4326)
 
 
+# Per thread (a prepared geometry builds its index lazily, and GEOS calls run without the GIL), and per value of
+# the setting (tests override it).
+_areas = threading.local()
+
+
 def in_service_area(*, latitude: float, longitude: float) -> bool:
-    return service_area().covers(Point(longitude, latitude, srid=4326))
+    """Each position report asks: the area is parsed and prepared once per thread, not per call."""
+    source, prepared = getattr(_areas, "held", (None, None))
+    if source is not settings.SERVICE_AREA:
+        source, prepared = settings.SERVICE_AREA, service_area().prepared
+        _areas.held = (source, prepared)
+    return prepared.covers(Point(longitude, latitude, srid=4326))
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs 8x more to build, 500 at a time

@@ -180,6 +180,9 @@ def camera_update(*, camera: Camera, data: dict) -> Camera:
         camera.level = Camera.Level.REGISTERED  # indoor cameras are never shared live
     camera.full_clean()
     camera.save()
+    from integration.services import camera_changed  # integration builds on registry, not the other way
+
+    camera_changed(camera=camera)
     return camera
 
 
@@ -187,9 +190,17 @@ def camera_set_paused(*, camera: Camera, paused: bool) -> Camera:
     """Pausing hides the camera from searches and requests until the owner resumes it."""
     allowed_from = Camera.Status.ACTIVE if paused else Camera.Status.PAUSED
     target = Camera.Status.PAUSED if paused else Camera.Status.ACTIVE
-    Camera.objects.filter(pk=camera.pk, status=allowed_from).update(status=target, updated_at=timezone.now())
+    changed = Camera.objects.filter(pk=camera.pk, status=allowed_from).update(status=target, updated_at=timezone.now())
     camera.refresh_from_db()
+    if changed and paused:
+        _live_views_end(camera)
     return camera
+
+
+def _live_views_end(camera: Camera, *, deleted: bool = False) -> None:
+    from integration.services import camera_withdrawn  # integration builds on registry, not the other way
+
+    camera_withdrawn(camera=camera, deleted=deleted)
 
 
 def _forget_admin_history(model, object_ids: list) -> None:
@@ -217,6 +228,7 @@ def camera_delete(*, camera: Camera) -> None:
     if not owner.cameras.exclude(pk=camera.pk).exists():
         owner_delete(owner=owner)
         return
+    _live_views_end(camera, deleted=True)
     _forget_admin_history(Camera, [camera.pk])
     _scrub_requests([camera.pk])
     with disable_auditlog():  # the change history would otherwise keep the deleted camera's label and address
@@ -228,6 +240,8 @@ def camera_delete(*, camera: Camera) -> None:
 def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER) -> None:
     """Removes the owner, their cameras and links; keeps only a record that a deletion happened."""
     camera_ids = list(owner.cameras.values_list("pk", flat=True))
+    for camera in owner.cameras.filter(level=Camera.Level.INTEGRATED):
+        _live_views_end(camera, deleted=True)
     _forget_admin_history(Camera, camera_ids)
     _forget_admin_history(Owner, [owner.pk])
     _scrub_requests(camera_ids)

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,6 +65,41 @@ def incident_validate(incident: Incident) -> None:
         errors["radius_m"] = f"The radius may be at most {settings.INCIDENT_MAX_RADIUS_M} m."
     if errors:
         raise ValidationError(errors)
+
+
+INCIDENT_EDITABLE = ("offense_type", "address", "starts_at", "ends_at", "radius_m", "owner_summary", "internal_notes")
+
+
+@transaction.atomic
+def incident_create(*, user, case_number: str, offense_type: str, location, starts_at, ends_at, owner_summary: str,
+                    radius_m: int = 300, address: str = "", internal_notes: str = "") -> Incident:
+    """Opens a case the way the admin does: validated against the agency's limits, worked by its creator."""
+    incident = Incident(case_number=case_number, offense_type=offense_type, location=location, address=address,
+                        starts_at=starts_at, ends_at=ends_at, radius_m=radius_m, owner_summary=owner_summary,
+                        internal_notes=internal_notes, created_by=user)
+    incident_validate(incident)
+    if Incident.objects.filter(case_number=case_number).exists():
+        raise ValidationError({"case_number": "A case with this number exists already."})
+    incident.save()
+    incident_investigators_set(incident=incident, users={user})
+    record(actor=user, action="incident.opened", target_type="incident", target_code=incident.code,
+           incident_code=incident.code, case_number=incident.case_number)
+    return incident
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, user, **fields) -> Incident:
+    """Changes the editable fields of an open case (not its number, place or status)."""
+    if incident.status != Incident.Status.OPEN:
+        raise ValidationError("A closed case cannot be changed.")
+    unknown = set(fields) - set(INCIDENT_EDITABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        setattr(incident, name, value)
+    incident_validate(incident)
+    incident.save(update_fields=[*fields])
+    return incident
 
 
 @transaction.atomic
@@ -339,6 +375,39 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Cli
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
            incident_code=request.incident.code, case_number=request.incident.case_number,
            sha256=clip.sha256, size=clip.size)
+    return clip
+
+
+def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, session_code) -> Clip:
+    """A still an analyst took from a live view: hashed, sealed and kept like any clip of the case.
+    The clip's retention is the agency's maximum after the case closes (no owner chose one)."""
+    writer = crypto.EncryptingWriter(str(evidence.evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+    try:
+        writer.write(jpeg)
+        writer.close()
+        upload = evidence.SealedUpload(name=name, path=Path(writer.path), size=writer.size,
+                                       sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+        info = evidence.media_probe(upload.path, upload.data_key)
+    except evidence.NotMediaError as exc:
+        Path(writer.path).unlink(missing_ok=True)
+        raise ValidationError(f"The still was not a picture: {exc}.") from None
+    try:
+        with transaction.atomic():
+            clip = Clip(incident=incident, original_name=name, media_format=info.media_format, size=upload.size,
+                        sha256=upload.sha256, width=info.width, height=info.height, recorded_at=timezone.now(),
+                        keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX, uploaded_by=user.get_username())
+            clip.stored_name = f"{clip.code}.cnev"
+            clip.master_key_id, clip.wrapped_key = crypto.wrap_key(upload.data_key, context=clip.code.bytes)
+            target = evidence.evidence_dir() / clip.stored_name
+            upload.path.rename(target)
+            upload.path = target
+            clip.save()
+            record(actor=user, action="clip.still_taken", target_type="clip", target_code=clip.code,
+                   camera_code=camera.code, owner_code=camera.owner.code, incident_code=incident.code,
+                   case_number=incident.case_number, sha256=clip.sha256, size=clip.size, session=str(session_code))
+    except BaseException:
+        upload.path.unlink(missing_ok=True)
+        raise
     return clip
 
 

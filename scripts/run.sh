@@ -20,7 +20,9 @@ processes="web worker beat"
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
   .venv/bin/python manage.py seed_demo_incidents
-  processes="$processes mail"
+  .venv/bin/python manage.py seed_demo_live
+  demo_token=$(.venv/bin/python manage.py api_token_demo)
+  processes="$processes mail connectors"
   cat <<MSG
 
   connect is starting at http://127.0.0.1:$PORT/   (Ctrl-C stops everything)
@@ -29,6 +31,8 @@ if [ "$CONNECT_MODE" = demo ]; then
     investigator  analyst  supervisor  auditor  admin
   Owner portal:    http://127.0.0.1:$PORT/owner/  with resident@example.org
   Demo inbox:      http://127.0.0.1:$PORT/demo/mail/  (sign-in and confirmation links land here)
+  API:             http://127.0.0.1:$PORT/api/docs/   demo token (dispatch, positions): $demo_token
+  Dispatch demo:   .venv/bin/python bench/dispatch_sim.py --url http://127.0.0.1:$PORT  (calls and units on /map/)
 
 MSG
 fi

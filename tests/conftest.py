@@ -142,3 +142,53 @@ def celery_worker(transactional_db):
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         yield worker
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """connect's real ASGI application under uvicorn (HTTP and websockets) in a thread, on a free port."""
+    import threading
+    import time
+
+    import uvicorn
+    from channels.layers import channel_layers
+
+    from connect.asgi import application
+    from tests.conftest import free_port
+
+    # A channel layer receives on one event loop at a time: this server's loop gets a layer of its own, and
+    # consumers it leaves behind at shutdown must not hold the next loop's.
+    channel_layers.backends.clear()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", ws_ping_interval=5, ws_ping_timeout=5))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    channel_layers.backends.clear()
+    # The server's worker threads keep database connections the test run cannot close; end them, or the
+    # test database cannot be dropped at the end of the run.
+    from django.db import connection, connections
+
+    if hasattr(connections["default"], "close_pool"):
+        connections["default"].close_pool()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def start_connector(server_url: str, camera_code, token: str, *, fps: int = 10, width: int = 320):
+    """The real camera connector program, as an owner runs it, with the built-in test pattern."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-m", "integration.connector", "--server", server_url,
+                             "--camera", str(camera_code), "--token", token, "--source", "test",
+                             "--fps", str(fps), "--width", str(width)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

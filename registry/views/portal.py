@@ -1,10 +1,7 @@
 """The owner portal: owners sign in with an emailed link and manage their own cameras only."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,28 +9,9 @@ from audit.selectors import OWNER_ACTIONS, owner_history
 from connect.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
-from registry.models import Camera, Owner, OwnerLink
-from registry.views.common import SESSION_KEY, emailed_link_landing, map_config, portal_owner
-
-
-def owner_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        owner = portal_owner(request)
-        if owner is None:
-            request.session.pop(SESSION_KEY, None)
-            messages.info(request, "Please sign in to the owner portal first.")
-            return redirect("registry:portal")
-        return view(request, owner, *args, **kwargs)
-
-    return wrapper
-
-
-def _own_camera(owner: Owner, code) -> Camera:
-    camera = selectors.camera_of_owner(owner=owner, code=code)
-    if camera is None:
-        raise Http404("No such camera.")
-    return camera
+from registry.models import Camera, OwnerLink
+from registry.portal_access import own_camera, owner_required
+from registry.views.common import emailed_link_landing, map_config, portal_owner
 
 
 @require_http_methods(["GET", "POST"])
@@ -93,7 +71,7 @@ def camera_add(request, owner):
 @owner_required
 @require_http_methods(["GET", "POST"])
 def camera_edit(request, owner, code):
-    camera = _own_camera(owner, code)
+    camera = own_camera(owner, code)
     form = CameraForm(request.POST or None, initial=camera_initial(camera))
     if request.method == "POST" and form.is_valid():
         services.camera_update(camera=camera, data=form.cleaned_data)
@@ -106,7 +84,7 @@ def camera_edit(request, owner, code):
 @owner_required
 @require_POST
 def camera_pause(request, owner, code):
-    camera = _own_camera(owner, code)
+    camera = own_camera(owner, code)
     paused = request.POST.get("action") != "resume"
     camera = services.camera_set_paused(camera=camera, paused=paused)
     if camera.status == Camera.Status.PAUSED:
@@ -119,7 +97,7 @@ def camera_pause(request, owner, code):
 @owner_required
 @require_http_methods(["GET", "POST"])
 def camera_delete(request, owner, code):
-    camera = _own_camera(owner, code)
+    camera = own_camera(owner, code)
     last = not owner.cameras.exclude(pk=camera.pk).exists()
     if request.method == "POST":
         services.camera_delete(camera=camera)
@@ -150,7 +128,10 @@ def history(request, owner):
     for entry in owner_history(owner_code=owner.code)[:500]:
         staff = entry.actor_id is not None
         who = (entry.detail.get("unit") or "Staff") if settings.OWNER_HISTORY_SHOWS == "unit" else entry.actor_label
+        what = OWNER_ACTIONS[entry.action]
+        if entry.action == "live.ended" and entry.detail.get("minutes") is not None:
+            what += f" after {entry.detail['minutes']} min"  # how long the view lasted
         rows.append({"at": entry.at, "camera": labels.get(entry.camera_code, "a camera you deleted"),
                      "who": who if staff else ("You" if entry.actor_label == "owner" else settings.AGENCY_NAME),
-                     "what": OWNER_ACTIONS[entry.action], "case": entry.case_number, "why": entry.reason})
+                     "what": what, "case": entry.case_number, "why": entry.reason})
     return render(request, "registry/portal_history.html", {"owner": owner, "rows": rows})

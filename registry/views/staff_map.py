@@ -30,7 +30,8 @@ def _floats(request, names: list[str]) -> list[float] | None:
 @require_GET
 @staff_permission_required(MAP_PERMISSION)
 def map_page(request):
-    config = {**map_config(), "maxRadius": settings.NEARBY_MAX_RADIUS_M}
+    config = {**map_config(), "maxRadius": settings.NEARBY_MAX_RADIUS_M,
+              "canWatchLive": request.user.has_perm("integration.open_live_view")}
     return render(request, "registry/map.html",
                   {"map_config": config, "kinds": Owner.Kind.choices, "levels": Camera.Level.choices})
 

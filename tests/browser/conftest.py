@@ -1,5 +1,6 @@
 """Playwright driving Debian's Chromium (no browser download possible here) against the live server."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -22,9 +23,10 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+@contextlib.contextmanager
+def checked_page(browser, base_url: str):
+    """A desktop-sized page on `base_url` that fails the test on a JavaScript error or a CSP violation."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = []
@@ -34,6 +36,12 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    with checked_page(browser, live_server.url) as page:
+        yield page
 
 
 @pytest.fixture

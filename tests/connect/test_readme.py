@@ -4,7 +4,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["connect", "registry", "requests_app", "integration", "audit", "scripts", "tests", "bench"]
+SOURCES = ["connect", "registry", "requests_app", "integration", "audit", "dispatch", "api", "scripts", "tests",
+           "bench"]
 
 
 def test_every_connect_variable_is_documented():

@@ -10,6 +10,7 @@
   if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
   var area = L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
   map.fitBounds(area.getBounds());
+  window.connectStaffMap = map;  // for other layers (static/dispatch/js/dispatch_layer.js)
 
   var clusters = L.markerClusterGroup({ chunkedLoading: true, disableClusteringAtZoom: 17 }).addTo(map);
   var cones = L.layerGroup().addTo(map), searchLayer = L.layerGroup().addTo(map);
@@ -19,6 +20,15 @@
   function icon(kind, level) {
     return L.divIcon({ className: "cam cam-" + kind + (level === "integrated" ? " cam-integrated" : ""), iconSize: [14, 14] });
   }
+  // Integrated cameras get a "Watch live" button for those allowed to open live views (live_view.js).
+  function watchButton(c) {
+    if (!config.canWatchLive || c.level !== "integrated") return "";
+    return " <button type=\"button\" class=\"button watch-live\" data-watch-live=\"" + c.code + "\">Watch live</button>";
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-watch-live]");
+    if (button && window.connectLive) window.connectLive.open(button.dataset.watchLive);
+  });
   function checked(name) {
     return Array.prototype.map.call(document.querySelectorAll("#layers input[name=" + name + "]:checked"), function (i) { return i.value; });
   }
@@ -44,7 +54,7 @@
       var p = f.properties, ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
       var m = L.marker(ll, { icon: icon(p.kind, p.level), title: p.label, keyboard: true });
       m.bindPopup("<strong>" + text(p.label) + "</strong><br>" + text(p.kind) + " · " + text(p.level) +
-        "<br>faces " + p.dir + "°, " + p.fov + "° wide, " + p.range + " m");
+        "<br>faces " + p.dir + "°, " + p.fov + "° wide, " + p.range + " m" + watchButton(p));
       markersByCode[p.code] = m;
       if (map.getZoom() >= CONE_ZOOM) {
         cones.addLayer(L.polygon(connectCone(ll[0], ll[1], p.dir, p.fov, p.range),
@@ -141,7 +151,7 @@
       "</p><ol class=\"results\">";
     body.cameras.forEach(function (c) {
       html += "<li data-code=\"" + c.code + "\"" + (c.covers ? " class=\"covers\"" : "") + "><button type=\"button\" class=\"link\">" +
-        text(c.label) + "</button> · " + Math.round(c.distance_m) + " m · " + text(c.kind) + (c.level === "integrated" ? " · live" : "") +
+        text(c.label) + "</button> · " + Math.round(c.distance_m) + " m · " + text(c.kind) + (c.level === "integrated" ? " · live" : "") + watchButton(c) +
         (c.covers ? " · <strong>faces the point</strong>" : "") + "</li>";
     });
     resultsEl.innerHTML = html + "</ol>";

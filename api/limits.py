@@ -1,0 +1,74 @@
+"""Per-minute request limits for the API in Redis: one round trip per check (INCR and EXPIRE pipelined),
+because vehicle location calls this 200 times a second. If Redis is unreachable the limit is not enforced
+for that moment (logged), as for the public forms (connect.ratelimit).
+
+`over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
+client per event loop, with the same keys, so a token's requests count the same whichever path served them."""
+
+import asyncio
+import hashlib
+import logging
+import time
+import weakref
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+def _key(scope: str, value: str, window: int) -> str:
+    return f"connect:api-limit:{scope}:{hashlib.sha256(value.encode()).hexdigest()[:24]}:{window}"
+
+
+def over(scope: str, value: str, *, limit: int, window_s: int = 60) -> bool:
+    """Counts one hit for (scope, value) in the current window; True once the limit is passed."""
+    return bool(over_many(scope, [value], limit=limit, window_s=window_s))
+
+
+def over_many(scope: str, values: list[str], *, limit: int, window_s: int = 60) -> list[str]:
+    """Counts one hit for each value, all in one round trip; returns the values past the limit."""
+    window = int(time.time()) // window_s
+    keys = [_key(scope, value, window) for value in values]
+    try:
+        client = cache._cache.get_client(keys[0], write=True)
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.incr(key)
+            pipe.expire(key, window_s + 5)
+        counts = pipe.execute()[::2]
+    except Exception:
+        logger.warning("API limit not checked: Redis unavailable", exc_info=True)
+        return []
+    return [value for value, count in zip(values, counts, strict=True) if count > limit]
+
+
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
+
+
+def _async_client():
+    import redis.asyncio
+
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2,
+                                                               socket_timeout=2)
+    return client
+
+
+async def over_async(checks: list[tuple[str, str, int]], *, window_s: int = 60) -> list[tuple[str, str]]:
+    """Counts one hit for each (scope, value, limit) in one round trip; returns the (scope, value) pairs past
+    their limit."""
+    window = int(time.time()) // window_s
+    try:
+        pipe = _async_client().pipeline(transaction=False)
+        for scope, value, _ in checks:
+            key = _key(scope, value, window)
+            pipe.incr(key)
+            pipe.expire(key, window_s + 5)
+        counts = (await pipe.execute())[::2]
+    except Exception:
+        logger.warning("API limit not checked: Redis unavailable", exc_info=True)
+        return []
+    return [(scope, value) for (scope, value, limit), count in zip(checks, counts, strict=True) if count > limit]

@@ -1,0 +1,98 @@
+"""Writes for API tokens: create (the only time the token is seen), revoke, and noting use."""
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from api.models import ApiToken, Scope
+from audit.services import record
+
+TOKEN_PREFIX = "cnt_"
+# last_used_at is written at most once a minute per token, not on each of 200 position reports a second.
+LAST_USED_EVERY = timedelta(minutes=1)
+# The position push (api.position_push) keeps a token it found for this long in its process: a revocation made
+# in another process takes effect there within this many seconds (in the same process, at once).
+TOKEN_CACHE_SECONDS = 5.0
+
+_cache: dict[str, tuple[float, ApiToken]] = {}
+_cache_lock = threading.Lock()
+
+
+def token_hash(key: str) -> str:
+    # A token carries 256 random bits: a plain SHA-256 cannot be brute-forced, and costs microseconds per request.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_parts(key: str) -> tuple[str, str] | None:
+    """cnt_<prefix>_<secret> -> (prefix, key), or None for anything else."""
+    if not key.startswith(TOKEN_PREFIX) or len(key) > 100:
+        return None
+    prefix, _, secret = key[len(TOKEN_PREFIX):].partition("_")
+    return (prefix, key) if len(prefix) == 8 and secret else None
+
+
+@transaction.atomic
+def token_create(*, name: str, scopes, user=None, key: str | None = None) -> tuple[ApiToken, str]:
+    """Returns the token row and the token itself; only the hash is stored. `key` is for the demo's fixed token."""
+    unknown = set(scopes) - set(Scope.values)
+    if unknown or not scopes:
+        raise ValidationError(f"Choose scopes from: {', '.join(Scope.values)}.")
+    key = key or f"{TOKEN_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
+    prefix, _ = token_parts(key)
+    token = ApiToken.objects.create(name=name, prefix=prefix, key_hash=token_hash(key), scopes=sorted(set(scopes)),
+                                    created_by=user)
+    record(actor=user, action="api.token_created", target_type="api_token", token=token.name,
+           scopes=token.scopes)
+    return token, key
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, user) -> bool:
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    if revoked:
+        record(actor=user, action="api.token_revoked", target_type="api_token", token=token.name)
+    with _cache_lock:
+        _cache.pop(token.prefix, None)
+    return bool(revoked)
+
+
+def token_cached(key: str) -> ApiToken | None:
+    """The active token this key opens, from a lookup at most TOKEN_CACHE_SECONDS old (or from the database);
+    None for an unknown, wrong or revoked key. `token_find_cached` is its in-memory half."""
+    found = token_find_cached(key)
+    if found is not None:
+        return found or None
+    parts = token_parts(key)
+    token = ApiToken.objects.filter(prefix=parts[0]).first() if parts else None
+    if token is None or not token.is_active:
+        return None
+    with _cache_lock:
+        _cache[token.prefix] = (time.monotonic() + TOKEN_CACHE_SECONDS, token)
+    return token if hmac.compare_digest(token.key_hash, token_hash(key)) else None
+
+
+def token_find_cached(key: str) -> ApiToken | bool | None:
+    """From memory only: the token, False for a key that does not match the cached token, None to look up."""
+    parts = token_parts(key)
+    if parts is None:
+        return False
+    with _cache_lock:
+        held = _cache.get(parts[0])
+    if held is None or held[0] < time.monotonic():
+        return None
+    token = held[1]
+    return token if hmac.compare_digest(token.key_hash, token_hash(key)) else False
+
+
+def token_used(*, token: ApiToken) -> None:
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now

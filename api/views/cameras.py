@@ -1,0 +1,93 @@
+"""Cameras: in a box (GeoJSON built by PostGIS), near a point (nearest first), one camera. No owner details."""
+
+import json
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.http import HttpResponse
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from api import serializers as s
+from api.permissions import actor
+from api.views.common import query
+from audit.services import record
+from registry import selectors
+from registry.models import Camera
+
+GEOJSON = "application/geo+json"
+NEARBY_LIMIT = 500
+CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="The camera's code (UUID)")
+
+
+class GeoJsonSchema(AutoSchema):
+    """The camera list is one FeatureCollection, not an array of them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+
+class CameraViewSet(viewsets.GenericViewSet):
+    schema = GeoJsonSchema()
+    queryset = Camera.objects.none()  # for the schema; reads go through registry.selectors
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    scopes = {"list": "registry:read", "nearby": "registry:read", "retrieve": "registry:read"}
+    perms = {"list": ["registry.view_camera"], "nearby": ["registry.view_camera"],
+             "retrieve": ["registry.view_camera"]}
+
+    @extend_schema(operation_id="cameras_list", parameters=[s.BBoxQuery], responses={(200, GEOJSON): OpenApiResponse(
+        s.feature_collection(s.CAMERA_PROPERTIES), description="Active cameras in the box, at most "
+                                                                  "CONNECT_MAP_MAX_FEATURES (`truncated` says so)")})
+    def list(self, request):
+        params = query(s.BBoxQuery, request)
+        west, south, east, north = params.get("bbox") or selectors.service_area().extent
+        body = selectors.cameras_geojson_in_bbox(
+            west=west, south=south, east=east, north=north, kinds=sorted(params.get("kind") or selectors.ALL_KINDS),
+            levels=sorted(params.get("level") or selectors.ALL_LEVELS), limit=settings.MAP_MAX_FEATURES)
+        return HttpResponse(body, content_type=GEOJSON)
+
+    @extend_schema(parameters=[s.NearbyQuery], responses={(200, GEOJSON): OpenApiResponse(s.feature_collection(
+        s.NEARBY_PROPERTIES, {"center": s.POINT_SCHEMA, "radius": {"type": "integer"}}),
+        description="Active cameras within the radius, nearest first (recorded in the access ledger)")})
+    @action(detail=False)
+    def nearby(self, request):
+        params = query(s.NearbyQuery, request)
+        if not selectors.in_service_area(latitude=params["lat"], longitude=params["lng"]):
+            raise ValidationError({"lat": ["This point is outside the agency's service area."]})
+        point = Point(params["lng"], params["lat"], srid=4326)
+        cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
+        record(actor=actor(request), action="map.search", target_type="map", case_number=params["case"],
+               lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="",
+               results=min(len(cameras), NEARBY_LIMIT), via="api")
+        body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [point.x, point.y]},
+                "radius": params["radius"], "truncated": len(cameras) > NEARBY_LIMIT, "features": [{
+                    "type": "Feature", "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},
+                    "properties": {"code": c.code, "label": c.label, "kind": c.kind, "level": c.level,
+                                   "distance_m": round(c.distance_m, 1), "covers": c.covers, "address": c.address}}
+                    for c in cameras[:NEARBY_LIMIT]]}
+        return HttpResponse(json.dumps(body), content_type=GEOJSON)
+
+    @extend_schema(parameters=[CODE], responses={(200, GEOJSON): OpenApiResponse(
+        s.CAMERA_FEATURE_SCHEMA, description="One camera that is not removed (recorded in the access ledger)")})
+    def retrieve(self, request, code=None):
+        camera = (Camera.objects.select_related("owner").exclude(status=Camera.Status.REMOVED)
+                  .filter(code=_uuid(code)).first())
+        if camera is None:
+            raise NotFound("No camera with that code.")
+        record(actor=actor(request), action="camera.viewed", target_type="camera", target_code=camera.code,
+               camera_code=camera.code, owner_code=camera.owner.code, via="api")
+        return Response(s.camera_feature(camera), content_type=GEOJSON)
+
+
+def _uuid(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError):
+        raise NotFound("No object with that code: codes are UUIDs.") from None

@@ -1,0 +1,182 @@
+"""The API's nearby-cameras endpoint over HTTP at 100,000 cameras with 8 concurrent clients.
+
+    PG_PORT=... REDIS_PORT=... .venv/bin/python bench/api_nearby.py          # 8 clients x 150 requests
+    PG_PORT=... REDIS_PORT=... .venv/bin/python bench/api_nearby.py --quick  # 8 clients x 25 requests
+
+Dataset: 100,000 active cameras over Raleigh (bench/_data.py). connect's real ASGI server (uvicorn, as the
+Procfile runs it, one process) serves GET /api/v1/cameras/nearby/?lat=&lng=&radius=300 to 8 client threads,
+each on its own keep-alive connection with an API token (scope registry:read), at points drawn in the
+middle of the city. Every request writes its access-ledger entry, as in production.
+Baseline, same run, same points: the bare selector (registry.selectors.cameras_near) called by 8 threads in
+this process, each with its own database connection: no HTTP, no token, no ledger.
+Reported: requests per second and p50/p95/p99 latency of each, and their ratios.
+
+Progress goes to stderr; the last line of stdout is one JSON object.
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data  # noqa: E402
+from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
+
+CAMERAS = 100_000
+CLIENTS = 8
+RADIUS = 300
+REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/9"
+
+
+@contextlib.contextmanager
+def running_server(redis_url: str = REDIS_URL):
+    """connect's web process as the Procfile runs it (uvicorn, one process) on connect_bench and `redis_url`, on
+    a free port; yields the port, stops the server after (printing its log if it failed)."""
+    from map_geojson import wait_until_serving
+
+    port = free_port()
+    env = {**os.environ, **_data.bench_env(), "CONNECT_REDIS_URL": redis_url}
+    command = [sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1", "--port",
+               str(port), "--no-server-header", "--no-access-log"]
+    with tempfile.TemporaryFile(mode="w+") as server_log:
+        server = subprocess.Popen(command, cwd=_data.ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_serving(port, "/api/v1/cameras/", server)  # 401 without a token: up
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            server_log.seek(0)
+            text = server_log.read()
+            if server.returncode not in (0, -15) or "Traceback" in text:
+                _data.log(text[-3000:])
+
+
+def points(n: int, seed: int) -> list[tuple[float, float]]:
+    west, south, east, north = _data.VIEWPORT
+    rng = random.Random(seed)
+    return [(rng.uniform(south, north), rng.uniform(west, east)) for _ in range(n)]
+
+
+def p99(samples: list[float]) -> float:
+    return round(statistics.quantiles(sorted(samples), n=100, method="inclusive")[98] * 1000, 2)
+
+
+def concurrently(work, per_client: int) -> tuple[float, list[float]]:
+    """Runs work(client_index, i) per_client times in each of CLIENTS threads; (wall seconds, latencies)."""
+    latencies: list[float] = []
+    lock, barrier = threading.Lock(), threading.Barrier(CLIENTS + 1)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        mine = []
+        barrier.wait()
+        try:
+            for i in range(per_client):
+                started = time.perf_counter()
+                work(index, i)
+                mine.append(time.perf_counter() - started)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    per_client = 25 if args.quick else 150
+    guard = single_run_guard("api_nearby")
+    os.environ["CONNECT_REDIS_URL"] = REDIS_URL
+    _data.setup_django()
+    _data.ensure_cameras(CAMERAS)
+
+    from django.contrib.gis.geos import Point
+    from django.db import connection
+
+    from api import services
+    from api.models import ApiToken
+    from registry import selectors
+
+    ApiToken.objects.filter(name="bench api_nearby").delete()
+    _, key = services.token_create(name="bench api_nearby", scopes=["registry:read"])
+    work_points = [points(per_client, seed=client) for client in range(CLIENTS)]
+    pressure = pressure_totals()
+    run_started = time.perf_counter()
+
+    results_found = []
+    with running_server() as port:
+        conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CLIENTS)]
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def get(client: int, i: int) -> None:
+            lat, lng = work_points[client][i % per_client]
+            conns[client].request("GET", f"/api/v1/cameras/nearby/?lat={lat:.6f}&lng={lng:.6f}&radius={RADIUS}",
+                                  headers=headers)
+            response = conns[client].getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"nearby answered {response.status}: {body[:300]!r}")
+            if i == 0:
+                results_found.append(len(json.loads(body)["features"]))
+
+        _data.log("api_nearby: warming up ...")
+        concurrently(get, 5)
+        _data.log(f"api_nearby: {CLIENTS} clients x {per_client} requests over HTTP ...")
+        http_wall, http_times = concurrently(get, per_client)
+
+    def bare(client: int, i: int) -> None:
+        lat, lng = work_points[client][i % per_client]
+        selectors.cameras_near(point=Point(lng, lat, srid=4326), radius_m=RADIUS, limit=501)
+        if i == per_client - 1:
+            connection.close()
+
+    _data.log(f"api_nearby: {CLIENTS} threads x {per_client} bare selector calls ...")
+    concurrently(bare, 5)
+    bare_wall, bare_times = concurrently(bare, per_client)
+    seconds = time.perf_counter() - run_started
+
+    total = CLIENTS * per_client
+    http_rps, bare_rps = round(total / http_wall, 1), round(total / bare_wall, 1)
+    summary = {
+        "benchmark": "api_nearby", "quick": args.quick, "commit": code_commit(), "cameras": CAMERAS,
+        "clients": CLIENTS, "requests": total, "radius_m": RADIUS,
+        "cameras_per_search_median": statistics.median(results_found) if results_found else None,
+        "http": {"rps": http_rps, "p99_ms": p99(http_times), **_data.percentiles(http_times)},
+        "bare": {"rps": bare_rps, "p99_ms": p99(bare_times), **_data.percentiles(bare_times)},
+        "ratio_rps": _data.ratio(bare_rps, http_rps), "ratio_p99": _data.ratio(p99(http_times), p99(bare_times)),
+        "pressure": pressure_share(pressure, seconds), "machine": _data.machine(),
+    }
+    _data.log(f"api_nearby: http {http_rps} req/s p99 {summary['http']['p99_ms']} ms | bare {bare_rps} calls/s "
+              f"p99 {summary['bare']['p99_ms']} ms | throughput ratio {summary['ratio_rps']}x")
+    guard.close()
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Admin for live integration: training records are entered here; shares, tokens and sessions are read,
+and an administrator may stop a share or revoke/reissue a connector token (each recorded in the ledger)."""
+
+from django.contrib import admin, messages
+
+from connect.admin_base import RecordAdmin
+from integration import services
+from integration.models import ConnectorToken, LiveSession, LiveShare, TrainingRecord
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(admin.ModelAdmin):
+    list_display = ["user", "course", "completed_on", "hours", "recorded_by"]
+    list_filter = ["completed_on", "course"]
+    search_fields = ["user__username", "course"]
+    fields = ["user", "course", "completed_on", "hours"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a record of what happened: correct it by adding a new one
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = services.training_record_add(user=obj.user, course=obj.course, completed_on=obj.completed_on,
+                                               hours=obj.hours, by=request.user)
+        obj.pk = created.pk
+
+
+@admin.register(LiveShare)
+class LiveShareAdmin(RecordAdmin):
+    list_display = ["camera", "terms_version", "signed_at", "incident_required", "incident_radius_m",
+                    "max_session_minutes", "paused_until", "revoked_at"]
+    list_filter = ["revoked_at", "incident_required", "terms_version"]
+    search_fields = ["camera__label", "camera__code"]
+    exclude = ["signed_ip"]  # the owner's address stays out of routine screens
+    actions = ["stop_sharing"]
+
+    @admin.action(description="Stop live sharing now (views close at once)", permissions=["stop"])
+    def stop_sharing(self, request, queryset):
+        stopped = sum(services.live_share_stop(camera=share.camera, by=request.user) for share in queryset)
+        self.message_user(request, f"Stopped {stopped} share(s).", messages.SUCCESS)
+
+    def has_stop_permission(self, request):
+        return request.user.has_perm("integration.change_liveshare")
+
+
+@admin.register(ConnectorToken)
+class ConnectorTokenAdmin(RecordAdmin):
+    list_display = ["camera", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["camera__label", "camera__code", "prefix"]
+    exclude = ["token_hash"]
+    actions = ["revoke", "reissue"]
+
+    @admin.action(description="Revoke (the connector is cut off at once)", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        revoked = sum(services.connector_token_revoke(camera=token.camera, by=request.user) for token in queryset)
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+    @admin.action(description="Issue a new token (shown once)", permissions=["revoke"])
+    def reissue(self, request, queryset):
+        for camera in {token.camera for token in queryset}:
+            token = services.connector_token_issue(camera=camera, by=request.user)
+            self.message_user(request, f"New token for {camera}: {token} (copy it now; it is not shown again).",
+                              messages.WARNING)
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("integration.change_connectortoken")
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(RecordAdmin):
+    list_display = ["started_at", "analyst", "camera", "incident", "reason", "override_reason", "ended_at",
+                    "end_reason"]
+    list_filter = ["end_reason", "started_at"]
+    search_fields = ["analyst__username", "camera__label", "incident__case_number", "reason"]
+    date_hierarchy = "started_at"

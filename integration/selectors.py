@@ -1,0 +1,95 @@
+"""Reads of live integration for views, sockets and other apps."""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.measure import D
+from django.db.models import QuerySet
+
+from integration.models import ConnectorToken, LiveSession, LiveShare, PrivacyMask, TrainingRecord
+from registry.models import Camera, Owner
+
+
+def live_share_current(camera: Camera) -> LiveShare | None:
+    return LiveShare.objects.filter(camera=camera, revoked_at__isnull=True).first()
+
+
+def live_share_ineligible(camera: Camera, *, for_viewing: bool = False) -> str:
+    """Why this camera cannot be shared live, or '' when it can."""
+    if camera.placement != Camera.Placement.OUTDOOR:
+        return "Indoor cameras can never be shared live."
+    if not camera.faces_public:
+        return "Only cameras facing public space can be shared live."
+    if camera.owner.confirmed_at is None:
+        return "Confirm your registration by email first."
+    if camera.status == Camera.Status.PAUSED:
+        return "The camera is paused." if for_viewing else "Resume the camera first."
+    if camera.status != Camera.Status.ACTIVE:
+        return "The camera is not active yet." if not for_viewing else "The camera is not active."
+    if camera.owner.kind == Owner.Kind.RESIDENT and not settings.LIVE_RESIDENTIAL_ALLOWED:
+        return "This agency does not allow live sharing of residential cameras."
+    return ""
+
+
+def masks_json(camera: Camera) -> str:
+    import json
+
+    return json.dumps(masks_of(camera.pk))
+
+
+def masks_of(camera_id: int) -> list:
+    return list(PrivacyMask.objects.filter(camera_id=camera_id).values_list("points", flat=True))
+
+
+def open_sessions(camera: Camera) -> list[LiveSession]:
+    return list(LiveSession.objects.select_related("analyst", "incident", "camera__owner")
+                .filter(camera=camera, ended_at__isnull=True))
+
+
+def sessions_overdue(*, now) -> QuerySet[LiveSession]:
+    """Open sessions past their end, and sessions whose view never connected within a minute."""
+    from django.db.models import Q
+
+    never_opened = Q(started_at__lt=now - timedelta(minutes=1), watched_at__isnull=True)
+    return (LiveSession.objects.select_related("analyst", "incident", "camera__owner")
+            .filter(ended_at__isnull=True).filter(Q(ends_by__lte=now) | never_opened))
+
+
+def training_valid_until(user) -> date | None:
+    """The last day the user's training counts, or None without any qualifying record."""
+    latest = (TrainingRecord.objects.filter(user=user, hours__gte=settings.TRAINING_MIN_HOURS)
+              .order_by("-completed_on").values_list("completed_on", flat=True).first())
+    return latest + timedelta(days=settings.TRAINING_VALID_DAYS) if latest else None
+
+
+def connector_token_current(camera: Camera) -> ConnectorToken | None:
+    return ConnectorToken.objects.filter(camera=camera, revoked_at__isnull=True).first()
+
+
+def open_incidents_near(camera: Camera, *, radius_m: int):
+    """Open incidents within radius of the camera, nearest first: what an analyst may choose from."""
+    from requests_app.models import Incident
+
+    return (Incident.objects.filter(status=Incident.Status.OPEN,
+                                    location__dwithin=(camera.location, D(m=radius_m)))
+            .annotate(distance=Distance("location", camera.location)).order_by("distance")[:20])
+
+
+def sessions_of_owner_camera(camera: Camera, *, limit: int = 20) -> list[LiveSession]:
+    return list(LiveSession.objects.select_related("analyst", "incident").filter(camera=camera)[:limit])
+
+
+def session_for_viewer(*, code, user_id: int) -> LiveSession | None:
+    return (LiveSession.objects.select_related("camera__owner", "incident", "analyst")
+            .filter(code=code, analyst_id=user_id).first())
+
+
+def sessions_visible_to(*, user) -> QuerySet[LiveSession]:
+    """Analysts see their own live sessions; supervisors, auditors and administrators (who oversee the program,
+    holding view_liveshare) see every one."""
+    allowed = user.is_authenticated and user.is_active and user.is_staff
+    if not (allowed and user.has_perm("integration.view_livesession")):
+        return LiveSession.objects.none()
+    sessions = LiveSession.objects.select_related("analyst", "camera", "incident")
+    return sessions if user.has_perm("integration.view_liveshare") else sessions.filter(analyst=user)

@@ -1,0 +1,372 @@
+"""Writes of live integration: owners' agreements, limits, masks and tokens; opening and ending live sessions.
+
+Every change is recorded in the access ledger; every change that affects open views reaches their sockets
+through integration.broadcast once it commits.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import record
+from connect.queue import enqueue_on_commit
+from integration import broadcast, frames, selectors
+from integration.gating import LiveRefused, live_view_check
+from integration.hours import hours_validate
+from integration.models import ConnectorToken, LiveSession, LiveShare, PrivacyMask, TrainingRecord
+from registry.models import Camera
+
+TOKEN_PREFIX = "cct_"
+
+
+def _by_label(by) -> str:
+    """'owner', or the staff user's name."""
+    return by if isinstance(by, str) else by.get_username()
+
+
+def _camera_fields(camera: Camera) -> dict:
+    return {"camera_code": camera.code, "owner_code": camera.owner.code}
+
+
+# --- the owner's side ------------------------------------------------------------------------------------
+
+def live_share_sign(*, camera: Camera, signed_name: str, ip: str | None, limits: dict) -> LiveShare:
+    """The owner signs the current terms for this camera; it becomes integrated."""
+    problem = selectors.live_share_ineligible(camera)
+    if problem:
+        raise ValidationError(problem)
+    if len(signed_name.strip()) < 3:
+        raise ValidationError("Type your full name to sign.")
+    limits = _limits_clean(limits)
+    with transaction.atomic():
+        camera = Camera.objects.select_for_update().get(pk=camera.pk)
+        if selectors.live_share_current(camera) is not None:
+            raise ValidationError("This camera is already shared live.")
+        share = LiveShare.objects.create(camera=camera, terms_version=settings.LIVE_TERMS_VERSION,
+                                         signed_name=signed_name.strip()[:200], signed_at=timezone.now(),
+                                         signed_ip=ip, **limits)
+        Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.INTEGRATED)
+        record(actor="owner", action="live.share_signed", target_type="camera", target_code=camera.code,
+               terms_version=share.terms_version, **_camera_fields(camera), **_limits_detail(share))
+    return share
+
+
+def _limits_clean(limits: dict) -> dict:
+    try:
+        hours = hours_validate(limits["hours"])
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if not any(hours.values()):
+        raise ValidationError("Allow at least one day's hours, or stop sharing instead.")
+    return {"hours": hours, "incident_required": bool(limits["incident_required"]),
+            "incident_radius_m": int(limits["incident_radius_m"]),
+            "max_session_minutes": int(limits["max_session_minutes"]),
+            "notify_each_view": bool(limits["notify_each_view"])}
+
+
+def _limits_detail(share: LiveShare) -> dict:
+    return {"hours": share.hours, "incident_required": share.incident_required,
+            "incident_radius_m": share.incident_radius_m, "max_session_minutes": share.max_session_minutes,
+            "notify_each_view": share.notify_each_view}
+
+
+def live_share_limits_set(*, share: LiveShare, limits: dict) -> LiveShare:
+    """New limits apply at once: open views that break them end, the others keep their (shorter) end."""
+    for field, value in _limits_clean(limits).items():
+        setattr(share, field, value)
+    with transaction.atomic():
+        share.save()
+        record(actor="owner", action="live.limits_changed", target_type="camera", target_code=share.camera.code,
+               **_camera_fields(share.camera), **_limits_detail(share))
+        for session in selectors.open_sessions(share.camera):
+            try:
+                ends_by = live_view_check(session.analyst, share.camera, session.incident, session.reason,
+                                          session.override_reason, opening=False)
+            except LiveRefused as refused:
+                live_session_end(session=session, reason=refused.end_reason, note=refused.message)
+                continue
+            if ends_by < session.ends_by:
+                LiveSession.objects.filter(pk=session.pk).update(ends_by=ends_by)
+        broadcast.sessions_changed(share.camera.code)
+    return share
+
+
+def live_share_stop(*, camera: Camera, by="owner") -> bool:
+    """'Stop sharing now': the share is revoked, open views end and the connector is told to stop."""
+    with transaction.atomic():
+        share = LiveShare.objects.select_for_update().filter(camera=camera, revoked_at__isnull=True).first()
+        if share is None:
+            return False
+        share.revoked_at, share.revoked_by = timezone.now(), _by_label(by)
+        share.save(update_fields=["revoked_at", "revoked_by"])
+        Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.REGISTERED)
+        ended = _sessions_end_all(camera, LiveSession.EndReason.OWNER_STOPPED)
+        record(actor=by, action="live.share_stopped", target_type="camera", target_code=camera.code,
+               sessions_ended=ended, **_camera_fields(camera))
+        broadcast.camera_closed(camera.code, reason="The owner stopped sharing this camera.")
+    return True
+
+
+def live_share_pause(*, camera: Camera, until, by="owner") -> None:
+    """Pauses live sharing until `until` (None resumes); views end now, like stopping."""
+    with transaction.atomic():
+        share = LiveShare.objects.select_for_update().filter(camera=camera, revoked_at__isnull=True).first()
+        if share is None:
+            raise ValidationError("This camera is not shared live.")
+        share.paused_until = until
+        share.save(update_fields=["paused_until"])
+        if until is None:
+            record(actor=by, action="live.share_resumed", target_type="camera", target_code=camera.code,
+                   **_camera_fields(camera))
+            return
+        ended = _sessions_end_all(camera, LiveSession.EndReason.OWNER_PAUSED)
+        record(actor=by, action="live.share_paused", target_type="camera", target_code=camera.code,
+               until=until.isoformat(), sessions_ended=ended, **_camera_fields(camera))
+        broadcast.camera_closed(camera.code, reason=f"The owner paused sharing until "
+                                                    f"{timezone.localtime(until):%Y-%m-%d %H:%M}.")
+
+
+def camera_changed(*, camera: Camera) -> bool:
+    """The owner edited the camera (registry): if it can no longer be shared live (made indoor, no longer
+    facing public space), its share stops now, with every view."""
+    if selectors.live_share_current(camera) is None or not selectors.live_share_ineligible(camera):
+        return False
+    return live_share_stop(camera=camera)
+
+
+def camera_withdrawn(*, camera: Camera, deleted: bool = False) -> int:
+    """The owner paused or deleted the camera itself (registry): its live views end now, like stopping."""
+    reason = LiveSession.EndReason.OWNER_STOPPED if deleted else LiveSession.EndReason.OWNER_PAUSED
+    with transaction.atomic():
+        ended = _sessions_end_all(camera, reason)
+        broadcast.camera_closed(camera.code, reason="The owner deleted this camera." if deleted
+                                else "The owner paused this camera.")
+    return ended
+
+
+def _sessions_end_all(camera: Camera, reason: str) -> int:
+    sessions = selectors.open_sessions(camera)
+    for session in sessions:
+        live_session_end(session=session, reason=reason, notify=False)
+    return len(sessions)
+
+
+def privacy_masks_set(*, camera: Camera, masks: list) -> int:
+    """Replaces the camera's masks; the connector's socket applies the new ones from the next frame."""
+    try:
+        polygons = frames.masks_validate(masks)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    with transaction.atomic():
+        PrivacyMask.objects.filter(camera=camera).delete()
+        PrivacyMask.objects.bulk_create([PrivacyMask(camera=camera, points=points) for points in polygons])
+        record(actor="owner", action="live.masks_changed", target_type="camera", target_code=camera.code,
+               masks=len(polygons), **_camera_fields(camera))
+        broadcast.masks_changed(camera.code)
+    return len(polygons)
+
+
+STILL_WANTED_SECONDS = 120
+
+
+def still_wanted_key(camera_code) -> str:
+    return f"live-still-wanted:{camera_code}"
+
+
+def still_for_masks_request(*, camera: Camera) -> None:
+    """Asks the camera's connector for one frame, kept briefly for the owner's mask editor. The wish is
+    remembered for two minutes, so a connector that connects only afterwards still answers it."""
+    cache.set(still_wanted_key(camera.code), True, STILL_WANTED_SECONDS)
+    broadcast.snapshot_wanted(camera.code)
+
+
+# --- connector tokens -------------------------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    # Tokens carry 256 random bits, so a plain SHA-256 is as good as a slow hash here.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def connector_token_issue(*, camera: Camera, by) -> str:
+    """A new token for the camera's connector (the old one stops working at once); returned only here."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        _tokens_revoke(camera)
+        ConnectorToken.objects.create(camera=camera, prefix=token[:10], token_hash=_token_hash(token),
+                                      created_by=_by_label(by))
+        record(actor=by, action="connector.token_issued", target_type="camera", target_code=camera.code,
+               **_camera_fields(camera))
+        broadcast.connector_kicked(camera.code, reason="A new connector token was issued.")
+    return token
+
+
+def connector_token_revoke(*, camera: Camera, by) -> bool:
+    with transaction.atomic():
+        revoked = _tokens_revoke(camera)
+        if revoked:
+            record(actor=by, action="connector.token_revoked", target_type="camera", target_code=camera.code,
+                   **_camera_fields(camera))
+            broadcast.connector_kicked(camera.code, reason="The connector token was revoked.")
+    return bool(revoked)
+
+
+def _tokens_revoke(camera: Camera) -> int:
+    return ConnectorToken.objects.filter(camera=camera, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def connector_authenticate(*, camera_code, token: str) -> Camera | None:
+    """The camera whose current token this is, or None (unknown camera and wrong token look the same)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    current = (ConnectorToken.objects.select_related("camera", "camera__owner")
+               .filter(camera__code=camera_code, token_hash=_token_hash(token), revoked_at__isnull=True).first())
+    if current is None:
+        return None
+    ConnectorToken.objects.filter(pk=current.pk).update(last_used_at=timezone.now())
+    return current.camera
+
+
+def connector_token_valid(*, camera_id: int, token: str) -> bool:
+    """Whether this is still the camera's current token (a connection re-checks it while it runs)."""
+    return ConnectorToken.objects.filter(camera_id=camera_id, token_hash=_token_hash(token),
+                                         revoked_at__isnull=True).exists()
+
+
+def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: str = "") -> bool:
+    """Records a refused or contained connector of a registered camera, once a minute per camera and reason
+    (a connector retries; anyone can knock). Knocks on unknown cameras are not recorded. No actor: the
+    connector proves no identity."""
+    camera = Camera.objects.select_related("owner").filter(code=camera_code).first() if _is_code(camera_code) else None
+    key = hashlib.sha256((kind or reason).encode()).hexdigest()[:16]
+    if camera is None or not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
+        return False
+    record(actor=None, action="connector.refused", target_type="camera", target_code=camera.code,
+           reason=reason, detail=detail[:200], **_camera_fields(camera))
+    return True
+
+
+def _is_code(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- training ---------------------------------------------------------------------------------------------
+
+def training_record_add(*, user, course: str, completed_on, hours, by) -> TrainingRecord:
+    with transaction.atomic():
+        training = TrainingRecord.objects.create(user=user, course=course, completed_on=completed_on, hours=hours,
+                                                 recorded_by=by.get_username() if by else "system")
+        record(actor=by, action="training.recorded", target_type="user", target_code=user.pk,
+               user=user.get_username(), course=course, completed_on=completed_on.isoformat(), hours=float(hours))
+    return training
+
+
+# --- live sessions ----------------------------------------------------------------------------------------
+
+def live_session_open(*, user, camera: Camera, incident, reason: str, override_reason: str = "") -> LiveSession:
+    """Opens a live session after every rule passed; a refusal is recorded and raised as LiveRefused."""
+    try:
+        ends_by = live_view_check(user, camera, incident, reason, override_reason)
+    except LiveRefused as refused:
+        record(actor=user, action="live.refused", target_type="camera", target_code=camera.code,
+               incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
+               reason=reason[:500], refusal=refused.message, **_camera_fields(camera))
+        raise
+    with transaction.atomic():
+        # Stopping or pausing takes the same lock: a session cannot slip in beside a stop that is committing.
+        share = LiveShare.objects.select_for_update().filter(camera=camera, revoked_at__isnull=True).first()
+        if share is None or (share.paused_until and share.paused_until > timezone.now()):
+            raise LiveRefused("The owner stopped or paused live sharing just now.",
+                              LiveSession.EndReason.OWNER_STOPPED)
+        session = LiveSession.objects.create(analyst=user, camera=camera, incident=incident, reason=reason.strip(),
+                                             override_reason=override_reason.strip(), ends_by=ends_by)
+        common = {"target_type": "live_session", "target_code": session.code, "reason": session.reason,
+                  "incident_code": incident.code if incident else "",
+                  "case_number": incident.case_number if incident else "", **_camera_fields(camera)}
+        record(actor=user, action="live.started", incident=incident.case_number if incident else None,
+               ends_by=ends_by.isoformat(), **common)
+        if session.override_reason:
+            record(actor=user, action="live.override", override_reason=session.override_reason, **common)
+        if share.notify_each_view:
+            from integration.tasks import live_view_notice_send_task
+
+            enqueue_on_commit(live_view_notice_send_task, session.pk)
+    return session
+
+
+def live_session_end(*, session: LiveSession, reason: str, note: str = "", notify: bool = True) -> bool:
+    """Ends a session once (later calls change nothing) and records how long it lasted and why."""
+    now = timezone.now()
+    with transaction.atomic():
+        if not LiveSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(ended_at=now,
+                                                                                        end_reason=reason):
+            return False
+        session.ended_at, session.end_reason = now, reason
+        incident = session.incident
+        record(actor=session.analyst, action="live.ended", target_type="live_session", target_code=session.code,
+               incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
+               reason=session.reason, minutes=session.minutes, end_reason=reason, note=note,
+               **_camera_fields(session.camera))
+        if notify:
+            broadcast.session_closed(session.camera.code, session_code=session.code,
+                                     reason=note or LiveSession.EndReason(reason).label)
+            broadcast.sessions_changed(session.camera.code)
+    return True
+
+
+def live_session_expire(*, session: LiveSession) -> str:
+    """Ends a session that reached its end; says whether the session limit or the allowed hours ended it."""
+    share = selectors.live_share_current(session.camera)
+    full = share is not None and session.ends_by >= session.started_at + timedelta(
+        minutes=share.max_session_minutes, seconds=-1)
+    reason = LiveSession.EndReason.TIME_LIMIT if full or share is None else LiveSession.EndReason.HOURS_ENDED
+    live_session_end(session=session, reason=reason)
+    return LiveSession.EndReason(reason).label + "."
+
+
+def live_sessions_sweep(*, now=None) -> int:
+    """Ends sessions past their end (a server that died cannot end them) and views never opened."""
+    now = now or timezone.now()
+    ended = 0
+    for session in selectors.sessions_overdue(now=now):
+        if session.ends_by <= now:
+            live_session_expire(session=session)
+        else:
+            live_session_end(session=session, reason=LiveSession.EndReason.NEVER_OPENED)
+        ended += 1
+    return ended
+
+
+def live_sessions_purge(*, now=None) -> int:
+    """Deletes session rows older than CONNECT_LIVE_SESSION_KEEP_DAYS; the ledger keeps the facts."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.LIVE_SESSION_KEEP_DAYS)
+    old = LiveSession.objects.filter(ended_at__lt=cutoff)
+    count = old.count()
+    if count:
+        with transaction.atomic():
+            old.delete()
+            record(actor=None, action="purge.live_sessions", target_type="live_session", count=count,
+                   cutoff=cutoff.isoformat())
+    return count
+
+
+def live_still_take(*, session: LiveSession, frame: bytes, user):
+    """Saves the frame the analyst is looking at as evidence for the session's case (encrypted, hashed)."""
+    from requests_app.services import still_store
+
+    if session.incident is None:
+        raise ValidationError("A still is evidence for a case: this view has no incident.")
+    clip = still_store(incident=session.incident, camera=session.camera, jpeg=frame, user=user,
+                       name=f"live-still-{timezone.now():%Y%m%dT%H%M%SZ}.jpg", session_code=session.code)
+    return clip

@@ -1,0 +1,22 @@
+"""Celery adapters for integration services: take ids, call one service, return a short string."""
+
+import smtplib
+
+from celery import shared_task
+
+from integration import notices, services
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30, retry_backoff_max=480, max_retries=5)
+def live_view_notice_send_task(session_id: int) -> str:
+    return notices.live_view_notice_send(session_id=session_id)
+
+
+@shared_task
+def live_sessions_sweep_task() -> str:
+    return f"ended {services.live_sessions_sweep()}"
+
+
+@shared_task
+def live_sessions_purge_task() -> str:
+    return f"purged {services.live_sessions_purge()}"

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from integration.views import portal, staff
+
+app_name = "integration"
+
+urlpatterns = [
+    path("owner/cameras/<uuid:code>/live/", portal.live, name="portal_live"),
+    path("owner/cameras/<uuid:code>/live/status.json", portal.live_status, name="portal_live_status"),
+    path("owner/cameras/<uuid:code>/live/stop/", portal.live_stop, name="portal_live_stop"),
+    path("owner/cameras/<uuid:code>/live/pause/", portal.live_pause, name="portal_live_pause"),
+    path("owner/cameras/<uuid:code>/live/token/", portal.connector_token, name="portal_connector_token"),
+    path("owner/cameras/<uuid:code>/live/masks/", portal.masks, name="portal_masks"),
+    path("owner/cameras/<uuid:code>/live/still.jpg", portal.still, name="portal_still"),
+    path("live/cameras/<uuid:code>.json", staff.camera_live_info, name="camera_live_info"),
+    path("live/sessions/", staff.session_open, name="session_open"),
+]

@@ -1,0 +1,88 @@
+"""The staff side of live viewing: what the map's "Watch live" dialog needs, and opening a session.
+
+The session's socket (integration.consumers.LiveViewSocket) does the rest.
+"""
+
+import json
+import uuid
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from connect.access import staff_permission_required
+from integration import selectors, services
+from integration.gating import OPEN_PERMISSION, OVERRIDE_PERMISSION, LiveRefused
+from integration.hours import hours_summary, window_end
+from registry.models import Camera
+from requests_app.models import Incident
+
+OVERRIDE_SEARCH_M = 2000
+
+
+def _camera(code) -> Camera | None:
+    return Camera.objects.select_related("owner").filter(code=code, level=Camera.Level.INTEGRATED).first()
+
+
+@require_GET
+@staff_permission_required(OPEN_PERMISSION, api=True)
+def camera_live_info(request, code):
+    """The owner's rules for this camera, the open incidents an analyst may choose, and the analyst's training."""
+    camera = _camera(code)
+    share = selectors.live_share_current(camera) if camera else None
+    if share is None:
+        return JsonResponse({"detail": "This camera is not shared live."}, status=404)
+    can_override = request.user.has_perm(OVERRIDE_PERMISSION)
+    radius = max(share.incident_radius_m, OVERRIDE_SEARCH_M if can_override else 0)
+    training = selectors.training_valid_until(request.user)
+    return JsonResponse({
+        "camera": {"code": str(camera.code), "label": camera.label},
+        "rules": {"hours": hours_summary(share.hours), "allowed_now": window_end(share.hours) is not None,
+                  "incident_required": share.incident_required, "incident_radius_m": share.incident_radius_m,
+                  "max_minutes": share.max_session_minutes,
+                  "paused": bool(share.paused_until and share.paused_until > timezone.now())},
+        "incidents": [{"code": str(i.code), "case_number": i.case_number, "offense_type": i.offense_type,
+                       "distance_m": round(i.distance.m), "within_rule": i.distance.m <= share.incident_radius_m}
+                      for i in selectors.open_incidents_near(camera, radius_m=radius)],
+        "can_override": can_override,
+        "training_valid_until": training.isoformat() if training else None,
+    })
+
+
+@require_POST
+@staff_permission_required(OPEN_PERMISSION, api=True)
+def session_open(request):
+    """{camera, incident?, reason, override_reason?} -> 201 {session, socket, ends_by} or 403 with the rule."""
+    try:
+        body = json.loads(request.body or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"detail": "Send a JSON object."}, status=400)
+    camera = _camera(body.get("camera", "")) if _is_uuid(body.get("camera")) else None
+    if camera is None:
+        return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
+    incident = None
+    if body.get("incident"):
+        incident = Incident.objects.filter(code=body["incident"]).first() if _is_uuid(body["incident"]) else None
+        if incident is None:
+            return JsonResponse({"detail": "No incident with that code."}, status=404)
+    reason, override = str(body.get("reason", ""))[:500], str(body.get("override_reason", ""))[:500]
+    try:
+        session = services.live_session_open(user=request.user, camera=camera, incident=incident, reason=reason,
+                                             override_reason=override)
+    except LiveRefused as refused:
+        return JsonResponse({"detail": refused.message}, status=403)
+    return JsonResponse({"session": str(session.code), "socket": f"/ws/live/{session.code}/",
+                         "ends_by": session.ends_by.isoformat(), "camera": camera.label,
+                         "case": incident.case_number if incident else None,
+                         "queue": settings.LIVE_VIEWER_QUEUE}, status=201)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

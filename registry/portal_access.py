@@ -1,0 +1,34 @@
+"""The owner portal's gate, shared by every app with pages in the portal (registry, integration)."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+
+from registry import selectors
+from registry.models import Camera, Owner
+from registry.views.common import SESSION_KEY, portal_owner
+
+
+def owner_required(view):
+    """The signed-in owner, passed to the view; anyone else goes to the portal's sign-in page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        owner = portal_owner(request)
+        if owner is None:
+            request.session.pop(SESSION_KEY, None)
+            messages.info(request, "Please sign in to the owner portal first.")
+            return redirect("registry:portal")
+        return view(request, owner, *args, **kwargs)
+
+    return wrapper
+
+
+def own_camera(owner: Owner, code) -> Camera:
+    """The owner's camera, or 404: another owner's camera is indistinguishable from none."""
+    camera = selectors.camera_of_owner(owner=owner, code=code)
+    if camera is None:
+        raise Http404("No such camera.")
+    return camera

@@ -1,0 +1,104 @@
+// Live views from the staff map: the "Watch live" dialog asks for the incident and a reason, the server
+// checks every rule, and the view streams JPEG frames over a websocket until it ends (the owner's limit,
+// the owner stopping it, or the analyst closing it). Exposes window.connectLive.open(cameraCode).
+(function () {
+  "use strict";
+  var dialog = document.getElementById("live-dialog"), form = document.getElementById("live-form");
+  var viewer = document.getElementById("live-viewer"), frameEl = document.getElementById("live-frame");
+  var statusEl = document.getElementById("live-status"), errorEl = document.getElementById("live-error");
+  var incidentEl = document.getElementById("live-incident"), camera = null, socket = null, lastUrl = null;
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+
+  function open(code) {
+    errorEl.textContent = "";
+    fetch("/live/cameras/" + code + ".json", { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .then(function (res) {
+        if (!res.ok) { alert(res.body.detail || "This camera cannot be opened."); return; }
+        camera = res.body.camera;
+        var rules = res.body.rules;
+        document.getElementById("live-camera-label").textContent = "“" + camera.label + "”";
+        document.getElementById("live-rules").textContent = "Owner's rules: " + rules.hours + "; up to " + rules.max_minutes +
+          " minutes" + (rules.incident_required ? "; only for an open incident within " + rules.incident_radius_m + " m" : "") +
+          (rules.allowed_now ? "." : ". Not allowed at this hour.") + (rules.paused ? " Paused by the owner." : "");
+        document.getElementById("live-training").textContent = res.body.training_valid_until ?
+          "Your privacy training is valid until " + res.body.training_valid_until + "." : "You have no current privacy training on record.";
+        incidentEl.length = 1;
+        res.body.incidents.forEach(function (i) {
+          var option = document.createElement("option");
+          option.value = i.code;
+          option.textContent = i.case_number + " · " + i.offense_type + " · " + i.distance_m + " m" + (i.within_rule ? "" : " (outside the owner's radius)");
+          incidentEl.appendChild(option);
+        });
+        if (res.body.incidents.length && res.body.incidents[0].within_rule) incidentEl.selectedIndex = 1;
+        document.getElementById("live-override-box").hidden = !res.body.can_override;
+        dialog.showModal();
+      })
+      .catch(function () { alert("Could not reach the server."); });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    errorEl.textContent = "";
+    fetch("/live/sessions/", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ camera: camera.code, incident: incidentEl.value || null,
+                             reason: document.getElementById("live-reason").value,
+                             override_reason: document.getElementById("live-override").value })
+    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .then(function (res) {
+        if (!res.ok) { errorEl.textContent = res.body.detail || "Refused."; return; }
+        dialog.close();
+        watch(res.body);
+      })
+      .catch(function () { errorEl.textContent = "Could not reach the server."; });
+  });
+  document.getElementById("live-cancel").addEventListener("click", function () { dialog.close(); });
+
+  function watch(session) {
+    if (socket) socket.close(1000);
+    viewer.hidden = false;
+    document.getElementById("live-title").textContent = session.camera + (session.case ? " · " + session.case : "");
+    statusEl.textContent = "Connecting…";
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + location.host + session.socket);
+    ws.binaryType = "blob";
+    socket = ws;
+    ws.onmessage = function (event) {
+      if (typeof event.data !== "string") {
+        var url = URL.createObjectURL(event.data);
+        frameEl.src = url;
+        if (lastUrl) URL.revokeObjectURL(lastUrl);
+        lastUrl = url;
+        viewer.dataset.frames = String(Number(viewer.dataset.frames || 0) + 1);
+        return;
+      }
+      var message = JSON.parse(event.data);
+      if (message.type === "session") {
+        statusEl.textContent = "Live until " + new Date(message.ends_by).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + " at the latest";
+      } else if (message.type === "ended") {
+        statusEl.textContent = "Ended: " + message.reason;
+        viewer.dataset.ended = message.reason;
+      } else if (message.type === "still_saved") {
+        statusEl.textContent = "Still saved as evidence (SHA-256 " + message.sha256.slice(0, 12) + "…).";
+      } else if (message.type === "still_failed") {
+        statusEl.textContent = "Still not saved: " + message.reason;
+      }
+    };
+    ws.onclose = function () {
+      if (socket === ws) socket = null;
+      if (!viewer.dataset.ended) statusEl.textContent = "The live view closed.";
+      viewer.dataset.closed = "1";
+    };
+  }
+  document.getElementById("live-still").addEventListener("click", function () {
+    if (socket) socket.send(JSON.stringify({ type: "still" }));
+  });
+  document.getElementById("live-close").addEventListener("click", function () {
+    if (socket) socket.close(1000);
+    viewer.hidden = true;
+    delete viewer.dataset.ended; delete viewer.dataset.closed; delete viewer.dataset.frames;
+  });
+  window.connectLive = { open: open };
+})();

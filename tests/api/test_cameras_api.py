@@ -1,0 +1,82 @@
+"""Cameras through the API: GeoJSON in a box, near a point (recorded like the map's search), one camera."""
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from audit.models import AccessEntry
+from tests.registry.factories import CameraFactory, OwnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cameras():
+    near = CameraFactory(label="Facing the square", location=Point(-78.6382, 35.7801, srid=4326),
+                         direction_deg=180, range_m=80, address="1 Square")
+    CameraFactory(label="Corner store", owner=OwnerFactory(kind="business"), level="integrated",
+                  location=Point(-78.6375, 35.7790, srid=4326))
+    CameraFactory(label="Far away", location=Point(-78.70, 35.85, srid=4326))
+    CameraFactory(label="Paused", status="paused", location=Point(-78.6381, 35.7800, srid=4326))
+    return near
+
+
+def test_cameras_in_a_box_as_geojson(staff_client, cameras):
+    response = staff_client("analyst").get("/api/v1/cameras/", {"bbox": "-78.65,35.77,-78.63,35.79"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
+    body = response.json()
+    assert body["type"] == "FeatureCollection" and not body["truncated"]
+    assert sorted(f["properties"]["label"] for f in body["features"]) == ["Corner store", "Facing the square"]
+    integrated = staff_client("supervisor").get("/api/v1/cameras/", {"level": "integrated"}).json()
+    assert [f["properties"]["label"] for f in integrated["features"]] == ["Corner store"]
+
+
+@pytest.mark.parametrize("params", [{"bbox": "1,2,3"}, {"bbox": "10,10,0,0"}, {"kind": "alien"}])
+def test_bad_boxes_get_a_400(staff_client, params):
+    response = staff_client("analyst").get("/api/v1/cameras/", params)
+    assert response.status_code == 400 and response.json()
+
+
+def test_nearby_lists_nearest_first_and_is_recorded(token_client, cameras):
+    client = token_client("registry:read")
+    response = client.get("/api/v1/cameras/nearby/", {"lat": 35.7796, "lng": -78.6382, "radius": 200,
+                                                      "case": "26-000123"})
+    assert response.status_code == 200
+    features = response.json()["features"]
+    assert [f["properties"]["label"] for f in features] == ["Facing the square", "Corner store"]
+    assert features[0]["properties"]["covers"] is True
+    entry = AccessEntry.objects.get(action="map.search")
+    assert entry.actor_label.startswith("api:") and entry.case_number == "26-000123"
+    assert entry.detail["results"] == 2
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"lat": 40.7, "lng": -74.0}, "lat"),
+    ({"lat": 35.78, "lng": -78.64, "radius": 99999}, "radius"),
+    ({"lat": "x", "lng": -78.64}, "lat"),
+    ({"lng": -78.64}, "lat"),
+])
+def test_bad_nearby_searches_get_a_400(staff_client, params, field):
+    response = staff_client("investigator").get("/api/v1/cameras/nearby/", params)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_one_camera_without_owner_details_and_recorded(staff_client, cameras):
+    response = staff_client("investigator").get(f"/api/v1/cameras/{cameras.code}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["properties"]["label"] == "Facing the square"
+    assert "owner" not in body["properties"] and cameras.owner.email not in response.content.decode()
+    assert AccessEntry.objects.filter(action="camera.viewed", camera_code=str(cameras.code)).exists()
+
+
+def test_unknown_cameras_get_a_404(staff_client):
+    client = staff_client("analyst")
+    assert client.get("/api/v1/cameras/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert client.get("/api/v1/cameras/nope/").status_code == 404
+
+
+def test_staff_without_the_permission_and_strangers_are_refused(client, django_user_model, cameras):
+    assert client.get("/api/v1/cameras/").status_code == 401
+    nobody = django_user_model.objects.create_user("nobody", password="x" * 16, is_staff=True)
+    client.force_login(nobody)
+    assert client.get("/api/v1/cameras/").status_code == 403
