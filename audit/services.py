@@ -120,10 +120,7 @@ def record_many(entries: list[dict]) -> None:
                     else (_PENDING_ROW_NO_USER, row))
     inserts = [(_PENDING_INSERT + ", ".join(template for template, _ in chunk), [p for _, row in chunk for p in row])
                for chunk in (rows[i:i + _INSERT_CHUNK] for i in range(0, len(rows), _INSERT_CHUNK))]
-    if _in_test_transaction():
-        _pending_insert(inserts)
-        _seal_quietly(ids)
-    elif connection.in_atomic_block:
+    if connection.in_atomic_block:
         _pending_insert(inserts)
         _seal_on_commit(ids)
     elif _own_transactions():
@@ -172,15 +169,6 @@ def _own_transactions() -> bool:
 
     return (is_psycopg3 and not connection.in_atomic_block and connection.get_autocommit()
             and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
-
-
-def _in_test_transaction() -> bool:
-    """Django's TestCase (pytest-django's `db`) wraps each test in a transaction that is rolled back, never
-    committed, so on_commit callbacks never run there. Inside it entries are sealed at once, in the test's
-    transaction: what a commit would lead to, for a single writer. Tests with transaction=True take the
-    production path."""
-    blocks = connection.atomic_blocks
-    return bool(blocks) and getattr(blocks[0], "_from_testcase", False)
 
 
 def _seal_on_commit(ids: list[str]) -> None:

@@ -25,6 +25,20 @@ STAFF_ROLES = {
 
 
 @pytest.fixture(autouse=True)
+def _ledger_seals_in_test_transactions(request, monkeypatch):
+    """The ledger seals a transaction's entries when it commits. pytest-django's `db` wraps each test in a
+    transaction that is rolled back, never committed: there, seal at once instead, as a commit would have done
+    for a single writer. Tests with transaction=True take the real path."""
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (
+            marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))):
+        return
+    from audit import services as ledger
+
+    monkeypatch.setattr(ledger, "_seal_on_commit", lambda ids: ledger._seal_quietly(ids))  # looked up late
+
+
+@pytest.fixture(autouse=True)
 def _fresh_content_type_cache():
     """Transactional tests flush the tables and content types come back with new ids; Django's and guardian's
     caches would still hand out the old ones (to auditlog, guardian)."""

@@ -100,10 +100,10 @@ def test_ledger_entries_older_than_a_year_go_leaving_a_checkpoint(settings):
 def test_the_purge_stops_before_the_first_entry_still_too_young(monkeypatch):
     """`at` is the time of the event and `seq` the order of sealing: an entry sealed late sits among older ones."""
     now = timezone.now()
-    for i, days_ago in enumerate([400, 400, 0, 400, 0, 0]):
-        monkeypatch.setattr(timezone, "now", lambda days_ago=days_ago: now - timedelta(days=days_ago))
-        record(actor=None, action="test.event", reason=str(i))
-    monkeypatch.undo()
+    with monkeypatch.context() as clock:
+        for i, days_ago in enumerate([400, 400, 0, 400, 0, 0]):
+            clock.setattr(timezone, "now", lambda days_ago=days_ago: now - timedelta(days=days_ago))
+            record(actor=None, action="test.event", reason=str(i))
 
     assert ledger_purge() == 2
     assert list(AccessEntry.objects.order_by("seq").values_list("seq", flat=True)) == [3, 4, 5, 6, 7]
