@@ -86,12 +86,24 @@ def entry(
     """The values of one ledger entry, not yet written: for `record_many`. The actor's role ("unit" in
     `detail`) is added when it is written."""
     actor_id, actor_label = _label(actor)
-    return {
+    return _nul_free({
         "actor_id": actor_id, "actor_label": actor_label, "action": action,
         "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),
         "owner_code": str(owner_code or ""), "incident_code": str(incident_code or ""), "case_number": case_number,
         "reason": reason, "detail": detail,
-    }
+    })
+
+
+def _nul_free(value):
+    """PostgreSQL text and JSONB cannot hold NUL characters, and entries often quote what a user typed (a
+    search, a query string): a NUL becomes U+FFFD, so the entry is kept and shows something was there."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_nul_free(key): _nul_free(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nul_free(item) for item in value]
+    return value
 
 
 def record(*, actor, action: str, **fields) -> None:

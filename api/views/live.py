@@ -25,6 +25,9 @@ class LiveSessionFilter(filters.FilterSet):
         fields = ["camera", "case_number", "analyst", "open"]
 
 
+FILTERS = ("camera", "case_number", "analyst", "open", "ordering", "page", "page_size")
+
+
 @extend_schema(parameters=[CODE])
 class LiveSessionViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.LiveSessionSerializer
@@ -42,7 +45,7 @@ class LiveSessionViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModel
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
         record(actor=request.user, action="live.sessions_viewed", target_type="live_session", via="api",
-               filters={key: value[:64] for key, value in request.query_params.items()},
+               filters={key: request.query_params[key][:64] for key in FILTERS if key in request.query_params},
                results=len(response.data.get("results", [])))
         return response
 

@@ -59,3 +59,8 @@ def test_investigators_tokens_and_strangers_get_nothing(sessions, token_client):
 def test_bad_filters_get_a_400(sessions):
     response = client_for(sessions[0]).get(URL, {"camera": "not-a-uuid"})
     assert response.status_code == 400
+
+
+def test_junk_query_parameters_never_break_the_listing(sessions):
+    response = client_for(sessions[0]).get(URL + "?%00=x&%C3%81%00=null&page_size=5")
+    assert response.status_code == 200

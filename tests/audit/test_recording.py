@@ -101,3 +101,14 @@ def test_owners_who_asked_get_a_daily_digest_of_their_cameras_only(client, owner
     [message] = parsed_mail(smtp_sink)
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert message["To"] == "alice@example.org" and "26-000077" in text and "26-000088" not in text
+
+
+def test_an_entry_quoting_a_nul_character_is_kept_with_a_replacement(db):
+    from audit.models import AccessEntry
+    from audit.services import ledger_verify, record
+
+    record(actor=None, action="map.search", reason="a\x00b", query="x\x00y", filters={"k\x00": ["v\x00"]})
+    entry = AccessEntry.objects.get(action="map.search")
+    assert entry.reason == "a\ufffdb" and entry.detail["query"] == "x\ufffdy"
+    assert entry.detail["filters"] == {"k\ufffd": ["v\ufffd"]}
+    assert ledger_verify().ok
