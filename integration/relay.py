@@ -80,9 +80,6 @@ class FrameHub:
                 except (redis.ConnectionError, redis.TimeoutError, OSError):
                     pass  # the same: the reconnect will not subscribe to it again
 
-    def viewers(self, camera: str) -> int:
-        return len(self._viewers.get(camera, ()))
-
     async def _subscribe(self, cameras: list[str]) -> None:
         if self._pubsub is None:
             self._pubsub = self._client().pubsub()

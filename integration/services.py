@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from connect.codes import parse_code
 from connect.queue import enqueue_on_commit
 from integration import broadcast, frames, selectors
 from integration.gating import LiveRefused, live_view_check
@@ -242,7 +243,8 @@ def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: 
     """Records a refused or contained connector of a registered camera, once a minute per camera and reason
     (a connector retries; anyone can knock). Knocks on unknown cameras are not recorded. No actor: the
     connector proves no identity."""
-    camera = Camera.objects.select_related("owner").filter(code=camera_code).first() if _is_code(camera_code) else None
+    code = parse_code(camera_code)
+    camera = Camera.objects.select_related("owner").filter(code=code).first() if code else None
     key = hashlib.sha256((kind or reason).encode()).hexdigest()[:16]
     if camera is None or not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
         return False
@@ -250,15 +252,6 @@ def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: 
            reason=reason, detail=detail[:200], **_camera_fields(camera))
     return True
 
-
-def _is_code(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # --- training ---------------------------------------------------------------------------------------------

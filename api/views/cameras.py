@@ -16,6 +16,7 @@ from api import serializers as s
 from api.permissions import actor
 from api.views.common import query
 from audit.services import record
+from connect.codes import parse_code
 from registry import selectors
 from registry.models import Camera
 
@@ -85,9 +86,7 @@ class CameraViewSet(viewsets.GenericViewSet):
 
 
 def _uuid(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        raise NotFound("No object with that code: codes are UUIDs.") from None
+    code = parse_code(value)
+    if code is None:
+        raise NotFound("No object with that code: codes are UUIDs.")
+    return code

@@ -4,7 +4,6 @@ The session's socket (integration.consumers.LiveViewSocket) does the rest.
 """
 
 import json
-import uuid
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from connect.access import staff_permission_required
+from connect.codes import parse_code
 from integration import selectors, services
 from integration.gating import OPEN_PERMISSION, OVERRIDE_PERMISSION, LiveRefused
 from integration.hours import hours_summary, window_end
@@ -60,12 +60,13 @@ def session_open(request):
             raise ValueError
     except ValueError:
         return JsonResponse({"detail": "Send a JSON object."}, status=400)
-    camera = _camera(body.get("camera", "")) if _is_uuid(body.get("camera")) else None
+    camera = _camera(body.get("camera")) if parse_code(body.get("camera")) else None
     if camera is None:
         return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
     incident = None
     if body.get("incident"):
-        incident = Incident.objects.filter(code=body["incident"]).first() if _is_uuid(body["incident"]) else None
+        code = parse_code(body["incident"])
+        incident = Incident.objects.filter(code=code).first() if code else None
         if incident is None:
             return JsonResponse({"detail": "No incident with that code."}, status=404)
     reason, override = str(body.get("reason", ""))[:500], str(body.get("override_reason", ""))[:500]
@@ -79,10 +80,3 @@ def session_open(request):
                          "case": incident.case_number if incident else None,
                          "queue": settings.LIVE_VIEWER_QUEUE}, status=201)
 
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
