@@ -1,0 +1,52 @@
+"""The admin's live-integration pages: training records are entered and recorded; an administrator can stop a
+share and revoke or reissue a connector token, each cutting access at once and recorded."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import AccessEntry
+from integration import services
+from integration.models import ConnectorToken, LiveShare, TrainingRecord
+from integration.selectors import training_valid_until
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client():
+    client = Client()
+    client.force_login(make_staff("administrator"))
+    return client
+
+
+def test_an_administrator_records_training_and_the_ledger_says_so(admin_client):
+    analyst = make_staff("analyst")
+    response = admin_client.post("/admin/integration/trainingrecord/add/", {
+        "user": analyst.pk, "course": "Live camera privacy", "completed_on": timezone.localdate().isoformat(),
+        "hours": "4"})
+    assert response.status_code == 302
+    assert TrainingRecord.objects.get(user=analyst).recorded_by == "administrator"
+    assert training_valid_until(analyst) is not None
+    assert AccessEntry.objects.get(action="training.recorded").detail["user"] == "analyst"
+
+
+def test_an_administrator_stops_a_share_and_revokes_a_token(admin_client, live_camera):
+    token = services.connector_token_issue(camera=live_camera, by="owner")
+    current = ConnectorToken.objects.get(camera=live_camera, revoked_at__isnull=True)
+    admin_client.post("/admin/integration/connectortoken/", {"action": "revoke", "_selected_action": [current.pk]})
+    assert services.connector_authenticate(camera_code=live_camera.code, token=token) is None
+    share = LiveShare.objects.get(camera=live_camera)
+    admin_client.post("/admin/integration/liveshare/", {"action": "stop_sharing", "_selected_action": [share.pk]})
+    share.refresh_from_db()
+    assert share.revoked_at is not None and share.revoked_by == "administrator"
+    assert set(AccessEntry.objects.filter(actor_label="administrator").values_list("action", flat=True)) >= {
+        "connector.token_revoked", "live.share_stopped"}
+
+
+def test_others_cannot_reach_these_admin_pages(live_camera):
+    investigator = Client()
+    investigator.force_login(make_staff("investigator"))
+    for path in ("trainingrecord/add/", "liveshare/", "connectortoken/"):
+        assert investigator.get(f"/admin/integration/{path}").status_code == 403
