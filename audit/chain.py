@@ -1,5 +1,6 @@
 """The hash chain: what an entry's hash covers, and the walk that checks a whole ledger."""
 
+import functools
 import hashlib
 import hmac
 import json
@@ -14,7 +15,12 @@ FIELDS = ("seq", "at", "actor_id", "actor_label", "action", "target_type", "targ
 
 
 def _key() -> bytes:
-    return hashlib.sha256(b"connect-ledger" + settings.LEDGER_KEY.encode()).digest()
+    return _derived_key(settings.LEDGER_KEY)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_key(secret: str) -> bytes:
+    return hashlib.sha256(b"connect-ledger" + secret.encode()).digest()
 
 
 def _canonical(values: dict, names: tuple[str, ...]) -> str:

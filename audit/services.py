@@ -6,21 +6,23 @@ Writing is split in two, so that writers do not queue behind one another (batch 
    transaction and without any lock. A rolled-back transaction leaves nothing behind.
 2. Sealing moves pending entries into the chain, oldest first, in batches under one advisory lock: one call
    that takes the lock and reads the chain's head with the batch, an HMAC per entry, then one round trip with
-   the INSERT (which also deletes the pending rows), its COMMIT and the unlock. Right after its entry is
-   committed -- at once in autocommit (a view, a task), or when the caller's transaction commits
-   (`transaction.on_commit`), so the lock is never held for a caller's transaction -- a writer tries the lock:
-   if it is free, the writer seals everything pending, its own entry included, before returning; if another
-   writer is sealing, it returns at once and leaves its entry to that one, which looks for pending entries
-   again after unlocking and goes on while there are any (for at most SEAL_EXTRA_S once its own are in).
-   If a process dies between the two steps its entries stay pending, and the next seal takes them: the next
-   writer's, `audit_verify`'s, or the beat task's every minute (`ledger_seal`).
+   the INSERT (which also deletes the pending rows), its COMMIT and the unlock.
 
-So `record()` returns with its entry in the chain unless another writer was sealing at that moment; then that
-writer seals it within milliseconds. Inside a transaction the entry joins the chain when it commits. Chain
-order (`seq`) is sealing order; `at` is when `record()` was called. In autocommit a record() costs one round
-trip (the pending INSERT, its COMMIT, the try for the lock, and if it gets it the head and the batch), plus one
-if it seals (the sealing INSERT, its COMMIT and the unlock). The staff member's role ("unit") is read by the
-pending INSERT itself.
+Who seals: normally the sealer process (audit/sealer.py, `manage.py seal_ledger --follow`), every few tens of
+milliseconds, and then `record()` is the pending INSERT alone. When no sealer runs, the writer seals, right
+after its entry is committed -- at once in autocommit (a view, a task), or when the caller's transaction
+commits (`transaction.on_commit`), so the lock is never held for a caller's transaction. It tries the lock: if
+it is free, the writer seals everything pending, its own entry included, before returning; if another writer is
+sealing, it returns at once and leaves its entry to that one, which looks for pending entries again after
+unlocking and goes on while there are any (for at most SEAL_EXTRA_S once its own are in). If a process dies
+between the two steps its entries stay pending, and the next seal takes them: the sealer's, the next writer's,
+`audit_verify`'s, or the beat task's every minute (`ledger_seal`).
+
+So an entry joins the chain within milliseconds of its commit. Chain order (`seq`) is sealing order; `at` is
+when `record()` was called. In autocommit a record() costs one round trip (the pending INSERT and its COMMIT;
+without a sealer also the try for the lock, and if it gets it the head and the batch), plus one if it seals
+(the sealing INSERT, its COMMIT and the unlock). The staff member's role ("unit") is read by the pending INSERT
+itself.
 """
 
 import json
@@ -36,6 +38,7 @@ from django.utils import timezone
 
 from audit.chain import FIELDS, GENESIS, VerifyResult, checkpoint_signature, entry_digest, pending_mac
 from audit.models import AccessEntry, LedgerCheckpoint, PendingEntry
+from audit.sealer import sealer_running
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +57,21 @@ _CONTENT = FIELDS[1:]  # at, actor_id, ..., detail: what a pending entry holds
 _PENDING_ROW = f"({', '.join(['%s'] * (len(_CONTENT) + 2))}, audit_actor_unit(%s))"
 _PENDING_ROW_NO_USER = f"({', '.join(['%s'] * (len(_CONTENT) + 2))}, '')"  # the system, 'owner': no roles
 _PENDING_INSERT = f"INSERT INTO audit_pendingentry (id, {', '.join(_CONTENT)}, mac, unit) VALUES "
-_SEAL_ROW = f"({', '.join(['%s'] * (len(_CONTENT) + 4))})"
 _SEAL_INSERT = (
-    # The pending rows go in the same statement; at its end the database checks that each has its identical copy
-    # in the chain (migration 0004).
-    "WITH sealed AS (DELETE FROM audit_pendingentry WHERE id = ANY(%s::uuid[])) "
-    f"INSERT INTO audit_accessentry (seq, {', '.join(_CONTENT)}, prev_hash, entry_hash, pending_id) VALUES ")
+    # Only the chain's columns travel: the content is copied from the pending rows, which the same statement
+    # deletes; at its end the database checks that each has its identical copy in the chain (migration 0004). A
+    # pending row gone since the batch was read would leave NULLs, which the chain refuses: no gap in `seq`.
+    "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::uuid[], %s::text[], %s::text[]) "
+    "AS v(seq, id, prev_hash, entry_hash)), "
+    "sealed AS (DELETE FROM audit_pendingentry WHERE id IN (SELECT id FROM v)) "
+    f"INSERT INTO audit_accessentry (seq, {', '.join(_CONTENT)}, prev_hash, entry_hash, pending_id) "
+    f"SELECT v.seq, {', '.join(f'p.{name}' for name in _CONTENT[:-1])}, "
+    "CASE WHEN p.unit = '' THEN p.detail ELSE jsonb_build_object('unit', p.unit) || p.detail END, "
+    "v.prev_hash, v.entry_hash, p.id "
+    "FROM v LEFT JOIN audit_pendingentry p ON p.id = v.id ORDER BY v.seq")
 _INSERT_CHUNK = 1000  # rows per multi-row INSERT
+_TEXT = ("actor_label", "action", "target_type", "target_code", "camera_code", "owner_code", "incident_code",
+         "case_number", "reason")
 
 
 def _label(actor) -> tuple[int | None, str]:
@@ -86,12 +97,16 @@ def entry(
     """The values of one ledger entry, not yet written: for `record_many`. The actor's role ("unit" in
     `detail`) is added when it is written."""
     actor_id, actor_label = _label(actor)
-    return _nul_free({
+    values = {
         "actor_id": actor_id, "actor_label": actor_label, "action": action,
         "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),
         "owner_code": str(owner_code or ""), "incident_code": str(incident_code or ""), "case_number": case_number,
         "reason": reason, "detail": detail,
-    })
+    }
+    # Looking is cheaper than rebuilding every entry.
+    if any(isinstance(values[name], str) and "\x00" in values[name] for name in _TEXT):
+        values = _nul_free(values)
+    return values
 
 
 def _nul_free(value):
@@ -124,17 +139,21 @@ def record_many(entries: list[dict]) -> None:
     rows = []
     for values, pending_id in zip(entries, ids, strict=True):
         # JSON round trip so the MAC and the hash cover exactly what the database will give back.
-        detail = _json_roundtrip(values["detail"])
-        values = {**values, "at": now, "detail": detail}
-        row = [pending_id, *[values[name] for name in _CONTENT[:-1]], json.dumps(detail),
-               pending_mac(values, pending_id)]
+        detail_json = json.dumps(values["detail"], default=str)
+        if "\\u0000" in detail_json:  # a NUL somewhere in it (or a user's literal "\u0000": harmless)
+            detail_json = json.dumps(_nul_free(json.loads(detail_json)))
+        values = {**values, "at": now, "detail": json.loads(detail_json)}
+        row = [pending_id, *[values[name] for name in _CONTENT[:-1]], detail_json, pending_mac(values, pending_id)]
         rows.append((_PENDING_ROW, [*row, values["actor_id"]]) if values["actor_id"] is not None
                     else (_PENDING_ROW_NO_USER, row))
     inserts = [(_PENDING_INSERT + ", ".join(template for template, _ in chunk), [p for _, row in chunk for p in row])
                for chunk in (rows[i:i + _INSERT_CHUNK] for i in range(0, len(rows), _INSERT_CHUNK))]
     if connection.in_atomic_block:
         _pending_insert(inserts)
-        _seal_on_commit(ids)
+        if not sealer_running():
+            _seal_on_commit(ids)
+    elif sealer_running():
+        _pending_insert(inserts)  # the sealer chains it within milliseconds (audit/sealer.py)
     elif _own_transactions():
         _record_and_seal(inserts, ids)
     else:
@@ -292,7 +311,7 @@ def _seal_insert(rows: list[tuple], skip: list[str]) -> tuple[str, list, list[st
     """The sealing INSERT for a batch from audit_ledger_seal_begin: each entry chained to the one before with
     entry_digest, after its MAC is checked (an entry without a valid one goes to `skip`, never sealed)."""
     seq, prev_hash = rows[0][0], rows[0][1]
-    params, ids = [], []
+    seqs, ids, prev_hashes, entry_hashes = [], [], [], []
     for pending_id, *content, mac, unit in (row[2:] for row in rows if row[2] is not None):
         values = dict(zip(_CONTENT, content, strict=True))
         detail_text = values["detail"]  # jsonb comes back as text (Django's loader)
@@ -303,16 +322,18 @@ def _seal_insert(rows: list[tuple], skip: list[str]) -> tuple[str, list, list[st
                       "it)", pending_id)
             skip.append(pending_id)
             continue
-        if unit:
+        if unit:  # as the INSERT merges it
             values["detail"] = {"unit": unit, **values["detail"]}
         seq += 1
         entry_hash = entry_digest({**values, "seq": seq}, prev_hash)
-        params += [seq, *content[:-1], json.dumps(values["detail"]), prev_hash, entry_hash, pending_id]
+        seqs.append(seq)
         ids.append(pending_id)
+        prev_hashes.append(prev_hash)
+        entry_hashes.append(entry_hash)
         prev_hash = entry_hash
     if not ids:
         return "", [], []
-    return _SEAL_INSERT + ", ".join([_SEAL_ROW] * len(ids)), [ids, *params], ids
+    return _SEAL_INSERT, [seqs, ids, prev_hashes, entry_hashes], ids
 
 
 def _unlock(cursor) -> None:

@@ -214,6 +214,8 @@ class Writer:
         record(actor=self.actor(call["actor"]), **call["kwargs"])
         return 1
 
+    self_sealing = connect  # the same call; the sealer process is stopped for it
+
     def connect_traced(self, i: int) -> int:
         from audit.services import record
 
@@ -306,8 +308,11 @@ class Writer:
         return IMPORT_ROWS
 
     def run(self, variant: str, start_at: float, duration: float) -> dict:
+        from audit.sealer import forget_presence
+
+        forget_presence()  # the parent has just started or stopped the sealer
         importing = variant.startswith("import_")
-        step = getattr(self, variant.removeprefix("import_"))
+        step = getattr(self, {"self_sealing_traced": "connect_traced"}.get(variant, variant).removeprefix("import_"))
         timed = not (importing and self.index == 0)
         if not timed:
             inner = step
@@ -332,7 +337,7 @@ class Writer:
             i += 1
         result = {"appended": appended, "started": started, "finished": time.time(), "timed": timed,
                   "latencies": latencies}
-        if variant == "connect_traced":
+        if variant == "self_sealing_traced":
             result["trace"] = self.trace
         return result
 
@@ -383,6 +388,70 @@ def writer_main(pipe, index: int, env: dict) -> None:
         pipe.send(writer.run(**message))
 
 
+def sealer_main(pipe, env: dict) -> None:
+    """The ledger's sealer process (audit.sealer.follow, as `manage.py seal_ledger --follow` runs it), switched
+    on and off by the parent: 'start', 'stop', None to quit."""
+    import threading
+
+    setup_django(env, fresh=False)
+    from audit.sealer import follow
+
+    stop, thread = threading.Event(), None
+    pipe.send("ready")
+    while (message := pipe.recv()) is not None:
+        if message == "start" and thread is None:
+            stop.clear()
+            thread = threading.Thread(target=follow, args=(stop,))
+            thread.start()
+        elif message == "stop" and thread is not None:
+            stop.set()
+            thread.join()
+            thread = None
+        pipe.send(message)
+    if thread is not None:
+        stop.set()
+        thread.join()
+
+
+class Sealer:
+    """The sealer process, kept running and switched on for the variants that run with it."""
+
+    def __init__(self, env: dict):
+        context = multiprocessing.get_context("spawn")
+        self.pipe, theirs = context.Pipe()
+        self.process = context.Process(target=sealer_main, args=(theirs, env), daemon=True)
+        self.process.start()
+        if self.pipe.recv() != "ready":
+            raise RuntimeError("the sealer failed to start")
+        self.on = False
+
+    def switch(self, on: bool) -> None:
+        if on != self.on:
+            self.pipe.send("start" if on else "stop")
+            self.pipe.recv()
+            self.on = on
+            if on:
+                time.sleep(0.2)  # it has taken its lock: writers that look now see it
+
+    def close(self) -> None:
+        self.pipe.send(None)
+        self.process.join(timeout=30)
+
+
+def wait_sealed(timeout_s: float = 60.0) -> float:
+    """Waits until nothing is pending; returns when that was (time.time())."""
+    from django.db import connection
+
+    deadline = time.time() + timeout_s
+    with connection.cursor() as cursor:
+        while time.time() < deadline:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM audit_pendingentry)")
+            if not cursor.fetchone()[0]:
+                return time.time()
+            time.sleep(0.002)
+    raise RuntimeError(f"entries still pending {timeout_s} s after the writers stopped")
+
+
 def latency_ms(samples_s: list[float]) -> dict:
     if len(samples_s) < 2:
         return {}
@@ -390,6 +459,10 @@ def latency_ms(samples_s: list[float]) -> dict:
     cuts = statistics.quantiles(ordered, n=100, method="inclusive")
     return {"p50": round(statistics.median(ordered) * 1000, 3), "p95": round(cuts[94] * 1000, 3),
             "p99": round(cuts[98] * 1000, 3), "max": round(ordered[-1] * 1000, 3)}
+
+
+# The variants that run with the sealer process on (the production set-up); the others run without it.
+WITH_SEALER = {"connect", "import_connect"}
 
 
 class Writers:
@@ -406,15 +479,20 @@ class Writers:
             assert_ready = pipe.recv()
             if assert_ready[0] != "ready":
                 raise RuntimeError(f"a writer failed to start: {assert_ready}")
+        self.sealer = Sealer(env)
 
     def run(self, variant: str, duration: float, writers: int | None = None) -> dict:
         pipes = self.pipes[:writers or len(self.pipes)]
+        self.sealer.switch(variant in WITH_SEALER)
         start_at = time.time() + 0.3
         stalls = pressure_totals()
         for pipe in pipes:
             pipe.send({"variant": variant, "start_at": start_at, "duration": duration})
         results = [pipe.recv() for pipe in pipes]
-        wall = max(r["finished"] for r in results) - min(r["started"] for r in results)
+        finished = max(r["finished"] for r in results)
+        # An append counts once its entry is in the chain: the round lasts until nothing is pending.
+        sealed = wait_sealed() if variant not in ("plain", "plain_orm", "locked") else finished
+        wall = max(finished, sealed) - min(r["started"] for r in results)
         timed = [r for r in results if r["timed"]]
         appended = sum(r["appended"] for r in timed)
         out = {"writers": len(pipes), "appended": appended, "wall_s": round(wall, 3),
@@ -423,15 +501,17 @@ class Writers:
                "latency_ms": latency_ms([x for r in timed for x in r["latencies"]]),
                "start_spread_ms": round((max(r["started"] for r in results) - min(r["started"] for r in results))
                                         * 1000, 2),
-               "pressure_stall_share": pressure_share(stalls, wall + 0.3)}
+               "pressure_stall_share": pressure_share(stalls, wall + 0.3),
+               "sealed_ms_after_the_writers": round(max(sealed - finished, 0) * 1000, 1)}
         if len(timed) < len(results):
             out["importer"] = {"appended": sum(r["appended"] for r in results if not r["timed"]),
                                "transactions": sum(len(r["latencies"]) for r in results if not r["timed"])}
-        if variant == "connect_traced":
+        if variant == "self_sealing_traced":
             out["trace"] = trace_summary([r["trace"] for r in results], appended, wall)
         return out
 
     def close(self) -> None:
+        self.sealer.close()
         for pipe in self.pipes:
             pipe.send(None)
         for process in self.processes:
@@ -505,9 +585,9 @@ def appends(env: dict, quick: bool) -> dict:
     writers = Writers(env, WRITERS)
     try:
         # Warm-up: imports, connections, plans.
-        for variant in ("connect", "plain", "locked"):
+        for variant in ("connect", "plain", "self_sealing", "locked"):
             writers.run(variant, 0.5)
-        runs = {"connect": [], "plain": [], "locked": []}
+        runs = {"connect": [], "plain": [], "self_sealing": []}
         for r in range(rounds):
             order = list(runs)[r % len(runs):] + list(runs)[:r % len(runs)]
             for variant in order:
@@ -516,9 +596,9 @@ def appends(env: dict, quick: bool) -> dict:
                 log(f"appends: round {r + 1} {variant}: {result['per_s']}/s ({result['appended']} in "
                     f"{result['wall_s']} s, per writer {result['per_writer']}, latency {result['latency_ms']})")
         diagnostics = {}
-        for variant, n in (("connect_traced", None), ("plain_orm", None), ("import_connect", None),
-                           ("import_locked", None), ("connect_1_writer", 1), ("plain_1_writer", 1),
-                           ("locked_1_writer", 1)):
+        for variant, n in (("locked", None), ("self_sealing_traced", None), ("plain_orm", None),
+                           ("import_connect", None), ("import_locked", None), ("connect_1_writer", 1),
+                           ("self_sealing_1_writer", 1), ("plain_1_writer", 1), ("locked_1_writer", 1)):
             name = variant.removesuffix("_1_writer")
             result = writers.run(name, diag, writers=n)
             diagnostics[variant] = result
@@ -540,7 +620,10 @@ def appends(env: dict, quick: bool) -> dict:
         "connect_per_s": round(rate["connect"], 1), "plain_per_s": round(rate["plain"], 1),
         "ratio": _data.ratio(rate["connect"], rate["plain"]), "target_ratio": 0.5,
         "target_met": rate["connect"] / rate["plain"] >= 0.5,
-        "locked_per_s": round(rate["locked"], 1), "locked_ratio": _data.ratio(rate["locked"], rate["plain"]),
+        "self_sealing_per_s": round(rate["self_sealing"], 1),
+        "self_sealing_ratio": _data.ratio(rate["self_sealing"], rate["plain"]),
+        "locked_per_s": diagnostics["locked"]["per_s"],
+        "locked_ratio_to_median_plain": _data.ratio(diagnostics["locked"]["per_s"], rate["plain"]),
         "rounds_detail": runs, "diagnostics": diagnostics,
         "indexes": index_counts(),
         "pending_at_end": pending,

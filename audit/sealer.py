@@ -1,0 +1,101 @@
+"""The ledger's sealer: one long-running process (`manage.py seal_ledger --follow`, the Procfile's `ledger`)
+that chains pending entries a few tens of milliseconds after they are recorded, so writers need not.
+
+While it runs it holds the advisory lock SEALER_LOCK for its database session. `record()` looks for that lock
+(`sealer_running()`, at most every PRESENCE_TTL_S per process) and, if it is held, only inserts the pending
+entry: one round trip and one commit, as a plain INSERT would cost, where sealing itself costs a second of each.
+The sealer then chains entries in batches of whatever arrived meanwhile, which is far cheaper per entry than the
+writers' batches of a few.
+
+Nothing depends on it for correctness. If it stops, its lock goes with its connection and writers seal their own
+entries again within PRESENCE_TTL_S; what was pending in between is taken by the next seal (a writer's, the
+beat task's every minute, audit_verify's). A second sealer stands by until the first's lock is free.
+"""
+
+import logging
+import threading
+import time
+
+import psycopg
+from django.db import DatabaseError, connection
+
+log = logging.getLogger(__name__)
+
+SEALER_LOCK = 0x7365616C  # "seal"; the ledger's own lock is audit.services._LEDGER_LOCK
+PRESENCE_TTL_S = 2.0  # how long a process trusts its last look for the sealer
+BUSY_WAIT_S = 0.02  # between seals while entries keep coming: long enough to gather a batch
+IDLE_WAIT_S = 0.1  # between looks when nothing was pending
+STANDBY_WAIT_S = 1.0  # between tries for the sealer's lock while another sealer holds it
+RECONNECT_WAIT_S = (0.5, 10.0)  # first and longest wait after losing the database
+
+_presence = {"checked_at": float("-inf"), "running": False}
+
+
+def sealer_running() -> bool:
+    """Whether a sealer holds its lock now (looked up at most every PRESENCE_TTL_S in this process)."""
+    now = time.monotonic()
+    if now - _presence["checked_at"] < PRESENCE_TTL_S:
+        return _presence["running"]
+    with connection.cursor() as cursor:
+        # A shared lock, for the transaction: looks never exclude one another, and in autocommit it is released
+        # with the statement. Only the sealer's exclusive hold makes it fail.
+        cursor.execute("SELECT pg_try_advisory_xact_lock_shared(%s)", [SEALER_LOCK])
+        running = not cursor.fetchone()[0]
+    _presence.update(checked_at=now, running=running)
+    return running
+
+
+def forget_presence() -> None:
+    """Look for the sealer again at the next record() (tests, benchmarks)."""
+    _presence["checked_at"] = float("-inf")
+
+
+def follow(stop: threading.Event) -> None:
+    """Seals until `stop` is set: holds SEALER_LOCK, then seals whatever is pending, waiting BUSY_WAIT_S after a
+    batch and IDLE_WAIT_S after finding nothing. Survives the database going away (waits and reconnects)."""
+    wait = RECONNECT_WAIT_S[0]
+    try:
+        while not stop.is_set():
+            try:
+                with _presence_session() as presence:
+                    if _take_sealer_lock(presence, stop):
+                        wait = RECONNECT_WAIT_S[0]
+                        _seal_until(presence, stop)
+            except (DatabaseError, psycopg.Error) as exc:
+                log.warning("ledger sealer lost the database (%s); trying again in %.1f s", exc, wait)
+                connection.close()
+                stop.wait(wait)
+                wait = min(wait * 2, RECONNECT_WAIT_S[1])
+    finally:
+        connection.close()
+
+
+def _presence_session() -> psycopg.Connection:
+    """A connection of its own, outside Django's pool, that holds SEALER_LOCK: a pooled one would go back to the
+    pool still holding it when the sealer stops. Closing it, or the process dying, releases the lock."""
+    return psycopg.connect(**connection.get_connection_params(), autocommit=True)
+
+
+def _take_sealer_lock(presence: psycopg.Connection, stop: threading.Event) -> bool:
+    standing_by = False
+    while not stop.is_set():
+        if presence.execute("SELECT pg_try_advisory_lock(%s)", [SEALER_LOCK]).fetchone()[0]:
+            log.info("ledger sealer running")
+            return True
+        if not standing_by:
+            log.info("another ledger sealer is running; standing by")
+            standing_by = True
+        stop.wait(STANDBY_WAIT_S)
+    return False
+
+
+def _seal_until(presence: psycopg.Connection, stop: threading.Event) -> None:
+    from audit.services import ledger_seal  # services asks this module whether a sealer runs
+
+    checked = time.monotonic()
+    while not stop.is_set():
+        sealed = ledger_seal()
+        if time.monotonic() - checked > PRESENCE_TTL_S:
+            presence.execute("SELECT 1")  # still holding the lock? A lost connection raises here
+            checked = time.monotonic()
+        stop.wait(BUSY_WAIT_S if sealed else IDLE_WAIT_S)
