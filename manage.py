@@ -4,6 +4,6 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
-    from django.core.management import execute_from_command_line
+    from connect.change_history import command_line
 
-    execute_from_command_line(sys.argv)
+    command_line(sys.argv)

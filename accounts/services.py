@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AccountLock, SignInAttempt
 from audit.services import record
+from connect.change_history import history_note
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def accounts_inactive_disable() -> int:
     disabled = 0
     for user in stale:
         type(user).objects.filter(pk=user.pk).update(is_active=False)
+        history_note(user, is_active=(True, False))
         record(actor=None, action="account.disabled_inactive", target_type="user", target_code=user.pk,
                reason=f"no sign-in for {settings.ACCOUNT_INACTIVE_DAYS} days")
         sessions_revoke(user=user, reason="disabled")

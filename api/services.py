@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from api.models import ApiToken, Scope
 from audit.services import record
+from connect.change_history import history_note
 
 TOKEN_PREFIX = "cnt_"
 # last_used_at is written at most once a minute per token, not on each of 200 position reports a second.
@@ -55,8 +56,10 @@ def token_create(*, name: str, scopes, user=None, key: str | None = None) -> tup
 
 @transaction.atomic
 def token_revoke(*, token: ApiToken, user) -> bool:
-    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    now = timezone.now()
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now)
     if revoked:
+        history_note(token, revoked_at=(None, now))
         record(actor=user, action="api.token_revoked", target_type="api_token", token=token.name)
     with _cache_lock:
         _cache.pop(token.prefix, None)

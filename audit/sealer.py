@@ -26,7 +26,7 @@ PRESENCE_TTL_S = 2.0  # how long a process trusts its last look for the sealer
 BUSY_WAIT_S = 0.02  # between seals while entries keep coming: long enough to gather a batch
 IDLE_WAIT_S = 0.1  # between looks when nothing was pending
 STANDBY_WAIT_S = 1.0  # between tries for the sealer's lock while another sealer holds it
-RECONNECT_WAIT_S = (0.5, 10.0)  # first and longest wait after losing the database
+RETRY_WAIT_S = (0.5, 10.0)  # first and longest wait after losing the database
 
 _presence = {"checked_at": float("-inf"), "running": False}
 
@@ -53,19 +53,19 @@ def forget_presence() -> None:
 def follow(stop: threading.Event) -> None:
     """Seals until `stop` is set: holds SEALER_LOCK, then seals whatever is pending, waiting BUSY_WAIT_S after a
     batch and IDLE_WAIT_S after finding nothing. Survives the database going away (waits and reconnects)."""
-    wait = RECONNECT_WAIT_S[0]
+    wait = RETRY_WAIT_S[0]
     try:
         while not stop.is_set():
             try:
                 with _presence_session() as presence:
                     if _take_sealer_lock(presence, stop):
-                        wait = RECONNECT_WAIT_S[0]
+                        wait = RETRY_WAIT_S[0]
                         _seal_until(presence, stop)
             except (DatabaseError, psycopg.Error) as exc:
                 log.warning("ledger sealer lost the database (%s); trying again in %.1f s", exc, wait)
                 connection.close()
                 stop.wait(wait)
-                wait = min(wait * 2, RECONNECT_WAIT_S[1])
+                wait = min(wait * 2, RETRY_WAIT_S[1])
     finally:
         connection.close()
 

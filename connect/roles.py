@@ -33,8 +33,8 @@ ROLES: dict[str, set[str]] = {
               "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",
               "requests_app.view_clip", "audit.view_accessentry", "accounts.view_accountlock",
               "accounts.view_signinattempt", "integration.view_livesession", "integration.view_liveshare",
-              "integration.view_trainingrecord", "integration.view_connectortoken",
-              *DISPATCH_VIEW},
+              "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
+              "auditlog.view_logentry", *DISPATCH_VIEW},
     # Runs the program: registry records, agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
@@ -45,7 +45,7 @@ ROLES: dict[str, set[str]] = {
         "integration.add_trainingrecord", "integration.view_trainingrecord", "integration.view_liveshare",
         "integration.change_liveshare", "integration.view_connectortoken", "integration.change_connectortoken",
         "integration.view_livesession",
-        "api.view_apitoken", "api.add_apitoken", "api.change_apitoken",
+        "api.view_apitoken", "api.add_apitoken", "api.change_apitoken", "auditlog.view_logentry",
     },
 }
 

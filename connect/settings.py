@@ -272,6 +272,7 @@ DEMO_MAILDIR = Path(env_str("CONNECT_DEMO_MAILDIR", str(BASE_DIR / "var" / "mail
 
 # The change history records no client addresses: the ledger does, through the trusted-proxy rule.
 AUDITLOG_DISABLE_REMOTE_ADDR = True
+AUDITLOG_MASK_CALLABLE = "connect.change_history.personal_value_mask"
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL

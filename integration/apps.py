@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class IntegrationConfig(AppConfig):
     name = "integration"
     verbose_name = "Live integration"
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from integration.models import ConnectorToken, LiveSession, LiveShare, TrainingRecord
+
+        # Change history. The signer's name and address are masked; a token's hash and its last use are not
+        # kept. Privacy masks are replaced as a set (bulk_create, which auditlog never sees): the ledger's
+        # live.masks_changed records each change instead.
+        auditlog.register(LiveShare, mask_fields=["signed_name", "signed_ip"])
+        auditlog.register(ConnectorToken, exclude_fields=["token_hash", "last_used_at"])
+        auditlog.register(LiveSession)
+        auditlog.register(TrainingRecord)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from connect.change_history import history_note
 from connect.codes import parse_code
 from connect.queue import enqueue_on_commit
 from integration import broadcast, frames, selectors
@@ -149,6 +150,15 @@ def camera_withdrawn(*, camera: Camera, deleted: bool = False) -> int:
         broadcast.camera_closed(camera.code, reason="The owner deleted this camera." if deleted
                                 else "The owner paused this camera.")
     return ended
+
+
+def cameras_history_forget(*, camera_ids: list[int]) -> None:
+    """Called as an owner deletes cameras: the change history of their sharing terms (which carry the owner's
+    signed name) and connector tokens goes with them. The ledger keeps the facts, without the name."""
+    from auditlog.models import LogEntry
+
+    for model in (LiveShare, ConnectorToken):
+        LogEntry.objects.get_for_objects(model.objects.filter(camera_id__in=camera_ids)).delete()
 
 
 def _sessions_end_all(camera: Camera, reason: str) -> int:
@@ -306,6 +316,7 @@ def live_session_end(*, session: LiveSession, reason: str, note: str = "", notif
                                                                                         end_reason=reason):
             return False
         session.ended_at, session.end_reason = now, reason
+        history_note(session, ended_at=(None, now), end_reason=("", reason))
         incident = session.incident
         record(actor=session.analyst, action="live.ended", target_type="live_session", target_code=session.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 
+from connect.change_history import acting_as
 from registry import selectors
 from registry.models import Camera, Owner
 from registry.views.common import SESSION_KEY, portal_owner
@@ -21,7 +22,8 @@ def owner_required(view):
             request.session.pop(SESSION_KEY, None)
             messages.info(request, "Please sign in to the owner portal first.")
             return redirect("registry:portal")
-        return view(request, owner, *args, **kwargs)
+        with acting_as(f"owner {owner.code}"):
+            return view(request, owner, *args, **kwargs)
 
     return wrapper
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from connect.change_history import history_note
 from connect.mail import send_templated
 from connect.queue import enqueue_on_commit
 from registry import links
@@ -192,6 +193,8 @@ def camera_set_paused(*, camera: Camera, paused: bool) -> Camera:
     target = Camera.Status.PAUSED if paused else Camera.Status.ACTIVE
     changed = Camera.objects.filter(pk=camera.pk, status=allowed_from).update(status=target, updated_at=timezone.now())
     camera.refresh_from_db()
+    if changed:
+        history_note(camera, status=(allowed_from, target))
     if changed and paused:
         _live_views_end(camera)
     return camera
@@ -216,9 +219,11 @@ def _forget_admin_history(model, object_ids: list) -> None:
 
 
 def _scrub_requests(camera_ids: list[int]) -> None:
-    from requests_app.services import requests_of_cameras_scrub  # requests_app builds on registry
+    from integration.services import cameras_history_forget  # both build on registry
+    from requests_app.services import requests_of_cameras_scrub
 
     requests_of_cameras_scrub(camera_ids=camera_ids)
+    cameras_history_forget(camera_ids=camera_ids)
 
 
 @transaction.atomic

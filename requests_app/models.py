@@ -123,6 +123,8 @@ class Clip(models.Model):
     legal_hold = models.BooleanField(default=False, help_text="Kept past its retention period by court order")
     legal_hold_reason = models.CharField(max_length=300, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True, help_text="Its data key was destroyed")
+    receipt_sent_at = models.DateTimeField(null=True, blank=True,
+                                           help_text="When the owner's deletion receipt went out (a sweep resends)")
 
     class Meta:
         ordering = ["uploaded_at"]

@@ -18,6 +18,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.services import record
+from connect.change_history import history_note
 from connect.districts import district_of
 from connect.mail import send_templated
 from connect.queue import enqueue_on_commit
@@ -104,9 +105,11 @@ def incident_update(*, incident: Incident, user, **fields) -> Incident:
 
 @transaction.atomic
 def incident_close(*, incident: Incident, user) -> bool:
+    now = timezone.now()
     closed = Incident.objects.filter(pk=incident.pk, status=Incident.Status.OPEN).update(
-        status=Incident.Status.CLOSED, closed_at=timezone.now())
+        status=Incident.Status.CLOSED, closed_at=now)
     if closed:
+        history_note(incident, status=(Incident.Status.OPEN, Incident.Status.CLOSED), closed_at=(None, now))
         record(actor=user, action="incident.closed", target_type="incident", target_code=incident.code,
                incident_code=incident.code, case_number=incident.case_number)
     return bool(closed)
@@ -262,6 +265,7 @@ def footage_requests_lapse() -> int:
                                                  ).select_related("incident"):
         if FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
                 state=FootageRequest.State.LAPSED):
+            history_note(request, state=(request.state, FootageRequest.State.LAPSED))
             record(actor=None, action="request.lapsed", target_type="footage_request", target_code=request.code,
                    incident_code=request.incident.code, case_number=request.incident.case_number,
                    offense_type=request.incident.offense_type, district=district_of(request.incident.location))
@@ -314,6 +318,7 @@ def _answer(request: FootageRequest, state: str, **fields) -> None:
         state=state, answered_at=now, **fields)
     if not answered:
         raise ConsentLinkError("You have already answered this request. Thank you.")
+    history_note(request, state=(request.state, state), answered_at=(None, now))
     # No owner or camera codes: the answer is counted for the public report, never tied to who gave it.
     record(actor=None, action="request.answered", target_type="footage_request", target_code=request.code,
            incident_code=request.incident.code, case_number=request.incident.case_number, answer=state,
@@ -539,13 +544,29 @@ def incoming_leftovers_purge(*, older_than=timedelta(hours=1)) -> int:
 
 
 def clip_deletion_receipt_send(*, clip_id: int) -> str:
+    """Sends the owner's receipt for a purged clip, once it is delivered to the mail server; marked as sent only
+    then, so a lost task or a dead mail server ends in a resend (`clip_deletion_receipts_unsent`), not silence."""
     clip = Clip.objects.select_related("incident", "request__camera__owner").filter(pk=clip_id).first()
     camera = clip.request.camera if clip and clip.request_id else None
     if camera is None:
         return "owner gone"
+    if clip.receipt_sent_at is not None:
+        return "already sent"
     send_templated(to=camera.owner.email, name="clip-deleted", context={
         "clip": clip, "camera": camera, "owner_name": camera.owner.name, "incident": clip.incident})
+    Clip.objects.filter(pk=clip.pk).update(receipt_sent_at=timezone.now())
     return "sent"
+
+
+RECEIPT_GRACE = timedelta(minutes=10)  # the purge's own task goes first; retries back off up to 15 minutes
+
+
+def clip_deletion_receipts_unsent(*, limit: int = 1000) -> list[int]:
+    """Purged clips whose owner (still registered) has had no receipt: the broker was down when the purge
+    queued it, or the mail server stayed down through every retry, or a worker died holding the task."""
+    return list(Clip.objects.filter(purged_at__lt=timezone.now() - RECEIPT_GRACE, receipt_sent_at__isnull=True,
+                                    request__camera__isnull=False)
+                .order_by("purged_at").values_list("pk", flat=True)[:limit])
 
 
 @transaction.atomic

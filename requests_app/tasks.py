@@ -35,7 +35,8 @@ def footage_reminder_send_task(self, request_id: int) -> str:
 
 @shared_task
 def footage_requests_sweep_task() -> str:
-    """Beat: reminders due, lapsed requests, and requests a killed worker or lost message left behind."""
+    """Beat: reminders due, lapsed requests, and requests or deletion receipts a killed worker, a lost message or
+    a dead mail server left behind."""
     reminders = services.footage_reminders_due()
     for request_id in reminders:
         footage_reminder_send_task.delay(request_id)
@@ -43,7 +44,10 @@ def footage_requests_sweep_task() -> str:
     for request_id in stuck:
         footage_request_send_task.delay(request_id)
     lapsed = services.footage_requests_lapse()
-    return f"reminders {len(reminders)}, requeued {len(stuck)}, lapsed {lapsed}"
+    receipts = services.clip_deletion_receipts_unsent()
+    if receipts:
+        clip_deletion_receipts_task.delay(receipts)
+    return f"reminders {len(reminders)}, requeued {len(stuck)}, lapsed {lapsed}, receipts resent {len(receipts)}"
 
 
 @shared_task

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from connect.access import staff_permission_required
+from connect.change_history import changes_by
 from connect.ratelimit import rate_limited
 from requests_app import selectors, services
 from requests_app.crypto import EvidenceIntegrityError
@@ -38,6 +39,7 @@ def _invalid(request, reason: str):
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("consent")
+@changes_by("owner (footage request link)")
 def consent(request, token):
     """GET shows the request (mail scanners open links); POST answers 'no footage' or 'decline'."""
     try:
@@ -60,6 +62,7 @@ def consent(request, token):
 @csrf_exempt  # the upload handler must be in place before anything reads the body; CSRF is checked inside
 @require_POST
 @rate_limited("consent-upload")
+@changes_by("owner (footage request link)")
 def consent_upload(request, token):
     try:  # before reading a byte of the body: no valid, open request, no upload
         services.consent_request(token=token)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from connect.change_history import acting_as
 from registry.links import LinkError, link_check
 from registry.models import Owner, OwnerLink
 
@@ -41,7 +42,8 @@ def emailed_link_landing(request, *, token: str, purpose: str, use, template: st
         if request.method == "GET":
             link_check(token=token, purpose=purpose)
             return render(request, template)
-        owner = use(token=token)
+        with acting_as("owner (emailed link)"):
+            owner = use(token=token)
     except LinkError as exc:
         context = {"reason": exc.reason, "sign_in": purpose == OwnerLink.Purpose.SIGN_IN}
         return render(request, "registry/link_invalid.html", context, status=410)

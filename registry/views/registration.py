@@ -4,6 +4,7 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from connect.change_history import changes_by
 from connect.ratelimit import rate_limited
 from registry import services
 from registry.forms import CameraFormSet, OwnerForm
@@ -17,6 +18,7 @@ def _camera_rows(formset) -> list[dict]:
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("register", email_field="email")
+@changes_by("owner (registration form)")
 def register(request):
     if request.method == "POST":
         owner_form = OwnerForm(request.POST)

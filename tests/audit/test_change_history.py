@@ -19,5 +19,5 @@ def test_changes_are_logged_with_the_actor_and_personal_fields_masked(client, ow
     history = LogEntry.objects.get_for_object(Owner.objects.get(pk=owner_a.pk))
     entry = history.filter(action=LogEntry.Action.UPDATE).get()
     assert entry.actor == admin
-    assert "Alice Changed" not in str(entry.changes) and "919-555-0199" not in str(entry.changes)
+    assert "Changed" not in str(entry.changes) and "0199" not in str(entry.changes)  # not even half of them
     assert "name" in entry.changes_dict and "phone" in entry.changes_dict

@@ -65,6 +65,30 @@ def test_expired_clips_are_crypto_shredded_with_a_receipt(client, evidence_dir, 
     assert response.status_code == 410 and "deleted under the retention policy" in response.content.decode()
 
 
+def test_a_receipt_lost_with_the_broker_or_the_mail_server_is_sent_by_the_sweep_once(
+        client, evidence_dir, smtp_sink, django_capture_on_commit_callbacks, monkeypatch):
+    from requests_app import tasks
+
+    clip = shared_clip(client, keep_days=30, closed_days_ago=31, email="gone@example.org")
+    with monkeypatch.context() as broker:
+        broker.setattr(tasks.clip_deletion_receipts_task, "apply_async",
+                       lambda *args, **kwargs: (_ for _ in ()).throw(OSError("broker unreachable")))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.clips_expired_purge() == 1
+    assert parsed_mail(smtp_sink) == []  # the purge itself went through
+
+    assert services.clip_deletion_receipts_unsent() == []  # the purge's own task still has its grace period
+    Clip.objects.filter(pk=clip.pk).update(purged_at=timezone.now() - timedelta(minutes=11))
+    assert services.clip_deletion_receipts_unsent() == [clip.pk]
+
+    assert "receipts resent 1" in tasks.footage_requests_sweep_task.apply().get()
+    assert [m["To"] for m in parsed_mail(smtp_sink)] == ["gone@example.org"]
+    assert services.clip_deletion_receipts_unsent() == []
+    tasks.footage_requests_sweep_task.apply()
+    assert services.clip_deletion_receipt_send(clip_id=clip.pk) == "already sent"
+    assert len(parsed_mail(smtp_sink)) == 1  # never twice
+
+
 def test_an_interrupted_purge_is_finished_by_the_next_run(client, evidence_dir):
     clip = shared_clip(client, closed_days_ago=31)
     Clip.objects.filter(pk=clip.pk).update(wrapped_key=None, purged_at=timezone.now())  # stopped here

@@ -2,6 +2,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -131,3 +132,15 @@ def test_upload_without_csrf_token_is_refused(footage_request, url, evidence_dir
     response = upload(client, url, SimpleUploadedFile("a.mp4", tiny_mp4()))
     assert response.status_code == 403
     assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []
+
+
+def test_an_owner_answering_through_the_emailed_link_is_named(client, incident, street_cameras):
+    request = FootageRequest.objects.create(
+        incident=incident, camera=street_cameras["near"][0], camera_label="Near 0", nonce="nonce-actor",
+        state="sent", sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=10))
+    url = services.consent_link(request).replace("http://testserver", "")
+    client.post(url, {"answer": "no_footage"})
+
+    [change] = LogEntry.objects.get_for_object(request).filter(action=LogEntry.Action.UPDATE)
+    assert change.actor_email == "owner (footage request link)"
+    assert change.changes_dict["state"] == ["sent", "no_footage"]
