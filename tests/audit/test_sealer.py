@@ -35,11 +35,15 @@ def wait_for(condition, timeout: float = 5.0, what: str = "the condition"):
     raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
-def sealer_lock_holders() -> int:
+def sealer_lock_pids() -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 "
+        cursor.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 "
                        "AND objid = %s AND objsubid = 1", [sealer.SEALER_LOCK])
-        return cursor.fetchone()[0]
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def sealer_lock_holders() -> int:
+    return len(sealer_lock_pids())
 
 
 @contextlib.contextmanager
@@ -122,11 +126,13 @@ def test_a_second_sealer_stands_by_and_takes_over_when_the_first_stops():
 
 def test_the_sealer_comes_back_after_its_database_sessions_are_cut():
     with running_sealer():
-        wait_for(lambda: sealer_lock_holders() == 1, what="the sealer taking its lock")
+        [first_pid] = wait_for(sealer_lock_pids, what="the sealer taking its lock")
         with connection.cursor() as cursor:  # as a database restart or an administrator would
             cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        wait_for(lambda: sealer_lock_holders() == 1, timeout=10, what="the sealer taking its lock again")
+        # A terminated backend holds its locks until it has exited: wait for a new session's hold, not the old one
+        wait_for(lambda: (pids := sealer_lock_pids()) and first_pid not in pids, timeout=10,
+                 what="the sealer taking its lock again on a new session")
         sealer.forget_presence()
         statements = statements_of_record(action="test.after_cut", target_code="t4")
         assert len(statements) == 2  # the look for the sealer, then the pending INSERT alone
