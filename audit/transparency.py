@@ -1,6 +1,7 @@
 """The public transparency report, built from the access ledger alone (so it stays true after purges).
 
-Aggregates only: never an individual, never who declined. Counts from 1 to 4 are shown as "fewer than 5".
+Aggregates only: never an individual, never who declined. Counts from 0 to 4 are shown as "fewer than 5", and
+in the breakdowns further cells are withheld where the month's total would otherwise give such a count away.
 """
 
 import statistics
@@ -26,6 +27,46 @@ def shown(count: int) -> str:
 
 
 SMALL_GROUPS = "other (groups with fewer than 5 requests)"
+WITHHELD = "withheld"
+
+
+def _leaves_small_counts_open(cells: dict, small: set, withheld: set) -> bool:
+    """Whether, given the published total, every count under 5 in `small` could still be anything from 0 to 4.
+
+    Subtracting the shown cells from the total gives the sum of the hidden ones. Counts under 5 lie in 0..4 and
+    withheld ones (readers can tell them apart) are at least 5, so that sum bounds each small count."""
+    hidden_sum = sum(cells[g] for g in small | withheld)
+    if hidden_sum - SMALL * len(withheld) < SMALL - 1:  # the others' least would cap a small count below 4
+        return False
+    return bool(withheld) or hidden_sum <= (SMALL - 1) * (len(small) - 1)  # or their most would force it above 0
+
+
+def _withhold(cells: dict, total: int) -> set:
+    """Cells of one line (one figure across groups, summing to `total`) to withhold beyond those under 5, so no
+    count under 5 can be worked out from the total shown above it (complementary suppression). Prefers one
+    withheld cell, the smallest that is enough; failing that, withholds the largest and looks again."""
+    small = {g for g, v in cells.items() if v < SMALL}
+    withheld = set()
+    if total < SMALL or not small:  # the total says nothing, or there is nothing to protect
+        return withheld
+    candidates = sorted((g for g in cells if g not in small), key=lambda g: (cells[g], g))
+    while candidates and not _leaves_small_counts_open(cells, small, withheld):
+        enough = [g for g in candidates if _leaves_small_counts_open(cells, small, withheld | {g})]
+        chosen = enough[0] if enough else candidates[-1]
+        candidates.remove(chosen)
+        withheld.add(chosen)
+    return withheld
+
+
+def breakdown_shown(month: dict, by: str) -> dict:
+    """One breakdown of a month as published: counts under 5 as "fewer than 5", and the cells withheld so those
+    cannot be worked out from the month's totals as "withheld"."""
+    groups = month[f"by_{by}"]
+    cells = {group: {figure: shown(value) for figure, value in figures.items()} for group, figures in groups.items()}
+    for figure in REQUEST_FIGURES:
+        for group in _withhold({g: figures[figure] for g, figures in groups.items()}, month[figure]):
+            cells[group][figure] = WITHHELD
+    return dict(sorted(cells.items()))
 
 
 def _merge_small_groups(groups: dict) -> dict:
@@ -122,9 +163,9 @@ def csv_rows(report: list[dict]):
         for figure in ("live_sessions", "live_minutes", "overrides"):
             yield [label, figure, "", "", shown(month[figure])]
         for by in BREAKDOWNS:
-            for group, figures in sorted(month[f"by_{by}"].items()):
+            for group, figures in breakdown_shown(month, by).items():
                 for figure in REQUEST_FIGURES:
-                    yield [label, f"requests_{figure}", by, group, shown(figures[figure])]
+                    yield [label, f"requests_{figure}", by, group, figures[figure]]
 
 
 def chart(report: list[dict], *, width: int = 720, height: int = 200) -> dict:
@@ -158,8 +199,6 @@ def for_display(report: list[dict]) -> list[dict]:
                 "integrated": {k: shown(v) for k, v in month["integrated"].items()},
                 **{figure: shown(month[figure]) for figure in figures},
             },
-            "breakdowns": [(BREAKDOWN_TITLES[by], {group: {f: shown(v) for f, v in counts.items()}
-                                                   for group, counts in sorted(month[f"by_{by}"].items())})
-                           for by in BREAKDOWNS],
+            "breakdowns": [(BREAKDOWN_TITLES[by], breakdown_shown(month, by)) for by in BREAKDOWNS],
         })
     return months

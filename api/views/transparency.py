@@ -1,4 +1,7 @@
-"""The public transparency figures as JSON: the same aggregates as /transparency/, small counts suppressed."""
+"""The public transparency figures as JSON: the same aggregates as /transparency/, small counts suppressed.
+
+Every figure is a string: a count, "fewer than 5", or, in the breakdowns, "withheld" where showing it would let a
+count under 5 be worked out from the month's total."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -7,8 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit import transparency
-
-FIGURE = serializers.CharField(help_text="A count, or 'fewer than 5'")
 
 
 class TransparencyView(APIView):
