@@ -9,6 +9,10 @@ class IntegrationConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from integration.models import ConnectorToken, LiveSession, LiveShare, TrainingRecord
+        from integration.services import live_sessions_end_for_case
+        from requests_app.signals import incident_closed
+
+        incident_closed.connect(live_sessions_end_for_case, dispatch_uid="integration.live_sessions_end_for_case")
 
         # Change history. The signer's name and address are masked; a token's hash and its last use are not
         # kept. Privacy masks are replaced as a set (bulk_create, which auditlog never sees): the ledger's

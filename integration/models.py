@@ -99,6 +99,7 @@ class LiveSession(models.Model):
         OWNER_STOPPED = "owner_stopped", "The owner stopped sharing"
         OWNER_PAUSED = "owner_paused", "The owner paused sharing"
         ACCESS_LOST = "access_lost", "The analyst lost their access"
+        CASE_CLOSED = "case_closed", "The case was closed"
         NEVER_OPENED = "never_opened", "The view was never opened"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

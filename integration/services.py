@@ -329,6 +329,16 @@ def live_session_end(*, session: LiveSession, reason: str, note: str = "", notif
     return True
 
 
+def live_sessions_end_for_case(*, incident, **_signal) -> int:
+    """A closed case ends live viewing under it at once, not at the viewers' next re-check."""
+    ended = 0
+    for session in LiveSession.objects.filter(incident=incident, ended_at__isnull=True).select_related(
+            "camera", "incident"):
+        ended += live_session_end(session=session, reason=LiveSession.EndReason.CASE_CLOSED,
+                                  note=f"Case {incident.case_number} is closed.")
+    return ended
+
+
 def live_session_expire(*, session: LiveSession) -> str:
     """Ends a session that reached its end; says whether the session limit or the allowed hours ended it."""
     share = selectors.live_share_current(session.camera)

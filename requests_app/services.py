@@ -25,6 +25,7 @@ from connect.queue import enqueue_on_commit
 from registry.models import Camera
 from requests_app import crypto, evidence, selectors
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
+from requests_app.signals import incident_closed
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def incident_close(*, incident: Incident, user) -> bool:
         history_note(incident, status=(Incident.Status.OPEN, Incident.Status.CLOSED), closed_at=(None, now))
         record(actor=user, action="incident.closed", target_type="incident", target_code=incident.code,
                incident_code=incident.code, case_number=incident.case_number)
+        incident_closed.send(sender=Incident, incident=incident)
     return bool(closed)
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from audit.models import AccessEntry
 from integration import services
 from integration.models import LiveSession
+from requests_app.services import incident_close
 from tests.conftest import make_staff
 from tests.live.conftest import (
     connector_socket,
@@ -137,6 +138,32 @@ def test_pausing_closes_the_view_and_the_connector(live_camera, token, session, 
         return ended
 
     assert "paused sharing until" in run_async(scenario())["reason"]
+
+
+def test_closing_the_case_closes_its_live_views_within_a_second(live_camera, token, session, analyst,
+                                                                incident_near):
+    cookie = session_cookie(analyst)
+    investigator = make_staff("investigator")
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        await push_until_frame(connector, viewer, jpeg())
+        started = time.monotonic()
+        await sync_to_async(incident_close)(incident=incident_near, user=investigator)
+        ended = await receive_json_type(viewer, "ended", timeout=2)
+        code = await receive_close(viewer, timeout=2)
+        elapsed = time.monotonic() - started
+        await receive_json_type(connector, "stop", timeout=2)  # nobody watches now
+        await connector.disconnect()
+        return ended, code, elapsed
+
+    ended, code, elapsed = run_async(scenario())
+    assert ended["reason"] == f"Case {incident_near.case_number} is closed." and code == 4404
+    assert elapsed < 1.0, f"the view closed {elapsed:.2f} s after the case was closed"
+    session.refresh_from_db()
+    assert session.end_reason == "case_closed"
+    entry = AccessEntry.objects.get(action="live.ended")
+    assert entry.detail["end_reason"] == "case_closed" and entry.case_number == incident_near.case_number
 
 
 def test_the_view_ends_itself_at_the_session_limit(live_camera, token, session, analyst):
