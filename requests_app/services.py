@@ -545,11 +545,18 @@ def incoming_leftovers_purge(*, older_than=timedelta(hours=1)) -> int:
     return removed
 
 
+@transaction.atomic
 def clip_deletion_receipt_send(*, clip_id: int) -> str:
     """Sends the owner's receipt for a purged clip, once it is delivered to the mail server; marked as sent only
-    then, so a lost task or a dead mail server ends in a resend (`clip_deletion_receipts_unsent`), not silence."""
-    clip = Clip.objects.select_related("incident", "request__camera__owner").filter(pk=clip_id).first()
-    camera = clip.request.camera if clip and clip.request_id else None
+    then, so a lost task or a dead mail server ends in a resend (`clip_deletion_receipts_unsent`), not silence.
+
+    The clip's row stays locked while the mail goes out, so the purge's retrying task and the sweep never both
+    send it; whichever finds it locked leaves it to the other."""
+    clip = (Clip.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("incident", "request__camera__owner").filter(pk=clip_id).first())
+    if clip is None:
+        return "being sent" if Clip.objects.filter(pk=clip_id).exists() else "clip gone"
+    camera = clip.request.camera if clip.request_id else None
     if camera is None:
         return "owner gone"
     if clip.receipt_sent_at is not None:

@@ -1,9 +1,11 @@
 """Retention with the clock moved forward: exactly the right rows and files go, and the right ones stay."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AccessEntry, LedgerCheckpoint
@@ -87,6 +89,38 @@ def test_a_receipt_lost_with_the_broker_or_the_mail_server_is_sent_by_the_sweep_
     tasks.footage_requests_sweep_task.apply()
     assert services.clip_deletion_receipt_send(clip_id=clip.pk) == "already sent"
     assert len(parsed_mail(smtp_sink)) == 1  # never twice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receipt_being_sent_by_one_worker_is_not_sent_again_by_another(client, evidence_dir, smtp_sink):
+    from django.db import connection
+
+    clip = shared_clip(client, closed_days_ago=31, email="once@example.org")
+    services.clips_expired_purge()
+    smtp_sink.messages.clear()
+    Clip.objects.filter(pk=clip.pk).update(receipt_sent_at=None)  # as if its receipt had not got through yet
+    sending, done = threading.Event(), threading.Event()
+
+    def first_worker():  # holds the clip as a worker mid-way through the SMTP conversation would
+        try:
+            with transaction.atomic():
+                Clip.objects.select_for_update().get(pk=clip.pk)
+                sending.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    try:
+        assert sending.wait(10)
+        assert services.clip_deletion_receipt_send(clip_id=clip.pk) == "being sent"
+    finally:
+        done.set()
+        worker.join(10)
+    assert parsed_mail(smtp_sink) == []
+    assert services.clip_deletion_receipt_send(clip_id=clip.pk) == "sent"
+    assert [m["To"] for m in parsed_mail(smtp_sink)] == ["once@example.org"]
 
 
 def test_an_interrupted_purge_is_finished_by_the_next_run(client, evidence_dir):
