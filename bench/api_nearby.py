@@ -6,7 +6,8 @@
 Dataset: 100,000 active cameras over Raleigh (bench/_data.py). connect's real ASGI server (uvicorn, as the
 Procfile runs it, one process) serves GET /api/v1/cameras/nearby/?lat=&lng=&radius=300 to 8 client threads,
 each on its own keep-alive connection with an API token (scope registry:read), at points drawn in the
-middle of the city. Every request writes its access-ledger entry, as in production.
+middle of the city. Every request writes its access-ledger entry, as in production, and the ledger process
+(`manage.py seal_ledger --follow`) runs beside the server to chain it.
 Baseline, same run, same points: the bare selector (registry.selectors.cameras_near) called by 8 threads in
 this process, each with its own database connection: no HTTP, no token, no ledger.
 Reported: requests per second and p50/p95/p99 latency of each, and their ratios.
@@ -40,28 +41,38 @@ REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/9"
 
 @contextlib.contextmanager
 def running_server(redis_url: str = REDIS_URL):
-    """connect's web process as the Procfile runs it (uvicorn, one process) on connect_bench and `redis_url`, on
-    a free port; yields the port, stops the server after (printing its log if it failed)."""
+    """connect's web and ledger processes as the Procfile runs them (uvicorn, one process; the ledger's sealer,
+    which chains the entry each request records) on connect_bench and `redis_url`; the web one on a free port.
+    Yields the port, stops both after (printing a log that shows a failure)."""
     from map_geojson import wait_until_serving
 
     port = free_port()
     env = {**os.environ, **_data.bench_env(), "CONNECT_REDIS_URL": redis_url}
-    command = [sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1", "--port",
-               str(port), "--no-server-header", "--no-access-log"]
-    with tempfile.TemporaryFile(mode="w+") as server_log:
-        server = subprocess.Popen(command, cwd=_data.ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    web = [sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1", "--port",
+           str(port), "--no-server-header", "--no-access-log"]
+    ledger = [sys.executable, "manage.py", "seal_ledger", "--follow"]
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(_process(web, env))
+        stack.enter_context(_process(ledger, env))
+        wait_until_serving(port, "/api/v1/cameras/", server)  # 401 without a token: up
+        yield port
+
+
+@contextlib.contextmanager
+def _process(command: list[str], env: dict):
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(command, cwd=_data.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_until_serving(port, "/api/v1/cameras/", server)  # 401 without a token: up
-            yield port
+            yield process
         finally:
-            server.terminate()
+            process.terminate()
             try:
-                server.wait(timeout=15)
+                process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                server.kill()
-            server_log.seek(0)
-            text = server_log.read()
-            if server.returncode not in (0, -15) or "Traceback" in text:
+                process.kill()
+            log.seek(0)
+            text = log.read()
+            if process.returncode not in (0, -15) or "Traceback" in text:
                 _data.log(text[-3000:])
 
 
