@@ -61,8 +61,9 @@ def follow(stop: threading.Event) -> None:
                     if _take_sealer_lock(presence, stop):
                         wait = RETRY_WAIT_S[0]
                         _seal_until(presence, stop)
-                        # Closing alone frees the lock only once the server has ended the session, a moment later;
-                        # a writer looking meanwhile would leave its entry pending for the next seal.
+                        # Closing alone frees the lock a moment later, once the server has ended the session: a
+                        # writer looking in between would think a sealer still runs. (Writers that looked earlier
+                        # trust it up to PRESENCE_TTL_S anyway; their entries wait for the next seal.)
                         presence.execute("SELECT pg_advisory_unlock(%s)", [SEALER_LOCK])
             except (DatabaseError, psycopg.Error) as exc:
                 log.warning("ledger sealer lost the database (%s); trying again in %.1f s", exc, wait)

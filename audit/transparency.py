@@ -1,7 +1,7 @@
 """The public transparency report, built from the access ledger alone (so it stays true after purges).
 
-Aggregates only: never an individual, never who declined. Counts from 0 to 4 are shown as "fewer than 5", and
-in the breakdowns further cells are withheld where the month's total would otherwise give such a count away.
+Aggregates only: never an individual, never who declined. Counts from 0 to 4 are shown as "fewer than 5"; in
+the breakdowns, where the month's total would give such a count away, it is "withheld" with another cell.
 """
 
 import statistics
@@ -30,37 +30,24 @@ SMALL_GROUPS = "other (groups with fewer than 5 requests)"
 WITHHELD = "withheld"
 
 
-def _leaves_small_counts_open(cells: dict, small: set, withheld: set) -> bool:
-    """Whether, given the published total, every count under 5 in `small` could still be anything from 0 to 4.
-
-    Subtracting the shown cells from the total gives the sum of the hidden ones. Counts under 5 lie in 0..4 and
-    withheld ones (readers can tell them apart) are at least 5, so that sum bounds each small count."""
-    hidden_sum = sum(cells[g] for g in small | withheld)
-    if hidden_sum - SMALL * len(withheld) < SMALL - 1:  # the others' least would cap a small count below 4
-        return False
-    return bool(withheld) or hidden_sum <= (SMALL - 1) * (len(small) - 1)  # or their most would force it above 0
-
-
 def _withhold(cells: dict, total: int) -> set:
-    """Cells of one line (one figure across groups, summing to `total`) to withhold beyond those under 5, so no
-    count under 5 can be worked out from the total shown above it (complementary suppression). Prefers one
-    withheld cell, the smallest that is enough; failing that, withholds the largest and looks again."""
+    """The cells of one line (one figure across groups, summing to `total`) to show as "withheld" so no count
+    under 5 can be worked out from the total shown above it (complementary suppression).
+
+    The counts under 5 and the smallest other cell are withheld together, under one label that says nothing of
+    their size: a reader learns only that they add up to the rest of the total, at least 5 across two or more
+    groups, so each could be anything from 0 to that sum. (A separate label for the added cell would say it is 5
+    or more, and the sum would then narrow the small ones.)"""
     small = {g for g, v in cells.items() if v < SMALL}
-    withheld = set()
     if total < SMALL or not small:  # the total says nothing, or there is nothing to protect
-        return withheld
-    candidates = sorted((g for g in cells if g not in small), key=lambda g: (cells[g], g))
-    while candidates and not _leaves_small_counts_open(cells, small, withheld):
-        enough = [g for g in candidates if _leaves_small_counts_open(cells, small, withheld | {g})]
-        chosen = enough[0] if enough else candidates[-1]
-        candidates.remove(chosen)
-        withheld.add(chosen)
-    return withheld
+        return set()
+    others = sorted((g for g in cells if g not in small), key=lambda g: (cells[g], g))
+    return small | set(others[:1])  # with the smallest other (at least 5), two or more cells summing to 5 or more
 
 
 def breakdown_shown(month: dict, by: str) -> dict:
-    """One breakdown of a month as published: counts under 5 as "fewer than 5", and the cells withheld so those
-    cannot be worked out from the month's totals as "withheld"."""
+    """One breakdown of a month as published: counts under 5 as "fewer than 5", or, where the month's total
+    would give them away, "withheld" together with one more cell (`_withhold`)."""
     groups = month[f"by_{by}"]
     cells = {group: {figure: shown(value) for figure, value in figures.items()} for group, figures in groups.items()}
     for figure in REQUEST_FIGURES:

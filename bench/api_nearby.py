@@ -53,9 +53,33 @@ def running_server(redis_url: str = REDIS_URL):
     ledger = [sys.executable, "manage.py", "seal_ledger", "--follow"]
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(_process(web, env))
-        stack.enter_context(_process(ledger, env))
+        sealer = stack.enter_context(_process(ledger, env))
         wait_until_serving(port, "/api/v1/cameras/", server)  # 401 without a token: up
+        _wait_for_the_sealer(sealer)
         yield port
+        if sealer.poll() is not None:
+            raise RuntimeError("the ledger's sealer process stopped during the run: its figures are not valid")
+
+
+def _wait_for_the_sealer(sealer: subprocess.Popen, timeout: float = 30) -> None:
+    """Until the sealer holds its lock, then as long as the web process trusts an earlier look for it: from
+    then on every request's ledger entry is one INSERT, as in production."""
+    from django.db import connection
+
+    from audit.sealer import PRESENCE_TTL_S, SEALER_LOCK
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sealer.poll() is not None:
+            raise RuntimeError("the ledger's sealer process failed to start")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 "
+                           "AND objid = %s AND objsubid = 1", [SEALER_LOCK])
+            if cursor.fetchone()[0]:
+                time.sleep(PRESENCE_TTL_S)
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the ledger's sealer did not take its lock within {timeout:.0f} s")
 
 
 @contextlib.contextmanager
@@ -176,7 +200,7 @@ def main() -> None:
     http_rps, bare_rps = round(total / http_wall, 1), round(total / bare_wall, 1)
     summary = {
         "benchmark": "api_nearby", "quick": args.quick, "commit": code_commit(), "cameras": CAMERAS,
-        "clients": CLIENTS, "requests": total, "radius_m": RADIUS,
+        "clients": CLIENTS, "requests": total, "radius_m": RADIUS, "ledger_sealer_process": True,
         "cameras_per_search_median": statistics.median(results_found) if results_found else None,
         "http": {"rps": http_rps, "p99_ms": p99(http_times), **_data.percentiles(http_times)},
         "bare": {"rps": bare_rps, "p99_ms": p99(bare_times), **_data.percentiles(bare_times)},

@@ -56,7 +56,7 @@ def live_view_check(user, camera: Camera, incident, reason: str, override_reason
 
 def _incident_check(user, camera, share, incident, override_reason: str) -> None:
     if incident is not None and incident.status != incident.Status.OPEN:
-        raise LiveRefused(f"Case {incident.case_number} is closed.")
+        raise LiveRefused(f"Case {incident.case_number} is closed.", LiveSession.EndReason.CASE_CLOSED)
     if not share.incident_required:
         return
     near = incident is not None and type(incident).objects.filter(

@@ -113,6 +113,7 @@ def incident_close(*, incident: Incident, user) -> bool:
         history_note(incident, status=(Incident.Status.OPEN, Incident.Status.CLOSED), closed_at=(None, now))
         record(actor=user, action="incident.closed", target_type="incident", target_code=incident.code,
                incident_code=incident.code, case_number=incident.case_number)
+        # integration ends the case's live views (live_sessions_end_for_case); a signal, as it depends on us
         incident_closed.send(sender=Incident, incident=incident)
     return bool(closed)
 

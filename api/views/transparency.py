@@ -1,7 +1,8 @@
 """The public transparency figures as JSON: the same aggregates as /transparency/, small counts suppressed.
 
-Every figure is a string: a count, "fewer than 5", or, in the breakdowns, "withheld" where showing it would let a
-count under 5 be worked out from the month's total."""
+Each count is a string: the number, "fewer than 5", or, in the breakdowns, "withheld" (a count under 5 that the
+month's total would give away, and one more cell hidden with it). The median time to answer is a number of
+hours, or null under 5 answers."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers

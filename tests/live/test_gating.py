@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from audit.models import AccessEntry
 from integration import services
-from integration.gating import LiveRefused
+from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession
+from requests_app.models import Incident
 from tests.conftest import make_staff
 from tests.live.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
@@ -167,3 +168,12 @@ def test_sweep_ends_overdue_and_never_opened_sessions(live_camera, analyst, inci
     ended = AccessEntry.objects.filter(action="live.ended").order_by("seq")
     assert sorted(e.detail["end_reason"] for e in ended) == ["never_opened", "time_limit"]
     assert services.live_sessions_sweep() == 0  # idempotent
+
+
+def test_a_case_found_closed_at_a_re_check_ends_the_view_as_case_closed(live_camera, analyst, incident_near):
+    opened(analyst, live_camera, incident_near)
+    Incident.objects.filter(pk=incident_near.pk).update(status="closed")  # closed without incident_close's signal
+    incident_near.refresh_from_db()
+    with pytest.raises(LiveRefused) as info:
+        live_view_check(analyst, live_camera, incident_near, REASON, "", opening=False)
+    assert info.value.end_reason == LiveSession.EndReason.CASE_CLOSED
