@@ -14,11 +14,15 @@ from django.db.models.functions import TruncMonth
 from audit.models import AccessEntry
 
 SMALL = 5
+FORMAT = 2  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {"request.mailed": "sent", "request.answered": None, "request.lapsed": "unanswered"}
 REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
-BREAKDOWNS = ("offense", "district")  # each request figure is also given per offense type and per district
+LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
+BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
+BREAKDOWNS = ("offense", "district")  # each of those figures is also given per offense type and per district
+NO_INCIDENT = "no incident (allowed by the owner)"
 
 
 def shown(count: int) -> str:
@@ -26,7 +30,7 @@ def shown(count: int) -> str:
     return "fewer than 5" if count < SMALL else str(count)
 
 
-SMALL_GROUPS = "other (groups with fewer than 5 requests)"
+SMALL_GROUPS = "other (groups with fewer than 5 requests and fewer than 5 live views)"
 WITHHELD = "withheld"
 
 
@@ -50,17 +54,18 @@ def breakdown_shown(month: dict, by: str) -> dict:
     would give them away, "withheld" together with one more cell (`_withhold`)."""
     groups = month[f"by_{by}"]
     cells = {group: {figure: shown(value) for figure, value in figures.items()} for group, figures in groups.items()}
-    for figure in REQUEST_FIGURES:
+    for figure in BREAKDOWN_FIGURES:
         for group in _withhold({g: figures[figure] for g, figures in groups.items()}, month[figure]):
             cells[group][figure] = WITHHELD
     return dict(sorted(cells.items()))
 
 
 def _merge_small_groups(groups: dict) -> dict:
-    """A group with fewer than five requests would describe single cases: such groups are pooled."""
-    merged = defaultdict(lambda: dict.fromkeys(REQUEST_FIGURES, 0))
+    """A group with fewer than five requests and five live views would describe single cases: such groups are
+    pooled."""
+    merged = defaultdict(lambda: dict.fromkeys(BREAKDOWN_FIGURES, 0))
     for name, figures in groups.items():
-        target = name if figures["sent"] >= SMALL else SMALL_GROUPS
+        target = name if figures["sent"] >= SMALL or figures["live_sessions"] >= SMALL else SMALL_GROUPS
         for figure, value in figures.items():
             merged[target][figure] += value
     return dict(merged)
@@ -78,7 +83,18 @@ def _month_starts(months: int, today: date) -> list[date]:
 def _blank() -> dict:
     return {"registered": dict.fromkeys(KINDS, 0), "integrated": dict.fromkeys(KINDS, 0),
             **dict.fromkeys(REQUEST_FIGURES, 0), "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
-            "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(REQUEST_FIGURES, 0)) for by in BREAKDOWNS}}
+            "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(BREAKDOWN_FIGURES, 0))
+                               for by in BREAKDOWNS}}
+
+
+def _groups(action: str, offense_type, district) -> dict:
+    """The offense-type and district groups of one ledger entry. Live views without an incident record an
+    empty offense type; entries from before the report grouped live views record none."""
+    if action.startswith("live.") and offense_type == "":
+        offense = NO_INCIDENT
+    else:
+        offense = offense_type or "other"
+    return {"offense": offense, "district": district or "unknown"}
 
 
 def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
@@ -96,23 +112,28 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         if month is None:
             continue
         action, n = row["action"], row["n"]
-        groups = {"offense": row["detail__offense_type"] or "other", "district": row["detail__district"] or "unknown"}
-        if action in ("camera.registered", "camera.integrated") and row["detail__kind"] in KINDS:
-            month["registered" if action == "camera.registered" else "integrated"][row["detail__kind"]] += n
-        elif action in REQUEST_ACTIONS and (action != "request.answered" or row["detail__answer"] in ANSWERS):
-            figure = ANSWERS[row["detail__answer"]] if action == "request.answered" else REQUEST_ACTIONS[action]
-            month[figure] += n
-            for by, group in groups.items():
-                month[f"by_{by}"][group][figure] += n
-        elif action == "live.ended":
-            month["live_sessions"] += n
+        if action in ("camera.registered", "camera.integrated"):
+            if row["detail__kind"] in KINDS:
+                month["registered" if action == "camera.registered" else "integrated"][row["detail__kind"]] += n
+            continue
+        if action == "live.ended":
+            figure = "live_sessions"
         elif action == "live.override":
-            month["overrides"] += n
+            figure = "overrides"
+        elif action != "request.answered":
+            figure = REQUEST_ACTIONS[action]
+        elif row["detail__answer"] in ANSWERS:
+            figure = ANSWERS[row["detail__answer"]]
+        else:
+            continue
+        month[figure] += n
+        for by, group in _groups(action, row["detail__offense_type"], row["detail__district"]).items():
+            month[f"by_{by}"][group][figure] += n
+    _add_live_minutes(data, since)  # before groups are pooled: minutes are grouped like the views
     for month in data.values():
         for by in BREAKDOWNS:
             month[f"by_{by}"] = _merge_small_groups(month[f"by_{by}"])
     _add_answer_times(data, since)
-    _add_live_minutes(data, since)
     return [{"month": start, **data[start]} for start in starts]
 
 
@@ -129,11 +150,14 @@ def _add_answer_times(data: dict, since: datetime) -> None:
 
 
 def _add_live_minutes(data: dict, since: datetime) -> None:
-    for at, minutes in AccessEntry.objects.filter(at__gte=since, action="live.ended").values_list(
-            "at", "detail__minutes"):
+    ended = AccessEntry.objects.filter(at__gte=since, action="live.ended")
+    for at, minutes, offense_type, district in ended.values_list("at", "detail__minutes", "detail__offense_type",
+                                                                 "detail__district"):
         month = data.get(date(at.year, at.month, 1))
         if month is not None and isinstance(minutes, int | float):
             month["live_minutes"] += round(minutes)
+            for by, group in _groups("live.ended", offense_type, district).items():
+                month[f"by_{by}"][group]["live_minutes"] += round(minutes)
 
 
 def csv_rows(report: list[dict]):
@@ -151,8 +175,9 @@ def csv_rows(report: list[dict]):
             yield [label, figure, "", "", shown(month[figure])]
         for by in BREAKDOWNS:
             for group, figures in breakdown_shown(month, by).items():
-                for figure in REQUEST_FIGURES:
-                    yield [label, f"requests_{figure}", by, group, figures[figure]]
+                for figure in BREAKDOWN_FIGURES:
+                    name = f"requests_{figure}" if figure in REQUEST_FIGURES else figure
+                    yield [label, name, by, group, figures[figure]]
 
 
 def chart(report: list[dict], *, width: int = 720, height: int = 200) -> dict:

@@ -64,7 +64,10 @@ def _cached_report() -> list[dict]:
 
     from audit.models import AccessEntry
 
-    key = f"transparency:{AccessEntry.objects.order_by('-seq').values_list('seq', flat=True).first()}"
+    # The chain's head names the ledger's state (a seq alone repeats across databases sharing a Redis, as test
+    # runs do); the format's version keeps a report cached by the previous release from reaching this one.
+    head = AccessEntry.objects.order_by("-seq").values_list("entry_hash", flat=True).first()
+    key = f"transparency:{transparency_report.FORMAT}:{head}"
     try:
         report = cache.get(key)
     except Exception:  # Redis gone: build it, the page still works

@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.services import record
 from connect.change_history import history_note
 from connect.codes import parse_code
+from connect.districts import district_of
 from connect.queue import enqueue_on_commit
 from integration import broadcast, frames, selectors
 from integration.gating import LiveRefused, live_view_check
@@ -34,6 +35,13 @@ def _by_label(by) -> str:
 
 def _camera_fields(camera: Camera) -> dict:
     return {"camera_code": camera.code, "owner_code": camera.owner.code}
+
+
+def _report_fields(camera: Camera, incident) -> dict:
+    """What the transparency report groups live views by: the case's offense type ("" for a view without an
+    incident, which an owner may allow) and the district, of the case or else of the camera."""
+    return {"offense_type": incident.offense_type if incident else "",
+            "district": district_of(incident.location if incident else camera.location)}
 
 
 # --- the owner's side ------------------------------------------------------------------------------------
@@ -296,7 +304,8 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
                                              override_reason=override_reason.strip(), ends_by=ends_by)
         common = {"target_type": "live_session", "target_code": session.code, "reason": session.reason,
                   "incident_code": incident.code if incident else "",
-                  "case_number": incident.case_number if incident else "", **_camera_fields(camera)}
+                  "case_number": incident.case_number if incident else "", **_camera_fields(camera),
+                  **_report_fields(camera, incident)}
         record(actor=user, action="live.started", incident=incident.case_number if incident else None,
                ends_by=ends_by.isoformat(), **common)
         if session.override_reason:
@@ -321,7 +330,7 @@ def live_session_end(*, session: LiveSession, reason: str, note: str = "", notif
         record(actor=session.analyst, action="live.ended", target_type="live_session", target_code=session.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
                reason=session.reason, minutes=session.minutes, end_reason=reason, note=note,
-               **_camera_fields(session.camera))
+               **_camera_fields(session.camera), **_report_fields(session.camera, incident))
         if notify:
             broadcast.session_closed(session.camera.code, session_code=session.code,
                                      reason=note or LiveSession.EndReason(reason).label)

@@ -136,7 +136,7 @@ def test_the_sealer_comes_back_after_its_database_sessions_are_cut():
         sealer.forget_presence()
         statements = statements_of_record(action="test.after_cut", target_code="t4")
         assert len(statements) == 2  # the look for the sealer, then the pending INSERT alone
-        wait_for(lambda: sealed("test.after_cut"), timeout=3, what="the sealer chaining the entry")
+        wait_for(lambda: sealed("test.after_cut"), timeout=5, what="the sealer chaining the entry")
     assert ledger_verify().ok
 
 

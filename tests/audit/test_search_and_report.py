@@ -72,7 +72,7 @@ def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
     assert "residents 6, businesses fewer than 5, agency fewer than 5" in page
     assert "Robbery" not in page and "Northeast" not in page  # 3 requests: pooled, never named
     # 10 sent, 7 of them Downtown, would give the pooled 3 away: both are withheld
-    assert "<td>other (groups with fewer than 5 requests)</td><td>withheld</td>" in page
+    assert "<td>other (groups with fewer than 5 requests and fewer than 5 live views)</td><td>withheld</td>" in page
     assert "<td>Downtown</td><td>withheld</td>" in page and "<td>Burglary</td><td>withheld</td>" in page
     assert "<td>7</td>" not in page
     assert "Median time to answer</th><td>2.5 hours" in page  # of all six answers
@@ -83,6 +83,38 @@ def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
     assert [r for r in rows if r[1] == "requests_sent" and r[2] == ""][-1][4] == "10"
     assert not [r for r in rows if r[3] in ("Robbery", "Northeast")]
     assert [r for r in rows if r[1] == "requests_sent" and r[3] == "Downtown"][-1][4] == "withheld"
+
+
+def test_live_views_minutes_and_overrides_are_given_by_offense_type_and_district(client):
+    def live(offense_type, district, minutes, override=False):
+        fields = {"offense_type": offense_type, "district": district}
+        record(actor=None, action="live.ended", minutes=minutes, **fields)
+        if override:
+            record(actor=None, action="live.override", **fields)
+
+    for _ in range(6):
+        live("Robbery", "Downtown", 10, override=True)
+    for _ in range(5):
+        live("", "Harbor", 3)  # no incident: the owner allowed views without one
+    live("Burglary", "Downtown", 7)
+
+    page = client.get("/transparency/").content.decode()
+    assert "Live viewing sessions</th><td>12 (82 minutes)" in page
+    # By offense type: Robbery 6 views, 60 minutes, 6 overrides; views without an incident have their own row;
+    # Burglary's single view is pooled, and both it and the smallest other group are withheld for each figure
+    # whose total would give it away
+    assert ("<td>Robbery</td><td>fewer than 5</td><td>fewer than 5</td><td>fewer than 5</td><td>fewer than 5</td>"
+            "<td>fewer than 5</td><td>6</td><td>60</td><td>withheld</td>") in page
+    assert ("<td>no incident (allowed by the owner)</td><td>fewer than 5</td><td>fewer than 5</td>"
+            "<td>fewer than 5</td><td>fewer than 5</td><td>fewer than 5</td><td>withheld</td><td>15</td>") in page
+    assert "<td>Burglary</td>" not in page
+
+    rows = list(csv.reader(io.StringIO(b"".join(client.get("/transparency/?format=csv").streaming_content)
+                                        .decode())))
+    by_district = {(r[1], r[3]): r[4] for r in rows if r[2] == "district" and r[1] in ("live_sessions", "overrides")}
+    assert by_district[("live_sessions", "Downtown")] == "7" and by_district[("live_sessions", "Harbor")] == "5"
+    # Harbor's 0 overrides beside a total of 6 would be plain: both districts are withheld
+    assert by_district[("overrides", "Downtown")] == by_district[("overrides", "Harbor")] == "withheld"
 
 
 def test_the_weekly_review_reaches_auditors_with_the_unusual_access(smtp_sink, django_user_model):

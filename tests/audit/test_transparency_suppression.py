@@ -3,13 +3,14 @@ even narrowed, by subtracting what is shown from the month's total."""
 
 import random
 
-from audit.transparency import REQUEST_FIGURES, SMALL, WITHHELD, breakdown_shown
+from audit.transparency import BREAKDOWN_FIGURES, SMALL, WITHHELD, breakdown_shown
 
 
 def month_with(declined: dict) -> dict:
-    groups = {group: {**dict.fromkeys(REQUEST_FIGURES, 0), "sent": 50, "declined": n} for group, n in declined.items()}
-    return {"by_district": groups, "declined": sum(declined.values()), "sent": 50 * len(groups),
-            **{figure: 0 for figure in ("clips", "no_footage", "unanswered")}}
+    groups = {group: {**dict.fromkeys(BREAKDOWN_FIGURES, 0), "sent": 50, "declined": n}
+              for group, n in declined.items()}
+    return {"by_district": groups, **dict.fromkeys(BREAKDOWN_FIGURES, 0), "declined": sum(declined.values()),
+            "sent": 50 * len(groups)}
 
 
 def declined_as_published(declined: dict) -> dict:

@@ -164,6 +164,8 @@ def test_closing_the_case_closes_its_live_views_within_a_second(live_camera, tok
     assert session.end_reason == "case_closed"
     entry = AccessEntry.objects.get(action="live.ended")
     assert entry.detail["end_reason"] == "case_closed" and entry.case_number == incident_near.case_number
+    # what the transparency report groups live views by
+    assert entry.detail["offense_type"] == incident_near.offense_type and entry.detail["district"]
 
 
 def test_the_view_ends_itself_at_the_session_limit(live_camera, token, session, analyst):
