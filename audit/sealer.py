@@ -68,24 +68,10 @@ def follow(stop: threading.Event) -> None:
             except (DatabaseError, psycopg.Error) as exc:
                 log.warning("ledger sealer lost the database (%s); trying again in %.1f s", exc, wait)
                 connection.close()
-                _drop_dead_pooled_connections()
                 stop.wait(wait)
                 wait = min(wait * 2, RETRY_WAIT_S[1])
     finally:
         connection.close()
-
-
-def _drop_dead_pooled_connections() -> None:
-    """After the database went away every idle connection in Django's pool is dead too. Checked out one by one,
-    the pool sleeps a growing backoff after each dead one (1 s, 2 s, ...): checking them together takes one
-    round trip each."""
-    pool = getattr(connection, "pool", None)
-    if pool is None:
-        return
-    try:
-        pool.check()
-    except Exception as exc:  # the database is still away: the next try checks out what the pool has
-        log.info("ledger sealer could not check the connection pool (%s)", exc)
 
 
 def _presence_session() -> psycopg.Connection:
