@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import AccountLock, SignInAttempt
+from audit.actions import Action
 from audit.services import record
 from connect.change_history import history_note
 
@@ -22,14 +23,14 @@ def account_is_locked(*, username: str) -> bool:
 
 def sign_in_succeeded(*, user, address: str | None) -> None:
     SignInAttempt.objects.create(username=user.get_username(), address=address, succeeded=True)
-    record(actor=user, action="signin.succeeded", target_type="user", target_code=user.pk, address=address)
+    record(actor=user, action=Action.SIGNIN_SUCCEEDED, target_type="user", target_code=user.pk, address=address)
 
 
 def sign_in_failed(*, username: str, address: str | None) -> bool:
     """Counts a failure; returns True if this one locked the account."""
     username = username[:150]
     SignInAttempt.objects.create(username=username, address=address, succeeded=False)
-    record(actor=username or "unknown", action="signin.failed", target_type="user", target_code=username,
+    record(actor=username or "unknown", action=Action.SIGNIN_FAILED, target_type="user", target_code=username,
            address=address)
     window = timezone.now() - timedelta(minutes=settings.LOCKOUT_WINDOW_MINUTES)
     failures = SignInAttempt.objects.filter(username__iexact=username, succeeded=False, at__gte=window)
@@ -45,7 +46,7 @@ def sign_in_failed(*, username: str, address: str | None) -> bool:
                                        f"within {settings.LOCKOUT_WINDOW_MINUTES} minutes")
     except IntegrityError:
         return False  # a concurrent failure locked it first
-    record(actor=None, action="account.locked", target_type="user", target_code=username, address=address)
+    record(actor=None, action=Action.ACCOUNT_LOCKED, target_type="user", target_code=username, address=address)
     user = get_user_model().objects.filter(username__iexact=username).first()
     if user is not None:
         sessions_revoke(user=user, reason="locked")
@@ -56,7 +57,7 @@ def account_unlock(*, username: str, by) -> int:
     unlocked = AccountLock.objects.filter(username__iexact=username, unlocked_at__isnull=True).update(
         unlocked_at=timezone.now(), unlocked_by=by)
     if unlocked:
-        record(actor=by, action="account.unlocked", target_type="user", target_code=username)
+        record(actor=by, action=Action.ACCOUNT_UNLOCKED, target_type="user", target_code=username)
     return unlocked
 
 
@@ -71,7 +72,7 @@ def accounts_inactive_disable() -> int:
     for user in stale:
         type(user).objects.filter(pk=user.pk).update(is_active=False)
         history_note(user, is_active=(True, False))
-        record(actor=None, action="account.disabled_inactive", target_type="user", target_code=user.pk,
+        record(actor=None, action=Action.ACCOUNT_DISABLED_INACTIVE, target_type="user", target_code=user.pk,
                reason=f"no sign-in for {settings.ACCOUNT_INACTIVE_DAYS} days")
         sessions_revoke(user=user, reason="disabled")
         disabled += 1
@@ -82,7 +83,7 @@ def roles_changed(*, user, change: str, group_ids: list[int]) -> None:
     from django.contrib.auth.models import Group
 
     names = sorted(Group.objects.filter(pk__in=group_ids).values_list("name", flat=True))
-    record(actor=None, action="user.roles_changed", target_type="user", target_code=user.pk,
+    record(actor=None, action=Action.USER_ROLES_CHANGED, target_type="user", target_code=user.pk,
            reason=f"{change}: {', '.join(names) or 'all roles'}")
 
 

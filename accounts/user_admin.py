@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
+from audit.actions import Action
 from audit.services import record
 
 PRIVILEGED = ("is_superuser", "user_permissions")
@@ -24,8 +25,8 @@ class StaffUserAdmin(UserAdmin):
         super().save_related(request, form, formsets, change)
         changed = [name for name in WATCHED if name in form.changed_data]
         if changed or not change:
-            record(actor=request.user, action="user.changed" if change else "user.created", target_type="user",
-                   target_code=form.instance.pk, reason=", ".join(changed),
+            record(actor=request.user, action=Action.USER_CHANGED if change else Action.USER_CREATED,
+                   target_type="user", target_code=form.instance.pk, reason=", ".join(changed),
                    roles=sorted(form.instance.groups.values_list("name", flat=True)),
                    superuser=form.instance.is_superuser, active=form.instance.is_active)
 

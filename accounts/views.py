@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import LOCKED_MESSAGE, TokenForm
+from audit.actions import Action
 from audit.services import record
 from connect.client import client_ip
 
@@ -53,7 +54,7 @@ def mfa_setup(request):
             static.token_set.all().delete()
             codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
             static.token_set.bulk_create([StaticToken(device=static, token=code) for code in codes])
-            record(actor=request.user, action="mfa.enrolled", target_type="user", target_code=request.user.pk)
+            record(actor=request.user, action=Action.MFA_ENROLLED, target_type="user", target_code=request.user.pk)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": _next(request)})
         form.add_error("token", "That code did not match. Check the time on your phone and try the newest code.")
         locked = _failed(request)
@@ -74,7 +75,7 @@ def mfa_verify(request):
             if device.verify_token(token):
                 otp_login(request, device)
                 if isinstance(device, StaticDevice):
-                    record(actor=request.user, action="mfa.recovery_code_used", target_type="user",
+                    record(actor=request.user, action=Action.MFA_RECOVERY_CODE_USED, target_type="user",
                            target_code=request.user.pk)
                 return redirect(_next(request))
         form.add_error("token", "That code did not match.")

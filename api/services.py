@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import ApiToken, Scope
+from audit.actions import Action
 from audit.services import record
 from connect.change_history import history_note
 
@@ -49,7 +50,7 @@ def token_create(*, name: str, scopes, user=None, key: str | None = None) -> tup
     prefix, _ = token_parts(key)
     token = ApiToken.objects.create(name=name, prefix=prefix, key_hash=token_hash(key), scopes=sorted(set(scopes)),
                                     created_by=user)
-    record(actor=user, action="api.token_created", target_type="api_token", token=token.name,
+    record(actor=user, action=Action.API_TOKEN_CREATED, target_type="api_token", token=token.name,
            scopes=token.scopes)
     return token, key
 
@@ -60,7 +61,7 @@ def token_revoke(*, token: ApiToken, user) -> bool:
     revoked = ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now)
     if revoked:
         history_note(token, revoked_at=(None, now))
-        record(actor=user, action="api.token_revoked", target_type="api_token", token=token.name)
+        record(actor=user, action=Action.API_TOKEN_REVOKED, target_type="api_token", token=token.name)
     with _cache_lock:
         _cache.pop(token.prefix, None)
     return bool(revoked)

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.models import AccessEntry
 from connect.mail import send_templated
 
@@ -18,17 +19,18 @@ def weekly_review(*, now=None) -> dict:
     week = AccessEntry.objects.filter(at__gte=now - timedelta(days=7), at__lt=now)
     return {
         "since": now - timedelta(days=7), "until": now,
-        "evidence_outside_case": list(week.filter(action__in=("clip.downloaded", "clip.viewed"),
+        "evidence_outside_case": list(week.filter(action__in=(Action.CLIP_DOWNLOADED, Action.CLIP_VIEWED),
                                                   detail__assigned=False).order_by("seq")[:200]),
-        "live_without_incident": list(week.filter(action="live.started", detail__incident=None).order_by("seq")[:200]),
-        "overrides": list(week.filter(action="live.override").order_by("seq")[:200]),
-        "integrity_failures": list(week.filter(action="clip.integrity_failed").order_by("seq")),
-        "locks": list(week.filter(action="account.locked").order_by("seq")),
-        "searches_without_case": list(week.filter(action="map.search").filter(Q(case_number="") | Q(
+        "live_without_incident": list(week.filter(action=Action.LIVE_STARTED, detail__incident=None).order_by(
+            "seq")[:200]),
+        "overrides": list(week.filter(action=Action.LIVE_OVERRIDE).order_by("seq")[:200]),
+        "integrity_failures": list(week.filter(action=Action.CLIP_INTEGRITY_FAILED).order_by("seq")),
+        "locks": list(week.filter(action=Action.ACCOUNT_LOCKED).order_by("seq")),
+        "searches_without_case": list(week.filter(action=Action.MAP_SEARCH).filter(Q(case_number="") | Q(
             case_number__isnull=True)).values("actor_label").annotate(n=Count("id")).order_by("-n")[:20]),
         # An outside copy of the chain head: deleting the newest entries is caught by comparing with it.
         "head": AccessEntry.objects.order_by("-seq").values("seq", "entry_hash", "at").first(),
-        "contact_views": list(week.filter(action="owner.contact_viewed").values("actor_label").annotate(
+        "contact_views": list(week.filter(action=Action.OWNER_CONTACT_VIEWED).values("actor_label").annotate(
             n=Count("id")).order_by("-n")[:20]),
     }
 

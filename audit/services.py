@@ -37,6 +37,7 @@ from itertools import islice
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.chain import FIELDS, GENESIS, VerifyResult, checkpoint_signature, entry_digest, pending_mac
 from audit.models import AccessEntry, LedgerCheckpoint, PendingEntry
 from audit.sealer import sealer_running
@@ -107,14 +108,14 @@ def _chain_head() -> tuple[int, str]:
 
 
 def entry(
-    *, actor, action: str, target_type: str = "", target_code="", camera_code="", owner_code="",
+    *, actor, action: Action, target_type: str = "", target_code="", camera_code="", owner_code="",
     incident_code="", case_number: str = "", reason: str = "", **detail,
 ) -> dict:
     """The values of one ledger entry, not yet written: for `record_many`. The actor's role ("unit" in
     `detail`) is added when it is written."""
     actor_id, actor_label = _label(actor)
     values = {
-        "actor_id": actor_id, "actor_label": actor_label, "action": action,
+        "actor_id": actor_id, "actor_label": actor_label, "action": Action(action).value,  # undeclared: ValueError
         "target_type": target_type, "target_code": str(target_code or ""), "camera_code": str(camera_code or ""),
         "owner_code": str(owner_code or ""), "incident_code": str(incident_code or ""), "case_number": case_number,
         "reason": reason, "detail": detail,
@@ -137,7 +138,7 @@ def _nul_free(value):
     return value
 
 
-def record(*, actor, action: str, **fields) -> None:
+def record(*, actor, action: Action, **fields) -> None:
     """Records one entry. `actor` is a user, a label such as 'owner', or None for the system.
 
     Returns nothing: the entry gets its place in the chain (`seq`, hashes) only when sealed. Read the ledger
@@ -477,5 +478,5 @@ def ledger_purge(*, batch: int = 10000) -> int:
                 break
             purged += AccessEntry.objects.filter(pk__in=ids).delete()[0]
         LedgerCheckpoint.objects.filter(upto_seq=last["seq"]).update(purged=purged)
-    record(actor=None, action="ledger.purged", target_type="ledger", upto_seq=last["seq"], entries=purged)
+    record(actor=None, action=Action.LEDGER_PURGED, target_type="ledger", upto_seq=last["seq"], entries=purged)
     return purged

@@ -11,13 +11,14 @@ from datetime import UTC, date, datetime
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 
+from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
 FORMAT = 2  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
-REQUEST_ACTIONS = {"request.mailed": "sent", "request.answered": None, "request.lapsed": "unanswered"}
+REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
 REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
 LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
 BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
@@ -102,8 +103,8 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
     data = {start: _blank() for start in starts}
     since = datetime.combine(starts[0], datetime.min.time(), UTC)
     rows = (AccessEntry.objects.filter(at__gte=since, action__in=(
-                "camera.registered", "camera.integrated", "request.mailed", "request.answered", "request.lapsed",
-                "live.ended", "live.override"))
+                Action.CAMERA_REGISTERED, "camera.integrated", Action.REQUEST_MAILED, Action.REQUEST_ANSWERED,
+                Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE))
             .annotate(month=TruncMonth("at", tzinfo=UTC))
             .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type", "detail__district")
             .annotate(n=Count("id")))
@@ -112,15 +113,15 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         if month is None:
             continue
         action, n = row["action"], row["n"]
-        if action in ("camera.registered", "camera.integrated"):
+        if action in (Action.CAMERA_REGISTERED, "camera.integrated"):
             if row["detail__kind"] in KINDS:
-                month["registered" if action == "camera.registered" else "integrated"][row["detail__kind"]] += n
+                month["registered" if action == Action.CAMERA_REGISTERED else "integrated"][row["detail__kind"]] += n
             continue
-        if action == "live.ended":
+        if action == Action.LIVE_ENDED:
             figure = "live_sessions"
-        elif action == "live.override":
+        elif action == Action.LIVE_OVERRIDE:
             figure = "overrides"
-        elif action != "request.answered":
+        elif action != Action.REQUEST_ANSWERED:
             figure = REQUEST_ACTIONS[action]
         elif row["detail__answer"] in ANSWERS:
             figure = ANSWERS[row["detail__answer"]]
@@ -138,7 +139,7 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
 
 
 def _add_answer_times(data: dict, since: datetime) -> None:
-    for at, seconds in AccessEntry.objects.filter(at__gte=since, action="request.answered").values_list(
+    for at, seconds in AccessEntry.objects.filter(at__gte=since, action=Action.REQUEST_ANSWERED).values_list(
             "at", "detail__answer_seconds"):
         month = data.get(date(at.year, at.month, 1))
         if month is not None and isinstance(seconds, int):
@@ -150,13 +151,13 @@ def _add_answer_times(data: dict, since: datetime) -> None:
 
 
 def _add_live_minutes(data: dict, since: datetime) -> None:
-    ended = AccessEntry.objects.filter(at__gte=since, action="live.ended")
+    ended = AccessEntry.objects.filter(at__gte=since, action=Action.LIVE_ENDED)
     for at, minutes, offense_type, district in ended.values_list("at", "detail__minutes", "detail__offense_type",
                                                                  "detail__district"):
         month = data.get(date(at.year, at.month, 1))
         if month is not None and isinstance(minutes, int | float):
             month["live_minutes"] += round(minutes)
-            for by, group in _groups("live.ended", offense_type, district).items():
+            for by, group in _groups(Action.LIVE_ENDED, offense_type, district).items():
                 month[f"by_{by}"][group]["live_minutes"] += round(minutes)
 
 

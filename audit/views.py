@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from audit import selectors
 from audit import transparency as transparency_report
+from audit.actions import Action
 from audit.forms import AuditSearchForm
 from audit.services import record
 from connect.access import staff_permission_required
@@ -36,7 +37,7 @@ def search(request):
     if form.is_valid():
         entries = selectors.entries_search(**form.cleaned_data)
         if request.GET.get("format") == "csv":
-            record(actor=request.user, action="ledger.exported", target_type="ledger",
+            record(actor=request.user, action=Action.LEDGER_EXPORTED, target_type="ledger",
                    query=request.GET.urlencode()[:500])
             writer = csv.writer(_Echo())
             rows = (writer.writerow([_cell(getattr(e, c)) if c != "at" else e.at.isoformat() for c in CSV_COLUMNS])
@@ -44,7 +45,7 @@ def search(request):
             response = StreamingHttpResponse(_with_header(writer, rows), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="connect-access-ledger.csv"'
             return response
-        record(actor=request.user, action="ledger.searched", target_type="ledger",
+        record(actor=request.user, action=Action.LEDGER_SEARCHED, target_type="ledger",
                query=request.GET.urlencode()[:500])
         page = Paginator(entries, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()

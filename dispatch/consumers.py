@@ -13,6 +13,7 @@ from channels.db import database_sync_to_async
 
 from accounts.consumers import CLOSE_REVOKED, CLOSE_UNAUTHORISED, StaffSocket
 from accounts.services import user_group
+from audit.actions import Action
 from audit.services import record
 from dispatch import selectors
 from dispatch.live import GROUP
@@ -65,6 +66,6 @@ class DispatchSocket(StaffSocket):
     def _snapshot(self) -> dict:
         calls = [selectors.call_payload(call) for call in selectors.calls_open()[:SNAPSHOT_CALLS]]
         positions = selectors.positions_latest()
-        record(actor=self.scope["user"], action="dispatch.live_opened", target_type="dispatch", calls=len(calls),
+        record(actor=self.scope["user"], action=Action.DISPATCH_LIVE_OPENED, target_type="dispatch", calls=len(calls),
                units=len(positions))
         return {"type": "snapshot", "calls": calls, "positions": positions}

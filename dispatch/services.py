@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import record
 from dispatch import selectors
 from dispatch.live import broadcaster
@@ -70,7 +71,7 @@ def call_promote(*, call: CallForService, user, case_number: str, offense_type: 
         internal_notes=internal_notes)
     call.incident = incident
     call.save(update_fields=["incident", "updated_at"])
-    record(actor=user, action="call.promoted", target_type="call", target_code=call.code,
+    record(actor=user, action=Action.CALL_PROMOTED, target_type="call", target_code=call.code,
            incident_code=incident.code, case_number=incident.case_number, dispatch_id=call.dispatch_id)
     transaction.on_commit(lambda: _publish_call(call.pk))
     return incident
@@ -128,7 +129,7 @@ def positions_record(*, positions: list[dict]) -> int:
     return len(rows)
 
 
-def _purge(queryset, action: str) -> int:
+def _purge(queryset, action: Action) -> int:
     """Deletes by primary key in batches, so a long backlog never holds one huge transaction."""
     purged = 0
     while True:
@@ -144,10 +145,10 @@ def _purge(queryset, action: str) -> int:
 def calls_purge() -> int:
     """Deletes calls received more than CONNECT_CALLS_KEEP_DAYS ago (a promoted call's incident stays)."""
     cutoff = timezone.now() - timedelta(days=settings.CALLS_KEEP_DAYS)
-    return _purge(CallForService.objects.filter(received_at__lt=cutoff), "calls.purged")
+    return _purge(CallForService.objects.filter(received_at__lt=cutoff), Action.CALLS_PURGED)
 
 
 def positions_purge() -> int:
     """Deletes position reports recorded more than CONNECT_POSITIONS_KEEP_HOURS ago."""
     cutoff = timezone.now() - timedelta(hours=settings.POSITIONS_KEEP_HOURS)
-    return _purge(OfficerPosition.objects.filter(recorded_at__lt=cutoff), "positions.purged")
+    return _purge(OfficerPosition.objects.filter(recorded_at__lt=cutoff), Action.POSITIONS_PURGED)

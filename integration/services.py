@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import record
 from connect.change_history import history_note
 from connect.codes import parse_code
@@ -62,7 +63,7 @@ def live_share_sign(*, camera: Camera, signed_name: str, ip: str | None, limits:
                                          signed_name=signed_name.strip()[:200], signed_at=timezone.now(),
                                          signed_ip=ip, **limits)
         Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.INTEGRATED)
-        record(actor="owner", action="live.share_signed", target_type="camera", target_code=camera.code,
+        record(actor="owner", action=Action.LIVE_SHARE_SIGNED, target_type="camera", target_code=camera.code,
                terms_version=share.terms_version, **_camera_fields(camera), **_limits_detail(share))
     return share
 
@@ -92,7 +93,7 @@ def live_share_limits_set(*, share: LiveShare, limits: dict) -> LiveShare:
         setattr(share, field, value)
     with transaction.atomic():
         share.save()
-        record(actor="owner", action="live.limits_changed", target_type="camera", target_code=share.camera.code,
+        record(actor="owner", action=Action.LIVE_LIMITS_CHANGED, target_type="camera", target_code=share.camera.code,
                **_camera_fields(share.camera), **_limits_detail(share))
         for session in selectors.open_sessions(share.camera):
             try:
@@ -117,7 +118,7 @@ def live_share_stop(*, camera: Camera, by="owner") -> bool:
         share.save(update_fields=["revoked_at", "revoked_by"])
         Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.REGISTERED)
         ended = _sessions_end_all(camera, LiveSession.EndReason.OWNER_STOPPED)
-        record(actor=by, action="live.share_stopped", target_type="camera", target_code=camera.code,
+        record(actor=by, action=Action.LIVE_SHARE_STOPPED, target_type="camera", target_code=camera.code,
                sessions_ended=ended, **_camera_fields(camera))
         broadcast.camera_closed(camera.code, reason="The owner stopped sharing this camera.")
     return True
@@ -132,11 +133,11 @@ def live_share_pause(*, camera: Camera, until, by="owner") -> None:
         share.paused_until = until
         share.save(update_fields=["paused_until"])
         if until is None:
-            record(actor=by, action="live.share_resumed", target_type="camera", target_code=camera.code,
+            record(actor=by, action=Action.LIVE_SHARE_RESUMED, target_type="camera", target_code=camera.code,
                    **_camera_fields(camera))
             return
         ended = _sessions_end_all(camera, LiveSession.EndReason.OWNER_PAUSED)
-        record(actor=by, action="live.share_paused", target_type="camera", target_code=camera.code,
+        record(actor=by, action=Action.LIVE_SHARE_PAUSED, target_type="camera", target_code=camera.code,
                until=until.isoformat(), sessions_ended=ended, **_camera_fields(camera))
         broadcast.camera_closed(camera.code, reason=f"The owner paused sharing until "
                                                     f"{timezone.localtime(until):%Y-%m-%d %H:%M}.")
@@ -185,7 +186,7 @@ def privacy_masks_set(*, camera: Camera, masks: list) -> int:
     with transaction.atomic():
         PrivacyMask.objects.filter(camera=camera).delete()
         PrivacyMask.objects.bulk_create([PrivacyMask(camera=camera, points=points) for points in polygons])
-        record(actor="owner", action="live.masks_changed", target_type="camera", target_code=camera.code,
+        record(actor="owner", action=Action.LIVE_MASKS_CHANGED, target_type="camera", target_code=camera.code,
                masks=len(polygons), **_camera_fields(camera))
         broadcast.masks_changed(camera.code)
     return len(polygons)
@@ -219,7 +220,7 @@ def connector_token_issue(*, camera: Camera, by) -> str:
         _tokens_revoke(camera)
         ConnectorToken.objects.create(camera=camera, prefix=token[:10], token_hash=_token_hash(token),
                                       created_by=_by_label(by))
-        record(actor=by, action="connector.token_issued", target_type="camera", target_code=camera.code,
+        record(actor=by, action=Action.CONNECTOR_TOKEN_ISSUED, target_type="camera", target_code=camera.code,
                **_camera_fields(camera))
         broadcast.connector_kicked(camera.code, reason="A new connector token was issued.")
     return token
@@ -229,7 +230,7 @@ def connector_token_revoke(*, camera: Camera, by) -> bool:
     with transaction.atomic():
         revoked = _tokens_revoke(camera)
         if revoked:
-            record(actor=by, action="connector.token_revoked", target_type="camera", target_code=camera.code,
+            record(actor=by, action=Action.CONNECTOR_TOKEN_REVOKED, target_type="camera", target_code=camera.code,
                    **_camera_fields(camera))
             broadcast.connector_kicked(camera.code, reason="The connector token was revoked.")
     return bool(revoked)
@@ -266,7 +267,7 @@ def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: 
     key = hashlib.sha256((kind or reason).encode()).hexdigest()[:16]
     if camera is None or not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
         return False
-    record(actor=None, action="connector.refused", target_type="camera", target_code=camera.code,
+    record(actor=None, action=Action.CONNECTOR_REFUSED, target_type="camera", target_code=camera.code,
            reason=reason, detail=detail[:200], **_camera_fields(camera))
     return True
 
@@ -278,7 +279,7 @@ def training_record_add(*, user, course: str, completed_on, hours, by) -> Traini
     with transaction.atomic():
         training = TrainingRecord.objects.create(user=user, course=course, completed_on=completed_on, hours=hours,
                                                  recorded_by=by.get_username() if by else "system")
-        record(actor=by, action="training.recorded", target_type="user", target_code=user.pk,
+        record(actor=by, action=Action.TRAINING_RECORDED, target_type="user", target_code=user.pk,
                user=user.get_username(), course=course, completed_on=completed_on.isoformat(), hours=float(hours))
     return training
 
@@ -290,7 +291,7 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
     try:
         ends_by = live_view_check(user, camera, incident, reason, override_reason)
     except LiveRefused as refused:
-        record(actor=user, action="live.refused", target_type="camera", target_code=camera.code,
+        record(actor=user, action=Action.LIVE_REFUSED, target_type="camera", target_code=camera.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
                reason=reason[:500], refusal=refused.message, **_camera_fields(camera))
         raise
@@ -306,10 +307,10 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
                   "incident_code": incident.code if incident else "",
                   "case_number": incident.case_number if incident else "", **_camera_fields(camera),
                   **_report_fields(camera, incident)}
-        record(actor=user, action="live.started", incident=incident.case_number if incident else None,
+        record(actor=user, action=Action.LIVE_STARTED, incident=incident.case_number if incident else None,
                ends_by=ends_by.isoformat(), **common)
         if session.override_reason:
-            record(actor=user, action="live.override", override_reason=session.override_reason, **common)
+            record(actor=user, action=Action.LIVE_OVERRIDE, override_reason=session.override_reason, **common)
         if share.notify_each_view:
             from integration.tasks import live_view_notice_send_task
 
@@ -327,7 +328,7 @@ def live_session_end(*, session: LiveSession, reason: str, note: str = "", notif
         session.ended_at, session.end_reason = now, reason
         history_note(session, ended_at=(None, now), end_reason=("", reason))
         incident = session.incident
-        record(actor=session.analyst, action="live.ended", target_type="live_session", target_code=session.code,
+        record(actor=session.analyst, action=Action.LIVE_ENDED, target_type="live_session", target_code=session.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
                reason=session.reason, minutes=session.minutes, end_reason=reason, note=note,
                **_camera_fields(session.camera), **_report_fields(session.camera, incident))
@@ -379,7 +380,7 @@ def live_sessions_purge(*, now=None) -> int:
     if count:
         with transaction.atomic():
             old.delete()
-            record(actor=None, action="purge.live_sessions", target_type="live_session", count=count,
+            record(actor=None, action=Action.LIVE_SESSIONS_PURGED, target_type="live_session", count=count,
                    cutoff=cutoff.isoformat())
     return count
 

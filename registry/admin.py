@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from leaflet.admin import LeafletGeoAdmin
 
+from audit.actions import Action
 from audit.services import record
 from connect.admin_base import RecordAdmin
 from registry.importing import ImportFileError, cameras_import, parse_upload
@@ -45,7 +46,7 @@ class OwnerAdmin(admin.ModelAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         owner = Owner.objects.filter(pk=object_id).only("code").first()
         if request.method == "GET" and response.status_code == 200 and owner:
-            record(actor=request.user, action="owner.contact_viewed", target_type="owner", target_code=owner.code,
+            record(actor=request.user, action=Action.OWNER_CONTACT_VIEWED, target_type="owner", target_code=owner.code,
                    owner_code=owner.code)
         return response
 
@@ -53,7 +54,7 @@ class OwnerAdmin(admin.ModelAdmin):
         response = super().changelist_view(request, extra_context)
         if response.status_code == 200 and hasattr(response, "context_data"):
             owners = [owner.code for owner in response.context_data["cl"].result_list]
-            record(actor=request.user, action="owner.contacts_listed", target_type="owner",
+            record(actor=request.user, action=Action.OWNER_CONTACTS_LISTED, target_type="owner",
                    query=request.GET.urlencode()[:300], owners=[str(code) for code in owners])
         return response
 
@@ -83,7 +84,7 @@ class CameraAdmin(LeafletGeoAdmin):
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         if request.GET.get("q"):
-            record(actor=request.user, action="camera.admin_search", target_type="camera",
+            record(actor=request.user, action=Action.CAMERA_ADMIN_SEARCH, target_type="camera",
                    query=request.GET.get("q", "")[:200])
         return response
 

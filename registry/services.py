@@ -11,6 +11,7 @@ from django.contrib.gis.geos import Point
 from django.db import transaction
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.services import record
 from connect.change_history import history_note
 from connect.mail import send_templated
@@ -96,7 +97,7 @@ def owner_confirm(*, token: str) -> Owner:
 
 def cameras_registered_record(*, camera: Camera, kind: str) -> None:
     """Each camera joining the program, for the transparency report (which reads only the ledger)."""
-    record(actor="owner" if kind != "agency" else None, action="camera.registered", target_type="camera",
+    record(actor="owner" if kind != "agency" else None, action=Action.CAMERA_REGISTERED, target_type="camera",
            target_code=camera.code, camera_code=camera.code, owner_code=camera.owner.code, kind=kind,
            level=camera.level)
 
@@ -142,7 +143,7 @@ def owner_update(*, owner: Owner, name: str, phone: str, address: str, daily_dig
 
 def owner_digests_send(*, now=None) -> int:
     """The daily summary for owners who asked: the last day's ledger entries about their cameras."""
-    from audit.selectors import OWNER_ACTIONS, owner_history
+    from audit.selectors import owner_history
 
     now = now or timezone.now()
     sent = 0
@@ -151,8 +152,8 @@ def owner_digests_send(*, now=None) -> int:
         if not entries:
             continue
         labels = {str(code): label for code, label in owner.cameras.values_list("code", "label")}
-        rows = [{"at": e.at, "camera": labels.get(e.camera_code, "a camera you deleted"), "what": OWNER_ACTIONS[
-            e.action], "case": e.case_number} for e in reversed(entries)]
+        rows = [{"at": e.at, "camera": labels.get(e.camera_code, "a camera you deleted"), "what": str(Action(
+            e.action).owner_sees), "case": e.case_number} for e in reversed(entries)]
         send_templated(to=owner.email, name="owner-digest", context={"owner": owner, "rows": rows,
                                                                       "url": settings.PUBLIC_URL + "/owner/"})
         sent += 1
@@ -265,7 +266,7 @@ def registrations_unconfirmed_purge(*, batch: int = 200) -> int:
         ids = list(stale.values_list("pk", flat=True)[:batch])
         if not ids:
             if purged:
-                record(actor=None, action="registrations.purged", target_type="owner", count=purged,
+                record(actor=None, action=Action.REGISTRATIONS_PURGED, target_type="owner", count=purged,
                        reason=f"never confirmed within {settings.UNCONFIRMED_PURGE_DAYS} days")
             return purged
         for owner in Owner.objects.filter(pk__in=ids):
@@ -279,5 +280,5 @@ def links_lapsed_purge() -> int:
     longest = timedelta(hours=settings.CONFIRM_LINK_HOURS)
     purged = OwnerLink.objects.filter(created_at__lt=cutoff - longest).delete()[0]
     if purged:
-        record(actor=None, action="links.purged", target_type="owner_link", count=purged)
+        record(actor=None, action=Action.LINKS_PURGED, target_type="owner_link", count=purged)
     return purged

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
+from audit.actions import Action
 from audit.services import record
 from connect.change_history import history_note
 from connect.districts import district_of
@@ -84,7 +85,7 @@ def incident_create(*, user, case_number: str, offense_type: str, location, star
         raise ValidationError({"case_number": "A case with this number exists already."})
     incident.save()
     incident_investigators_set(incident=incident, users={user})
-    record(actor=user, action="incident.opened", target_type="incident", target_code=incident.code,
+    record(actor=user, action=Action.INCIDENT_OPENED, target_type="incident", target_code=incident.code,
            incident_code=incident.code, case_number=incident.case_number)
     return incident
 
@@ -111,7 +112,7 @@ def incident_close(*, incident: Incident, user) -> bool:
         status=Incident.Status.CLOSED, closed_at=now)
     if closed:
         history_note(incident, status=(Incident.Status.OPEN, Incident.Status.CLOSED), closed_at=(None, now))
-        record(actor=user, action="incident.closed", target_type="incident", target_code=incident.code,
+        record(actor=user, action=Action.INCIDENT_CLOSED, target_type="incident", target_code=incident.code,
                incident_code=incident.code, case_number=incident.case_number)
         # integration ends the case's live views (live_sessions_end_for_case); a signal, as it depends on us
         incident_closed.send(sender=Incident, incident=incident)
@@ -144,7 +145,7 @@ def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestB
 
     for request in created:
         enqueue_on_commit(footage_request_send_task, request.pk)
-    record(actor=user, action="requests.sent", target_type="incident", target_code=incident.code,
+    record(actor=user, action=Action.REQUESTS_SENT, target_type="incident", target_code=incident.code,
            incident_code=incident.code, case_number=incident.case_number, cameras=len(created))
     return batch
 
@@ -194,7 +195,7 @@ def footage_request_send(*, request_id: int) -> str:
         raise
     FootageRequest.objects.filter(pk=request.pk, state=FootageRequest.State.SENDING).update(
         state=FootageRequest.State.SENT, sent_at=timezone.now(), expires_at=expires_at, failure_reason="")
-    record(actor=None, action="request.mailed", target_type="footage_request", target_code=request.code,
+    record(actor=None, action=Action.REQUEST_MAILED, target_type="footage_request", target_code=request.code,
            camera_code=request.camera.code, owner_code=request.camera.owner.code,
            incident_code=request.incident.code, case_number=request.incident.case_number,
            offense_type=request.incident.offense_type, district=district_of(request.incident.location))
@@ -269,7 +270,7 @@ def footage_requests_lapse() -> int:
         if FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
                 state=FootageRequest.State.LAPSED):
             history_note(request, state=(request.state, FootageRequest.State.LAPSED))
-            record(actor=None, action="request.lapsed", target_type="footage_request", target_code=request.code,
+            record(actor=None, action=Action.REQUEST_LAPSED, target_type="footage_request", target_code=request.code,
                    incident_code=request.incident.code, case_number=request.incident.case_number,
                    offense_type=request.incident.offense_type, district=district_of(request.incident.location))
             lapsed += 1
@@ -323,7 +324,7 @@ def _answer(request: FootageRequest, state: str, **fields) -> None:
         raise ConsentLinkError("You have already answered this request. Thank you.")
     history_note(request, state=(request.state, state), answered_at=(None, now))
     # No owner or camera codes: the answer is counted for the public report, never tied to who gave it.
-    record(actor=None, action="request.answered", target_type="footage_request", target_code=request.code,
+    record(actor=None, action=Action.REQUEST_ANSWERED, target_type="footage_request", target_code=request.code,
            incident_code=request.incident.code, case_number=request.incident.case_number, answer=state,
            offense_type=request.incident.offense_type, district=district_of(request.incident.location),
            answer_seconds=int((now - request.sent_at).total_seconds()) if request.sent_at else None)
@@ -379,7 +380,7 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Cli
     clip.save()
     upload.kept = True  # from here the request's end must not delete it; a rollback below still does
     camera = request.camera
-    record(actor="owner", action="clip.uploaded", target_type="clip", target_code=clip.code,
+    record(actor="owner", action=Action.CLIP_UPLOADED, target_type="clip", target_code=clip.code,
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
            incident_code=request.incident.code, case_number=request.incident.case_number,
            sha256=clip.sha256, size=clip.size)
@@ -410,7 +411,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
             upload.path.rename(target)
             upload.path = target
             clip.save()
-            record(actor=user, action="clip.still_taken", target_type="clip", target_code=clip.code,
+            record(actor=user, action=Action.CLIP_STILL_TAKEN, target_type="clip", target_code=clip.code,
                    camera_code=camera.code, owner_code=camera.owner.code, incident_code=incident.code,
                    case_number=incident.case_number, sha256=clip.sha256, size=clip.size, session=str(session_code))
     except BaseException:
@@ -443,7 +444,7 @@ def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
             raise crypto.EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
     except (crypto.EvidenceIntegrityError, FileNotFoundError) as exc:
         Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
-        record(actor=user, action="clip.integrity_failed", reason=str(exc), **audit_args)
+        record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
         raise crypto.EvidenceIntegrityError(str(exc)) from None
     # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
     assigned = user.has_perm("requests_app.view_incident", clip.incident)
@@ -477,7 +478,7 @@ def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
             Clip.objects.filter(pk=clip.pk, master_key_id=clip.master_key_id).update(
                 master_key_id=key_id, wrapped_key=wrapped)
             done += 1
-        record(actor=None, action="evidence.key_rotated", target_type="evidence", clips=done)
+        record(actor=None, action=Action.EVIDENCE_KEY_ROTATED, target_type="evidence", clips=done)
 
 
 # --- retention ------------------------------------------------------------------------------------------
@@ -514,7 +515,7 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
             entries = []
             for clip in done:
                 camera = clip.request.camera if clip.request_id else None
-                entries.append(entry(actor=None, action="clip.purged", target_type="clip", target_code=clip.code,
+                entries.append(entry(actor=None, action=Action.CLIP_PURGED, target_type="clip", target_code=clip.code,
                                      incident_code=clip.incident.code, case_number=clip.incident.case_number,
                                      camera_code=camera.code if camera else "",
                                      owner_code=camera.owner.code if camera else "", sha256=clip.sha256))
@@ -583,9 +584,10 @@ def clip_deletion_receipts_unsent(*, limit: int = 1000) -> list[int]:
 def clip_legal_hold_set(*, clip: Clip, hold: bool, reason: str, user) -> None:
     Clip.objects.filter(pk=clip.pk).update(legal_hold=hold, legal_hold_reason=reason[:300] if hold else "")
     camera = clip.request.camera if clip.request_id else None
-    record(actor=user, action="clip.legal_hold_set" if hold else "clip.legal_hold_released", target_type="clip",
-           target_code=clip.code, incident_code=clip.incident.code, case_number=clip.incident.case_number,
-           camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "", reason=reason)
+    record(actor=user, action=Action.CLIP_LEGAL_HOLD_SET if hold else Action.CLIP_LEGAL_HOLD_RELEASED,
+           target_type="clip", target_code=clip.code, incident_code=clip.incident.code,
+           case_number=clip.incident.case_number, camera_code=camera.code if camera else "",
+           owner_code=camera.owner.code if camera else "", reason=reason)
 
 
 def requests_orphaned_scrub() -> int:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.actions import Action
 from connect.access import staff_permission_required
 from connect.change_history import changes_by
 from connect.ratelimit import rate_limited
@@ -119,7 +120,8 @@ def clip_download(request, code):
     if clip.purged_at is not None and selectors.can_view_incident(request.user, clip.incident):
         return render(request, "requests_app/clip_purged.html", {"clip": clip}, status=410)
     try:
-        chunks = services.clip_open(clip=clip, user=request.user, action="clip.viewed" if inline else "clip.downloaded")
+        action = Action.CLIP_VIEWED if inline else Action.CLIP_DOWNLOADED
+        chunks = services.clip_open(clip=clip, user=request.user, action=action)
     except PermissionDenied:
         raise Http404("No such clip.") from None  # do not confirm that a case's evidence exists
     except EvidenceIntegrityError as exc:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from api import serializers as s
 from api.permissions import actor
 from api.views.common import query
+from audit.actions import Action
 from audit.services import record
 from connect.codes import parse_code
 from registry import selectors
@@ -62,7 +63,7 @@ class CameraViewSet(viewsets.GenericViewSet):
             raise ValidationError({"lat": ["This point is outside the agency's service area."]})
         point = Point(params["lng"], params["lat"], srid=4326)
         cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
-        record(actor=actor(request), action="map.search", target_type="map", case_number=params["case"],
+        record(actor=actor(request), action=Action.MAP_SEARCH, target_type="map", case_number=params["case"],
                lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="",
                results=min(len(cameras), NEARBY_LIMIT), via="api")
         body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [point.x, point.y]},
@@ -80,7 +81,7 @@ class CameraViewSet(viewsets.GenericViewSet):
                   .filter(code=_uuid(code)).first())
         if camera is None:
             raise NotFound("No camera with that code.")
-        record(actor=actor(request), action="camera.viewed", target_type="camera", target_code=camera.code,
+        record(actor=actor(request), action=Action.CAMERA_VIEWED, target_type="camera", target_code=camera.code,
                camera_code=camera.code, owner_code=camera.owner.code, via="api")
         return Response(s.camera_feature(camera), content_type=GEOJSON)
 

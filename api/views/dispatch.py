@@ -17,6 +17,7 @@ from api.permissions import actor
 from api.views.cameras import _uuid
 from api.views.common import Pages
 from api.views.incidents import _valid
+from audit.actions import Action
 from audit.services import record
 from dispatch import selectors, services
 from dispatch.models import CallForService, OfficerPosition
@@ -56,7 +57,7 @@ class CallViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         data = [selectors.call_payload(call) for call in page]
-        record(actor=actor(request), action="calls.viewed", target_type="call", results=len(data), via="api")
+        record(actor=actor(request), action=Action.CALLS_VIEWED, target_type="call", results=len(data), via="api")
         return self.get_paginated_response(s.CallSerializer(data, many=True).data)
 
     def _call(self, code) -> CallForService:
@@ -67,7 +68,7 @@ class CallViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request, code=None):
         call = self._call(code)
-        record(actor=actor(request), action="calls.viewed", target_type="call", target_code=call.code,
+        record(actor=actor(request), action=Action.CALLS_VIEWED, target_type="call", target_code=call.code,
                dispatch_id=call.dispatch_id, via="api")
         return Response(s.CallSerializer(selectors.call_payload(call)).data)
 
@@ -110,7 +111,7 @@ class PositionViewSet(viewsets.GenericViewSet):
         if len(unit) > 32 or "\x00" in unit:
             return Response([])
         positions = selectors.positions_latest(unit=unit)
-        record(actor=actor(request), action="positions.viewed", target_type="position", units=len(positions),
+        record(actor=actor(request), action=Action.POSITIONS_VIEWED, target_type="position", units=len(positions),
                via="api")
         return Response(s.PositionSerializer(positions, many=True).data)
 

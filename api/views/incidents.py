@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from api import serializers as s
 from api.views.cameras import _uuid
 from api.views.common import Pages
+from audit.actions import Action
 from audit.services import record
 from registry.selectors import in_service_area
 from requests_app import selectors, services
@@ -149,7 +150,7 @@ class FootageRequestViewSet(CaseReads):
     """Requests carry the camera's label, which often names its owner: reads are recorded in the ledger."""
 
     model = FootageRequest
-    list_action, detail_action, target_type = "requests.viewed", "requests.viewed", "footage_request"
+    list_action, detail_action, target_type = Action.REQUESTS_VIEWED, Action.REQUESTS_VIEWED, "footage_request"
     serializer_class = s.FootageRequestSerializer
     filterset_class = FootageRequestFilter
     ordering_fields = ["created_at", "state", "sent_at"]
@@ -189,7 +190,7 @@ class ClipViewSet(CaseReads):
     """Evidence metadata; reading it is recorded. The file itself: `download_url`, the audited evidence path."""
 
     model = Clip
-    list_action, detail_action, target_type = "clips.listed", "clip.metadata_viewed", "clip"
+    list_action, detail_action, target_type = Action.CLIPS_LISTED, Action.CLIP_METADATA_VIEWED, "clip"
     serializer_class = s.ClipSerializer
     filterset_class = ClipFilter
     ordering_fields = ["uploaded_at", "size"]

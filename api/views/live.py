@@ -9,6 +9,7 @@ from rest_framework.filters import OrderingFilter
 from api import serializers as s
 from api.views.common import Pages
 from api.views.incidents import CODE, CodeLookup
+from audit.actions import Action
 from audit.services import record
 from integration.models import LiveSession
 from integration.selectors import sessions_visible_to
@@ -44,13 +45,13 @@ class LiveSessionViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModel
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        record(actor=request.user, action="live.sessions_viewed", target_type="live_session", via="api",
+        record(actor=request.user, action=Action.LIVE_SESSIONS_VIEWED, target_type="live_session", via="api",
                filters={key: request.query_params[key][:64] for key in FILTERS if key in request.query_params},
                results=len(response.data.get("results", [])))
         return response
 
     def retrieve(self, request, *args, **kwargs):
         response = super().retrieve(request, *args, **kwargs)
-        record(actor=request.user, action="live.session_viewed", target_type="live_session", via="api",
+        record(actor=request.user, action=Action.LIVE_SESSION_VIEWED, target_type="live_session", via="api",
                target_code=response.data["code"], camera_code=response.data["camera"])
         return response

@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.selectors import OWNER_ACTIONS, owner_history
+from audit.actions import Action
+from audit.selectors import owner_history
 from connect.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
@@ -128,8 +129,8 @@ def history(request, owner):
     for entry in owner_history(owner_code=owner.code)[:500]:
         staff = entry.actor_id is not None
         who = (entry.detail.get("unit") or "Staff") if settings.OWNER_HISTORY_SHOWS == "unit" else entry.actor_label
-        what = OWNER_ACTIONS[entry.action]
-        if entry.action == "live.ended" and entry.detail.get("minutes") is not None:
+        what = str(Action(entry.action).owner_sees)
+        if entry.action == Action.LIVE_ENDED and entry.detail.get("minutes") is not None:
             what += f" after {entry.detail['minutes']} min"  # how long the view lasted
         rows.append({"at": entry.at, "camera": labels.get(entry.camera_code, "a camera you deleted"),
                      "who": who if staff else ("You" if entry.actor_label == "owner" else settings.AGENCY_NAME),

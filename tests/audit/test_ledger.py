@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def write(n: int):
     for i in range(n):
-        record(actor=None, action="test.event", target_type="thing", target_code=f"t{i}", reason=f"entry {i}",
+        record(actor=None, action="ledger.searched", target_type="thing", target_code=f"t{i}", reason=f"entry {i}",
                note={"i": i})
 
 

@@ -142,7 +142,7 @@ def test_the_legal_hold_shows_in_the_owners_history(client):
 
 def test_ledger_entries_older_than_a_year_go_leaving_a_checkpoint(settings):
     for i in range(6):
-        record(actor=None, action="test.event", reason=str(i))
+        record(actor=None, action="ledger.purged", reason=str(i))
     tamper("UPDATE audit_accessentry SET at = now() - interval '400 days' WHERE seq <= 4")
 
     assert ledger_purge() == 4
@@ -151,7 +151,7 @@ def test_ledger_entries_older_than_a_year_go_leaving_a_checkpoint(settings):
     assert LedgerCheckpoint.objects.get().upto_seq == 4
     result = ledger_verify()
     assert result.ok, result.problem
-    record(actor=None, action="after.purge")
+    record(actor=None, action="ledger.exported")
     assert ledger_verify().ok
 
 
@@ -161,7 +161,7 @@ def test_the_purge_stops_before_the_first_entry_still_too_young(monkeypatch):
     with monkeypatch.context() as clock:
         for i, days_ago in enumerate([400, 400, 0, 400, 0, 0]):
             clock.setattr(timezone, "now", lambda days_ago=days_ago: now - timedelta(days=days_ago))
-            record(actor=None, action="test.event", reason=str(i))
+            record(actor=None, action="ledger.purged", reason=str(i))
 
     assert ledger_purge() == 2
     assert list(AccessEntry.objects.order_by("seq").values_list("seq", flat=True)) == [3, 4, 5, 6, 7]
@@ -169,7 +169,7 @@ def test_the_purge_stops_before_the_first_entry_still_too_young(monkeypatch):
 
 
 def test_a_forged_checkpoint_is_caught():
-    record(actor=None, action="x")
+    record(actor=None, action="ledger.searched")
     LedgerCheckpoint.objects.create(upto_seq=0, last_hash="0" * 64, purged=0, signature="f" * 64)
     assert "not signed by this server" in ledger_verify().problem
 
@@ -177,7 +177,7 @@ def test_a_forged_checkpoint_is_caught():
 def test_young_ledger_entries_cannot_be_purged_even_by_the_purge():
     from django.db import DatabaseError, connection, transaction
 
-    record(actor=None, action="young")
+    record(actor=None, action="api.token_revoked")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('connect.ledger_purge', 'on', true), "
                        "set_config('connect.ledger_keep_days', '1', true)")

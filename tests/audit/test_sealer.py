@@ -59,8 +59,8 @@ def running_sealer():
         sealer.forget_presence()
 
 
-def sealed(action: str) -> bool:
-    return AccessEntry.objects.filter(action=action).exists()
+def sealed(target_code: str) -> bool:
+    return AccessEntry.objects.filter(target_code=target_code).exists()
 
 
 @pytest.fixture(autouse=True)
@@ -87,10 +87,10 @@ def test_while_the_sealer_runs_record_only_inserts_and_the_sealer_chains_the_ent
         wait_for(lambda: sealer_lock_holders() == 1, what="the sealer taking its lock")
         sealer.sealer_running()  # the one look for it, cached for PRESENCE_TTL_S
 
-        statements = statements_of_record(action="test.with_sealer", target_code="t1")
+        statements = statements_of_record(action="ledger.searched", target_code="t1")
 
         assert len(statements) == 1 and statements[0].startswith("INSERT INTO audit_pendingentry")
-        wait_for(lambda: sealed("test.with_sealer"), timeout=2, what="the sealer chaining the entry")
+        wait_for(lambda: sealed("t1"), timeout=2, what="the sealer chaining the entry")
     assert not PendingEntry.objects.exists()
     assert ledger_verify().ok
 
@@ -101,9 +101,9 @@ def test_when_the_sealer_stops_writers_seal_their_own_entries_again():
         assert sealer.sealer_running()
     assert sealer_lock_holders() == 0  # its own connection closed with it: no lock left in Django's pool
 
-    record(actor=None, action="test.after_sealer", target_code="t2")
+    record(actor=None, action="ledger.searched", target_code="t2")
 
-    assert sealed("test.after_sealer")  # sealed by record() itself, before it returned
+    assert sealed("t2")  # sealed by record() itself, before it returned
     assert not sealer.sealer_running()
 
 
@@ -119,9 +119,9 @@ def test_a_second_sealer_stands_by_and_takes_over_when_the_first_stops():
             wait_for(lambda: sealer_lock_holders() == 1, timeout=sealer.STANDBY_WAIT_S + 2,
                      what="the second sealer taking over")
             sealer.forget_presence()
-            statements = statements_of_record(action="test.second_sealer", target_code="t3")
+            statements = statements_of_record(action="ledger.searched", target_code="t3")
             assert not any("audit_ledger_seal" in sql for sql in statements)
-            wait_for(lambda: sealed("test.second_sealer"), timeout=2, what="the second sealer chaining the entry")
+            wait_for(lambda: sealed("t3"), timeout=2, what="the second sealer chaining the entry")
 
 
 def test_the_sealer_comes_back_after_its_database_sessions_are_cut():
@@ -134,22 +134,22 @@ def test_the_sealer_comes_back_after_its_database_sessions_are_cut():
         wait_for(lambda: (pids := sealer_lock_pids()) and first_pid not in pids, timeout=10,
                  what="the sealer taking its lock again on a new session")
         sealer.forget_presence()
-        statements = statements_of_record(action="test.after_cut", target_code="t4")
+        statements = statements_of_record(action="ledger.searched", target_code="t4")
         assert len(statements) == 2  # the look for the sealer, then the pending INSERT alone
-        wait_for(lambda: sealed("test.after_cut"), timeout=5, what="the sealer chaining the entry")
+        wait_for(lambda: sealed("t4"), timeout=5, what="the sealer chaining the entry")
     assert ledger_verify().ok
 
 
 def test_seal_ledger_once_says_how_many_it_sealed(monkeypatch):
     monkeypatch.setattr(sealer, "_presence", {"checked_at": time.monotonic() + 3600, "running": True})
-    record(actor=None, action="test.left_pending", target_code="t5")  # "a sealer runs": left pending
+    record(actor=None, action="ledger.searched", target_code="t5")  # "a sealer runs": left pending
     assert PendingEntry.objects.count() == 1
 
     out = StringIO()
     call_command("seal_ledger", stdout=out)
 
     assert out.getvalue().strip() == "sealed 1 pending entries"
-    assert sealed("test.left_pending") and not PendingEntry.objects.exists()
+    assert sealed("t5") and not PendingEntry.objects.exists()
 
 
 def test_seal_ledger_follow_runs_as_a_process_until_sigterm():
@@ -160,8 +160,8 @@ def test_seal_ledger_follow_runs_as_a_process_until_sigterm():
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for(lambda: sealer_lock_holders() == 1, timeout=20, what="the sealer process taking its lock")
-        record(actor=None, action="test.by_process", target_code="t6")
-        wait_for(lambda: sealed("test.by_process"), timeout=3, what="the sealer process chaining the entry")
+        record(actor=None, action="ledger.searched", target_code="t6")
+        wait_for(lambda: sealed("t6"), timeout=3, what="the sealer process chaining the entry")
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=20)

@@ -60,13 +60,13 @@ def test_concurrent_writers_make_one_chain_without_gaps():
             for i in range(40):
                 if i % 10 == 3:  # inside a caller's transaction: sealed when it commits
                     with transaction.atomic():
-                        record(actor=None, action="test.in_transaction", target_code=f"w{n}-{i}")
-                        record(actor=None, action="test.in_transaction", target_code=f"w{n}-{i}b")
+                        record(actor=None, action="ledger.purged", target_code=f"w{n}-{i}")
+                        record(actor=None, action="ledger.purged", target_code=f"w{n}-{i}b")
                 elif i % 10 == 7:
-                    record_many([entry(actor="owner", action="test.many", target_code=f"w{n}-{i}-{k}")
+                    record_many([entry(actor="owner", action="ledger.exported", target_code=f"w{n}-{i}-{k}")
                                  for k in range(5)])
                 else:
-                    record(actor=None, action="test.event", target_code=f"w{n}-{i}")
+                    record(actor=None, action="ledger.searched", target_code=f"w{n}-{i}")
         except Exception as exc:  # pragma: no cover - shown by the assertion below
             errors.append(exc)
         finally:
@@ -100,18 +100,18 @@ def test_an_entry_recorded_in_a_transaction_is_sealed_when_it_commits():
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_leaves_nothing():
     with pytest.raises(RuntimeError), transaction.atomic():
-        record(actor=None, action="never.happened")
+        record(actor=None, action="api.token_revoked")
         raise RuntimeError("the caller fails")
     with transaction.atomic():
-        record(actor=None, action="kept")
+        record(actor=None, action="api.token_created")
         try:
             with transaction.atomic():
-                record(actor=None, action="rolled.back.savepoint")
+                record(actor=None, action="mfa.recovery_code_used")
                 raise RuntimeError("a savepoint fails")
         except RuntimeError:
             pass
     ledger_seal()
-    assert actions() == ["kept"]
+    assert actions() == ["api.token_created"]
     assert PendingEntry.objects.count() == 0
 
 
@@ -164,15 +164,15 @@ def test_a_writer_that_finds_a_seal_in_progress_leaves_its_entry_to_it():
     try:
         sealer.execute("SELECT pg_advisory_lock(%s)", [services._LEDGER_LOCK])
         started = time.monotonic()
-        record(actor=None, action="while.sealing")
+        record(actor=None, action="mfa.enrolled")
         assert time.monotonic() - started < 2
         assert (PendingEntry.objects.count(), AccessEntry.objects.count()) == (1, 0)
         more, own_pending = sealer.execute("SELECT * FROM audit_ledger_seal_end('{}', NULL)").fetchone()
         assert (more, own_pending) == (True, False)
     finally:
         sealer.close()
-    record(actor=None, action="next")  # what the sealer would do next: the lock is free, everything goes
-    assert actions() == ["while.sealing", "next"]
+    record(actor=None, action="user.roles_changed")  # what the sealer would do next: the lock is free, everything goes
+    assert actions() == ["mfa.enrolled", "user.roles_changed"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -197,27 +197,27 @@ def test_a_transaction_seals_once_however_much_it_records():
 @pytest.mark.django_db(transaction=True)
 def test_entries_left_pending_by_a_crash_are_sealed_by_the_next_writer(monkeypatch):
     monkeypatch.setattr(services, "_record_and_seal", lambda inserts, ids: services._pending_insert(inserts))
-    record(actor=None, action="crashed.before.sealing")
+    record(actor=None, action="user.changed")
     assert (PendingEntry.objects.count(), AccessEntry.objects.count()) == (1, 0)
     monkeypatch.undo()
-    record(actor=None, action="next")
-    assert actions() == ["crashed.before.sealing", "next"]
+    record(actor=None, action="user.roles_changed")
+    assert actions() == ["user.changed", "user.roles_changed"]
     assert PendingEntry.objects.count() == 0 and ledger_verify().ok
 
 
 def test_entries_left_pending_are_sealed_by_the_beat_task(no_sealing, settings):
-    record(actor=None, action="crashed.before.sealing")
-    record(actor=None, action="and.another")
+    record(actor=None, action="user.changed")
+    record(actor=None, action="user.created")
     assert (PendingEntry.objects.count(), AccessEntry.objects.count()) == (2, 0)
     assert ledger_seal_task() == "sealed 2 ledger entries"
-    assert actions() == ["crashed.before.sealing", "and.another"]
+    assert actions() == ["user.changed", "user.created"]
     assert ledger_seal_task() == "sealed 0 ledger entries"
     schedule = settings.CELERY_BEAT_SCHEDULE["ledger-seal"]
     assert schedule["task"] == "audit.tasks.ledger_seal_task" and schedule["schedule"] == timedelta(minutes=1)
 
 
 def test_audit_verify_seals_what_is_pending_and_reports_what_waited_too_long(no_sealing):
-    record(actor=None, action="just.now")
+    record(actor=None, action="account.disabled_inactive")
     pending_row(at=timezone.now() - timedelta(minutes=10))
     code, out, err = audit_verify("--no-seal")
     assert code == 1 and "LEDGER NOT SEALED: 1 entries recorded more than 300 s ago are still pending" in err
@@ -260,9 +260,9 @@ def test_a_pending_entry_goes_only_with_an_identical_copy_in_the_chain(no_sealin
 
 def test_a_pending_entry_not_written_by_record_is_never_sealed_and_is_named(no_sealing):
     forged = pending_row(action="clip.viewed", mac="0" * 64)
-    record(actor=None, action="real")
+    record(actor=None, action="account.unlocked")
     assert ledger_seal() == 1
-    assert actions() == ["real"]
+    assert actions() == ["account.unlocked"]
     code, _, err = audit_verify()
     assert code == 1 and f"LEDGER TAMPERED: pending entry {forged} (clip.viewed" in err and "no valid MAC" in err
 
@@ -279,7 +279,7 @@ def test_a_copy_of_a_sealed_entry_is_not_sealed_again(no_sealing):
 
 
 def test_an_entry_placed_before_the_start_of_the_chain_is_named():
-    record(actor=None, action="first")
+    record(actor=None, action="account.locked")
     tamper("INSERT INTO audit_accessentry (seq, at, actor_label, action, target_type, target_code, camera_code, "
            "owner_code, incident_code, case_number, reason, detail, prev_hash, entry_hash) VALUES "
            "(0, now(), 'ghost', 'clip.downloaded', '', '', '', '', '', '', '', '{}', %s, %s)", ["0" * 64, "0" * 64])
@@ -290,9 +290,9 @@ def test_an_entry_placed_before_the_start_of_the_chain_is_named():
 def test_in_a_test_transaction_entries_are_sealed_at_once():
     """pytest-django's `db` never commits, so on_commit never fires: record() seals inside it instead."""
     with transaction.atomic():
-        record(actor=None, action="inside")
-    record(actor=None, action="outside")
-    assert actions() == ["inside", "outside"] and ledger_pending(older_than=timedelta(0)).count == 0
+        record(actor=None, action="signin.failed")
+    record(actor=None, action="dispatch.live_opened")
+    assert actions() == ["signin.failed", "dispatch.live_opened"] and ledger_pending(older_than=timedelta(0)).count == 0
 
 
 def test_entries_recorded_together_keep_their_order():

@@ -1,0 +1,101 @@
+"""Every kind of ledger entry, in one enumeration. `record()` refuses an action not declared here, so a typo
+fails the first time it runs (and `tests/audit/test_actions.py` finds literals that bypass it).
+
+Each action says whether the camera's owner sees it in "Who accessed my cameras" and the daily digest, and in
+what words (`owner_sees`); None means the entry is for auditors only (it concerns no owner, or it is the
+owner's own bookkeeping that the portal shows elsewhere)."""
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(StrEnum):
+    owner_sees: str | None
+
+    def __new__(cls, value: str, owner_sees=None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.owner_sees = owner_sees
+        return member
+
+    # Footage requests and evidence
+    REQUEST_MAILED = "request.mailed", _("asked you for footage")
+    REQUEST_ANSWERED = "request.answered"
+    REQUEST_LAPSED = "request.lapsed"
+    REQUESTS_SENT = "requests.sent"
+    REQUESTS_VIEWED = "requests.viewed"
+    CLIP_UPLOADED = "clip.uploaded", _("you shared a clip")
+    CLIP_DOWNLOADED = "clip.downloaded", _("downloaded your clip")
+    CLIP_VIEWED = "clip.viewed", _("played your clip")
+    CLIPS_LISTED = "clips.listed"
+    CLIP_METADATA_VIEWED = "clip.metadata_viewed", _("looked at the details of your clip")
+    CLIP_INTEGRITY_FAILED = "clip.integrity_failed", _("found your clip altered and refused it")
+    CLIP_PURGED = "clip.purged", _("deleted your clip (retention)")
+    CLIP_LEGAL_HOLD_SET = "clip.legal_hold_set", _("put your clip under a legal hold (kept past its period)")
+    CLIP_LEGAL_HOLD_RELEASED = "clip.legal_hold_released", _("released the legal hold on your clip")
+    CLIP_STILL_TAKEN = "clip.still_taken", _("saved a still of your live picture as evidence")
+    EVIDENCE_KEY_ROTATED = "evidence.key_rotated"
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_CLOSED = "incident.closed"
+
+    # Live integration
+    LIVE_STARTED = "live.started", _("started watching live")
+    LIVE_ENDED = "live.ended", _("stopped watching live")
+    LIVE_OVERRIDE = "live.override"
+    LIVE_REFUSED = "live.refused"
+    LIVE_SESSION_VIEWED = "live.session_viewed"
+    LIVE_SESSIONS_VIEWED = "live.sessions_viewed"
+    LIVE_SHARE_SIGNED = "live.share_signed", _("you signed the live-sharing terms")
+    LIVE_LIMITS_CHANGED = "live.limits_changed", _("you changed your live-sharing limits")
+    LIVE_MASKS_CHANGED = "live.masks_changed", _("you changed your privacy masks")
+    LIVE_SHARE_PAUSED = "live.share_paused", _("live sharing paused")
+    LIVE_SHARE_RESUMED = "live.share_resumed", _("live sharing resumed")
+    LIVE_SHARE_STOPPED = "live.share_stopped", _("live sharing stopped")
+    CONNECTOR_TOKEN_ISSUED = "connector.token_issued", _("a new connector token was issued")
+    CONNECTOR_TOKEN_REVOKED = "connector.token_revoked", _("the connector token was revoked")
+    CONNECTOR_REFUSED = "connector.refused"
+    TRAINING_RECORDED = "training.recorded"
+    LIVE_SESSIONS_PURGED = "purge.live_sessions"
+
+    # The registry: owners' data and cameras read by staff and systems
+    CAMERA_REGISTERED = "camera.registered"
+    CAMERA_VIEWED = "camera.viewed", _("looked at your camera's details")
+    CAMERA_ADMIN_SEARCH = "camera.admin_search"
+    MAP_SEARCH = "map.search"
+    OWNER_CONTACT_VIEWED = "owner.contact_viewed", _("looked at your contact details")
+    OWNER_CONTACTS_LISTED = "owner.contacts_listed"
+    REGISTRATIONS_PURGED = "registrations.purged"
+    LINKS_PURGED = "links.purged"
+
+    # Dispatch
+    CALLS_VIEWED = "calls.viewed"
+    CALL_PROMOTED = "call.promoted"
+    CALLS_PURGED = "calls.purged"
+    POSITIONS_VIEWED = "positions.viewed"
+    POSITIONS_PURGED = "positions.purged"
+    DISPATCH_LIVE_OPENED = "dispatch.live_opened"
+
+    # Staff accounts and API tokens
+    SIGNIN_SUCCEEDED = "signin.succeeded"
+    SIGNIN_FAILED = "signin.failed"
+    ACCOUNT_LOCKED = "account.locked"
+    ACCOUNT_UNLOCKED = "account.unlocked"
+    ACCOUNT_DISABLED_INACTIVE = "account.disabled_inactive"
+    USER_CREATED = "user.created"
+    USER_CHANGED = "user.changed"
+    USER_ROLES_CHANGED = "user.roles_changed"
+    MFA_ENROLLED = "mfa.enrolled"
+    MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    API_TOKEN_CREATED = "api.token_created"
+    API_TOKEN_REVOKED = "api.token_revoked"
+
+    # The ledger itself
+    LEDGER_SEARCHED = "ledger.searched"
+    LEDGER_EXPORTED = "ledger.exported"
+    LEDGER_PURGED = "ledger.purged"
+
+
+def owner_visible() -> list[str]:
+    """The actions an owner is shown, for filtering the ledger."""
+    return [action.value for action in Action if action.owner_sees is not None]
