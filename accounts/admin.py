@@ -1,13 +1,13 @@
 from django.contrib import admin, messages
 
-from accounts import services, user_admin  # noqa: F401  (user_admin replaces the default user admin)
+from accounts import device_admin, services, user_admin  # noqa: F401  (they replace the user and OTP admins)
 from accounts.models import AccountLock, SignInAttempt
 from connect.admin_base import RecordAdmin
 
 
 @admin.register(AccountLock)
 class AccountLockAdmin(admin.ModelAdmin):
-    list_display = ("username", "locked_at", "reason", "unlocked_at", "unlocked_by")
+    list_display = ("username", "address", "locked_at", "expires_at", "reason", "unlocked_at", "unlocked_by")
     list_filter = (("unlocked_at", admin.EmptyFieldListFilter),)
     search_fields = ("username",)
     actions = ["unlock"]

@@ -1,5 +1,5 @@
 """ws/staff/: the staff map's live channel. Only active, verified staff connect, and the socket closes as
-soon as the user signs out, is disabled, loses a role or the session runs out."""
+soon as the user signs out, is disabled or locked, loses a role or the session runs out."""
 
 import time
 from importlib import import_module
@@ -9,7 +9,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.middleware import session_expired
-from accounts.services import user_group
+from accounts.services import account_is_locked, user_group
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_REVOKED = 4403
@@ -58,5 +58,7 @@ def staff_scope_allowed(scope) -> bool:
         return False
     user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
     if not (user.is_active and user.is_staff and (user.is_superuser or user.groups.exists())):
+        return False
+    if account_is_locked(username=user.get_username()):
         return False
     return not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))

@@ -1,4 +1,5 @@
-"""Staff sessions: an idle limit, an absolute limit, and a second factor before any staff page."""
+"""Staff sessions: an idle limit, an absolute limit, the lock checked on every request, and a second factor
+before any staff page."""
 
 import time
 
@@ -10,6 +11,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from accounts.services import account_is_locked
+
 # Pages anyone may open: the public site, sign-in itself and the second-factor pages. Everything else
 # needs a verified staff session when MFA is on (deny by default).
 PUBLIC_PREFIXES = ("/register/", "/owner/", "/footage/", "/transparency/", "/static/", "/account/mfa/",
@@ -18,6 +21,13 @@ JSON_PREFIXES = ("/map/cameras.geojson", "/map/nearby.json", "/requests/", "/api
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
+LOCKED_NOW = "This account was locked after too many failed sign-ins, so every session of it ended."
+
+
+def sign_out_this_session(request) -> None:
+    """Signs out this session alone (it ran out of time), where a person signing out ends all of theirs."""
+    request.only_this_session = True
+    logout(request)
 
 
 def session_expired(session, now: float) -> str | None:
@@ -39,8 +49,12 @@ class StaffSessionMiddleware:
             now = time.time()
             expired = session_expired(request.session, now)
             if expired:
-                logout(request)
+                sign_out_this_session(request)
                 messages.info(request, expired)
+                return self._to_sign_in(request)
+            if account_is_locked(username=user.get_username()):
+                logout(request)  # the lock ends every session; this one may predate the sessions' register
+                messages.error(request, LOCKED_NOW)
                 return self._to_sign_in(request)
             request.session.setdefault(SESSION_STARTED, now)
             request.session[SESSION_SEEN] = now

@@ -1,7 +1,13 @@
-"""Sign-in attempts and account locks: the CJIS lockout (5 failures in 15 minutes locks until unlocked)."""
+"""Sign-in attempts, account locks and the sessions each staff member holds.
+
+The CJIS lockout (5 failures in 15 minutes) has two scopes: a user name from one address, which stays
+locked until an Administrator unlocks it, and the user name from anywhere, which unlocks itself after
+CONNECT_LOCKOUT_UNLOCK_MINUTES (CJIS 5.5.3 allows 10 minutes). An attacker can thus lock someone out for
+minutes at a time, not until an Administrator notices, and one address cannot keep relocking a name."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class SignInAttempt(models.Model):
@@ -18,10 +24,14 @@ class SignInAttempt(models.Model):
 
 
 class AccountLock(models.Model):
-    """A locked account stays locked until an administrator unlocks it."""
+    """A lock of a user name from one address (`address` set: until an Administrator unlocks it) or from
+    everywhere (`address` empty: until `expires_at`, or an Administrator unlocks it sooner)."""
 
     username = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True, blank=True,
+                                           help_text="Empty: the user name is locked from every address.")
     locked_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until an administrator unlocks it.")
     reason = models.CharField(max_length=200)
     unlocked_at = models.DateTimeField(null=True, blank=True)
     unlocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -29,8 +39,20 @@ class AccountLock(models.Model):
 
     class Meta:
         ordering = ["-locked_at"]
-        constraints = [models.UniqueConstraint(fields=["username"], condition=models.Q(unlocked_at__isnull=True),
-                                               name="one_open_lock_per_username")]
+        constraints = [models.UniqueConstraint(fields=["username", "address"], condition=Q(unlocked_at__isnull=True),
+                                               nulls_distinct=False, name="one_open_lock_per_username_address")]
 
     def __str__(self):
-        return f"{self.username} locked {self.locked_at:%Y-%m-%d %H:%M}"
+        scope = f" from {self.address}" if self.address else ""
+        return f"{self.username}{scope} locked {self.locked_at:%Y-%m-%d %H:%M}"
+
+
+class StaffSession(models.Model):
+    """Which sessions a user holds, so signing out, a lock or a password reset can end all of them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"

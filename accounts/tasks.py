@@ -1,8 +1,13 @@
 from celery import shared_task
 
-from accounts import services
+from accounts import notices, services
 
 
 @shared_task
 def accounts_inactive_disable_task() -> str:
     return f"disabled {services.accounts_inactive_disable()}"
+
+
+@shared_task
+def password_reset_notice_send_task(user_id: int, by_label: str, at: str) -> str:
+    return notices.password_reset_notice_send(user_id=user_id, by_label=by_label, at=at)

@@ -1,10 +1,17 @@
-"""Staff accounts in the admin: Administrators manage others' accounts and roles, never their own, and only a
-superuser can grant superuser status or individual permissions. Every change lands in the ledger."""
+"""Staff accounts in the admin: Administrators manage others' accounts and roles, never their own, never a
+superuser's or another Administrator's (accounts/authority.py), and only a superuser can grant superuser status
+or individual permissions. Every change lands in the ledger; a password set here is a reset: recorded, the
+account's sessions end and its owner is told by email."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
+from accounts import services
+from accounts.authority import may_manage
 from audit.actions import Action
 from audit.services import record
 
@@ -13,6 +20,15 @@ WATCHED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"
 
 
 class StaffUserAdmin(UserAdmin):
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        # One's own name and email stay editable (roles and state are read-only below).
+        return obj is None or obj.pk == request.user.pk or may_manage(actor=request.user, target=obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and may_manage(actor=request.user, target=obj)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -20,6 +36,22 @@ class StaffUserAdmin(UserAdmin):
             if obj is not None and obj.pk == request.user.pk:
                 readonly += ["groups", "is_staff", "is_active"]
         return readonly
+
+    def user_change_password(self, request, id, form_url=""):
+        target = self.get_object(request, unquote(id))
+        if target is not None and not may_manage(actor=request.user, target=target):
+            raise PermissionDenied  # also one's own: /admin/password_change/ asks for the old password
+        with transaction.atomic():
+            before = target.password if target is not None else None
+            response = super().user_change_password(request, id, form_url)
+            if target is not None:
+                target.refresh_from_db(fields=["password"])
+                if target.password != before:
+                    services.staff_password_reset(user=target, by=request.user,
+                                                  usable=target.has_usable_password(),
+                                                  keep_session=request.session.session_key
+                                                  if target.pk == request.user.pk else None)
+        return response
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

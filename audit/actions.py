@@ -89,6 +89,10 @@ class Action(StrEnum):
     MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used"
     API_TOKEN_CREATED = "api.token_created"
     API_TOKEN_REVOKED = "api.token_revoked"
+    # Staff accounts (accounts): password resets by others, break-glass recovery, second factors removed
+    USER_PASSWORD_RESET = "user.password_reset"
+    ACCOUNT_RECOVERED = "account.recovered"
+    MFA_DEVICE_REMOVED = "mfa.device_removed"
 
     # The ledger itself
     LEDGER_SEARCHED = "ledger.searched"

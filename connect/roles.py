@@ -42,6 +42,9 @@ ROLES: dict[str, set[str]] = {
         "registry.view_deletionrecord", "registry.import_agency_cameras",
         "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",
         "accounts.view_accountlock", "accounts.change_accountlock", "accounts.view_signinattempt",
+        # Second factors of people who lost their phone: list and remove, never see or edit (accounts/device_admin.py).
+        "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice",
+        "otp_static.view_staticdevice", "otp_static.delete_staticdevice",
         "integration.add_trainingrecord", "integration.view_trainingrecord", "integration.view_liveshare",
         "integration.change_liveshare", "integration.view_connectortoken", "integration.change_connectortoken",
         "integration.view_livesession",

@@ -153,6 +153,9 @@ if not MFA_REQUIRED and not DEMO:
 OTP_TOTP_ISSUER = env_str("CONNECT_AGENCY_NAME", "connect")
 LOCKOUT_FAILURES = env_int("CONNECT_LOCKOUT_FAILURES", 5, minimum=3, maximum=10)
 LOCKOUT_WINDOW_MINUTES = env_int("CONNECT_LOCKOUT_WINDOW_MINUTES", 15, minimum=5)
+# A user name locked from every address unlocks itself after this long (CJIS 5.5.3: 10 minutes); a name locked
+# from one address waits for an Administrator.
+LOCKOUT_UNLOCK_MINUTES = env_int("CONNECT_LOCKOUT_UNLOCK_MINUTES", 10, minimum=10, maximum=24 * 60)
 SESSION_IDLE_MINUTES = env_int("CONNECT_SESSION_IDLE_MINUTES", 30, minimum=5, maximum=30 if not DEMO else 24 * 60)
 SESSION_MAX_HOURS = env_int("CONNECT_SESSION_MAX_HOURS", 12, minimum=1, maximum=12 if not DEMO else 24 * 7)
 ACCOUNT_INACTIVE_DAYS = env_int("CONNECT_ACCOUNT_INACTIVE_DAYS", 90, minimum=1, maximum=90 if not DEMO else 3650)

@@ -46,7 +46,7 @@ def test_an_administrator_unlocks(client):
         sign_in(client, "supervisor", "nope")
     admin = make_staff("administrator")
     client.force_login(admin)
-    lock = AccountLock.objects.get()
+    lock = AccountLock.objects.get(address=None)  # the name-wide lock (there is one for the address too)
     client.post("/admin/accounts/accountlock/", {"action": "unlock", "_selected_action": [lock.pk]})
     client.logout()
 
@@ -59,7 +59,7 @@ def test_only_administrators_unlock(client):
     for _ in range(5):
         sign_in(client, "auditor", "nope")
     client.force_login(make_staff("supervisor"))
-    lock = AccountLock.objects.get()
+    lock = AccountLock.objects.get(address=None)  # the name-wide lock (there is one for the address too)
     client.post("/admin/accounts/accountlock/", {"action": "unlock", "_selected_action": [lock.pk]})
     lock.refresh_from_db()
     assert lock.unlocked_at is None
