@@ -206,3 +206,48 @@ def start_connector(server_url: str, camera_code, token: str, *, fps: int = 10, 
                              "--camera", str(camera_code), "--token", token, "--source", "test",
                              "--fps", str(fps), "--width", str(width)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+# --- the access matrix for staff accounts: an Administrator against superusers and other Administrators, and a
+# second session (another browser) of the same user, to check that sign-out and a lock end it too.
+STAFF_PASSWORD = "correct-horse-battery-9"
+
+
+def make_staff_named(role_key: str, username: str, email: str = "") -> User:
+    """A second member of a role (make_staff names each after its role)."""
+    if not Group.objects.filter(name=STAFF_ROLES[role_key]).exists():  # flushed by a transactional test
+        from django.apps import apps
+        from django.contrib.contenttypes.models import ContentType
+        from guardian.shortcuts import clear_ct_cache
+
+        ContentType.objects.clear_cache()
+        clear_ct_cache()
+        roles.roles_sync(apps)
+    user = User.objects.create_user(username=username, email=email, password=STAFF_PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=STAFF_ROLES[role_key]))
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser(username="superuser", email="root@example.org", password=STAFF_PASSWORD)
+
+
+@pytest.fixture
+def other_administrator(db):
+    return make_staff_named("administrator", "administrator2", email="admin2@example.org")
+
+
+def staff_session(username: str, password: str = STAFF_PASSWORD):
+    """A browser of its own, signed in through the sign-in form: one more session of that user."""
+    from django.test import Client
+
+    client = Client()
+    response = client.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+    assert response.status_code == 302, response.content.decode()[:500]
+    return client
+
+
+@pytest.fixture
+def second_session(db):
+    return staff_session

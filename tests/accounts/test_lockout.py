@@ -85,3 +85,67 @@ def test_client_address_trusts_only_the_configured_proxies(rf, settings, trusted
     settings.TRUSTED_PROXIES = trusted
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+# Lockout as a weapon (issue 12, item 6): an attacker's failures lock the name from their address until an
+# Administrator acts, but the name from everywhere only for CONNECT_LOCKOUT_UNLOCK_MINUTES.
+
+def from_address(client, username, password, address):
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password},
+                       REMOTE_ADDR=address)
+
+
+def unlock_minutes_pass(settings):
+    """Moves every lock and attempt back past the automatic unlock, as if that much time had gone by."""
+    from datetime import timedelta
+
+    from django.db.models import F
+
+    shift = timedelta(minutes=settings.LOCKOUT_UNLOCK_MINUTES + 1)
+    AccountLock.objects.update(locked_at=F("locked_at") - shift, expires_at=F("expires_at") - shift)
+    from accounts.models import SignInAttempt
+
+    SignInAttempt.objects.update(at=F("at") - shift)
+
+
+def test_a_strangers_failures_lock_the_name_for_minutes_not_until_an_administrator_acts(client, settings):
+    make_staff("investigator")
+    for _ in range(5):
+        from_address(client, "investigator", "guess", "203.0.113.66")
+    assert "locked" in from_address(client, "investigator", PASSWORD, "192.0.2.10").content.decode()
+
+    unlock_minutes_pass(settings)
+    assert from_address(client, "investigator", PASSWORD, "192.0.2.10").status_code == 302  # the owner is back
+    assert AccessEntry.objects.filter(action="account.locked").count() == 2  # name-wide and from that address
+
+
+def test_the_strangers_address_stays_locked_and_cannot_relock_the_name(client, settings):
+    make_staff("investigator")
+    for _ in range(5):
+        from_address(client, "investigator", "guess", "203.0.113.66")
+    unlock_minutes_pass(settings)
+
+    for _ in range(10):  # refused at once from that address: not counted, the name stays unlocked
+        response = from_address(client, "investigator", PASSWORD, "203.0.113.66")
+        assert "locked" in response.content.decode()
+    assert from_address(client, "investigator", PASSWORD, "192.0.2.10").status_code == 302
+
+
+def test_failures_from_many_addresses_still_lock_the_name_cjis(client):
+    make_staff("analyst")
+    for attempt in range(5):
+        from_address(client, "analyst", "guess", f"198.51.100.{attempt}")
+    assert "locked" in from_address(client, "analyst", PASSWORD, "192.0.2.10").content.decode()
+    assert AccountLock.objects.filter(username="analyst", address=None, expires_at__isnull=False).exists()
+
+
+def test_an_administrator_unlock_lifts_the_address_lock_too(client):
+    make_staff("supervisor")
+    for _ in range(5):
+        from_address(client, "supervisor", "guess", "192.0.2.10")
+    admin = make_staff("administrator")
+    client.force_login(admin)
+    client.post("/admin/accounts/accountlock/", {"action": "unlock", "_selected_action": [
+        AccountLock.objects.get(address="192.0.2.10").pk]})
+    client.logout()
+    assert from_address(client, "supervisor", PASSWORD, "192.0.2.10").status_code == 302

@@ -70,3 +70,55 @@ def test_short_and_common_passwords_are_refused():
         with pytest.raises(ValidationError):
             validate_password(weak)
     validate_password("a long passphrase of my own")
+
+
+# Sign-out and lock end every session of the user, not only the browser that signed out (issue 12, item 5).
+
+def test_signing_out_ends_the_users_other_sessions(second_session):
+    make_staff("analyst")
+    laptop, phone = second_session("analyst"), second_session("analyst")
+    assert phone.get("/map/").status_code == 200
+    laptop.post("/admin/logout/")
+    response = phone.get("/map/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert phone.get("/map/nearby.json?lat=35.78&lng=-78.64&radius=100").status_code in (302, 401, 403)
+
+
+def test_signing_out_leaves_other_users_signed_in(second_session):
+    make_staff("analyst")
+    make_staff("investigator")
+    analyst, investigator = second_session("analyst"), second_session("investigator")
+    analyst.post("/admin/logout/")
+    assert investigator.get("/map/").status_code == 200
+
+
+def test_a_lock_ends_the_users_sessions(client, second_session):
+    make_staff("investigator")
+    desk = second_session("investigator")
+    for _ in range(5):
+        client.post("/admin/login/", {"username": "investigator", "password": "wrong"},
+                    HTTP_X_FORWARDED_FOR="203.0.113.5")
+    response = desk.get("/map/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_every_request_checks_the_lock_even_for_a_session_from_before_the_register(client):
+    from accounts.models import AccountLock, StaffSession
+
+    make_staff("investigator")
+    client.post("/admin/login/", {"username": "investigator", "password": PASSWORD})
+    StaffSession.objects.all().delete()  # a session opened before sessions were registered
+    AccountLock.objects.create(username="investigator", reason="test")
+    response = client.get("/map/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert "_auth_user_id" not in client.session
+
+
+def test_one_idle_session_running_out_leaves_the_other_signed_in(second_session, monkeypatch):
+    make_staff("investigator")
+    idle, busy = second_session("investigator"), second_session("investigator")
+    move_clock(monkeypatch, 20 * 60)
+    assert busy.get("/map/").status_code == 200
+    move_clock(monkeypatch, 40 * 60)  # idle has been idle 40 minutes, busy 20
+    assert idle.get("/map/").status_code == 302
+    assert busy.get("/map/").status_code == 200

@@ -101,3 +101,35 @@ def test_a_foreign_origin_is_refused():
         return connected
 
     assert run_async(attempt()) is False
+
+
+def connects(cookie: str) -> bool:
+    async def attempt():
+        socket = open_socket(cookie)
+        connected, _ = await socket.connect(timeout=5)
+        await socket.disconnect()
+        return connected
+
+    return run_async(attempt())
+
+
+def test_signing_out_in_one_browser_closes_and_shuts_out_the_other_browsers_socket():
+    user, laptop, _ = signed_in("analyst")
+    phone = Client()
+    phone.force_login(user)
+    phone_cookie = phone.cookies["sessionid"].value
+    assert closes_after(phone_cookie, laptop.logout) < 5
+    assert not connects(phone_cookie)  # no reconnecting with the old session
+
+
+def test_a_lock_closes_the_socket_and_it_cannot_reconnect():
+    from accounts.services import sign_in_failed
+
+    _, _, cookie = signed_in("investigator")
+
+    def lock():
+        for attempt in range(5):
+            sign_in_failed(username="investigator", address=f"198.51.100.{attempt}")
+
+    assert closes_after(cookie, lock) < 5
+    assert not connects(cookie)
