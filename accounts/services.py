@@ -183,6 +183,9 @@ def mfa_device_remove(*, device, by) -> None:
 
 
 def session_started(*, user, session_key: str | None) -> None:
+    # Entries for sessions past the absolute limit are dead anyway; dropping them here keeps the register small.
+    StaffSession.objects.filter(user=user, started_at__lt=timezone.now() - timedelta(
+        hours=settings.SESSION_MAX_HOURS)).delete()
     if session_key:
         StaffSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
 
