@@ -144,6 +144,19 @@ def staff_password_reset(*, user, by, usable: bool, keep_session: str | None = N
                           fallback=lambda: password_reset_notice_send(user_id=user.pk, by_label=by_label, at=at))
 
 
+def staff_email_changed(*, user, by, old_email: str) -> None:
+    """Someone else changed a staff account's email address: the old address hears of it (the new one would not
+    help if it is not the owner's)."""
+    from accounts.notices import email_changed_notice_send
+    from accounts.tasks import email_changed_notice_send_task
+
+    by_label = by.get_username() if hasattr(by, "get_username") else str(by)
+    at = timezone.now().isoformat()
+    enqueue_on_commit(email_changed_notice_send_task, user.pk, old_email, by_label, at,
+                      fallback=lambda: email_changed_notice_send(user_id=user.pk, old_email=old_email,
+                                                                 by_label=by_label, at=at))
+
+
 def account_recover(*, user, by: str, password: str | None = None, remove_second_factor: bool = False) -> list[str]:
     """Break glass (manage.py staff_recover): unlocks the name, re-enables the account and, if asked, sets its
     password and removes its second factors. Each step is recorded; `by` names the system user who ran it."""

@@ -11,3 +11,8 @@ def accounts_inactive_disable_task() -> str:
 @shared_task
 def password_reset_notice_send_task(user_id: int, by_label: str, at: str) -> str:
     return notices.password_reset_notice_send(user_id=user_id, by_label=by_label, at=at)
+
+
+@shared_task
+def email_changed_notice_send_task(user_id: int, old_email: str, by_label: str, at: str) -> str:
+    return notices.email_changed_notice_send(user_id=user_id, old_email=old_email, by_label=by_label, at=at)

@@ -16,7 +16,7 @@ from audit.actions import Action
 from audit.services import record
 
 PRIVILEGED = ("is_superuser", "user_permissions")
-WATCHED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+WATCHED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions", "email")
 
 
 class StaffUserAdmin(UserAdmin):
@@ -61,6 +61,10 @@ class StaffUserAdmin(UserAdmin):
                    target_type="user", target_code=form.instance.pk, reason=", ".join(changed),
                    roles=sorted(form.instance.groups.values_list("name", flat=True)),
                    superuser=form.instance.is_superuser, active=form.instance.is_active)
+        old_email = form.initial.get("email")
+        if change and "email" in changed and old_email and form.instance.pk != request.user.pk:
+            # Else an Administrator could point the account at their own address, then reset its password unseen.
+            services.staff_email_changed(user=form.instance, by=request.user, old_email=old_email)
 
 
 admin.site.unregister(User)

@@ -114,3 +114,20 @@ def test_the_change_history_never_holds_the_password(administrator):
 
     assert not any(NEW_PASSWORD in str(entry.changes) for entry in LogEntry.objects.all())
     assert User.objects.get(pk=investigator.pk).password.startswith(("pbkdf2", "argon2", "bcrypt", "scrypt"))
+
+
+def test_changing_a_staff_email_tells_the_old_address(administrator, smtp_sink, django_capture_on_commit_callbacks):
+    investigator = make_staff("investigator")
+    investigator.email = "ivy@example.org"
+    investigator.save()
+    joined = investigator.date_joined
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(administrator).post(f"/admin/auth/user/{investigator.pk}/change/", {
+            "username": "investigator", "email": "attacker@example.net", "first_name": "", "last_name": "",
+            "is_active": "on", "is_staff": "on", "groups": [Group.objects.get(name=roles.INVESTIGATOR).pk],
+            "date_joined_0": joined.strftime("%Y-%m-%d"), "date_joined_1": joined.strftime("%H:%M:%S")})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    wait_for(lambda: smtp_sink.messages)
+    message = parsed_mail(smtp_sink)[0]
+    assert message["To"] == "ivy@example.org" and "changed by administrator" in message["Subject"]
+    assert "email" in AccessEntry.objects.get(action="user.changed").reason
