@@ -48,7 +48,10 @@ def _failures_since_unlock(username: str, address: str | None, *, scope_address:
     unlocks = AccountLock.objects.filter(username__iexact=username, unlocked_at__isnull=False)
     if scope_address:
         failures = failures.filter(address=address)
-        unlocks = unlocks.filter(Q(address=address) | Q(unlocked_by__isnull=False))
+        # This address's own lock, or a name-wide lock an Administrator (or staff_recover) lifted; a name-wide lock
+        # that ran out by itself was closed at its expiry and leaves the address's count alone.
+        unlocks = unlocks.filter(Q(address=address) | Q(address__isnull=True) & (
+            Q(expires_at__isnull=True) | Q(unlocked_at__lt=F("expires_at"))))
     else:
         unlocks = unlocks.filter(address__isnull=True)
     last_unlock = unlocks.aggregate(last=Max("unlocked_at"))["last"]
@@ -84,7 +87,7 @@ def sign_in_failed(*, username: str, address: str | None) -> bool:
     SignInAttempt.objects.create(username=username, address=address, succeeded=False)
     record(actor=username or "unknown", action=Action.SIGNIN_FAILED, target_type="user", target_code=username,
            address=address)
-    if _failures_since_unlock(username, address, scope_address=True) >= settings.LOCKOUT_FAILURES:
+    if address and _failures_since_unlock(username, address, scope_address=True) >= settings.LOCKOUT_FAILURES:
         _lock(username=username, address=address, minutes=None)
     if (_failures_since_unlock(username, address, scope_address=False) >= settings.LOCKOUT_FAILURES
             and not account_is_locked(username=username)

@@ -149,3 +149,13 @@ def test_an_administrator_unlock_lifts_the_address_lock_too(client):
         AccountLock.objects.get(address="192.0.2.10").pk]})
     client.logout()
     assert from_address(client, "supervisor", PASSWORD, "192.0.2.10").status_code == 302
+
+
+def test_a_failure_from_an_unknown_address_never_locks_a_name_for_good():
+    from accounts.services import sign_in_failed
+
+    make_staff("auditor")
+    for _ in range(5):
+        sign_in_failed(username="auditor", address=None)
+    lock = AccountLock.objects.get()
+    assert lock.address is None and lock.expires_at is not None  # name-wide, and it runs out
