@@ -1,6 +1,7 @@
 """Writes of the registry: registration, confirmation, the owner portal's edits, deletion and purges."""
 
 import logging
+import uuid
 from datetime import timedelta
 
 from auditlog.context import disable_auditlog
@@ -12,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import record
+from audit.services import entry, record, record_many
 from connect.change_history import history_note
 from connect.mail import send_templated
 from connect.queue import enqueue_on_commit
 from registry import links
 from registry.models import Camera, DeletionRecord, Owner, OwnerLink
+from registry.owner_history import history_rows
 
 logger = logging.getLogger(__name__)
 
@@ -141,21 +143,31 @@ def owner_update(*, owner: Owner, name: str, phone: str, address: str, daily_dig
     return owner
 
 
-def owner_digests_send(*, now=None) -> int:
-    """The daily summary for owners who asked: the last day's ledger entries about their cameras."""
-    from audit.selectors import owner_history
+def map_search_record(*, actor, cameras, case_number: str = "", **detail) -> None:
+    """A radius search on the map or the API: one entry for the search (auditors), and one per camera it
+    returned, which that camera's owner sees (summarised per day in their history and digest). One INSERT for
+    all of them (bench/api_nearby.py measures it)."""
+    search = uuid.uuid4().hex  # ties each camera's entry to the search's own
+    record_many([
+        entry(actor=actor, action=Action.MAP_SEARCH, target_type="map", case_number=case_number, search=search,
+              results=len(cameras), **detail),
+        *(entry(actor=actor, action=Action.MAP_SEARCH_RESULT, target_type="camera", target_code=camera.code,
+                camera_code=camera.code, owner_code=camera.owner_code, case_number=case_number, search=search)
+          for camera in cameras),
+    ])
 
+
+def owner_digests_send(*, now=None) -> int:
+    """The daily summary for owners who asked: the last day's ledger entries about their cameras, with one line
+    per camera for the map searches that returned it."""
     now = now or timezone.now()
     sent = 0
     for owner in Owner.objects.filter(daily_digest=True, confirmed_at__isnull=False).iterator():
-        entries = list(owner_history(owner_code=owner.code).filter(at__gte=now - timedelta(days=1), at__lt=now))
-        if not entries:
+        rows = history_rows(owner=owner, since=now - timedelta(days=1), until=now)
+        if not rows:
             continue
-        labels = {str(code): label for code, label in owner.cameras.values_list("code", "label")}
-        rows = [{"at": e.at, "camera": labels.get(e.camera_code, "a camera you deleted"), "what": str(Action(
-            e.action).owner_sees), "case": e.case_number} for e in reversed(entries)]
-        send_templated(to=owner.email, name="owner-digest", context={"owner": owner, "rows": rows,
-                                                                      "url": settings.PUBLIC_URL + "/owner/"})
+        send_templated(to=owner.email, name="owner-digest", context={
+            "owner": owner, "rows": list(reversed(rows)), "url": settings.PUBLIC_URL + "/owner/"})
         sent += 1
     return sent
 
