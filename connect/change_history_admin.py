@@ -7,7 +7,7 @@ are not). Entries of models the admin does not show this way (a model with no ad
 narrows away or that no longer exists) are left to superusers. The list, its search box, its filters and
 the detail page all start from that queryset, so a search for a case note's words finds nothing a viewer
 could not open. Within a visible entry, a link to an object the viewer may not see (a live session's incident)
-is masked, and so are the entry's free-text values, which describe it.
+is masked, and so are the entry's free-text values, which describe it (a hidden staff account hides only itself).
 
 Each page read is one ledger entry for auditors (CHANGE_HISTORY_VIEWED), plus one per owner (and camera) whose
 registration the page showed, which that owner sees in "Who accessed my cameras". This lives in connect/, the
@@ -19,6 +19,7 @@ import copy
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -95,7 +96,8 @@ def masked_changes(request, log_entry: LogEntry) -> dict:
         for pk in value:
             if pk not in (None, "None", "") and not _may_see_object(request, field.related_model, pk):
                 changes[name] = [HIDDEN for _ in value]
-                hidden_link = True
+                # A staff account is who acted, not what the text is about: hiding it hides no words.
+                hidden_link = hidden_link or field.related_model is not get_user_model()
                 break
     if hidden_link:
         for name, field in fields.items():

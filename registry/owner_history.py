@@ -15,6 +15,7 @@ HISTORY_LIMIT = 500
 def history_rows(*, owner: Owner, since=None, until=None, limit: int = HISTORY_LIMIT) -> list[dict]:
     """Newest first: {at, camera, who, what, case, why, summary}."""
     labels = {str(code): label for code, label in owner.cameras.values_list("code", "label")}
+    labels[""] = _("your registration")  # an entry about the owner, not one camera (their contact details)
     deleted = _("a camera you deleted")
     entries = owner_history(owner_code=owner.code)
     if since is not None:
