@@ -67,9 +67,8 @@ class Action(StrEnum):
     OWNER_CONTACTS_LISTED = "owner.contacts_listed"
     REGISTRATIONS_PURGED = "registrations.purged"
     LINKS_PURGED = "links.purged"
-    # Owner history (issue 12): a map search that returned the camera, one entry per camera (the search's own
-    # entry is MAP_SEARCH); a read of the change history that showed the owner's registration or camera.
-    MAP_SEARCH_RESULT = "map.search_result", _("found your camera in a map search")
+    # Owner history (issue 12): a read of the change history that showed the owner's registration or camera.
+    # (Map searches stay MAP_SEARCH: one entry names the owners it returned, and owners see them summarised.)
     CHANGE_HISTORY_VIEWED = "changes.viewed", _("looked at the change history of your registration")
 
     # Dispatch
