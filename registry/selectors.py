@@ -43,7 +43,7 @@ class NearbyCamera:
     address: str
     records: bool
     retention_days: int
-    owner_code: str  # for the ledger's per-camera search entries, which the owner sees; never sent to the map
+    owner_code: str  # for the search's ledger entry, which the owner sees; never sent to the map
 
 
 # The nearest `limit` cameras come from registry_camera alone (GiST index, then a sort of narrow rows);
