@@ -67,6 +67,9 @@ class Action(StrEnum):
     OWNER_CONTACTS_LISTED = "owner.contacts_listed"
     REGISTRATIONS_PURGED = "registrations.purged"
     LINKS_PURGED = "links.purged"
+    # Owner history (issue 12): a read of the change history that showed the owner's registration or camera.
+    # (Map searches stay MAP_SEARCH: one entry names the owners it returned, and owners see them summarised.)
+    CHANGE_HISTORY_VIEWED = "changes.viewed", _("looked at the change history of your registration")
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

@@ -1,6 +1,11 @@
-from django.db.models import QuerySet
+import json
+from datetime import UTC, datetime
 
-from audit.actions import owner_visible
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audit.actions import Action, owner_visible
 from audit.models import AccessEntry
 
 
@@ -10,13 +15,47 @@ def entries_for_target(*, target_type: str, target_code) -> QuerySet[AccessEntry
 
 def owner_history(*, owner_code) -> QuerySet[AccessEntry]:
     """Everything the ledger holds about one owner's cameras, newest first; read from the ledger alone, so it
-    stays true after the requests and clips it describes are purged."""
+    stays true after the requests and clips it describes are purged. Map searches are apart: see
+    `owner_map_searches`."""
     return AccessEntry.objects.filter(owner_code=str(owner_code), action__in=owner_visible()).order_by("-seq")
+
+
+def _searches_of(owner_code) -> Q:
+    # Matches the partial GIN index audit_map_search_owners (migration 0007).
+    return Q(action=Action.MAP_SEARCH, detail__owners__contains=[str(owner_code)])
+
+
+# One row per camera and day: a search that returned two of the owner's cameras counts for each.
+_MAP_SEARCHES_SQL = """
+SELECT (e.at AT TIME ZONE %(tz)s)::date AS day, found.camera_code, max(e.at) AS last_at, count(*) AS searches,
+       array_agg(DISTINCT COALESCE(e.detail ->> 'unit', '')) AS units,
+       array_agg(DISTINCT e.actor_label) AS actors, array_agg(DISTINCT e.case_number) AS cases
+FROM audit_accessentry e
+CROSS JOIN LATERAL jsonb_array_elements_text(e.detail -> 'cameras' -> %(owner)s) AS found(camera_code)
+WHERE e.action = %(action)s AND (e.detail -> 'owners') @> %(owners)s::jsonb
+  AND e.at >= %(since)s AND e.at < %(until)s
+GROUP BY 1, 2
+ORDER BY 1 DESC, 3 DESC
+LIMIT %(limit)s
+"""
+
+
+def owner_map_searches(*, owner_code, since=None, until=None, limit: int = 500) -> list[dict]:
+    """The map searches that returned the owner's cameras, summarised per camera and day (a busy corner is in
+    hundreds a day): {day, camera_code, last_at, searches, units, actors, cases}, newest first. Days are in the
+    current time zone."""
+    params = {"tz": timezone.get_current_timezone_name(), "owner": str(owner_code), "action": Action.MAP_SEARCH.value,
+              "owners": json.dumps([str(owner_code)]), "since": since or datetime.min.replace(tzinfo=UTC),
+              "until": until or datetime.max.replace(tzinfo=UTC), "limit": limit}
+    with connection.cursor() as cursor:
+        cursor.execute(_MAP_SEARCHES_SQL, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def entries_search(*, user="", case="", camera=None, owner=None, action="", date_from=None, date_to=None):
     """The auditor's search; every filter optional, newest first."""
-    from datetime import UTC, datetime, time, timedelta
+    from datetime import time, timedelta
 
     entries = AccessEntry.objects.all()
     if user:
@@ -26,7 +65,7 @@ def entries_search(*, user="", case="", camera=None, owner=None, action="", date
     if camera:
         entries = entries.filter(camera_code=str(camera))
     if owner:
-        entries = entries.filter(owner_code=str(owner))
+        entries = entries.filter(Q(owner_code=str(owner)) | _searches_of(owner))
     if action:
         entries = entries.filter(action__startswith=action)
     if date_from:

@@ -43,6 +43,7 @@ class NearbyCamera:
     address: str
     records: bool
     retention_days: int
+    owner_code: str  # for the search's ledger entry, which the owner sees; never sent to the map
 
 
 # The nearest `limit` cameras come from registry_camera alone (GiST index, then a sort of narrow rows);
@@ -54,7 +55,8 @@ SELECT n.code, n.label, o.kind, n.level, n.distance_m,
        n.distance_m <= n.range_m AND (n.field_of_view_deg >= 360 OR COALESCE(
            abs(mod(degrees(ST_Azimuth(n.location, n.g))::numeric - n.direction_deg + 540, 360) - 180)
            <= n.field_of_view_deg / 2.0, TRUE)) AS covers,
-       ST_Y(n.location::geometry), ST_X(n.location::geometry), n.address, n.records, n.retention_days
+       ST_Y(n.location::geometry), ST_X(n.location::geometry), n.address, n.records, n.retention_days,
+       o.code::text
 FROM (
     SELECT c.code::text AS code, c.label, c.owner_id, c.level, ST_Distance(c.location, p.g) AS distance_m,
            c.range_m, c.field_of_view_deg, c.direction_deg, c.location, c.address, c.records, c.retention_days, p.g

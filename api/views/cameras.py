@@ -20,6 +20,7 @@ from audit.services import record
 from connect.codes import parse_code
 from registry import selectors
 from registry.models import Camera
+from registry.services import map_search_record
 
 GEOJSON = "application/geo+json"
 NEARBY_LIMIT = 500
@@ -63,9 +64,8 @@ class CameraViewSet(viewsets.GenericViewSet):
             raise ValidationError({"lat": ["This point is outside the agency's service area."]})
         point = Point(params["lng"], params["lat"], srid=4326)
         cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
-        record(actor=actor(request), action=Action.MAP_SEARCH, target_type="map", case_number=params["case"],
-               lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="",
-               results=min(len(cameras), NEARBY_LIMIT), via="api")
+        map_search_record(actor=actor(request), cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
+                          lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="", via="api")
         body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [point.x, point.y]},
                 "radius": params["radius"], "truncated": len(cameras) > NEARBY_LIMIT, "features": [{
                     "type": "Feature", "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},

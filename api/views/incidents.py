@@ -199,7 +199,10 @@ class ClipViewSet(CaseReads):
     perms = {"list": ["requests_app.view_clip"], "retrieve": ["requests_app.view_clip"]}
 
     def get_queryset(self):
-        return super().get_queryset().select_related("request")
+        return super().get_queryset().select_related("request__camera__owner")
 
     def ledger_detail(self, obj) -> dict:
-        return {"sha256": obj.sha256}
+        # The camera and its owner, as the evidence path records them: the owner sees this read in their history.
+        camera = obj.request.camera if obj.request_id else None
+        return {"sha256": obj.sha256, "camera_code": camera.code if camera else "",
+                "owner_code": camera.owner.code if camera else ""}

@@ -5,12 +5,11 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.actions import Action
-from audit.selectors import owner_history
 from connect.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
 from registry.models import Camera, OwnerLink
+from registry.owner_history import history_rows
 from registry.portal_access import own_camera, owner_required
 from registry.views.common import emailed_link_landing, map_config, portal_owner
 
@@ -123,16 +122,5 @@ def owner_delete(request, owner):
 @owner_required
 @require_GET
 def history(request, owner):
-    """Every request, clip access and live view of the owner's cameras, from the access ledger."""
-    labels = {str(code): label for code, label in owner.cameras.values_list("code", "label")}
-    rows = []
-    for entry in owner_history(owner_code=owner.code)[:500]:
-        staff = entry.actor_id is not None
-        who = (entry.detail.get("unit") or "Staff") if settings.OWNER_HISTORY_SHOWS == "unit" else entry.actor_label
-        what = str(Action(entry.action).owner_sees)
-        if entry.action == Action.LIVE_ENDED and entry.detail.get("minutes") is not None:
-            what += f" after {entry.detail['minutes']} min"  # how long the view lasted
-        rows.append({"at": entry.at, "camera": labels.get(entry.camera_code, "a camera you deleted"),
-                     "who": who if staff else ("You" if entry.actor_label == "owner" else settings.AGENCY_NAME),
-                     "what": what, "case": entry.case_number, "why": entry.reason})
-    return render(request, "registry/portal_history.html", {"owner": owner, "rows": rows})
+    """Every request, clip access, live view and map search of the owner's cameras, from the access ledger."""
+    return render(request, "registry/portal_history.html", {"owner": owner, "rows": history_rows(owner=owner)})

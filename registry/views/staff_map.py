@@ -6,10 +6,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from audit.actions import Action
-from audit.services import record
 from connect.access import staff_permission_required
-from registry import selectors
+from registry import selectors, services
 from registry.models import Camera, Owner
 from registry.views.common import map_config
 
@@ -76,9 +74,9 @@ def nearby(request):
             return _bad_request("Give lat and lng in degrees, or q with an address.")
         point = Point(coords[1], coords[0], srid=4326)
     cameras = selectors.cameras_near(point=point, radius_m=radius, limit=NEARBY_LIMIT + 1)
-    record(actor=request.user, action=Action.MAP_SEARCH, target_type="map",
-           case_number=request.GET.get("case", "")[:32], lat=round(point.y, 6), lng=round(point.x, 6),
-           radius_m=radius, query=request.GET.get("q", "")[:200], results=min(len(cameras), NEARBY_LIMIT))
+    services.map_search_record(actor=request.user, cameras=cameras[:NEARBY_LIMIT],
+                               case_number=request.GET.get("case", "")[:32], lat=round(point.y, 6),
+                               lng=round(point.x, 6), radius_m=radius, query=request.GET.get("q", "")[:200])
     return JsonResponse({
         "center": {"lat": point.y, "lng": point.x},
         "radius": radius,

@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from registry.models import Camera
-from tests.conftest import link_in, parsed_mail, sign_in_owner, token_from
+from registry.models import Camera, Owner
+from tests.conftest import link_in, make_staff, parsed_mail, sign_in_owner, token_from
 from tests.registry.test_registration import camera_fields
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +126,36 @@ def test_portal_pages_need_a_signed_in_owner(client, path):
 def test_staff_session_is_not_an_owner_session(client, staff_user, owner_a):
     client.force_login(staff_user("administrator"))
     assert "My cameras" not in client.get("/owner/").content.decode()
+
+
+def _map_search(client, case: str) -> None:
+    response = client.get("/map/nearby.json", {"lat": 35.7796, "lng": -78.6382, "radius": 250, "case": case})
+    assert response.status_code == 200
+
+
+def test_map_searches_that_found_a_camera_are_one_summary_line_per_day(client, owner_a):
+    investigator = Client()
+    investigator.force_login(make_staff("investigator"))
+    for case in ("26-000012", "26-000031", "26-000012"):
+        _map_search(investigator, case)
+
+    sign_in_owner(client, owner_a)
+    page = client.get("/owner/history/").content.decode()
+    assert page.count('<tr class="summary">') == 1
+    assert "was in 3 map searches" in page and "26-000012, 26-000031" in page and "Alice porch" in page
+
+
+def test_the_daily_digest_summarises_map_searches(client, owner_a, smtp_sink):
+    from registry.services import owner_digests_send
+
+    Owner.objects.filter(pk=owner_a.pk).update(daily_digest=True)
+    investigator = Client()
+    investigator.force_login(make_staff("investigator"))
+    for case in ("26-000012", "26-000031"):
+        _map_search(investigator, case)
+
+    assert owner_digests_send() == 1
+    [message] = parsed_mail(smtp_sink)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Alice porch · was in 2 map searches by Investigator · for cases 26-000012, 26-000031" in text
+    assert text.count("map search") == 1 and "1 event" in message["Subject"]
