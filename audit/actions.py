@@ -67,6 +67,10 @@ class Action(StrEnum):
     OWNER_CONTACTS_LISTED = "owner.contacts_listed"
     REGISTRATIONS_PURGED = "registrations.purged"
     LINKS_PURGED = "links.purged"
+    # Registry: staff reads of camera lists and staff deletions (issue 12, registry)
+    CAMERA_LISTED = "camera.listed", _("saw your camera in a staff list of cameras")
+    OWNER_DELETED_BY_STAFF = "owner.deleted_by_staff"
+    CAMERA_DELETED_BY_STAFF = "camera.deleted_by_staff"
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"
