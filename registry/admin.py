@@ -68,6 +68,12 @@ class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.has_perm(LIST_OWNERS)  # others reach one owner from a camera or a request, not a list
 
+    def get_search_fields(self, request):
+        # Django's admin autocomplete serves any model admin with search fields, to anyone who may view it: over
+        # owners, a silent "is this phone number an owner?" lookup. There is none; the list's search is ledgered.
+        match = request.resolver_match
+        return () if match is not None and match.url_name == "autocomplete" else self.search_fields
+
     @admin.display(description="cameras")
     def camera_count(self, owner):
         return owner.cameras.count()
