@@ -64,11 +64,12 @@ class Action(StrEnum):
     CAMERA_ADMIN_SEARCH = "camera.admin_search"
     MAP_SEARCH = "map.search"
     OWNER_CONTACT_VIEWED = "owner.contact_viewed", _("looked at your contact details")
-    OWNER_CONTACTS_LISTED = "owner.contacts_listed"
+    OWNER_CONTACTS_LISTED = "owner.contacts_listed"  # older entries; owner lists now write OWNER_CONTACT_LISTED
     REGISTRATIONS_PURGED = "registrations.purged"
     LINKS_PURGED = "links.purged"
     # Registry: staff reads of camera lists and staff deletions (issue 12, registry)
     CAMERA_LISTED = "camera.listed", _("saw your camera in a staff list of cameras")
+    OWNER_CONTACT_LISTED = "owner.contact_listed", _("saw your contact details in the list of owners")
     OWNER_DELETED_BY_STAFF = "owner.deleted_by_staff"
     CAMERA_DELETED_BY_STAFF = "camera.deleted_by_staff"
 

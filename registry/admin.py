@@ -99,10 +99,12 @@ class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
         if not request.user.has_perm(LIST_OWNERS):
             raise PermissionDenied
         response = super().changelist_view(request, extra_context)
-        if response.status_code == 200 and hasattr(response, "context_data"):
-            owners = [owner.code for owner in response.context_data["cl"].result_list]
-            record(actor=request.user, action=Action.OWNER_CONTACTS_LISTED, target_type="owner",
-                   query=request.GET.urlencode()[:300], owners=[str(code) for code in owners])
+        if response.status_code == 200 and hasattr(response, "context_data") and "cl" in response.context_data:
+            # One entry per owner shown, so each reads it in their history; each carries the search that found them.
+            query = request.GET.urlencode()[:300]
+            record_many([entry(actor=request.user, action=Action.OWNER_CONTACT_LISTED, target_type="owner",
+                               target_code=owner.code, owner_code=owner.code, query=query, via="admin")
+                         for owner in response.context_data["cl"].result_list])
         return response
 
     # The portal's deletion: cameras, links, live views and requests' personal data go, the admin's and the change
@@ -137,6 +139,10 @@ class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(selectors.STAFF_VISIBLE_CAMERA)
+
+    def get_changeform_initial_data(self, request):
+        # Staff add agency cameras, live at once; a pending camera would vanish from every staff view.
+        return {"status": Camera.Status.ACTIVE, **super().get_changeform_initial_data(request)}
 
     def get_readonly_fields(self, request, obj=None):
         # A camera never changes owner; so the form needs no owner lookup (the silent "is this an owner?" search).

@@ -191,3 +191,16 @@ def test_a_camera_deleted_from_the_admin_goes_the_portals_way(owner_a):
 def test_a_nul_in_an_admin_search_gets_a_message_not_an_error(owner_a, path, role):
     response = signed_in(role).get(path, {"q": "Alice\x00porch"}, follow=True)
     assert response.status_code == 200 and "NUL character" in response.content.decode()
+
+
+def test_each_owner_on_the_owner_list_reads_it_in_their_history(owner_a, owner_b):
+    signed_in("administrator").get("/admin/registry/owner/", {"q": "Alice"})
+    entries = AccessEntry.objects.filter(action="owner.contact_listed")
+    assert [(e.owner_code, e.detail["query"]) for e in entries] == [(str(owner_a.code), "q=Alice")]
+    assert "saw your contact details in the list of owners" in history_of(owner_a)
+    assert "saw your contact details" not in history_of(owner_b)
+
+
+def test_a_camera_added_in_the_admin_is_active_unless_staff_say_otherwise():
+    form = signed_in("administrator").get("/admin/registry/camera/add/").content.decode()
+    assert '<option value="active" selected>' in form
