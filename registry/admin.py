@@ -155,7 +155,7 @@ class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        if request.GET.get("q"):
+        if response.status_code == 200 and request.GET.get("q"):
             record(actor=request.user, action=Action.CAMERA_ADMIN_SEARCH, target_type="camera",
                    query=request.GET.get("q", "")[:200])
         if response.status_code == 200 and hasattr(response, "context_data") and "cl" in response.context_data:
@@ -176,8 +176,10 @@ class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
         services.camera_delete(camera=obj, by=request.user)
 
     def delete_queryset(self, request, queryset):
-        for camera in queryset.select_related("owner"):
-            services.camera_delete(camera=camera, by=request.user)
+        for pk in list(queryset.values_list("pk", flat=True)):
+            camera = Camera.objects.select_related("owner").filter(pk=pk).first()  # fresh: it may be another's last
+            if camera is not None:
+                services.camera_delete(camera=camera, by=request.user)
 
     @admin.display(description="kind", ordering="owner__kind")
     def owner_kind(self, camera):

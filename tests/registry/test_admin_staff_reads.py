@@ -204,3 +204,13 @@ def test_each_owner_on_the_owner_list_reads_it_in_their_history(owner_a, owner_b
 def test_a_camera_added_in_the_admin_is_active_unless_staff_say_otherwise():
     form = signed_in("administrator").get("/admin/registry/camera/add/").content.decode()
     assert '<option value="active" selected>' in form
+
+
+def test_deleting_all_of_an_owners_cameras_at_once_deletes_the_owner_once(owner_a):
+    second = CameraFactory(owner=owner_a, label="Alice garden")
+    first = owner_a.cameras.get(label="Alice porch")
+    response = signed_in("administrator").post("/admin/registry/camera/", {
+        "action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"})
+    assert response.status_code == 302 and not Owner.objects.filter(pk=owner_a.pk).exists()
+    assert sorted(DeletionRecord.objects.values_list("scope", flat=True)) == ["camera", "owner"]
+    assert AccessEntry.objects.filter(action="owner.deleted_by_staff").count() == 1
