@@ -64,12 +64,17 @@ class Action(StrEnum):
     CAMERA_ADMIN_SEARCH = "camera.admin_search"
     MAP_SEARCH = "map.search"
     OWNER_CONTACT_VIEWED = "owner.contact_viewed", _("looked at your contact details")
-    OWNER_CONTACTS_LISTED = "owner.contacts_listed"
+    OWNER_CONTACTS_LISTED = "owner.contacts_listed"  # older entries; owner lists now write OWNER_CONTACT_LISTED
     REGISTRATIONS_PURGED = "registrations.purged"
     LINKS_PURGED = "links.purged"
     # Owner history (issue 12): a read of the change history that showed the owner's registration or camera.
     # (Map searches stay MAP_SEARCH: one entry names the owners it returned, and owners see them summarised.)
     CHANGE_HISTORY_VIEWED = "changes.viewed", _("looked at the change history of your registration")
+    # Registry: staff reads of camera lists and staff deletions (issue 12, registry)
+    CAMERA_LISTED = "camera.listed", _("saw your camera in a staff list of cameras")
+    OWNER_CONTACT_LISTED = "owner.contact_listed", _("saw your contact details in the list of owners")
+    OWNER_DELETED_BY_STAFF = "owner.deleted_by_staff"
+    CAMERA_DELETED_BY_STAFF = "camera.deleted_by_staff"
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

@@ -13,31 +13,37 @@ ADMINISTRATOR = "Administrator"
 # Calls for service and officer positions on the staff map (pushed by dispatch and vehicle location).
 DISPATCH_VIEW = ("dispatch.view_callforservice", "dispatch.view_officerposition")
 
+# Owners' contact details (registry.view_owner) open one owner at a time, with a reason the owner reads in their
+# history (registry/admin.py): reached from a camera or a case's footage request. Only administrators, who keep the
+# registry's records, may browse and search the whole contact book (registry.list_owners).
 ROLES: dict[str, set[str]] = {
-    # Finds cameras around a crime and contacts their owners.
+    # Finds cameras around a crime and contacts their owners: one owner at a time, for a case; never the list.
     INVESTIGATOR: {"registry.view_owner", "registry.view_camera", "requests_app.add_incident",
                    "requests_app.view_incident", "requests_app.change_incident", "requests_app.view_footagerequest",
                    "requests_app.view_clip", *DISPATCH_VIEW},
     # Works the live map; needs camera positions, not owners' contact details.
     CRIME_ANALYST: {"registry.view_camera", "integration.open_live_view", "integration.view_livesession",
                     *DISPATCH_VIEW},
-    # Verifies cameras and approves; may correct a camera's status or level.
+    # Verifies cameras and approves; may correct a camera's status or level. Calls an owner about a camera (one
+    # owner at a time, with a reason), never browses the list.
     SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera",
                  "requests_app.add_incident", "requests_app.view_incident", "requests_app.change_incident",
                  "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip",
                  "requests_app.change_clip", "integration.open_live_view", "integration.override_incident_rule",
                  "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
                  *DISPATCH_VIEW},
-    # Reads everything, changes nothing.
-    AUDITOR: {"registry.view_owner", "registry.view_camera", "registry.view_deletionrecord",
+    # Reads the ledger and the program's records, changes nothing. Not owners' contact details: checking who
+    # accessed what needs the ledger (which names owners and cameras by code), not the contact book.
+    AUDITOR: {"registry.view_camera", "registry.view_deletionrecord",
               "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",
               "requests_app.view_clip", "audit.view_accessentry", "accounts.view_accountlock",
               "accounts.view_signinattempt", "integration.view_livesession", "integration.view_liveshare",
               "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
               "auditlog.view_logentry", *DISPATCH_VIEW},
-    # Runs the program: registry records, agency camera imports, staff accounts.
+    # Runs the program: registry records (the only role that browses owners), agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
+        "registry.list_owners",
         "registry.add_camera", "registry.change_camera", "registry.delete_camera", "registry.view_camera",
         "registry.view_deletionrecord", "registry.import_agency_cameras",
         "auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group",

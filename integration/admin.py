@@ -3,8 +3,8 @@ and an administrator may stop a share or revoke/reissue a connector token (each 
 
 from django.contrib import admin, messages
 
-from connect.admin_base import RecordAdmin
-from integration import services
+from connect.admin_base import NulSafeChangelistMixin, RecordAdmin
+from integration import selectors, services
 from integration.models import ConnectorToken, LiveSession, LiveShare, TrainingRecord
 
 
@@ -70,9 +70,13 @@ class ConnectorTokenAdmin(RecordAdmin):
 
 
 @admin.register(LiveSession)
-class LiveSessionAdmin(RecordAdmin):
+class LiveSessionAdmin(NulSafeChangelistMixin, RecordAdmin):
     list_display = ["started_at", "analyst", "camera", "incident", "reason", "override_reason", "ended_at",
                     "end_reason"]
     list_filter = ["end_reason", "started_at"]
     search_fields = ["analyst__username", "camera__label", "incident__case_number", "reason"]
     date_hierarchy = "started_at"
+
+    def get_queryset(self, request):
+        # The API's rule: analysts see their own sessions, those who oversee the program see every one.
+        return selectors.sessions_visible_to(user=request.user)

@@ -2,18 +2,22 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
-from audit.services import record
-from connect.admin_base import RecordAdmin
+from audit.services import entry, record, record_many
+from connect.admin_base import NulSafeChangelistMixin, RecordAdmin
+from registry import selectors, services
 from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+LIST_OWNERS = "registry.list_owners"
 
 
 class CameraInline(admin.TabularInline):
@@ -27,66 +31,155 @@ class CameraInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Camera.Status.ACTIVE)  # paused: hidden from staff
+
+
+class OwnerReasonForm(forms.Form):
+    reason = forms.CharField(min_length=5, max_length=200, label="Why do you need this owner's contact details?",
+                             help_text="For example the case number and what you will ask. The owner sees it.")
+
 
 @admin.register(Owner)
-class OwnerAdmin(admin.ModelAdmin):
+class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
+    """Contact details are reached one owner at a time, with a reason the owner reads in their history; only
+    program administrators (registry.list_owners) browse and search the list. Unconfirmed registrations are
+    nobody's business until confirmed (selectors.STAFF_VISIBLE_OWNER)."""
+
     list_display = ("name", "kind", "email", "phone", "camera_count", "confirmed_at", "created_at")
-    list_filter = ("kind", ("confirmed_at", admin.EmptyFieldListFilter))
+    list_filter = ("kind",)
     search_fields = ("name", "email", "phone", "address", "code")
     readonly_fields = ("code", "terms_version", "terms_accepted_at", "created_at", "confirmed_at",
                        "confirmation_sent_at")
     inlines = [CameraInline]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(selectors.STAFF_VISIBLE_OWNER)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Residents and businesses register themselves; the admin adds only agency owners, and a kind never changes.
+        return (*self.readonly_fields, "kind") if obj is not None else self.readonly_fields
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            kwargs["choices"] = [(Owner.Kind.AGENCY, Owner.Kind.AGENCY.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm(LIST_OWNERS)  # others reach one owner from a camera or a request, not a list
+
+    def get_search_fields(self, request):
+        # Django's admin autocomplete serves any model admin with search fields, to anyone who may view it: over
+        # owners, a silent "is this phone number an owner?" lookup. There is none; the list's search is ledgered.
+        match = request.resolver_match
+        return () if match is not None and match.url_name == "autocomplete" else self.search_fields
+
     @admin.display(description="cameras")
     def camera_count(self, owner):
         return owner.cameras.count()
 
-    # Every look at owners' contact details goes into the ledger, like any other access.
+    # Every look at owners' contact details goes into the ledger, like any other access, with its reason.
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        owner = self.get_object(request, unquote(object_id))
+        if owner is None or not self.has_view_or_change_permission(request, owner):
+            return super().change_view(request, object_id, form_url, extra_context)  # Django's refusal
+        reason_form = OwnerReasonForm(request.GET if "reason" in request.GET else None)
+        if request.method == "GET" and not reason_form.is_valid():
+            context = {**self.admin_site.each_context(request), "title": "Why open this owner?", "form": reason_form,
+                       "opts": self.opts, "owner": owner}
+            return TemplateResponse(request, "admin/registry/owner/reason.html", context)
+        reason = reason_form.cleaned_data["reason"] if reason_form.is_bound and reason_form.is_valid() else ""
         response = super().change_view(request, object_id, form_url, extra_context)
-        owner = Owner.objects.filter(pk=object_id).only("code").first()
-        if request.method == "GET" and response.status_code == 200 and owner:
+        if response.status_code == 200:  # the page with the details was shown (a POST with errors shows it too)
             record(actor=request.user, action=Action.OWNER_CONTACT_VIEWED, target_type="owner", target_code=owner.code,
-                   owner_code=owner.code)
+                   owner_code=owner.code, reason=reason, via="admin")
         return response
 
     def changelist_view(self, request, extra_context=None):
+        if not request.user.has_perm(LIST_OWNERS):
+            raise PermissionDenied
         response = super().changelist_view(request, extra_context)
-        if response.status_code == 200 and hasattr(response, "context_data"):
-            owners = [owner.code for owner in response.context_data["cl"].result_list]
-            record(actor=request.user, action=Action.OWNER_CONTACTS_LISTED, target_type="owner",
-                   query=request.GET.urlencode()[:300], owners=[str(code) for code in owners])
+        if response.status_code == 200 and hasattr(response, "context_data") and "cl" in response.context_data:
+            # One entry per owner shown, so each reads it in their history; each carries the search that found them.
+            query = request.GET.urlencode()[:300]
+            record_many([entry(actor=request.user, action=Action.OWNER_CONTACT_LISTED, target_type="owner",
+                               target_code=owner.code, owner_code=owner.code, query=query, via="admin")
+                         for owner in response.context_data["cl"].result_list])
         return response
+
+    # The portal's deletion: cameras, links, live views and requests' personal data go, the admin's and the change
+    # history's labels with them, a deletion record stays, and the ledger names who did it.
+    def delete_model(self, request, obj):
+        services.owner_delete(owner=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for owner in queryset:
+            services.owner_delete(owner=owner, by=request.user)
 
 
 @admin.register(Camera)
-class CameraAdmin(LeafletGeoAdmin):
+class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
+    """Active cameras of confirmed (or agency) owners only; every page and list shown is in the ledger, per camera,
+    so each owner sees it in their history."""
+
     list_display = ("label", "owner_kind", "level", "status", "verified", "placement", "address", "created_at")
-    list_filter = ("owner__kind", "level", "status", "verified", "placement")
+    list_filter = ("owner__kind", "level", "verified", "placement")
     search_fields = ("label", "address", "code", "owner__name", "owner__email")
     list_select_related = ("owner",)
     readonly_fields = ("code", "created_at", "updated_at")
-    autocomplete_fields = ("owner",)
     actions = ["mark_verified"]
     change_list_template = "admin/registry/camera/change_list.html"
 
     def get_search_fields(self, request):
-        if request.user.has_perm("registry.view_owner"):
+        if request.user.has_perm(LIST_OWNERS):
             return self.search_fields
+        if request.user.has_perm("registry.view_owner"):
+            return ("label", "address", "code")  # a crime scene's address, not "is this email an owner?"
         return ("label", "code")  # analysts must not find a home from a name or an email
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.has_perm("registry.view_owner"):
-            return queryset
-        return queryset.filter(status=Camera.Status.ACTIVE)  # paused means hidden, for those who need no more
+        return super().get_queryset(request).filter(selectors.STAFF_VISIBLE_CAMERA)
+
+    def get_changeform_initial_data(self, request):
+        # Staff add agency cameras, live at once; a pending camera would vanish from every staff view.
+        return {"status": Camera.Status.ACTIVE, **super().get_changeform_initial_data(request)}
+
+    def get_readonly_fields(self, request, obj=None):
+        # A camera never changes owner; so the form needs no owner lookup (the silent "is this an owner?" search).
+        return (*self.readonly_fields, "owner") if obj is not None else self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":  # staff add cameras for the agency only; residents register their own
+            kwargs["queryset"] = Owner.objects.filter(kind=Owner.Kind.AGENCY)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
-        if request.GET.get("q"):
+        if response.status_code == 200 and request.GET.get("q"):
             record(actor=request.user, action=Action.CAMERA_ADMIN_SEARCH, target_type="camera",
                    query=request.GET.get("q", "")[:200])
+        if response.status_code == 200 and hasattr(response, "context_data") and "cl" in response.context_data:
+            record_many([entry(actor=request.user, action=Action.CAMERA_LISTED, target_type="camera",
+                               target_code=camera.code, camera_code=camera.code, owner_code=camera.owner.code,
+                               via="admin") for camera in response.context_data["cl"].result_list])
         return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        camera = response.context_data.get("original") if hasattr(response, "context_data") else None
+        if response.status_code == 200 and camera is not None:
+            record(actor=request.user, action=Action.CAMERA_VIEWED, target_type="camera", target_code=camera.code,
+                   camera_code=camera.code, owner_code=camera.owner.code, via="admin")
+        return response
+
+    def delete_model(self, request, obj):
+        services.camera_delete(camera=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for pk in list(queryset.values_list("pk", flat=True)):
+            camera = Camera.objects.select_related("owner").filter(pk=pk).first()  # fresh: it may be another's last
+            if camera is not None:
+                services.camera_delete(camera=camera, by=request.user)
 
     @admin.display(description="kind", ordering="owner__kind")
     def owner_kind(self, camera):

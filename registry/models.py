@@ -27,7 +27,8 @@ class Owner(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("import_agency_cameras", "Can import agency cameras from CSV or GeoJSON")]
+        permissions = [("import_agency_cameras", "Can import agency cameras from CSV or GeoJSON"),
+                       ("list_owners", "Can list and search every owner's contact details")]
 
     def __str__(self):
         # No personal data: this string lands in admin logs and messages.

@@ -7,9 +7,30 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from registry.models import Camera, Owner
+
+# What staff may see (admin, map, API, exports): until an owner confirms by email nothing of a registration is the
+# program's, and a paused camera is hidden until its owner resumes it, as the portal promises. Agency owners are
+# confirmed by definition: the agency imports its own cameras. Active cameras only ever belong to such owners
+# (confirmation activates them); every read checks both all the same, the map's SQL included.
+STAFF_VISIBLE_OWNER = Q(confirmed_at__isnull=False) | Q(kind=Owner.Kind.AGENCY)
+STAFF_VISIBLE_CAMERA = Q(status=Camera.Status.ACTIVE) & (
+    Q(owner__confirmed_at__isnull=False) | Q(owner__kind=Owner.Kind.AGENCY))
+
+
+def owners_visible_to_staff() -> QuerySet[Owner]:
+    return Owner.objects.filter(STAFF_VISIBLE_OWNER)
+
+
+def cameras_visible_to_staff() -> QuerySet[Camera]:
+    return Camera.objects.filter(STAFF_VISIBLE_CAMERA)
+
+
+def camera_visible_to_staff(*, code) -> Camera | None:
+    """One camera for a staff or API read; a paused or unconfirmed camera is indistinguishable from none."""
+    return cameras_visible_to_staff().select_related("owner").filter(code=code).first()
 
 
 def service_area() -> GEOSGeometry:
@@ -47,7 +68,8 @@ class NearbyCamera:
 
 
 # The nearest `limit` cameras come from registry_camera alone (GiST index, then a sort of narrow rows);
-# only those are joined to their owner's kind and get the per-row values, never the contact details.
+# only those are joined to their owner's kind and get the per-row values, never the contact details. (The owner
+# condition is a second lock: active cameras belong only to confirmed or agency owners.)
 # `covers`: within the camera's range and inside direction +- fov/2, the signed angle difference folded
 # into [-180, 180); a camera standing on the point covers it.
 _NEAR_SQL = """
@@ -64,7 +86,7 @@ FROM (
     JOIN registry_camera c ON c.status = ANY(%(statuses)s) AND ST_DWithin(c.location, p.g, %(radius)s)
     ORDER BY distance_m
     LIMIT %(limit)s
-) AS n JOIN registry_owner o ON o.id = n.owner_id
+) AS n JOIN registry_owner o ON o.id = n.owner_id AND (o.confirmed_at IS NOT NULL OR o.kind = 'agency')
 ORDER BY n.distance_m
 """
 
@@ -91,7 +113,7 @@ _GEOJSON_SQL = """
 WITH candidates AS MATERIALIZED (
     SELECT c.code, c.label, o.kind, c.level, c.direction_deg, c.field_of_view_deg, c.range_m, c.location
     FROM registry_camera c JOIN registry_owner o ON o.id = c.owner_id
-    WHERE c.status = 'active'
+    WHERE c.status = 'active' AND (o.confirmed_at IS NOT NULL OR o.kind = 'agency')
       AND c.location && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)::geography
       AND o.kind = ANY(%(kinds)s) AND c.level = ANY(%(levels)s)
 ), picked AS (
@@ -137,8 +159,12 @@ def camera_of_owner(*, owner: Owner, code) -> Camera | None:
 
 
 def geocode(query: str) -> Point | None:
-    """'lat, lng' or the address of a registered camera. No external geocoder: connect runs offline."""
+    """'lat, lng' or the address of a registered camera. No external geocoder: connect runs offline.
+
+    Raises ValueError for text no database can search (a NUL character): the caller says so."""
     text = query.strip()
+    if "\x00" in text:
+        raise ValueError("a search cannot contain NUL characters")
     parts = [part.strip() for part in text.split(",")]
     if len(parts) == 2:
         try:
@@ -150,5 +176,5 @@ def geocode(query: str) -> Point | None:
                 return Point(longitude, latitude, srid=4326)
     if len(text) < 4:
         return None
-    match = Camera.objects.filter(address__icontains=text, status=Camera.Status.ACTIVE).first()
+    match = cameras_visible_to_staff().filter(address__icontains=text).first()
     return match.location if match else None

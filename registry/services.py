@@ -236,12 +236,17 @@ def _scrub_requests(camera_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def camera_delete(*, camera: Camera) -> None:
-    """Deletes one camera at once; deleting the last one deletes the owner's personal data too."""
+def camera_delete(*, camera: Camera, by=None) -> None:
+    """Deletes one camera at once; deleting the last one deletes the owner's personal data too.
+
+    `by`: the staff member deleting it from the admin (the ledger names them); None when the owner does."""
     owner = camera.owner
     if not owner.cameras.exclude(pk=camera.pk).exists():
-        owner_delete(owner=owner)
+        owner_delete(owner=owner, by=by)
         return
+    if by is not None:
+        record(actor=by, action=Action.CAMERA_DELETED_BY_STAFF, target_type="camera", target_code=camera.code,
+               camera_code=camera.code, owner_code=owner.code)
     _live_views_end(camera, deleted=True)
     _forget_admin_history(Camera, [camera.pk])
     _scrub_requests([camera.pk])
@@ -251,9 +256,14 @@ def camera_delete(*, camera: Camera) -> None:
 
 
 @transaction.atomic
-def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER) -> None:
-    """Removes the owner, their cameras and links; keeps only a record that a deletion happened."""
+def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER, by=None) -> None:
+    """Removes the owner, their cameras and links; keeps only a record that a deletion happened.
+
+    `by`: the staff member deleting from the admin (the ledger names them); None when the owner does."""
     camera_ids = list(owner.cameras.values_list("pk", flat=True))
+    if by is not None:
+        record(actor=by, action=Action.OWNER_DELETED_BY_STAFF, target_type="owner", target_code=owner.code,
+               owner_code=owner.code, cameras=len(camera_ids))
     for camera in owner.cameras.filter(level=Camera.Level.INTEGRATED):
         _live_views_end(camera, deleted=True)
     _forget_admin_history(Camera, camera_ids)

@@ -32,7 +32,10 @@ def test_an_analyst_cannot_find_an_owner_by_email_or_see_paused_cameras(client):
     client.force_login(make_staff("analyst"))
     assert "Zed porch" not in client.get("/admin/registry/camera/?q=zed@secret.example").content.decode()
     assert "Paused one" not in client.get("/admin/registry/camera/").content.decode()
+    # Issue 12: investigators neither (one owner at a time, with a reason); administrators, who list owners, do.
     client.force_login(make_staff("investigator"))
+    assert "Zed porch" not in client.get("/admin/registry/camera/?q=zed@secret.example").content.decode()
+    client.force_login(make_staff("administrator"))
     assert "Zed porch" in client.get("/admin/registry/camera/?q=zed@secret.example").content.decode()
 
 

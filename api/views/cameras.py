@@ -75,10 +75,9 @@ class CameraViewSet(viewsets.GenericViewSet):
         return HttpResponse(json.dumps(body), content_type=GEOJSON)
 
     @extend_schema(parameters=[CODE], responses={(200, GEOJSON): OpenApiResponse(
-        s.CAMERA_FEATURE_SCHEMA, description="One camera that is not removed (recorded in the access ledger)")})
+        s.CAMERA_FEATURE_SCHEMA, description="One active camera of a confirmed owner (recorded in the access ledger)")})
     def retrieve(self, request, code=None):
-        camera = (Camera.objects.select_related("owner").exclude(status=Camera.Status.REMOVED)
-                  .filter(code=_uuid(code)).first())
+        camera = selectors.camera_visible_to_staff(code=_uuid(code))  # paused or unconfirmed: as if none
         if camera is None:
             raise NotFound("No camera with that code.")
         record(actor=actor(request), action=Action.CAMERA_VIEWED, target_type="camera", target_code=camera.code,

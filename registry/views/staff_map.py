@@ -65,7 +65,10 @@ def nearby(request):
     if not 1 <= radius <= settings.NEARBY_MAX_RADIUS_M:
         return _bad_request(f"radius must be between 1 and {settings.NEARBY_MAX_RADIUS_M} metres.")
     if request.GET.get("q"):
-        point = selectors.geocode(request.GET["q"])
+        try:
+            point = selectors.geocode(request.GET["q"])
+        except ValueError:
+            return _bad_request("The search contains a NUL character (often pasted by mistake): retype it.")
         if point is None:
             return JsonResponse({"detail": "No registered address or 'lat, lng' matches that search."}, status=404)
     else:

@@ -80,3 +80,35 @@ def test_staff_without_the_permission_and_strangers_are_refused(client, django_u
     nobody = django_user_model.objects.create_user("nobody", password="x" * 16, is_staff=True)
     client.force_login(nobody)
     assert client.get("/api/v1/cameras/").status_code == 403
+
+
+@pytest.mark.parametrize("who", ["analyst", "investigator", "token"])
+def test_a_paused_camera_is_not_found_and_not_recorded(staff_client, token_client, who):
+    paused = CameraFactory(label="Paused porch", status="paused", address="7 Quiet Court")
+    client = token_client("registry:read") if who == "token" else staff_client(who)
+    response = client.get(f"/api/v1/cameras/{paused.code}/")
+    assert response.status_code == 404
+    assert "7 Quiet Court" not in response.content.decode() and "Paused porch" not in response.content.decode()
+    assert not AccessEntry.objects.filter(action="camera.viewed").exists()
+
+
+@pytest.mark.parametrize("who", ["analyst", "token"])
+def test_a_camera_nobody_confirmed_is_not_found(staff_client, token_client, who):
+    pending = CameraFactory(status="pending", owner=OwnerFactory(confirmed_at=None), address="8 Unknown Road")
+    active_by_mistake = CameraFactory(owner=OwnerFactory(confirmed_at=None), address="9 Unknown Road")
+    client = token_client("registry:read") if who == "token" else staff_client(who)
+    for camera in (pending, active_by_mistake):
+        response = client.get(f"/api/v1/cameras/{camera.code}/")
+        assert response.status_code == 404 and "Unknown Road" not in response.content.decode()
+    features = client.get("/api/v1/cameras/").json()["features"]
+    assert all("Unknown" not in f["properties"]["label"] for f in features) and features == []
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/api/v1/cameras/", {"bbox": "-78.65,35.77\x00,-78.63,35.79"}),
+    ("/api/v1/cameras/", {"kind": "resident\x00"}),
+    ("/api/v1/cameras/nearby/", {"lat": 35.78, "lng": -78.64, "case": "26-\x00123"}),
+])
+def test_a_nul_in_a_filter_gets_a_400_not_an_error(staff_client, path, params):
+    response = staff_client("investigator").get(path, params)
+    assert response.status_code == 400 and response.json()

@@ -50,3 +50,38 @@ def test_others_cannot_reach_these_admin_pages(live_camera):
     investigator.force_login(make_staff("investigator"))
     for path in ("trainingrecord/add/", "liveshare/", "connectortoken/"):
         assert investigator.get(f"/admin/integration/{path}").status_code == 403
+
+
+def _session(analyst, camera, incident, reason):
+    from datetime import timedelta
+
+    from integration.models import LiveSession
+
+    return LiveSession.objects.create(analyst=analyst, camera=camera, incident=incident, reason=reason,
+                                      ends_by=timezone.now() + timedelta(minutes=30))
+
+
+def test_an_analyst_sees_only_their_own_live_sessions_in_the_admin(live_camera, incident_near):
+    me, colleague = make_staff("analyst"), make_staff("supervisor")
+    colleague_analyst = type(me).objects.create_user("analyst2", password="correct-horse-battery-9", is_staff=True)
+    colleague_analyst.groups.set(me.groups.all())
+    mine = _session(me, live_camera, incident_near, "Watching the store for case A")
+    theirs = _session(colleague_analyst, live_camera, incident_near, "Looking for a suspect of case B")
+    client = Client()
+    client.force_login(me)
+
+    page = client.get("/admin/integration/livesession/").content.decode()
+    assert "Watching the store for case A" in page and "Looking for a suspect of case B" not in page
+    assert client.get(f"/admin/integration/livesession/{mine.pk}/change/").status_code == 200
+    other = client.get(f"/admin/integration/livesession/{theirs.pk}/change/", follow=True)
+    assert "Looking for a suspect of case B" not in other.content.decode()
+    overseer = Client()
+    overseer.force_login(colleague)  # supervisors oversee the program: every session
+    page = overseer.get("/admin/integration/livesession/").content.decode()
+    assert "Watching the store for case A" in page and "Looking for a suspect of case B" in page
+
+
+def test_a_nul_in_the_live_session_search_gets_a_message_not_an_error(admin_client):
+    response = admin_client.get("/admin/integration/livesession/", {"q": "case\x00B"}, follow=True)
+    assert response.status_code == 200
+    assert "NUL character" in response.content.decode()

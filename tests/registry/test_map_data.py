@@ -145,3 +145,25 @@ def test_nearby_says_when_the_list_is_cut(analyst_client, monkeypatch):
         CameraFactory()
     body = analyst_client.get(f"/map/nearby.json?lat={LAT}&lng={LNG}&radius=100").json()
     assert body["truncated"] is True and len(body["cameras"]) == 2
+
+
+def test_a_nul_in_the_address_search_gets_a_clear_400(analyst_client):
+    CameraFactory(address="500 Main Street")
+    response = analyst_client.get("/map/nearby.json", {"q": "500 Main\x00 Street", "radius": "300"})
+    assert response.status_code == 400
+    assert "NUL character" in response.json()["detail"]
+
+
+def test_a_camera_of_an_unconfirmed_owner_is_never_on_the_map(analyst_client):
+    # Active by mistake (a staff edit, an old import): the owner never confirmed, so staff must not see it.
+    CameraFactory(label="unconfirmed", location=at(north_m=20), owner=OwnerFactory(confirmed_at=None),
+                  address="9 Hidden Lane")
+    CameraFactory(label="agency pole", location=at(north_m=30), owner=OwnerFactory(kind="agency", confirmed_at=None))
+
+    near = analyst_client.get(f"/map/nearby.json?lat={LAT}&lng={LNG}&radius=500").json()
+    box = analyst_client.get("/map/cameras.geojson?bbox=-78.65,35.77,-78.63,35.79").json()
+    by_address = analyst_client.get("/map/nearby.json", {"q": "9 Hidden Lane"})
+
+    assert [c["label"] for c in near["cameras"]] == ["agency pole"]  # agency cameras are confirmed by definition
+    assert [f["properties"]["label"] for f in box["features"]] == ["agency pole"]
+    assert by_address.status_code == 404
