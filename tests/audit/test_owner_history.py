@@ -78,7 +78,8 @@ def test_through_the_real_views_the_owner_sees_each_access_with_its_words(client
     b"".join(staff.get(f"/evidence/{clip.code}/download/", {"inline": "1"}).streaming_content)
     assert api.get(f"/api/v1/clips/{clip.code}/").status_code == 200
     assert api.get(f"/api/v1/cameras/{camera.code}/").status_code == 200
-    assert staff.get(f"/admin/registry/owner/{owner_a.pk}/change/").status_code == 200
+    assert staff.get(f"/admin/registry/owner/{owner_a.pk}/change/",
+                     {"reason": "Calling about case 26-000777"}).status_code == 200
     # Two map searches that find the porch, one through the API.
     assert staff.get("/map/nearby.json", {"lat": 35.7796, "lng": -78.6382, "radius": 250,
                                           "case": "26-000777"}).status_code == 200
