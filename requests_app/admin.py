@@ -23,8 +23,11 @@ CAMERAS_LIMIT = 2000  # an 800 m radius downtown holds a few hundred; say so if 
 
 
 class FootageRequestInline(admin.TabularInline):
+    """Each request as police may see it: a decline looks exactly like no answer (selectors.police_state)."""
+
     model = FootageRequest
-    fields = ("camera_label", "state", "attempts", "sent_at", "answered_at", "expires_at", "failure_reason")
+    fields = ("camera_label", "shown_state", "attempts", "sent_at", "shown_answered_at", "expires_at",
+              "failure_reason")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -32,6 +35,14 @@ class FootageRequestInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="state")
+    def shown_state(self, footage_request):
+        return FootageRequest.PoliceView(selectors.police_state(footage_request)).label
+
+    @admin.display(description="answered at")
+    def shown_answered_at(self, footage_request):
+        return selectors.police_answered_at(footage_request)
 
 
 class ClipInline(admin.TabularInline):
@@ -81,7 +92,8 @@ class IncidentAdmin(LeafletGeoAdmin):
         queryset = super().get_queryset(request)
         return queryset.filter(pk__in=selectors.incidents_visible_to(user=request.user).values("pk")).annotate(
             n_requests=Count("requests", distinct=True),
-            n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.ANSWERED), distinct=True))
+            # Declines are not answers to police (the terms promise it): only clips and "no footage" count.
+            n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.SHOWN_ANSWERS), distinct=True))
 
     def has_view_permission(self, request, obj=None):
         if obj is not None:
@@ -110,12 +122,12 @@ class IncidentAdmin(LeafletGeoAdmin):
     def progress(self, incident):
         if not incident.pk:
             return "—"
-        counts = dict(incident.requests.values_list("state").annotate(n=Count("id")))
+        counts = selectors.police_state_counts(incident)
         total = sum(counts.values())
         if not total:
             return "No requests yet."
         delivered = total - counts.get("queued", 0) - counts.get("sending", 0) - counts.get("failed", 0)
-        parts = [f"{FootageRequest.State(state).label}: {n}" for state, n in sorted(counts.items())]
+        parts = [f"{FootageRequest.PoliceView(state).label}: {n}" for state, n in sorted(counts.items())]
         return f"{delivered} of {total} sent · " + " · ".join(parts)
 
     def save_model(self, request, obj, form, change):

@@ -5,7 +5,7 @@ import hmac
 import logging
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -264,17 +264,44 @@ def footage_reminder_send(*, request_id: int) -> str:
 
 
 def footage_requests_lapse() -> int:
+    """Closes requests past their time for answers: unanswered ones lapse, and declined ones are recorded exactly
+    as if they had, in the ledger and the change history, so no police role can tell the two apart (the terms
+    promise it). `final_at` marks both; the transparency report counts the declines from it."""
     lapsed = 0
-    for request in FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__lte=timezone.now()
-                                                 ).select_related("incident"):
-        if FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
-                state=FootageRequest.State.LAPSED):
-            history_note(request, state=(request.state, FootageRequest.State.LAPSED))
+    now = timezone.now()
+    for request in FootageRequest.objects.filter(state__in=_CLOSED_AT_LAPSE, final_at__isnull=True,
+                                                 expires_at__lte=now).select_related("incident"):
+        declined = request.state == FootageRequest.State.DECLINED
+        fields = {"final_at": now} if declined else {"final_at": now, "state": FootageRequest.State.LAPSED}
+        if FootageRequest.objects.filter(pk=request.pk, state=request.state, final_at__isnull=True).update(**fields):
+            shown_before = FootageRequest.State.OPENED if request.opened_at else FootageRequest.State.SENT
+            history_note(request, state=(shown_before, FootageRequest.State.LAPSED))
             record(actor=None, action=Action.REQUEST_LAPSED, target_type="footage_request", target_code=request.code,
                    incident_code=request.incident.code, case_number=request.incident.case_number,
                    offense_type=request.incident.offense_type, district=district_of(request.incident.location))
             lapsed += 1
     return lapsed
+
+
+_CLOSED_AT_LAPSE = (*FootageRequest.AWAITING, FootageRequest.State.DECLINED)
+
+
+def footage_declines_by_month(*, since) -> list[dict]:
+    """Declines per month, offense type and district, for the transparency report (the ledger holds none: an entry
+    would tell auditors which request it was). `in_lapses`: how many of them the ledger counts as lapsed."""
+    from collections import Counter
+
+    counts = Counter()
+    for request in (FootageRequest.objects.filter(state=FootageRequest.State.DECLINED, final_at__gte=since)
+                    .select_related("incident").only("final_at", "answered_at", "incident__offense_type",
+                                                      "incident__location")):
+        month = request.final_at.astimezone(UTC).date().replace(day=1)
+        # Declines from before the sweep recorded them as lapses were final at their answer (migration 0006).
+        in_lapses = request.answered_at is None or request.final_at > request.answered_at
+        key = (month, request.incident.offense_type, district_of(request.incident.location), in_lapses)
+        counts[key] += 1
+    return [{"month": month, "offense_type": offense, "district": district, "in_lapses": in_lapses, "n": n}
+            for (month, offense, district, in_lapses), n in counts.items()]
 
 
 # --- the owner's answer ---------------------------------------------------------------------------------
@@ -322,6 +349,10 @@ def _answer(request: FootageRequest, state: str, **fields) -> None:
         state=state, answered_at=now, **fields)
     if not answered:
         raise ConsentLinkError("You have already answered this request. Thank you.")
+    if state == FootageRequest.State.DECLINED:
+        # Nothing police can read, now: no change history, no ledger entry (auditors are police-side staff, and
+        # an entry's time alone would point at the request just opened). The lapse sweep records it as a lapse.
+        return
     history_note(request, state=(request.state, state), answered_at=(None, now))
     # No owner or camera codes: the answer is counted for the public report, never tied to who gave it.
     record(actor=None, action=Action.REQUEST_ANSWERED, target_type="footage_request", target_code=request.code,
