@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -64,10 +65,20 @@ class ClipInline(admin.TabularInline):
     def evidence_links(self, clip):
         flag = format_html(' <strong style="color:#b3261e">integrity check failed</strong>') \
             if clip.integrity_failed_at else ""
-        return format_html('<a href="{}?inline=1">play</a> · <a href="{}">download</a> · <a href="{}">custody</a>{}',
-                           reverse("requests_app:clip_download", args=[clip.code]),
+        return format_html('<a href="{}">play</a> · <a href="{}">download</a> · <a href="{}">custody</a>{}',
+                           reverse("requests_app:clip_play", args=[clip.code]),
                            reverse("requests_app:clip_download", args=[clip.code]),
                            reverse("admin:requests_app_clip_custody", args=[clip.pk]), flag)
+
+
+def offense_type_field(current: str) -> forms.ChoiceField:
+    """A select of the agency's offense types (settings.OFFENSE_TYPES, CONNECT_OFFENSE_TYPES in the README): they
+    are published in the transparency report, so never free text. A case keeps a type since taken off the list."""
+    choices = [("", "---------")] + [(o, o) for o in settings.OFFENSE_TYPES]
+    if current and current not in settings.OFFENSE_TYPES:
+        choices.append((current, f"{current} (no longer on the agency's list)"))
+    return forms.ChoiceField(choices=choices, label="Offense type",
+                             help_text="The agency's list of offense types; published in aggregate only.")
 
 
 @admin.register(Incident)
@@ -100,6 +111,14 @@ class IncidentAdmin(LeafletGeoAdmin):
             return selectors.can_view_incident(request.user, obj)
         return super().has_view_permission(request, obj)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200:  # the page was shown, with its requests' camera labels: a read of them
+            incident = self.get_object(request, unquote(object_id))
+            if incident is not None and self.has_view_permission(request, incident):
+                services.footage_requests_listed(incident=incident, user=request.user)
+        return response
+
     def has_change_permission(self, request, obj=None):
         if obj is not None:
             return selectors.can_work_incident(request.user, obj)
@@ -131,7 +150,7 @@ class IncidentAdmin(LeafletGeoAdmin):
         return f"{delivered} of {total} sent · " + " · ".join(parts)
 
     def save_model(self, request, obj, form, change):
-        services.incident_validate(obj)
+        services.incident_validate(obj, kept_offense_type=form.initial.get("offense_type", "") if change else "")
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
@@ -147,14 +166,14 @@ class IncidentAdmin(LeafletGeoAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if "offense_type" in form.base_fields:
-            form.base_fields["offense_type"].widget = forms.Select(
-                choices=[("", "---------")] + [(o, o) for o in settings.OFFENSE_TYPES])
+            form.base_fields["offense_type"] = offense_type_field(obj.offense_type if obj else "")
 
         class ValidatedForm(form):
             def _post_clean(self):
                 super()._post_clean()
+                kept = self.initial.get("offense_type", "") if self.instance.pk else ""
                 try:
-                    services.incident_validate(self.instance)
+                    services.incident_validate(self.instance, kept_offense_type=kept)
                 except ValidationError as exc:
                     self._update_errors(exc)
 

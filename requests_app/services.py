@@ -50,12 +50,14 @@ def incident_investigators_set(*, incident: Incident, users) -> None:
             assign_perm(f"requests_app.{perm}", user, incident)
 
 
-def incident_validate(incident: Incident) -> None:
-    """The agency's limits on the case number, the time window and the radius."""
+def incident_validate(incident: Incident, *, kept_offense_type: str = "") -> None:
+    """The agency's limits on the case number, the offense type, the time window and the radius.
+    `kept_offense_type`: the case's saved offense type, kept even if the agency's list no longer has it."""
     import re
 
     errors = {}
-    if incident.offense_type not in settings.OFFENSE_TYPES:
+    if incident.offense_type not in settings.OFFENSE_TYPES and not (
+            kept_offense_type and incident.offense_type == kept_offense_type):
         errors["offense_type"] = f"Choose one of: {', '.join(settings.OFFENSE_TYPES)}."
     if not re.fullmatch(settings.CASE_NUMBER_PATTERN, incident.case_number or ""):
         errors["case_number"] = f"Case numbers look like {settings.CASE_NUMBER_EXAMPLE}."
@@ -98,9 +100,10 @@ def incident_update(*, incident: Incident, user, **fields) -> Incident:
     unknown = set(fields) - set(INCIDENT_EDITABLE)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    kept_offense_type = incident.offense_type
     for name, value in fields.items():
         setattr(incident, name, value)
-    incident_validate(incident)
+    incident_validate(incident, kept_offense_type=kept_offense_type)
     incident.save(update_fields=[*fields])
     return incident
 
@@ -148,6 +151,20 @@ def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestB
     record(actor=user, action=Action.REQUESTS_SENT, target_type="incident", target_code=incident.code,
            incident_code=incident.code, case_number=incident.case_number, cameras=len(created))
     return batch
+
+
+def footage_requests_listed(*, incident: Incident, user) -> int:
+    """Records that `user` saw the incident's requests listed (camera labels often name their owners): one
+    entry per camera shown, which its owner sees in their history. Requests of deleted cameras show no label."""
+    from audit.services import entry, record_many
+
+    requests = list(incident.requests.filter(camera__isnull=False).select_related("camera__owner")
+                    .only("code", "camera__code", "camera__owner__code"))
+    record_many([entry(actor=user, action=Action.REQUESTS_LISTED, target_type="footage_request",
+                       target_code=request.code, camera_code=request.camera.code,
+                       owner_code=request.camera.owner.code, incident_code=incident.code,
+                       case_number=incident.case_number, via="admin") for request in requests])
+    return len(requests)
 
 
 def consent_link(request: FootageRequest) -> str:
@@ -324,7 +341,8 @@ def consent_request(*, token: str) -> FootageRequest:
                .filter(code=payload.get("r")).first())
     if request is None or not hmac.compare_digest(request.nonce, str(payload.get("n"))):
         raise ConsentLinkError("This link is no longer valid.")
-    if request.is_answered:
+    # An owner who shared clips may add more, through the same link, until the request lapses.
+    if request.is_answered and request.state != FootageRequest.State.UPLOADED:
         raise ConsentLinkError("You have already answered this request. Thank you.")
     if request.camera is None:
         raise ConsentLinkError("This camera has been removed from the program; no answer is needed.")
@@ -372,7 +390,8 @@ def consent_decline(*, request: FootageRequest, reason: str) -> None:
 
 
 def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUpload], keep_days: int) -> list[Clip]:
-    """Turns sealed uploads into clips and answers the request; rejects the lot if any is not media."""
+    """Turns sealed uploads into clips and answers the request, or adds them to the clips already shared (until the
+    request lapses: `consent_request` checks); rejects the lot if any is not media."""
     if not uploads:
         raise ValidationError("Choose at least one video or photo file.")
     if not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
@@ -387,8 +406,12 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             except evidence.NotMediaError as exc:
                 raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
         with transaction.atomic():
-            _answer(request, FootageRequest.State.UPLOADED)
-            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days)
+            # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
+            state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
+            addition = state == FootageRequest.State.UPLOADED
+            if not addition:
+                _answer(request, FootageRequest.State.UPLOADED)
+            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
                      for upload, info in zip(uploads, probes, strict=True)]
     except BaseException:
         for upload in uploads:
@@ -397,7 +420,7 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
     return clips
 
 
-def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Clip:
+def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
     clip = Clip(request=request, incident=request.incident, original_name=upload.name[:255],
                 media_format=info.media_format, size=upload.size, sha256=upload.sha256,
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
@@ -414,7 +437,7 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Cli
     record(actor="owner", action=Action.CLIP_UPLOADED, target_type="clip", target_code=clip.code,
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
            incident_code=request.incident.code, case_number=request.incident.case_number,
-           sha256=clip.sha256, size=clip.size)
+           sha256=clip.sha256, size=clip.size, addition=addition)
     return clip
 
 
@@ -453,7 +476,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
 
 # --- evidence access ------------------------------------------------------------------------------------
 
-def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
+def clip_open(*, clip: Clip, user, action: str | None, reason: str = ""):
     """Checks access and the clip's integrity (the full SHA-256 against the ingest value), records the
     access, and returns a fresh iterator of the plaintext. Refuses and flags a clip that fails."""
     if not selectors.can_view_incident(user, clip.incident):
@@ -479,7 +502,8 @@ def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
         raise crypto.EvidenceIntegrityError(str(exc)) from None
     # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
     assigned = user.has_perm("requests_app.view_incident", clip.incident)
-    record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
+    if action is not None:  # None: the player's fetch of a view already recorded (views.clip_play)
+        record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
     return evidence.sealed_chunks(path, **key_args)
 
 
