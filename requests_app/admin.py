@@ -165,8 +165,6 @@ class IncidentAdmin(LeafletGeoAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if "offense_type" in form.base_fields:
-            form.base_fields["offense_type"] = offense_type_field(obj.offense_type if obj else "")
 
         class ValidatedForm(form):
             def _post_clean(self):
@@ -177,6 +175,10 @@ class IncidentAdmin(LeafletGeoAdmin):
                 except ValidationError as exc:
                     self._update_errors(exc)
 
+        # Set on the subclass: its metaclass builds base_fields anew from the model (a text box), which is how
+        # setting the select on the parent form's field came to nothing.
+        if "offense_type" in ValidatedForm.base_fields:
+            ValidatedForm.base_fields["offense_type"] = offense_type_field(obj.offense_type if obj else "")
         return ValidatedForm
 
     @admin.action(description="Close the selected incidents")

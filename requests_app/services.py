@@ -346,7 +346,7 @@ def consent_request(*, token: str) -> FootageRequest:
         raise ConsentLinkError("You have already answered this request. Thank you.")
     if request.camera is None:
         raise ConsentLinkError("This camera has been removed from the program; no answer is needed.")
-    if request.state not in FootageRequest.AWAITING and request.state != FootageRequest.State.LAPSED:
+    if request.state not in (*FootageRequest.AWAITING, FootageRequest.State.UPLOADED, FootageRequest.State.LAPSED):
         raise ConsentLinkError("This request is not open for answers. Please write to us if you want to help.")
     if request.state == FootageRequest.State.LAPSED or (request.expires_at and request.expires_at <= timezone.now()):
         raise ConsentLinkError("This request has expired.")

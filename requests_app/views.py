@@ -175,7 +175,6 @@ def clip_download(request, code):
     response["Content-Disposition"] = f'{disposition}; filename="{clip.code}.{kind.extension}"'
     response["Content-Length"] = str(clip.size)
     response["X-Content-SHA256"] = clip.sha256
-    response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
 
