@@ -26,7 +26,8 @@ BREAKDOWNS = ("offense", "district")  # each of those figures is also given per 
 NO_INCIDENT = "no incident (allowed by the owner)"
 # The ledger holds no entry per decline (one would tell auditors which request was declined): the app that keeps
 # the requests registers a counter here at start-up (requests_app.apps). Each counter(since=) yields rows
-# {"month": date, "offense_type", "district", "in_lapses": counted as "request.lapsed" in the ledger, "n"}.
+# {"month": date, "offense_type", "district", "n"}: declines the ledger records as "request.lapsed", like
+# unanswered requests. (Declines from before that are still "request.answered" entries, counted above.)
 decline_counters: list = []
 
 
@@ -127,8 +128,6 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
             figure = "overrides"
         elif action != Action.REQUEST_ANSWERED:
             figure = REQUEST_ACTIONS[action]
-        elif row["detail__answer"] == "declined":
-            continue  # entries of before declines left the ledger: the counters count them (no double count)
         elif row["detail__answer"] in ANSWERS:
             figure = ANSWERS[row["detail__answer"]]
         else:
@@ -165,10 +164,9 @@ def _add_declines(data: dict, since: datetime) -> None:
                 continue
             cells = [month] + [month[f"by_{by}"][group] for by, group in
                                _groups(Action.REQUEST_ANSWERED, row["offense_type"], row["district"]).items()]
-            for cell in cells:
+            for cell in cells:  # recorded as lapses in the ledger: declined, not unanswered
                 cell["declined"] += row["n"]
-                if row["in_lapses"]:  # the sweep recorded it as a lapse: it is no unanswered request
-                    cell["unanswered"] = max(0, cell["unanswered"] - row["n"])
+                cell["unanswered"] = max(0, cell["unanswered"] - row["n"])
 
 
 def _add_live_minutes(data: dict, since: datetime) -> None:

@@ -304,21 +304,20 @@ _CLOSED_AT_LAPSE = (*FootageRequest.AWAITING, FootageRequest.State.DECLINED)
 
 
 def footage_declines_by_month(*, since) -> list[dict]:
-    """Declines per month, offense type and district, for the transparency report (the ledger holds none: an entry
-    would tell auditors which request it was). `in_lapses`: how many of them the ledger counts as lapsed."""
+    """Declines the ledger records as lapses, per month, offense type and district, for the transparency report
+    (the ledger has no decline entry: it would tell auditors which request it was). Declines from before that
+    (final at their answer, migration 0006) are still "request.answered" entries, so they are left out here."""
     from collections import Counter
 
     counts = Counter()
-    for request in (FootageRequest.objects.filter(state=FootageRequest.State.DECLINED, final_at__gte=since)
+    for request in (FootageRequest.objects.filter(state=FootageRequest.State.DECLINED, final_at__gte=since,
+                                                  final_at__gt=models.F("answered_at"))
                     .select_related("incident").only("final_at", "answered_at", "incident__offense_type",
                                                       "incident__location")):
         month = request.final_at.astimezone(UTC).date().replace(day=1)
-        # Declines from before the sweep recorded them as lapses were final at their answer (migration 0006).
-        in_lapses = request.answered_at is None or request.final_at > request.answered_at
-        key = (month, request.incident.offense_type, district_of(request.incident.location), in_lapses)
-        counts[key] += 1
-    return [{"month": month, "offense_type": offense, "district": district, "in_lapses": in_lapses, "n": n}
-            for (month, offense, district, in_lapses), n in counts.items()]
+        counts[(month, request.incident.offense_type, district_of(request.incident.location))] += 1
+    return [{"month": month, "offense_type": offense, "district": district, "n": n}
+            for (month, offense, district), n in counts.items()]
 
 
 # --- the owner's answer ---------------------------------------------------------------------------------

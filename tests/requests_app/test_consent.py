@@ -51,7 +51,7 @@ def test_no_footage_then_a_second_answer_is_refused(client, url, footage_request
     assert footage_request.state == "no_footage"
 
 
-def test_decline_keeps_the_reason_for_staff(client, url, footage_request):
+def test_decline_keeps_the_reason_but_shows_it_to_no_police_role(client, url, footage_request):
     client.post(url, {"answer": "decline", "reason": "I do not share video."})
     footage_request.refresh_from_db()
     assert (footage_request.state, footage_request.decline_reason) == ("declined", "I do not share video.")
