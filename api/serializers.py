@@ -8,6 +8,7 @@ from rest_framework import serializers
 from dispatch.models import CallForService
 from registry.models import Camera, Owner
 from requests_app.models import Clip, FootageRequest, Incident
+from requests_app.selectors import police_answered_at, police_reminders_sent, police_state
 
 LAT = {"min_value": -90.0, "max_value": 90.0}
 LNG = {"min_value": -180.0, "max_value": 180.0}
@@ -131,9 +132,14 @@ class IncidentUpdateSerializer(serializers.Serializer):
 
 
 class FootageRequestSerializer(serializers.ModelSerializer):
+    """A request as police may see it (requests_app.selectors.police_state): a decline is never shown."""
+
     incident = serializers.SlugRelatedField(slug_field="code", read_only=True)
     case_number = serializers.CharField(source="incident.case_number", read_only=True)
     camera = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+    answered_at = serializers.SerializerMethodField()
+    reminders_sent = serializers.SerializerMethodField()
 
     class Meta:
         model = FootageRequest
@@ -144,6 +150,19 @@ class FootageRequestSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "format": "uuid", "nullable": True})
     def get_camera(self, obj):
         return str(obj.camera.code) if obj.camera_id else None
+
+    @extend_schema_field({"type": "string", "enum": FootageRequest.PoliceView.values,
+                          "description": "Declined and unanswered requests look alike: waiting, then no_clip"})
+    def get_state(self, obj) -> str:
+        return str(police_state(obj))
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_answered_at(self, obj):
+        answered_at = police_answered_at(obj)
+        return serializers.DateTimeField().to_representation(answered_at) if answered_at else None
+
+    def get_reminders_sent(self, obj) -> int:
+        return police_reminders_sent(obj)
 
 
 class FootageRequestCreateSerializer(serializers.Serializer):

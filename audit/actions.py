@@ -38,6 +38,8 @@ class Action(StrEnum):
     EVIDENCE_KEY_ROTATED = "evidence.key_rotated"
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_CLOSED = "incident.closed"
+    # Footage requests: the incident page listing requests' cameras (issue 12, declines)
+    REQUESTS_LISTED = "requests.listed", _("looked at the footage requests of a case, your camera among them")
 
     # Live integration
     LIVE_STARTED = "live.started", _("started watching live")

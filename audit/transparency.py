@@ -24,6 +24,11 @@ LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
 BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
 BREAKDOWNS = ("offense", "district")  # each of those figures is also given per offense type and per district
 NO_INCIDENT = "no incident (allowed by the owner)"
+# The ledger holds no entry per decline (one would tell auditors which request was declined): the app that keeps
+# the requests registers a counter here at start-up (requests_app.apps). Each counter(since=) yields rows
+# {"month": date, "offense_type", "district", "n"}: declines the ledger records as "request.lapsed", like
+# unanswered requests. (Declines from before that are still "request.answered" entries, counted above.)
+decline_counters: list = []
 
 
 def shown(count: int) -> str:
@@ -130,6 +135,7 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         month[figure] += n
         for by, group in _groups(action, row["detail__offense_type"], row["detail__district"]).items():
             month[f"by_{by}"][group][figure] += n
+    _add_declines(data, since)
     _add_live_minutes(data, since)  # before groups are pooled: minutes are grouped like the views
     for month in data.values():
         for by in BREAKDOWNS:
@@ -148,6 +154,19 @@ def _add_answer_times(data: dict, since: datetime) -> None:
         times = month.pop("answer_seconds")
         # A median of fewer than five answers would say too much about the few who answered.
         month["median_hours"] = round(statistics.median(times) / 3600, 1) if len(times) >= SMALL else None
+
+
+def _add_declines(data: dict, since: datetime) -> None:
+    for counter in decline_counters:
+        for row in counter(since=since):
+            month = data.get(row["month"])
+            if month is None:
+                continue
+            cells = [month] + [month[f"by_{by}"][group] for by, group in
+                               _groups(Action.REQUEST_ANSWERED, row["offense_type"], row["district"]).items()]
+            for cell in cells:  # recorded as lapses in the ledger: declined, not unanswered
+                cell["declined"] += row["n"]
+                cell["unanswered"] = max(0, cell["unanswered"] - row["n"])
 
 
 def _add_live_minutes(data: dict, since: datetime) -> None:

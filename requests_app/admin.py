@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -23,8 +24,11 @@ CAMERAS_LIMIT = 2000  # an 800 m radius downtown holds a few hundred; say so if 
 
 
 class FootageRequestInline(admin.TabularInline):
+    """Each request as police may see it: a decline looks exactly like no answer (selectors.police_state)."""
+
     model = FootageRequest
-    fields = ("camera_label", "state", "attempts", "sent_at", "answered_at", "expires_at", "failure_reason")
+    fields = ("camera_label", "shown_state", "attempts", "sent_at", "shown_answered_at", "expires_at",
+              "failure_reason")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -32,6 +36,14 @@ class FootageRequestInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="state")
+    def shown_state(self, footage_request):
+        return FootageRequest.PoliceView(selectors.police_state(footage_request)).label
+
+    @admin.display(description="answered at")
+    def shown_answered_at(self, footage_request):
+        return selectors.police_answered_at(footage_request)
 
 
 class ClipInline(admin.TabularInline):
@@ -53,10 +65,20 @@ class ClipInline(admin.TabularInline):
     def evidence_links(self, clip):
         flag = format_html(' <strong style="color:#b3261e">integrity check failed</strong>') \
             if clip.integrity_failed_at else ""
-        return format_html('<a href="{}?inline=1">play</a> · <a href="{}">download</a> · <a href="{}">custody</a>{}',
-                           reverse("requests_app:clip_download", args=[clip.code]),
+        return format_html('<a href="{}">play</a> · <a href="{}">download</a> · <a href="{}">custody</a>{}',
+                           reverse("requests_app:clip_play", args=[clip.code]),
                            reverse("requests_app:clip_download", args=[clip.code]),
                            reverse("admin:requests_app_clip_custody", args=[clip.pk]), flag)
+
+
+def offense_type_field(current: str) -> forms.ChoiceField:
+    """A select of the agency's offense types (settings.OFFENSE_TYPES, CONNECT_OFFENSE_TYPES in the README): they
+    are published in the transparency report, so never free text. A case keeps a type since taken off the list."""
+    choices = [("", "---------")] + [(o, o) for o in settings.OFFENSE_TYPES]
+    if current and current not in settings.OFFENSE_TYPES:
+        choices.append((current, f"{current} (no longer on the agency's list)"))
+    return forms.ChoiceField(choices=choices, label="Offense type",
+                             help_text="The agency's list of offense types; published in aggregate only.")
 
 
 @admin.register(Incident)
@@ -81,12 +103,21 @@ class IncidentAdmin(LeafletGeoAdmin):
         queryset = super().get_queryset(request)
         return queryset.filter(pk__in=selectors.incidents_visible_to(user=request.user).values("pk")).annotate(
             n_requests=Count("requests", distinct=True),
-            n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.ANSWERED), distinct=True))
+            # Declines are not answers to police (the terms promise it): only clips and "no footage" count.
+            n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.SHOWN_ANSWERS), distinct=True))
 
     def has_view_permission(self, request, obj=None):
         if obj is not None:
             return selectors.can_view_incident(request.user, obj)
         return super().has_view_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200:  # the page was shown, with its requests' camera labels: a read of them
+            incident = self.get_object(request, unquote(object_id))
+            if incident is not None and self.has_view_permission(request, incident):
+                services.footage_requests_listed(incident=incident, user=request.user)
+        return response
 
     def has_change_permission(self, request, obj=None):
         if obj is not None:
@@ -110,16 +141,16 @@ class IncidentAdmin(LeafletGeoAdmin):
     def progress(self, incident):
         if not incident.pk:
             return "—"
-        counts = dict(incident.requests.values_list("state").annotate(n=Count("id")))
+        counts = selectors.police_state_counts(incident)
         total = sum(counts.values())
         if not total:
             return "No requests yet."
         delivered = total - counts.get("queued", 0) - counts.get("sending", 0) - counts.get("failed", 0)
-        parts = [f"{FootageRequest.State(state).label}: {n}" for state, n in sorted(counts.items())]
+        parts = [f"{FootageRequest.PoliceView(state).label}: {n}" for state, n in sorted(counts.items())]
         return f"{delivered} of {total} sent · " + " · ".join(parts)
 
     def save_model(self, request, obj, form, change):
-        services.incident_validate(obj)
+        services.incident_validate(obj, kept_offense_type=form.initial.get("offense_type", "") if change else "")
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
@@ -134,18 +165,20 @@ class IncidentAdmin(LeafletGeoAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        if "offense_type" in form.base_fields:
-            form.base_fields["offense_type"].widget = forms.Select(
-                choices=[("", "---------")] + [(o, o) for o in settings.OFFENSE_TYPES])
 
         class ValidatedForm(form):
             def _post_clean(self):
                 super()._post_clean()
+                kept = self.initial.get("offense_type", "") if self.instance.pk else ""
                 try:
-                    services.incident_validate(self.instance)
+                    services.incident_validate(self.instance, kept_offense_type=kept)
                 except ValidationError as exc:
                     self._update_errors(exc)
 
+        # Set on the subclass: its metaclass builds base_fields anew from the model (a text box), which is how
+        # setting the select on the parent form's field came to nothing.
+        if "offense_type" in ValidatedForm.base_fields:
+            ValidatedForm.base_fields["offense_type"] = offense_type_field(obj.offense_type if obj else "")
         return ValidatedForm
 
     @admin.action(description="Close the selected incidents")

@@ -63,8 +63,23 @@ class FootageRequest(models.Model):
         LAPSED = "lapsed", "No answer (lapsed)"
         FAILED = "failed", "Failed to send"
 
+    class PoliceView(models.TextChoices):
+        """What every police role is shown of a request (`requests_app.selectors.police_state`): a decline looks
+        like no answer, "waiting" until the request lapses and "no clip" after, as the terms promise."""
+
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent, waiting for an answer"
+        OPENED = "opened", "Opened, waiting for an answer"
+        UPLOADED = "uploaded", "Clips shared"
+        NO_FOOTAGE = "no_footage", "No footage"
+        NO_CLIP = "no_clip", "No clip"
+        FAILED = "failed", "Failed to send"
+
     ANSWERED = (State.UPLOADED, State.NO_FOOTAGE, State.DECLINED)
     AWAITING = (State.SENT, State.OPENED)
+    # Answers police are shown as soon as they are given; a decline is not one of them.
+    SHOWN_ANSWERS = (State.UPLOADED, State.NO_FOOTAGE)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="requests")
@@ -83,6 +98,9 @@ class FootageRequest(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     decline_reason = models.TextField(blank=True)
+    final_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the lapse sweep closed it for answers (unanswered or declined alike)")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

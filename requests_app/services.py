@@ -5,7 +5,7 @@ import hmac
 import logging
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -50,12 +50,14 @@ def incident_investigators_set(*, incident: Incident, users) -> None:
             assign_perm(f"requests_app.{perm}", user, incident)
 
 
-def incident_validate(incident: Incident) -> None:
-    """The agency's limits on the case number, the time window and the radius."""
+def incident_validate(incident: Incident, *, kept_offense_type: str = "") -> None:
+    """The agency's limits on the case number, the offense type, the time window and the radius.
+    `kept_offense_type`: the case's saved offense type, kept even if the agency's list no longer has it."""
     import re
 
     errors = {}
-    if incident.offense_type not in settings.OFFENSE_TYPES:
+    if incident.offense_type not in settings.OFFENSE_TYPES and not (
+            kept_offense_type and incident.offense_type == kept_offense_type):
         errors["offense_type"] = f"Choose one of: {', '.join(settings.OFFENSE_TYPES)}."
     if not re.fullmatch(settings.CASE_NUMBER_PATTERN, incident.case_number or ""):
         errors["case_number"] = f"Case numbers look like {settings.CASE_NUMBER_EXAMPLE}."
@@ -98,9 +100,10 @@ def incident_update(*, incident: Incident, user, **fields) -> Incident:
     unknown = set(fields) - set(INCIDENT_EDITABLE)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    kept_offense_type = incident.offense_type
     for name, value in fields.items():
         setattr(incident, name, value)
-    incident_validate(incident)
+    incident_validate(incident, kept_offense_type=kept_offense_type)
     incident.save(update_fields=[*fields])
     return incident
 
@@ -148,6 +151,20 @@ def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestB
     record(actor=user, action=Action.REQUESTS_SENT, target_type="incident", target_code=incident.code,
            incident_code=incident.code, case_number=incident.case_number, cameras=len(created))
     return batch
+
+
+def footage_requests_listed(*, incident: Incident, user) -> int:
+    """Records that `user` saw the incident's requests listed (camera labels often name their owners): one
+    entry per camera shown, which its owner sees in their history. Requests of deleted cameras show no label."""
+    from audit.services import entry, record_many
+
+    requests = list(incident.requests.filter(camera__isnull=False).select_related("camera__owner")
+                    .only("code", "camera__code", "camera__owner__code"))
+    record_many([entry(actor=user, action=Action.REQUESTS_LISTED, target_type="footage_request",
+                       target_code=request.code, camera_code=request.camera.code,
+                       owner_code=request.camera.owner.code, incident_code=incident.code,
+                       case_number=incident.case_number, via="admin") for request in requests])
+    return len(requests)
 
 
 def consent_link(request: FootageRequest) -> str:
@@ -264,17 +281,43 @@ def footage_reminder_send(*, request_id: int) -> str:
 
 
 def footage_requests_lapse() -> int:
+    """Closes requests past their time for answers: unanswered ones lapse, and declined ones are recorded exactly
+    as if they had, in the ledger and the change history, so no police role can tell the two apart (the terms
+    promise it). `final_at` marks both; the transparency report counts the declines from it."""
     lapsed = 0
-    for request in FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__lte=timezone.now()
-                                                 ).select_related("incident"):
-        if FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
-                state=FootageRequest.State.LAPSED):
-            history_note(request, state=(request.state, FootageRequest.State.LAPSED))
+    now = timezone.now()
+    for request in FootageRequest.objects.filter(state__in=_CLOSED_AT_LAPSE, final_at__isnull=True,
+                                                 expires_at__lte=now).select_related("incident"):
+        declined = request.state == FootageRequest.State.DECLINED
+        fields = {"final_at": now} if declined else {"final_at": now, "state": FootageRequest.State.LAPSED}
+        if FootageRequest.objects.filter(pk=request.pk, state=request.state, final_at__isnull=True).update(**fields):
+            shown_before = FootageRequest.State.OPENED if request.opened_at else FootageRequest.State.SENT
+            history_note(request, state=(shown_before, FootageRequest.State.LAPSED))
             record(actor=None, action=Action.REQUEST_LAPSED, target_type="footage_request", target_code=request.code,
                    incident_code=request.incident.code, case_number=request.incident.case_number,
                    offense_type=request.incident.offense_type, district=district_of(request.incident.location))
             lapsed += 1
     return lapsed
+
+
+_CLOSED_AT_LAPSE = (*FootageRequest.AWAITING, FootageRequest.State.DECLINED)
+
+
+def footage_declines_by_month(*, since) -> list[dict]:
+    """Declines the ledger records as lapses, per month, offense type and district, for the transparency report
+    (the ledger has no decline entry: it would tell auditors which request it was). Declines from before that
+    (final at their answer, migration 0006) are still "request.answered" entries, so they are left out here."""
+    from collections import Counter
+
+    counts = Counter()
+    for request in (FootageRequest.objects.filter(state=FootageRequest.State.DECLINED, final_at__gte=since,
+                                                  final_at__gt=models.F("answered_at"))
+                    .select_related("incident").only("final_at", "answered_at", "incident__offense_type",
+                                                      "incident__location")):
+        month = request.final_at.astimezone(UTC).date().replace(day=1)
+        counts[(month, request.incident.offense_type, district_of(request.incident.location))] += 1
+    return [{"month": month, "offense_type": offense, "district": district, "n": n}
+            for (month, offense, district), n in counts.items()]
 
 
 # --- the owner's answer ---------------------------------------------------------------------------------
@@ -297,11 +340,12 @@ def consent_request(*, token: str) -> FootageRequest:
                .filter(code=payload.get("r")).first())
     if request is None or not hmac.compare_digest(request.nonce, str(payload.get("n"))):
         raise ConsentLinkError("This link is no longer valid.")
-    if request.is_answered:
+    # An owner who shared clips may add more, through the same link, until the request lapses.
+    if request.is_answered and request.state != FootageRequest.State.UPLOADED:
         raise ConsentLinkError("You have already answered this request. Thank you.")
     if request.camera is None:
         raise ConsentLinkError("This camera has been removed from the program; no answer is needed.")
-    if request.state not in FootageRequest.AWAITING and request.state != FootageRequest.State.LAPSED:
+    if request.state not in (*FootageRequest.AWAITING, FootageRequest.State.UPLOADED, FootageRequest.State.LAPSED):
         raise ConsentLinkError("This request is not open for answers. Please write to us if you want to help.")
     if request.state == FootageRequest.State.LAPSED or (request.expires_at and request.expires_at <= timezone.now()):
         raise ConsentLinkError("This request has expired.")
@@ -322,6 +366,10 @@ def _answer(request: FootageRequest, state: str, **fields) -> None:
         state=state, answered_at=now, **fields)
     if not answered:
         raise ConsentLinkError("You have already answered this request. Thank you.")
+    if state == FootageRequest.State.DECLINED:
+        # Nothing police can read, now: no change history, no ledger entry (auditors are police-side staff, and
+        # an entry's time alone would point at the request just opened). The lapse sweep records it as a lapse.
+        return
     history_note(request, state=(request.state, state), answered_at=(None, now))
     # No owner or camera codes: the answer is counted for the public report, never tied to who gave it.
     record(actor=None, action=Action.REQUEST_ANSWERED, target_type="footage_request", target_code=request.code,
@@ -341,7 +389,8 @@ def consent_decline(*, request: FootageRequest, reason: str) -> None:
 
 
 def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUpload], keep_days: int) -> list[Clip]:
-    """Turns sealed uploads into clips and answers the request; rejects the lot if any is not media."""
+    """Turns sealed uploads into clips and answers the request, or adds them to the clips already shared (until the
+    request lapses: `consent_request` checks); rejects the lot if any is not media."""
     if not uploads:
         raise ValidationError("Choose at least one video or photo file.")
     if not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
@@ -356,8 +405,12 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             except evidence.NotMediaError as exc:
                 raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
         with transaction.atomic():
-            _answer(request, FootageRequest.State.UPLOADED)
-            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days)
+            # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
+            state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
+            addition = state == FootageRequest.State.UPLOADED
+            if not addition:
+                _answer(request, FootageRequest.State.UPLOADED)
+            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
                      for upload, info in zip(uploads, probes, strict=True)]
     except BaseException:
         for upload in uploads:
@@ -366,7 +419,7 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
     return clips
 
 
-def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Clip:
+def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
     clip = Clip(request=request, incident=request.incident, original_name=upload.name[:255],
                 media_format=info.media_format, size=upload.size, sha256=upload.sha256,
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
@@ -383,7 +436,7 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int) -> Cli
     record(actor="owner", action=Action.CLIP_UPLOADED, target_type="clip", target_code=clip.code,
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
            incident_code=request.incident.code, case_number=request.incident.case_number,
-           sha256=clip.sha256, size=clip.size)
+           sha256=clip.sha256, size=clip.size, addition=addition)
     return clip
 
 
@@ -422,7 +475,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
 
 # --- evidence access ------------------------------------------------------------------------------------
 
-def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
+def clip_open(*, clip: Clip, user, action: str | None, reason: str = ""):
     """Checks access and the clip's integrity (the full SHA-256 against the ingest value), records the
     access, and returns a fresh iterator of the plaintext. Refuses and flags a clip that fails."""
     if not selectors.can_view_incident(user, clip.incident):
@@ -448,7 +501,8 @@ def clip_open(*, clip: Clip, user, action: str, reason: str = ""):
         raise crypto.EvidenceIntegrityError(str(exc)) from None
     # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
     assigned = user.has_perm("requests_app.view_incident", clip.incident)
-    record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
+    if action is not None:  # None: the player's fetch of a view already recorded (views.clip_play)
+        record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
     return evidence.sealed_chunks(path, **key_args)
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("footage/<str:token>/", views.consent, name="consent"),
     path("footage/<str:token>/upload/", views.consent_upload, name="consent_upload"),
     path("evidence/<uuid:code>/download/", views.clip_download, name="clip_download"),
+    path("evidence/<uuid:code>/play/", views.clip_play, name="clip_play"),
     path("requests/incidents.json", views.map_incidents, name="map_incidents"),
     path("requests/incidents/<uuid:code>/send/", views.map_send, name="map_send"),
 ]

@@ -5,9 +5,11 @@ import uuid
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,7 +17,7 @@ from audit.actions import Action
 from connect.access import staff_permission_required
 from connect.change_history import changes_by
 from connect.ratelimit import rate_limited
-from requests_app import selectors, services
+from requests_app import clip_types, selectors, services
 from requests_app.crypto import EvidenceIntegrityError
 from requests_app.evidence import EvidenceUploadHandler
 from requests_app.models import Clip, Incident
@@ -110,7 +112,42 @@ def _consent_upload(request, token, handler):
     except services.ConsentLinkError as exc:
         handler.discard()
         return _invalid(request, exc.reason)
-    return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips})
+    return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips,
+                                                              "expires_at": footage_request.expires_at})
+
+
+@staff_member_required
+def clip_play(request, code):
+    """The admin's play link: one press is one recorded view. The page's player then fetches the clip (the
+    browser may fetch it more than once, in ranges) with a view token that is not recorded again."""
+    clip = get_object_or_404(Clip.objects.select_related("incident"), code=code)
+    if clip.purged_at is not None and selectors.can_view_incident(request.user, clip.incident):
+        return render(request, "requests_app/clip_purged.html", {"clip": clip}, status=410)
+    try:
+        services.clip_open(clip=clip, user=request.user, action=Action.CLIP_VIEWED).close()
+    except PermissionDenied:
+        raise Http404("No such clip.") from None
+    except EvidenceIntegrityError as exc:
+        return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
+                      status=409)
+    token = signing.dumps({"c": str(clip.code), "u": request.user.pk}, salt=_VIEW_SALT)
+    kind = clip_types.container_of(clip.media_format)
+    return render(request, "requests_app/clip_play.html", {
+        "clip": clip, "is_image": kind.content_type.startswith("image/"),
+        "src": f"{reverse('requests_app:clip_download', args=[clip.code])}?inline=1&view={token}"})
+
+
+_VIEW_SALT = "connect.requests.clip-view"
+VIEW_TOKEN_SECONDS = 6 * 3600  # long enough to watch and scrub a long clip; the press itself is recorded
+
+
+def _viewing(request, clip) -> bool:
+    """Whether this fetch continues a recorded press of play (a valid view token of this user for this clip)."""
+    try:
+        payload = signing.loads(request.GET.get("view", ""), salt=_VIEW_SALT, max_age=VIEW_TOKEN_SECONDS)
+    except signing.BadSignature:
+        return False
+    return payload.get("c") == str(clip.code) and payload.get("u") == request.user.pk
 
 
 @staff_member_required
@@ -120,31 +157,26 @@ def clip_download(request, code):
     if clip.purged_at is not None and selectors.can_view_incident(request.user, clip.incident):
         return render(request, "requests_app/clip_purged.html", {"clip": clip}, status=410)
     try:
-        action = Action.CLIP_VIEWED if inline else Action.CLIP_DOWNLOADED
+        if inline and _viewing(request, clip):
+            action = None  # the player's fetches of a view already recorded by clip_play
+        else:
+            action = Action.CLIP_VIEWED if inline else Action.CLIP_DOWNLOADED
         chunks = services.clip_open(clip=clip, user=request.user, action=action)
     except PermissionDenied:
         raise Http404("No such clip.") from None  # do not confirm that a case's evidence exists
     except EvidenceIntegrityError as exc:
         return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
                       status=409)
-    content_type = _PLAYABLE.get(clip.media_format, "application/octet-stream") if inline else \
-        "application/octet-stream"
+    # Named and typed by the container PyAV found at ingest, never by the owner's file name ("evidence.html").
+    kind = clip_types.container_of(clip.media_format)
+    content_type = kind.content_type if not inline or kind.playable else "application/octet-stream"
     response = StreamingHttpResponse(chunks, content_type=content_type)
     disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{clip.code}-{_safe(clip.original_name)}"'
+    response["Content-Disposition"] = f'{disposition}; filename="{clip.code}.{kind.extension}"'
     response["Content-Length"] = str(clip.size)
     response["X-Content-SHA256"] = clip.sha256
     response["Cache-Control"] = "no-store"
     return response
-
-
-# What the browser may play inline, by the container PyAV found (never by the uploaded name).
-_PLAYABLE = {"mov,mp4,m4a,3gp,3g2,mj2": "video/mp4", "matroska,webm": "video/webm", "jpeg_pipe": "image/jpeg",
-             "png_pipe": "image/png", "image2": "image/jpeg"}
-
-
-def _safe(name: str) -> str:
-    return "".join(ch for ch in name if ch.isalnum() or ch in "._-")[:80] or "clip"
 
 
 # --- the staff map: pick cameras from a radius search and send requests --------------------------------

@@ -138,11 +138,21 @@ class ByIncident(filters.FilterSet):
 
 
 class FootageRequestFilter(ByIncident):
-    state = filters.ChoiceFilter(choices=FootageRequest.State.choices)
+    # On what police are shown (a decline is "sent"/"opened", then "no_clip"), never on the real state.
+    state = filters.ChoiceFilter(field_name="police_state", choices=FootageRequest.PoliceView.choices)
 
     class Meta:
         model = FootageRequest
-        fields = ["incident", "state"]
+        fields = ["incident"]
+
+
+class PoliceStateOrdering(OrderingFilter):
+    """`ordering=state` orders by what police are shown: by the real state, declines would sort apart."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view) or []
+        return [field.replace("state", "police_state") if field.lstrip("-") == "state" else field
+                for field in ordering]
 
 
 @extend_schema(parameters=[CODE])
@@ -153,6 +163,7 @@ class FootageRequestViewSet(CaseReads):
     list_action, detail_action, target_type = Action.REQUESTS_VIEWED, Action.REQUESTS_VIEWED, "footage_request"
     serializer_class = s.FootageRequestSerializer
     filterset_class = FootageRequestFilter
+    filter_backends = [filters.DjangoFilterBackend, PoliceStateOrdering]
     ordering_fields = ["created_at", "state", "sent_at"]
     ordering = ["created_at"]
     not_found = "No footage request with that code that you may see."
@@ -160,7 +171,7 @@ class FootageRequestViewSet(CaseReads):
              "create": ["requests_app.view_footagerequest", "requests_app.view_incident"]}
 
     def get_queryset(self):
-        return super().get_queryset().select_related("camera")
+        return selectors.requests_for_police(super().get_queryset().select_related("camera"))
 
     def ledger_detail(self, obj) -> dict:
         return {"camera_code": obj.camera.code if obj.camera_id else ""}

@@ -170,3 +170,23 @@ def test_the_transparency_figures_are_public(api):
     body = response.json()
     assert body["suppressed_below"] == 5 and len(body["months"]) == 12
     assert body["months"][0]["sent"] == "fewer than 5"
+
+
+def test_the_state_filter_and_fields_cannot_single_out_a_decline(api, cases):
+    """Police are never told who declined: no filter value, state or answer time tells a decline from no answer."""
+    now = timezone.now()
+    made = []
+    for name in ("declines", "silent"):
+        camera = CameraFactory(location=Point(-78.6383, 35.7797, srid=4326))
+        made.append(FootageRequest.objects.create(
+            incident=cases["mine"], camera=camera, camera_label=camera.label, nonce=f"n-{name}", state="opened",
+            sent_at=now - timedelta(hours=2), opened_at=now - timedelta(hours=1),
+            expires_at=now + timedelta(days=3)))
+    services.consent_decline(request=made[0], reason="no")
+    login(api, cases["me"])
+
+    assert api.get("/api/v1/footage-requests/", {"state": "declined"}).status_code == 400
+    rows = {r["code"]: r for r in api.get("/api/v1/footage-requests/", {"state": "opened"}).json()["results"]}
+    first, second = (rows[str(r.code)] for r in made)
+    for field in ("state", "answered_at", "reminders_sent", "opened_at"):
+        assert first[field] == second[field]

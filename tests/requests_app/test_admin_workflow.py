@@ -103,3 +103,39 @@ def test_offense_types_come_from_the_fixed_list(client, investigator):
     client.force_login(investigator)
     response = client.post("/admin/requests_app/incident/add/", incident_form(offense_type="Assault at 12 Oak St"))
     assert "Choose one of" in response.content.decode() and Incident.objects.count() == 0
+
+
+def test_the_offense_type_is_a_select_of_the_agency_list_and_a_legacy_value_is_kept(client, investigator, incident):
+    client.force_login(investigator)
+    page = client.get("/admin/requests_app/incident/add/").content.decode()
+    assert '<select name="offense_type"' in page and '<option value="Hit and run">' in page
+    response = client.post("/admin/requests_app/incident/add/", incident_form(offense_type="Jaywalking at 5 Elm"))
+    assert "Select a valid choice" in response.content.decode() and not Incident.objects.filter(
+        case_number="26-000123").exists()
+
+    Incident.objects.filter(pk=incident.pk).update(offense_type="Larceny")  # taken off the list since
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/change/").content.decode()
+    assert '<option value="Larceny" selected>' in page
+    from requests_app import services
+
+    services.incident_update(incident=Incident.objects.get(pk=incident.pk), user=investigator, radius_m=200)
+    with pytest.raises(Exception, match="Choose one of"):
+        services.incident_update(incident=Incident.objects.get(pk=incident.pk), user=investigator,
+                                 offense_type="Jaywalking")
+
+
+def test_opening_an_incident_records_each_camera_listed_for_its_owner(client, investigator, incident, street_cameras):
+    from audit.models import AccessEntry
+    from audit.selectors import owner_history
+
+    for i, camera in enumerate(street_cameras["near"][:2]):
+        FootageRequest.objects.create(incident=incident, camera=camera, camera_label=camera.label, nonce=f"n{i}",
+                                      state="sent")
+    client.force_login(investigator)
+    assert client.get(f"/admin/requests_app/incident/{incident.pk}/change/").status_code == 200
+    listed = AccessEntry.objects.filter(action="requests.listed")
+    assert sorted(listed.values_list("owner_code", flat=True)) == sorted(
+        str(c.owner.code) for c in street_cameras["near"][:2])
+    assert all(e.case_number == incident.case_number and e.actor_label == "investigator" for e in listed)
+    owner = street_cameras["near"][0].owner
+    assert owner_history(owner_code=owner.code).filter(action="requests.listed").count() == 1

@@ -51,7 +51,7 @@ def test_no_footage_then_a_second_answer_is_refused(client, url, footage_request
     assert footage_request.state == "no_footage"
 
 
-def test_decline_keeps_the_reason_for_staff(client, url, footage_request):
+def test_decline_keeps_the_reason_but_shows_it_to_no_police_role(client, url, footage_request):
     client.post(url, {"answer": "decline", "reason": "I do not share video."})
     footage_request.refresh_from_db()
     assert (footage_request.state, footage_request.decline_reason) == ("declined", "I do not share video.")
@@ -144,3 +144,34 @@ def test_an_owner_answering_through_the_emailed_link_is_named(client, incident, 
     [change] = LogEntry.objects.get_for_object(request).filter(action=LogEntry.Action.UPDATE)
     assert change.actor_email == "owner (footage request link)"
     assert change.changes_dict["state"] == ["sent", "no_footage"]
+
+
+def test_an_owner_who_shared_clips_adds_more_until_the_request_lapses(client, url, footage_request):
+    from audit.models import AccessEntry
+
+    assert upload(client, url, SimpleUploadedFile("door.mp4", tiny_mp4())).status_code == 200
+    page = client.get(url).content.decode()
+    assert "You have shared 1 file" in page and "Decline this request" not in page
+
+    response = upload(client, url, SimpleUploadedFile("yard.jpg", tiny_jpeg()))
+    assert response.status_code == 200 and "We received 1 file" in response.content.decode()
+    assert sorted(Clip.objects.values_list("original_name", flat=True)) == ["door.mp4", "yard.jpg"]
+    footage_request.refresh_from_db()
+    assert footage_request.state == "uploaded"
+    uploads = AccessEntry.objects.filter(action="clip.uploaded").order_by("seq")
+    assert [e.detail["addition"] for e in uploads] == [False, True]  # each addition recorded as one
+    assert client.post(url, {"answer": "decline"}).status_code == 410  # shared clips are not taken back this way
+
+    FootageRequest.objects.filter(pk=footage_request.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    response = upload(client, url, SimpleUploadedFile("late.mp4", tiny_mp4()))
+    assert response.status_code == 410 and Clip.objects.count() == 2
+
+
+def test_the_thank_you_page_wraps_the_fingerprint_on_a_phone(client, url):
+    from django.contrib.staticfiles import finders
+
+    page = upload(client, url, SimpleUploadedFile("door.mp4", tiny_mp4())).content.decode()
+    # The 64-character SHA-256 has no space to wrap at: the page marks it, and the site's CSS wraps it anywhere.
+    assert '<code class="hash">' in page
+    css = open(finders.find("connect/css/site.css")).read()
+    assert "code.hash" in css and "overflow-wrap: anywhere" in css

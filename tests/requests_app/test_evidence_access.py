@@ -118,3 +118,43 @@ def test_custody_report_lists_every_access(client, clip, investigator):
     assert clip.sha256 in page and "door.mp4" in page
     for action in ("clip.uploaded", "clip.downloaded", "clip.viewed"):
         assert action in page
+
+
+def test_one_press_of_play_is_one_view(client, clip, investigator):
+    import re
+
+    client.force_login(investigator)
+    page = client.get(f"/evidence/{clip.code}/play/").content.decode()
+    src = re.search(r'<video[^>]* src="([^"]+)"', page).group(1).replace("&amp;", "&")
+    # The browser's video element fetches the clip, then again in a range: neither is a second view.
+    for headers in ({}, {"HTTP_RANGE": "bytes=0-"}, {"HTTP_RANGE": "bytes=100-"}):
+        response = client.get(src, **headers)
+        assert response.status_code == 200 and b"".join(response.streaming_content) == VIDEO
+    views = AccessEntry.objects.filter(target_code=str(clip.code), action="clip.viewed")
+    assert views.count() == 1 and views.get().actor_label == "investigator"
+
+    other = make_staff("supervisor")
+    client.force_login(other)  # someone else's view token is no view of theirs: recorded as one
+    b"".join(client.get(src).streaming_content)
+    assert views.count() == 2 and views.filter(actor_label="supervisor").exists()
+    page = client.get(f"/evidence/{clip.code}/play/")
+    assert AccessEntry.objects.filter(target_code=str(clip.code), action="clip.viewed").count() == 3
+
+
+def test_downloads_are_named_and_typed_by_the_container_not_the_owners_file_name(client, incident, street_cameras,
+                                                                                 investigator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    request = FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][1], camera_label="Near",
+                                            nonce="n2", state="sent", expires_at=timezone.now() + timedelta(days=5))
+    url = services.consent_link(request).replace("http://testserver", "")
+    client.post(url + "upload/", {"clips": [SimpleUploadedFile("evidence.html", VIDEO)], "keep_days": "90"})
+    clip = Clip.objects.get()
+    for inline in (False, True):
+        response, body = download(client, investigator, clip, inline=inline)
+        assert response.status_code == 200 and body == VIDEO
+        assert response["Content-Type"] == "video/mp4"
+        assert response["Content-Disposition"].endswith(f'filename="{clip.code}.mp4"')
+        assert "html" not in response["Content-Disposition"]
