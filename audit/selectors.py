@@ -15,8 +15,13 @@ def owner_history(*, owner_code) -> QuerySet[AccessEntry]:
 
 
 def entries_search(*, user="", case="", camera=None, owner=None, action="", date_from=None, date_to=None):
-    """The auditor's search; every filter optional, newest first."""
-    from datetime import UTC, datetime, time, timedelta
+    """The auditor's search; every filter optional, newest first. Dates are days in the program's time zone
+    (TIME_ZONE), as the search page shows every time: midnight to midnight there, whatever its UTC offset."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    zone = timezone.get_default_timezone()
 
     entries = AccessEntry.objects.all()
     if user:
@@ -30,7 +35,7 @@ def entries_search(*, user="", case="", camera=None, owner=None, action="", date
     if action:
         entries = entries.filter(action__startswith=action)
     if date_from:
-        entries = entries.filter(at__gte=datetime.combine(date_from, time.min, UTC))
+        entries = entries.filter(at__gte=datetime.combine(date_from, time.min, zone))
     if date_to:
-        entries = entries.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+        entries = entries.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, zone))
     return entries.order_by("-seq")

@@ -1,6 +1,7 @@
 """Auditors: a read-only search over the access ledger, with CSV export (itself recorded)."""
 
 import csv
+import json
 
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
@@ -24,6 +25,15 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _csv_value(entry, column: str) -> str:
+    if column == "at":
+        return entry.at.isoformat()  # UTC, with its offset: a machine-readable column
+    if column == "detail":
+        # JSON, not Python's repr: other tools read this column back
+        return _cell(json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str))
+    return _cell(getattr(entry, column))
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -40,8 +50,7 @@ def search(request):
             record(actor=request.user, action=Action.LEDGER_EXPORTED, target_type="ledger",
                    query=request.GET.urlencode()[:500])
             writer = csv.writer(_Echo())
-            rows = (writer.writerow([_cell(getattr(e, c)) if c != "at" else e.at.isoformat() for c in CSV_COLUMNS])
-                    for e in entries.iterator(chunk_size=2000))
+            rows = (writer.writerow([_csv_value(e, c) for c in CSV_COLUMNS]) for e in entries.iterator(chunk_size=2000))
             response = StreamingHttpResponse(_with_header(writer, rows), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="connect-access-ledger.csv"'
             return response

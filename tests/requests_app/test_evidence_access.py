@@ -118,3 +118,16 @@ def test_custody_report_lists_every_access(client, clip, investigator):
     assert clip.sha256 in page and "door.mp4" in page
     for action in ("clip.uploaded", "clip.downloaded", "clip.viewed"):
         assert action in page
+
+
+def test_custody_report_times_are_in_the_program_zone_with_their_offset(client, clip, investigator, settings):
+    """A court reads this page: it said UTC over local times."""
+    from zoneinfo import ZoneInfo
+
+    settings.TIME_ZONE = "Asia/Kolkata"  # no daylight saving time: one offset all year
+    download(client, investigator, clip)
+    page = client.get(f"/admin/requests_app/incident/clip/{clip.pk}/custody/").content.decode()
+
+    assert "Asia/Kolkata" in page and "(UTC)" not in page
+    for entry in AccessEntry.objects.filter(target_code=str(clip.code)):
+        assert f"<td>{entry.at.astimezone(ZoneInfo('Asia/Kolkata')):%Y-%m-%d %H:%M:%S} IST (UTC+05:30)</td>" in page
