@@ -135,3 +135,14 @@ def test_every_operation_of_the_schema_can_be_sent_as_the_docs_build_it(client, 
 
     assert not problems, "\n".join(problems)
     assert len(sent) == sum(len(operations) for operations in schema["paths"].values()) >= 20, sent
+
+
+def test_only_the_position_list_declares_the_unit_filter(client):
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+
+    def query_parameters(path, method):
+        return [p["name"] for p in paths[path][method].get("parameters", []) if p["in"] == "query"]
+
+    assert "unit" in query_parameters("/api/v1/positions/", "get")
+    assert query_parameters("/api/v1/positions/", "post") == []
+    assert query_parameters("/api/v1/positions/batch/", "post") == []
