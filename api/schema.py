@@ -31,6 +31,19 @@ ERRORS = {
 }
 
 
+def drop_path_parameters_not_in_path(result, generator, request, public):
+    """A viewset's class-level `extend_schema(parameters=[CODE])` reaches its list and create operations too,
+    which have no {code}: the docs then demand a value for it and "Try it out" cannot be used. A path parameter
+    belongs only to the paths that contain it."""
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [
+                    parameter for parameter in operation["parameters"]
+                    if parameter.get("in") != "path" or f"{{{parameter.get('name')}}}" in path]
+    return result
+
+
 def add_error_responses(result, generator, request, public):
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"$ref": "#/components/schemas/Error"}

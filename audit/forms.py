@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.utils import timezone
 
 MAX_RANGE_DAYS = 3 * 366
 
@@ -12,9 +13,15 @@ class AuditSearchForm(forms.Form):
     owner = forms.UUIDField(label="Owner code", required=False)
     action = forms.CharField(label="Action", required=False, max_length=48,
                              help_text="For example clip.downloaded, map.search, owner.contact_viewed")
-    date_from = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (UTC, inclusive)", required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    # Days in the program's time zone (TIME_ZONE), the zone the results are shown in: see entries_search.
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_default_timezone_name()
+        self.fields["date_from"].label = f"From ({zone})"
+        self.fields["date_to"].label = f"To ({zone}, inclusive)"
 
     def clean(self):
         data = super().clean()

@@ -54,8 +54,11 @@ def owner_map_searches(*, owner_code, since=None, until=None, limit: int = 500) 
 
 
 def entries_search(*, user="", case="", camera=None, owner=None, action="", date_from=None, date_to=None):
-    """The auditor's search; every filter optional, newest first."""
+    """The auditor's search; every filter optional, newest first. Dates are days in the program's time zone
+    (TIME_ZONE), as the search page shows every time: midnight to midnight there, whatever its UTC offset."""
     from datetime import time, timedelta
+
+    zone = timezone.get_default_timezone()
 
     entries = AccessEntry.objects.all()
     if user:
@@ -69,7 +72,7 @@ def entries_search(*, user="", case="", camera=None, owner=None, action="", date
     if action:
         entries = entries.filter(action__startswith=action)
     if date_from:
-        entries = entries.filter(at__gte=datetime.combine(date_from, time.min, UTC))
+        entries = entries.filter(at__gte=datetime.combine(date_from, time.min, zone))
     if date_to:
-        entries = entries.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+        entries = entries.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, zone))
     return entries.order_by("-seq")

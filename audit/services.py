@@ -37,6 +37,7 @@ from itertools import islice
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import transparency
 from audit.actions import Action
 from audit.chain import FIELDS, GENESIS, VerifyResult, checkpoint_signature, entry_digest, pending_mac
 from audit.models import AccessEntry, LedgerCheckpoint, PendingEntry
@@ -472,11 +473,16 @@ def ledger_purge(*, batch: int = 10000) -> int:
         LedgerCheckpoint.objects.get_or_create(upto_seq=last["seq"], defaults={
             "last_hash": last["entry_hash"], "purged": 0,
             "signature": checkpoint_signature(last["seq"], last["entry_hash"])})
+        # Cameras signed into live sharing in the entries about to go, and not stopped since, stay integrated.
+        integrated = transparency.integration_replay(AccessEntry.objects.filter(seq__lte=last["seq"]),
+                                                     transparency.integrations_carried())
         while True:
             ids = list(AccessEntry.objects.filter(seq__lte=last["seq"]).values_list("pk", flat=True)[:batch])
             if not ids:
                 break
             purged += AccessEntry.objects.filter(pk__in=ids).delete()[0]
         LedgerCheckpoint.objects.filter(upto_seq=last["seq"]).update(purged=purged)
-    record(actor=None, action=Action.LEDGER_PURGED, target_type="ledger", upto_seq=last["seq"], entries=purged)
+        # Recorded with the deletion: the transparency report's "cameras integrated now" reads it
+        record(actor=None, action=Action.LEDGER_PURGED, target_type="ledger", upto_seq=last["seq"], entries=purged,
+               **{transparency.CARRIED: integrated})
     return purged

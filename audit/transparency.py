@@ -15,7 +15,7 @@ from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
-FORMAT = 2  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
+FORMAT = 3  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
@@ -87,7 +87,7 @@ def _month_starts(months: int, today: date) -> list[date]:
 
 
 def _blank() -> dict:
-    return {"registered": dict.fromkeys(KINDS, 0), "integrated": dict.fromkeys(KINDS, 0),
+    return {"registered": dict.fromkeys(KINDS, 0), "newly_integrated": dict.fromkeys(KINDS, 0),
             **dict.fromkeys(REQUEST_FIGURES, 0), "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
             "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(BREAKDOWN_FIGURES, 0))
                                for by in BREAKDOWNS}}
@@ -108,7 +108,7 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
     data = {start: _blank() for start in starts}
     since = datetime.combine(starts[0], datetime.min.time(), UTC)
     rows = (AccessEntry.objects.filter(at__gte=since, action__in=(
-                Action.CAMERA_REGISTERED, "camera.integrated", Action.REQUEST_MAILED, Action.REQUEST_ANSWERED,
+                Action.CAMERA_REGISTERED, Action.REQUEST_MAILED, Action.REQUEST_ANSWERED,
                 Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE))
             .annotate(month=TruncMonth("at", tzinfo=UTC))
             .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type", "detail__district")
@@ -118,9 +118,9 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         if month is None:
             continue
         action, n = row["action"], row["n"]
-        if action in (Action.CAMERA_REGISTERED, "camera.integrated"):
+        if action == Action.CAMERA_REGISTERED:
             if row["detail__kind"] in KINDS:
-                month["registered" if action == Action.CAMERA_REGISTERED else "integrated"][row["detail__kind"]] += n
+                month["registered"][row["detail__kind"]] += n
             continue
         if action == Action.LIVE_ENDED:
             figure = "live_sessions"
@@ -136,12 +136,73 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         for by, group in _groups(action, row["detail__offense_type"], row["detail__district"]).items():
             month[f"by_{by}"][group][figure] += n
     _add_declines(data, since)
+    _add_newly_integrated(data, since)
     _add_live_minutes(data, since)  # before groups are pooled: minutes are grouped like the views
     for month in data.values():
         for by in BREAKDOWNS:
             month[f"by_{by}"] = _merge_small_groups(month[f"by_{by}"])
     _add_answer_times(data, since)
     return [{"month": start, **data[start]} for start in starts]
+
+
+# --- Integration. A camera becomes integrated when its owner signs the live-sharing terms (live.share_signed; no
+# live view without them) and stops being so when the share is stopped, by the owner, by staff or with the
+# camera's deletion (live.share_stopped). Signing entries written before they carried the owner's kind take it
+# from the camera's registration entry.
+SIGNED, STOPPED = Action.LIVE_SHARE_SIGNED, Action.LIVE_SHARE_STOPPED
+CARRIED = "integrated_cameras"  # in a ledger.purged entry: {camera code: kind} integrated as of the purged entries
+
+
+def _registered_kinds(codes: set) -> dict[str, str]:
+    if not codes:
+        return {}
+    return dict(AccessEntry.objects.filter(action=Action.CAMERA_REGISTERED, camera_code__in=codes)
+                .values_list("camera_code", "detail__kind"))
+
+
+def integration_replay(entries, state: dict[str, str]) -> dict[str, str]:
+    """`state` ({camera code: owner kind} of integrated cameras) carried through the signings and stoppings
+    among `entries`, in the ledger's order."""
+    rows = list(entries.filter(action__in=[SIGNED, STOPPED]).order_by("seq")
+                .values_list("action", "camera_code", "detail__kind"))
+    registered = _registered_kinds({code for action, code, kind in rows if action == SIGNED and kind not in KINDS})
+    state = dict(state)
+    for action, code, kind in rows:
+        if action == STOPPED:
+            state.pop(code, None)
+        else:
+            state[code] = kind if kind in KINDS else registered.get(code, "unknown")
+    return state
+
+
+def integrations_carried() -> dict[str, str]:
+    """The integrated cameras as of the entries the retention purges removed, as the latest purge recorded them."""
+    carried = (AccessEntry.objects.filter(action=Action.LEDGER_PURGED, detail__has_key=CARRIED).order_by("-seq")
+               .values_list(f"detail__{CARRIED}", flat=True).first())
+    return carried if isinstance(carried, dict) else {}
+
+
+def integrated_now() -> dict[str, int]:
+    """Cameras shared live at this moment, per kind of owner."""
+    state = integration_replay(AccessEntry.objects.all(), integrations_carried())
+    counts = dict.fromkeys(KINDS, 0)
+    for kind in state.values():
+        if kind in counts:
+            counts[kind] += 1
+    return counts
+
+
+def _add_newly_integrated(data: dict, since: datetime) -> None:
+    """Cameras whose owner signed the live-sharing terms in the month (each camera once a month)."""
+    rows = list(AccessEntry.objects.filter(at__gte=since, action=SIGNED).values_list("at", "camera_code",
+                                                                                     "detail__kind"))
+    registered = _registered_kinds({code for _, code, kind in rows if kind not in KINDS})
+    seen = set()
+    for at, code, kind in rows:
+        start, kind = date(at.year, at.month, 1), kind if kind in KINDS else registered.get(code)
+        if start in data and kind in KINDS and (start, code) not in seen:
+            seen.add((start, code))
+            data[start]["newly_integrated"][kind] += 1
 
 
 def _add_answer_times(data: dict, since: datetime) -> None:
@@ -180,13 +241,15 @@ def _add_live_minutes(data: dict, since: datetime) -> None:
                 month[f"by_{by}"][group]["live_minutes"] += round(minutes)
 
 
-def csv_rows(report: list[dict]):
+def csv_rows(report: list[dict], *, integrated: dict[str, int], as_of: date):
     yield ["month", "figure", "by", "group", "value"]
+    for kind in KINDS:  # a state, not a month's events: dated the day the report was made
+        yield [as_of.isoformat(), f"cameras_integrated_now_{kind}", "", "", shown(integrated[kind])]
     for month in report:
         label = month["month"].strftime("%Y-%m")
         for kind in KINDS:
             yield [label, f"cameras_registered_{kind}", "", "", shown(month["registered"][kind])]
-            yield [label, f"cameras_integrated_{kind}", "", "", shown(month["integrated"][kind])]
+            yield [label, f"cameras_newly_integrated_{kind}", "", "", shown(month["newly_integrated"][kind])]
         for figure in REQUEST_FIGURES:
             yield [label, f"requests_{figure}", "", "", shown(month[figure])]
         median = "" if month["median_hours"] is None else month["median_hours"]
@@ -228,7 +291,7 @@ def for_display(report: list[dict]) -> list[dict]:
             "month": month["month"], "median_hours": month["median_hours"],
             "shown": {
                 "registered": {k: shown(v) for k, v in month["registered"].items()},
-                "integrated": {k: shown(v) for k, v in month["integrated"].items()},
+                "newly_integrated": {k: shown(v) for k, v in month["newly_integrated"].items()},
                 **{figure: shown(month[figure]) for figure in figures},
             },
             "breakdowns": [(BREAKDOWN_TITLES[by], breakdown_shown(month, by)) for by in BREAKDOWNS],

@@ -1,10 +1,12 @@
 """Auditors: a read-only search over the access ledger, with CSV export (itself recorded)."""
 
 import csv
+import json
 
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from audit import selectors
@@ -24,6 +26,15 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _csv_value(entry, column: str) -> str:
+    if column == "at":
+        return entry.at.isoformat()  # UTC, with its offset: a machine-readable column
+    if column == "detail":
+        # JSON, not Python's repr: other tools read this column back
+        return _cell(json.dumps(entry.detail, ensure_ascii=False, sort_keys=True, default=str))
+    return _cell(getattr(entry, column))
+
+
 class _Echo:
     def write(self, value):
         return value
@@ -40,8 +51,7 @@ def search(request):
             record(actor=request.user, action=Action.LEDGER_EXPORTED, target_type="ledger",
                    query=request.GET.urlencode()[:500])
             writer = csv.writer(_Echo())
-            rows = (writer.writerow([_cell(getattr(e, c)) if c != "at" else e.at.isoformat() for c in CSV_COLUMNS])
-                    for e in entries.iterator(chunk_size=2000))
+            rows = (writer.writerow([_csv_value(e, c) for c in CSV_COLUMNS]) for e in entries.iterator(chunk_size=2000))
             response = StreamingHttpResponse(_with_header(writer, rows), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="connect-access-ledger.csv"'
             return response
@@ -59,7 +69,7 @@ def _with_header(writer, rows):
     yield from rows
 
 
-def _cached_report() -> list[dict]:
+def _cached_report() -> dict:
     """Cached for ten minutes per state of the ledger: public visitors do not re-aggregate it on every view."""
     from django.core.cache import cache
 
@@ -74,7 +84,8 @@ def _cached_report() -> list[dict]:
     except Exception:  # Redis gone: build it, the page still works
         report = None
     if report is None:
-        report = transparency_report.monthly()
+        report = {"months": transparency_report.monthly(), "integrated_now": transparency_report.integrated_now(),
+                  "as_of": timezone.localdate()}
         try:
             cache.set(key, report, timeout=600)
         except Exception:
@@ -86,11 +97,14 @@ def _cached_report() -> list[dict]:
 def transparency(request):
     """Public, no sign-in: the program in aggregate."""
     report = _cached_report()
+    months, integrated_now = report["months"], report["integrated_now"]
     if request.GET.get("format") == "csv":
         writer = csv.writer(_Echo())
-        response = StreamingHttpResponse((writer.writerow(row) for row in transparency_report.csv_rows(report)),
-                                         content_type="text/csv")
+        rows = transparency_report.csv_rows(months, integrated=integrated_now, as_of=report["as_of"])
+        response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="connect-transparency.csv"'
         return response
-    months = transparency_report.for_display(report)
-    return render(request, "audit/transparency.html", {"months": months, "chart": transparency_report.chart(report)})
+    return render(request, "audit/transparency.html", {
+        "months": transparency_report.for_display(months), "chart": transparency_report.chart(months),
+        "integrated_now": {kind: transparency_report.shown(n) for kind, n in integrated_now.items()},
+        "as_of": report["as_of"]})

@@ -403,7 +403,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from connect itself: the docs work offline and under the CSP
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_error_responses"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "api.schema.drop_path_parameters_not_in_path", "api.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {"CallStatusEnum": "dispatch.models.CallForService.Status"},
 }
 API_REQUESTS_PER_MINUTE = env_int("CONNECT_API_REQUESTS_PER_MINUTE", 30000, minimum=60)

@@ -64,7 +64,8 @@ def live_share_sign(*, camera: Camera, signed_name: str, ip: str | None, limits:
                                          signed_ip=ip, **limits)
         Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.INTEGRATED)
         record(actor="owner", action=Action.LIVE_SHARE_SIGNED, target_type="camera", target_code=camera.code,
-               terms_version=share.terms_version, **_camera_fields(camera), **_limits_detail(share))
+               terms_version=share.terms_version, kind=camera.owner.kind,  # kind: for the transparency report
+               **_camera_fields(camera), **_limits_detail(share))
     return share
 
 
@@ -156,6 +157,10 @@ def camera_withdrawn(*, camera: Camera, deleted: bool = False) -> int:
     reason = LiveSession.EndReason.OWNER_STOPPED if deleted else LiveSession.EndReason.OWNER_PAUSED
     with transaction.atomic():
         ended = _sessions_end_all(camera, reason)
+        if deleted and selectors.live_share_current(camera) is not None:
+            # The share goes with the camera: said in the ledger, or the camera would count as integrated for ever
+            record(actor=None, action=Action.LIVE_SHARE_STOPPED, target_type="camera", target_code=camera.code,
+                   sessions_ended=ended, camera_deleted=True, **_camera_fields(camera))
         broadcast.camera_closed(camera.code, reason="The owner deleted this camera." if deleted
                                 else "The owner paused this camera.")
     return ended

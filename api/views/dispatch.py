@@ -97,14 +97,15 @@ class CallViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 
-@extend_schema(parameters=[OpenApiParameter("unit", str, description="Only this unit")])
 class PositionViewSet(viewsets.GenericViewSet):
     queryset = OfficerPosition.objects.none()  # for the schema; reads go through dispatch.selectors
     serializer_class = s.PositionSerializer
     scopes = {"list": "dispatch:read", "create": "positions:write", "batch": "positions:write"}
     perms = {"list": ["dispatch.view_officerposition"]}
 
-    @extend_schema(responses={200: s.PositionSerializer(many=True)})
+    # On the list alone: declared on the class, the filter reached the reports sent with POST too
+    @extend_schema(parameters=[OpenApiParameter("unit", str, description="Only this unit")],
+                   responses={200: s.PositionSerializer(many=True)})
     def list(self, request):
         """The newest position of each unit within CONNECT_POSITIONS_KEEP_HOURS."""
         unit = request.query_params.get("unit", "")
@@ -115,7 +116,7 @@ class PositionViewSet(viewsets.GenericViewSet):
                via="api")
         return Response(s.PositionSerializer(positions, many=True).data)
 
-    @extend_schema(parameters=[], request=s.PositionInSerializer,
+    @extend_schema(request=s.PositionInSerializer,
                    responses={202: OpenApiResponse(s.AcceptedSerializer, description="Stored; on the map next tick")})
     def create(self, request):
         data = _valid(s.PositionInSerializer, request)
@@ -125,7 +126,7 @@ class PositionViewSet(viewsets.GenericViewSet):
         return Response({"unit": data["unit"], "at": data["at"]}, status=status.HTTP_202_ACCEPTED)
 
 
-    @extend_schema(parameters=[], request=s.PositionBatchInSerializer,
+    @extend_schema(request=s.PositionBatchInSerializer,
                    responses={202: OpenApiResponse(s.BatchAcceptedSerializer,
                                                    description="All stored; on the map next tick")})
     @action(detail=False, methods=["post"])

@@ -18,12 +18,16 @@ class TransparencyView(APIView):
     authentication_classes = []
 
     @extend_schema(responses={200: inline_serializer("Transparency", {
+        "cameras_integrated_now": serializers.DictField(child=serializers.CharField()),
         "months": serializers.ListField(child=serializers.DictField()),
         "suppressed_below": serializers.IntegerField()})})
     def get(self, request):
-        """Per month, newest first: cameras registered and integrated, requests and answers, live viewing."""
+        """Cameras shared live now, per kind of owner; and per month, newest first: cameras registered and newly
+        integrated, requests and answers, live viewing."""
         months = []
         for month in transparency.for_display(transparency.monthly()):
             months.append({"month": month["month"].strftime("%Y-%m"), "median_hours_to_answer": month["median_hours"],
                            **month["shown"], "breakdowns": dict(month["breakdowns"])})
-        return Response({"months": months, "suppressed_below": transparency.SMALL})
+        integrated = {kind: transparency.shown(n) for kind, n in transparency.integrated_now().items()}
+        return Response({"cameras_integrated_now": integrated, "months": months,
+                         "suppressed_below": transparency.SMALL})

@@ -136,3 +136,16 @@ def test_the_weekly_review_reaches_auditors_with_the_unusual_access(smtp_sink, d
     assert message["To"] == "auditor@police.example.org"
     assert "not assigned to the case: 1" in text and "26-000009" in text and "26-000010" not in text
     assert "supervisor: 1" in text
+
+
+def test_the_csv_detail_column_is_json(auditor_client):
+    import json
+
+    record(actor=None, action="map.search", case_number="26-000003",
+           query="O'Neil \"Jr\"", radius_m=150, shared=True, incident=None)
+
+    response = auditor_client.get("/audit/?case=26-000003&format=csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    assert json.loads(rows[0]["detail"]) == {"query": "O'Neil \"Jr\"", "radius_m": 150, "shared": True,
+                                             "incident": None}

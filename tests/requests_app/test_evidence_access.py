@@ -158,3 +158,16 @@ def test_downloads_are_named_and_typed_by_the_container_not_the_owners_file_name
         assert response["Content-Type"] == "video/mp4"
         assert response["Content-Disposition"].endswith(f'filename="{clip.code}.mp4"')
         assert "html" not in response["Content-Disposition"]
+
+
+def test_custody_report_times_are_in_the_program_zone_with_their_offset(client, clip, investigator, settings):
+    """A court reads this page: it said UTC over local times."""
+    from zoneinfo import ZoneInfo
+
+    settings.TIME_ZONE = "Asia/Kolkata"  # no daylight saving time: one offset all year
+    download(client, investigator, clip)
+    page = client.get(f"/admin/requests_app/incident/clip/{clip.pk}/custody/").content.decode()
+
+    assert "Asia/Kolkata" in page and "(UTC)" not in page
+    for entry in AccessEntry.objects.filter(target_code=str(clip.code)):
+        assert f"<td>{entry.at.astimezone(ZoneInfo('Asia/Kolkata')):%Y-%m-%d %H:%M:%S} IST (UTC+05:30)</td>" in page
