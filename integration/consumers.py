@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.consumers import staff_scope_allowed
 from accounts.services import user_group
-from integration import broadcast, frames, selectors, services
+from integration import broadcast, frames, live_crypto, selectors, services
 from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession
 from integration.relay import Inbox, hub
@@ -48,10 +48,6 @@ STILL_SECONDS = 600
 CONNECTOR_RECHECK_SECONDS = 5
 PRESENCE_SECONDS = 3 * CONNECTOR_RECHECK_SECONDS
 STILLS_EVERY_SECONDS = 3
-
-
-def still_cache_key(camera_code) -> str:
-    return f"live-still:{camera_code}"
 
 
 def presence_key(camera_code) -> str:
@@ -203,7 +199,9 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             return
         if self.snapshot:  # for the owner's mask editor: the owner's own picture, kept ten minutes
             self.snapshot = False
-            await cache.aset(still_cache_key(self.camera_code), bytes_data, STILL_SECONDS)
+            # Sealed like relayed frames: the owner's unmasked picture never sits in Redis in plaintext.
+            sealed = live_crypto.still_seal(bytes_data, camera_code=self.camera_code)
+            await cache.aset(selectors.still_cache_key(self.camera_code), sealed, STILL_SECONDS)
             await cache.adelete(services.still_wanted_key(self.camera_code))
         if self.started:
             await self._relay(bytes_data)
