@@ -10,12 +10,15 @@ from django.conf import settings
 
 from accounts.middleware import session_expired
 from accounts.services import account_is_locked, user_group
+from connect.socket_messages import BadMessage, message_parse, message_refused
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_REVOKED = 4403
 
 
 class StaffSocket(AsyncJsonWebsocketConsumer):
+    accepted_messages = {"ping": {}}  # what the map may send: type -> {field: type}
+
     async def connect(self):
         if not await self._allowed():
             await self.close(code=CLOSE_UNAUTHORISED)
@@ -31,6 +34,15 @@ class StaffSocket(AsyncJsonWebsocketConsumer):
 
     async def session_revoke(self, event):
         await self.close(code=CLOSE_REVOKED)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Junk is answered or closes the socket (connect/socket_messages.py); only checked messages go on."""
+        try:
+            content = message_parse(text_data, schema=self.accepted_messages)
+        except BadMessage as bad:
+            await message_refused(self, bad)
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
         if not await self._allowed():  # every event re-checks the session

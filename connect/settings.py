@@ -377,6 +377,17 @@ LIVE_MAX_FPS = env_int("CONNECT_LIVE_MAX_FPS", 15, minimum=1, maximum=1000)
 LIVE_WIDTH = env_int("CONNECT_LIVE_WIDTH", 960, minimum=160, maximum=3840)
 LIVE_VIEWER_QUEUE = env_int("CONNECT_LIVE_VIEWER_QUEUE", 3, minimum=1, maximum=30)
 LIVE_SESSION_KEEP_DAYS = env_int("CONNECT_LIVE_SESSION_KEEP_DAYS", 90, minimum=1)
+# Live pictures (frames, the owner's still for the mask editor) are sealed with AES-256-GCM while they pass through
+# Redis (integration/live_crypto.py). A list for rolling restarts: the first key seals, every key opens. Without
+# keys of its own, one is derived from the secret key, so frames are never in Redis in plaintext.
+LIVE_FRAME_KEYS = [parse_aes_key("CONNECT_LIVE_FRAME_KEYS", key)
+                   for key in env_secret("CONNECT_LIVE_FRAME_KEYS").split(",") if key.strip()]
+if not LIVE_FRAME_KEYS:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    LIVE_FRAME_KEYS = [HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                            info=b"connect live frame key v1").derive(SECRET_KEY.encode())]
 
 # --- API --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from accounts.consumers import staff_scope_allowed
 from accounts.services import user_group
-from integration import broadcast, frames, selectors, services
+from connect.socket_messages import BadMessage, message_parse, message_refused
+from integration import broadcast, frames, live_crypto, selectors, services
 from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession
 from integration.relay import Inbox, hub
@@ -45,13 +46,13 @@ MAX_REJECTED_FRAMES = 50
 STILL_SECONDS = 600
 
 
+# What a connector may send as text (frames are binary): its source's state, for the log.
+CONNECTOR_MESSAGES = {"status": {"source": str, "detail": str}}
+CONNECTOR_TEXT_MAX_CHARS = 4096
+SOURCE_STATES = ("ok", "error")
 CONNECTOR_RECHECK_SECONDS = 5
 PRESENCE_SECONDS = 3 * CONNECTOR_RECHECK_SECONDS
 STILLS_EVERY_SECONDS = 3
-
-
-def still_cache_key(camera_code) -> str:
-    return f"live-still:{camera_code}"
 
 
 def presence_key(camera_code) -> str:
@@ -189,8 +190,11 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if bytes_data is None or getattr(self, "group", None) is None:
-            return  # status messages, and anything from a connector being refused
+        if getattr(self, "group", None) is None:
+            return  # anything from a connector being refused
+        if bytes_data is None:
+            await self._status(text_data)
+            return
         if not self.budget.take():  # before anything else: a flood costs nothing but this check
             await self._over_budget()
             return
@@ -203,10 +207,24 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             return
         if self.snapshot:  # for the owner's mask editor: the owner's own picture, kept ten minutes
             self.snapshot = False
-            await cache.aset(still_cache_key(self.camera_code), bytes_data, STILL_SECONDS)
+            # Sealed like relayed frames: the owner's unmasked picture never sits in Redis in plaintext.
+            sealed = live_crypto.still_seal(bytes_data, camera_code=self.camera_code)
+            await cache.aset(selectors.still_cache_key(self.camera_code), sealed, STILL_SECONDS)
             await cache.adelete(services.still_wanted_key(self.camera_code))
         if self.started:
             await self._relay(bytes_data)
+
+    async def _status(self, text_data: str) -> None:
+        try:
+            message = message_parse(text_data, schema=CONNECTOR_MESSAGES, max_chars=CONNECTOR_TEXT_MAX_CHARS)
+            if message["source"] not in SOURCE_STATES:
+                raise BadMessage(f"'status' needs 'source' of {' or '.join(SOURCE_STATES)}")
+        except BadMessage as bad:
+            await message_refused(self, bad, close=self._refuse)
+            return
+        if message["source"] == "error":
+            logger.info("live: connector of %s reports its source failing: %r", self.camera_code,
+                        message["detail"][:200])
 
     async def _relay(self, frame: bytes) -> None:
         if self.masks:
@@ -268,6 +286,9 @@ class ConnectorSocket(AsyncWebsocketConsumer):
     async def connector_kick(self, event):
         await self._send_json({"type": "error", "reason": event["reason"]})
         await self.close(code=CLOSE_UNAUTHORISED)
+
+
+VIEWER_MESSAGES = {"still": {}, "ping": {}}  # what a live view may send
 
 
 class LiveViewSocket(AsyncWebsocketConsumer):
@@ -390,20 +411,21 @@ class LiveViewSocket(AsyncWebsocketConsumer):
                 await database_sync_to_async(services.live_session_end)(session=self.session, reason=reason)
 
     async def receive(self, text_data=None, bytes_data=None):
-        if self.session is None or not text_data:
-            return
+        if self.session is None or self.closing:
+            return  # refused or ending: nothing it says matters now
         try:
-            message = json.loads(text_data)
-        except ValueError:
+            message = message_parse(text_data, schema=VIEWER_MESSAGES)
+        except BadMessage as bad:
+            await message_refused(self, bad, close=self._end_view)
             return
         if not await database_sync_to_async(staff_scope_allowed)(self.scope):
             await self.session_revoke({})
             return
         if self.closing:
             return
-        if message.get("type") == "still":
+        if message["type"] == "still":
             await self._still()
-        elif message.get("type") == "ping":
+        elif message["type"] == "ping":
             await self._send_json({"type": "pong", "dropped": self.inbox.dropped})
 
     async def _still(self) -> None:

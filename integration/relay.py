@@ -2,6 +2,9 @@
 channel, and every server process with viewers of that camera holds ONE subscription and hands the frame
 to its local viewers' inboxes. Channels' group_send would serialise a copy per viewer instead.
 
+Frames cross Redis sealed (integration/live_crypto.py, AES-GCM bound to the camera): the hub seals once per
+frame as it publishes and opens once per frame and process as it reads, whatever the number of viewers.
+
 An inbox is a short queue that drops its oldest frame when full, so a slow viewer loses frames of its
 own and never slows the others or grows the server's memory.
 """
@@ -12,6 +15,8 @@ from collections import deque
 
 import redis.asyncio as redis
 from django.conf import settings
+
+from integration import live_crypto
 
 logger = logging.getLogger(__name__)
 CHANNEL_PREFIX = "connect:live:"
@@ -46,6 +51,7 @@ class FrameHub:
         self._reader: asyncio.Task | None = None
         self._viewers: dict[str, set[Inbox]] = {}
         self._lock = asyncio.Lock()
+        self._unreadable_warned_at = float("-inf")
 
     def _client(self) -> redis.Redis:
         if self._publisher is None:
@@ -55,8 +61,8 @@ class FrameHub:
         return self._publisher
 
     async def publish(self, camera: str, frame: bytes) -> int:
-        """Sends one frame to every process watching this camera; returns how many processes got it."""
-        return await self._client().publish(CHANNEL_PREFIX + camera, frame)
+        """Sends one frame, sealed, to every process watching this camera; returns how many processes got it."""
+        return await self._client().publish(CHANNEL_PREFIX + camera, live_crypto.frame_seal(frame, camera_code=camera))
 
     async def join(self, camera: str, inbox: Inbox) -> None:
         async with self._lock:
@@ -112,8 +118,23 @@ class FrameHub:
                 continue
             if message is None or message.get("type") != "message":
                 continue
-            for inbox in tuple(self._viewers.get(message["channel"][prefix:].decode(), ())):
-                inbox.put(message["data"])
+            camera = message["channel"][prefix:].decode()
+            viewers = tuple(self._viewers.get(camera, ()))
+            if not viewers:
+                continue
+            try:
+                frame = live_crypto.frame_open(message["data"], camera_code=camera)
+            except live_crypto.Unreadable as exc:  # replayed from another camera, forged, or a key not listed here
+                self._warn_unreadable(camera, exc)
+                continue
+            for inbox in viewers:
+                inbox.put(frame)
+
+    def _warn_unreadable(self, camera: str, exc: Exception) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._unreadable_warned_at > 10:  # once every ten seconds, not per frame
+            self._unreadable_warned_at = now
+            logger.warning("live relay: dropped a frame for %s that does not open: %s", camera, exc)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, FrameHub] = {}

@@ -5,8 +5,10 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
+from django.core.cache import cache
 from django.db.models import QuerySet
 
+from integration import live_crypto
 from integration.models import ConnectorToken, LiveSession, LiveShare, PrivacyMask, TrainingRecord
 from registry.models import Camera, Owner
 
@@ -93,3 +95,19 @@ def sessions_visible_to(*, user) -> QuerySet[LiveSession]:
         return LiveSession.objects.none()
     sessions = LiveSession.objects.select_related("analyst", "camera", "incident")
     return sessions if user.has_perm("integration.view_liveshare") else sessions.filter(analyst=user)
+
+
+def still_cache_key(camera_code) -> str:
+    return f"live-still:{camera_code}"
+
+
+def still_for_masks(camera_code) -> bytes | None:
+    """The owner's latest unmasked still for the mask editor (kept sealed in Redis), or None when there is none
+    or it no longer opens (its key was rotated out)."""
+    sealed = cache.get(still_cache_key(camera_code))
+    if sealed is None:
+        return None
+    try:
+        return live_crypto.still_open(sealed, camera_code=camera_code)
+    except live_crypto.Unreadable:
+        return None

@@ -13,9 +13,11 @@ origin}``; the token is never in the URL or the log.
 Connector to server: each binary message is one JPEG frame of at most max_bytes; text messages
     {"type": "status", "source": "ok" | "error", "detail": "..."}   when the source fails or recovers.
 
+Server to connector also: {"type": "error", "reason": "..."} when it refused a frame or message (logged).
+
 Close codes from the server: 4401 the token was refused, 4403 the camera is not shared live now, 4429 too
-many frames or connections. Every close or network error is followed by a reconnection after
-``backoff_delay``; a refused token waits the longest delay.
+many frames or connections, 4400 too many bad frames or messages, 1009 a message too big. Every close or
+network error is followed by a reconnection after ``backoff_delay``; a refused token waits the longest delay.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ USER_AGENT = "connect-connector/1"
 REFUSED = 4401
 NOT_SHARED = 4403
 THROTTLED = 4429
+STATUS_DETAIL_MAX = 1000
 CLOSE_MEANINGS = {
     REFUSED: "the server refused the token (unknown camera, wrong or revoked token): check --camera and --token",
     NOT_SHARED: "the camera is not shared live right now (paused or switched off by its owner)",
@@ -258,6 +261,8 @@ class Connector:
                 return
             self.control.throttle(fps)
             log.info("the server asked for at most %g fps", fps)
+        elif kind == "error":
+            log.warning("the server says: %s", str(message.get("reason", ""))[:500])
         else:
             log.debug("ignored a message of type %r", kind)
 
@@ -273,4 +278,5 @@ class Connector:
             await self._status_changed.wait()
             self._status_changed.clear()
             state, detail = self._status
-            await ws.send(json.dumps({"type": "status", "source": state, "detail": detail}))
+            # Bounded: the server closes the socket on a status message over 4096 characters.
+            await ws.send(json.dumps({"type": "status", "source": state, "detail": detail[:STATUS_DETAIL_MAX]}))

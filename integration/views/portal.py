@@ -4,7 +4,6 @@ and stop it, pause, draw privacy masks, and manage the camera connector's token.
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from connect.client import client_ip
 from integration import selectors, services
-from integration.consumers import still_cache_key
 from integration.forms import LiveLimitsForm, LiveSignForm, MasksForm, PauseForm, terms_text
 from integration.hours import hours_summary
 from integration.notices import analyst_label
@@ -139,7 +137,7 @@ def masks(request, owner, code):
         else:
             messages.success(request, f"{count} masked area(s) saved; they apply from the next frame.")
             return redirect("integration:portal_live", camera.code)
-    has_still = cache.get(still_cache_key(camera.code)) is not None
+    has_still = selectors.still_for_masks(camera.code) is not None
     return render(request, "integration/portal_masks.html",
                   {"owner": owner, "camera": camera, "form": form, "has_still": has_still})
 
@@ -148,9 +146,9 @@ def masks(request, owner, code):
 @require_GET
 @never_cache
 def still(request, owner, code):
-    """The owner's own unmasked picture for drawing masks; kept ten minutes in Redis, never on disk."""
+    """The owner's own unmasked picture for drawing masks; kept ten minutes in Redis (sealed), never on disk."""
     camera = own_camera(owner, code)
-    frame = cache.get(still_cache_key(camera.code))
+    frame = selectors.still_for_masks(camera.code)
     if frame is None:
         return HttpResponse(status=404)
     response = HttpResponse(frame, content_type="image/jpeg")

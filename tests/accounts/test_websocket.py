@@ -1,6 +1,7 @@
 """ws/staff/ closes within 5 seconds when the user signs out, is disabled or loses their role."""
 
 import asyncio
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +10,12 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from connect.asgi import application
+from tests.accounts.socket_junk import (
+    answers_every_junk_message,
+    closes_after_too_many,
+    closes_on_a_huge_message,
+    next_text,
+)
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -133,3 +140,46 @@ def test_a_lock_closes_the_socket_and_it_cannot_reconnect():
 
     assert closes_after(cookie, lock) < 5
     assert not connects(cookie)
+
+
+async def opened(cookie: str):
+    socket = open_socket(cookie)
+    assert (await socket.connect(timeout=5))[0]
+    assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+    return socket
+
+
+def test_junk_messages_are_answered_and_the_socket_keeps_working(caplog):
+    _, _, cookie = signed_in("analyst")
+
+    async def scenario():
+        socket = await opened(cookie)
+        reasons = await answers_every_junk_message(socket)
+        await socket.send_json_to({"type": "ping"})
+        pong = await next_text(socket)
+        await socket.disconnect()
+        return reasons, pong
+
+    reasons, pong = run_async(scenario())
+    assert pong == {"type": "pong"}  # still open, still answering
+    assert "not valid JSON" in reasons[0] and "JSON object" in reasons[2] and "unknown message type" in reasons[8]
+    assert "binary" in reasons[-1]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_a_huge_message_closes_the_socket_as_too_big():
+    _, _, cookie = signed_in("analyst")
+
+    async def scenario():
+        return await closes_on_a_huge_message(await opened(cookie))
+
+    assert run_async(scenario()) == 1009
+
+
+def test_a_stream_of_junk_closes_the_socket():
+    _, _, cookie = signed_in("analyst")
+
+    async def scenario():
+        return await closes_after_too_many(await opened(cookie))
+
+    assert run_async(scenario()) == 4400

@@ -2,6 +2,7 @@
 unit's latest position; the socket is refused without the role and closes when the session ends."""
 
 import asyncio
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from rest_framework.test import APIClient
 from api import services as api_services
 from audit.models import AccessEntry
 from connect.asgi import application
+from tests.accounts.socket_junk import answers_every_junk_message, closes_on_a_huge_message, next_text
 from tests.accounts.test_websocket import run_async
 from tests.conftest import make_staff
 from tests.registry.factories import CameraFactory
@@ -127,3 +129,22 @@ def test_the_socket_refuses_strangers_and_staff_without_the_role(django_user_mod
 
     assert run_async(refused(None)) == (False, 4401)
     assert run_async(refused(signed_in("administrator"))) == (False, 4401)
+
+
+def test_junk_messages_are_answered_and_the_map_keeps_its_feed(caplog):
+    cookie = signed_in("analyst")
+
+    async def scenario():
+        socket = open_socket(cookie)
+        assert (await socket.connect(timeout=5))[0]
+        assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        reasons = await answers_every_junk_message(socket)
+        await socket.send_json_to({"type": "ping"})
+        pong = await next_text(socket)
+        huge = await closes_on_a_huge_message(socket)
+        return reasons, pong, huge
+
+    reasons, pong, huge = run_async(scenario())
+    assert pong == {"type": "pong"} and huge == 1009
+    assert "not valid JSON" in reasons[0] and "binary" in reasons[-1]
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

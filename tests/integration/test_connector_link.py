@@ -2,6 +2,7 @@
 and backoff, a slow network, source status."""
 
 import asyncio
+import json
 import logging
 
 import pytest
@@ -224,6 +225,30 @@ def test_source_failure_and_recovery_are_reported():
     assert texts == [{"type": "status", "source": "error", "detail": "test:motion: cable unplugged"},
                      {"type": "status", "source": "ok", "detail": ""}]
     assert len(frames) >= 5  # before and after the second it took to reopen
+
+
+class LongFailureSource(FlakySource):
+    def grab(self, **kwargs):
+        self.grabs += 1
+        if self.grabs == 2:
+            raise SourceError("test:motion: " + "very long failure " * 500)
+        return PatternSource.grab(self, **kwargs)
+
+
+def test_status_details_stay_under_the_servers_limit_and_its_errors_are_logged(caplog):
+    async def scenario():
+        async with LocalServer() as server, running(make_connector(server, LongFailureSource())):
+            ws = await server.next_connection()
+            await send(ws, "start")
+            await send(ws, "error", reason="frame is not a JPEG image")
+            _, texts = await receive_for(ws, 2.0)
+            return texts
+
+    with caplog.at_level(logging.WARNING):
+        texts = run_async(scenario())
+    failure = next(text for text in texts if text["source"] == "error")
+    assert len(json.dumps(failure)) < 4096  # the server closes the socket on a longer status message
+    assert "the server says: frame is not a JPEG image" in caplog.text
 
 
 @pytest.mark.parametrize(("server", "url"), [

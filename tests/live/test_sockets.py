@@ -4,6 +4,7 @@ what reaches a viewer (masked), and how fast a view closes when the owner stops 
 import asyncio
 import io
 import json
+import logging
 import os
 import time
 from datetime import timedelta
@@ -17,6 +18,12 @@ from audit.models import AccessEntry
 from integration import services
 from integration.models import LiveSession
 from requests_app.services import incident_close
+from tests.accounts.socket_junk import (
+    JUNK,
+    answers_every_junk_message,
+    closes_after_too_many,
+    closes_on_a_huge_message,
+)
 from tests.conftest import make_staff
 from tests.live.conftest import (
     connector_socket,
@@ -468,3 +475,79 @@ def test_stills_are_limited_to_one_every_few_seconds(live_camera, token, session
         return refused
 
     assert "One still every" in run_async(scenario())["reason"]
+
+
+def errors_logged(caplog) -> list:
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_junk_from_a_viewer_is_answered_and_the_view_goes_on(live_camera, token, session, analyst, caplog):
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        reasons = await answers_every_junk_message(viewer)
+        await viewer.send_to(text_data=json.dumps({"type": "ping"}))
+        pong = await receive_json_type(viewer, "pong")
+        frame = await push_until_frame(connector, viewer, jpeg())
+        await viewer.disconnect(code=1000)
+        await connector.disconnect()
+        return reasons, pong, frame
+
+    reasons, pong, frame = run_async(scenario())
+    assert "not valid JSON" in reasons[0] and "binary" in reasons[-1] and "dropped" in pong and frame == jpeg()
+    assert not errors_logged(caplog)
+    session.refresh_from_db()
+    assert session.end_reason == "viewer_closed"
+
+
+def test_a_viewer_sending_a_stream_of_junk_is_closed(live_camera, token, session, analyst, caplog):
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        code = await closes_after_too_many(viewer)
+        await connector.disconnect()
+        return code
+
+    assert run_async(scenario()) == 4400 and not errors_logged(caplog)
+    session.refresh_from_db()
+    assert session.ended_at is not None
+
+
+def test_a_huge_message_from_a_viewer_closes_it_as_too_big(live_camera, token, session, analyst):
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        code = await closes_on_a_huge_message(viewer)
+        await connector.disconnect()
+        return code
+
+    assert run_async(scenario()) == 1009
+
+
+def test_junk_text_from_a_connector_is_answered_and_frames_still_flow(live_camera, token, session, analyst, caplog):
+    cookie = session_cookie(analyst)
+    # Binary is how frames come; the connector's text limit is lower than the nesting junk.
+    junk = [(what, message) for what, message in JUNK if "text" in message and len(message["text"]) < 4096] + [
+        ("a status with a number for its source", {"text": '{"type": "status", "source": 1, "detail": ""}'}),
+        ("a status without its detail", {"text": '{"type": "status", "source": "ok"}'}),
+        ("a status of an unknown state", {"text": '{"type": "status", "source": "on fire", "detail": ""}'}),
+    ]
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        reasons = await answers_every_junk_message(connector, junk)
+        await connector.send_to(text_data=json.dumps({"type": "status", "source": "error", "detail": "no signal"}))
+        quiet = await connector.receive_nothing(timeout=0.5)  # a good status needs no answer
+        frame = await push_until_frame(connector, viewer, jpeg())
+        code = await closes_on_a_huge_message(connector, "x" * 5000)
+        await viewer.disconnect(code=1000)
+        return reasons, quiet, frame, code
+
+    reasons, quiet, frame, code = run_async(scenario())
+    assert "not valid JSON" in reasons[0] and "'source' of type string" in reasons[-3] and "ok or error" in reasons[-1]
+    assert quiet and frame == jpeg() and code == 1009
+    assert AccessEntry.objects.filter(action="connector.refused", reason__contains="longer than").exists()
+    assert not errors_logged(caplog)
