@@ -30,6 +30,7 @@ class Action(StrEnum):
     CLIP_VIEWED = "clip.viewed", _("played your clip")
     CLIPS_LISTED = "clips.listed"
     CLIP_METADATA_VIEWED = "clip.metadata_viewed", _("looked at the details of your clip")
+    CLIP_CUSTODY_VIEWED = "clip.custody_viewed", _("printed the chain-of-custody report of your clip")
     CLIP_INTEGRITY_FAILED = "clip.integrity_failed", _("found your clip altered and refused it")
     CLIP_PURGED = "clip.purged", _("deleted your clip (retention)")
     CLIP_LEGAL_HOLD_SET = "clip.legal_hold_set", _("put your clip under a legal hold (kept past its period)")
@@ -65,6 +66,7 @@ class Action(StrEnum):
     CAMERA_VIEWED = "camera.viewed", _("looked at your camera's details")
     CAMERA_ADMIN_SEARCH = "camera.admin_search"
     MAP_SEARCH = "map.search"
+    MAP_VIEWED = "map.viewed"  # a staff map viewport load; owners see it summarised (audit.selectors)
     OWNER_CONTACT_VIEWED = "owner.contact_viewed", _("looked at your contact details")
     OWNER_CONTACTS_LISTED = "owner.contacts_listed"  # older entries; owner lists now write OWNER_CONTACT_LISTED
     REGISTRATIONS_PURGED = "registrations.purged"

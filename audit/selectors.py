@@ -53,6 +53,39 @@ def owner_map_searches(*, owner_code, since=None, until=None, limit: int = 500) 
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+# One row per camera and day: how many staff map viewports held the camera's point. The box expression is the
+# one indexed by migration 0008 (audit_map_viewport_box).
+_MAP_VIEWS_SQL = """
+SELECT (e.at AT TIME ZONE %(tz)s)::date AS day, c.code AS camera_code, max(e.at) AS last_at, count(*) AS views,
+       array_agg(DISTINCT COALESCE(e.detail ->> 'unit', '')) AS units, array_agg(DISTINCT e.actor_label) AS actors
+FROM unnest(%(codes)s::text[], %(lngs)s::float8[], %(lats)s::float8[]) AS c(code, lng, lat)
+JOIN audit_accessentry e
+  ON e.action = %(action)s
+ AND box(point((e.detail ->> 'west')::float8, (e.detail ->> 'south')::float8),
+         point((e.detail ->> 'east')::float8, (e.detail ->> 'north')::float8)) @> point(c.lng, c.lat)
+WHERE e.at >= %(since)s AND e.at < %(until)s
+GROUP BY 1, 2
+ORDER BY 1 DESC, 3 DESC
+LIMIT %(limit)s
+"""
+
+
+def map_views_of(*, cameras: list[tuple[str, float, float]], since=None, until=None, limit: int = 500) -> list[dict]:
+    """How often the staff map showed each of these cameras (code, longitude, latitude), per camera and day:
+    {day, camera_code, last_at, views, units, actors}, newest first. The caller gives the points (audit reads no
+    app's tables); a viewport counts if its box held the point."""
+    if not cameras:
+        return []
+    codes, lngs, lats = (list(column) for column in zip(*cameras, strict=True))
+    params = {"tz": timezone.get_current_timezone_name(), "codes": codes, "lngs": lngs, "lats": lats,
+              "action": Action.MAP_VIEWED.value, "since": since or datetime.min.replace(tzinfo=UTC),
+              "until": until or datetime.max.replace(tzinfo=UTC), "limit": limit}
+    with connection.cursor() as cursor:
+        cursor.execute(_MAP_VIEWS_SQL, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def entries_search(*, user="", case="", camera=None, owner=None, action="", date_from=None, date_to=None):
     """The auditor's search; every filter optional, newest first. Dates are days in the program's time zone
     (TIME_ZONE), as the search page shows every time: midnight to midnight there, whatever its UTC offset."""

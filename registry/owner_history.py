@@ -1,13 +1,14 @@
 """What an owner is shown of the ledger ("Who accessed my cameras" and the daily digest): one row per entry, and
-one summary row per camera and day for the map searches that returned it (a busy corner can be in hundreds)."""
+one summary row per camera and day for the map searches that returned it (a busy corner can be in hundreds), and
+one for the staff map viewports that showed it."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from audit.actions import Action
-from audit.selectors import owner_history, owner_map_searches
-from registry.models import Owner
+from audit.selectors import map_views_of, owner_history, owner_map_searches
+from registry.models import Camera, Owner
 
 HISTORY_LIMIT = 500
 
@@ -25,6 +26,10 @@ def history_rows(*, owner: Owner, since=None, until=None, limit: int = HISTORY_L
     rows = [_entry_row(entry, labels.get(entry.camera_code, deleted)) for entry in entries[:limit]]
     rows += [_search_row(search, labels.get(search["camera_code"], deleted))
              for search in owner_map_searches(owner_code=owner.code, since=since, until=until)[:limit]]
+    shown = [(str(code), point.x, point.y) for code, point in owner.cameras.filter(
+        status=Camera.Status.ACTIVE).values_list("code", "location")]  # only active cameras are on the map
+    rows += [_map_view_row(view, labels.get(view["camera_code"], deleted))
+             for view in map_views_of(cameras=shown, since=since, until=until)[:limit]]
     rows.sort(key=lambda row: row["at"], reverse=True)
     return rows[:limit]
 
@@ -56,4 +61,14 @@ def _search_row(search: dict, camera: str) -> dict:
         "at": search["last_at"], "camera": camera, "who": _who(units=search["units"], labels=search["actors"]),
         "what": ngettext("was in %(count)d map search", "was in %(count)d map searches", count) % {"count": count},
         "case": ", ".join(cases), "why": "", "summary": True,
+    }
+
+
+def _map_view_row(view: dict, camera: str) -> dict:
+    count = view["views"]
+    return {
+        "at": view["last_at"], "camera": camera, "who": _who(units=view["units"], labels=view["actors"]),
+        "what": ngettext("was in view on the staff map %(count)d time", "was in view on the staff map %(count)d times",
+                         count) % {"count": count},
+        "case": "", "why": "", "summary": True,
     }

@@ -153,6 +153,14 @@ def map_search_record(*, actor, cameras, case_number: str = "", **detail) -> Non
            results=len(cameras), owners=sorted(found), cameras=found, **detail)
 
 
+def map_view_record(*, actor, west: float, south: float, east: float, north: float, kinds, levels) -> None:
+    """A staff map viewport load: one entry with its box. Owners see per camera and day how often the map showed
+    their cameras (audit.selectors.map_views_of matches the box against each camera's point when they read it,
+    through an index), so the write stays one small INSERT whatever the number of cameras in view."""
+    record(actor=actor, action=Action.MAP_VIEWED, target_type="map", west=west, south=south, east=east,
+           north=north, kinds=sorted(kinds), levels=sorted(levels))
+
+
 def owner_digests_send(*, now=None) -> int:
     """The daily summary for owners who asked: the last day's ledger entries about their cameras, with one line
     per camera for the map searches that returned it."""

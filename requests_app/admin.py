@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from leaflet.admin import LeafletGeoAdmin
 
+from audit.actions import Action
 from audit.selectors import entries_for_target
 from connect import roles
 from registry.selectors import cameras_near
+from registry.services import map_search_record
 from requests_app import selectors, services
 from requests_app.models import Clip, FootageRequest, Incident
 
@@ -220,6 +222,10 @@ class IncidentAdmin(LeafletGeoAdmin):
         requested = set(incident.requests.exclude(camera=None).values_list("camera__code", flat=True))
         cameras = cameras_near(point=incident.location, radius_m=incident.radius_m, limit=CAMERAS_LIMIT + 1)
         truncated, cameras = len(cameras) > CAMERAS_LIMIT, cameras[:CAMERAS_LIMIT]
+        # The list is a search around the incident, like the map's: its owners see it in their history.
+        map_search_record(actor=request.user, cameras=cameras, case_number=incident.case_number, via="admin",
+                          lat=round(incident.location.y, 6), lng=round(incident.location.x, 6),
+                          radius_m=incident.radius_m)
         now = timezone.now()
         rows = [{"camera": camera, "requested": camera.code in {str(c) for c in requested},
                  "overwritten": not camera.records or (now - incident.starts_at).days >= camera.retention_days}
@@ -233,6 +239,7 @@ class IncidentAdmin(LeafletGeoAdmin):
         clip = get_object_or_404(Clip.objects.select_related("incident", "request"), pk=pk)
         if not selectors.can_view_incident(request.user, clip.incident):
             raise Http404
+        services.clips_read(clips=[clip], user=request.user, action=Action.CLIP_CUSTODY_VIEWED)
         context = {**self.admin_site.each_context(request), "title": f"Chain of custody: {clip.original_name}",
                    "clip": clip, "entries": entries_for_target(target_type="clip", target_code=clip.code),
                    "opts": self.model._meta, "printed_at": timezone.now(), "printed_by": request.user}
@@ -254,7 +261,8 @@ class ClipAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         visible = selectors.incidents_visible_to(user=request.user).values("pk")
-        return super().get_queryset(request).select_related("incident").filter(incident__in=visible)
+        return super().get_queryset(request).select_related("incident", "request__camera__owner").filter(
+            incident__in=visible)
 
     def has_add_permission(self, request):
         return False
@@ -265,6 +273,21 @@ class ClipAdmin(admin.ModelAdmin):
     @admin.display(description="case", ordering="incident__case_number")
     def case(self, clip):
         return clip.incident.case_number
+
+    # Each list page and clip page shows the owner's file name and the case: recorded per clip, for its owner.
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200 and hasattr(response, "context_data"):
+            services.clips_read(clips=response.context_data["cl"].result_list, user=request.user,
+                                action=Action.CLIP_METADATA_VIEWED)
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        clip = response.context_data.get("original") if hasattr(response, "context_data") else None
+        if request.method == "GET" and response.status_code == 200 and clip is not None:
+            services.clips_read(clips=[clip], user=request.user, action=Action.CLIP_METADATA_VIEWED)
+        return response
 
     def save_model(self, request, obj, form, change):
         if {"legal_hold", "legal_hold_reason"} & set(form.changed_data):

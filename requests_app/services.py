@@ -167,6 +167,21 @@ def footage_requests_listed(*, incident: Incident, user) -> int:
     return len(requests)
 
 
+def clips_read(*, clips, user, action: Action, via: str = "admin") -> int:
+    """Records that `user` saw these clips' details (the owner's file name, size, case) or their custody report:
+    one entry per clip, which the clip's owner sees in their history."""
+    from audit.services import entry, record_many
+
+    entries = []
+    for clip in clips:
+        camera = clip.request.camera if clip.request_id and clip.request.camera_id else None
+        entries.append(entry(actor=user, action=action, target_type="clip", target_code=clip.code,
+                             camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",
+                             incident_code=clip.incident.code, case_number=clip.incident.case_number, via=via))
+    record_many(entries)
+    return len(entries)
+
+
 def consent_link(request: FootageRequest) -> str:
     token = signing.dumps({"r": str(request.code), "n": request.nonce}, salt=_LINK_SALT, compress=True)
     return settings.PUBLIC_URL + reverse("requests_app:consent", kwargs={"token": token})

@@ -14,7 +14,7 @@ from api import serializers as s
 from api.views.cameras import _uuid
 from api.views.common import Pages
 from audit.actions import Action
-from audit.services import record
+from audit.services import entry, record_many
 from registry.selectors import in_service_area
 from requests_app import selectors, services
 from requests_app.models import Clip, FootageRequest, Incident
@@ -105,7 +105,7 @@ def _valid(serializer_class, request) -> dict:
 
 class CaseReads(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Paged, filtered, ordered reads of a case's objects (those of the cases the user may see), each read
-    recorded in the access ledger: `list_action` for a page, `detail_action` for one object."""
+    recorded in the access ledger: `list_action` for a page's query, `detail_action` for each object shown."""
 
     pagination_class = Pages
     filter_backends = [filters.DjangoFilterBackend, OrderingFilter]
@@ -120,17 +120,23 @@ class CaseReads(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return {}
 
     def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        record(actor=request.user, action=self.list_action, target_type=self.target_type, via="api",
-               incident_code=request.query_params.get("incident", "")[:36], results=len(response.data["results"]))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        # The query, and each object shown as if it had been read alone: its owner sees it in their history.
+        record_many([entry(actor=request.user, action=self.list_action, target_type=self.target_type, via="api",
+                           incident_code=request.query_params.get("incident", "")[:36], results=len(page)),
+                     *(self._read_entry(obj, listed=True) for obj in page)])
         return response
 
     def retrieve(self, request, *args, **kwargs):
         obj = self.get_object()
-        record(actor=request.user, action=self.detail_action, target_type=self.target_type, target_code=obj.code,
-               incident_code=obj.incident.code, case_number=obj.incident.case_number, via="api",
-               **self.ledger_detail(obj))
+        record_many([self._read_entry(obj)])
         return Response(self.get_serializer(obj).data)
+
+    def _read_entry(self, obj, **detail) -> dict:
+        return entry(actor=self.request.user, action=self.detail_action, target_type=self.target_type,
+                     target_code=obj.code, incident_code=obj.incident.code, case_number=obj.incident.case_number,
+                     via="api", **self.ledger_detail(obj), **detail)
 
 
 class ByIncident(filters.FilterSet):
@@ -160,7 +166,7 @@ class FootageRequestViewSet(CaseReads):
     """Requests carry the camera's label, which often names its owner: reads are recorded in the ledger."""
 
     model = FootageRequest
-    list_action, detail_action, target_type = Action.REQUESTS_VIEWED, Action.REQUESTS_VIEWED, "footage_request"
+    list_action, detail_action, target_type = Action.REQUESTS_VIEWED, Action.REQUESTS_LISTED, "footage_request"
     serializer_class = s.FootageRequestSerializer
     filterset_class = FootageRequestFilter
     filter_backends = [filters.DjangoFilterBackend, PoliceStateOrdering]
@@ -171,10 +177,11 @@ class FootageRequestViewSet(CaseReads):
              "create": ["requests_app.view_footagerequest", "requests_app.view_incident"]}
 
     def get_queryset(self):
-        return selectors.requests_for_police(super().get_queryset().select_related("camera"))
+        return selectors.requests_for_police(super().get_queryset().select_related("camera__owner"))
 
     def ledger_detail(self, obj) -> dict:
-        return {"camera_code": obj.camera.code if obj.camera_id else ""}
+        camera = obj.camera if obj.camera_id else None
+        return {"camera_code": camera.code if camera else "", "owner_code": camera.owner.code if camera else ""}
 
     @extend_schema(request=s.FootageRequestCreateSerializer, responses={201: s.FootageBatchSerializer})
     def create(self, request):

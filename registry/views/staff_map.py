@@ -51,6 +51,8 @@ def cameras_geojson(request):
         return _bad_request("Unknown kind or level.")
     body = selectors.cameras_geojson_in_bbox(
         west=west, south=south, east=east, north=north, kinds=kinds, levels=levels, limit=settings.MAP_MAX_FEATURES)
+    services.map_view_record(actor=request.user, west=west, south=south, east=east, north=north, kinds=kinds,
+                             levels=levels)
     return HttpResponse(body, content_type="application/geo+json")
 
 

@@ -138,7 +138,8 @@ def test_footage_requests_are_sent_for_chosen_cameras(api, cases):
     assert (response.json()["queued"], response.json()["skipped"]) == (1, 1)
     code = response.json()["requests"][0]["code"]
     assert api.get(f"/api/v1/footage-requests/{code}/").json()["camera"] == str(near.code)
-    assert AccessEntry.objects.filter(action="requests.viewed", target_code=code).exists()
+    read = AccessEntry.objects.get(action="requests.listed", target_code=code)
+    assert (read.camera_code, read.owner_code) == (str(near.code), str(near.owner.code))  # the owner sees it
     bad = api.post("/api/v1/footage-requests/", {"incident": str(mine.code), "cameras": ["x"]}, format="json")
     assert bad.status_code == 400 and "cameras" in bad.json()
 
