@@ -44,6 +44,21 @@ def live_camera(db):
     return camera
 
 
+REASON = "Following a suspect vehicle north"
+
+
+@pytest.fixture
+def token(live_camera):
+    """A connector token for the live camera, as its owner issues it."""
+    return services.connector_token_issue(camera=live_camera, by="owner")
+
+
+@pytest.fixture
+def session(live_camera, analyst, incident_near):
+    """The analyst's open live session on the camera, for the incident nearby."""
+    return services.live_session_open(user=analyst, camera=live_camera, incident=incident_near, reason=REASON)
+
+
 def trained(user, *, days_ago: int = 30, hours: int = 4):
     TrainingRecord.objects.create(user=user, completed_on=timezone.localdate() - timedelta(days=days_ago), hours=hours)
     return user

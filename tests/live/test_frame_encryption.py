@@ -30,17 +30,6 @@ from tests.registry.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JPEG_MARKER = b"\xff\xd8\xff"
-REASON = "Following a suspect vehicle north"
-
-
-@pytest.fixture
-def token(live_camera):
-    return services.connector_token_issue(camera=live_camera, by="owner")
-
-
-@pytest.fixture
-def session(live_camera, analyst, incident_near):
-    return services.live_session_open(user=analyst, camera=live_camera, incident=incident_near, reason=REASON)
 
 
 async def next_published(pubsub, timeout: float = 10) -> bytes:

@@ -38,17 +38,6 @@ from tests.live.conftest import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-REASON = "Following a suspect vehicle north"
-
-
-@pytest.fixture
-def token(live_camera):
-    return services.connector_token_issue(camera=live_camera, by="owner")
-
-
-@pytest.fixture
-def session(live_camera, analyst, incident_near):
-    return services.live_session_open(user=analyst, camera=live_camera, incident=incident_near, reason=REASON)
 
 
 async def connected_pair(camera_code, token, session, cookie):
