@@ -109,19 +109,24 @@ class OwnerAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.Model
         if request.method == "POST" and not self.has_change_permission(request, owner):
             raise PermissionDenied
         reason_form = OwnerReasonForm(request.GET if "reason" in request.GET else None)
-        if not reason_form.is_valid():
-            context = {**self.admin_site.each_context(request), "title": "Why open this owner?", "form": reason_form,
-                       "opts": self.opts, "owner": owner}
-            return TemplateResponse(request, "admin/registry/owner/reason.html", context)
+        if request.method != "POST" and not reason_form.is_valid():
+            return self._ask_why(request, owner, reason_form)
         if not request.user.has_perm(LIST_OWNERS) and over_limit(
                 "owner-page", f"{request.user.pk}:{request.user.date_joined.isoformat()}",
                 limit=settings.OWNER_PAGE_OPENS_PER_HOUR, window_s=3600):
             return refused(request, self, TOO_MANY, status=429)
         response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200:  # the page with the details was shown (a POST with errors shows it too)
+        if response.status_code == 200:  # the page with the details (a POST with errors, which saved nothing, too)
+            if not reason_form.is_valid():
+                return self._ask_why(request, owner, reason_form)
             record(actor=request.user, action=Action.OWNER_CONTACT_VIEWED, target_type="owner", target_code=owner.code,
                    owner_code=owner.code, reason=reason_form.cleaned_data["reason"], via="admin")
         return response
+
+    def _ask_why(self, request, owner, reason_form):
+        context = {**self.admin_site.each_context(request), "title": "Why open this owner?", "form": reason_form,
+                   "opts": self.opts, "owner": owner}
+        return TemplateResponse(request, "admin/registry/owner/reason.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
         owner = self.get_object(request, unquote(object_id))
