@@ -165,6 +165,8 @@ RATE_LIMITS_ENABLED = env_bool("CONNECT_RATE_LIMITS", True)
 RATE_LIMIT_WINDOW_MINUTES = env_int("CONNECT_RATE_LIMIT_WINDOW_MINUTES", 10, minimum=1)
 RATE_LIMIT_PER_ADDRESS = env_int("CONNECT_RATE_LIMIT_PER_ADDRESS", 30, minimum=1)
 RATE_LIMIT_PER_EMAIL = env_int("CONNECT_RATE_LIMIT_PER_EMAIL", 5, minimum=1)
+# Owners' contact pages one staff member may open an hour, even from their own cases: no scraping (registry admin).
+OWNER_PAGE_OPENS_PER_HOUR = env_int("CONNECT_OWNER_PAGE_OPENS_PER_HOUR", 30, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

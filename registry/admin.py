@@ -1,9 +1,11 @@
 """Staff views of owners and cameras in the Django admin, with the map widget and agency imports."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,13 +13,18 @@ from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
 from audit.services import entry, record, record_many
-from connect.admin_base import NulSafeChangelistMixin, RecordAdmin
+from connect.admin_base import ChangeHistoryRedirectMixin, NulSafeChangelistMixin, RecordAdmin
+from connect.ratelimit import over_limit
 from registry import selectors, services
 from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-LIST_OWNERS = "registry.list_owners"
+LIST_OWNERS = selectors.LIST_OWNERS
+NOT_REACHED = ("An owner's contact details open from your cases only: from a case you may view, open the page of a "
+               "camera it asked for footage, then \"Owner's contact details\". Program administrators can help "
+               "with anything else.")
+TOO_MANY = "You have opened many owners' contact details in the last hour. Try again later, or ask an administrator."
 
 
 class CameraInline(admin.TabularInline):
@@ -35,13 +42,24 @@ class CameraInline(admin.TabularInline):
         return super().get_queryset(request).filter(status=Camera.Status.ACTIVE)  # paused: hidden from staff
 
 
+def refused(request, model_admin, message: str, *, status: int = 403) -> TemplateResponse:
+    context = {**model_admin.admin_site.each_context(request), "title": "You cannot open this owner",
+               "message": message, "opts": model_admin.opts}
+    return TemplateResponse(request, "admin/registry/owner/refused.html", context, status=status)
+
+
+def is_autocomplete(request) -> bool:
+    match = request.resolver_match
+    return match is not None and match.url_name == "autocomplete"
+
+
 class OwnerReasonForm(forms.Form):
     reason = forms.CharField(min_length=5, max_length=200, label="Why do you need this owner's contact details?",
                              help_text="For example the case number and what you will ask. The owner sees it.")
 
 
 @admin.register(Owner)
-class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
+class OwnerAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.ModelAdmin):
     """Contact details are reached one owner at a time, with a reason the owner reads in their history; only
     program administrators (registry.list_owners) browse and search the list. Unconfirmed registrations are
     nobody's business until confirmed (selectors.STAFF_VISIBLE_OWNER)."""
@@ -54,7 +72,8 @@ class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
     inlines = [CameraInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(selectors.STAFF_VISIBLE_OWNER)
+        # Only the owners the viewer's work leads to (selectors.owners_open_to); the change history follows this too.
+        return super().get_queryset(request).filter(pk__in=selectors.owners_open_to(user=request.user).values("pk"))
 
     def get_readonly_fields(self, request, obj=None):
         # Residents and businesses register themselves; the admin adds only agency owners, and a kind never changes.
@@ -71,29 +90,49 @@ class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
     def get_search_fields(self, request):
         # Django's admin autocomplete serves any model admin with search fields, to anyone who may view it: over
         # owners, a silent "is this phone number an owner?" lookup. There is none; the list's search is ledgered.
-        match = request.resolver_match
-        return () if match is not None and match.url_name == "autocomplete" else self.search_fields
+        return () if is_autocomplete(request) else self.search_fields
 
     @admin.display(description="cameras")
     def camera_count(self, owner):
         return owner.cameras.count()
 
-    # Every look at owners' contact details goes into the ledger, like any other access, with its reason.
+    # Every look at owners' contact details goes into the ledger, like any other access, with its reason. Every
+    # method that shows the page asks the reason; only those who may change owners post; nothing else is served.
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
         owner = self.get_object(request, unquote(object_id))
         if owner is None or not self.has_view_or_change_permission(request, owner):
+            if self.has_view_or_change_permission(request) and not request.user.has_perm(LIST_OWNERS):
+                return refused(request, self, NOT_REACHED)  # not in their work, or no such owner: the same answer
             return super().change_view(request, object_id, form_url, extra_context)  # Django's refusal
+        if request.method == "POST" and not self.has_change_permission(request, owner):
+            raise PermissionDenied
         reason_form = OwnerReasonForm(request.GET if "reason" in request.GET else None)
-        if request.method == "GET" and not reason_form.is_valid():
-            context = {**self.admin_site.each_context(request), "title": "Why open this owner?", "form": reason_form,
-                       "opts": self.opts, "owner": owner}
-            return TemplateResponse(request, "admin/registry/owner/reason.html", context)
-        reason = reason_form.cleaned_data["reason"] if reason_form.is_bound and reason_form.is_valid() else ""
+        if request.method != "POST" and not reason_form.is_valid():
+            return self._ask_why(request, owner, reason_form)
+        if not request.user.has_perm(LIST_OWNERS) and over_limit(
+                "owner-page", f"{request.user.pk}:{request.user.date_joined.isoformat()}",
+                limit=settings.OWNER_PAGE_OPENS_PER_HOUR, window_s=3600):
+            return refused(request, self, TOO_MANY, status=429)
         response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200:  # the page with the details was shown (a POST with errors shows it too)
+        if response.status_code == 200:  # the page with the details (a POST with errors, which saved nothing, too)
+            if not reason_form.is_valid():
+                return self._ask_why(request, owner, reason_form)
             record(actor=request.user, action=Action.OWNER_CONTACT_VIEWED, target_type="owner", target_code=owner.code,
-                   owner_code=owner.code, reason=reason, via="admin")
+                   owner_code=owner.code, reason=reason_form.cleaned_data["reason"], via="admin")
         return response
+
+    def _ask_why(self, request, owner, reason_form):
+        context = {**self.admin_site.each_context(request), "title": "Why open this owner?", "form": reason_form,
+                   "opts": self.opts, "owner": owner}
+        return TemplateResponse(request, "admin/registry/owner/reason.html", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        owner = self.get_object(request, unquote(object_id))
+        if owner is None or not self.has_view_or_change_permission(request, owner):
+            return refused(request, self, NOT_REACHED)
+        return super().history_view(request, object_id, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         if not request.user.has_perm(LIST_OWNERS):
@@ -118,7 +157,7 @@ class OwnerAdmin(NulSafeChangelistMixin, admin.ModelAdmin):
 
 
 @admin.register(Camera)
-class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
+class CameraAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, LeafletGeoAdmin):
     """Active cameras of confirmed (or agency) owners only; every page and list shown is in the ledger, per camera,
     so each owner sees it in their history."""
 
@@ -131,6 +170,10 @@ class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
     change_list_template = "admin/registry/camera/change_list.html"
 
     def get_search_fields(self, request):
+        if is_autocomplete(request):
+            # No form in the project picks a camera by autocomplete, and Django's autocomplete would answer any
+            # staff member's "which cameras are at this address?" for any admin with a camera field, unrecorded.
+            return ()
         if request.user.has_perm(LIST_OWNERS):
             return self.search_fields
         if request.user.has_perm("registry.view_owner"):
@@ -146,7 +189,15 @@ class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A camera never changes owner; so the form needs no owner lookup (the silent "is this an owner?" search).
-        return (*self.readonly_fields, "owner") if obj is not None else self.readonly_fields
+        # It is shown as text: Django would link it for everyone, and the owner's page opens only for some.
+        return (*self.readonly_fields, "owner_label") if obj is not None else self.readonly_fields
+
+    def get_exclude(self, request, obj=None):
+        return ("owner",) if obj is not None else super().get_exclude(request, obj)
+
+    @admin.display(description="owner")
+    def owner_label(self, camera):
+        return str(camera.owner)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":  # staff add cameras for the agency only; residents register their own
@@ -165,6 +216,11 @@ class CameraAdmin(NulSafeChangelistMixin, LeafletGeoAdmin):
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        shown = self.get_object(request, unquote(object_id))
+        if shown is not None and selectors.staff_may_open_owner(user=request.user, owner=shown.owner):
+            # The link to the owner's contact details only where it opens (their work leads there).
+            extra_context = {**(extra_context or {}), "owner_contact_url": reverse(
+                "admin:registry_owner_change", args=[shown.owner.pk], current_app=self.admin_site.name)}
         response = super().change_view(request, object_id, form_url, extra_context)
         camera = response.context_data.get("original") if hasattr(response, "context_data") else None
         if response.status_code == 200 and camera is not None:

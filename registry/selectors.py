@@ -28,6 +28,37 @@ def cameras_visible_to_staff() -> QuerySet[Camera]:
     return Camera.objects.filter(STAFF_VISIBLE_CAMERA)
 
 
+# --- whose contact details a staff member's work leads to ---------------------------------------------------------
+# Only those who keep the program's records (registry.list_owners) browse owners. Everyone else opens an owner only
+# when a case they may view asked one of the owner's cameras for footage. The cases are requests_app's, above
+# registry: it adds its rule here at start-up (requests_app.apps). With no rule added, nobody else opens an owner.
+LIST_OWNERS = "registry.list_owners"
+owner_access_rules: list = []  # callables rule(*, user) -> a query of the ids of the owners the user's work leads to
+
+
+def owner_access_rule_add(rule) -> None:
+    if rule not in owner_access_rules:
+        owner_access_rules.append(rule)
+
+
+def owners_open_to(*, user) -> QuerySet[Owner]:
+    """The owners whose contact details this staff member may open (deny by default)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return Owner.objects.none()
+    if user.has_perm(LIST_OWNERS):
+        return owners_visible_to_staff()
+    if not owner_access_rules:
+        return Owner.objects.none()
+    reached = Q(pk__in=[])
+    for rule in owner_access_rules:
+        reached |= Q(pk__in=rule(user=user))
+    return owners_visible_to_staff().filter(reached)
+
+
+def staff_may_open_owner(*, user, owner: Owner) -> bool:
+    return owners_open_to(user=user).filter(pk=owner.pk).exists()
+
+
 def camera_visible_to_staff(*, code) -> Camera | None:
     """One camera for a staff or API read; a paused or unconfirmed camera is indistinguishable from none."""
     return cameras_visible_to_staff().select_related("owner").filter(code=code).first()

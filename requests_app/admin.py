@@ -17,6 +17,7 @@ from leaflet.admin import LeafletGeoAdmin
 from audit.actions import Action
 from audit.selectors import entries_for_target
 from connect import roles
+from connect.admin_base import ChangeHistoryRedirectMixin
 from registry.selectors import cameras_near
 from registry.services import map_search_record
 from requests_app import selectors, services
@@ -84,7 +85,7 @@ def offense_type_field(current: str) -> forms.ChoiceField:
 
 
 @admin.register(Incident)
-class IncidentAdmin(LeafletGeoAdmin):
+class IncidentAdmin(ChangeHistoryRedirectMixin, LeafletGeoAdmin):
     list_display = ("case_number", "offense_type", "status", "starts_at", "requests_summary", "created_at")
     list_filter = ("status", "offense_type")
     search_fields = ("case_number", "offense_type", "address")

@@ -9,7 +9,9 @@ class RequestsAppConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from audit import transparency
+        from registry.selectors import owner_access_rule_add
         from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
+        from requests_app.selectors import owners_in_cases_of
         from requests_app.services import footage_declines_by_month
 
         auditlog.register(Incident)
@@ -20,3 +22,5 @@ class RequestsAppConfig(AppConfig):
         # Declines reach the public report as counts only (audit imports no app: we hand it the counter).
         if footage_declines_by_month not in transparency.decline_counters:
             transparency.decline_counters.append(footage_declines_by_month)
+        # Staff open an owner's contact details only from a case they may view (registry is below us and may not ask).
+        owner_access_rule_add(owners_in_cases_of)

@@ -26,6 +26,13 @@ def can_view_incident(user, incident: Incident) -> bool:
     return user.has_perm("requests_app.view_all_incidents") or user.has_perm("requests_app.view_incident", incident)
 
 
+def owners_in_cases_of(*, user) -> QuerySet:
+    """The ids of the owners a case the user may view asked for footage: their contact details are part of the
+    user's work (registry asks this through registry.selectors.owner_access_rules)."""
+    return FootageRequest.objects.filter(incident__in=incidents_visible_to(user=user).values("pk"),
+                                         camera__isnull=False).values("camera__owner_id")
+
+
 def can_work_incident(user, incident: Incident) -> bool:
     """May send requests and edit: an open case the user is assigned to, or any open case for a supervisor."""
     if incident.status != Incident.Status.OPEN or not can_view_incident(user, incident):

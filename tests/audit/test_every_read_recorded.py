@@ -62,6 +62,11 @@ def reads(w) -> dict[str, str]:
         "admin clip list": "/admin/requests_app/clip/",
         "admin clip page": f"/admin/requests_app/clip/{clip.pk}/change/",
         "admin change history": "/admin/auditlog/logentry/",
+        # Django's own per-object history pages and its autocomplete (issue 12): a page that answers must be recorded.
+        "admin camera history": f"/admin/registry/camera/{camera.pk}/history/",
+        "admin owner history": f"/admin/registry/owner/{owner.pk}/history/",
+        "admin camera autocomplete": "/admin/autocomplete/?app_label=integration&model_name=liveshare"
+                                     f"&field_name=camera&term={camera.label}",
         "custody report": f"/admin/requests_app/incident/clip/{clip.pk}/custody/",
         "map nearby": f"/map/nearby.json?lat={lat}&lng={lng}&radius=200&case={CASE}",
         "map viewport": f"/map/cameras.geojson?bbox={box}",
@@ -77,7 +82,7 @@ READS = [
     "admin camera list", "admin camera search", "admin camera page", "admin owner list", "admin owner page",
     "admin incident page", "admin incident cameras", "admin clip list", "admin clip page", "admin change history",
     "custody report", "map nearby", "map viewport", "api camera", "api nearby", "api footage requests", "api clip",
-    "clip download"]
+    "clip download", "admin camera history", "admin owner history", "admin camera autocomplete"]
 
 
 def body_of(response) -> str:

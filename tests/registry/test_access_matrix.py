@@ -1,8 +1,10 @@
 """Who may open what: every page and data endpoint against anonymous, owners A and B, and each staff role."""
 
 import pytest
+from django.contrib.auth.models import User
 
 from tests.conftest import STAFF_ROLES, make_staff, sign_in_owner
+from tests.registry.test_admin_staff_reads import footage_request_for
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +63,11 @@ def test_admin_registry_lists(client, owner_a, owner_b, who, model):
 
 @pytest.mark.parametrize("who", ALL)
 def test_owner_contact_details_only_for_roles_that_contact_owners(client, owner_a, owner_b, who):
-    response = as_who(client, who, owner_a, owner_b).get(f"/admin/registry/owner/{owner_a.pk}/change/",
-                                                         {"reason": "Case 26-000123: asking for footage"})
+    client = as_who(client, who, owner_a, owner_b)
+    if who in STAFF_ROLES:  # on a case that asked owner A's camera for footage: the one way to an owner's page
+        footage_request_for(owner_a, investigators=[User.objects.get(username=who)])
+    response = client.get(f"/admin/registry/owner/{owner_a.pk}/change/",
+                          {"reason": "Case 26-000123: asking for footage"})
     sees = response.status_code == 200 and "alice@example.org" in response.content.decode()
     assert sees == (who in {"investigator", "supervisor", "administrator"})  # auditors read the ledger instead
 

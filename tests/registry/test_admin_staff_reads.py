@@ -5,21 +5,37 @@ ledger, where the owner reads it. Deletions from the admin are the portal's dele
 import pytest
 from auditlog.models import LogEntry as ChangeHistoryEntry
 from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.auth.models import User
 from django.test import Client
 
 from audit.models import AccessEntry
 from registry.models import Camera, DeletionRecord, Owner
-from tests.conftest import make_staff, sign_in_owner
+from requests_app import services as requests_services
+from requests_app.models import FootageRequest
+from tests.conftest import make_staff, make_staff_named, sign_in_owner
 from tests.registry.factories import CameraFactory, OwnerFactory
+from tests.requests_app.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 REASON = "Case 26-000123: asking for footage of the porch"
 
 
-def signed_in(role: str) -> Client:
+def signed_in(role: str, *, on_case_of=None) -> Client:
+    """A staff member of that role; with on_case_of, assigned to a case that asked that owner's camera for footage."""
+    user = make_staff(role)
+    if on_case_of is not None:
+        footage_request_for(on_case_of, investigators=[user])
     client = Client()
-    client.force_login(make_staff(role))
+    client.force_login(user)
     return client
+
+
+def footage_request_for(owner, *, investigators=()):
+    incident = IncidentFactory()
+    requests_services.incident_investigators_set(incident=incident, users=list(investigators))
+    camera = owner.cameras.first()
+    return FootageRequest.objects.create(incident=incident, camera=camera, camera_label=camera.label,
+                                         nonce=f"n{camera.pk}-{incident.pk}", state="sent")
 
 
 def owner_page(owner, **params):
@@ -102,7 +118,7 @@ def test_the_owner_autocomplete_answers_nobody(owner_a):
 
 
 def test_an_owner_page_asks_why_first_and_the_owner_reads_the_reason(owner_a):
-    client = signed_in("investigator")
+    client = signed_in("investigator", on_case_of=owner_a)
     asked = client.get(*owner_page(owner_a))
     assert asked.status_code == 200 and "alice@example.org" not in asked.content.decode()
     assert "Why do you need" in asked.content.decode()
@@ -214,3 +230,146 @@ def test_deleting_all_of_an_owners_cameras_at_once_deletes_the_owner_once(owner_
     assert response.status_code == 302 and not Owner.objects.filter(pk=owner_a.pk).exists()
     assert sorted(DeletionRecord.objects.values_list("scope", flat=True)) == ["camera", "owner"]
     assert AccessEntry.objects.filter(action="owner.deleted_by_staff").count() == 1
+
+
+# --- an owner's page opens only where the staff member's work leads (issue 12, items 3 and 10) ---------------
+
+def test_an_owner_page_opens_only_for_an_owner_a_case_of_theirs_asked_for_footage(owner_a, owner_b):
+    outsider = signed_in("investigator")
+    for owner in (owner_a, owner_b):
+        refused = outsider.get(*owner_page(owner, reason=REASON))
+        assert refused.status_code == 403 and owner.email not in refused.content.decode()
+        assert "from your cases only" in refused.content.decode()
+    # Enumerating pks tells nothing: a missing owner gets the very same answer.
+    missing = outsider.get(f"/admin/registry/owner/{owner_b.pk + 1000}/change/", {"reason": REASON})
+    assert missing.status_code == 403 and "from your cases only" in missing.content.decode()
+
+    detective = make_staff_named("investigator", "on-the-case")
+    footage_request_for(owner_a, investigators=[detective])
+    on_case = Client()
+    on_case.force_login(detective)
+    assert owner_a.email in on_case.get(*owner_page(owner_a, reason=REASON)).content.decode()
+    assert on_case.get(*owner_page(owner_b, reason=REASON)).status_code == 403
+    assert list(AccessEntry.objects.filter(action="owner.contact_viewed").values_list("owner_code", flat=True)) == [
+        str(owner_a.code)]
+
+
+def test_a_supervisor_opens_owners_asked_in_any_case_and_no_others(owner_a, owner_b):
+    footage_request_for(owner_a)
+    client = signed_in("supervisor")
+    assert owner_a.email in client.get(*owner_page(owner_a, reason=REASON)).content.decode()
+    assert client.get(*owner_page(owner_b, reason=REASON)).status_code == 403
+
+
+def test_an_administrator_opens_any_owner(owner_b):
+    assert owner_b.email in signed_in("administrator").get(*owner_page(owner_b, reason=REASON)).content.decode()
+
+
+def test_owner_pages_opened_by_one_staff_member_are_limited_per_hour(settings, owner_a):
+    settings.OWNER_PAGE_OPENS_PER_HOUR = 2
+    client = signed_in("investigator", on_case_of=owner_a)
+    pages = [client.get(*owner_page(owner_a, reason=REASON)) for _ in range(3)]
+    assert [page.status_code for page in pages] == [200, 200, 429]
+    assert owner_a.email not in pages[2].content.decode() and "last hour" in pages[2].content.decode()
+    assert AccessEntry.objects.filter(action="owner.contact_viewed").count() == 2
+    # The reason prompt is not an open, and the limit is each person's own.
+    assert "Why do you need" in client.get(*owner_page(owner_a)).content.decode()
+    other = Client()
+    other.force_login(make_staff_named("investigator", "second-detective"))
+    footage_request_for(owner_a, investigators=[User.objects.get(username="second-detective")])
+    assert owner_a.email in other.get(*owner_page(owner_a, reason=REASON)).content.decode()
+
+
+@pytest.mark.parametrize("role, on_case, linked", [("investigator", False, False), ("investigator", True, True),
+                                                    ("analyst", False, False), ("administrator", False, True)])
+def test_a_camera_page_links_to_its_owner_only_where_the_owner_page_opens(owner_a, role, on_case, linked):
+    camera = owner_a.cameras.get()
+    client = signed_in(role, on_case_of=owner_a if on_case else None)
+    page = client.get(f"/admin/registry/camera/{camera.pk}/change/").content.decode()
+    assert (f"/admin/registry/owner/{owner_a.pk}/change/" in page) is linked
+    assert str(owner_a) in page  # the owner is named all the same (kind and code: no personal data)
+
+
+# --- only GET (with a reason) shows an owner; POST only for those who change owners ---------------------------
+
+@pytest.mark.parametrize("method", ["options", "put", "patch", "delete", "trace"])
+def test_no_other_method_shows_an_owner_page(owner_a, method):
+    client = signed_in("investigator", on_case_of=owner_a)
+    path, _ = owner_page(owner_a)
+    response = getattr(client, method)(path)
+    assert response.status_code == 405 and owner_a.email not in response.content.decode()
+    assert not AccessEntry.objects.filter(action="owner.contact_viewed").exists()
+
+
+def test_a_post_to_an_owner_page_is_refused_to_those_who_cannot_change_owners(owner_a):
+    client = signed_in("investigator", on_case_of=owner_a)
+    path, _ = owner_page(owner_a)
+    for target in (path, f"{path}?reason=Case+26-000123+calling"):
+        response = client.post(target, {"name": "Changed"})
+        assert response.status_code == 403 and owner_a.email not in response.content.decode()
+    assert not AccessEntry.objects.filter(action="owner.contact_viewed").exists()
+
+
+def test_an_administrators_post_shows_the_details_only_with_a_reason(owner_a):
+    client = signed_in("administrator")
+    path, _ = owner_page(owner_a)
+    form = {"name": "Alice Renamed", "email": "not-an-email", "phone": owner_a.phone, "address": owner_a.address,
+            "cameras-TOTAL_FORMS": "1", "cameras-INITIAL_FORMS": "1", "cameras-0-id": str(owner_a.cameras.get().pk),
+            "cameras-0-owner": str(owner_a.pk)}
+    asked = client.post(path, form)  # a form with errors would show the page again: the reason comes first
+    assert "Why do you need" in asked.content.decode() and owner_a.phone not in asked.content.decode()
+    assert not AccessEntry.objects.filter(action="owner.contact_viewed").exists()
+    shown = client.post(f"{path}?reason=Correcting+the+name+she+asked+for", form)
+    assert shown.status_code == 200 and owner_a.phone in shown.content.decode()
+    assert AccessEntry.objects.get(action="owner.contact_viewed").reason == "Correcting the name she asked for"
+    saved = client.post(path, {**form, "email": owner_a.email})  # a change saved shows nothing: no reason asked
+    owner_a.refresh_from_db()
+    assert saved.status_code == 302 and owner_a.name == "Alice Renamed"
+
+
+# --- the camera autocomplete ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source", ["integration.liveshare", "integration.connectortoken", "integration.livesession",
+                                    "requests_app.footagerequest"])
+@pytest.mark.parametrize("role", ["investigator", "supervisor", "analyst", "administrator"])
+def test_the_camera_autocomplete_answers_nobody(owner_a, role, source):
+    app_label, model_name = source.split(".")
+    response = signed_in(role).get("/admin/autocomplete/", {
+        "app_label": app_label, "model_name": model_name, "field_name": "camera", "term": "1 Alpha Street"})
+    assert response.status_code in (403, 404)
+    text = response.content.decode()
+    assert "Alice porch" not in text and f'"id": "{owner_a.cameras.get().pk}"' not in text
+
+
+# --- Django's per-object history pages send to the audited change history ---------------------------------------
+
+def test_an_owners_history_page_opens_only_where_the_owner_page_does(owner_a):
+    path = f"/admin/registry/owner/{owner_a.pk}/history/"
+    refused = signed_in("investigator").get(path)
+    assert refused.status_code == 403 and "from your cases only" in refused.content.decode()
+
+    client = signed_in("administrator")
+    sent = client.get(path)
+    assert sent.status_code == 302 and sent["Location"].startswith("/admin/auditlog/logentry/?")
+    assert f"object_pk={owner_a.pk}" in sent["Location"]
+    shown = client.get(sent["Location"])
+    assert shown.status_code == 200
+    viewed = AccessEntry.objects.filter(action="changes.viewed", owner_code=str(owner_a.code))
+    assert viewed.exists() and "looked at the change history of your registration" in history_of(owner_a)
+
+
+def test_a_cameras_history_page_is_the_recorded_change_history_of_that_camera(owner_a, owner_b):
+    camera = owner_a.cameras.get()
+    client = signed_in("auditor")
+    shown = client.get(f"/admin/registry/camera/{camera.pk}/history/", follow=True)
+    assert shown.status_code == 200 and shown.redirect_chain
+    entries = AccessEntry.objects.filter(action="changes.viewed")
+    assert set(entries.exclude(owner_code="").values_list("owner_code", flat=True)) == {str(owner_a.code)}
+
+
+def test_an_incidents_history_page_is_only_for_those_who_may_view_the_incident(owner_a):
+    theirs = footage_request_for(owner_a).incident
+    response = signed_in("investigator").get(f"/admin/requests_app/incident/{theirs.pk}/history/")
+    assert response.status_code == 403 and theirs.case_number not in response.content.decode()
+    sent = signed_in("supervisor").get(f"/admin/requests_app/incident/{theirs.pk}/history/")
+    assert sent.status_code == 302 and "/admin/auditlog/logentry/" in sent["Location"]
