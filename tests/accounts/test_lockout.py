@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from accounts.models import AccountLock
 from audit.models import AccessEntry
 from connect.client import client_ip
+from tests.accounts.addresses import OFFICE, STRANGER, signed_in_from, still_in, unlock_minutes_pass
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -95,19 +96,6 @@ def from_address(client, username, password, address):
                        REMOTE_ADDR=address)
 
 
-def unlock_minutes_pass(settings):
-    """Moves every lock and attempt back past the automatic unlock, as if that much time had gone by."""
-    from datetime import timedelta
-
-    from django.db.models import F
-
-    shift = timedelta(minutes=settings.LOCKOUT_UNLOCK_MINUTES + 1)
-    AccountLock.objects.update(locked_at=F("locked_at") - shift, expires_at=F("expires_at") - shift)
-    from accounts.models import SignInAttempt
-
-    SignInAttempt.objects.update(at=F("at") - shift)
-
-
 def test_a_strangers_failures_lock_the_name_for_minutes_not_until_an_administrator_acts(client, settings):
     make_staff("investigator")
     for _ in range(5):
@@ -159,3 +147,25 @@ def test_a_failure_from_an_unknown_address_never_locks_a_name_for_good():
         sign_in_failed(username="auditor", address=None)
     lock = AccountLock.objects.get()
     assert lock.address is None and lock.expires_at is not None  # name-wide, and it runs out
+
+
+def test_wrong_codes_behind_a_phished_password_end_only_the_guessers_session(settings):
+    """Whoever knows the password but not the code, failing codes from their address, is signed out; the officer's
+    verified session elsewhere goes on (it used to end with every other session of the account)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.MFA_REQUIRED = True
+    user = make_staff("investigator")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    office = signed_in_from("investigator", OFFICE)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    assert office.post("/account/mfa/verify/?next=/map/", {"token": code}).status_code == 302
+    assert still_in(office)
+
+    guesser = signed_in_from("investigator", STRANGER)
+    for _ in range(5):
+        response = guesser.post("/account/mfa/verify/?next=/map/", {"token": "000000"})
+    assert response.status_code == 302 and "_auth_user_id" not in guesser.session
+    assert AccountLock.objects.filter(address=STRANGER, unlocked_at=None).exists()
+    assert still_in(office)
