@@ -1,10 +1,11 @@
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from accounts.models import AccountLock
 from audit.models import AccessEntry
 from connect.client import client_ip
-from tests.accounts.addresses import OFFICE, STRANGER, signed_in_from, still_in, unlock_minutes_pass
+from tests.accounts.addresses import OFFICE, STRANGER, fail_from, signed_in_from, still_in, unlock_minutes_pass
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,19 @@ def test_a_strangers_failures_lock_the_name_for_minutes_not_until_an_administrat
     unlock_minutes_pass(settings)
     assert from_address(client, "investigator", PASSWORD, "192.0.2.10").status_code == 302  # the owner is back
     assert AccessEntry.objects.filter(action="account.locked").count() == 2  # name-wide and from that address
+
+
+def test_a_strangers_failures_neither_end_the_victims_session_nor_block_their_address_past_the_minutes(settings):
+    make_staff("investigator")
+    office = signed_in_from("investigator", OFFICE)
+    fail_from("investigator", STRANGER)
+    assert still_in(office)  # signed in before the guessing began: the lock does not reach it
+    assert "locked" in from_address(Client(), "investigator", PASSWORD, OFFICE).content.decode()  # no new sign-in
+
+    unlock_minutes_pass(settings)
+    assert from_address(Client(), "investigator", PASSWORD, OFFICE).status_code == 302
+    assert "locked" in from_address(Client(), "investigator", PASSWORD, STRANGER).content.decode()
+    assert still_in(office)
 
 
 def test_the_strangers_address_stays_locked_and_cannot_relock_the_name(client, settings):
