@@ -1,5 +1,6 @@
 """ws/staff/: the staff map's live channel. Only active, verified staff connect, and the socket closes as
-soon as the user signs out, is disabled or locked, loses a role or the session runs out."""
+soon as the user signs out, is disabled, loses a role, the session runs out or a lock from the address its session
+signed in from ends that session."""
 
 import time
 from importlib import import_module
@@ -8,8 +9,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from accounts.middleware import session_expired
-from accounts.services import account_is_locked, user_group
+from accounts.middleware import SESSION_ADDRESS, session_expired
+from accounts.services import session_in_lock, user_group
 from connect.socket_messages import BadMessage, message_parse, message_refused
 
 CLOSE_UNAUTHORISED = 4401
@@ -33,7 +34,8 @@ class StaffSocket(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def session_revoke(self, event):
-        await self.close(code=CLOSE_REVOKED)
+        if await revoke_concerns(self.scope, event):
+            await self.close(code=CLOSE_REVOKED)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Junk is answered or closes the socket (connect/socket_messages.py); only checked messages go on."""
@@ -71,6 +73,26 @@ def staff_scope_allowed(scope) -> bool:
     user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
     if not (user.is_active and user.is_staff and (user.is_superuser or user.groups.exists())):
         return False
-    if account_is_locked(username=user.get_username()):
+    second_factor_done = not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))
+    if session_in_lock(username=user.get_username(), signed_in_from=session.get(SESSION_ADDRESS),
+                       second_factor_done=second_factor_done):
         return False
-    return not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))
+    return second_factor_done
+
+
+async def revoke_concerns(scope, event) -> bool:
+    """Whether a `session.revoke` event (accounts.services.sessions_revoke) is for this socket: all the user's sockets
+    close, or (a lock from one address, one session running out) only those of the sessions it ended. Else a
+    stranger's failures elsewhere would close an officer's map and live views."""
+    if event.get("sessions") is None and event.get("address") is None:
+        return True
+    session_key = scope["session"].session_key if scope.get("session") is not None else None
+    if session_key in (event.get("sessions") or ()):
+        return True
+    return bool(event.get("address")) and await database_sync_to_async(session_address)(session_key) == event["address"]
+
+
+def session_address(session_key: str | None) -> str | None:
+    """Where the session signed in from, as its store says now (a request stamps sessions from before addresses)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return store(session_key=session_key).get(SESSION_ADDRESS) if session_key else None

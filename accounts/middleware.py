@@ -11,7 +11,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.services import account_is_locked
+from accounts.forms import LOCKED_MESSAGE
+from accounts.services import session_in_lock
+from connect.client import client_ip
 
 # Pages anyone may open: the public site, sign-in itself and the second-factor pages. Everything else
 # needs a verified staff session when MFA is on (deny by default).
@@ -21,7 +23,9 @@ JSON_PREFIXES = ("/map/cameras.geojson", "/map/nearby.json", "/requests/", "/api
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
-LOCKED_NOW = "This account was locked after too many failed sign-ins, so every session of it ended."
+SESSION_ADDRESS = "staff_session_address"  # where the session signed in from: the scope of the locks that end it
+LOCKED_NOW = ("Too many failed sign-ins for this account came from this session's address, so the account is locked "
+              "there and this session ended. Ask an administrator to unlock it.")
 
 
 def sign_out_this_session(request) -> None:
@@ -52,15 +56,23 @@ class StaffSessionMiddleware:
                 sign_out_this_session(request)
                 messages.info(request, expired)
                 return self._to_sign_in(request)
-            if account_is_locked(username=user.get_username()):
-                logout(request)  # the lock ends every session; this one may predate the sessions' register
-                messages.error(request, LOCKED_NOW)
+            # A session from before addresses were kept counts as signed in from where it is first seen since.
+            signed_in_from = request.session.setdefault(SESSION_ADDRESS, client_ip(request))
+            second_factor_done = self._second_factor_done(request)
+            if session_in_lock(username=user.get_username(), signed_in_from=signed_in_from,
+                               second_factor_done=second_factor_done):
+                sign_out_this_session(request)  # sessions signed in elsewhere are outside this lock's scope
+                messages.error(request, LOCKED_NOW if second_factor_done else LOCKED_MESSAGE)
                 return self._to_sign_in(request)
             request.session.setdefault(SESSION_STARTED, now)
             request.session[SESSION_SEEN] = now
             if settings.MFA_REQUIRED and not user.is_verified() and not self._public(request.path):
                 return self._to_second_factor(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _second_factor_done(request) -> bool:
+        return not settings.MFA_REQUIRED or request.user.is_verified()
 
     @staticmethod
     def _public(path: str) -> bool:

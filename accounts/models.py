@@ -1,9 +1,11 @@
 """Sign-in attempts, account locks and the sessions each staff member holds.
 
 The CJIS lockout (5 failures in 15 minutes) has two scopes: a user name from one address, which stays
-locked until an Administrator unlocks it, and the user name from anywhere, which unlocks itself after
-CONNECT_LOCKOUT_UNLOCK_MINUTES (CJIS 5.5.3 allows 10 minutes). An attacker can thus lock someone out for
-minutes at a time, not until an Administrator notices, and one address cannot keep relocking a name."""
+locked until an Administrator unlocks it and ends the sessions signed in from that address, and the user
+name from anywhere, which unlocks itself after CONNECT_LOCKOUT_UNLOCK_MINUTES (CJIS 5.5.3 allows 10
+minutes) and only refuses new sign-ins. An attacker can thus keep someone from signing in anew for minutes
+at a time, but cannot end their sessions from elsewhere, nor lock them out until an Administrator notices,
+and one address cannot keep relocking a name. docs/SECURITY.md says why."""
 
 from django.conf import settings
 from django.db import models
@@ -48,11 +50,13 @@ class AccountLock(models.Model):
 
 
 class StaffSession(models.Model):
-    """Which sessions a user holds, so signing out, a lock or a password reset can end all of them."""
+    """Which sessions a user holds and where each signed in from, so signing out or a password reset can end all
+    of them, and a lock from one address exactly those signed in from there."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     session_key = models.CharField(max_length=40, unique=True)
     started_at = models.DateTimeField(auto_now_add=True)
+    address = models.GenericIPAddressField(null=True, blank=True, help_text="Where it signed in from.")
 
     def __str__(self):
         return f"{self.user_id} since {self.started_at:%Y-%m-%d %H:%M}"

@@ -27,13 +27,28 @@ def _open_locks(username: str):
 
 
 def account_is_locked(*, username: str) -> bool:
-    """Whether the user name is locked from every address: its sessions end and no request is served."""
+    """Whether the user name is locked from every address (the self-expiring lock, or one an Administrator has not
+    lifted yet): no new sign-in anywhere. It does not end sessions signed in before it (see session_in_lock)."""
     return _open_locks(username).filter(address__isnull=True).exists()
 
 
 def sign_in_refused(*, username: str, address: str | None) -> bool:
     """Whether a sign-in for this name from this address is refused before its password is even checked."""
     return _open_locks(username).filter(Q(address__isnull=True) | Q(address=address)).exists()
+
+
+def session_in_lock(*, username: str, signed_in_from: str | None, second_factor_done: bool) -> bool:
+    """Whether an existing session falls within a lock's scope, so that it must end (checked on every request and
+    socket event).
+
+    A lock of the name from one address covers the sessions signed in from that address: someone there guessed,
+    so that workstation is no longer trusted. The name-wide lock only stops sign-ins: a session that proved the
+    password and the second factor before the guessing began stays, or any stranger could sign any officer out by
+    failing five times from five addresses. A session still halfway through signing in (second factor pending) is a
+    sign-in, so every lock of the name covers it: else one could keep guessing codes in it through the lock."""
+    if not second_factor_done:
+        return sign_in_refused(username=username, address=signed_in_from)
+    return signed_in_from is not None and _open_locks(username).filter(address=signed_in_from).exists()
 
 
 def sign_in_succeeded(*, user, address: str | None) -> None:
@@ -81,20 +96,21 @@ def _lock(*, username: str, address: str | None, minutes: int | None) -> bool:
 def sign_in_failed(*, username: str, address: str | None) -> bool:
     """Counts a failure; returns True if the name is now locked from this address (or from everywhere).
 
-    LOCKOUT_FAILURES from one address lock the name from that address until an Administrator unlocks it;
-    LOCKOUT_FAILURES from anywhere lock the name everywhere for LOCKOUT_UNLOCK_MINUTES and end its sessions."""
+    LOCKOUT_FAILURES from one address lock the name from that address until an Administrator unlocks it, and end
+    the name's sessions signed in from that address; LOCKOUT_FAILURES from anywhere lock the name everywhere for
+    LOCKOUT_UNLOCK_MINUTES, refusing new sign-ins but leaving signed-in sessions alone (session_in_lock)."""
     username = username[:150]
     SignInAttempt.objects.create(username=username, address=address, succeeded=False)
     record(actor=username or "unknown", action=Action.SIGNIN_FAILED, target_type="user", target_code=username,
            address=address)
-    if address and _failures_since_unlock(username, address, scope_address=True) >= settings.LOCKOUT_FAILURES:
-        _lock(username=username, address=address, minutes=None)
-    if (_failures_since_unlock(username, address, scope_address=False) >= settings.LOCKOUT_FAILURES
-            and not account_is_locked(username=username)
-            and _lock(username=username, address=None, minutes=settings.LOCKOUT_UNLOCK_MINUTES)):
+    if (address and _failures_since_unlock(username, address, scope_address=True) >= settings.LOCKOUT_FAILURES
+            and _lock(username=username, address=address, minutes=None)):
         user = get_user_model().objects.filter(username__iexact=username).first()
         if user is not None:
-            sessions_end(user=user, reason="locked")
+            sessions_end(user=user, reason="locked from their address", address=address)
+    if (_failures_since_unlock(username, address, scope_address=False) >= settings.LOCKOUT_FAILURES
+            and not account_is_locked(username=username)):
+        _lock(username=username, address=None, minutes=settings.LOCKOUT_UNLOCK_MINUTES)
     return sign_in_refused(username=username, address=address)
 
 
@@ -198,27 +214,33 @@ def mfa_device_remove(*, device, by) -> None:
     sessions_end(user=user, reason="second factor removed")
 
 
-def session_started(*, user, session_key: str | None) -> None:
+def session_started(*, user, session_key: str | None, address: str | None) -> None:
     # Entries for sessions past the absolute limit are dead anyway; dropping them here keeps the register small.
     StaffSession.objects.filter(user=user, started_at__lt=timezone.now() - timedelta(
         hours=settings.SESSION_MAX_HOURS)).delete()
     if session_key:
-        StaffSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
+        StaffSession.objects.update_or_create(session_key=session_key, defaults={"user": user, "address": address})
 
 
-def sessions_end(*, user, reason: str, keep: str | None = None, only: str | None = None) -> int:
-    """Ends every session of the user (but `keep`, the caller's own when they reset their own password; or
-    `only` that one, which ran out of time): deletes them from the session store, so no request or socket can
-    use them again, and tells the user's sockets to close."""
+def sessions_end(*, user, reason: str, keep: str | None = None, only: str | None = None,
+                 address: str | None = None) -> int:
+    """Ends every session of the user (but `keep`, the caller's own when they reset their own password; or `only`
+    that one, which ran out of time; or, with `address`, those signed in from there): deletes them from the session
+    store, so no request or socket can use them again, and tells their sockets to close."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     sessions = StaffSession.objects.filter(user=user).exclude(session_key=keep or "")
     if only is not None:
         sessions = sessions.filter(session_key=only)
+    if address is not None:
+        sessions = sessions.filter(address=address)
     keys = list(sessions.values_list("session_key", flat=True))
     for key in keys:
         store.delete(key)
     StaffSession.objects.filter(session_key__in=keys).delete()
-    sessions_revoke(user=user, reason=reason)
+    if keep is None and only is None and address is None:
+        sessions_revoke(user=user, reason=reason)  # every socket, also of sessions from before the register
+    else:
+        sessions_revoke(user=user, reason=reason, session_keys=keys, address=address)
     return len(keys)
 
 
@@ -226,15 +248,17 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def sessions_revoke(*, user, reason: str) -> None:
-    """Tells every open websocket of this user to re-check and close. A missing channel layer is logged:
-    the consumers also re-check the session on every event they handle."""
+def sessions_revoke(*, user, reason: str, session_keys: list[str] | None = None, address: str | None = None) -> None:
+    """Tells the open websockets of this user to close: all of them, or only those of `session_keys` and of
+    sessions signed in from `address`. A missing channel layer is logged: the consumers also re-check the session on
+    every event they handle."""
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(user_group(user.pk), {"type": "session.revoke", "reason": reason})
+        async_to_sync(layer.group_send)(user_group(user.pk), {
+            "type": "session.revoke", "reason": reason, "sessions": session_keys, "address": address})
     except Exception:  # Redis gone: nothing to deliver to, and sockets re-check their session anyway
         logger.warning("could not tell the websockets of user %s to close", user.pk, exc_info=True)

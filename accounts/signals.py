@@ -16,12 +16,14 @@ User = get_user_model()
 def _signed_in(sender, request, user, **kwargs):
     import time
 
-    from accounts.middleware import SESSION_SEEN, SESSION_STARTED
+    from accounts.middleware import SESSION_ADDRESS, SESSION_SEEN, SESSION_STARTED
 
+    address = client_ip(request) if request is not None else None
     if request is not None:
         request.session[SESSION_STARTED] = request.session[SESSION_SEEN] = time.time()  # the 12-hour clock starts
-        session_started(user=user, session_key=request.session.session_key)
-    sign_in_succeeded(user=user, address=client_ip(request) if request is not None else None)
+        request.session[SESSION_ADDRESS] = address  # a lock from this address ends this session, and only such locks
+        session_started(user=user, session_key=request.session.session_key, address=address)
+    sign_in_succeeded(user=user, address=address)
 
 
 @receiver(user_logged_out)

@@ -2,7 +2,6 @@
 
 import segno
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.forms import LOCKED_MESSAGE, TokenForm
+from accounts.middleware import sign_out_this_session
 from audit.actions import Action
 from audit.services import record
 from connect.client import client_ip
@@ -29,9 +29,10 @@ def _next(request) -> str:
 
 
 def _failed(request):
-    """A wrong code counts toward the lockout like a wrong password."""
+    """A wrong code counts toward the lockout like a wrong password. A lock ends this half-signed-in session only:
+    whoever holds it knows the password, not the code, and must not sign the officer out everywhere."""
     if services.sign_in_failed(username=request.user.get_username(), address=client_ip(request)):
-        logout(request)
+        sign_out_this_session(request)
         messages.error(request, LOCKED_MESSAGE)
         return redirect("admin:login")
     return None

@@ -24,7 +24,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.consumers import staff_scope_allowed
+from accounts.consumers import revoke_concerns, staff_scope_allowed
 from accounts.services import user_group
 from connect.socket_messages import BadMessage, message_parse, message_refused
 from integration import broadcast, frames, live_crypto, selectors, services
@@ -464,8 +464,8 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         self.tasks[1:] = [asyncio.create_task(self._watch())]
 
     async def session_revoke(self, event):
-        if self.session is None:
-            return
+        if self.session is None or not await revoke_concerns(self.scope, event):
+            return  # another of the analyst's sessions ended (e.g. a lock from its address): not this one
         await database_sync_to_async(services.live_session_end)(
             session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
         await self._end_view(CLOSE_NOT_SHARED, "Your access has changed; sign in again.")

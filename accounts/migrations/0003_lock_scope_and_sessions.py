@@ -19,6 +19,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('session_key', models.CharField(max_length=40, unique=True)),
                 ('started_at', models.DateTimeField(auto_now_add=True)),
+                ('address', models.GenericIPAddressField(blank=True, help_text='Where it signed in from.', null=True)),
             ],
         ),
         migrations.RemoveConstraint(

@@ -1,9 +1,11 @@
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from accounts.models import AccountLock
 from audit.models import AccessEntry
 from connect.client import client_ip
+from tests.accounts.addresses import OFFICE, STRANGER, fail_from, signed_in_from, still_in, unlock_minutes_pass
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -95,19 +97,6 @@ def from_address(client, username, password, address):
                        REMOTE_ADDR=address)
 
 
-def unlock_minutes_pass(settings):
-    """Moves every lock and attempt back past the automatic unlock, as if that much time had gone by."""
-    from datetime import timedelta
-
-    from django.db.models import F
-
-    shift = timedelta(minutes=settings.LOCKOUT_UNLOCK_MINUTES + 1)
-    AccountLock.objects.update(locked_at=F("locked_at") - shift, expires_at=F("expires_at") - shift)
-    from accounts.models import SignInAttempt
-
-    SignInAttempt.objects.update(at=F("at") - shift)
-
-
 def test_a_strangers_failures_lock_the_name_for_minutes_not_until_an_administrator_acts(client, settings):
     make_staff("investigator")
     for _ in range(5):
@@ -117,6 +106,19 @@ def test_a_strangers_failures_lock_the_name_for_minutes_not_until_an_administrat
     unlock_minutes_pass(settings)
     assert from_address(client, "investigator", PASSWORD, "192.0.2.10").status_code == 302  # the owner is back
     assert AccessEntry.objects.filter(action="account.locked").count() == 2  # name-wide and from that address
+
+
+def test_a_strangers_failures_neither_end_the_victims_session_nor_block_their_address_past_the_minutes(settings):
+    make_staff("investigator")
+    office = signed_in_from("investigator", OFFICE)
+    fail_from("investigator", STRANGER)
+    assert still_in(office)  # signed in before the guessing began: the lock does not reach it
+    assert "locked" in from_address(Client(), "investigator", PASSWORD, OFFICE).content.decode()  # no new sign-in
+
+    unlock_minutes_pass(settings)
+    assert from_address(Client(), "investigator", PASSWORD, OFFICE).status_code == 302
+    assert "locked" in from_address(Client(), "investigator", PASSWORD, STRANGER).content.decode()
+    assert still_in(office)
 
 
 def test_the_strangers_address_stays_locked_and_cannot_relock_the_name(client, settings):
@@ -159,3 +161,25 @@ def test_a_failure_from_an_unknown_address_never_locks_a_name_for_good():
         sign_in_failed(username="auditor", address=None)
     lock = AccountLock.objects.get()
     assert lock.address is None and lock.expires_at is not None  # name-wide, and it runs out
+
+
+def test_wrong_codes_behind_a_phished_password_end_only_the_guessers_session(settings):
+    """Whoever knows the password but not the code, failing codes from their address, is signed out; the officer's
+    verified session elsewhere goes on (it used to end with every other session of the account)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.MFA_REQUIRED = True
+    user = make_staff("investigator")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    office = signed_in_from("investigator", OFFICE)
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    assert office.post("/account/mfa/verify/?next=/map/", {"token": code}).status_code == 302
+    assert still_in(office)
+
+    guesser = signed_in_from("investigator", STRANGER)
+    for _ in range(5):
+        response = guesser.post("/account/mfa/verify/?next=/map/", {"token": "000000"})
+    assert response.status_code == 302 and "_auth_user_id" not in guesser.session
+    assert AccountLock.objects.filter(address=STRANGER, unlocked_at=None).exists()
+    assert still_in(office)

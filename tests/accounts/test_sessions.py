@@ -1,8 +1,23 @@
 import time
+from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 
+from accounts.models import AccountLock, StaffSession
 from accounts.services import accounts_inactive_disable
+from tests.accounts.addresses import (
+    HOME,
+    OFFICE,
+    STRANGER,
+    fail_from,
+    fail_from_many,
+    signed_in_from,
+    still_in,
+    thrown_out,
+    unlock_minutes_pass,
+)
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +87,8 @@ def test_short_and_common_passwords_are_refused():
     validate_password("a long passphrase of my own")
 
 
-# Sign-out and lock end every session of the user, not only the browser that signed out (issue 12, item 5).
+# Sign-out ends every session of the user, not only the browser that signed out (issue 12, item 5); a lock ends
+# exactly the sessions in its scope: those signed in from its address (item 6, lockout as a weapon).
 
 def test_signing_out_ends_the_users_other_sessions(second_session):
     make_staff("analyst")
@@ -92,26 +108,85 @@ def test_signing_out_leaves_other_users_signed_in(second_session):
     assert investigator.get("/map/").status_code == 200
 
 
-def test_a_lock_ends_the_users_sessions(client, second_session):
+def test_failures_from_the_sessions_own_address_end_that_session_only(client):
     make_staff("investigator")
-    desk = second_session("investigator")
-    for _ in range(5):
-        client.post("/admin/login/", {"username": "investigator", "password": "wrong"},
-                    HTTP_X_FORWARDED_FOR="203.0.113.5")
-    response = desk.get("/map/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    office, home = signed_in_from("investigator", OFFICE), signed_in_from("investigator", HOME)
+    fail_from("investigator", OFFICE)  # someone at the officer's workstation guessing
+    assert thrown_out(office)
+    assert office.get("/map/nearby.json?lat=35.78&lng=-78.64&radius=100").status_code in (302, 401, 403)
+    assert still_in(home)  # signed in from elsewhere: outside that lock's scope
+
+
+def test_a_strangers_failures_from_another_address_leave_the_session_working():
+    make_staff("investigator")
+    office = signed_in_from("investigator", OFFICE)
+    fail_from("investigator", STRANGER)  # locks the name from there for good, and everywhere for minutes
+    assert AccountLock.objects.filter(username="investigator", address=None, unlocked_at=None).exists()
+    assert still_in(office)
+    assert StaffSession.objects.filter(address=OFFICE).exists()
+
+
+def test_rotating_addresses_never_sign_the_officer_out(settings):
+    make_staff("investigator")
+    office = signed_in_from("investigator", OFFICE)
+    for round_ in range(3):  # a lock, its minutes run out, a fresh batch of addresses locks again
+        fail_from_many("investigator", first=1 + 5 * round_)
+        assert AccountLock.objects.filter(address=None, unlocked_at=None).exists()
+        assert still_in(office), round_
+        unlock_minutes_pass(settings)
+    assert still_in(office)
 
 
 def test_every_request_checks_the_lock_even_for_a_session_from_before_the_register(client):
-    from accounts.models import AccountLock, StaffSession
+    from accounts.middleware import SESSION_ADDRESS
 
     make_staff("investigator")
     client.post("/admin/login/", {"username": "investigator", "password": PASSWORD})
-    StaffSession.objects.all().delete()  # a session opened before sessions were registered
-    AccountLock.objects.create(username="investigator", reason="test")
+    StaffSession.objects.all().delete()  # a session opened before sessions and their addresses were registered
+    session = client.session
+    del session[SESSION_ADDRESS]
+    session.save()
+    AccountLock.objects.create(username="investigator", address=None, reason="test",
+                               expires_at=timezone.now() + timedelta(minutes=10))
+    assert client.get("/map/").status_code == 200  # the name-wide lock leaves it alone
+    AccountLock.objects.create(username="investigator", address="127.0.0.1", reason="test")
     response = client.get("/map/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert "_auth_user_id" not in client.session
+
+
+def test_a_half_signed_in_session_ends_under_the_name_wide_lock(settings):
+    """Past the password but not the second factor: that is still a sign-in, which the name-wide lock refuses (else
+    whoever phished the password could go on guessing codes through the lock)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.MFA_REQUIRED = True
+    user = make_staff("investigator")
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    halfway = signed_in_from("investigator", HOME)
+    assert halfway.get("/map/")["Location"].startswith("/account/mfa/verify/")
+    fail_from_many("investigator")
+    assert thrown_out(halfway)
+
+
+def test_disabling_the_account_ends_every_session():
+    """What an Administrator does to end an account's sessions at once: a lock no longer does that."""
+    from django.contrib.auth.models import Group
+
+    from connect import roles
+
+    user = make_staff("investigator")
+    office, home = signed_in_from("investigator", OFFICE), signed_in_from("investigator", HOME)
+    administrator = Client()
+    administrator.force_login(make_staff("administrator"))
+    response = administrator.post(f"/admin/auth/user/{user.pk}/change/", {
+        "username": "investigator", "email": "", "first_name": "", "last_name": "", "is_active": "",
+        "is_staff": "on", "groups": [Group.objects.get(name=roles.INVESTIGATOR).pk],
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"), "date_joined_1": user.date_joined.strftime("%H:%M:%S")})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert thrown_out(office) and thrown_out(home)
+    assert not StaffSession.objects.filter(user=user).exists()
+    assert administrator.get("/admin/").status_code == 200  # the Administrator's own session goes on
 
 
 def test_one_idle_session_running_out_leaves_the_other_signed_in(second_session, monkeypatch):

@@ -1,4 +1,5 @@
-"""ws/staff/ closes within 5 seconds when the user signs out, is disabled or loses their role."""
+"""ws/staff/ closes within 5 seconds when the user signs out, is disabled, loses their role or a lock from the address
+its session signed in from ends that session; a stranger's failures elsewhere leave it open."""
 
 import asyncio
 import logging
@@ -10,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from connect.asgi import application
+from tests.accounts.addresses import HOME, OFFICE, STRANGER, signed_in_from
 from tests.accounts.socket_junk import (
     answers_every_junk_message,
     closes_after_too_many,
@@ -129,17 +131,81 @@ def test_signing_out_in_one_browser_closes_and_shuts_out_the_other_browsers_sock
     assert not connects(phone_cookie)  # no reconnecting with the old session
 
 
-def test_a_lock_closes_the_socket_and_it_cannot_reconnect():
+def test_failures_from_the_sessions_own_address_close_its_socket_and_it_cannot_reconnect():
     from accounts.services import sign_in_failed
 
-    _, _, cookie = signed_in("investigator")
+    make_staff("investigator")
+    cookie = signed_in_from("investigator", OFFICE).cookies["sessionid"].value
 
     def lock():
-        for attempt in range(5):
-            sign_in_failed(username="investigator", address=f"198.51.100.{attempt}")
+        for _ in range(5):
+            sign_in_failed(username="investigator", address=OFFICE)
 
     assert closes_after(cookie, lock) < 5
     assert not connects(cookie)
+
+
+def stays_open(cookie: str, fail) -> bool:
+    """`fail` runs while the socket is open; the socket then still answers, and still after a while."""
+    opened_now = threading.Event()
+
+    async def scenario():
+        socket = await opened(cookie)
+        opened_now.set()
+        await asyncio.get_running_loop().run_in_executor(None, fail)
+        answers = []
+        for _ in range(2):
+            await socket.send_json_to({"type": "ping"})
+            answers.append(await next_text(socket))
+            assert await socket.receive_nothing(timeout=1)  # no close arrives late either
+        await socket.disconnect()
+        return answers == [{"type": "pong"}] * 2
+
+    return run_async(scenario())
+
+
+def test_a_strangers_failures_from_other_addresses_leave_the_socket_and_the_session_working():
+    from accounts.services import sign_in_failed
+
+    make_staff("investigator")
+    office = signed_in_from("investigator", OFFICE)
+    cookie = office.cookies["sessionid"].value
+
+    def strangers_fail():
+        for attempt in range(5):  # from five addresses: the name-wide lock
+            sign_in_failed(username="investigator", address=f"198.51.100.{attempt}")
+        for _ in range(5):  # and from one: that address's lock
+            sign_in_failed(username="investigator", address=STRANGER)
+
+    assert stays_open(cookie, strangers_fail)
+    assert connects(cookie)  # the session was not ended
+    assert office.get("/map/").status_code == 200
+
+
+def test_a_lock_from_one_address_closes_only_the_socket_signed_in_from_there():
+    from accounts.services import sign_in_failed
+
+    make_staff("investigator")
+    office_cookie = signed_in_from("investigator", OFFICE).cookies["sessionid"].value
+    home_cookie = signed_in_from("investigator", HOME).cookies["sessionid"].value
+
+    def lock():
+        for _ in range(5):
+            sign_in_failed(username="investigator", address=OFFICE)
+
+    async def scenario():
+        office, home = await opened(office_cookie), await opened(home_cookie)
+        await asyncio.get_running_loop().run_in_executor(None, lock)
+        closed = await office.receive_output(timeout=5)  # raises if nothing comes within 5 s
+        await home.send_json_to({"type": "ping"})
+        pong = await next_text(home)
+        assert await home.receive_nothing(timeout=1)
+        await home.disconnect()
+        return closed, pong
+
+    closed, pong = run_async(scenario())
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4403) and pong == {"type": "pong"}
+    assert connects(home_cookie) and not connects(office_cookie)
 
 
 async def opened(cookie: str):

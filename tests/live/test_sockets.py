@@ -322,6 +322,34 @@ def test_signing_the_analyst_out_closes_the_view(live_camera, token, session, an
     assert session.end_reason == "access_lost"
 
 
+def test_a_strangers_failures_elsewhere_leave_the_live_view_running(live_camera, token, session, analyst):
+    """Lockout as a weapon (issue 12, item 6): a stranger's failed sign-ins, which lock the analyst's name from
+    their address and everywhere for minutes, neither close the view nor end its session."""
+    from accounts.services import sign_in_failed
+
+    cookie = session_cookie(analyst)
+
+    def strangers_fail():
+        for attempt in range(5):
+            sign_in_failed(username="analyst", address=f"203.0.113.{attempt}")
+        for _ in range(5):
+            sign_in_failed(username="analyst", address="198.51.100.66")
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        await sync_to_async(strangers_fail)()
+        await push_until_frame(connector, viewer, jpeg())
+        await viewer.send_json_to({"type": "ping"})
+        pong = await receive_json_type(viewer, "pong")
+        await viewer.disconnect()
+        await connector.disconnect()
+        return pong
+
+    assert run_async(scenario())["type"] == "pong"
+    session.refresh_from_db()
+    assert session.end_reason != "access_lost"
+
+
 def test_a_still_is_saved_as_encrypted_evidence_of_the_case(live_camera, token, session, analyst):
     cookie = session_cookie(analyst)
 
