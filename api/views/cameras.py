@@ -46,6 +46,12 @@ class GeoJsonRenderer(JSONRenderer):
 class CameraViewSet(viewsets.GenericViewSet):
     schema = GeoJsonSchema()
     renderer_classes = [JSONRenderer, GeoJsonRenderer]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # An error is no GeoJSON: plain JSON, as the schema documents errors, whichever of the two was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return response
     queryset = Camera.objects.none()  # for the schema; reads go through registry.selectors
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
