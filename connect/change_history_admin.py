@@ -15,6 +15,7 @@ wiring, because it must know which models are owners and cameras; audit imports 
 """
 
 import copy
+from datetime import UTC, datetime
 
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
@@ -106,6 +107,30 @@ def masked_changes(request, log_entry: LogEntry) -> dict:
     return changes
 
 
+def utc_labelled(log_entry: LogEntry, changes: dict) -> dict:
+    """A changed time is stored as UTC text (auditlog: naive, "2026-12-05 02:15:53.001980"), while the admin shows
+    times in the local zone: each is shown as UTC and says so, rather than passing for local time."""
+    model = log_entry.content_type.model_class()
+    if model is None:
+        return changes
+    times = {field.name for field in model._meta.get_fields() if isinstance(field, models.DateTimeField)}
+    labelled = dict(changes)
+    for name, values in changes.items():
+        if name in times and isinstance(values, list):
+            labelled[name] = [_utc_text(value) for value in values]
+    return labelled
+
+
+def _utc_text(value):
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return value  # "None", hidden, or not a time
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _owners_shown(log_entries) -> set[tuple[str, str]]:
     """(owner code, camera code or "") of every owner whose registration or camera the entries concern."""
     wanted: dict[type, set[str]] = {}
@@ -152,7 +177,7 @@ class ChangeHistoryAdmin(LogEntryAdmin):
     @admin.display(description="Changes")
     def msg(self, obj):
         shown = copy.copy(obj)
-        shown.changes = masked_changes(self.request, obj)
+        shown.changes = utc_labelled(obj, masked_changes(self.request, obj))
         return super().msg(shown)
 
     def changelist_view(self, request, extra_context=None):

@@ -3,7 +3,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import display_for_value, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -46,7 +46,8 @@ class FootageRequestInline(admin.TabularInline):
 
     @admin.display(description="answered at")
     def shown_answered_at(self, footage_request):
-        return selectors.police_answered_at(footage_request)
+        # Formatted as the admin formats its own times (local zone); a method's value would show as a raw UTC repr.
+        return display_for_value(selectors.police_answered_at(footage_request), self.get_empty_value_display())
 
 
 class ClipInline(admin.TabularInline):

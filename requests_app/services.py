@@ -355,12 +355,11 @@ def consent_request(*, token: str) -> FootageRequest:
                .filter(code=payload.get("r")).first())
     if request is None or not hmac.compare_digest(request.nonce, str(payload.get("n"))):
         raise ConsentLinkError("This link is no longer valid.")
-    # An owner who shared clips may add more, through the same link, until the request lapses.
-    if request.is_answered and request.state != FootageRequest.State.UPLOADED:
-        raise ConsentLinkError("You have already answered this request. Thank you.")
+    # An owner who answered (clips, no footage or a decline) may still share clips through the same link until the
+    # request lapses; a second "no footage" or decline is refused by _answer.
     if request.camera is None:
         raise ConsentLinkError("This camera has been removed from the program; no answer is needed.")
-    if request.state not in (*FootageRequest.AWAITING, FootageRequest.State.UPLOADED, FootageRequest.State.LAPSED):
+    if request.state not in (*FootageRequest.AWAITING, *FootageRequest.ANSWERED, FootageRequest.State.LAPSED):
         raise ConsentLinkError("This request is not open for answers. Please write to us if you want to help.")
     if request.state == FootageRequest.State.LAPSED or (request.expires_at and request.expires_at <= timezone.now()):
         raise ConsentLinkError("This request has expired.")
@@ -423,7 +422,9 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
             state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
             addition = state == FootageRequest.State.UPLOADED
-            if not addition:
+            if state in (FootageRequest.State.NO_FOOTAGE, FootageRequest.State.DECLINED):
+                _answer_with_clips_after_all(request, was=state)
+            elif not addition:
                 _answer(request, FootageRequest.State.UPLOADED)
             clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
                      for upload, info in zip(uploads, probes, strict=True)]
@@ -432,6 +433,29 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             upload.path.unlink(missing_ok=True)  # kept or not: nothing was committed
         raise
     return clips
+
+
+def _answer_with_clips_after_all(request: FootageRequest, *, was: str) -> None:
+    """An owner who said "no footage" or declined shares clips after all: the request becomes "uploaded", answered
+    now. A decline was never shown to police (see selectors.police_state), so after one this reads, in the change
+    history and the ledger, exactly like a first answer; the reminders police are shown stay those an unanswered
+    request would have had."""
+    now = timezone.now()
+    request = FootageRequest.objects.select_related("incident").get(pk=request.pk)
+    shown_before = was in FootageRequest.SHOWN_ANSWERS
+    FootageRequest.objects.filter(pk=request.pk, state=was).update(
+        state=FootageRequest.State.UPLOADED, answered_at=now, decline_reason="",
+        reminders_sent=selectors.police_reminders_sent(request, now=now))
+    police_saw = was if shown_before else selectors.police_state(request, now=now)
+    history_note(request, state=(police_saw, FootageRequest.State.UPLOADED),
+                 answered_at=(request.answered_at if shown_before else None, now))
+    incident = request.incident
+    # After "no footage" the request was counted as answered once already: this entry says what it replaces.
+    again = {"earlier_answer": was} if shown_before else {
+        "answer_seconds": int((now - request.sent_at).total_seconds()) if request.sent_at else None}
+    record(actor=None, action=Action.REQUEST_ANSWERED, target_type="footage_request", target_code=request.code,
+           incident_code=incident.code, case_number=incident.case_number, answer=FootageRequest.State.UPLOADED,
+           offense_type=incident.offense_type, district=district_of(incident.location), **again)
 
 
 def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:

@@ -59,7 +59,8 @@ def consent(request, token):
             return _page(request, footage_request, error="Choose one of the answers below.", status=400)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
-    return render(request, "requests_app/consent_done.html", {"answer": answer})
+    return render(request, "requests_app/consent_done.html", {"answer": answer,
+                                                              "expires_at": footage_request.expires_at})
 
 
 @csrf_exempt  # the upload handler must be in place before anything reads the body; CSRF is checked inside

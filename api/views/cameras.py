@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from api import serializers as s
@@ -34,8 +35,23 @@ class GeoJsonSchema(AutoSchema):
         return False
 
 
+class GeoJsonRenderer(JSONRenderer):
+    """GeoJSON is JSON: with it, a client asking for `Accept: application/geo+json` (as the schema says these
+    answers are, and as the docs' "Try it out" asks) gets the answer rather than 406."""
+
+    media_type = GEOJSON
+    format = "geojson"
+
+
 class CameraViewSet(viewsets.GenericViewSet):
     schema = GeoJsonSchema()
+    renderer_classes = [JSONRenderer, GeoJsonRenderer]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # An error is no GeoJSON: plain JSON, as the schema documents errors, whichever of the two was asked for.
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return response
     queryset = Camera.objects.none()  # for the schema; reads go through registry.selectors
     lookup_field = "code"
     lookup_value_regex = "[^/]+"

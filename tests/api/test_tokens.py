@@ -77,3 +77,25 @@ def test_an_administrator_creates_a_token_in_the_admin_and_sees_it_once(client):
     client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert token.revoked_at is not None and token.revoked_at <= timezone.now()
+
+
+def test_the_make_run_banner_names_the_scopes_the_demo_token_holds(settings):
+    """The banner said "(dispatch, positions)" of a token that reads cameras too: it prints what the command reads
+    from the stored token."""
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from api.models import ApiToken
+
+    settings.DEMO = True
+    token, scopes = StringIO(), StringIO()
+    call_command("api_token_demo", stdout=token)
+    call_command("api_token_demo", "--scopes", stdout=scopes)
+
+    stored = ApiToken.objects.get(name="Demo dispatch and vehicle location")
+    assert scopes.getvalue().strip() == ", ".join(stored.scopes) and "registry:read" in scopes.getvalue()
+    assert token.getvalue().strip().startswith("cnt_demo")
+    banner = (Path(settings.BASE_DIR) / "scripts" / "run.sh").read_text()
+    assert "api_token_demo --scopes" in banner and "(dispatch, positions)" not in banner

@@ -90,3 +90,20 @@ def test_the_api_gives_cameras_integrated_now(client):
     assert body["cameras_integrated_now"] == {"resident": "fewer than 5", "business": "5",
                                               "agency": "fewer than 5"}
     assert body["months"][0]["newly_integrated"]["business"] == "5"
+
+
+def test_an_agency_camera_imported_as_integrated_counts_once_the_agency_signs_the_terms():
+    """Decision (issue 12): the import's "integrated" level gives no live share, and without one no analyst can
+    open the camera (integration.gating), so the report does not count it as shared live until the agency signs
+    the terms for it like any owner; then it counts as an agency camera."""
+    from registry.importing import cameras_import
+
+    agency = OwnerFactory(kind="agency", name="City Transportation")
+    report = cameras_import(owner=agency, skip_rejected=False, rows=[
+        {"label": "Intersection CCTV", "latitude": "35.7796", "longitude": "-78.6382", "level": "integrated"}])
+    assert report.imported == 1 and not report.rejected
+    assert transparency.integrated_now()["agency"] == 0
+
+    integration.live_share_sign(camera=agency.cameras.get(), signed_name=agency.name, ip=None, limits=LIMITS)
+
+    assert transparency.integrated_now()["agency"] == 1

@@ -86,14 +86,30 @@ def test_only_administrators_change_owners_and_import(client, owner_a, owner_b, 
 
 
 @pytest.mark.parametrize("who", ALL)
-def test_demo_inbox_is_staff_only(client, owner_a, owner_b, who):
+def test_demo_inbox_is_the_residents_and_closed_to_every_staff_account(client, owner_a, owner_b, who, settings,
+                                                                       tmp_path):
+    """Police staff reading it could see owners' consent links, tell a decline from no answer, or answer for
+    owners; a person trying the demo reads it for a sign-in link before being staff."""
+    settings.DEMO, settings.DEMO_MAILDIR = True, tmp_path
+    (tmp_path / "0001.eml").write_text("Subject: Can you help with footage?\nTo: alice@example.org\n\n"
+                                       "http://testserver/r/consent-link-token/\n")
     response = as_who(client, who, owner_a, owner_b).get("/demo/mail/")
-    assert (response.status_code == 200) == (who in STAFF_ROLES)
+    page = response.content.decode()
+    if who in STAFF_ROLES:
+        assert response.status_code == 403 and "consent-link-token" not in page and "private window" in page
+    else:
+        assert response.status_code == 200 and "consent-link-token" in page
 
 
-def test_demo_inbox_does_not_exist_in_production(admin_client, settings):
+def test_demo_inbox_is_refused_to_a_superuser_too(admin_client, settings):
+    settings.DEMO = True
+    assert admin_client.get("/demo/mail/").status_code == 403
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_demo_inbox_does_not_exist_in_production(client, admin_client, settings, signed_in):
     settings.DEMO = False
-    assert admin_client.get("/demo/mail/").status_code == 404
+    assert (admin_client if signed_in else client).get("/demo/mail/").status_code == 404
 
 
 @pytest.mark.parametrize("path", ["/", "/register/", "/owner/", "/healthz"])

@@ -139,3 +139,21 @@ def test_opening_an_incident_records_each_camera_listed_for_its_owner(client, in
     assert all(e.case_number == incident.case_number and e.actor_label == "investigator" for e in listed)
     owner = street_cameras["near"][0].owner
     assert owner_history(owner_code=owner.code).filter(action="requests.listed").count() == 1
+
+
+def test_the_requests_answered_at_is_shown_in_local_time_like_the_other_times(client, investigator, incident,
+                                                                              street_cameras):
+    from datetime import UTC, datetime, timedelta
+
+    from django.utils import formats, timezone
+
+    answered = datetime(2026, 12, 5, 2, 15, 53, 1980, tzinfo=UTC)
+    FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Porch",
+                                  nonce="n", state="no_footage", sent_at=answered - timedelta(hours=3),
+                                  answered_at=answered, expires_at=answered + timedelta(days=9))
+    client.force_login(investigator)
+
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/change/").content.decode()
+
+    assert "+00:00" not in page
+    assert formats.localize(timezone.localtime(answered)) in page  # 9:15 p.m. the day before, in Raleigh

@@ -175,3 +175,53 @@ def test_the_thank_you_page_wraps_the_fingerprint_on_a_phone(client, url):
     assert '<code class="hash">' in page
     css = open(finders.find("connect/css/site.css")).read()
     assert "code.hash" in css and "overflow-wrap: anywhere" in css
+
+
+@pytest.mark.parametrize("answer", ["no_footage", "decline"])
+def test_an_owner_who_answered_can_still_add_a_clip_until_the_request_lapses(client, url, footage_request, answer):
+    from audit.models import AccessEntry
+
+    done = client.post(url, {"answer": answer}).content.decode()
+    assert "you can still add a clip through the same link" in done
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Add a clip" in page.content.decode() and "Decline this request" not in page.content.decode()
+    assert client.post(url, {"answer": "no_footage"}).status_code == 410  # a second answer is still refused
+
+    response = upload(client, url, SimpleUploadedFile("door.mp4", tiny_mp4()))
+
+    assert response.status_code == 200 and "We received 1 file" in response.content.decode()
+    footage_request.refresh_from_db()
+    assert footage_request.state == "uploaded" and footage_request.decline_reason == ""
+    assert AccessEntry.objects.filter(action="clip.uploaded", target_code=str(Clip.objects.get().code)).exists()
+    FootageRequest.objects.filter(pk=footage_request.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert upload(client, url, SimpleUploadedFile("late.mp4", tiny_mp4())).status_code == 410
+    assert Clip.objects.count() == 1
+
+
+def test_clips_after_a_decline_read_to_police_like_a_first_answer(client, incident, street_cameras):
+    """The change history and the ledger of a request declined, then given clips, are those of a request given
+    clips at once: police never learn of the decline."""
+    from audit.models import AccessEntry
+
+    seen = {}
+    for name, first in (("declined", "decline"), ("direct", None)):
+        request = FootageRequest.objects.create(
+            incident=incident, camera=street_cameras["near"][0 if first else 1], camera_label=name,
+            nonce=f"nonce-{name}", state="sent", sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=9))
+        url = services.consent_link(request).replace("http://testserver", "")
+        client.get(url)
+        if first:
+            client.post(url, {"answer": first, "reason": "Not my business"})
+        assert upload(client, url, SimpleUploadedFile("door.mp4", tiny_mp4())).status_code == 200
+        request.refresh_from_db()
+        history = [change.changes_dict for change in LogEntry.objects.get_for_object(request)
+                   .filter(action=LogEntry.Action.UPDATE).order_by("pk")]
+        ledger = [(entry.action, sorted(entry.detail)) for entry in AccessEntry.objects.filter(
+            target_code=str(request.code)).order_by("seq")]
+        seen[name] = ([{field: values if field == "state" else values[0] for field, values in changes.items()}
+                       for changes in history], ledger,
+                      request.reminders_sent, request.state)
+
+    assert seen["declined"] == seen["direct"]
+    assert "declined" not in str(seen["declined"]) and "Not my business" not in str(seen["declined"])

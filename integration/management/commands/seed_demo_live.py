@@ -1,15 +1,24 @@
 """Demo: privacy training for the analyst and supervisor, and signed live shares for the demo's integrated
-cameras (all hours, an incident within 300 m required, 30-minute views). Idempotent; demo mode only."""
+cameras (all hours, an incident within 300 m required, 30-minute views). Idempotent; demo mode only.
+
+Shares are signed through the owners' own service (live_share_sign), so the ledger holds the same
+live.share_signed entries the transparency report counts."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from integration.models import LiveShare, TrainingRecord
+from integration.services import live_share_sign
 from registry.models import Camera
+
+ALL_HOURS = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+DEMO_LIMITS = {"hours": ALL_HOURS, "incident_required": True, "incident_radius_m": 300, "max_session_minutes": 30,
+               "notify_each_view": False}
 
 
 class Command(BaseCommand):
@@ -26,9 +35,15 @@ class Command(BaseCommand):
         current = LiveShare.objects.filter(revoked_at__isnull=True).values("camera_id")
         unshared = (Camera.objects.filter(level=Camera.Level.INTEGRATED, placement=Camera.Placement.OUTDOOR)
                     .exclude(pk__in=current).select_related("owner"))
-        now = timezone.now()
-        shares = [LiveShare(camera=camera, terms_version=settings.LIVE_TERMS_VERSION, signed_name=camera.owner.name,
-                            signed_at=now) for camera in unshared]
-        LiveShare.objects.bulk_create(shares, batch_size=1000)
-        if shares:
-            self.stdout.write(f"demo live shares signed: {len(shares)}")
+        signed, refused = 0, []
+        for camera in unshared:
+            try:
+                live_share_sign(camera=camera, signed_name=camera.owner.name, ip=None, limits=DEMO_LIMITS)
+            except ValidationError as problem:  # e.g. a paused camera: left as it is, and said
+                refused.append(f"{camera.code}: {' '.join(problem.messages)}")
+                continue
+            signed += 1
+        if signed:
+            self.stdout.write(f"demo live shares signed: {signed}")
+        for line in refused:
+            self.stderr.write(f"not shared live: {line}")

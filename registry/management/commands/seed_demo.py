@@ -114,12 +114,18 @@ class Command(BaseCommand):
                     direction_deg=rng.randrange(360), field_of_view_deg=rng.choice([90, 110, 130, 180]),
                     range_m=rng.choice([15, 25, 40, 60]), retention_days=rng.choice([3, 7, 14, 30]),
                     level="integrated" if integrated else "registered",
-                    status=rng.choices(["active", "paused"], [0.95, 0.05])[0], verified=rng.random() < 0.6))
+                    status=self._status(rng, integrated), verified=rng.random() < 0.6))
         Camera.objects.bulk_create(cameras, batch_size=1000)
         for camera in cameras:
             if camera.status == "active":
                 cameras_registered_record(camera=camera, kind=kind)
         return len(cameras)
+
+    def _status(self, rng, integrated):
+        # Drawn every time, so the demo's other cameras stay the same. An integrated camera is active: its owner
+        # signs the live-sharing terms (seed_demo_live), which cannot be done for a paused camera.
+        drawn = rng.choices(["active", "paused"], [0.95, 0.05])[0]
+        return "active" if integrated else drawn
 
     def _name(self, rng, kind):
         if kind == "agency":
