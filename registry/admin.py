@@ -228,6 +228,11 @@ class CameraAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, LeafletGeo
                    camera_code=camera.code, owner_code=camera.owner.code, via="admin")
         return response
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:  # a pause or a change of placement here ends live views as the owner's own change would
+            services.camera_changed_by_staff(camera=obj, status_before=form.initial.get("status", obj.status))
+
     def delete_model(self, request, obj):
         services.camera_delete(camera=obj, by=request.user)
 

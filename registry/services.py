@@ -217,6 +217,16 @@ def camera_set_paused(*, camera: Camera, paused: bool) -> Camera:
     return camera
 
 
+def camera_changed_by_staff(*, camera: Camera, status_before: str) -> None:
+    """A supervisor or administrator changed a camera in the admin: the same consequences as the owner's own
+    changes. A camera no longer active ends its live views at once; one no longer eligible stops its share."""
+    if status_before == Camera.Status.ACTIVE and camera.status != Camera.Status.ACTIVE:
+        _live_views_end(camera)
+    from integration.services import camera_changed  # integration builds on registry, not the other way
+
+    camera_changed(camera=camera)
+
+
 def _live_views_end(camera: Camera, *, deleted: bool = False) -> None:
     from integration.services import camera_withdrawn  # integration builds on registry, not the other way
 

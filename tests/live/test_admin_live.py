@@ -85,3 +85,20 @@ def test_a_nul_in_the_live_session_search_gets_a_message_not_an_error(admin_clie
     response = admin_client.get("/admin/integration/livesession/", {"q": "case\x00B"}, follow=True)
     assert response.status_code == 200
     assert "NUL character" in response.content.decode()
+
+
+def test_a_supervisor_pausing_a_shared_camera_in_the_admin_ends_its_live_views(live_camera, session):
+    """The admin form changed the status without the pause's consequences: the view went on (issue 12 review)."""
+    from integration.models import LiveSession
+
+    client = Client()
+    client.force_login(make_staff("supervisor"))
+    url = f"/admin/registry/camera/{live_camera.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.update(status="paused", location=live_camera.location.geojson)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    session.refresh_from_db()
+    assert session.ended_at is not None
+    assert not LiveSession.objects.filter(camera=live_camera, ended_at__isnull=True).exists()
