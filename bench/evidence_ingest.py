@@ -74,7 +74,7 @@ from _runs import code_commit, free_port, pressure_share, pressure_totals, singl
 
 DB_NAME = "connect_bench_requests_ingest"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:63799/7"
+REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/7"
 ROOT = _data.ROOT
 MIB = 1024 * 1024
 CHUNK = MIB

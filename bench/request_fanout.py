@@ -66,7 +66,8 @@ from _runs import code_commit, free_port, pressure_share, pressure_totals, singl
 
 DB_NAME = "connect_bench_requests"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:63799/7"  # a Redis database of our own: no other worker consumes these tasks
+# REDIS_PORT's Redis (scripts/services.sh), a Redis database of our own: no other worker consumes these tasks
+REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/7"
 OWNERS = 1000
 EMAIL_DOMAIN = "fanout.bench.invalid"
 WARMUP = 20

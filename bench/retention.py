@@ -67,7 +67,8 @@ from _runs import code_commit, free_port, pressure_share, pressure_totals, singl
 
 DB_NAME = "connect_bench_retention"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:63799/8"  # our own Redis database: the broker, which nothing consumes
+# REDIS_PORT's Redis (scripts/services.sh), our own Redis database: the broker, which nothing consumes
+REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/8"
 ROOT = _data.ROOT
 OWNERS = 500
 REQUESTS_PER_INCIDENT = 10
