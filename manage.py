@@ -4,6 +4,6 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
-    from connect.change_history import command_line
+    from common.change_history import command_line
 
     command_line(sys.argv)

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from accounts import device_admin, services, user_admin  # noqa: F401  (they replace the user and OTP admins)
 from accounts.models import AccountLock, SignInAttempt
-from connect.admin_base import RecordAdmin
+from common.admin_base import RecordAdmin
 
 
 @admin.register(AccountLock)

@@ -2,7 +2,7 @@
 password, roles, permissions, active state and second factor are out of their reach: otherwise one
 Administrator's account (or a stolen session of it) takes over every other, up to the superuser."""
 
-from connect import roles
+from common import roles
 
 
 def is_administrator(user) -> bool:

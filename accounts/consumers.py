@@ -11,7 +11,7 @@ from django.conf import settings
 
 from accounts.middleware import SESSION_ADDRESS, session_expired
 from accounts.services import session_in_lock, user_group
-from connect.socket_messages import BadMessage, message_parse, message_refused
+from common.socket_messages import BadMessage, message_parse, message_refused
 
 CLOSE_UNAUTHORISED = 4401
 CLOSE_REVOKED = 4403
@@ -38,7 +38,7 @@ class StaffSocket(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_REVOKED)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Junk is answered or closes the socket (connect/socket_messages.py); only checked messages go on."""
+        """Junk is answered or closes the socket (common/socket_messages.py); only checked messages go on."""
         try:
             content = message_parse(text_data, schema=self.accepted_messages)
         except BadMessage as bad:

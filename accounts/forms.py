@@ -3,7 +3,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from connect.client import client_ip
+from common.client import client_ip
 
 LOCKED_MESSAGE = ("This account is locked after too many failed sign-ins. Try again later, or ask an administrator "
                   "to unlock it.")

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.forms import LOCKED_MESSAGE
 from accounts.services import session_in_lock
-from connect.client import client_ip
+from common.client import client_ip
 
 # Pages anyone may open: the public site, sign-in itself and the second-factor pages. Everything else
 # needs a verified staff session when MFA is on (deny by default).

@@ -4,7 +4,7 @@ learn at once if it was not them."""
 from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_datetime
 
-from connect.mail import send_templated
+from common.mail import send_templated
 
 
 def password_reset_notice_send(*, user_id: int, by_label: str, at: str) -> str:

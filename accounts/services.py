@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import AccountLock, SignInAttempt, StaffSession
 from audit.actions import Action
 from audit.services import record
-from connect.change_history import history_note
-from connect.queue import enqueue_on_commit
+from common.change_history import history_note
+from common.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

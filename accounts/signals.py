@@ -7,7 +7,7 @@ from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 
 from accounts.services import roles_changed, session_started, sessions_end, sessions_revoke, sign_in_succeeded
-from connect.client import client_ip
+from common.client import client_ip
 
 User = get_user_model()
 

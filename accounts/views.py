@@ -16,7 +16,7 @@ from accounts.forms import LOCKED_MESSAGE, TokenForm
 from accounts.middleware import sign_out_this_session
 from audit.actions import Action
 from audit.services import record
-from connect.client import client_ip
+from common.client import client_ip
 
 RECOVERY_CODES = 10
 

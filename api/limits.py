@@ -1,6 +1,6 @@
 """Per-minute request limits for the API in Redis: one round trip per check (INCR and EXPIRE pipelined),
 because vehicle location calls this 200 times a second. If Redis is unreachable the limit is not enforced
-for that moment (logged), as for the public forms (connect.ratelimit).
+for that moment (logged), as for the public forms (common.ratelimit).
 
 `over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
 client per event loop, with the same keys, so a token's requests count the same whichever path served them."""

@@ -14,7 +14,7 @@ from django.utils import timezone
 from api.models import ApiToken, Scope
 from audit.actions import Action
 from audit.services import record
-from connect.change_history import history_note
+from common.change_history import history_note
 
 TOKEN_PREFIX = "cnt_"
 # last_used_at is written at most once a minute per token, not on each of 200 position reports a second.

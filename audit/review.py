@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.models import AccessEntry
-from connect.mail import send_templated
+from common.mail import send_templated
 
 AUDITOR_ROLE = "Auditor"
 

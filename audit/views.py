@@ -14,7 +14,7 @@ from audit import transparency as transparency_report
 from audit.actions import Action
 from audit.forms import AuditSearchForm
 from audit.services import record
-from connect.access import staff_permission_required
+from common.access import staff_permission_required
 
 CSV_COLUMNS = ("seq", "at", "actor_label", "action", "target_type", "target_code", "camera_code", "owner_code",
                "incident_code", "case_number", "reason", "detail", "entry_hash")

@@ -237,7 +237,7 @@ SERVER_VARIANTS = {
     "lean-spool": '''
 import connect.asgi  # sets Django up
 from connect import asgi_body
-from requests_app.crypto import EncryptingWriter
+from common.sealed import EncryptingWriter
 
 
 class _NoHash:
@@ -487,8 +487,8 @@ def diagnostics(source: Path, size: int, folder: Path) -> dict:
     from django.conf import settings
     from django.http.multipartparser import MultiPartParser
 
+    from common.sealed import DecryptingReader, EncryptingWriter
     from requests_app import evidence
-    from requests_app.crypto import DecryptingReader, EncryptingWriter
 
     result = {}
     settings.EVIDENCE_DIR = folder

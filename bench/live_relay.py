@@ -206,7 +206,7 @@ def make_world(cameras: int, masks: bool) -> dict:
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
-    from connect.roles import CRIME_ANALYST
+    from common.roles import CRIME_ANALYST
     from integration import services
     from integration.models import default_hours
     from registry.models import Camera, Owner

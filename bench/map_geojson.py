@@ -44,7 +44,7 @@ def analyst_session_cookie() -> tuple[str, str]:
     from django.contrib.auth.models import Group
     from django.contrib.sessions.backends.db import SessionStore
 
-    from connect.roles import CRIME_ANALYST
+    from common.roles import CRIME_ANALYST
 
     user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"is_staff": True})
     user.is_staff, user.is_active = True, True

@@ -174,8 +174,8 @@ def make_clips(n: int, *, closed_days: int | None, legal_hold: bool = False) -> 
     from django.contrib.gis.geos import Point
     from django.utils import timezone
 
+    from common.sealed import current_key_id
     from registry.models import Camera
-    from requests_app.crypto import current_key_id
     from requests_app.models import Clip, FootageRequest, Incident
 
     prefix = f"{next(_SET_NUMBER)}-"

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 
-from requests_app.crypto import DecryptingReader, EncryptingWriter
+from common.sealed import DecryptingReader, EncryptingWriter
 
 
 class SealedSpool(io.RawIOBase):

@@ -10,4 +10,4 @@ app = Celery("connect")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-import connect.change_history  # noqa: E402,F401 -- names each task as the actor of the changes it saves
+import common.change_history  # noqa: E402,F401 -- names each task as the actor of the changes it saves

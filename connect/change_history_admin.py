@@ -171,7 +171,7 @@ class ChangeHistoryAdmin(LogEntryAdmin):
     @admin.display(description="Changed by")
     def user_url(self, obj):
         if obj.actor is None and obj.actor_email:
-            return obj.actor_email  # "owner …", "task …", "command …" (connect/change_history.py)
+            return obj.actor_email  # "owner …", "task …", "command …" (common/change_history.py)
         return super().user_url(obj)
 
     @admin.display(description="Changes")

@@ -277,7 +277,7 @@ DEMO_MAILDIR = Path(env_str("CONNECT_DEMO_MAILDIR", str(BASE_DIR / "var" / "mail
 
 # The change history records no client addresses: the ledger does, through the trusted-proxy rule.
 AUDITLOG_DISABLE_REMOTE_ADDR = True
-AUDITLOG_MASK_CALLABLE = "connect.change_history.personal_value_mask"
+AUDITLOG_MASK_CALLABLE = "common.change_history.personal_value_mask"
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
@@ -290,7 +290,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishers (web requests) give up on a missing broker at once rather than hang the person for seconds;
-# connect.queue then falls back. The worker's own reconnection is governed separately and retries forever.
+# common.queue then falls back. The worker's own reconnection is governed separately and retries forever.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5,
                                    "max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = "UTC"

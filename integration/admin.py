@@ -3,7 +3,7 @@ and an administrator may stop a share or revoke/reissue a connector token (each 
 
 from django.contrib import admin, messages
 
-from connect.admin_base import NulSafeChangelistMixin, RecordAdmin
+from common.admin_base import NulSafeChangelistMixin, RecordAdmin
 from integration import selectors, services
 from integration.models import ConnectorToken, LiveSession, LiveShare, TrainingRecord
 

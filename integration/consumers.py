@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.consumers import revoke_concerns, staff_scope_allowed
 from accounts.services import user_group
-from connect.socket_messages import BadMessage, message_parse, message_refused
+from common.socket_messages import BadMessage, message_parse, message_refused
 from integration import broadcast, frames, live_crypto, selectors, services
 from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import reverse
 
-from connect.mail import send_templated
+from common.mail import send_templated
 from integration.models import LiveSession
 
 

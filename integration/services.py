@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import record
-from connect.change_history import history_note
-from connect.codes import parse_code
-from connect.districts import district_of
-from connect.queue import enqueue_on_commit
+from common.change_history import history_note
+from common.codes import parse_code
+from common.districts import district_of
+from common.queue import enqueue_on_commit
 from integration import broadcast, frames, selectors
 from integration.gating import LiveRefused, live_view_check
 from integration.hours import hours_validate

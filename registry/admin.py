@@ -13,8 +13,8 @@ from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
 from audit.services import entry, record, record_many
-from connect.admin_base import ChangeHistoryRedirectMixin, NulSafeChangelistMixin, RecordAdmin
-from connect.ratelimit import over_limit
+from common.admin_base import ChangeHistoryRedirectMixin, NulSafeChangelistMixin, RecordAdmin
+from common.ratelimit import over_limit
 from registry import selectors, services
 from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 
-from connect.change_history import acting_as
+from common.change_history import acting_as
 from registry import selectors
 from registry.models import Camera, Owner
 from registry.views.common import SESSION_KEY, portal_owner

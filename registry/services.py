@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.services import record
-from connect.change_history import history_note
-from connect.mail import send_templated
-from connect.queue import enqueue_on_commit
+from common.change_history import history_note
+from common.mail import send_templated
+from common.queue import enqueue_on_commit
 from registry import links
 from registry.models import Camera, DeletionRecord, Owner, OwnerLink
 from registry.owner_history import history_rows

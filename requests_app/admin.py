@@ -16,8 +16,8 @@ from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
 from audit.selectors import entries_for_target
-from connect import roles
-from connect.admin_base import ChangeHistoryRedirectMixin
+from common import roles
+from common.admin_base import ChangeHistoryRedirectMixin
 from registry.selectors import cameras_near
 from registry.services import map_search_record
 from requests_app import selectors, services

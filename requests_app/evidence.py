@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.dateparse import parse_datetime
 
-from requests_app.crypto import (
+from common.sealed import (
     DecryptingReader,
     EncryptingWriter,
     EvidenceIntegrityError,

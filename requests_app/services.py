@@ -19,12 +19,13 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.actions import Action
 from audit.services import record
-from connect.change_history import history_note
-from connect.districts import district_of
-from connect.mail import send_templated
-from connect.queue import enqueue_on_commit
+from common import sealed as crypto
+from common.change_history import history_note
+from common.districts import district_of
+from common.mail import send_templated
+from common.queue import enqueue_on_commit
 from registry.models import Camera
-from requests_app import crypto, evidence, selectors
+from requests_app import evidence, selectors
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
 from requests_app.signals import incident_closed
 

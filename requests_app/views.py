@@ -14,11 +14,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.actions import Action
-from connect.access import staff_permission_required
-from connect.change_history import changes_by
-from connect.ratelimit import rate_limited
+from common.access import staff_permission_required
+from common.change_history import changes_by
+from common.ratelimit import rate_limited
+from common.sealed import EvidenceIntegrityError
 from requests_app import clip_types, selectors, services
-from requests_app.crypto import EvidenceIntegrityError
 from requests_app.evidence import EvidenceUploadHandler
 from requests_app.models import Clip, Incident
 

@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group, User
 from django.contrib.gis.geos import Point
 
-from connect import roles
+from common import roles
 from connect.mailsink import MemoryHandler
 from registry import links
 from registry.models import OwnerLink

@@ -18,7 +18,7 @@ from api.permissions import actor
 from api.views.common import query
 from audit.actions import Action
 from audit.services import record
-from connect.codes import parse_code
+from common.codes import parse_code
 from registry import selectors
 from registry.models import Camera
 from registry.services import map_search_record

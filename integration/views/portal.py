@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from connect.client import client_ip
+from common.client import client_ip
 from integration import selectors, services
 from integration.forms import LiveLimitsForm, LiveSignForm, MasksForm, PauseForm, terms_text
 from integration.hours import hours_summary

@@ -10,8 +10,8 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from connect.access import staff_permission_required
-from connect.codes import parse_code
+from common.access import staff_permission_required
+from common.codes import parse_code
 from integration import selectors, services
 from integration.gating import OPEN_PERMISSION, OVERRIDE_PERMISSION, LiveRefused
 from integration.hours import hours_summary, window_end

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from connect.change_history import acting_as
+from common.change_history import acting_as
 from registry.links import LinkError, link_check
 from registry.models import Owner, OwnerLink
 

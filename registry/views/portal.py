@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from connect.ratelimit import rate_limited
+from common.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
 from registry.models import Camera, OwnerLink

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from connect.change_history import changes_by
-from connect.ratelimit import rate_limited
+from common.change_history import changes_by
+from common.ratelimit import rate_limited
 from registry import services
 from registry.forms import CameraFormSet, OwnerForm
 from registry.models import OwnerLink

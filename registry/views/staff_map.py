@@ -6,7 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from connect.access import staff_permission_required
+from common.access import staff_permission_required
 from registry import selectors, services
 from registry.models import Camera, Owner
 from registry.views.common import map_config

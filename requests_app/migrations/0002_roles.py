@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from connect.roles import roles_sync
+from common.roles import roles_sync
 
 
 class Migration(migrations.Migration):

@@ -1,9 +1,9 @@
-"""Malformed messages every websocket must answer (connect/socket_messages.py), shared by the socket tests."""
+"""Malformed messages every websocket must answer (common/socket_messages.py), shared by the socket tests."""
 
 import asyncio
 import json
 
-from connect.socket_messages import MAX_BAD_MESSAGES, MAX_TEXT_CHARS
+from common.socket_messages import MAX_BAD_MESSAGES, MAX_TEXT_CHARS
 
 JUNK = [  # (what, the ASGI receive message; send_input, as send_to refuses an empty text)
     ("text that is not JSON", {"text": "hello there"}),

@@ -4,7 +4,7 @@ from django.test import Client
 
 from accounts.models import AccountLock
 from audit.models import AccessEntry
-from connect.client import client_ip
+from common.client import client_ip
 from tests.accounts.addresses import OFFICE, STRANGER, fail_from, signed_in_from, still_in, unlock_minutes_pass
 from tests.conftest import make_staff
 

@@ -173,7 +173,7 @@ def test_disabling_the_account_ends_every_session():
     """What an Administrator does to end an account's sessions at once: a lock no longer does that."""
     from django.contrib.auth.models import Group
 
-    from connect import roles
+    from common import roles
 
     user = make_staff("investigator")
     office, home = signed_in_from("investigator", OFFICE), signed_in_from("investigator", HOME)

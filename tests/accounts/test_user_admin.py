@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from audit.models import AccessEntry
-from connect import roles
+from common import roles
 from tests.conftest import STAFF_PASSWORD, make_staff, parsed_mail, staff_session, wait_for
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from audit.models import AccessEntry
 from integration import services
 from tests.conftest import make_staff
-from tests.live.conftest import share_camera, trained
+from tests.integration.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
 

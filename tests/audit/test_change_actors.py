@@ -1,5 +1,5 @@
 """The change history names who made each change (staff, owners) and keeps no personal values. Tasks and
-commands: tests/live/test_change_history_live.py; emailed links: tests/requests_app/test_consent.py."""
+commands: tests/integration/test_change_history_live.py; emailed links: tests/requests_app/test_consent.py."""
 
 import pytest
 from auditlog.models import LogEntry

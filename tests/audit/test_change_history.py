@@ -37,7 +37,7 @@ def test_changed_times_in_the_history_say_they_are_utc(client, django_user_model
 def answered_request(db):
     from datetime import UTC, datetime, timedelta
 
-    from connect.change_history import history_note
+    from common.change_history import history_note
     from requests_app.models import FootageRequest
     from tests.registry.factories import CameraFactory
     from tests.requests_app.factories import IncidentFactory

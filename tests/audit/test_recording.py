@@ -35,7 +35,7 @@ def test_a_map_search_is_recorded(client):
 
 
 def test_viewing_an_owners_contact_details_is_recorded(client, owner_a):
-    client.force_login(make_staff("administrator"))  # the one role that lists owners (connect/roles.py)
+    client.force_login(make_staff("administrator"))  # the one role that lists owners (common/roles.py)
     client.get(f"/admin/registry/owner/{owner_a.pk}/change/", {"reason": "Correcting a phone number"})
     client.get("/admin/registry/owner/")
     assert actions(actor_label="administrator", action__startswith="owner.") == ["owner.contact_viewed",

@@ -14,7 +14,7 @@ from registry import links
 from registry.models import OwnerLink
 from tests.browser.conftest import screenshot
 from tests.conftest import make_staff, start_connector
-from tests.live.conftest import trained
+from tests.integration.conftest import trained
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
 

@@ -156,7 +156,7 @@ def test_a_short_evidence_key_is_refused():
 def test_districts_from_the_demo_file():
     from django.contrib.gis.geos import Point
 
-    from connect.districts import OUTSIDE, district_of
+    from common.districts import OUTSIDE, district_of
 
     assert district_of(Point(-78.6382, 35.7796, srid=4326)) == "Downtown"
     assert district_of(Point(-78.55, 35.90, srid=4326)) == "Northeast"

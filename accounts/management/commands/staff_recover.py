@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
-from connect.change_history import command_label
+from common.change_history import command_label
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from connect import roles
+from common import roles
 from registry.models import Camera, Owner
 from registry.services import cameras_registered_record
 

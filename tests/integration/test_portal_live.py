@@ -11,7 +11,7 @@ from audit.models import AccessEntry
 from integration import services
 from integration.models import ConnectorToken, LiveShare, PrivacyMask
 from tests.conftest import make_staff, parsed_mail, sign_in_owner, wait_for
-from tests.live.conftest import share_camera, trained
+from tests.integration.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
 
 pytestmark = pytest.mark.django_db

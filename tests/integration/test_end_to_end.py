@@ -13,7 +13,7 @@ from django.utils import timezone
 from integration import services
 from integration.models import LiveSession
 from tests.conftest import start_connector
-from tests.live.conftest import pixel, run_async, session_cookie
+from tests.integration.conftest import pixel, run_async, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REASON = "Following a suspect vehicle north"

@@ -25,7 +25,7 @@ from tests.accounts.socket_junk import (
     closes_on_a_huge_message,
 )
 from tests.conftest import make_staff
-from tests.live.conftest import (
+from tests.integration.conftest import (
     connector_socket,
     jpeg,
     pixel,

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
-from connect.client import client_ip
+from common.client import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from django.test import Client
 from integration import live_crypto, services
 from integration.relay import CHANNEL_PREFIX, Inbox, hub
 from tests.conftest import sign_in_owner
-from tests.live.conftest import (
+from tests.integration.conftest import (
     connector_socket,
     jpeg,
     receive_frame,

@@ -12,11 +12,11 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.utils import timezone
 
-from connect.change_history import command_label
+from common.change_history import command_label
 from integration.models import LiveSession, LiveShare
 from integration.tasks import live_sessions_sweep_task
 from registry.services import owner_delete
-from tests.live.test_gating import opened
+from tests.integration.test_gating import opened
 
 pytestmark = pytest.mark.django_db
 

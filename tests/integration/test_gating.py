@@ -13,7 +13,7 @@ from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession
 from requests_app.models import Incident
 from tests.conftest import make_staff
-from tests.live.conftest import share_camera, trained
+from tests.integration.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
 

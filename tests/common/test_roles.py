@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from connect import roles
+from common import roles
 
 pytestmark = pytest.mark.django_db
 

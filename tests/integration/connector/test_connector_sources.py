@@ -15,7 +15,7 @@ from PIL import Image, ImageStat
 from integration.connector.frames import Frame, FrameQueue, encode_jpeg, qualities
 from integration.connector.sources import AVSource, HTTPSource, PatternSource, SourceError, describe, open_source
 from tests.conftest import free_port
-from tests.integration.connector_server import (
+from tests.integration.connector.connector_server import (
     LocalServer,
     jpeg_size,
     make_connector,

@@ -6,9 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.connector_server import CAMERA, TOKEN, LocalServer, jpeg_size, receive_for, run_async, send
+from tests.integration.connector.connector_server import (
+    CAMERA,
+    TOKEN,
+    LocalServer,
+    jpeg_size,
+    receive_for,
+    run_async,
+    send,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def connector(*args: str) -> list[str]:

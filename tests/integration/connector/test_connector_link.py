@@ -9,7 +9,7 @@ import pytest
 
 from integration.connector.link import backoff_delay, websocket_url
 from integration.connector.sources import PatternSource, SourceError
-from tests.integration.connector_server import (
+from tests.integration.connector.connector_server import (
     CAMERA,
     TOKEN,
     LocalServer,
