@@ -131,3 +131,13 @@ def test_changing_a_staff_email_tells_the_old_address(administrator, smtp_sink, 
     message = parsed_mail(smtp_sink)[0]
     assert message["To"] == "ivy@example.org" and "changed by administrator" in message["Subject"]
     assert "email" in AccessEntry.objects.get(action="user.changed").reason
+
+
+def test_an_administrator_cannot_make_themselves_superuser_or_change_their_own_roles(client):
+    admin = make_staff("administrator")
+    client.force_login(admin)
+    page = client.get(f"/admin/auth/user/{admin.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page and 'name="groups"' not in page
+    other = make_staff("analyst")
+    page = client.get(f"/admin/auth/user/{other.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page and 'name="groups"' in page

@@ -3,6 +3,7 @@ import io
 
 import pytest
 
+from audit.actions import Action
 from audit.models import AccessEntry
 from audit.services import record
 from tests.conftest import make_staff
@@ -149,3 +150,10 @@ def test_the_csv_detail_column_is_json(auditor_client):
 
     assert json.loads(rows[0]["detail"]) == {"query": "O'Neil \"Jr\"", "radius_m": 150, "shared": True,
                                              "incident": None}
+
+
+def test_csv_export_neutralises_formulas(client):
+    record(actor="=HYPERLINK(\"https://evil.example\")", action=Action.SIGNIN_FAILED)
+    client.force_login(make_staff("auditor"))
+    body = b"".join(client.get("/audit/?action=signin&format=csv").streaming_content).decode()
+    assert "'=HYPERLINK" in body and "\n=HYPERLINK" not in body.replace(",=", "\n=")

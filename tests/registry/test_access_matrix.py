@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.auth.models import User
 
+from registry.models import Camera
 from tests.conftest import STAFF_ROLES, make_staff, sign_in_owner
+from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.registry.test_admin_staff_reads import footage_request_for
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +118,17 @@ def test_demo_inbox_does_not_exist_in_production(client, admin_client, settings,
 def test_public_pages_are_public(client, path, monkeypatch):
     monkeypatch.setattr("connect.health._celery", lambda: "ok")
     assert client.get(path).status_code == 200
+
+
+def test_an_analyst_cannot_find_an_owner_by_email_or_see_paused_cameras(client):
+    owner = OwnerFactory(email="zed@secret.example", name="Zed Secret")
+    CameraFactory(owner=owner, label="Zed porch")
+    CameraFactory(owner=OwnerFactory(), label="Paused one", status=Camera.Status.PAUSED)
+    client.force_login(make_staff("analyst"))
+    assert "Zed porch" not in client.get("/admin/registry/camera/?q=zed@secret.example").content.decode()
+    assert "Paused one" not in client.get("/admin/registry/camera/").content.decode()
+    # Investigators neither (one owner at a time, with a reason); administrators, who list owners, do.
+    client.force_login(make_staff("investigator"))
+    assert "Zed porch" not in client.get("/admin/registry/camera/?q=zed@secret.example").content.decode()
+    client.force_login(make_staff("administrator"))
+    assert "Zed porch" in client.get("/admin/registry/camera/?q=zed@secret.example").content.decode()

@@ -167,3 +167,8 @@ def test_a_camera_of_an_unconfirmed_owner_is_never_on_the_map(analyst_client):
     assert [c["label"] for c in near["cameras"]] == ["agency pole"]  # agency cameras are confirmed by definition
     assert [f["properties"]["label"] for f in box["features"]] == ["agency pole"]
     assert by_address.status_code == 404
+
+
+def test_the_map_cannot_locate_a_paused_camera_by_address(analyst_client):
+    CameraFactory(label="Hidden", address="77 Paused Road", status=Camera.Status.PAUSED)
+    assert analyst_client.get("/map/nearby.json?q=77 Paused Road&radius=100").status_code == 404

@@ -157,3 +157,10 @@ def test_the_requests_answered_at_is_shown_in_local_time_like_the_other_times(cl
 
     assert "+00:00" not in page
     assert formats.localize(timezone.localtime(answered)) in page  # 9:15 p.m. the day before, in Raleigh
+
+
+def test_only_investigators_and_supervisors_can_be_put_on_a_case(client, investigator, incident):
+    make_staff("analyst")
+    client.force_login(investigator)
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/change/").content.decode()
+    assert ">investigator</option>" in page and ">analyst</option>" not in page

@@ -225,3 +225,26 @@ def test_clips_after_a_decline_read_to_police_like_a_first_answer(client, incide
 
     assert seen["declined"] == seen["direct"]
     assert "declined" not in str(seen["declined"]) and "Not my business" not in str(seen["declined"])
+
+
+def test_a_failed_csrf_check_leaves_no_file(footage_request, url, evidence_dir):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "a" * 32
+    response = client.post(url + "upload/", {"clips": [SimpleUploadedFile("a.mp4", tiny_mp4())], "keep_days": "30",
+                                             "csrfmiddlewaretoken": "b" * 32})
+    assert response.status_code == 403
+    assert evidence_files(evidence_dir) == []
+
+
+def test_files_under_another_field_are_not_kept(client, url, footage_request, evidence_dir):
+    response = client.post(url + "upload/", {"clips": [SimpleUploadedFile("a.mp4", tiny_mp4())], "keep_days": "30",
+                                             "other": [SimpleUploadedFile("b.mp4", tiny_mp4())]})
+    assert response.status_code == 200
+    assert evidence_files(evidence_dir) == [Clip.objects.get().stored_name]
+
+
+def test_an_invalid_link_reads_no_body(client, evidence_dir):
+    response = client.post("/footage/not-a-token/upload/", {"clips": [SimpleUploadedFile("a.mp4", tiny_mp4())]})
+    assert response.status_code == 410 and evidence_files(evidence_dir) == []

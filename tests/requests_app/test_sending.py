@@ -1,12 +1,15 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from requests_app import services
 from requests_app.models import FootageRequest
 from requests_app.tasks import footage_requests_sweep_task
 from tests.conftest import link_in, parsed_mail, wait_for
+from tests.registry.factories import CameraFactory
+from tests.requests_app.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +132,13 @@ def test_a_real_worker_delivers_a_batch(celery_worker, smtp_sink):
 
     wait_for(lambda: len(smtp_sink.messages) == 5, timeout=20)
     wait_for(lambda: set(FootageRequest.objects.values_list("state", flat=True)) == {"sent"})
+
+
+def test_requests_go_only_to_cameras_inside_the_incident_radius(investigator, django_capture_on_commit_callbacks):
+    incident = IncidentFactory(radius_m=300)
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    near = CameraFactory()
+    far = CameraFactory(location=Point(-78.55, 35.90, srid=4326))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.footage_requests_send(incident=incident, camera_codes=[near.code, far.code], user=investigator)
+    assert list(FootageRequest.objects.values_list("camera__label", flat=True)) == [near.label]
