@@ -153,6 +153,9 @@ def celery_worker(transactional_db):
     from connect.celery import app as celery_app
 
     celery_app.conf.task_always_eager = False
+    # Tasks an earlier run left in the test broker (a killed worker's unacknowledged ones come back on exit)
+    # would run first, against rows that no longer exist. The test broker database holds only test work.
+    celery_app.control.purge()
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         yield worker
     celery_app.conf.task_always_eager = True

@@ -1,4 +1,5 @@
-"""Mail through a real Celery worker and real Redis, and what happens when either is missing."""
+"""Queueing after commit (common/queue.py): mail through a real Celery worker and real Redis, and what happens
+when either is missing."""
 
 import subprocess
 import time
