@@ -6,6 +6,7 @@ fails at start-up instead of silently falling back to a default.
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -79,6 +80,34 @@ def env_choice(name: str, default: str, choices: tuple[str, ...], *, environ=Non
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def beat_variable(entry: str) -> str:
+    """The variable overriding a beat entry's interval: "ledger-seal" -> CONNECT_BEAT_LEDGER_SEAL."""
+    return "CONNECT_BEAT_" + entry.upper().replace("-", "_")
+
+
+def beat_expiry(seconds: int) -> int:
+    """A run not started within 95% of its period (at least 10 s under it) is dropped: the next one is due."""
+    return max(seconds - max(seconds // 20, 10), seconds // 2)
+
+
+def parse_beat_schedule(entries: dict[str, tuple[str, int]], *, environ=None) -> dict:
+    """Celery beat's table from {entry: (task, default seconds)}, each interval overridable in seconds by the
+    entry's beat_variable (10 s to a year), each run expiring just under its period."""
+    schedule = {}
+    for entry, (task, default_seconds) in entries.items():
+        seconds = env_int(beat_variable(entry), default_seconds, minimum=10, maximum=366 * 86400, environ=environ)
+        schedule[entry] = {"task": task, "schedule": timedelta(seconds=seconds),
+                           "options": {"expires": beat_expiry(seconds)}}
+    return schedule
+
+
+def env_retired(replacements: dict[str, str], *, environ=None) -> None:
+    """A variable connect no longer reads, still set, is a deployment that would silently lose its setting."""
+    for name, instead in replacements.items():
+        if _raw(name, environ) is not None:
+            raise ImproperlyConfigured(f"{name} is no longer read: set {instead} instead")
 
 
 def parse_database_url(name: str, url: str) -> dict:

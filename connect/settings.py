@@ -3,7 +3,6 @@
 Every variable read here is listed, with its default, in the README.
 """
 
-from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -13,9 +12,11 @@ from connect.env import (
     env_choice,
     env_int,
     env_list,
+    env_retired,
     env_secret,
     env_str,
     parse_aes_key,
+    parse_beat_schedule,
     parse_database_url,
     parse_redis_url,
     parse_service_area,
@@ -28,16 +29,17 @@ MODE = env_choice("CONNECT_MODE", "production", ("demo", "production"))
 DEMO = MODE == "demo"
 DEBUG = env_bool("CONNECT_DEBUG", False)
 
+SECRET_KEY_MIN_CHARS = 50  # Django's own check --deploy wants 50
 SECRET_KEY = env_secret("CONNECT_SECRET_KEY")
 ALLOWED_HOSTS = env_list("CONNECT_ALLOWED_HOSTS")
 if DEMO:
     SECRET_KEY = SECRET_KEY or "demo-only-secret-key-never-use-in-production-0123456789abcdef"
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
 else:
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    if len(SECRET_KEY) < SECRET_KEY_MIN_CHARS or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured(
-            "CONNECT_SECRET_KEY (or CONNECT_SECRET_KEY_FILE) must be set to at least 50 random characters "
-            "in production. For a local trial, set CONNECT_MODE=demo."
+            f"CONNECT_SECRET_KEY (or CONNECT_SECRET_KEY_FILE) must be set to at least {SECRET_KEY_MIN_CHARS} random "
+            "characters in production. For a local trial, set CONNECT_MODE=demo."
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("CONNECT_ALLOWED_HOSTS must name the host names connect is served on.")
@@ -150,7 +152,6 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object, anonymous gets
 MFA_REQUIRED = env_bool("CONNECT_MFA_REQUIRED", not DEMO)
 if not MFA_REQUIRED and not DEMO:
     raise ImproperlyConfigured("CONNECT_MFA_REQUIRED can be switched off only in demo mode.")
-OTP_TOTP_ISSUER = env_str("CONNECT_AGENCY_NAME", "connect")
 LOCKOUT_FAILURES = env_int("CONNECT_LOCKOUT_FAILURES", 5, minimum=3, maximum=10)
 LOCKOUT_WINDOW_MINUTES = env_int("CONNECT_LOCKOUT_WINDOW_MINUTES", 15, minimum=5)
 # A user name locked from every address unlocks itself after this long (CJIS 5.5.3: 10 minutes); a name locked
@@ -200,6 +201,7 @@ WHITENOISE_USE_FINDERS = DEMO
 
 # --- the agency -------------------------------------------------------------------------------------
 AGENCY_NAME = env_str("CONNECT_AGENCY_NAME", "Raleigh Police Department (demo)")
+OTP_TOTP_ISSUER = AGENCY_NAME  # the name staff's authenticator apps list the account under
 AGENCY_EMAIL = env_str("CONNECT_AGENCY_EMAIL", "cameras@police.example.org")
 AGENCY_PHONE = env_str("CONNECT_AGENCY_PHONE", "919-555-0100")
 SERVICE_AREA = parse_service_area("CONNECT_SERVICE_AREA", env_str("CONNECT_SERVICE_AREA", "-78.82,35.70,-78.47,35.97"))
@@ -237,14 +239,16 @@ EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
 # --- owner links and sessions -----------------------------------------------------------------------
 # The access ledger's chain is keyed (HMAC) with a secret kept outside the database. Keep it for the life of
 # the ledger: entries written under one key verify only with that key.
+LEDGER_KEY_MIN_CHARS = 32
 LEDGER_KEY = env_secret("CONNECT_LEDGER_KEY")
 if not LEDGER_KEY:
     if not DEMO:
-        raise ImproperlyConfigured("CONNECT_LEDGER_KEY (or CONNECT_LEDGER_KEY_FILE) must be set to 32+ random "
-                                   "characters in production: it keys the access ledger's hash chain.")
+        raise ImproperlyConfigured(f"CONNECT_LEDGER_KEY (or CONNECT_LEDGER_KEY_FILE) must be set to "
+                                   f"{LEDGER_KEY_MIN_CHARS}+ random characters in production: it keys the access "
+                                   "ledger's hash chain.")
     LEDGER_KEY = "demo-only-ledger-key-public-0123456789"
-elif len(LEDGER_KEY) < 32:
-    raise ImproperlyConfigured("CONNECT_LEDGER_KEY must be at least 32 random characters.")
+elif len(LEDGER_KEY) < LEDGER_KEY_MIN_CHARS:
+    raise ImproperlyConfigured(f"CONNECT_LEDGER_KEY must be at least {LEDGER_KEY_MIN_CHARS} random characters.")
 
 # --- retention ---------------------------------------------------------------------------------------
 LEDGER_KEEP_DAYS = env_int("CONNECT_LEDGER_KEEP_DAYS", 365, minimum=365)  # upward only: audits need a year
@@ -299,71 +303,32 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CONNECT_CELERY_EAGER", False)
 # reuse it: a fresh PostGIS session per task tripled a footage request's cost (bench/request_fanout.py).
 # Health checks catch connections that died in the meantime.
 CELERY_DB_REUSE_MAX = 500
-CELERY_BEAT_SCHEDULE = {
+# Beat's one table: entry -> (task, default interval in seconds). A variable named after the entry overrides its
+# interval in seconds (CONNECT_BEAT_LEDGER_SEAL=30 for ledger-seal); each run expires just under its period.
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Re-sends confirmation mail that could not be queued or delivered (broker or SMTP down).
-    "registration-confirmations-resend": {
-        "task": "registry.tasks.registration_confirmations_resend_task",
-        "schedule": timedelta(minutes=env_int("CONNECT_RESEND_EVERY_MINUTES", 5, minimum=1)),
-        "options": {"expires": 60 * env_int("CONNECT_RESEND_EVERY_MINUTES", 5, minimum=1) - 10},
-    },
-    "footage-requests-sweep": {
-        "task": "requests_app.tasks.footage_requests_sweep_task",
-        "schedule": timedelta(minutes=env_int("CONNECT_REQUEST_SWEEP_MINUTES", 10, minimum=1)),
-        "options": {"expires": 60 * env_int("CONNECT_REQUEST_SWEEP_MINUTES", 10, minimum=1) - 10},
-    },
-    "accounts-inactive-disable": {
-        "task": "accounts.tasks.accounts_inactive_disable_task",
-        "schedule": timedelta(hours=24),
-        "options": {"expires": 23 * 3600},
-    },
-    "clips-expired-purge": {
-        "task": "requests_app.tasks.clips_expired_purge_task",
-        "schedule": timedelta(hours=1),
-        "options": {"expires": 3500},
-    },
+    "registration-confirmations-resend": ("registry.tasks.registration_confirmations_resend_task", 5 * _MINUTE),
+    # Sends due reminders, lapses requests and re-queues stuck ones.
+    "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", 10 * _MINUTE),
+    "accounts-inactive-disable": ("accounts.tasks.accounts_inactive_disable_task", _DAY),
+    "clips-expired-purge": ("requests_app.tasks.clips_expired_purge_task", _HOUR),
     # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
-    "ledger-seal": {
-        "task": "audit.tasks.ledger_seal_task",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 50},
-    },
-    "ledger-purge": {
-        "task": "audit.tasks.ledger_purge_task",
-        "schedule": timedelta(hours=24),
-        "options": {"expires": 23 * 3600},
-    },
-    "audit-weekly-review": {
-        "task": "audit.tasks.weekly_review_send_task",
-        "schedule": timedelta(days=7),
-        "options": {"expires": 6 * 24 * 3600},
-    },
-    "owner-digests": {
-        "task": "registry.tasks.owner_digests_send_task",
-        "schedule": timedelta(hours=24),
-        "options": {"expires": 23 * 3600},
-    },
-    "links-lapsed-purge": {
-        "task": "registry.tasks.links_lapsed_purge_task",
-        "schedule": timedelta(hours=24),
-        "options": {"expires": 23 * 3600},
-    },
+    "ledger-seal": ("audit.tasks.ledger_seal_task", _MINUTE),
+    "ledger-purge": ("audit.tasks.ledger_purge_task", _DAY),
+    "audit-weekly-review": ("audit.tasks.weekly_review_send_task", 7 * _DAY),
+    "owner-digests": ("registry.tasks.owner_digests_send_task", _DAY),
+    "links-lapsed-purge": ("registry.tasks.links_lapsed_purge_task", _DAY),
     # Ends sessions a crashed server left open and purges old session details (the ledger keeps the facts).
-    "live-sessions-sweep": {
-        "task": "integration.tasks.live_sessions_sweep_task",
-        "schedule": timedelta(minutes=1),
-        "options": {"expires": 55},
-    },
-    "live-sessions-purge": {
-        "task": "integration.tasks.live_sessions_purge_task",
-        "schedule": timedelta(hours=24),
-        "options": {"expires": 23 * 3600},
-    },
-    "registrations-unconfirmed-purge": {
-        "task": "registry.tasks.registrations_unconfirmed_purge_task",
-        "schedule": timedelta(hours=1),
-        "options": {"expires": 3500},
-    },
-}
+    "live-sessions-sweep": ("integration.tasks.live_sessions_sweep_task", _MINUTE),
+    "live-sessions-purge": ("integration.tasks.live_sessions_purge_task", _DAY),
+    "registrations-unconfirmed-purge": ("registry.tasks.registrations_unconfirmed_purge_task", _HOUR),
+    "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
+    "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
+})
+# The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
+env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",
+             "CONNECT_REQUEST_SWEEP_MINUTES": "CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP (seconds)"})
 UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1)
 
 # --- live integration --------------------------------------------------------------------------------
@@ -429,10 +394,6 @@ POSITIONS_KEEP_HOURS = env_int("CONNECT_POSITIONS_KEEP_HOURS", 24, minimum=1)
 CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, maximum=2000)
 CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
 DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)
-CELERY_BEAT_SCHEDULE["calls-purge"] = {"task": "dispatch.tasks.calls_purge_task", "schedule": timedelta(hours=1),
-                                       "options": {"expires": 3500}}
-CELERY_BEAT_SCHEDULE["positions-purge"] = {"task": "dispatch.tasks.positions_purge_task",
-                                           "schedule": timedelta(minutes=10), "options": {"expires": 590}}
 
 LOGGING = {
     "version": 1,

@@ -166,6 +166,13 @@ def camera_withdrawn(*, camera: Camera, deleted: bool = False) -> int:
     return ended
 
 
+def owner_cameras_withdrawn(*, owner) -> int:
+    """The owner is being deleted (registry): every view of their integrated cameras ends now, as for a deleted
+    camera."""
+    return sum(camera_withdrawn(camera=camera, deleted=True)
+               for camera in owner.cameras.filter(level=Camera.Level.INTEGRATED))
+
+
 def cameras_history_forget(*, camera_ids: list[int]) -> None:
     """Called as an owner deletes cameras: the change history of their sharing terms (which carry the owner's
     signed name) and connector tokens goes with them. The ledger keeps the facts, without the name."""

@@ -16,7 +16,7 @@ from audit.services import record
 from common.change_history import history_note
 from common.mail import send_templated
 from common.queue import enqueue_on_commit
-from registry import links
+from registry import links, signals
 from registry.models import Camera, DeletionRecord, Owner, OwnerLink
 from registry.owner_history import history_rows
 
@@ -198,9 +198,7 @@ def camera_update(*, camera: Camera, data: dict) -> Camera:
         camera.level = Camera.Level.REGISTERED  # indoor cameras are never shared live
     camera.full_clean()
     camera.save()
-    from integration.services import camera_changed  # integration builds on registry, not the other way
-
-    camera_changed(camera=camera)
+    signals.camera_changed.send(sender=Camera, camera=camera)
     return camera
 
 
@@ -222,15 +220,11 @@ def camera_changed_by_staff(*, camera: Camera, status_before: str) -> None:
     changes. A camera no longer active ends its live views at once; one no longer eligible stops its share."""
     if status_before == Camera.Status.ACTIVE and camera.status != Camera.Status.ACTIVE:
         _live_views_end(camera)
-    from integration.services import camera_changed  # integration builds on registry, not the other way
-
-    camera_changed(camera=camera)
+    signals.camera_changed.send(sender=Camera, camera=camera)
 
 
 def _live_views_end(camera: Camera, *, deleted: bool = False) -> None:
-    from integration.services import camera_withdrawn  # integration builds on registry, not the other way
-
-    camera_withdrawn(camera=camera, deleted=deleted)
+    signals.camera_withdrawn.send(sender=Camera, camera=camera, deleted=deleted)
 
 
 def _forget_admin_history(model, object_ids: list) -> None:
@@ -243,14 +237,6 @@ def _forget_admin_history(model, object_ids: list) -> None:
     from auditlog.models import LogEntry as AuditLogEntry
 
     AuditLogEntry.objects.filter(content_type=content_type, object_id__in=object_ids).delete()
-
-
-def _scrub_requests(camera_ids: list[int]) -> None:
-    from integration.services import cameras_history_forget  # both build on registry
-    from requests_app.services import requests_of_cameras_scrub
-
-    requests_of_cameras_scrub(camera_ids=camera_ids)
-    cameras_history_forget(camera_ids=camera_ids)
 
 
 @transaction.atomic
@@ -267,7 +253,7 @@ def camera_delete(*, camera: Camera, by=None) -> None:
                camera_code=camera.code, owner_code=owner.code)
     _live_views_end(camera, deleted=True)
     _forget_admin_history(Camera, [camera.pk])
-    _scrub_requests([camera.pk])
+    signals.cameras_deleted.send(sender=Camera, camera_ids=[camera.pk])
     with disable_auditlog():  # the change history would otherwise keep the deleted camera's label and address
         camera.delete()
     DeletionRecord.objects.create(scope=DeletionRecord.Scope.CAMERA, owner_kind=owner.kind, cameras=1)
@@ -282,11 +268,10 @@ def owner_delete(*, owner: Owner, scope: str = DeletionRecord.Scope.OWNER, by=No
     if by is not None:
         record(actor=by, action=Action.OWNER_DELETED_BY_STAFF, target_type="owner", target_code=owner.code,
                owner_code=owner.code, cameras=len(camera_ids))
-    for camera in owner.cameras.filter(level=Camera.Level.INTEGRATED):
-        _live_views_end(camera, deleted=True)
+    signals.owner_deleted.send(sender=Owner, owner=owner, camera_ids=camera_ids)
     _forget_admin_history(Camera, camera_ids)
     _forget_admin_history(Owner, [owner.pk])
-    _scrub_requests(camera_ids)
+    signals.cameras_deleted.send(sender=Camera, camera_ids=camera_ids)
     kind = owner.kind
     with disable_auditlog():
         owner.delete()

@@ -9,7 +9,9 @@ class RequestsAppConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from audit import transparency
+        from registry import signals as registry_signals
         from registry.selectors import owner_access_rule_add
+        from requests_app import receivers
         from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
         from requests_app.selectors import owners_in_cases_of
         from requests_app.services import footage_declines_by_month
@@ -24,3 +26,6 @@ class RequestsAppConfig(AppConfig):
             transparency.decline_counters.append(footage_declines_by_month)
         # Staff open an owner's contact details only from a case they may view (registry is below us and may not ask).
         owner_access_rule_add(owners_in_cases_of)
+        # Deleted cameras' requests lose the label and the owner's words (registry may not import us).
+        registry_signals.cameras_deleted.connect(receivers.cameras_deleted,
+                                                 dispatch_uid="requests_app.cameras_deleted")

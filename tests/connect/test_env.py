@@ -1,15 +1,18 @@
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from connect.env import (
+    beat_variable,
     env_bool,
     env_choice,
     env_int,
     env_list,
     env_secret,
+    parse_beat_schedule,
     parse_database_url,
     parse_redis_url,
     parse_service_area,
@@ -161,3 +164,54 @@ def test_districts_from_the_demo_file():
     assert district_of(Point(-78.6382, 35.7796, srid=4326)) == "Downtown"
     assert district_of(Point(-78.55, 35.90, srid=4326)) == "Northeast"
     assert district_of(Point(-74.0, 40.7, srid=4326)) == OUTSIDE
+
+
+def test_a_beat_interval_comes_from_its_variable_in_seconds():
+    table = {"ledger-seal": ("audit.tasks.ledger_seal_task", 60),
+             "ledger-purge": ("audit.tasks.ledger_purge_task", 86400)}
+    schedule = parse_beat_schedule(table, environ={"CONNECT_BEAT_LEDGER_SEAL": "30"})
+    assert schedule["ledger-seal"]["schedule"] == timedelta(seconds=30)
+    assert schedule["ledger-purge"]["schedule"] == timedelta(days=1)
+    assert schedule["ledger-seal"]["task"] == "audit.tasks.ledger_seal_task"
+    assert 0 < schedule["ledger-seal"]["options"]["expires"] < 30
+
+
+@pytest.mark.parametrize(("raw", "says"), [("5m", "a whole number"), ("0", "at least 10"), ("40000000", "at most")])
+def test_a_junk_beat_interval_is_refused_naming_its_variable(raw, says):
+    with pytest.raises(ImproperlyConfigured, match=f"CONNECT_BEAT_OWNER_DIGESTS must be {says}"):
+        parse_beat_schedule({"owner-digests": ("registry.tasks.owner_digests_send_task", 86400)},
+                            environ={"CONNECT_BEAT_OWNER_DIGESTS": raw})
+
+
+def test_every_beat_entry_runs_a_real_task_and_expires_just_under_its_period(settings):
+    from celery import current_app
+
+    current_app.loader.import_default_modules()
+    for entry, beat in settings.CELERY_BEAT_SCHEDULE.items():
+        period = beat["schedule"].total_seconds()
+        assert beat["task"] in current_app.tasks, f"{entry}: no task {beat['task']}"
+        assert 0.5 * period <= beat["options"]["expires"] <= period - 10, entry
+        assert beat_variable(entry).startswith("CONNECT_BEAT_")
+
+
+def test_a_beat_override_reaches_the_running_settings():
+    script = ("import django; django.setup(); from django.conf import settings; "
+              "print(settings.CELERY_BEAT_SCHEDULE['positions-purge']['schedule'].total_seconds())")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "connect.settings",
+                                 **PRODUCTION, "CONNECT_BEAT_POSITIONS_PURGE": "120"})
+    assert result.returncode == 0 and result.stdout.strip() == "120.0", result.stderr
+
+
+def test_a_retired_interval_variable_stops_start_up_naming_its_replacement():
+    result = _import_settings({**PRODUCTION, "CONNECT_REQUEST_SWEEP_MINUTES": "5"})
+    assert result.returncode != 0 and "set CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP (seconds) instead" in result.stderr
+
+
+def test_the_agency_name_is_the_issuer_staff_see_in_their_authenticator_app():
+    script = ("import django; django.setup(); from django.conf import settings; "
+              "print(settings.OTP_TOTP_ISSUER, '|', settings.AGENCY_NAME)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "connect.settings",
+                                 **PRODUCTION, "CONNECT_AGENCY_NAME": "Springfield Police"})
+    assert result.stdout.strip() == "Springfield Police | Springfield Police", result.stderr
