@@ -12,7 +12,8 @@ once (a slow upload must not hold others up), only on the idle threads kept.
 import inspect
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.http import FileResponse
 
 IDLE_KEPT = 32  # enough for the requests a process serves at once; a burst beyond it gets threads of its own
 _TAKES_EXECUTOR = "executor" in inspect.signature(ThreadSensitiveContext).parameters  # asgiref >= 3.13
@@ -45,3 +46,23 @@ class ReusedRequestThreads:
     def _new_executor(self) -> ThreadPoolExecutor:
         self.started += 1
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="django-request")
+
+
+class SyncStackInOneHop:
+    """Mixin for Django's ASGIHandler: the middlewares and the view in one call on the request's thread.
+
+    Django's ASGI handler builds its middleware chain for async; with every middleware sync, the chain runs on the
+    request's thread, hands back to the event loop for URL resolving, and then back to the thread for the view: two
+    more thread switches per request, each waiting for the GIL behind the event loop. Built for sync, as under WSGI,
+    the whole chain is one call. Reading the body, sending the answer and the request signals stay as Django has them.
+    """
+
+    def load_middleware(self, is_async=False):
+        super().load_middleware(is_async=False)
+
+    async def run_get_response(self, request):
+        response = await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size  # as Django's own: the server chunks file answers
+        return response
