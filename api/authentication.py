@@ -83,7 +83,7 @@ def token_for_request(key: str) -> tuple[ApiToken | None, bool]:
         return _token_from_database(prefix, digest, generation=generation, keep=True), over_limit
     answered, generation = token_cache.generation_read()  # before the database: a revocation after it changes it
     token = _token_from_database(prefix, digest, generation=generation, keep=answered)
-    if token is None or not token.is_active:
+    if token is None or not token.is_active or not answered:  # Redis unreachable: no count either, and no wait
         return token, False
     return token, limits.over("token", prefix, limit=limit)
 

@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "connect:api-token-generation"
 MAX_AGE_S = 60.0
+WARN_EVERY_S = 10.0
+_warned_at = -WARN_EVERY_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +62,14 @@ def forget_all() -> None:
 
 def generation_read() -> tuple[bool, bytes | None]:
     """(whether Redis answered, the generation)."""
+    global _warned_at
     try:
         return True, limits.redis_client().get(GENERATION_KEY)
     except Exception:
-        logger.warning("API token generation not read: Redis unavailable", exc_info=True)
+        if time.monotonic() - _warned_at > WARN_EVERY_S:  # not once per request while Redis is away
+            _warned_at = time.monotonic()
+            logger.warning("API tokens looked up in the database and their limits not counted: Redis unavailable",
+                           exc_info=True)
         return False, None
 
 
