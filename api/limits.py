@@ -2,7 +2,8 @@
 because vehicle location calls this 200 times a second. If Redis is unreachable the limit is not enforced
 for that moment (logged), as for the public forms (common.ratelimit).
 
-`over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
+`over_and_read` is a token request's count with the token generation (api.token_cache) read in the same round
+trip. `over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
 client per event loop, with the same keys, so a token's requests count the same whichever path served them."""
 
 import asyncio
