@@ -31,8 +31,20 @@ def threads_seen(middleware: ReusedRequestThreads, requests: int, *, at_once: bo
             for _ in range(requests):
                 await middleware(SCOPE, None, None)
 
-    asyncio.run(serve())
+    # An event loop of its own on a thread of its own, as a server's: this thread may already run another.
+    failed = []
+    loop_thread = threading.Thread(target=lambda: _run_recording(serve, failed))
+    loop_thread.start()
+    loop_thread.join(60)
+    assert not loop_thread.is_alive() and not failed, failed
     return seen
+
+
+def _run_recording(serve, failed: list) -> None:
+    try:
+        asyncio.run(serve())
+    except BaseException as exc:  # reported by the caller, on the test's thread
+        failed.append(exc)
 
 
 def test_requests_one_after_another_reuse_one_thread():
