@@ -8,7 +8,7 @@ import hmac
 from django.conf import settings
 from rest_framework import authentication, exceptions
 
-from api import limits, services
+from api import limits, services, token_cache
 from api.models import ApiToken
 
 
@@ -47,13 +47,12 @@ class TokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Send 'Authorization: Bearer <token>' with one token.")
-        parts = services.token_parts(header[1].decode("latin-1"))
-        token = ApiToken.objects.filter(prefix=parts[0]).first() if parts else None
-        if token is None or not hmac.compare_digest(token.key_hash, services.token_hash(parts[1])):
+        token, over_limit = token_for_request(header[1].decode("latin-1"))
+        if token is None:
             raise exceptions.AuthenticationFailed("Unknown API token.")
         if not token.is_active:
             raise exceptions.AuthenticationFailed("This API token was revoked.")
-        if limits.over("token", token.prefix, limit=settings.API_REQUESTS_PER_MINUTE):
+        if over_limit:
             raise exceptions.Throttled(detail=f"This token sent more than {settings.API_REQUESTS_PER_MINUTE} "
                                               "requests this minute.")
         services.token_used(token=token)
@@ -61,3 +60,40 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+def token_for_request(key: str) -> tuple[ApiToken | None, bool]:
+    """The token this key names, active or revoked (None for an unknown or wrong key), and whether this request is
+    past the token's per-minute limit (counted for active tokens only). A token this process keeps
+    (api.token_cache) costs no database query while the generation read with the count is the one it was kept
+    under."""
+    parts = services.token_parts(key)
+    if parts is None:
+        return None, False
+    prefix, digest, limit = parts[0], services.token_hash(key), settings.API_REQUESTS_PER_MINUTE
+    held = token_cache.kept(prefix)
+    if held is not None and hmac.compare_digest(held.token.key_hash, digest):
+        counted = limits.over_and_read("token", prefix, limit=limit, read_key=token_cache.GENERATION_KEY)
+        if counted is None:  # Redis unreachable: nothing kept can be trusted now, and nothing was counted
+            token_cache.forget_all()
+            return _token_from_database(prefix, digest, generation=None, keep=False), False
+        over_limit, generation = counted
+        if generation == held.generation:
+            return held.token, over_limit
+        return _token_from_database(prefix, digest, generation=generation, keep=True), over_limit
+    answered, generation = token_cache.generation_read()  # before the database: a revocation after it changes it
+    token = _token_from_database(prefix, digest, generation=generation, keep=answered)
+    if token is None or not token.is_active or not answered:  # Redis unreachable: no count either, and no wait
+        return token, False
+    return token, limits.over("token", prefix, limit=limit)
+
+
+def _token_from_database(prefix: str, digest: str, *, generation: bytes | None, keep: bool) -> ApiToken | None:
+    token = ApiToken.objects.filter(prefix=prefix).first()
+    if token is None or not token.is_active:
+        token_cache.forget(prefix)
+    if token is None or not hmac.compare_digest(token.key_hash, digest):
+        return None  # a wrong key for a kept token leaves it kept
+    if keep and token.is_active:
+        token_cache.keep(token, generation)
+    return token

@@ -2,7 +2,8 @@
 because vehicle location calls this 200 times a second. If Redis is unreachable the limit is not enforced
 for that moment (logged), as for the public forms (common.ratelimit).
 
-`over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
+`over_and_read` is a token request's count with the token generation (api.token_cache) read in the same round
+trip. `over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
 client per event loop, with the same keys, so a token's requests count the same whichever path served them."""
 
 import asyncio
@@ -21,6 +22,11 @@ def _key(scope: str, value: str, window: int) -> str:
     return f"connect:api-limit:{scope}:{hashlib.sha256(value.encode()).hexdigest()[:24]}:{window}"
 
 
+def redis_client():
+    """The process's Redis client, on the cache's connection pool (one per process: common.cache)."""
+    return cache._cache.get_client(write=True)
+
+
 def over(scope: str, value: str, *, limit: int, window_s: int = 60) -> bool:
     """Counts one hit for (scope, value) in the current window; True once the limit is passed."""
     return bool(over_many(scope, [value], limit=limit, window_s=window_s))
@@ -31,8 +37,7 @@ def over_many(scope: str, values: list[str], *, limit: int, window_s: int = 60) 
     window = int(time.time()) // window_s
     keys = [_key(scope, value, window) for value in values]
     try:
-        client = cache._cache.get_client(keys[0], write=True)
-        pipe = client.pipeline(transaction=False)
+        pipe = redis_client().pipeline(transaction=False)
         for key in keys:
             pipe.incr(key)
             pipe.expire(key, window_s + 5)
@@ -41,6 +46,23 @@ def over_many(scope: str, values: list[str], *, limit: int, window_s: int = 60) 
         logger.warning("API limit not checked: Redis unavailable", exc_info=True)
         return []
     return [value for value, count in zip(values, counts, strict=True) if count > limit]
+
+
+def over_and_read(scope: str, value: str, *, limit: int, read_key: str, window_s: int = 60
+                  ) -> tuple[bool, bytes | None] | None:
+    """Counts one hit for (scope, value) and reads `read_key`, in one round trip: (past the limit, the value read),
+    or None when Redis is unreachable (nothing counted; logged)."""
+    key = _key(scope, value, int(time.time()) // window_s)
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, window_s + 5)
+        pipe.get(read_key)
+        count, _, read = pipe.execute()
+    except Exception:
+        logger.warning("API limit not checked: Redis unavailable", exc_info=True)
+        return None
+    return count > limit, read
 
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()

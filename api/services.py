@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from api import token_cache
 from api.models import ApiToken, Scope
 from audit.actions import Action
 from audit.services import record
@@ -64,6 +65,7 @@ def token_revoke(*, token: ApiToken, user) -> bool:
         record(actor=user, action=Action.API_TOKEN_REVOKED, target_type="api_token", token=token.name)
     with _cache_lock:
         _cache.pop(token.prefix, None)
+    token_cache.token_changed(token.prefix)
     return bool(revoked)
 
 

@@ -9,9 +9,16 @@ django.setup(set_prefix=False)
 
 from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
+from connect.asgi_threads import ReusedRequestThreads, SyncStackInOneHop  # noqa: E402
 
-# Django's own handler, except that request bodies never reach the disk in plaintext (uploaded evidence).
-django_asgi_app = SealedBodyASGIHandler()
+
+class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
+    """Django's own handler, except that request bodies never reach the disk in plaintext (uploaded evidence) and
+    the middlewares and view run in one call on the request's thread."""
+
+
+# Each request's sync code runs on a thread kept between requests rather than a new one per request.
+django_asgi_app = ReusedRequestThreads(DjangoHandler())
 # Vehicle location's one-position pushes are served on the event loop; every other request goes to Django.
 http_app = PositionPush(django_asgi_app)
 

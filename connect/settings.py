@@ -118,7 +118,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = parse_redis_url("CONNECT_REDIS_URL", env_str("CONNECT_REDIS_URL", "redis://127.0.0.1:63799/0"))
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "common.cache.SharedRedisCache",  # one connection pool per process, not one per request
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "connect",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},

@@ -68,18 +68,44 @@ def service_area() -> GEOSGeometry:
     return GEOSGeometry(json.dumps(settings.SERVICE_AREA), srid=4326)
 
 
-# Per thread (a prepared geometry builds its index lazily, and GEOS calls run without the GIL), and per value of
-# the setting (tests override it).
-_areas = threading.local()
+@dataclass(frozen=True, slots=True)
+class _Area:
+    source: dict  # the setting's value it was built from (tests override the setting)
+    extent: tuple[float, float, float, float]
+    is_box: bool  # the area is its own bounding box (the default): the extent answers alone
+    prepared: object
+    lock: threading.Lock  # GEOS prepared geometries are not safe to use from two threads at once (libgeos#825)
+
+
+_area: _Area | None = None
+_area_building = threading.Lock()
+
+
+def _current_area() -> _Area:
+    """The service area, parsed and prepared once per process and again when the setting changes."""
+    global _area
+    area = _area
+    if area is None or area.source is not settings.SERVICE_AREA:
+        with _area_building:
+            source = settings.SERVICE_AREA
+            if _area is None or _area.source is not source:
+                geometry = GEOSGeometry(json.dumps(source), srid=4326)
+                _area = _Area(source=source, extent=geometry.extent, is_box=geometry.envelope.equals(geometry),
+                              prepared=geometry.prepared, lock=threading.Lock())
+            area = _area
+    return area
 
 
 def in_service_area(*, latitude: float, longitude: float) -> bool:
-    """Each position report asks: the area is parsed and prepared once per thread, not per call."""
-    source, prepared = getattr(_areas, "held", (None, None))
-    if source is not settings.SERVICE_AREA:
-        source, prepared = settings.SERVICE_AREA, service_area().prepared
-        _areas.held = (source, prepared)
-    return prepared.covers(Point(longitude, latitude, srid=4326))
+    """Each position report and nearby search asks: no parsing, and no GEOS call at all inside a box area."""
+    area = _current_area()
+    west, south, east, north = area.extent
+    if not (west <= longitude <= east and south <= latitude <= north):
+        return False
+    if area.is_box:
+        return True
+    with area.lock:
+        return area.prepared.covers(Point(longitude, latitude, srid=4326))
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs 8x more to build, 500 at a time

@@ -99,3 +99,78 @@ def test_the_make_run_banner_names_the_scopes_the_demo_token_holds(settings):
     assert token.getvalue().strip().startswith("cnt_demo")
     banner = (Path(settings.BASE_DIR) / "scripts" / "run.sh").read_text()
     assert "api_token_demo --scopes" in banner and "(dispatch, positions)" not in banner
+
+
+NEARBY = "/api/v1/cameras/nearby/?lat=35.78&lng=-78.64"
+
+
+@pytest.fixture
+def server_process(transactional_db, settings):
+    """connect's web process as the Procfile runs it (uvicorn, a process of its own) on the test database and Redis:
+    what it keeps in memory is out of this process's reach."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from tests.conftest import free_port
+
+    db = settings.DATABASES["default"]
+    env = {**os.environ, "CONNECT_MODE": "demo", "CONNECT_REDIS_URL": settings.REDIS_URL,
+           "CONNECT_DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-access-log"], cwd=Path(__file__).resolve().parents[2],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/v1/cameras/", timeout=5)
+        except urllib.error.HTTPError:
+            break  # 401 without a token: up
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "the web process did not start"
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=15)
+
+
+def _get(url: str, key: str) -> tuple[int, dict]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_token_revoked_here_is_refused_at_once_by_a_server_that_kept_it(server_process, token):
+    key = token("registry:read")
+    assert _get(server_process + NEARBY, key)[0] == 200
+    assert _get(server_process + NEARBY, key)[0] == 200  # the server keeps the token it found
+    assert services.token_revoke(token=ApiToken.objects.get(), user=None)
+    status, body = _get(server_process + NEARBY, key)
+    assert status == 401 and "revoked" in body["detail"]
+
+
+def test_without_redis_tokens_still_work_and_a_revocation_made_elsewhere_holds(client, token, settings):
+    from tests.conftest import free_port
+
+    key = token("registry:read")
+    assert client.get(NEARBY, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200  # kept in memory now
+    settings.CACHES = {"default": {"BACKEND": "common.cache.SharedRedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    assert client.get(NEARBY, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    # Revoked by another process whose new token generation could not reach Redis either.
+    ApiToken.objects.update(revoked_at=timezone.now())
+    response = client.get(NEARBY, HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]

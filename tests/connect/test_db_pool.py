@@ -5,6 +5,10 @@ import threading
 
 import pytest
 from django.db import connection
+from psycopg_pool import ConnectionPool
+
+from connect import db_pool
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,6 +50,29 @@ def test_the_first_query_after_a_restart_gets_a_fresh_connection():
     with connection.cursor() as cursor:  # as a restart or failover would
         cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        # A restart is over before anyone queries again: the ended sessions are gone.
+        wait_for(lambda: not cursor.execute("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                                            "AND pid <> pg_backend_pid()").fetchone(), timeout=30)
 
     assert in_a_thread(query("SELECT 1")) == []  # before: "couldn't get a connection after 10.00 sec"
     assert pool.get_stats().get("connections_lost", 0) - lost_before >= 4  # the idle ones, checked together
+
+
+def test_a_healthy_connection_goes_back_into_use_without_a_round_trip(monkeypatch):
+    checked, used = [], []
+    plain_check = ConnectionPool.check_connection
+    monkeypatch.setattr(ConnectionPool, "check_connection", lambda conn: checked.append(id(conn)) or plain_check(conn))
+
+    def work():
+        query("SELECT 1")()
+        used.append(id(connection.connection))
+
+    for _ in range(12):  # requests one after another; the pool holds at most 10, so some are handed out again
+        assert in_a_thread(work) == []
+    assert len(used) > len(set(used))
+    assert len(checked) == len(set(checked))  # each only the first time it is handed out
+
+    monkeypatch.setattr(db_pool, "IDLE_CHECK_AFTER_S", 0.0)  # idle for long: it may have been dropped on the way
+    checked.clear()
+    assert in_a_thread(query("SELECT 1")) == []
+    assert len(checked) == 1
