@@ -9,7 +9,8 @@ marks it as a benchmark's, and drops or empties a database only when that mark i
 
 Redis: each benchmark has a database number of its own. It takes it only when the database is empty (or holds
 what its own earlier run left), puts a mark key in it for the length of the run, and in the end deletes that
-database's keys if its mark is still there: everything in it was made by this run. It never flushes.
+database's keys if its mark is still there: everything in it was made by this run. It never flushes. A run that
+dies leaves its keys under its mark, and the benchmark's next run deletes them when it claims the database.
 """
 
 import json

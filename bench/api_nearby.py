@@ -150,6 +150,7 @@ def main() -> None:
     per_client = 25 if args.quick else 150
     guard = single_run_guard("api_nearby")
     _data.setup_django(REDIS_DB)
+    _services.redis_claim(REDIS_URL, "api_nearby")  # an interrupted run's keys go at the next run's claim
     _data.ensure_cameras(CAMERAS)
 
     from django.contrib.gis.geos import Point
@@ -166,7 +167,7 @@ def main() -> None:
     run_started = time.perf_counter()
 
     results_found = []
-    with _services.redis_database(REDIS_URL, "api_nearby"), running_server() as port:
+    with running_server() as port:
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CLIENTS)]
         headers = {"Authorization": f"Bearer {key}"}
 
@@ -210,6 +211,7 @@ def main() -> None:
     }
     _data.log(f"api_nearby: http {http_rps} req/s p99 {summary['http']['p99_ms']} ms | bare {bare_rps} calls/s "
               f"p99 {summary['bare']['p99_ms']} ms | throughput ratio {summary['ratio_rps']}x")
+    _services.redis_release(REDIS_URL, "api_nearby")
     guard.close()
     print(json.dumps(summary))
 

@@ -85,3 +85,73 @@ def test_the_checks_find_what_they_look_for():
     assert not SERVICE_PORT.search("timeout=543290") and not SERVICE_PORT.search("0.6379")
     assert PORT_DEFAULT.search("os.environ.get('REDIS_PORT', '6380')")
     assert REDIS_DB.findall('REDIS_URL = f"{_data.REDIS}/11"') == ["11"]
+
+
+# What bench/_services.py does on real services: it refuses what it did not make and deletes only its own.
+
+def bench_services():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_services", BENCH / "_services.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def spare_redis_database(settings):
+    """Database 14 of the tests' Redis server, used only when it is empty (this test deletes nothing else)."""
+    import redis
+
+    url = settings.REDIS_URL.rsplit("/", 1)[0] + "/14"
+    client = redis.Redis.from_url(url)
+    if client.dbsize():
+        pytest.skip(f"{url} is not empty: not ours to use")
+    yield url, client
+    client.delete("someone-elses-key", "bench-key", "connect-bench:owner")
+
+
+def test_a_claimed_redis_database_is_emptied_of_the_runs_keys_only_while_marked(spare_redis_database, capsys):
+    services = bench_services()
+    url, client = spare_redis_database
+    services.redis_claim(url, "nearby")
+    client.set("bench-key", "1")
+    assert services.redis_empty_own(url, "nearby") == 1 and client.get("connect-bench:owner") == b"nearby"
+    client.set("bench-key", "1")
+    services.redis_release(url, "nearby")
+    assert client.dbsize() == 0
+
+    client.set("someone-elses-key", "1")
+    with pytest.raises(SystemExit):
+        services.redis_claim(url, "nearby")
+    assert '"error": "Redis database' in capsys.readouterr().out
+    services.redis_release(url, "nearby")  # not marked as ours: nothing deleted
+    assert client.get("someone-elses-key") == b"1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_a_database_a_benchmark_made_is_dropped(capsys):
+    import psycopg
+    from django.db import connection
+
+    services = bench_services()
+    params = connection.settings_dict
+    login = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+    server = f"postgresql://{login}@{params['HOST']}:{params['PORT']}"
+    name = "connect_test_bench_marks"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')  # as if someone else's
+        try:
+            with pytest.raises(SystemExit):
+                services.database_recreate(server, name, "nearby")
+            assert "no benchmark made it" in capsys.readouterr().out
+            with pytest.raises(SystemExit):
+                services.database_ensure(server, name, "nearby")
+            admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{services.DATABASE_MARK}'")
+            services.database_recreate(server, name, "nearby")
+            comment = admin.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                                    "WHERE datname = %s", (name,)).fetchone()[0]
+            assert comment == f"{services.DATABASE_MARK}: made by bench/nearby.py"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
