@@ -215,16 +215,6 @@ def sent_request():
 
 # --- the web process --------------------------------------------------------------------------------
 
-def rate_limits_reset() -> None:
-    """Forgets the consent pages' per-address rate-limit counts in our own Redis database (6): this script
-    posts five uploads a run from 127.0.0.1, and the limit is 30 per 10 minutes."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match="*:rl:consent*"):
-        client.delete(key)
-
-
 # Experiments (--server-variant): the web process runs one of these modules, written to the temporary folder,
 # instead of connect.asgi. Both change only how the request body reaches Django; the view, the upload
 # handler, the sealing of the clip and its probe are connect's own.
@@ -624,7 +614,9 @@ def main() -> None:
     size_mib = args.size_mib or (100 if args.quick else 1024)
 
     setup_django()
-    rate_limits_reset()
+    # Our own Redis database, empty but for what an interrupted run left (such as the consent pages' per-address
+    # upload counts: this script posts five uploads a run from 127.0.0.1, and the limit is 30 per 10 minutes).
+    _services.redis_claim(REDIS_URL, "evidence_ingest")
     video = ensure_video(size_mib)
     size = video.stat().st_size
     mb = size / MIB
@@ -727,6 +719,7 @@ def main() -> None:
     }
     log(f"ingest: median connect {connect_speed:.1f} MB/s, bare {bare_speed:.1f} MB/s, ratio {summary['ratio']}, "
         f"peak RSS growth {growth_mb:.1f} MB (VmHWM {hwm_growth_mb:.1f} MB)")
+    _services.redis_release(REDIS_URL, "evidence_ingest")
     print(json.dumps(summary))
 
 
