@@ -8,7 +8,7 @@ from django.db import connection
 
 pytestmark = pytest.mark.django_db
 
-CONNECT_APPS = {"accounts", "api", "audit", "dispatch", "integration", "registry", "requests_app"}
+PROJECT_APPS = {"accounts", "api", "audit", "dispatch", "integration", "registry", "requests_app"}
 # Tables that stay small, so a sort costs nothing: say why when adding one.
 SMALL_TABLES = {
     "integration.TrainingRecord": "a few course records per analyst",
@@ -49,7 +49,7 @@ def ordering_columns(model, ordering) -> list[str] | None:
 def default_orderings():
     admin.autodiscover()
     for model in apps.get_models():
-        if model._meta.app_label not in CONNECT_APPS or model._meta.proxy or not model._meta.managed:
+        if model._meta.app_label not in PROJECT_APPS or model._meta.proxy or not model._meta.managed:
             continue
         model_admin = admin.site._registry.get(model)
         for source, ordering in (("Meta.ordering", model._meta.ordering),
