@@ -23,6 +23,7 @@ JSON_PREFIXES = ("/map/cameras.geojson", "/map/nearby.json", "/requests/", "/api
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
+SEEN_STEP_SECONDS = 60  # how stale the last-seen time may grow before it is written again
 SESSION_ADDRESS = "staff_session_address"  # where the session signed in from: the scope of the locks that end it
 LOCKED_NOW = ("Too many failed sign-ins for this account came from this session's address, so the account is locked "
               "there and this session ended. Ask an administrator to unlock it.")
@@ -65,10 +66,19 @@ class StaffSessionMiddleware:
                 messages.error(request, LOCKED_NOW if second_factor_done else LOCKED_MESSAGE)
                 return self._to_sign_in(request)
             request.session.setdefault(SESSION_STARTED, now)
-            request.session[SESSION_SEEN] = now
+            self._note_activity(request.session, now)
             if settings.MFA_REQUIRED and not user.is_verified() and not self._public(request.path):
                 return self._to_second_factor(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _note_activity(session, now: float) -> None:
+        """Moves the last-seen time only once it is a minute old: a session changed on every request is written on
+        every request (each map pan), and idle limits are counted in minutes. The session may so end up to a
+        minute early, never late."""
+        seen = session.get(SESSION_SEEN)
+        if seen is None or now - seen >= SEEN_STEP_SECONDS:
+            session[SESSION_SEEN] = now
 
     @staticmethod
     def _second_factor_done(request) -> bool:

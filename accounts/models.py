@@ -41,6 +41,7 @@ class AccountLock(models.Model):
 
     class Meta:
         ordering = ["-locked_at"]
+        indexes = [models.Index(fields=["locked_at"], name="account_lock_locked_at")]  # serves the ordering
         constraints = [models.UniqueConstraint(fields=["username", "address"], condition=Q(unlocked_at__isnull=True),
                                                nulls_distinct=False, name="one_open_lock_per_username_address")]
 

@@ -16,12 +16,15 @@ import sys
 import time
 from pathlib import Path
 
+import _services
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "connect_bench"
-# scripts/services.sh listens on PG_PORT / REDIS_PORT (54329 / 63799 unless set); the benches follow it.
-PG = f"postgres://connect@127.0.0.1:{os.environ.get('PG_PORT', '54329')}"
-REDIS = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}"
+# The servers PG_PORT / REDIS_PORT or CONNECT_DATABASE_URL / CONNECT_REDIS_URL name (bench/_services.py).
+PG, REDIS = _services.servers(Path(sys.argv[0]).stem)
 DATABASE_URL = f"{PG}/{DB_NAME}"
+# The Redis database connect's processes use for benchmarks on connect_bench (the dev server's is 0, the tests' 15).
+REDIS_DB = 13
 
 # Raleigh, NC: west, south, east, north in degrees.
 RALEIGH = (-78.82, 35.70, -78.47, 35.97)
@@ -47,23 +50,20 @@ def log(*parts) -> None:
 
 def ensure_database() -> None:
     """Creates connect_bench if it is missing (template1 carries PostGIS, so it is spatial at once)."""
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
-            log(f"creating database {DB_NAME}")
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    _services.database_ensure(PG, DB_NAME, Path(sys.argv[0]).stem)
 
 
-def bench_env() -> dict[str, str]:
-    """The environment connect runs with here: demo mode on connect_bench."""
-    return {"CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "DJANGO_SETTINGS_MODULE": "connect.settings"}
+def bench_env(redis_db: int = REDIS_DB) -> dict[str, str]:
+    """The environment connect runs with here: demo mode on connect_bench, the benchmark's Redis database."""
+    return {"CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "CONNECT_REDIS_URL": f"{REDIS}/{redis_db}",
+            "DJANGO_SETTINGS_MODULE": "connect.settings"}
 
 
-def setup_django() -> None:
-    """Points Django at connect_bench, sets it up and migrates. Call before importing connect's modules."""
+def setup_django(redis_db: int = REDIS_DB) -> None:
+    """Points Django at connect_bench and Redis database `redis_db`, sets it up and migrates. Call before importing
+    connect's modules."""
     ensure_database()
-    os.environ.update(bench_env())
+    os.environ.update(bench_env(redis_db))
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)

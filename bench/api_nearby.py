@@ -31,12 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 CAMERAS = 100_000
 CLIENTS = 8
 RADIUS = 300
-REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/9"
+REDIS_DB = 9  # this script's own Redis database (bench/_services.py)
+REDIS_URL = f"{_data.REDIS}/{REDIS_DB}"
 
 
 @contextlib.contextmanager
@@ -159,8 +161,8 @@ def main() -> None:
     args = parser.parse_args()
     per_client = 25 if args.quick else 150
     guard = single_run_guard("api_nearby")
-    os.environ["CONNECT_REDIS_URL"] = REDIS_URL
-    _data.setup_django()
+    _data.setup_django(REDIS_DB)
+    _services.redis_claim(REDIS_URL, "api_nearby")  # an interrupted run's keys go at the next run's claim
     _data.ensure_cameras(CAMERAS)
 
     from django.contrib.gis.geos import Point
@@ -220,6 +222,7 @@ def main() -> None:
     }
     _data.log(f"api_nearby: http {http_rps} req/s p99 {summary['http']['p99_ms']} ms | bare {bare_rps} calls/s "
               f"p99 {summary['bare']['p99_ms']} ms | throughput ratio {summary['ratio_rps']}x")
+    _services.redis_release(REDIS_URL, "api_nearby")
     guard.close()
     print(json.dumps(summary))
 

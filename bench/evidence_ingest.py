@@ -70,11 +70,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 DB_NAME = "connect_bench_requests_ingest"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/7"
+REDIS_URL = f"{_data.REDIS}/6"  # this script's own Redis database (bench/_services.py)
 ROOT = _data.ROOT
 MIB = 1024 * 1024
 CHUNK = MIB
@@ -82,14 +83,10 @@ log = _data.log
 
 
 def setup_django() -> None:
-    import psycopg
-
     # A new database every run (about 2 s with the migrations): it always has the schema of the code under
     # test, even when a migration was edited in place, and no rows from earlier runs. It is this script's alone.
-    with psycopg.connect(f"{_data.PG}/postgres", autocommit=True) as conn:
-        log(f"creating database {DB_NAME} afresh")
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # from template1, which carries PostGIS
+    log(f"creating database {DB_NAME} afresh")
+    _services.database_recreate(_data.PG, DB_NAME, "evidence_ingest")  # only a database a benchmark made is dropped
     os.environ.update({"CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "CONNECT_REDIS_URL": REDIS_URL,
                        "DJANGO_SETTINGS_MODULE": "connect.settings"})
     if str(ROOT) not in sys.path:
@@ -217,16 +214,6 @@ def sent_request():
 
 
 # --- the web process --------------------------------------------------------------------------------
-
-def rate_limits_reset() -> None:
-    """Forgets the consent pages' per-address rate-limit counts in our own Redis database (7): this script
-    posts five uploads a run from 127.0.0.1, and the limit is 30 per 10 minutes."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match="*:rl:consent*"):
-        client.delete(key)
-
 
 # Experiments (--server-variant): the web process runs one of these modules, written to the temporary folder,
 # instead of connect.asgi. Both change only how the request body reaches Django; the view, the upload
@@ -627,7 +614,9 @@ def main() -> None:
     size_mib = args.size_mib or (100 if args.quick else 1024)
 
     setup_django()
-    rate_limits_reset()
+    # Our own Redis database, empty but for what an interrupted run left (such as the consent pages' per-address
+    # upload counts: this script posts five uploads a run from 127.0.0.1, and the limit is 30 per 10 minutes).
+    _services.redis_claim(REDIS_URL, "evidence_ingest")
     video = ensure_video(size_mib)
     size = video.stat().st_size
     mb = size / MIB
@@ -730,6 +719,7 @@ def main() -> None:
     }
     log(f"ingest: median connect {connect_speed:.1f} MB/s, bare {bare_speed:.1f} MB/s, ratio {summary['ratio']}, "
         f"peak RSS growth {growth_mb:.1f} MB (VmHWM {hwm_growth_mb:.1f} MB)")
+    _services.redis_release(REDIS_URL, "evidence_ingest")
     print(json.dumps(summary))
 
 

@@ -3,9 +3,10 @@
     .venv/bin/python bench/ledger.py          # 3 x 10 s of each append variant, verify over 1,000,000 entries
     .venv/bin/python bench/ledger.py --quick  # 1 x 3 s of each, verify over 100,000 entries (about a minute)
 
-Database: this script's own, `connect_bench_ledger` (never `connect`), on the private cluster at PG_PORT (as
-scripts/services.sh; default 54329), dropped, created from template1 (PostGIS) and migrated afresh
-(call_command("migrate")) every run. Redis database 8 at REDIS_PORT (default 63799; nothing is queued).
+Database: this script's own, `connect_bench_ledger` (never `connect`), on the cluster PG_PORT or
+CONNECT_DATABASE_URL names (bench/_services.py), dropped (only if a benchmark made it), created from template1
+(PostGIS) and migrated afresh (call_command("migrate")) every run. Redis database 8 of the server REDIS_PORT or
+CONNECT_REDIS_URL names (nothing is queued; nothing is deleted there).
 
 1. Appends. Four writer processes (multiprocessing, spawn), each with Django set up and its own database
    connection, start together and append for a fixed time; the rate is all appends / the wall time. Every
@@ -69,11 +70,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import code_commit, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 DB_NAME = "connect_bench_ledger"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/8"
+REDIS_URL = f"{_data.REDIS}/8"
 ROOT = _data.ROOT
 WRITERS = 4
 CALLS_PER_WRITER = 1000
@@ -95,12 +97,8 @@ def bench_env(evidence_dir: str) -> dict[str, str]:
 
 def setup_django(env: dict[str, str], *, fresh: bool) -> None:
     if fresh:
-        import psycopg
-
-        with psycopg.connect(f"{_data.PG}/postgres", autocommit=True) as conn:
-            log(f"creating database {DB_NAME} afresh")
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # from template1, which carries PostGIS
+        log(f"creating database {DB_NAME} afresh")
+        _services.database_recreate(_data.PG, DB_NAME, "ledger")  # only a database a benchmark made is dropped
     os.environ.update(env)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

@@ -13,10 +13,11 @@ Scenarios (each run on connect, then on the bare relay, one server at a time so 
 
 connect: `python -m uvicorn connect.asgi:application` (one worker, as the Procfile; `--workers 2` to try two),
 CONNECT_MODE=demo, on this script's own database `connect_bench_live` (dropped, created and migrated every
-run) and Redis database 9 (PUB/SUB channels are not per database, but the camera codes in them are new
-UUIDs each run). Each connector authenticates with a token from connector_token_issue; each viewer is a
-browser socket with a signed-in Crime analyst's session cookie and an allowed Origin, on a live session of its
-own opened through live_session_open (the share asks for no incident; the analyst has current training).
+run) and Redis database 11, claimed empty and emptied of its own keys at the end (PUB/SUB channels are not
+per database, but the camera codes in them are new UUIDs each run). Each connector authenticates with a token
+from connector_token_issue; each viewer is a browser socket with a signed-in Crime analyst's session cookie
+and an allowed Origin, on a live session of its own opened through live_session_open (the share asks for no
+incident; the analyst has current training).
 Cameras have no privacy masks (`--masks` adds one to every camera: each frame is then decoded, painted and
 re-encoded on the server). For b_saturation the server runs with CONNECT_LIVE_MAX_FPS at settings' maximum,
 so that the throttle is not what limits it.
@@ -61,12 +62,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 NAME = "live_relay"
 DB_NAME = "connect_bench_live"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = f"{_data.REDIS}/9"
+REDIS_URL = f"{_data.REDIS}/11"  # this script's own Redis database (bench/_services.py)
 ROOT = _data.ROOT
 log = _data.log
 
@@ -170,12 +172,8 @@ def serve_bare(port: int, queue: int) -> None:
 # --- connect's data --------------------------------------------------------------------------------------
 
 def setup_django() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{_data.PG}/postgres", autocommit=True) as conn:
-        log(f"creating database {DB_NAME} afresh")
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # from template1, which carries PostGIS
+    log(f"creating database {DB_NAME} afresh")
+    _services.database_recreate(_data.PG, DB_NAME, NAME)  # only a database a benchmark made is dropped
     os.environ.update(server_env())
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -610,9 +608,7 @@ def main() -> None:
     names = [n for n in args.scenarios.split(",") if n]
 
     guard = single_run_guard(NAME)  # noqa: F841  (held for the whole run)
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    _services.redis_claim(REDIS_URL, NAME)  # an interrupted run's keys go at the next run's claim
     setup_django()
     pictures = make_pictures()
     sizes = [len(p) for p in pictures]
@@ -641,6 +637,7 @@ def main() -> None:
     if b:
         targets["b_throughput_ge_half_bare"] = b["ratio_connect_to_bare"].get("delivered_fps_total", 0) >= 0.5
     machine = _data.machine()
+    _services.redis_release(REDIS_URL, NAME)
     print(json.dumps({
         "benchmark": NAME, "commit": code_commit(), "quick": args.quick, "seconds": seconds, "workers": args.workers,
         "masks": args.masks, "viewers_offer_deflate": args.deflate, "connectors_offer_deflate": args.deflate_connectors,

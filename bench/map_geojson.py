@@ -9,7 +9,9 @@ connect's own settings: pooled database connections), signs a staff user of the 
 through a database session, and times, alternately:
   http   GET /map/cameras.geojson?bbox=<viewport> on one keep-alive connection, body read to the end
   bare   the selector's current SQL text (registry.selectors._GEOJSON_SQL) with the parameters the view
-         passes, run through psycopg directly on its own connection, the GeoJSON text fetched
+         passes, run through psycopg directly on its own connection with the server's settings (as a DBA
+         would run it: jit on by default, where connect turns it off), the GeoJSON text fetched
+  bare_jit_off  the same on a connection with jit off, as connect's own (the ratio to it is reported too)
 Diagnostics, not targets: `inprocess` (selectors.cameras_geojson_in_bbox called in this process, no HTTP),
 how many database sessions the server opened per request (pg_stat_database.sessions; 0 when the pool
 works) and how many connections it held open at the end (pg_stat_activity). It also counts the features
@@ -30,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import free_port  # noqa: E402
 
 CAMERAS = 100_000  # 10% of them, 10,000, inside _data.VIEWPORT
@@ -60,7 +63,7 @@ def analyst_session_cookie() -> tuple[str, str]:
 
 
 def start_server(port: int, log_file) -> subprocess.Popen:
-    """connect's web process as the Procfile runs it, on connect_bench."""
+    """connect's web process as the Procfile runs it, on connect_bench and the Redis database bench_env() names."""
     env = {**os.environ, **_data.bench_env()}
     # Same database; the name only lets pg_stat_activity tell the server's connections from ours.
     env["CONNECT_DATABASE_URL"] = f"{_data.DATABASE_URL}?application_name={SERVER_APP_NAME}"
@@ -138,14 +141,17 @@ def main() -> None:
 
     # The baseline's own connection. Client-side binding, as Django's psycopg cursors use (no prepared plan).
     bare_conn = psycopg.connect(_data.DATABASE_URL, autocommit=True, cursor_factory=psycopg.ClientCursor)
+    jit_off_conn = psycopg.connect(_data.DATABASE_URL, autocommit=True, cursor_factory=psycopg.ClientCursor,
+                                   options="-c jit=off")
 
-    def bare() -> int:
-        with bare_conn.cursor() as cursor:
+    def bare(conn=bare_conn) -> int:
+        with conn.cursor() as cursor:
             cursor.execute(selectors._GEOJSON_SQL, params)
             return len(cursor.fetchone()[0])
 
     port = free_port()
-    with tempfile.TemporaryFile(mode="w+") as server_log:
+    redis_url = f"{_data.REDIS}/{_data.REDIS_DB}"  # the server's, as bench_env() gives it; claimed for the run
+    with _services.redis_database(redis_url, "map_geojson"), tempfile.TemporaryFile(mode="w+") as server_log:
         server = start_server(port, server_log)
         try:
             wait_until_serving(port, path, server)
@@ -171,18 +177,18 @@ def main() -> None:
             for _ in range(warmup):
                 get()
                 bare()
-            http_times, bare_times = [], []
+                bare(jit_off_conn)
+            runs = {"http": get, "bare": bare, "bare_jit_off": lambda: bare(jit_off_conn)}
+            times = {name: [] for name in runs}
             time.sleep(2)
             sessions_before, _ = db_sessions()
-            _data.log(f"map: timing {samples} requests and {samples} bare queries ...")
+            _data.log(f"map: timing {samples} requests and {samples} of each bare query ...")
             for i in range(samples):
-                for name in (("http", "bare") if i % 2 == 0 else ("bare", "http")):
+                names = list(runs)
+                for name in names[i % 3:] + names[:i % 3]:  # each one first in turn
                     started = time.perf_counter()
-                    if name == "http":
-                        get()
-                    else:
-                        bare()
-                    (http_times if name == "http" else bare_times).append(time.perf_counter() - started)
+                    runs[name]()
+                    times[name].append(time.perf_counter() - started)
             time.sleep(2)  # let the backends report their statistics
             sessions_after, server_connections_open = db_sessions()
             sessions_opened = sessions_after - sessions_before
@@ -205,9 +211,11 @@ def main() -> None:
                                           limit=settings.MAP_MAX_FEATURES)
         inprocess_times.append(time.perf_counter() - started)
     bare_conn.close()
+    jit_off_conn.close()
 
-    result_http = _data.percentiles(http_times)
-    result_bare = _data.percentiles(bare_times)
+    result_http = _data.percentiles(times["http"])
+    result_bare = _data.percentiles(times["bare"])
+    result_bare_jit_off = _data.percentiles(times["bare_jit_off"])
     summary = {
         "benchmark": "map_geojson",
         "quick": args.quick,
@@ -222,9 +230,11 @@ def main() -> None:
         "content_type": content_type,
         "http": result_http,
         "bare": result_bare,
+        "bare_jit_off": result_bare_jit_off,
         "inprocess": _data.percentiles(inprocess_times),
         "ratio_p50": _data.ratio(result_http["p50_ms"], result_bare["p50_ms"]),
         "ratio_p95": _data.ratio(result_http["p95_ms"], result_bare["p95_ms"]),
+        "ratio_jit_off_p50": _data.ratio(result_http["p50_ms"], result_bare_jit_off["p50_ms"]),
         "db_sessions_opened_per_request": round(sessions_opened / samples, 2),
         "server_db_connections_open_after": server_connections_open,
         "targets": {"p50_ms_max": 150, "ratio_max": 1.5,
@@ -233,7 +243,8 @@ def main() -> None:
         "machine": _data.machine(),
     }
     _data.log(f"map: http p50 {result_http['p50_ms']} ms p95 {result_http['p95_ms']} ms | bare p50 "
-              f"{result_bare['p50_ms']} ms p95 {result_bare['p95_ms']} ms | ratio p50 {summary['ratio_p50']} | "
+              f"{result_bare['p50_ms']} ms p95 {result_bare['p95_ms']} ms (jit off: p50 {result_bare_jit_off['p50_ms']}"
+              f" ms) | ratio p50 {summary['ratio_p50']} (to jit off {summary['ratio_jit_off_p50']}) | "
               f"db sessions per request {summary['db_sessions_opened_per_request']}")
     print(json.dumps(summary))
 

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import http.client
 import json
-import os
 import statistics
 import sys
 import threading
@@ -35,13 +34,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import code_commit, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 UNITS = 200
 VIEWERS = 5
 PUSHERS = 20  # per_request: 20 threads, each sending its 10 units' positions one request each
 GATEWAYS = 4  # batched: 4 vehicle-location gateways, each sending its 50 units' positions in one request
-REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/10"
+REDIS_DB = 10  # this script's own Redis database (bench/_services.py)
+REDIS_URL = f"{_data.REDIS}/{REDIS_DB}"
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -100,18 +101,16 @@ def main() -> None:
     args = parser.parse_args()
     rounds = 15 if args.quick else 60
     guard = single_run_guard("positions")
-    os.environ["CONNECT_REDIS_URL"] = REDIS_URL  # before Django reads its settings: the baseline sends here
-    _data.setup_django()
+    _data.setup_django(REDIS_DB)  # the baseline sends through this Redis database too
+    _services.redis_claim(REDIS_URL, "positions")  # an interrupted run's keys go at the next run's claim
 
-    import redis
     from map_geojson import analyst_session_cookie
 
     from api import services
     from api.models import ApiToken
     from dispatch.models import OfficerPosition
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    OfficerPosition.objects.all().delete()
+    OfficerPosition.objects.all().delete()  # connect_bench's, from earlier runs
     ApiToken.objects.filter(name="bench positions").delete()
     _, key = services.token_create(name="bench positions", scopes=["positions:write"])
     cookie_name, session_key = analyst_session_cookie()
@@ -231,6 +230,7 @@ def main() -> None:
         "pressure": pressure_share(pressure, time.perf_counter() - started_run), "machine": _data.machine(),
     }
     _data.log(f"positions: baseline p99 {bare.get('p99_ms')} ms")
+    _services.redis_release(REDIS_URL, "positions")
     guard.close()
     print(json.dumps(summary))
 

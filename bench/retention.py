@@ -4,9 +4,10 @@
     .venv/bin/python bench/retention.py --quick  # 10,000 clips (under a minute)
 
 Database: this script's own, `connect_bench_retention` (never `connect`), dropped, created from template1
-(PostGIS) and migrated afresh (call_command("migrate")) every run. Redis database 8 is the Celery broker here
-(emptied before and after; no worker consumes it). CONNECT_EVIDENCE_DIR is a temporary folder. A local SMTP
-sink (`python -m connect.mailsink`, aiosmtpd) is started on a free port for the receipts sent eagerly.
+(PostGIS) and migrated afresh (call_command("migrate")) every run. Redis database 12 is the Celery broker here
+(claimed empty, emptied of this run's keys between stages and at the end; no worker consumes it).
+CONNECT_EVIDENCE_DIR is a temporary folder. A local SMTP sink (`python -m connect.mailsink`, aiosmtpd) is started
+on a free port for the receipts sent eagerly.
 
 Data, made with bulk_create (so columns the models gain are filled too): 500 owners with one camera each;
 incidents closed 400-700 days ago, 10 footage requests each (UPLOADED, to distinct cameras), 5 clips per
@@ -63,12 +64,13 @@ from pathlib import Path, PosixPath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
+import _services  # noqa: E402
 from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
 
 DB_NAME = "connect_bench_retention"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-# REDIS_PORT's Redis (scripts/services.sh), our own Redis database: the broker, which nothing consumes
-REDIS_URL = f"redis://127.0.0.1:{os.environ.get('REDIS_PORT', '63799')}/8"
+# Our own Redis database (bench/_services.py): the broker, which nothing consumes
+REDIS_URL = f"{_data.REDIS}/12"
 ROOT = _data.ROOT
 OWNERS = 500
 REQUESTS_PER_INCIDENT = 10
@@ -90,12 +92,8 @@ def bench_env(evidence_dir: Path, smtp_port: int) -> dict[str, str]:
 
 
 def setup_django(env: dict[str, str]) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{_data.PG}/postgres", autocommit=True) as conn:
-        log(f"creating database {DB_NAME} afresh")
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # from template1, which carries PostGIS
+    log(f"creating database {DB_NAME} afresh")
+    _services.database_recreate(_data.PG, DB_NAME, "retention")  # only a database a benchmark made is dropped
     os.environ.update(env)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -538,7 +536,7 @@ def main() -> None:
             setup_django(bench_env(evidence, smtp_port))
             from connect.celery import app
 
-            redis_client().flushdb()
+            _services.redis_claim(REDIS_URL, "retention")
             result = {"benchmark": "retention", "quick": args.quick, "clips": n, "code_commit": code_commit(),
                       "load_avg_1m_at_start": load_start}
 
@@ -577,7 +575,7 @@ def main() -> None:
             result["connect"] = connect
             log(f"connect: checks {connect['checks']}")
             log(f"connect: breakdown {connect['breakdown']['seconds']}")
-            redis_client().flushdb()
+            _services.redis_empty_own(REDIS_URL, "retention")
             result["ratio"] = _data.ratio(connect["seconds"], result["bare"]["seconds"])
             target_s = 60.0 * n / 100_000
             result["target"] = {"connect_s_max": target_s, "met": connect["seconds"] <= target_s,
@@ -600,7 +598,7 @@ def main() -> None:
                     "ratio_to_bare": _data.ratio(seconds * n / purged, result["bare"]["seconds"]),
                     "files_left": len(left & set(batch_set)), **queued_receipts()}
                 log(f"prototype: purged {purged:,} in {seconds:.2f} s")
-                redis_client().flushdb()
+                _services.redis_empty_own(REDIS_URL, "retention")
 
             eager_set = make_clips(m, closed_days=400)
             write_files(evidence, eager_set)
@@ -645,9 +643,9 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 sink.kill()
         try:
-            redis_client().flushdb()
+            _services.redis_release(REDIS_URL, "retention")
         except Exception as exc:  # cleanup only
-            log(f"could not empty Redis database 8: {exc}")
+            log(f"could not empty this run's Redis database: {exc}")
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result))
 

@@ -123,6 +123,10 @@ def parse_database_url(name: str, url: str) -> dict:
     # A psycopg pool rather than CONN_MAX_AGE: under ASGI persistent connections are never reused, and a
     # new PostGIS session cost ~10 ms per request (bench/map_geojson.py).
     options.setdefault("pool", {"min_size": 1, "max_size": 10, "timeout": 10})
+    # JIT compiling costs more than it saves on connect's short queries: at a million cameras it added 137 ms to a
+    # 2 km nearby search (bench/nearby.py). Off for connect's sessions unless the URL's `options` sets a jit parameter.
+    if "jit" not in options.get("options", ""):
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     return {
         "ENGINE": "django.contrib.gis.db.backends.postgis",
         "NAME": unquote(parts.path.lstrip("/")),

@@ -51,7 +51,8 @@ class OfficerPosition(models.Model):
 
     class Meta:
         ordering = ["-recorded_at"]
-        indexes = [models.Index(fields=["unit", "-recorded_at"], name="position_unit_latest")]
+        indexes = [models.Index(fields=["unit", "-recorded_at"], name="position_unit_latest"),
+                   models.Index(fields=["recorded_at"], name="position_recorded_at")]  # serves the ordering
         constraints = [models.CheckConstraint(condition=Q(heading_deg__lte=359), name="position_heading_0_359")]
 
     def __str__(self):

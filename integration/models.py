@@ -41,6 +41,7 @@ class LiveShare(models.Model):
 
     class Meta:
         ordering = ["-signed_at"]
+        indexes = [models.Index(fields=["signed_at"], name="live_share_signed_at")]  # serves the ordering
         constraints = [
             # At most one share in force per camera; revoked ones stay as the record of what was signed.
             models.UniqueConstraint(fields=["camera"], condition=Q(revoked_at__isnull=True),
@@ -83,6 +84,7 @@ class ConnectorToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="connector_token_created_at")]  # serves the ordering
         constraints = [models.UniqueConstraint(fields=["camera"], condition=Q(revoked_at__isnull=True),
                                                name="connector_token_one_current_per_camera")]
 
@@ -120,7 +122,8 @@ class LiveSession(models.Model):
         ordering = ["-started_at"]
         permissions = [("open_live_view", "Can open a live view of an integrated camera"),
                        ("override_incident_rule", "Can open a live view without an incident nearby, giving a reason")]
-        indexes = [models.Index(fields=["camera"], condition=Q(ended_at__isnull=True), name="live_session_open")]
+        indexes = [models.Index(fields=["camera"], condition=Q(ended_at__isnull=True), name="live_session_open"),
+                   models.Index(fields=["started_at"], name="live_session_started_at")]  # serves the ordering
 
     def __str__(self):
         return f"live session {self.code}"

@@ -27,6 +27,7 @@ class Owner(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="owner_created_at")]  # serves the ordering
         permissions = [("import_agency_cameras", "Can import agency cameras from CSV or GeoJSON"),
                        ("list_owners", "Can list and search every owner's contact details")]
 
@@ -92,7 +93,8 @@ class Camera(models.Model):
                 condition=~Q(level="integrated") | Q(placement="outdoor"), name="camera_indoor_never_integrated"
             ),
         ]
-        indexes = [models.Index(fields=["status", "level"])]
+        indexes = [models.Index(fields=["status", "level"]),
+                   models.Index(fields=["label"], name="camera_label")]  # serves the ordering
 
     def __str__(self):
         return self.label
@@ -138,6 +140,7 @@ class DeletionRecord(models.Model):
 
     class Meta:
         ordering = ["-deleted_at"]
+        indexes = [models.Index(fields=["deleted_at"], name="deletion_record_deleted_at")]  # serves the ordering
 
     def __str__(self):
         return f"{self.get_scope_display()} deleted {self.deleted_at:%Y-%m-%d}"

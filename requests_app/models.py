@@ -32,6 +32,7 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="incident_created_at")]  # serves the ordering
         constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="incident_window_order")]
         # Investigators see the incidents they are assigned to (object permissions); these roles see all.
         permissions = [("view_all_incidents", "Can view every incident and its evidence")]
@@ -105,6 +106,7 @@ class FootageRequest(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [models.Index(fields=["created_at"], name="footage_request_created_at")]  # serves the ordering
         constraints = [
             # Sending again never duplicates: one request per camera per incident.
             models.UniqueConstraint(fields=["incident", "camera"], name="one_request_per_camera_per_incident"),
@@ -146,6 +148,7 @@ class Clip(models.Model):
 
     class Meta:
         ordering = ["uploaded_at"]
+        indexes = [models.Index(fields=["uploaded_at"], name="clip_uploaded_at")]  # serves the ordering
 
     def __str__(self):
         return f"{self.original_name} ({self.sha256[:12]})"

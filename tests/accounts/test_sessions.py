@@ -197,3 +197,55 @@ def test_one_idle_session_running_out_leaves_the_other_signed_in(second_session,
     move_clock(monkeypatch, 40 * 60)  # idle has been idle 40 minutes, busy 20
     assert idle.get("/map/").status_code == 302
     assert busy.get("/map/").status_code == 200
+
+
+# A signed-in session is written only when it changes (issue 13, item 5): each map pan used to rewrite the session
+# row because the idle clock was moved on every request.
+
+def session_writes(client, path: str) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in queries.captured_queries
+            if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+
+
+def session_expiry(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+MAP_PAN = "/map/cameras.geojson?bbox=-78.65,35.77,-78.62,35.79"
+
+
+def test_a_map_pan_does_not_write_the_session(signed_in):
+    assert signed_in.get("/map/").status_code == 200
+    expiry = session_expiry(signed_in)
+    for _ in range(3):
+        assert session_writes(signed_in, MAP_PAN) == []
+    assert session_expiry(signed_in) == expiry
+
+
+def test_activity_a_minute_later_is_written_once(signed_in, monkeypatch):
+    assert signed_in.get("/map/").status_code == 200
+    move_clock(monkeypatch, 90)
+    assert len(session_writes(signed_in, MAP_PAN)) == 1
+    assert session_writes(signed_in, MAP_PAN) == []
+
+
+def test_panning_keeps_an_active_session_alive(signed_in, monkeypatch):
+    for minutes in range(20, 120, 20):  # a pan every 20 minutes: never idle for 30
+        move_clock(monkeypatch, minutes * 60)
+        assert signed_in.get(MAP_PAN).status_code == 200, minutes
+
+
+def test_a_session_idle_past_the_limit_is_refused_though_its_pans_were_not_written(signed_in, monkeypatch):
+    assert signed_in.get("/map/").status_code == 200
+    move_clock(monkeypatch, 30)  # pans within the minute: nothing written
+    assert signed_in.get(MAP_PAN).status_code == 200
+    move_clock(monkeypatch, 31 * 60)
+    assert signed_in.get(MAP_PAN).status_code == 401
+    assert signed_in.get("/map/").status_code == 302
