@@ -1,8 +1,9 @@
 """Which PostgreSQL and Redis a benchmark may use, and how it keeps to what it made there.
 
 Servers: the ones CONNECT_DATABASE_URL and CONNECT_REDIS_URL name, else 127.0.0.1 at PG_PORT and REDIS_PORT (where
-scripts/services.sh starts them). With neither, a benchmark stops at once: a guessed default port may be another
-person's cluster.
+scripts/services.sh starts them). With neither, connect's own private services: scripts/services.sh's default ports,
+started by it if they are not running (what `make run` and `make test` use). Nothing else is ever guessed, and what
+follows keeps a benchmark to what it made even there.
 
 PostgreSQL: a benchmark works only in databases of its own (connect_bench...). It makes each with a comment that
 marks it as a benchmark's, and drops or empties a database only when that mark is on it.
@@ -44,12 +45,32 @@ def _server(url_variable: str, port_variable: str, scheme: str) -> str | None:
     return None
 
 
+def _private_services() -> dict[str, str]:
+    """scripts/services.sh's own services at its default ports, started if they are not running."""
+    import subprocess
+    from pathlib import Path
+
+    script = str(Path(__file__).resolve().parent.parent / "scripts" / "services.sh")
+    subprocess.run([script, "start"], check=True, stdout=subprocess.DEVNULL)
+    urls = dict(line.removeprefix("export ").split("=", 1)
+                for line in subprocess.run([script, "env"], check=True, capture_output=True, text=True).stdout.split()
+                if "=" in line)
+    return {"PG_PORT": str(urlparse(urls["CONNECT_DATABASE_URL"]).port),
+            "REDIS_PORT": str(urlparse(urls["CONNECT_REDIS_URL"]).port)}
+
+
 def servers(benchmark: str) -> tuple[str, str]:
     pg = _server("CONNECT_DATABASE_URL", "PG_PORT", "postgres")
     redis_server = _server("CONNECT_REDIS_URL", "REDIS_PORT", "redis")
+    if pg is None and redis_server is None:
+        os.environ.update(_private_services())
+        print(f"bench/{benchmark}.py: using connect's private services (PG_PORT={os.environ['PG_PORT']}, "
+              f"REDIS_PORT={os.environ['REDIS_PORT']})", file=sys.stderr)
+        pg = _server("CONNECT_DATABASE_URL", "PG_PORT", "postgres")
+        redis_server = _server("CONNECT_REDIS_URL", "REDIS_PORT", "redis")
     if pg is None or redis_server is None:
-        stop(benchmark, "name the services to use: PG_PORT and REDIS_PORT (as for scripts/services.sh), or "
-                        "CONNECT_DATABASE_URL and a redis:// CONNECT_REDIS_URL; a benchmark never guesses a port")
+        stop(benchmark, "name both services or neither: PG_PORT and REDIS_PORT (as for scripts/services.sh), or "
+                        "CONNECT_DATABASE_URL and a redis:// CONNECT_REDIS_URL")
     return pg, redis_server
 
 
