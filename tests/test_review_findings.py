@@ -96,7 +96,7 @@ def test_an_invalid_link_reads_no_body(client, settings):
 
 
 def test_csv_export_neutralises_formulas(client):
-    from audit.services import record
+    from audit.ledger import record
 
     record(actor="=HYPERLINK(\"https://evil.example\")", action="signin.failed")
     client.force_login(make_staff("auditor"))

@@ -3,8 +3,8 @@ import io
 
 import pytest
 
+from audit.ledger import record
 from audit.models import AccessEntry
-from audit.services import record
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
