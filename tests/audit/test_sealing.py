@@ -282,6 +282,19 @@ def test_a_pending_entry_not_written_by_record_is_never_sealed_and_is_named(no_s
     assert code == 1 and f"LEDGER TAMPERED: pending entry {forged} (clip.viewed" in err and "no valid MAC" in err
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_seal_that_finds_only_forged_entries_chains_nothing_and_lets_the_lock_go():
+    forged = pending_row(action="clip.viewed", mac="0" * 64)
+    assert ledger_seal() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                       [locks.LEDGER_LOCK])
+        assert cursor.fetchone()[0] == 0
+    record(actor=None, action="account.unlocked")
+    assert actions() == ["account.unlocked"]
+    assert PendingEntry.objects.filter(id=forged).exists()
+
+
 def test_a_copy_of_a_sealed_entry_is_not_sealed_again(no_sealing):
     record(actor=None, action="clip.viewed")
     original = PendingEntry.objects.values().get()
