@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import AccountLock, SignInAttempt, StaffSession
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common.change_history import history_note
 from common.queue import enqueue_on_commit
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts import services
 from accounts.authority import may_manage
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 
 PRIVILEGED = ("is_superuser", "user_permissions")
 WATCHED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions", "email")

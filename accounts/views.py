@@ -15,7 +15,7 @@ from accounts import services
 from accounts.forms import LOCKED_MESSAGE, TokenForm
 from accounts.middleware import sign_out_this_session
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common.client import client_ip
 
 RECOVERY_CODES = 10

@@ -14,7 +14,7 @@ from django.utils import timezone
 from api import token_cache
 from api.models import ApiToken, Scope
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common.change_history import history_note
 
 TOKEN_PREFIX = "cnt_"

@@ -2,10 +2,10 @@
 
 Tamper evidence: every entry carries an HMAC of its own content and of the entry before it, so editing,
 removing or inserting an entry breaks the chain (`manage.py audit_verify` finds where). The database itself
-refuses UPDATE and DELETE on the table (migration 0002); only the retention purge may delete entries past the
+refuses UPDATE and DELETE on the table (audit/sql/); only the retention purge may delete entries past the
 retention period, and it leaves a signed checkpoint the chain continues from.
 
-Writing happens in two steps (migration 0004, audit/services.py). `record()` inserts a `PendingEntry`,
+Writing happens in two steps (audit/ledger/, its SQL in audit/sql/). `record()` inserts a `PendingEntry`,
 without any lock, in the caller's transaction; sealing then moves pending entries into the chain in batches
 under one lock. So:
 
@@ -52,7 +52,7 @@ class PendingEntry(models.Model):
     """An entry recorded but not yet sealed into the chain: normally for milliseconds.
 
     The database refuses UPDATE, and allows DELETE only of an entry whose identical copy is in the chain
-    (migration 0004), so a pending entry leaves only by being sealed. `mac` (HMAC under CONNECT_LEDGER_KEY over
+    (audit/sql/), so a pending entry leaves only by being sealed. `mac` (HMAC under CONNECT_LEDGER_KEY over
     the id and the content but `unit`) is checked before sealing: a row written into this table by anything
     but `record()` is never sealed and `audit_verify` names it. Readers never see pending entries.
     """

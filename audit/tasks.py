@@ -1,17 +1,17 @@
 from celery import shared_task
 
-from audit import review, services
+from audit import ledger, review
 
 
 @shared_task
 def ledger_seal_task() -> str:
     """Every minute: seals entries left pending (a process that died between recording and sealing)."""
-    return f"sealed {services.ledger_seal()} ledger entries"
+    return f"sealed {ledger.seal()} ledger entries"
 
 
 @shared_task
 def ledger_purge_task() -> str:
-    return f"purged {services.ledger_purge()} ledger entries"
+    return f"purged {ledger.purge()} ledger entries"
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=6)

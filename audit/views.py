@@ -13,7 +13,7 @@ from audit import selectors
 from audit import transparency as transparency_report
 from audit.actions import Action
 from audit.forms import AuditSearchForm
-from audit.services import record
+from audit.ledger import record
 from common.access import staff_permission_required
 
 CSV_COLUMNS = ("seq", "at", "actor_label", "action", "target_type", "target_code", "camera_code", "owner_code",

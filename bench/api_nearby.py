@@ -68,7 +68,7 @@ def _wait_for_the_sealer(sealer: subprocess.Popen, timeout: float = 30) -> None:
     then on every request's ledger entry is one INSERT, as in production."""
     from django.db import connection
 
-    from audit.sealer import PRESENCE_TTL_S, SEALER_LOCK
+    from audit.ledger.sealer import PRESENCE_TTL_S, SEALER_LOCK
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

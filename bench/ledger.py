@@ -14,10 +14,11 @@ CONNECT_REDIS_URL names (nothing is queued; nothing is deleted there).
    users who hold a role (so record() reads their groups, as it does in production), request.mailed by
    the system, clip.uploaded by 'owner', signin.succeeded with an address; UUID codes, case numbers,
    SHA-256s in `detail`. Each call is timed (per-call latency percentiles).
-     connect  audit.services.record(actor=..., action=..., ...), one call per entry, in autocommit (as from a
-              view or a task): the pending entry's INSERT (which reads the actor's groups), its COMMIT and a
-              try for the ledger lock in one round trip; if it gets the lock, it seals everything pending
-              (batch sealing, audit/services.py), else the seal in progress takes its entry. Rows are counted
+     connect  audit.ledger.record(actor=..., action=..., ...), one call per entry, in autocommit (as from a
+              view or a task): the pending entry's INSERT (which reads the actor's groups); then, after its
+              commit, a try for the ledger lock with the head and the batch in one statement; if it gets the
+              lock, it seals everything pending in one more (batch sealing, audit/ledger/sealing.py), else the
+              seal in progress takes its entry. Rows are counted
               when record() returns; connect leaves nothing pending (checked after the rounds).
      plain    the same rows (the same column values, `detail` as the same JSON, `at` from timezone.now())
               as one INSERT per row in autocommit through Django's cursor, into `bench_plain_entry`: a
@@ -29,9 +30,9 @@ CONNECT_REDIS_URL names (nothing is queued; nothing is deleted there).
    The three alternate (order rotated each round), 3 rounds of 10 s (quick: 1 of 3 s); medians are
    reported. Target: connect / plain >= 0.5.
    Diagnostics, 8 s each (quick: 2 s), same 4 writers unless named:
-     connect_traced    record() with a Django execute_wrapper timing each round trip: the pending INSERT with
-                       its COMMIT and the try for the lock (with the head and the batch if it got it); the
-                       sealing INSERT with its COMMIT and the unlock; the lock's hold as the client sees it (from
+     connect_traced    record() with a Django execute_wrapper timing each round trip: the pending INSERT (and
+                       its COMMIT); the tries for the lock (with the head and the batch if it got it); the
+                       sealing INSERT with the unlock and its COMMIT; the lock's hold as the client sees it (from
                        the batch read to the unlock); how many calls sealed, how many left their entry to the
                        seal in progress, how many extra rounds sealers made for others' entries
      plain_orm         the same rows through the ORM (an unmanaged model on bench_plain_entry, .create())
@@ -46,7 +47,7 @@ CONNECT_REDIS_URL names (nothing is queued; nothing is deleted there).
 2. Verify. The ledger is filled to 1,000,000 entries (quick: 100,000): the chain is continued from the head
    the writers left, generated in Python with audit.chain.entry_digest (the very function sealing uses),
    and COPYed in; the trigger only refuses UPDATE and DELETE. Then VACUUM (ANALYZE).
-     connect  audit.services.ledger_verify() (batches of 5,000 through the ORM's .values())
+     connect  audit.ledger.verify() (batches of 5,000 through the ORM's .values())
      bare     the same walk on Django's raw psycopg cursor: keyset pages of 5,000 by seq, tuples, and
               entry_digest on each row (bare_read_and_hash, the headline baseline); and the pages alone
               without hashing (bare_read)
@@ -206,7 +207,7 @@ class Writer:
 
     # Each variant appends entry i of this writer's cycle and returns how many entries it appended.
     def connect(self, i: int) -> int:
-        from audit.services import record
+        from audit.ledger import record
 
         call = self.calls[i]
         record(actor=self.actor(call["actor"]), **call["kwargs"])
@@ -215,7 +216,7 @@ class Writer:
     self_sealing = connect  # the same call; the sealer process is stopped for it
 
     def connect_traced(self, i: int) -> int:
-        from audit.services import record
+        from audit.ledger import record
 
         call = self.calls[i]
         actor = self.actor(call["actor"])
@@ -229,16 +230,14 @@ class Writer:
             finally:
                 ended = time.perf_counter()
                 if "INSERT INTO audit_pendingentry" in sql:
-                    # The pending INSERT, COMMIT, the try for the lock, and if it got it the head and the batch.
-                    trace["insert_and_try_s"] += ended - started
-                    marks["rounds"] = 1
-                    marks["locked"] = ended
-                elif "audit_ledger_seal_b" in sql:  # later rounds: the try, the head and the batch
+                    trace["insert_and_try_s"] += ended - started  # the pending INSERT and its COMMIT
+                    marks["rounds"] = 0
+                elif "audit_ledger_seal_b" in sql:  # each round: the try, the head and the batch
                     trace["seal_begin_s"] += ended - started
                     marks["rounds"] = marks.get("rounds", 0) + 1
                     marks["locked"] = ended
-                elif "audit_ledger_seal_end" in sql:
-                    trace["seal_insert_s"] += ended - started  # BEGIN, the INSERT, COMMIT, unlock
+                elif "audit_ledger_seal_commit" in sql:
+                    trace["seal_insert_s"] += ended - started  # the INSERT, unlock, COMMIT
                     trace["held_s"] += ended - marks["locked"]  # batch read -> unlocked (as the client sees it)
                     trace["seals"] += 1
                     marks["sealed"] = True
@@ -276,8 +275,10 @@ class Writer:
         from django.utils import timezone
 
         from audit.chain import entry_digest
+        from audit.ledger import entry
+        from audit.ledger.locks import LEDGER_LOCK as _LEDGER_LOCK
+        from audit.ledger.sealing import chain_head as _chain_head
         from audit.models import AccessEntry
-        from audit.services import _LEDGER_LOCK, _chain_head, _json_roundtrip, entry
 
         call = self.calls[i]
         actor = self.actor(call["actor"])
@@ -290,7 +291,8 @@ class Writer:
             with self.connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK])
             seq, prev_hash = _chain_head()
-            values = {**values, "seq": seq + 1, "at": timezone.now(), "detail": _json_roundtrip(values["detail"])}
+            values = {**values, "seq": seq + 1, "at": timezone.now(),
+                      "detail": json.loads(json.dumps(values["detail"], default=str))}
             AccessEntry.objects.bulk_create([AccessEntry(**values, prev_hash=prev_hash,
                                                          entry_hash=entry_digest(values, prev_hash))])
         return 1
@@ -306,7 +308,7 @@ class Writer:
         return IMPORT_ROWS
 
     def run(self, variant: str, start_at: float, duration: float) -> dict:
-        from audit.sealer import forget_presence
+        from audit.ledger.sealer import forget_presence
 
         forget_presence()  # the parent has just started or stopped the sealer
         importing = variant.startswith("import_")
@@ -387,12 +389,12 @@ def writer_main(pipe, index: int, env: dict) -> None:
 
 
 def sealer_main(pipe, env: dict) -> None:
-    """The ledger's sealer process (audit.sealer.follow, as `manage.py seal_ledger --follow` runs it), switched
+    """The ledger's sealer process (audit.ledger.sealer.follow, as `manage.py seal_ledger --follow` runs it), switched
     on and off by the parent: 'start', 'stop', None to quit."""
     import threading
 
     setup_django(env, fresh=False)
-    from audit.sealer import follow
+    from audit.ledger.sealer import follow
 
     stop, thread = threading.Event(), None
     pipe.send("ready")
@@ -526,8 +528,8 @@ def trace_summary(traces: list[dict], appended: int, wall: float) -> dict:
     return {
         "ms_per_append": {
             "total": per("total_s"), "other_sql": per("other_sql_s"),
-            "insert_commit_try_lock_batch": per("insert_and_try_s"), "later_rounds_try_batch": per("seal_begin_s"),
-            "seal_insert_commit_unlock": per("seal_insert_s"),
+            "insert_commit": per("insert_and_try_s"), "try_lock_batch": per("seal_begin_s"),
+            "seal_insert_unlock_commit": per("seal_insert_s"),
             "python": round((total["total_s"] - sum(total[key] for key in sql)) / appended * 1000, 3)},
         "ms_lock_held_per_seal": round(total["held_s"] / max(total["seals"], 1) * 1000, 3),
         "statements_per_append": round(total["statements"] / appended, 2),
@@ -575,7 +577,7 @@ def index_counts() -> dict:
 def appends(env: dict, quick: bool) -> dict:
     from django.db import connection
 
-    from audit.services import ledger_verify
+    from audit.ledger import verify as ledger_verify
 
     rounds, duration = (1, 3.0) if quick else (3, 10.0)
     diag = 2.0 if quick else 8.0
@@ -643,7 +645,7 @@ def fill(total: int) -> dict:
     from django.utils import timezone
 
     from audit.chain import entry_digest
-    from audit.services import _chain_head
+    from audit.ledger.sealing import chain_head as _chain_head
 
     seq, prev_hash = _chain_head()
     need = total - seq
@@ -722,7 +724,7 @@ def bare_walk(*, hashing: bool, batch: int = 5000) -> int:
 
 
 def verify(quick: bool) -> dict:
-    from audit.services import ledger_verify
+    from audit.ledger import verify as ledger_verify
 
     total = 100_000 if quick else 1_000_000
     rounds = 1 if quick else 2

@@ -350,7 +350,7 @@ PROFILE_PARTS = [
     ("smtp_connect_ehlo", "django/core/mail/backends/smtp.py", "open"),
     ("smtp_mail_rcpt_data", "smtplib.py", "sendmail"),
     ("smtp_quit", "django/core/mail/backends/smtp.py", "close"),
-    ("ledger_record", "audit/services.py", "record"),
+    ("ledger_record", "audit/ledger/writing.py", "record"),
     ("orm_update_calls", "django/db/models/query.py", "update"),
     ("sql_execute", "django/db/backends/utils.py", "execute"),
 ]

@@ -18,7 +18,7 @@ incidents, and of an incident closed yesterday; the run checks they are untouche
 
   connect  requests_app.services.clips_expired_purge() with its defaults, Celery as deployed
            (CONNECT_CELERY_EAGER off): each receipt task is published to the broker. Light wrappers (module
-           attributes of requests_app.services and audit.services replaced in this process, and a Django
+           attributes of requests_app.services and audit.ledger replaced in this process, and a Django
            execute_wrapper) time its parts: the batch SELECT, the shred UPDATE(s), the ledger appends
            (record() per clip, or record_many() per batch since 8414a1e), the receipt publishes, the
            unlinks, the closing loop over purged clips' files (every purged clip before 441626d, those
@@ -44,7 +44,7 @@ Diagnostics, not targets:
   eager_receipts      clips_expired_purge() on M more clips (2,000; quick: 50) with Celery eager and the
                       SMTP sink: each receipt is rendered and sent inline; the per-receipt cost is what the
                       receipts of N clips cost whoever sends them
-  ledger_verify       audit.services.ledger_verify() over everything written (the prototype's entries too)
+  ledger_verify       audit.ledger.verify() over everything written (the prototype's entries too)
 
 Progress goes to stderr; the last line of stdout is one JSON object with every figure.
 """
@@ -280,7 +280,7 @@ class Instrument:
     def __enter__(self):
         from django.db import connection
 
-        from audit import services as audit_services
+        from audit import ledger as audit_services
         from requests_app import services
 
         self.services, self.audit_services = services, audit_services
@@ -450,7 +450,8 @@ def purge_batched(batch: int = BATCH) -> int:
     from django.utils import timezone
 
     from audit.chain import entry_digest
-    from audit.services import _LEDGER_LOCK, _chain_head
+    from audit.ledger.locks import LEDGER_LOCK as _LEDGER_LOCK
+    from audit.ledger.sealing import chain_head as _chain_head
     from connect.celery import app
     from requests_app.services import _expired_clips, clip_path
 
@@ -623,7 +624,7 @@ def main() -> None:
                     connect["seconds"] - publish * with_request + per_receipt * with_request, 1)}
             log(f"eager: {sent} receipts, {per_receipt * 1000:.2f} ms each inline")
 
-            from audit.services import ledger_verify
+            from audit.ledger import verify as ledger_verify
 
             t0 = time.perf_counter()
             check = ledger_verify()

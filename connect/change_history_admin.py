@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.db.models.functions import Cast
 
 from audit.actions import Action
-from audit.services import entry, record_many
+from audit.ledger import entry, record_many
 from registry.models import Camera, Owner
 
 HIDDEN = "(hidden: you may not view this)"

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from accounts.consumers import CLOSE_REVOKED, CLOSE_UNAUTHORISED, StaffSocket
 from accounts.services import user_group
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from dispatch import selectors
 from dispatch.live import GROUP
 

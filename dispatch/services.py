@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from dispatch import selectors
 from dispatch.live import broadcaster
 from dispatch.models import CallForService, OfficerPosition

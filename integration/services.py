@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common.change_history import history_note
 from common.codes import parse_code
 from common.districts import district_of

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
-from audit.services import entry, record, record_many
+from audit.ledger import entry, record, record_many
 from common.admin_base import ChangeHistoryRedirectMixin, NulSafeChangelistMixin, RecordAdmin
 from common.ratelimit import over_limit
 from registry import selectors, services

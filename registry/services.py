@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common.change_history import history_note
 from common.mail import send_templated
 from common.queue import enqueue_on_commit

@@ -18,7 +18,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common import sealed as crypto
 from common.change_history import history_note
 from common.districts import district_of
@@ -157,7 +157,7 @@ def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestB
 def footage_requests_listed(*, incident: Incident, user) -> int:
     """Records that `user` saw the incident's requests listed (camera labels often name their owners): one
     entry per camera shown, which its owner sees in their history. Requests of deleted cameras show no label."""
-    from audit.services import entry, record_many
+    from audit.ledger import entry, record_many
 
     requests = list(incident.requests.filter(camera__isnull=False).select_related("camera__owner")
                     .only("code", "camera__code", "camera__owner__code"))
@@ -171,7 +171,7 @@ def footage_requests_listed(*, incident: Incident, user) -> int:
 def clips_read(*, clips, user, action: Action, via: str = "admin") -> int:
     """Records that `user` saw these clips' details (the owner's file name, size, case) or their custody report:
     one entry per clip, which the clip's owner sees in their history."""
-    from audit.services import entry, record_many
+    from audit.ledger import entry, record_many
 
     entries = []
     for clip in clips:
@@ -592,7 +592,7 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
     """Crypto-shreds expired clips, a batch at a time: the data keys are destroyed first (that alone makes a clip
     unreadable), then the files are removed, the batch is recorded in the ledger and the owners get receipts.
     Idempotent; an interrupted run leaves at worst unreadable files that the next run removes."""
-    from audit.services import entry, record_many
+    from audit.ledger import entry, record_many
     from requests_app.tasks import clip_deletion_receipts_task
 
     purged = 0

@@ -33,9 +33,9 @@ def _ledger_seals_in_test_transactions(request, monkeypatch):
     if "transactional_db" in request.fixturenames or (
             marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))):
         return
-    from audit import services as ledger
+    from audit.ledger import sealing, writing
 
-    monkeypatch.setattr(ledger, "_seal_on_commit", lambda ids: ledger._seal_quietly(ids))  # looked up late
+    monkeypatch.setattr(writing, "_seal_after_commit", lambda ids: sealing.seal_quietly(own=ids))  # looked up late
 
 
 @pytest.fixture(autouse=True)

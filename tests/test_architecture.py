@@ -83,7 +83,7 @@ def test_every_project_app_has_a_layer():
 def test_an_import_of_a_higher_app_inside_a_function_is_caught():
     source = (
         "from registry.models import Camera\n"
-        "from audit.services import record\n"
+        "from audit.ledger import record\n"
         "\n"
         "def camera_update(*, camera):\n"
         "    from integration.services import camera_changed\n"

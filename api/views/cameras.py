@@ -17,7 +17,7 @@ from api import serializers as s
 from api.permissions import actor
 from api.views.common import query
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from common.codes import parse_code
 from registry import selectors
 from registry.models import Camera

@@ -18,7 +18,7 @@ from api.views.cameras import _uuid
 from api.views.common import Pages
 from api.views.incidents import _valid
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from dispatch import selectors, services
 from dispatch.models import CallForService, OfficerPosition
 

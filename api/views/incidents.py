@@ -14,7 +14,7 @@ from api import serializers as s
 from api.views.cameras import _uuid
 from api.views.common import Pages
 from audit.actions import Action
-from audit.services import entry, record_many
+from audit.ledger import entry, record_many
 from registry.selectors import in_service_area
 from requests_app import selectors, services
 from requests_app.models import Clip, FootageRequest, Incident

@@ -10,7 +10,7 @@ from api import serializers as s
 from api.views.common import Pages
 from api.views.incidents import CODE, CodeLookup
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from integration.models import LiveSession
 from integration.selectors import sessions_visible_to
 

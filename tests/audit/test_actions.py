@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from audit.actions import Action, owner_visible
-from audit.services import record
+from audit.ledger import record
 
 ROOT = Path(__file__).resolve().parents[2]
-WRITERS = {"record", "entry"}  # audit.services' two ways to make an entry
+WRITERS = {"record", "entry"}  # audit.ledger's two ways to make an entry
 
 
 def _source_files():

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from audit.ledger import record
+from audit.ledger import verify as ledger_verify
 from audit.models import AccessEntry
-from audit.services import ledger_verify, record
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from audit.actions import Action
-from audit.services import record
+from audit.ledger import record
 from requests_app import services as requests_services
 from requests_app.models import FootageRequest
 from tests.conftest import make_staff, sign_in_owner

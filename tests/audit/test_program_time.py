@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
-from audit.services import record
+from audit.ledger import record
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db

@@ -87,7 +87,7 @@ def test_owners_who_asked_get_a_daily_digest_of_their_cameras_only(client, owner
 
     sign_in_owner(client, owner_a)
     client.post("/owner/details/", {"name": owner_a.name, "phone": "", "address": "", "daily_digest": "on"})
-    from audit.services import record
+    from audit.ledger import record
 
     camera_a, camera_b = owner_a.cameras.get(), owner_b.cameras.get()
     record(actor=None, action="request.mailed", camera_code=camera_a.code, owner_code=owner_a.code,
@@ -104,8 +104,9 @@ def test_owners_who_asked_get_a_daily_digest_of_their_cameras_only(client, owner
 
 
 def test_an_entry_quoting_a_nul_character_is_kept_with_a_replacement(db):
+    from audit.ledger import record
+    from audit.ledger import verify as ledger_verify
     from audit.models import AccessEntry
-    from audit.services import ledger_verify, record
 
     record(actor=None, action="map.search", reason="a\x00b", query="x\x00y", filters={"k\x00": ["v\x00"]})
     entry = AccessEntry.objects.get(action="map.search")

@@ -8,8 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from audit.ledger import purge as ledger_purge
+from audit.ledger import record
+from audit.ledger import verify as ledger_verify
 from audit.models import AccessEntry, LedgerCheckpoint
-from audit.services import ledger_purge, ledger_verify, record
 from registry.models import OwnerLink
 from registry.services import links_lapsed_purge
 from requests_app import services

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from audit import sealer
+from audit.ledger import record, sealer
+from audit.ledger import verify as ledger_verify
 from audit.models import AccessEntry, PendingEntry
-from audit.services import ledger_verify, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,10 +13,12 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from audit import services
-from audit.chain import pending_mac
+from audit.chain import PENDING_FIELDS, pending_mac
+from audit.ledger import entry, locks, record, record_many, writing
+from audit.ledger import pending as ledger_pending
+from audit.ledger import seal as ledger_seal
+from audit.ledger import verify as ledger_verify
 from audit.models import AccessEntry, PendingEntry
-from audit.services import entry, ledger_pending, ledger_seal, ledger_verify, record, record_many
 from audit.tasks import ledger_seal_task
 from tests.audit.test_ledger import tamper
 
@@ -39,13 +41,12 @@ def actions() -> list[str]:
 @pytest.fixture
 def no_sealing(monkeypatch):
     """A process that dies right after its entry is committed, before it seals."""
-    monkeypatch.setattr(services, "_seal_quietly", lambda ids: None)
-    monkeypatch.setattr(services, "_record_and_seal", lambda inserts, ids: services._pending_insert(inserts))
+    monkeypatch.setattr(writing, "_seal_after_commit", lambda ids: None)
 
 
 def pending_row(*, action="clip.viewed", at=None, mac=None) -> str:
     """A pending entry as record() writes it (or, with `mac`, as something else would)."""
-    values = services.entry(actor="someone", action=action, target_code="c1") | {"at": at or timezone.now()}
+    values = entry(actor="someone", action=action, target_code="c1") | {"at": at or timezone.now()}
     pending_id = str(uuid.uuid4())
     PendingEntry.objects.create(id=pending_id, **values, mac=mac or pending_mac(values, pending_id))
     return pending_id
@@ -116,6 +117,20 @@ def test_a_rolled_back_transaction_leaves_nothing():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_entry_recorded_after_a_rolled_back_savepoint_is_sealed_when_the_transaction_commits():
+    """The seal the first entry asked for goes with its savepoint; the entry after it asks again."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record(actor=None, action="mfa.recovery_code_used")
+                raise RuntimeError("a savepoint fails")
+        except RuntimeError:
+            pass
+        record(actor=None, action="api.token_created")
+    assert (PendingEntry.objects.count(), actions()) == (0, ["api.token_created"])
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_long_transaction_does_not_hold_up_other_writers():
     """The camera import records inside its transaction: a sign-in meanwhile is not kept waiting."""
     recorded, release = threading.Event(), threading.Event()
@@ -162,7 +177,7 @@ def test_a_writer_that_finds_a_seal_in_progress_leaves_its_entry_to_it():
     sealer = psycopg.connect(dbname=params["NAME"], host=params["HOST"], port=params["PORT"], user=params["USER"],
                              password=params["PASSWORD"], autocommit=True)
     try:
-        sealer.execute("SELECT pg_advisory_lock(%s)", [services._LEDGER_LOCK])
+        sealer.execute("SELECT pg_advisory_lock(%s)", [locks.LEDGER_LOCK])
         started = time.monotonic()
         record(actor=None, action="mfa.enrolled")
         assert time.monotonic() - started < 2
@@ -196,7 +211,7 @@ def test_a_transaction_seals_once_however_much_it_records():
 
 @pytest.mark.django_db(transaction=True)
 def test_entries_left_pending_by_a_crash_are_sealed_by_the_next_writer(monkeypatch):
-    monkeypatch.setattr(services, "_record_and_seal", lambda inserts, ids: services._pending_insert(inserts))
+    monkeypatch.setattr(writing, "_seal_after_commit", lambda ids: None)
     record(actor=None, action="user.changed")
     assert (PendingEntry.objects.count(), AccessEntry.objects.count()) == (1, 0)
     monkeypatch.undo()
@@ -246,7 +261,7 @@ def test_a_pending_entry_goes_only_with_an_identical_copy_in_the_chain(no_sealin
     entry cannot carry a valid hash, so audit_verify names it."""
     record(actor=None, action="clip.downloaded", target_code="c1")
     pending = PendingEntry.objects.values().get()
-    forged = {name: pending[name] for name in services._CONTENT} | {
+    forged = {name: pending[name] for name in PENDING_FIELDS} | {
         "seq": 1, "prev_hash": "0" * 64, "entry_hash": "f" * 64, "pending_id": pending["id"]}
     with pytest.raises(DatabaseError, match="leave only by being sealed"), transaction.atomic():
         AccessEntry.objects.create(**forged | {"action": "clip.viewed"})  # a different entry does not do
@@ -265,6 +280,19 @@ def test_a_pending_entry_not_written_by_record_is_never_sealed_and_is_named(no_s
     assert actions() == ["account.unlocked"]
     code, _, err = audit_verify()
     assert code == 1 and f"LEDGER TAMPERED: pending entry {forged} (clip.viewed" in err and "no valid MAC" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_seal_that_finds_only_forged_entries_chains_nothing_and_lets_the_lock_go():
+    forged = pending_row(action="clip.viewed", mac="0" * 64)
+    assert ledger_seal() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
+                       [locks.LEDGER_LOCK])
+        assert cursor.fetchone()[0] == 0
+    record(actor=None, action="account.unlocked")
+    assert actions() == ["account.unlocked"]
+    assert PendingEntry.objects.filter(id=forged).exists()
 
 
 def test_a_copy_of_a_sealed_entry_is_not_sealed_again(no_sealing):

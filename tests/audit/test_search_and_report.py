@@ -3,9 +3,12 @@ import io
 
 import pytest
 
+<<<<<<< HEAD
 from audit.actions import Action
+=======
+from audit.ledger import record
+>>>>>>> wip-ledger
 from audit.models import AccessEntry
-from audit.services import record
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db

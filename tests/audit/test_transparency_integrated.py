@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from audit import transparency
-from audit.services import ledger_purge, record
+from audit.ledger import purge as ledger_purge
+from audit.ledger import record
 from integration import services as integration
 from registry.services import camera_delete
 from tests.registry.factories import CameraFactory, OwnerFactory

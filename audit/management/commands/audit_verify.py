@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from audit.services import ledger_pending, ledger_seal, ledger_verify
+from audit import ledger
 
 
 class Command(BaseCommand):
@@ -20,10 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, stale_after: int, seal: bool, **options):
         older_than = timedelta(seconds=stale_after)
-        before = ledger_pending(older_than=older_than)
-        sealed = ledger_seal() if seal and before.count else 0
-        result = ledger_verify()
-        after = ledger_pending(older_than=older_than) if sealed else before
+        before = ledger.pending(older_than=older_than)
+        sealed = ledger.seal() if seal and before.count else 0
+        result = ledger.verify()
+        after = ledger.pending(older_than=older_than) if sealed else before
         if before.stale:
             self.stderr.write(f"WARNING: {before.stale} entries had waited more than {stale_after} s to be sealed "
                               f"(the oldest recorded at {before.oldest_at:%Y-%m-%d %H:%M:%S} UTC): is the beat "

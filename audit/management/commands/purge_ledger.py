@@ -2,11 +2,11 @@
 
 from django.core.management.base import BaseCommand
 
-from audit.services import ledger_purge
+from audit import ledger
 
 
 class Command(BaseCommand):
     help = __doc__.splitlines()[0]
 
     def handle(self, *args, **options):
-        self.stdout.write(f"purged {ledger_purge()} ledger entries")
+        self.stdout.write(f"purged {ledger.purge()} ledger entries")

@@ -5,8 +5,8 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from audit import sealer
-from audit.services import ledger_seal
+from audit import ledger
+from audit.ledger import sealer
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, follow: bool, **options):
         if not follow:
-            self.stdout.write(f"sealed {ledger_seal()} pending entries")
+            self.stdout.write(f"sealed {ledger.seal()} pending entries")
             return
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -1,9 +1,10 @@
 """The ledger's sealer: one long-running process (`manage.py seal_ledger --follow`, the Procfile's `ledger`)
 that chains pending entries a few tens of milliseconds after they are recorded, so writers need not.
 
-While it runs it holds the advisory lock SEALER_LOCK for its database session. `record()` looks for that lock
-(`sealer_running()`, at most every PRESENCE_TTL_S per process) and, if it is held, only inserts the pending
-entry: one round trip and one commit, as a plain INSERT would cost, where sealing itself costs a second of each.
+While it runs it holds the advisory lock SEALER_LOCK for its database session. After its commit a writer looks
+for that lock (`sealer_running()`, at most every PRESENCE_TTL_S per process) and, if it is held, does not seal:
+`record()` costs the pending INSERT alone, one round trip and one commit, as a plain INSERT would, where sealing
+itself costs two more round trips and a commit.
 The sealer then chains entries in batches of whatever arrived meanwhile, which is far cheaper per entry than the
 writers' batches of a few.
 
@@ -19,9 +20,11 @@ import time
 import psycopg
 from django.db import DatabaseError, connection
 
+from audit.ledger.locks import SEALER_LOCK
+from audit.ledger.sealing import seal
+
 log = logging.getLogger(__name__)
 
-SEALER_LOCK = 0x7365616C  # "seal"; the ledger's own lock is audit.services._LEDGER_LOCK
 PRESENCE_TTL_S = 2.0  # how long a process trusts its last look for the sealer
 BUSY_WAIT_S = 0.02  # between seals while entries keep coming: long enough to gather a batch
 IDLE_WAIT_S = 0.1  # between looks when nothing was pending
@@ -94,11 +97,9 @@ def _take_sealer_lock(presence: psycopg.Connection, stop: threading.Event) -> bo
 
 
 def _seal_until(presence: psycopg.Connection, stop: threading.Event) -> None:
-    from audit.services import ledger_seal  # services asks this module whether a sealer runs
-
     checked = time.monotonic()
     while not stop.is_set():
-        sealed = ledger_seal()
+        sealed = seal()
         if time.monotonic() - checked > PRESENCE_TTL_S:
             presence.execute("SELECT 1")  # still holding the lock? A lost connection raises here
             checked = time.monotonic()
