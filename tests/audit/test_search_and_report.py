@@ -3,11 +3,8 @@ import io
 
 import pytest
 
-<<<<<<< HEAD
 from audit.actions import Action
-=======
 from audit.ledger import record
->>>>>>> wip-ledger
 from audit.models import AccessEntry
 from tests.conftest import make_staff
 
