@@ -1,8 +1,10 @@
 """Evidence ingest and access: uploads are hashed and sealed as they stream in, probed with PyAV from the
 sealed file, and every later access re-checks the SHA-256 taken at ingest."""
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -97,6 +99,65 @@ class EvidenceUploadHandler(FileUploadHandler):
         for sealed in self.sealed:
             sealed.close()
         self.sealed.clear()
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+SEAL_BATCH = 4 * UPLOAD_CHUNK
+# Sealing (SHA-256, AES-GCM, the write) runs off the event loop, so the next pieces arrive meanwhile. Each upload
+# has one job under way at a time, which keeps its records in order.
+_sealing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence-seal")
+
+
+def _seal_last(writer: EncryptingWriter, data: bytes) -> None:
+    writer.write(data)
+    writer.close()
+
+
+async def upload_receive(chunks: AsyncIterator[bytes], *, name: str, limit: int) -> SealedUpload:
+    """Seals an upload into the evidence folder as its pieces arrive: one pass, SHA-256 taken on the way.
+
+    Past `limit` bytes the file is deleted and the rest is read and dropped (so the sender, still sending, gets
+    the answer), then UploadTooLarge. If the pieces stop early (a client gone: RequestAborted) or the caller is
+    cancelled, nothing is left behind."""
+    writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+    job = None  # the sealing job under way
+    batch = bytearray()
+    received = 0
+    try:
+        async for chunk in chunks:
+            received += len(chunk)
+            if received > limit:
+                break
+            batch += chunk
+            if len(batch) >= SEAL_BATCH:
+                if job is not None:
+                    await asyncio.wrap_future(job)
+                job, batch = _sealing.submit(writer.write, batch), bytearray()
+        else:
+            if job is not None:
+                await asyncio.wrap_future(job)
+            job = _sealing.submit(_seal_last, writer, batch)
+            await asyncio.wrap_future(job)
+            return SealedUpload(name=name or "upload", path=Path(writer.path), size=writer.size,
+                                sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+    except BaseException:
+        _discard(writer, job)
+        raise
+    _discard(writer, job)
+    async for _chunk in chunks:
+        pass
+    raise UploadTooLarge()
+
+
+def _discard(writer: EncryptingWriter, job) -> None:
+    """Deletes the file once the job under way (which cannot be stopped) is over."""
+    if job is not None and not job.done():
+        job.add_done_callback(lambda _job: writer.abort())
+    else:
+        writer.abort()
 
 
 @dataclass

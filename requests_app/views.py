@@ -1,13 +1,16 @@
 """The owner's consent page (from the emailed link) and staff access to evidence."""
 
+import asyncio
 import json
 import uuid
+from urllib.parse import unquote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied, RequestAborted, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -18,7 +21,8 @@ from common.access import staff_permission_required
 from common.change_history import changes_by
 from common.ratelimit import rate_limited
 from common.sealed import EvidenceIntegrityError
-from requests_app import clip_types, selectors, services
+from common.streamed_body import body_chunks, streams_body
+from requests_app import clip_types, evidence, selectors, services
 from requests_app.evidence import EvidenceUploadHandler
 from requests_app.models import Clip, Incident
 
@@ -33,6 +37,7 @@ def _page(request, footage_request, *, error: str = "", status: int = 200):
     return render(request, "requests_app/consent.html", {
         "req": footage_request, "incident": footage_request.incident, "error": error,
         "keep_days_choices": _keep_days_choices(), "max_mb": settings.UPLOAD_MAX_MB,
+        "max_bytes": settings.UPLOAD_MAX_MB * 1024 * 1024,
     }, status=status)
 
 
@@ -113,6 +118,73 @@ def _consent_upload(request, token, handler):
     except services.ConsentLinkError as exc:
         handler.discard()
         return _invalid(request, exc.reason)
+    return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips,
+                                                              "expires_at": footage_request.expires_at})
+
+
+def _too_large(request, footage_request):
+    return _page(request, footage_request, status=413,
+                 error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
+                       f"write to {settings.AGENCY_EMAIL}.")
+
+
+@streams_body
+@require_POST
+async def consent_upload_stream(request, token):
+    """The consent page's upload of one file, sent by its script as the raw request body (name and retention in
+    headers, the CSRF token in X-CSRFToken). The link is checked before a byte is read; the body is then
+    sealed as it arrives, once, and the clip probed and stored. Answers with the same pages as the form."""
+    admitted = await sync_to_async(_stream_admission)(request, token)
+    if isinstance(admitted, HttpResponse):
+        return admitted  # the body was never read
+    footage_request, name, keep_days = admitted
+    limit = settings.UPLOAD_MAX_MB * 1024 * 1024
+    try:
+        upload = await evidence.upload_receive(body_chunks(request), name=name, limit=limit)
+    except evidence.UploadTooLarge:
+        return await sync_to_async(_too_large)(request, footage_request)
+    except RequestAborted:
+        return HttpResponse(status=400)  # the client has gone: nobody reads this, and nothing was kept
+    # From here the clip is finished even if the client goes away: it sent every byte.
+    return await asyncio.shield(sync_to_async(_stream_finish)(request, token, upload, keep_days))
+
+
+@rate_limited("consent-upload")
+def _stream_admission(request, token):
+    """(request, file name, days to keep) for an upload that may start, or the page that refuses it."""
+    try:
+        footage_request = services.consent_request(token=token)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the form's
+        return _page(request, footage_request, status=415, error="Send the file as the request's body.")
+    try:
+        keep_days = int(request.headers.get("X-Keep-Days", ""))
+    except ValueError:
+        keep_days = None
+    if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
+        return _page(request, footage_request, error="Choose how long the clips may be kept.", status=400)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.UPLOAD_MAX_MB * 1024 * 1024:
+        return _too_large(request, footage_request)
+    name = unquote(request.headers.get("X-Upload-Name", ""), errors="replace").strip()[:255]
+    return footage_request, name, keep_days
+
+
+@changes_by("owner (footage request link)")
+def _stream_finish(request, token, upload, keep_days):
+    try:  # again: the link may have lapsed, or the case closed, during a long upload
+        footage_request = services.consent_request(token=token)
+        clips = services.consent_upload(request=footage_request, uploads=[upload], keep_days=keep_days)
+    except ValidationError as exc:
+        return _page(request, footage_request, error=" ".join(exc.messages), status=400)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    finally:
+        upload.close()  # deletes the sealed file unless it became a clip
     return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips,
                                                               "expires_at": footage_request.expires_at})
 
