@@ -68,7 +68,7 @@ def _aad(index: int, last: bool) -> bytes:
     return struct.pack(">I?", index, last)
 
 
-WRITEBACK_RECORDS = 32  # every 32 MiB sealed, the kernel is asked to start writing the file out
+WRITEBACK_RECORDS = 8  # every 8 MiB sealed, the kernel is asked to start writing the file out
 
 
 def _start_writeback(file) -> None:
@@ -93,11 +93,21 @@ class EncryptingWriter:
         self._file.write(MAGIC + self._prefix)
         self._buffer = bytearray()
         self._index = 0
+        self._finished = False
         self.sha256 = hashlib.sha256()
         self.size = 0
 
     def write(self, data: bytes) -> None:
+        self.digest(data)
+        self.encrypt(data)
+
+    def digest(self, data: bytes) -> None:
+        """Half of `write`: the SHA-256 of the plaintext. It may run in another thread, at the same time as
+        `encrypt`, as long as each half is given every piece once and in order."""
         self.sha256.update(data)
+
+    def encrypt(self, data: bytes) -> None:
+        """The other half of `write`: seals and writes the records."""
         self.size += len(data)
         view = memoryview(data)
         if self._buffer:
@@ -119,10 +129,17 @@ class EncryptingWriter:
         if self._index % WRITEBACK_RECORDS == 0:
             _start_writeback(self._file)
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Seals the last record and hands the file to the OS: readable from here on, on disk after `close`."""
+        if self._finished:
+            return
         self._seal(bytes(self._buffer), last=True)
         self._buffer.clear()
         self._file.flush()
+        self._finished = True
+
+    def close(self) -> None:
+        self.finish()
         os.fsync(self._file.fileno())
         self._file.close()
 

@@ -2,6 +2,7 @@
 sealed file, and every later access re-checks the SHA-256 taken at ingest."""
 
 import asyncio
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,21 @@ class SealedUpload:
     sha256: str
     data_key: bytes
     kept: bool = False  # became a clip
+    _probed: "MediaInfo | NotMediaError | None" = None
+
+    def media(self) -> "MediaInfo":
+        """What PyAV finds in the sealed file, probed once; NotMediaError unless a video or image frame decodes."""
+        self.probe()
+        if isinstance(self._probed, NotMediaError):
+            raise self._probed
+        return self._probed
+
+    def probe(self) -> None:
+        if self._probed is None:
+            try:
+                self._probed = media_probe(self.path, self.data_key)
+            except NotMediaError as exc:
+                self._probed = exc
 
     def close(self) -> None:
         """Django closes uploaded files when the request ends, or on a parse error: what did not become a
@@ -105,15 +121,16 @@ class UploadTooLarge(Exception):
     pass
 
 
-SEAL_BATCH = 4 * UPLOAD_CHUNK
-# Sealing (SHA-256, AES-GCM, the write) runs off the event loop, so the next pieces arrive meanwhile. Each upload
-# has one job under way at a time, which keeps its records in order.
+SEAL_BATCH = 2 * UPLOAD_CHUNK
+# Sealing runs off the event loop, so the next pieces arrive meanwhile; the SHA-256 and the encryption of a batch
+# run side by side (hashlib lets go of the GIL). Each upload has one batch under way at a time, which keeps its
+# records in order.
 _sealing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence-seal")
 
 
 def _seal_last(writer: EncryptingWriter, data: bytes) -> None:
-    writer.write(data)
-    writer.close()
+    writer.encrypt(data)
+    writer.finish()
 
 
 async def upload_receive(chunks: AsyncIterator[bytes], *, name: str, limit: int) -> SealedUpload:
@@ -123,7 +140,7 @@ async def upload_receive(chunks: AsyncIterator[bytes], *, name: str, limit: int)
     the answer), then UploadTooLarge. If the pieces stop early (a client gone: RequestAborted) or the caller is
     cancelled, nothing is left behind."""
     writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
-    job = None  # the sealing job under way
+    jobs = []  # the batch under way: its digest and its encryption
     batch = bytearray()
     received = 0
     try:
@@ -133,31 +150,52 @@ async def upload_receive(chunks: AsyncIterator[bytes], *, name: str, limit: int)
                 break
             batch += chunk
             if len(batch) >= SEAL_BATCH:
-                if job is not None:
-                    await asyncio.wrap_future(job)
-                job, batch = _sealing.submit(writer.write, batch), bytearray()
+                await _finished(jobs)
+                jobs = [_sealing.submit(writer.digest, batch), _sealing.submit(writer.encrypt, batch)]
+                batch = bytearray()
         else:
-            if job is not None:
-                await asyncio.wrap_future(job)
-            job = _sealing.submit(_seal_last, writer, batch)
-            await asyncio.wrap_future(job)
-            return SealedUpload(name=name or "upload", path=Path(writer.path), size=writer.size,
-                                sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+            await _finished(jobs)
+            jobs = [_sealing.submit(writer.digest, batch), _sealing.submit(_seal_last, writer, batch)]
+            await _finished(jobs)
+            upload = SealedUpload(name=name or "upload", path=Path(writer.path), size=writer.size,
+                                  sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+            # PyAV probes what the OS already has while the disk catches up (fsync): neither waits for the other.
+            jobs = [_sealing.submit(writer.close), _sealing.submit(upload.probe)]
+            await _finished(jobs)
+            return upload
     except BaseException:
-        _discard(writer, job)
+        _discard(writer, jobs)
         raise
-    _discard(writer, job)
+    _discard(writer, jobs)
     async for _chunk in chunks:
         pass
     raise UploadTooLarge()
 
 
-def _discard(writer: EncryptingWriter, job) -> None:
-    """Deletes the file once the job under way (which cannot be stopped) is over."""
-    if job is not None and not job.done():
-        job.add_done_callback(lambda _job: writer.abort())
-    else:
+async def _finished(jobs) -> None:
+    for job in jobs:
+        await asyncio.wrap_future(job)
+
+
+def _discard(writer: EncryptingWriter, jobs) -> None:
+    """Deletes the file once the jobs under way (which cannot be stopped) are over."""
+    running = [job for job in jobs if not job.done()]
+    if not running:
         writer.abort()
+        return
+    remaining = len(running)
+    lock = threading.Lock()
+
+    def one_done(_job) -> None:
+        nonlocal remaining
+        with lock:
+            remaining -= 1
+            last = remaining == 0
+        if last:
+            writer.abort()
+
+    for job in running:
+        job.add_done_callback(one_done)
 
 
 @dataclass

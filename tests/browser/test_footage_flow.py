@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from requests_app import services
 from requests_app.models import Clip
-from tests.browser.conftest import screenshot, staff_sign_in
+from tests.browser.conftest import checked_page, screenshot, staff_sign_in
 from tests.conftest import link_in, make_staff, parsed_mail, wait_for
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
@@ -19,6 +19,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def evidence_dir(settings, tmp_path):
     settings.EVIDENCE_DIR = tmp_path / "evidence"
+
+
+@pytest.fixture
+def page(browser, asgi_server):
+    """Under uvicorn, as connect is served: the page's script streams the clip to the ASGI endpoint."""
+    with checked_page(browser, asgi_server) as page:
+        yield page
 
 
 def test_owner_uploads_from_the_email_and_investigator_downloads(page, smtp_sink, tmp_path):
@@ -46,7 +53,9 @@ def test_owner_uploads_from_the_email_and_investigator_downloads(page, smtp_sink
     owner_page.set_input_files("#clips", str(video))
     owner_page.select_option("#keep_days", "90")
     screenshot(owner_page, "consent-page")
-    owner_page.click("button:has-text('Upload')")
+    with owner_page.expect_response(lambda r: r.url.endswith("/upload/stream/")) as streamed:
+        owner_page.click("button:has-text('Upload')")
+    assert streamed.value.status == 200  # one file: sent as the raw body, sealed as it arrived
     expect(owner_page.locator("h1")).to_have_text("Thank you")
     digest = hashlib.sha256(video.read_bytes()).hexdigest()
     expect(owner_page.locator("main")).to_contain_text(digest)
