@@ -78,10 +78,7 @@ def consent_upload(request, token):
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     if getattr(request._stream, "oversize", False):  # the ASGI spool dropped it: say so, not "CSRF failed"
-        footage_request = services.consent_request(token=token)
-        return _page(request, footage_request, status=413,
-                     error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
-                           f"write to {settings.AGENCY_EMAIL}.")
+        return _too_large(request, services.consent_request(token=token))
     handler = EvidenceUploadHandler(request)
     request.upload_handlers = [handler]
     try:
@@ -101,9 +98,7 @@ def _consent_upload(request, token, handler):
     too_large = handler.too_large or getattr(request._stream, "oversize", False)  # see connect.asgi_body
     if too_large:
         handler.discard()
-        return _page(request, footage_request, status=413,
-                     error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
-                           f"write to {settings.AGENCY_EMAIL}.")
+        return _too_large(request, footage_request)
     try:
         keep_days = int(request.POST.get("keep_days", ""))
     except ValueError:
@@ -145,7 +140,7 @@ async def consent_upload_stream(request, token):
         return await sync_to_async(_too_large)(request, footage_request)
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone: nobody reads this, and nothing was kept
-    # From here the clip is finished even if the client goes away: it sent every byte.
+    # Sealed and probed: the clip is stored even if the client goes away now, as it sent every byte.
     return await asyncio.shield(sync_to_async(_stream_finish)(request, token, upload, keep_days))
 
 

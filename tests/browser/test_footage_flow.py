@@ -68,3 +68,41 @@ def test_owner_uploads_from_the_email_and_investigator_downloads(page, smtp_sink
         page.click("text=download")
     path = download_info.value.path()
     assert hashlib.sha256(open(path, "rb").read()).hexdigest() == digest == Clip.objects.get().sha256
+
+
+def test_an_owner_sees_a_refused_file_and_too_large_one_and_then_shares_a_clip(page, tmp_path, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests_app.models import FootageRequest
+
+    camera = CameraFactory(label="Porch", owner=OwnerFactory(email="porch@example.org"))
+    request = FootageRequest.objects.create(incident=IncidentFactory(), camera=camera, camera_label="Porch",
+                                            nonce="nonce-browser", state="sent", sent_at=timezone.now(),
+                                            expires_at=timezone.now() + timedelta(days=10))
+    settings.UPLOAD_MAX_MB = 1
+    page.goto(services.consent_link(request).replace("http://testserver", ""))
+
+    big = tmp_path / "long.mp4"
+    big.write_bytes(b"\0" * (1024 * 1024 + 1))
+    page.set_input_files("#clips", str(big))
+    page.click("button:has-text('Upload')")  # refused by the page itself, before a byte is sent
+    expect(page.locator(".error-summary")).to_contain_text("larger than 1 MB")
+
+    fake = tmp_path / "notes.mp4"
+    fake.write_bytes(b"not a video " * 1000)
+    page.set_input_files("#clips", str(fake))
+    page.click("button:has-text('Upload')")
+    expect(page.locator(".error-summary")).to_contain_text("“notes.mp4” was not accepted")
+    assert not Clip.objects.exists()
+
+    video = tmp_path / "porch.mp4"
+    video.write_bytes(tiny_mp4())
+    page.set_input_files("#clips", str(video))  # the form shown with the error streams too
+    with page.expect_response(lambda r: r.url.endswith("/upload/stream/")):
+        page.click("button:has-text('Upload')")
+    expect(page.locator("h1")).to_have_text("Thank you")
+    expect(page.locator("main")).to_contain_text(hashlib.sha256(video.read_bytes()).hexdigest())
+    request.refresh_from_db()
+    assert request.state == "uploaded" and Clip.objects.get().original_name == "porch.mp4"
