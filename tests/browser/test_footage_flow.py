@@ -83,12 +83,15 @@ def test_an_owner_sees_a_refused_file_and_too_large_one_and_then_shares_a_clip(p
                                             expires_at=timezone.now() + timedelta(days=10))
     settings.UPLOAD_MAX_MB = 1
     page.goto(services.consent_link(request).replace("http://testserver", ""))
+    uploads = []
+    page.on("request", lambda r: uploads.append(r.url) if r.url.endswith("/upload/stream/") else None)
 
     big = tmp_path / "long.mp4"
     big.write_bytes(b"\0" * (1024 * 1024 + 1))
     page.set_input_files("#clips", str(big))
     page.click("button:has-text('Upload')")  # refused by the page itself, before a byte is sent
     expect(page.locator(".error-summary")).to_contain_text("larger than 1 MB")
+    assert uploads == []
 
     fake = tmp_path / "notes.mp4"
     fake.write_bytes(b"not a video " * 1000)
