@@ -241,3 +241,21 @@ def test_a_browser_style_upload_through_uvicorn_becomes_a_clip(asgi_server, foot
     clip = Clip.objects.get()
     assert clip.sha256 == hashlib.sha256(video).hexdigest() in body and clip.original_name == "entrée.mp4"
     assert evidence_files(evidence_dir) == [clip.stored_name]
+
+
+def test_a_connection_cut_mid_upload_under_uvicorn_leaves_no_file(asgi_server, footage_request, url, evidence_dir):
+    conn = http.client.HTTPConnection(urlsplit(asgi_server).netloc, timeout=30)
+    conn.putrequest("POST", url)
+    for name, value in {"Content-Type": "application/octet-stream", "Content-Length": str(64 * 1024 * 1024),
+                        "Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF, "X-Keep-Days": "30"}.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    for _ in range(24):  # 24 of the 64 MiB announced: several records are sealed on disk by now
+        conn.send(b"\0" * (1024 * 1024))
+    wait_for(lambda: evidence_files(evidence_dir))  # the partial clip exists while it arrives
+    conn.sock.close()
+
+    wait_for(lambda: evidence_files(evidence_dir) == [])
+    assert Clip.objects.count() == 0
+    footage_request.refresh_from_db()
+    assert footage_request.state == "sent"
