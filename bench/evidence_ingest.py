@@ -18,7 +18,7 @@ file's size. A warm-up upload of a tiny video (to another request) goes first.
 
   connect  GET the consent page (csrftoken cookie and csrfmiddlewaretoken), then POST, as the page's script
            does, the file as the raw body to /footage/<token>/upload/stream/ (X-CSRFToken, X-Keep-Days: 30,
-           X-Upload-Name) with an explicit Content-Length, streamed from the file in 1 MiB pieces (never
+           X-Upload-Names and -Sizes) with an explicit Content-Length, streamed from the file in 1 MiB pieces (never
            held in memory), on one connection; timed from the first byte sent to the response read.
            Checked: 200, one Clip whose SHA-256 is the file's. `--upload form` posts the no-script fallback
            instead: /footage/<token>/upload/ as multipart/form-data (csrfmiddlewaretoken, keep_days=30, the
@@ -425,7 +425,7 @@ def upload(port: int, path: str, chunks, size: int, filename: str, mode: str = "
         head, tail = b"", b""
         target = path + "upload/stream/"
         headers = {"Content-Type": "application/octet-stream", "X-CSRFToken": token, "X-Keep-Days": "30",
-                   "X-Upload-Name": filename}
+                   "X-Upload-Names": filename, "X-Upload-Sizes": str(size)}
     else:
         boundary = "----connectbench" + secrets.token_hex(12)
         head, tail = multipart_parts(boundary, token, filename)

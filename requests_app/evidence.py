@@ -117,13 +117,13 @@ class EvidenceUploadHandler(FileUploadHandler):
         self.sealed.clear()
 
 
-class UploadTooLarge(Exception):
-    pass
+class UploadIncomplete(Exception):
+    """The body ended before, or went on after, the files it announced."""
 
 
 SEAL_BATCH = 2 * UPLOAD_CHUNK
 # Sealing runs off the event loop, so the next pieces arrive meanwhile; the SHA-256 and the encryption of a batch
-# run side by side (hashlib lets go of the GIL). Each upload has one batch under way at a time, which keeps its
+# run side by side (hashlib lets go of the GIL). Each file has one batch under way at a time, which keeps its
 # records in order.
 _sealing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence-seal")
 
@@ -133,43 +133,76 @@ def _seal_last(writer: EncryptingWriter, data: bytes) -> None:
     writer.finish()
 
 
-async def upload_receive(chunks: AsyncIterator[bytes], *, name: str, limit: int) -> SealedUpload:
-    """Seals an upload into the evidence folder as its pieces arrive: one pass, SHA-256 taken on the way.
+class _FileSealer:
+    """One file of a streamed upload, sealed into the evidence folder batch by batch."""
 
-    Past `limit` bytes the file is deleted and the rest is read and dropped (so the sender, still sending, gets
-    the answer), then UploadTooLarge. If the pieces stop early (a client gone: RequestAborted) or the caller is
-    cancelled, nothing is left behind."""
-    writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
-    jobs = []  # the batch under way: its digest and its encryption
-    batch = bytearray()
-    received = 0
+    def __init__(self, name: str):
+        self.name = name
+        self.writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+        self.jobs = []  # the batch under way: its digest and its encryption
+        self.batch = bytearray()
+
+    async def feed(self, data) -> None:
+        self.batch += data
+        if len(self.batch) >= SEAL_BATCH:
+            await _finished(self.jobs)
+            self.jobs = [_sealing.submit(self.writer.digest, self.batch),
+                         _sealing.submit(self.writer.encrypt, self.batch)]
+            self.batch = bytearray()
+
+    async def finish(self) -> SealedUpload:
+        writer = self.writer
+        await _finished(self.jobs)
+        self.jobs = [_sealing.submit(writer.digest, self.batch), _sealing.submit(_seal_last, writer, self.batch)]
+        await _finished(self.jobs)
+        upload = SealedUpload(name=self.name or "upload", path=Path(writer.path), size=writer.size,
+                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+        # PyAV probes what the OS already has while the disk catches up (fsync): neither waits for the other.
+        self.jobs = [_sealing.submit(writer.close), _sealing.submit(upload.probe)]
+        await _finished(self.jobs)
+        return upload
+
+    def discard(self) -> None:
+        _discard(self.writer, self.jobs)
+
+
+async def uploads_receive(chunks: AsyncIterator[bytes], *, files: list[tuple[str, int]]) -> list[SealedUpload]:
+    """Seals the files of a body that holds them one after another, (name, size) as announced, into the evidence
+    folder as the pieces arrive: one pass, SHA-256 taken on the way. Nothing past the announced sizes is written
+    (the caller holds them to the upload limit before it reads a byte): a body that ends before its files do, or
+    goes on after them, is UploadIncomplete. Whatever stops the upload (that, a client gone: RequestAborted, the
+    caller cancelled) leaves nothing behind."""
+    sealed: list[SealedUpload] = []
+    current: _FileSealer | None = None
+    remaining = 0
     try:
         async for chunk in chunks:
-            received += len(chunk)
-            if received > limit:
-                break
-            batch += chunk
-            if len(batch) >= SEAL_BATCH:
-                await _finished(jobs)
-                jobs = [_sealing.submit(writer.digest, batch), _sealing.submit(writer.encrypt, batch)]
-                batch = bytearray()
-        else:
-            await _finished(jobs)
-            jobs = [_sealing.submit(writer.digest, batch), _sealing.submit(_seal_last, writer, batch)]
-            await _finished(jobs)
-            upload = SealedUpload(name=name or "upload", path=Path(writer.path), size=writer.size,
-                                  sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
-            # PyAV probes what the OS already has while the disk catches up (fsync): neither waits for the other.
-            jobs = [_sealing.submit(writer.close), _sealing.submit(upload.probe)]
-            await _finished(jobs)
-            return upload
+            view = memoryview(chunk)
+            while view:
+                if current is None:
+                    if len(sealed) == len(files):
+                        raise UploadIncomplete()
+                    current = _FileSealer(files[len(sealed)][0])
+                    remaining = files[len(sealed)][1]
+                piece, view = view[:remaining], view[remaining:]
+                await current.feed(piece)
+                remaining -= len(piece)
+                if remaining == 0:
+                    sealed.append(await current.finish())
+                    current = None
+        if len(sealed) != len(files):
+            raise UploadIncomplete()
     except BaseException:
-        _discard(writer, jobs)
+        _discard_all(current, sealed)
         raise
-    _discard(writer, jobs)
-    async for _chunk in chunks:
-        pass
-    raise UploadTooLarge()
+    return sealed
+
+
+def _discard_all(current: "_FileSealer | None", sealed: list[SealedUpload]) -> None:
+    if current is not None:
+        current.discard()
+    for upload in sealed:
+        upload.close()
 
 
 async def _finished(jobs) -> None:

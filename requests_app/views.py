@@ -123,63 +123,86 @@ def _too_large(request, footage_request):
                        f"write to {settings.AGENCY_EMAIL}.")
 
 
+MAX_FILES = 20  # at once, from the page; more go in another upload
+
+
 @streams_body
 @require_POST
 async def consent_upload_stream(request, token):
-    """The consent page's upload of one file, sent by its script as the raw request body (name and retention in
-    headers, the CSRF token in X-CSRFToken). The link is checked before a byte is read; the body is then
-    sealed as it arrives, once, and the clip probed and stored. Answers with the same pages as the form."""
+    """The consent page's upload as its script sends it: the chosen files one after another as the raw request
+    body, their names and sizes (and the retention) in headers, the CSRF token in X-CSRFToken. The link and
+    the headers are checked before a byte is read; each file is then sealed as it arrives, once, and the lot
+    probed and stored, or refused, together. Answers with the same pages as the form."""
     admitted = await sync_to_async(_stream_admission)(request, token)
     if isinstance(admitted, HttpResponse):
         return admitted  # the body was never read
-    footage_request, name, keep_days = admitted
-    limit = settings.UPLOAD_MAX_MB * 1024 * 1024
+    footage_request, files, keep_days = admitted
     try:
-        upload = await evidence.upload_receive(body_chunks(request), name=name, limit=limit)
-    except evidence.UploadTooLarge:
-        return await sync_to_async(_too_large)(request, footage_request)
+        uploads = await evidence.uploads_receive(body_chunks(request), files=files)
+    except evidence.UploadIncomplete:
+        return await sync_to_async(_page)(request, footage_request, status=400,
+                                          error="The upload did not match the files announced. Try again.")
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone: nobody reads this, and nothing was kept
-    # Sealed and probed: the clip is stored even if the client goes away now, as it sent every byte.
-    return await asyncio.shield(sync_to_async(_stream_finish)(request, token, upload, keep_days))
+    # Sealed and probed: the clips are stored even if the client goes away now, as it sent every byte.
+    return await asyncio.shield(sync_to_async(_stream_finish)(request, token, uploads, keep_days))
+
+
+def _announced_files(request) -> list[tuple[str, int]] | None:
+    """(name, size) of each file from X-Upload-Names (percent-encoded, separated by '/') and X-Upload-Sizes."""
+    names = request.headers.get("X-Upload-Names", "").split("/")
+    try:
+        sizes = [int(size) for size in request.headers.get("X-Upload-Sizes", "").split(",")]
+    except ValueError:
+        return None
+    if len(names) != len(sizes) or not 0 < len(sizes) <= MAX_FILES or min(sizes) < 0:
+        return None
+    return [(unquote(name, errors="replace").strip()[:255], size) for name, size in zip(names, sizes, strict=True)]
 
 
 @rate_limited("consent-upload")
 def _stream_admission(request, token):
-    """(request, file name, days to keep) for an upload that may start, or the page that refuses it."""
+    """(request, files, days to keep) for an upload that may start, or the page that refuses it."""
     try:
         footage_request = services.consent_request(token=token)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the form's
-        return _page(request, footage_request, status=415, error="Send the file as the request's body.")
+        return _page(request, footage_request, status=415, error="Send the files as the request's body.")
     try:
         keep_days = int(request.headers.get("X-Keep-Days", ""))
     except ValueError:
         keep_days = None
     if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
         return _page(request, footage_request, error="Choose how long the clips may be kept.", status=400)
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > settings.UPLOAD_MAX_MB * 1024 * 1024:
+    files = _announced_files(request)
+    if files is None:
+        return _page(request, footage_request, status=400,
+                     error=f"Choose between one and {MAX_FILES} video or photo files.")
+    if empty := [name for name, size in files if size == 0]:
+        return _page(request, footage_request, error=f"“{empty[0]}” is empty.", status=400)
+    total = sum(size for _name, size in files)
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared and declared != str(total):
+        return _page(request, footage_request, status=400,
+                     error="The upload did not match the files announced. Try again.")
+    if total > settings.UPLOAD_MAX_MB * 1024 * 1024:  # and nothing past the announced sizes is ever written
         return _too_large(request, footage_request)
-    name = unquote(request.headers.get("X-Upload-Name", ""), errors="replace").strip()[:255]
-    return footage_request, name, keep_days
+    return footage_request, files, keep_days
 
 
 @changes_by("owner (footage request link)")
-def _stream_finish(request, token, upload, keep_days):
+def _stream_finish(request, token, uploads, keep_days):
     try:  # again: the link may have lapsed, or the case closed, during a long upload
         footage_request = services.consent_request(token=token)
-        clips = services.consent_upload(request=footage_request, uploads=[upload], keep_days=keep_days)
+        clips = services.consent_upload(request=footage_request, uploads=uploads, keep_days=keep_days)
     except ValidationError as exc:
         return _page(request, footage_request, error=" ".join(exc.messages), status=400)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     finally:
-        upload.close()  # deletes the sealed file unless it became a clip
+        for upload in uploads:
+            upload.close()  # deletes the sealed file unless it became a clip
     return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips,
                                                               "expires_at": footage_request.expires_at})
 

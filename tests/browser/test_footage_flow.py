@@ -11,7 +11,7 @@ from tests.browser.conftest import checked_page, screenshot, staff_sign_in
 from tests.conftest import link_in, make_staff, parsed_mail, wait_for
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
-from tests.requests_app.media import tiny_mp4
+from tests.requests_app.media import tiny_jpeg, tiny_mp4
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,7 +70,7 @@ def test_owner_uploads_from_the_email_and_investigator_downloads(page, smtp_sink
     assert hashlib.sha256(open(path, "rb").read()).hexdigest() == digest == Clip.objects.get().sha256
 
 
-def test_an_owner_sees_a_refused_file_and_too_large_one_and_then_shares_a_clip(page, tmp_path, settings):
+def test_an_owner_sees_a_refused_file_and_a_too_large_one_and_then_shares_two(page, tmp_path, settings):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -100,12 +100,16 @@ def test_an_owner_sees_a_refused_file_and_too_large_one_and_then_shares_a_clip(p
     expect(page.locator(".error-summary")).to_contain_text("“notes.mp4” was not accepted")
     assert not Clip.objects.exists()
 
-    video = tmp_path / "porch.mp4"
+    video, still = tmp_path / "porch.mp4", tmp_path / "still.jpg"
     video.write_bytes(tiny_mp4())
-    page.set_input_files("#clips", str(video))  # the form shown with the error streams too
+    still.write_bytes(tiny_jpeg())
+    page.set_input_files("#clips", [str(video), str(still)])  # the form shown with the error streams too
     with page.expect_response(lambda r: r.url.endswith("/upload/stream/")):
         page.click("button:has-text('Upload')")
     expect(page.locator("h1")).to_have_text("Thank you")
-    expect(page.locator("main")).to_contain_text(hashlib.sha256(video.read_bytes()).hexdigest())
+    expect(page.locator("main")).to_contain_text("We received 2 files")
+    for path in (video, still):
+        expect(page.locator("main")).to_contain_text(hashlib.sha256(path.read_bytes()).hexdigest())
     request.refresh_from_db()
-    assert request.state == "uploaded" and Clip.objects.get().original_name == "porch.mp4"
+    assert request.state == "uploaded"
+    assert sorted(Clip.objects.values_list("original_name", flat=True)) == ["porch.mp4", "still.jpg"]

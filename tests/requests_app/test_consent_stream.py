@@ -1,4 +1,5 @@
-"""The consent page's streamed upload: one file as the raw request body, sealed once as it arrives.
+"""The consent page's streamed upload: the files one after another as the raw request body, each sealed once as
+it arrives.
 
 The ASGI tests drive connect's own handler (or uvicorn) with the body in pieces, as a server hands it over; the
 test-client ones go through Django's buffered body, the path the same view takes under any other handler."""
@@ -18,7 +19,7 @@ from audit.models import AccessEntry
 from requests_app import services
 from requests_app.models import Clip, FootageRequest
 from tests.conftest import wait_for
-from tests.requests_app.media import tiny_mp4
+from tests.requests_app.media import tiny_jpeg, tiny_mp4
 
 CSRF = "a" * 32  # an unmasked CSRF secret: Django accepts the same value as cookie and header
 
@@ -39,9 +40,14 @@ def evidence_files(evidence_dir):
     return sorted(p.name for p in evidence_dir.glob("*")) if evidence_dir.exists() else []
 
 
-def client_upload(client, url, content: bytes, *, name="porch.mp4", keep_days="30"):
-    return client.post(url, data=content, content_type="application/octet-stream",
-                       headers={"X-Upload-Name": quote(name), "X-Keep-Days": keep_days})
+def announced(*files: tuple[str, bytes]) -> dict[str, str]:
+    return {"X-Upload-Names": "/".join(quote(name, safe="") for name, _ in files),
+            "X-Upload-Sizes": ",".join(str(len(content)) for _, content in files)}
+
+
+def client_upload(client, url, *files: tuple[str, bytes], keep_days="30"):
+    return client.post(url, data=b"".join(content for _, content in files), content_type="application/octet-stream",
+                       headers={**announced(*files), "X-Keep-Days": keep_days})
 
 
 # --- through Django's buffered body (test client) -------------------------------------------------------
@@ -49,7 +55,7 @@ def client_upload(client, url, content: bytes, *, name="porch.mp4", keep_days="3
 @pytest.mark.django_db
 def test_a_streamed_clip_is_stored_encrypted_with_its_hash_and_name(client, url, footage_request, evidence_dir):
     video = tiny_mp4()
-    response = client_upload(client, url, video, name="porche délantera.mp4", keep_days="90")
+    response = client_upload(client, url, ("porche délantera.mp4", video), keep_days="90")
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -71,7 +77,7 @@ def test_a_streamed_clip_is_stored_encrypted_with_its_hash_and_name(client, url,
 ])
 def test_a_fake_or_empty_file_is_refused_and_nothing_is_kept(client, url, footage_request, evidence_dir, content,
                                                                message):
-    response = client_upload(client, url, content, name="fake.mp4")
+    response = client_upload(client, url, ("good.mp4", tiny_mp4()), ("fake.mp4", content))
 
     assert response.status_code == 400 and message in response.content.decode()
     assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []
@@ -82,7 +88,7 @@ def test_a_fake_or_empty_file_is_refused_and_nothing_is_kept(client, url, footag
 @pytest.mark.django_db
 def test_a_declared_oversized_upload_is_refused_before_anything_is_stored(client, url, evidence_dir, settings):
     settings.UPLOAD_MAX_MB = 1
-    response = client_upload(client, url, b"\0" * (1024 * 1024 + 10))
+    response = client_upload(client, url, ("a.mp4", b"\0" * (512 * 1024)), ("b.mp4", b"\0" * (512 * 1024 + 10)))
 
     assert response.status_code == 413 and "larger than 1 MB" in response.content.decode()
     assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []
@@ -91,9 +97,37 @@ def test_a_declared_oversized_upload_is_refused_before_anything_is_stored(client
 @pytest.mark.django_db
 @pytest.mark.parametrize("keep_days", ["", "9999", "soon"])
 def test_a_missing_or_unallowed_retention_is_refused(client, url, evidence_dir, keep_days):
-    response = client_upload(client, url, tiny_mp4(), keep_days=keep_days)
+    response = client_upload(client, url, ("a.mp4", tiny_mp4()), keep_days=keep_days)
     assert response.status_code == 400 and "Choose how long" in response.content.decode()
     assert evidence_files(evidence_dir) == []
+
+
+@pytest.mark.django_db
+def test_several_files_are_one_answer_each_with_its_own_fingerprint(client, url, footage_request, evidence_dir):
+    door, yard = tiny_mp4(), tiny_jpeg()
+    response = client_upload(client, url, ("door.mp4", door), ("yard/back.jpg", yard))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "We received 2 files" in page
+    assert hashlib.sha256(door).hexdigest() in page and hashlib.sha256(yard).hexdigest() in page
+    assert sorted(Clip.objects.values_list("original_name", "size")) == [("door.mp4", len(door)),
+                                                                          ("yard/back.jpg", len(yard))]
+    assert len(evidence_files(evidence_dir)) == 2
+    uploads = AccessEntry.objects.filter(action="clip.uploaded")
+    assert [e.detail["addition"] for e in uploads] == [False, False]  # one answer with two clips
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("headers", [
+    {"X-Upload-Names": "a.mp4", "X-Upload-Sizes": "10,20"},  # two sizes, one name
+    {"X-Upload-Names": "a.mp4", "X-Upload-Sizes": "ten"},
+    {"X-Upload-Names": "a.mp4", "X-Upload-Sizes": "5"},  # the body is longer than announced
+])
+def test_a_body_that_does_not_match_its_announced_files_is_refused_unread(client, url, evidence_dir, headers):
+    response = client.post(url, data=tiny_mp4(), content_type="application/octet-stream",
+                           headers={**headers, "X-Keep-Days": "30"})
+    assert response.status_code == 400 and evidence_files(evidence_dir) == []
 
 
 @pytest.mark.django_db
@@ -106,7 +140,7 @@ def test_a_form_body_sent_to_the_streamed_endpoint_is_refused(client, url, evide
 def test_a_streamed_upload_without_csrf_token_is_refused(url, evidence_dir):
     from django.test import Client
 
-    response = client_upload(Client(enforce_csrf_checks=True), url, tiny_mp4())
+    response = client_upload(Client(enforce_csrf_checks=True), url, ("a.mp4", tiny_mp4()))
     assert response.status_code == 403
     assert Clip.objects.count() == 0 and evidence_files(evidence_dir) == []
 
@@ -155,13 +189,16 @@ def body_messages(content: bytes, piece: int = 65536) -> list[dict]:
     return [{"type": "http.request", "body": p, "more_body": i < len(pieces) - 1} for i, p in enumerate(pieces)]
 
 
-STREAM_HEADERS = {"content-type": "application/octet-stream", "x-keep-days": "30", "x-upload-name": "door.mp4"}
+def stream_headers(*files: tuple[str, bytes]) -> dict[str, str]:
+    return {"content-type": "application/octet-stream", "x-keep-days": "30",
+            **{k.lower(): v for k, v in announced(*files).items()}}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_clip_in_small_pieces_is_stored_whole(url, footage_request, evidence_dir):
     video = tiny_mp4(frames=240, size=(320, 240))
-    response = asgi_post(url, body_messages(video, piece=997), STREAM_HEADERS | {"content-length": str(len(video))})
+    response = asgi_post(url, body_messages(video, piece=997),
+                         stream_headers(("door.mp4", video)) | {"content-length": str(len(video))})
 
     assert response["status"] == 200, response["body"][:500]
     clip = Clip.objects.get()
@@ -173,7 +210,8 @@ def test_a_clip_in_small_pieces_is_stored_whole(url, footage_request, evidence_d
 def test_an_invalid_link_is_refused_before_a_byte_of_the_body_is_read(url, footage_request, evidence_dir):
     footage_request.incident.status = "closed"
     footage_request.incident.save()
-    response = asgi_post(url, body_messages(tiny_mp4()), STREAM_HEADERS)
+    video = tiny_mp4()
+    response = asgi_post(url, body_messages(video), stream_headers(("door.mp4", video)))
 
     assert response["status"] == 410 and "case is closed" in response["body"].decode()
     assert response["taken"] == 0
@@ -182,15 +220,17 @@ def test_an_invalid_link_is_refused_before_a_byte_of_the_body_is_read(url, foota
 
 @pytest.mark.django_db(transaction=True)
 def test_a_missing_csrf_token_is_refused_before_a_byte_is_read(url, footage_request, evidence_dir):
-    response = asgi_post(url, body_messages(tiny_mp4()), STREAM_HEADERS | {"x-csrftoken": "b" * 32})
+    video = tiny_mp4()
+    response = asgi_post(url, body_messages(video), stream_headers(("door.mp4", video)) | {"x-csrftoken": "b" * 32})
     assert response["status"] == 403 and response["taken"] == 0
     assert evidence_files(evidence_dir) == []
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_client_that_disconnects_mid_upload_leaves_no_partial_file(url, footage_request, evidence_dir):
-    messages = body_messages(b"\0" * (6 * 1024 * 1024))[:-1] + [{"type": "http.disconnect"}]
-    asgi_post(url, messages, STREAM_HEADERS)
+    content = b"\0" * (6 * 1024 * 1024)
+    messages = body_messages(content)[:-1] + [{"type": "http.disconnect"}]
+    asgi_post(url, messages, stream_headers(("door.mp4", content)))
 
     assert wait_for(lambda: evidence_dir.exists()) and wait_for(lambda: evidence_files(evidence_dir) == [])
     assert Clip.objects.count() == 0
@@ -199,14 +239,23 @@ def test_a_client_that_disconnects_mid_upload_leaves_no_partial_file(url, footag
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_undeclared_oversized_upload_is_refused_read_to_the_end_and_leaves_nothing(url, footage_request,
-                                                                                    evidence_dir, settings):
+def test_an_oversized_upload_is_refused_before_a_byte_is_read_even_without_content_length(url, footage_request,
+                                                                                          evidence_dir, settings):
     settings.UPLOAD_MAX_MB = 1
-    messages = body_messages(b"\0" * (3 * 1024 * 1024))  # no Content-Length: found out while it arrives
-    response = asgi_post(url, messages, STREAM_HEADERS)
+    content = b"\0" * (3 * 1024 * 1024)
+    response = asgi_post(url, body_messages(content), stream_headers(("long.mp4", content)))
 
     assert response["status"] == 413 and "larger than 1 MB" in response["body"].decode()
-    assert response["taken"] == len(messages)  # drained, so a client still sending gets this answer
+    assert response["taken"] == 0 and evidence_files(evidence_dir) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_longer_than_its_files_is_refused_and_leaves_nothing(url, footage_request, evidence_dir):
+    video = tiny_mp4()
+    content = video + b"\0" * (3 * 1024 * 1024)  # a client that announced the clip, then sent more
+    response = asgi_post(url, body_messages(content), stream_headers(("door.mp4", video)))
+
+    assert response["status"] == 400 and "did not match the files announced" in response["body"].decode()
     assert wait_for(lambda: evidence_files(evidence_dir) == [])
     assert Clip.objects.count() == 0
 
@@ -228,7 +277,8 @@ def test_a_browser_style_upload_through_uvicorn_becomes_a_clip(asgi_server, foot
     conn.putrequest("POST", url)
     for name, value in {"Content-Type": "application/octet-stream", "Content-Length": str(len(video)),
                         "Cookie": cookie, "X-CSRFToken": token, "X-Keep-Days": "30",
-                        "X-Upload-Name": quote("entrée.mp4"), "Origin": asgi_server}.items():
+                        "X-Upload-Names": quote("entrée.mp4"), "X-Upload-Sizes": str(len(video)),
+                        "Origin": asgi_server}.items():
         conn.putheader(name, value)
     conn.endheaders()
     for i in range(0, len(video), 4096):
@@ -247,7 +297,8 @@ def test_a_connection_cut_mid_upload_under_uvicorn_leaves_no_file(asgi_server, f
     conn = http.client.HTTPConnection(urlsplit(asgi_server).netloc, timeout=30)
     conn.putrequest("POST", url)
     for name, value in {"Content-Type": "application/octet-stream", "Content-Length": str(64 * 1024 * 1024),
-                        "Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF, "X-Keep-Days": "30"}.items():
+                        "Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF, "X-Keep-Days": "30",
+                        "X-Upload-Names": "long.mp4", "X-Upload-Sizes": str(64 * 1024 * 1024)}.items():
         conn.putheader(name, value)
     conn.endheaders()
     for _ in range(24):  # 24 of the 64 MiB announced: several records are sealed on disk by now

@@ -1,6 +1,6 @@
-// The consent page's upload. One file goes as the raw request body to the streaming endpoint, which seals it
-// once as it arrives and shows progress here; several files go as the plain form (kept or refused together),
-// as does everything when this script does not run.
+// The consent page's upload. The chosen files go one after another as the raw request body to the streaming
+// endpoint (names and sizes in headers), which seals each once as it arrives; progress shows here. Without this
+// script the plain form sends them. Either way the files are kept, or refused, together.
 (function () {
   "use strict";
   if (!window.XMLHttpRequest || !window.DOMParser) return;
@@ -38,7 +38,7 @@
     return true;
   }
 
-  function upload(form, file) {
+  function upload(form, files) {
     var messages = byId("upload-messages").dataset;
     var status = byId("upload-status"), bar = byId("upload-progress"), text = byId("upload-status-text");
     var button = form.querySelector("button[type=submit]");
@@ -47,7 +47,8 @@
     xhr.open("POST", form.dataset.streamUrl);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
-    xhr.setRequestHeader("X-Upload-Name", encodeURIComponent(file.name));
+    xhr.setRequestHeader("X-Upload-Names", files.map(function (f) { return encodeURIComponent(f.name); }).join("/"));
+    xhr.setRequestHeader("X-Upload-Sizes", files.map(function (f) { return f.size; }).join(","));
     xhr.setRequestHeader("X-Keep-Days", form.elements.keep_days.value);
     xhr.upload.onprogress = function (event) {
       if (!event.lengthComputable) return;
@@ -66,22 +67,23 @@
     status.hidden = false;
     bar.value = 0;
     text.textContent = messages.sending + " 0%";
-    xhr.send(file);
+    xhr.send(new Blob(files));  // the files themselves, one after another: nothing is copied into memory
   }
 
   function attach() {
     var form = byId("upload-form");
     if (!form || !form.dataset.streamUrl) return;
     form.addEventListener("submit", function (event) {
-      var files = form.elements.clips.files;
-      if (!files || files.length !== 1) return;
+      var files = Array.prototype.slice.call(form.elements.clips.files || []);
+      if (!files.length || !window.Blob) return;
       event.preventDefault();
       if (busy) return;
-      if (files[0].size > Number(form.dataset.maxBytes)) {
+      var total = files.reduce(function (sum, f) { return sum + f.size; }, 0);
+      if (total > Number(form.dataset.maxBytes)) {
         showError(byId("upload-messages").dataset.tooLarge);
         return;
       }
-      upload(form, files[0]);
+      upload(form, files);
     });
   }
 
