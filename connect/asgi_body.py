@@ -5,6 +5,9 @@ uploaded clip would sit in /tmp in the clear. Here small bodies stay in memory a
 a temporary file sealed with a key that exists only in this process's memory; the file is deleted when
 the request ends, so a cut-off upload leaves nothing usable behind. Bodies over the upload limit are
 drained but not kept, and the view is told (`oversize`).
+
+Views marked `common.streamed_body.streams_body` get no spool: their body stays in the server until the view
+reads it, piece by piece (a clip is sealed once, as it arrives, straight into the evidence folder).
 """
 
 import io
@@ -14,8 +17,10 @@ import tempfile
 from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
+from django.urls import Resolver404, resolve
 
 from common.sealed import DecryptingReader, EncryptingWriter
+from common.streamed_body import StreamedBody
 
 
 class SealedSpool(io.RawIOBase):
@@ -88,8 +93,36 @@ class SealedSpool(io.RawIOBase):
         super().close()
 
 
+def _view_streams_body(scope) -> bool:
+    if scope.get("method") not in ("POST", "PUT"):
+        return False
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    try:
+        return getattr(resolve(path).func, "streams_body", False)
+    except Resolver404:
+        return False
+
+
 class SealedBodyASGIHandler(ASGIHandler):
+    async def handle(self, scope, receive, send):
+        if _view_streams_body(scope):
+            # Django reads the body with read_body and listens for a disconnect with the same `receive`; the
+            # streamed body serves both, in turn (see StreamedBody).
+            receive = StreamedBody(receive)
+        return await super().handle(scope, receive, send)
+
+    def create_request(self, scope, body_file):
+        request, error_response = super().create_request(scope, body_file)
+        if request is not None and isinstance(body_file, StreamedBody):
+            request.streamed_body = body_file
+        return request, error_response
+
     async def read_body(self, receive):
+        if isinstance(receive, StreamedBody):
+            return receive  # its view reads it
         body = SealedSpool(memory_limit=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
                            hard_limit=settings.UPLOAD_MAX_MB * 1024 * 1024 + 1024 * 1024)
         while True:

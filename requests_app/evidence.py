@@ -1,8 +1,11 @@
 """Evidence ingest and access: uploads are hashed and sealed as they stream in, probed with PyAV from the
 sealed file, and every later access re-checks the SHA-256 taken at ingest."""
 
+import asyncio
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -38,6 +41,21 @@ class SealedUpload:
     sha256: str
     data_key: bytes
     kept: bool = False  # became a clip
+    _probed: "MediaInfo | NotMediaError | None" = None
+
+    def media(self) -> "MediaInfo":
+        """What PyAV finds in the sealed file, probed once; NotMediaError unless a video or image frame decodes."""
+        self.probe()
+        if isinstance(self._probed, NotMediaError):
+            raise self._probed
+        return self._probed
+
+    def probe(self) -> None:
+        if self._probed is None:
+            try:
+                self._probed = media_probe(self.path, self.data_key)
+            except NotMediaError as exc:
+                self._probed = exc
 
     def close(self) -> None:
         """Django closes uploaded files when the request ends, or on a parse error: what did not become a
@@ -97,6 +115,120 @@ class EvidenceUploadHandler(FileUploadHandler):
         for sealed in self.sealed:
             sealed.close()
         self.sealed.clear()
+
+
+class UploadIncomplete(Exception):
+    """The body ended before, or went on after, the files it announced."""
+
+
+SEAL_BATCH = 2 * UPLOAD_CHUNK
+# Sealing runs off the event loop, so the next pieces arrive meanwhile; the SHA-256 and the encryption of a batch
+# run side by side (hashlib lets go of the GIL). Each file has one batch under way at a time, which keeps its
+# records in order.
+_sealing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence-seal")
+
+
+def _seal_last(writer: EncryptingWriter, data: bytes) -> None:
+    writer.encrypt(data)
+    writer.finish()
+
+
+class _FileSealer:
+    """One file of a streamed upload, sealed into the evidence folder batch by batch."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+        self.jobs = []  # the batch under way: its digest and its encryption
+        self.batch = bytearray()
+
+    async def feed(self, data) -> None:
+        self.batch += data
+        if len(self.batch) >= SEAL_BATCH:
+            await _finished(self.jobs)
+            self.jobs = [_sealing.submit(self.writer.digest, self.batch),
+                         _sealing.submit(self.writer.encrypt, self.batch)]
+            self.batch = bytearray()
+
+    async def finish(self) -> SealedUpload:
+        writer = self.writer
+        await _finished(self.jobs)
+        self.jobs = [_sealing.submit(writer.digest, self.batch), _sealing.submit(_seal_last, writer, self.batch)]
+        await _finished(self.jobs)
+        upload = SealedUpload(name=self.name or "upload", path=Path(writer.path), size=writer.size,
+                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+        # PyAV probes what the OS already has while the disk catches up (fsync): neither waits for the other.
+        self.jobs = [_sealing.submit(writer.close), _sealing.submit(upload.probe)]
+        await _finished(self.jobs)
+        return upload
+
+    def discard(self) -> None:
+        _discard(self.writer, self.jobs)
+
+
+async def uploads_receive(chunks: AsyncIterator[bytes], *, files: list[tuple[str, int]]) -> list[SealedUpload]:
+    """Seals the files of a body that holds them one after another, (name, size) as announced, into the evidence
+    folder as the pieces arrive: one pass, SHA-256 taken on the way. Nothing past the announced sizes is written
+    (the caller holds them to the upload limit before it reads a byte): a body that ends before its files do, or
+    goes on after them, is UploadIncomplete. Whatever stops the upload (that, a client gone: RequestAborted, the
+    caller cancelled) leaves nothing behind."""
+    sealed: list[SealedUpload] = []
+    current: _FileSealer | None = None
+    remaining = 0
+    try:
+        async for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                if current is None:
+                    if len(sealed) == len(files):
+                        raise UploadIncomplete()
+                    current = _FileSealer(files[len(sealed)][0])
+                    remaining = files[len(sealed)][1]
+                piece, view = view[:remaining], view[remaining:]
+                await current.feed(piece)
+                remaining -= len(piece)
+                if remaining == 0:
+                    sealed.append(await current.finish())
+                    current = None
+        if len(sealed) != len(files):
+            raise UploadIncomplete()
+    except BaseException:
+        _discard_all(current, sealed)
+        raise
+    return sealed
+
+
+def _discard_all(current: "_FileSealer | None", sealed: list[SealedUpload]) -> None:
+    if current is not None:
+        current.discard()
+    for upload in sealed:
+        upload.close()
+
+
+async def _finished(jobs) -> None:
+    for job in jobs:
+        await asyncio.wrap_future(job)
+
+
+def _discard(writer: EncryptingWriter, jobs) -> None:
+    """Deletes the file once the jobs under way (which cannot be stopped) are over."""
+    running = [job for job in jobs if not job.done()]
+    if not running:
+        writer.abort()
+        return
+    remaining = len(running)
+    lock = threading.Lock()
+
+    def one_done(_job) -> None:
+        nonlocal remaining
+        with lock:
+            remaining -= 1
+            last = remaining == 0
+        if last:
+            writer.abort()
+
+    for job in running:
+        job.add_done_callback(one_done)
 
 
 @dataclass

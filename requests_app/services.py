@@ -416,7 +416,7 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             if upload.size == 0:
                 raise ValidationError(f"“{upload.name}” is empty.")
             try:
-                probes.append(evidence.media_probe(upload.path, upload.data_key))
+                probes.append(upload.media())
             except evidence.NotMediaError as exc:
                 raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
         with transaction.atomic():

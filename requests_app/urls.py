@@ -7,6 +7,7 @@ app_name = "requests_app"
 urlpatterns = [
     path("footage/<str:token>/", views.consent, name="consent"),
     path("footage/<str:token>/upload/", views.consent_upload, name="consent_upload"),
+    path("footage/<str:token>/upload/stream/", views.consent_upload_stream, name="consent_upload_stream"),
     path("evidence/<uuid:code>/download/", views.clip_download, name="clip_download"),
     path("evidence/<uuid:code>/play/", views.clip_play, name="clip_play"),
     path("requests/incidents.json", views.map_incidents, name="map_incidents"),

@@ -1,13 +1,16 @@
 """The owner's consent page (from the emailed link) and staff access to evidence."""
 
+import asyncio
 import json
 import uuid
+from urllib.parse import unquote
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied, RequestAborted, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -18,7 +21,8 @@ from common.access import staff_permission_required
 from common.change_history import changes_by
 from common.ratelimit import rate_limited
 from common.sealed import EvidenceIntegrityError
-from requests_app import clip_types, selectors, services
+from common.streamed_body import body_chunks, streams_body
+from requests_app import clip_types, evidence, selectors, services
 from requests_app.evidence import EvidenceUploadHandler
 from requests_app.models import Clip, Incident
 
@@ -33,6 +37,7 @@ def _page(request, footage_request, *, error: str = "", status: int = 200):
     return render(request, "requests_app/consent.html", {
         "req": footage_request, "incident": footage_request.incident, "error": error,
         "keep_days_choices": _keep_days_choices(), "max_mb": settings.UPLOAD_MAX_MB,
+        "max_bytes": settings.UPLOAD_MAX_MB * 1024 * 1024,
     }, status=status)
 
 
@@ -73,10 +78,7 @@ def consent_upload(request, token):
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     if getattr(request._stream, "oversize", False):  # the ASGI spool dropped it: say so, not "CSRF failed"
-        footage_request = services.consent_request(token=token)
-        return _page(request, footage_request, status=413,
-                     error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
-                           f"write to {settings.AGENCY_EMAIL}.")
+        return _too_large(request, services.consent_request(token=token))
     handler = EvidenceUploadHandler(request)
     request.upload_handlers = [handler]
     try:
@@ -96,9 +98,7 @@ def _consent_upload(request, token, handler):
     too_large = handler.too_large or getattr(request._stream, "oversize", False)  # see connect.asgi_body
     if too_large:
         handler.discard()
-        return _page(request, footage_request, status=413,
-                     error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
-                           f"write to {settings.AGENCY_EMAIL}.")
+        return _too_large(request, footage_request)
     try:
         keep_days = int(request.POST.get("keep_days", ""))
     except ValueError:
@@ -113,6 +113,96 @@ def _consent_upload(request, token, handler):
     except services.ConsentLinkError as exc:
         handler.discard()
         return _invalid(request, exc.reason)
+    return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips,
+                                                              "expires_at": footage_request.expires_at})
+
+
+def _too_large(request, footage_request):
+    return _page(request, footage_request, status=413,
+                 error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
+                       f"write to {settings.AGENCY_EMAIL}.")
+
+
+MAX_FILES = 20  # at once, from the page; more go in another upload
+
+
+@streams_body
+@require_POST
+async def consent_upload_stream(request, token):
+    """The consent page's upload as its script sends it: the chosen files one after another as the raw request
+    body, their names and sizes (and the retention) in headers, the CSRF token in X-CSRFToken. The link and
+    the headers are checked before a byte is read; each file is then sealed as it arrives, once, and the lot
+    probed and stored, or refused, together. Answers with the same pages as the form."""
+    admitted = await sync_to_async(_stream_admission)(request, token)
+    if isinstance(admitted, HttpResponse):
+        return admitted  # the body was never read
+    footage_request, files, keep_days = admitted
+    try:
+        uploads = await evidence.uploads_receive(body_chunks(request), files=files)
+    except evidence.UploadIncomplete:
+        return await sync_to_async(_page)(request, footage_request, status=400,
+                                          error="The upload did not match the files announced. Try again.")
+    except RequestAborted:
+        return HttpResponse(status=400)  # the client has gone: nobody reads this, and nothing was kept
+    # Sealed and probed: the clips are stored even if the client goes away now, as it sent every byte.
+    return await asyncio.shield(sync_to_async(_stream_finish)(request, token, uploads, keep_days))
+
+
+def _announced_files(request) -> list[tuple[str, int]] | None:
+    """(name, size) of each file from X-Upload-Names (percent-encoded, separated by '/') and X-Upload-Sizes."""
+    names = request.headers.get("X-Upload-Names", "").split("/")
+    try:
+        sizes = [int(size) for size in request.headers.get("X-Upload-Sizes", "").split(",")]
+    except ValueError:
+        return None
+    if len(names) != len(sizes) or not 0 < len(sizes) <= MAX_FILES or min(sizes) < 0:
+        return None
+    return [(unquote(name, errors="replace").strip()[:255], size) for name, size in zip(names, sizes, strict=True)]
+
+
+@rate_limited("consent-upload")
+def _stream_admission(request, token):
+    """(request, files, days to keep) for an upload that may start, or the page that refuses it."""
+    try:
+        footage_request = services.consent_request(token=token)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the form's
+        return _page(request, footage_request, status=415, error="Send the files as the request's body.")
+    try:
+        keep_days = int(request.headers.get("X-Keep-Days", ""))
+    except ValueError:
+        keep_days = None
+    if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
+        return _page(request, footage_request, error="Choose how long the clips may be kept.", status=400)
+    files = _announced_files(request)
+    if files is None:
+        return _page(request, footage_request, status=400,
+                     error=f"Choose between one and {MAX_FILES} video or photo files.")
+    if empty := [name for name, size in files if size == 0]:
+        return _page(request, footage_request, error=f"“{empty[0]}” is empty.", status=400)
+    total = sum(size for _name, size in files)
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared and declared != str(total):
+        return _page(request, footage_request, status=400,
+                     error="The upload did not match the files announced. Try again.")
+    if total > settings.UPLOAD_MAX_MB * 1024 * 1024:  # and nothing past the announced sizes is ever written
+        return _too_large(request, footage_request)
+    return footage_request, files, keep_days
+
+
+@changes_by("owner (footage request link)")
+def _stream_finish(request, token, uploads, keep_days):
+    try:  # again: the link may have lapsed, or the case closed, during a long upload
+        footage_request = services.consent_request(token=token)
+        clips = services.consent_upload(request=footage_request, uploads=uploads, keep_days=keep_days)
+    except ValidationError as exc:
+        return _page(request, footage_request, error=" ".join(exc.messages), status=400)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    finally:
+        for upload in uploads:
+            upload.close()  # deletes the sealed file unless it became a clip
     return render(request, "requests_app/consent_done.html", {"answer": "uploaded", "clips": clips,
                                                               "expires_at": footage_request.expires_at})
 
