@@ -7,6 +7,7 @@ SENT together with their ledger entries, in one transaction. What no one can kno
 250 never arrived was delivered: it counts as unsent and is sent again.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -51,6 +52,20 @@ def _update_returning(sql: str, params: list) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@contextmanager
+def _notes_without_waiting_for_disk():
+    """A cursor whose commits do not wait for the disk (synchronous_commit off, for this session until the block
+    ends). It notes accepted messages: a note is visible to every other session at once and survives a worker
+    killed after it; only a database crash in the next fraction of a second could lose it, and the message
+    would be mailed again. What is recorded for good (SENT, the ledger) is committed as usual."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        try:
+            yield cursor
+        finally:
+            cursor.execute("RESET synchronous_commit")
+
+
 def _claim(request_ids: list[int]) -> list[FootageRequest]:
     """The queued ones among request_ids, now SENDING and this worker's; each claim counts as an attempt."""
     claimed = _update_returning(
@@ -77,7 +92,7 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
     requests = _claim(request_ids)
     expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
     accepted, refused, retry = [], {}, {}
-    with MailSession() as session:
+    with MailSession() as session, _notes_without_waiting_for_disk() as notes:
         for position, request in enumerate(requests):
             message = render_templated(to=request.camera.owner.email, name="footage-request",
                                        context=_mail_context(request, expires_at=expires_at))
@@ -92,10 +107,10 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
                 retry.update({r.pk: run.reason for r in requests[position:]})
                 break
             # Noted before the next message: a worker killed after this point never mails this owner again.
-            FootageRequest.objects.filter(pk=request.pk, state=State.SENDING).update(
-                sent_at=timezone.now(), expires_at=expires_at)
-            accepted.append(request.pk)
-    run.sent = footage_requests_accepted_record(request_ids=accepted)
+            notes.execute(f"UPDATE {_TABLE} SET sent_at = %s, expires_at = %s WHERE id = %s AND state = %s",
+                          [timezone.now(), expires_at, request.pk, State.SENDING])
+            accepted.append(request)
+    run.sent = _accepted_record(accepted)
     for request_id, reason in refused.items():
         run.failed += FootageRequest.objects.filter(pk=request_id, state=State.SENDING).update(
             state=State.FAILED, failure_reason=reason[:300])
@@ -117,16 +132,23 @@ def _grouped(reasons: dict[int, str]) -> dict[str, list[int]]:
 def footage_requests_accepted_record(*, request_ids: list[int]) -> int:
     """SENDING -> SENT for requests the mail server accepted (`sent_at` set), with their ledger entries, in one
     transaction; returns how many. Requests already recorded (by the sweep, say) are not recorded twice."""
-    if not request_ids:
+    return _accepted_record(list(FootageRequest.objects.filter(pk__in=request_ids)
+                                 .select_related("incident", "camera__owner")))
+
+
+def _accepted_record(requests: list[FootageRequest]) -> int:
+    if not requests:
         return 0
     with transaction.atomic():
-        done = _update_returning(
+        done = set(_update_returning(
             f"UPDATE {_TABLE} SET state = %s, failure_reason = '' "
             "WHERE id = ANY(%s) AND state = %s AND sent_at IS NOT NULL RETURNING id",
-            [State.SENT, list(request_ids), State.SENDING])
+            [State.SENT, [r.pk for r in requests], State.SENDING]))
         districts = {}
         entries = []
-        for request in FootageRequest.objects.filter(pk__in=done).select_related("incident", "camera__owner"):
+        for request in requests:
+            if request.pk not in done:
+                continue
             incident, camera = request.incident, request.camera
             if incident.pk not in districts:
                 districts[incident.pk] = district_of(incident.location)
