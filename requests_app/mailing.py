@@ -76,11 +76,11 @@ def _claim(request_ids: list[int]) -> list[FootageRequest]:
         return []
     requests = list(FootageRequest.objects.filter(pk__in=claimed).select_related("incident", "camera__owner")
                     .order_by("pk"))
-    withdrawn = [r.pk for r in requests if r.camera is None or r.camera.status != Camera.Status.ACTIVE]
+    withdrawn = {r.pk for r in requests if r.camera is None or r.camera.status != Camera.Status.ACTIVE}
     if withdrawn:  # paused or deleted since it was chosen: the owner gets nothing
         FootageRequest.objects.filter(pk__in=withdrawn, state=State.SENDING).update(
             state=State.FAILED, failure_reason="The owner paused or deleted the camera.")
-    return [r for r in requests if r.pk not in set(withdrawn)]
+    return [r for r in requests if r.pk not in withdrawn]
 
 
 def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
@@ -92,25 +92,27 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
     requests = _claim(request_ids)
     expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
     accepted, refused, retry = [], {}, {}
-    with MailSession() as session, _notes_without_waiting_for_disk() as notes:
-        for position, request in enumerate(requests):
-            message = render_templated(to=request.camera.owner.email, name="footage-request",
-                                       context=_mail_context(request, expires_at=expires_at))
-            try:
-                session.send(message)
-            except MailRefused as exc:
-                target = refused if exc.permanent else retry
-                target[request.pk] = f"The mail server refused this message: {exc}"
-                continue
-            except MailServerLost as exc:
-                run.reason = f"Mail server unreachable, to be tried again: {exc}"
-                retry.update({r.pk: run.reason for r in requests[position:]})
-                break
-            # Noted before the next message: a worker killed after this point never mails this owner again.
-            notes.execute(f"UPDATE {_TABLE} SET sent_at = %s, expires_at = %s WHERE id = %s AND state = %s",
-                          [timezone.now(), expires_at, request.pk, State.SENDING])
-            accepted.append(request)
-    run.sent = _accepted_record(accepted)
+    try:
+        with MailSession() as session, _notes_without_waiting_for_disk() as notes:
+            for position, request in enumerate(requests):
+                message = render_templated(to=request.camera.owner.email, name="footage-request",
+                                           context=_mail_context(request, expires_at=expires_at))
+                try:
+                    session.send(message)
+                except MailRefused as exc:
+                    target = refused if exc.permanent else retry
+                    target[request.pk] = f"The mail server refused this message: {exc}"
+                    continue
+                except MailServerLost as exc:
+                    run.reason = f"Mail server unreachable: {exc}"
+                    retry.update({r.pk: run.reason for r in requests[position:]})
+                    break
+                # Noted before the next message: a worker killed after this point never mails this owner again.
+                notes.execute(f"UPDATE {_TABLE} SET sent_at = %s, expires_at = %s WHERE id = %s AND state = %s",
+                              [timezone.now(), expires_at, request.pk, State.SENDING])
+                accepted.append(request)
+    finally:  # whatever stopped the batch, what was delivered is recorded now (the rest waits for the sweep)
+        run.sent = _accepted_record(accepted)
     for request_id, reason in refused.items():
         run.failed += FootageRequest.objects.filter(pk=request_id, state=State.SENDING).update(
             state=State.FAILED, failure_reason=reason[:300])

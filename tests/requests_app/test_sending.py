@@ -71,6 +71,29 @@ def test_a_batch_goes_over_one_smtp_connection_and_each_mail_is_in_the_ledger_on
     assert [mailed_entries(r) for r in FootageRequest.objects.all()] == [1, 1, 1]
 
 
+def test_a_server_that_ends_a_working_connection_gets_a_new_one_and_nobody_is_skipped(
+    incident, street_cameras, investigator, smtp_sink, django_capture_on_commit_callbacks
+):
+    peers = connections_of(smtp_sink)
+    delivered = smtp_sink.handle_DATA
+    per_connection = {}
+
+    async def two_per_connection(server, session, envelope):  # as servers that limit messages per connection do
+        if per_connection.get(session.peer, 0) == 2:
+            return "421 4.7.0 Too many messages, closing connection"
+        per_connection[session.peer] = per_connection.get(session.peer, 0) + 1
+        return await delivered(server, session, envelope)
+
+    smtp_sink.handle_DATA = two_per_connection
+    cameras = [*street_cameras["near"], *[CameraFactory(owner=OwnerFactory(email=f"c{i}@example.org"))
+                                          for i in range(2)]]
+    send(incident, cameras, investigator, django_capture_on_commit_callbacks)
+
+    assert sorted(m["To"] for m in parsed_mail(smtp_sink)) == sorted(c.owner.email for c in cameras)
+    assert len(set(peers)) == 3
+    assert set(FootageRequest.objects.values_list("state", "attempts")) == {("sent", 1)}
+
+
 def test_the_click_does_the_same_work_for_one_owner_or_many(incident, street_cameras, investigator,
                                                             django_capture_on_commit_callbacks):
     from django.db import connection
