@@ -7,6 +7,7 @@ SENT together with their ledger entries, in one transaction. What no one can kno
 250 never arrived was delivered: it counts as unsent and is sent again.
 """
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +25,7 @@ from requests_app.models import FootageRequest
 from requests_app.services import consent_link
 
 STUCK_AFTER = timedelta(minutes=10)  # a batch claimed this long ago belongs to a worker that died
+CLAIM_RENEW_S = 60  # a live worker renews the claim of what it has still to send this often, well within STUCK_AFTER
 _TABLE = FootageRequest._meta.db_table
 State = FootageRequest.State
 
@@ -92,9 +94,14 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
     requests = _claim(request_ids)
     expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
     accepted, refused, retry = [], {}, {}
+    renewed = time.monotonic()
     try:
         with MailSession() as session, _notes_without_waiting_for_disk() as notes:
             for position, request in enumerate(requests):
+                if time.monotonic() - renewed >= CLAIM_RENEW_S:  # a slow server: the sweep must not think us dead
+                    notes.execute(f"UPDATE {_TABLE} SET claimed_at = %s WHERE id = ANY(%s) AND state = %s",
+                                  [timezone.now(), [r.pk for r in requests[position:]], State.SENDING])
+                    renewed = time.monotonic()
                 message = render_templated(to=request.camera.owner.email, name="footage-request",
                                            context=_mail_context(request, expires_at=expires_at))
                 try:

@@ -94,6 +94,20 @@ def test_a_server_that_ends_a_working_connection_gets_a_new_one_and_nobody_is_sk
     assert set(FootageRequest.objects.values_list("state", "attempts")) == {("sent", 1)}
 
 
+def test_a_batch_that_takes_long_keeps_renewing_its_claim_so_the_sweep_never_takes_it(
+    incident, street_cameras, smtp_sink, monkeypatch
+):
+    monkeypatch.setattr(mailing, "CLAIM_RENEW_S", 0)  # as if every message took a minute
+    ids = [FootageRequest.objects.create(incident=incident, camera=c, camera_label=c.label, nonce=f"r{i}").pk
+           for i, c in enumerate(street_cameras["near"])]
+
+    mailing.footage_requests_mail(request_ids=ids)
+
+    claims = list(FootageRequest.objects.order_by("pk").values_list("claimed_at", flat=True))
+    assert claims[0] < claims[1] < claims[2]  # each renewed just before its own turn
+    assert len(smtp_sink.messages) == 3
+
+
 def test_the_click_does_the_same_work_for_one_owner_or_many(incident, street_cameras, investigator,
                                                             django_capture_on_commit_callbacks):
     from django.db import connection
