@@ -133,22 +133,19 @@ def footage_requests_send(*, incident: Incident, camera_codes, user) -> RequestB
     """
     if incident.status != Incident.Status.OPEN:
         raise ValidationError("Requests can be sent only for an open incident.")
+    from requests_app.tasks import footage_requests_mail_queue
+
     batch = RequestBatch.objects.create(incident=incident, created_by=user)
     # Only cameras inside the incident's own radius: a case is no licence to mail anyone in the city.
     cameras = Camera.objects.filter(code__in=list(camera_codes), status=Camera.Status.ACTIVE,
-                                    location__dwithin=(incident.location, D(m=incident.radius_m)))
-    already = set(incident.requests.values_list("camera_id", flat=True))
-    created = []
-    for camera in cameras:
-        if camera.pk in already:
-            continue
-        created.append(FootageRequest.objects.create(
-            incident=incident, batch=batch, camera=camera, camera_label=camera.label,
-            nonce=secrets.token_urlsafe(24)))
-    from requests_app.tasks import footage_request_send_task
-
-    for request in created:
-        enqueue_on_commit(footage_request_send_task, request.pk)
+                                    location__dwithin=(incident.location, D(m=incident.radius_m))).only("pk", "label")
+    # One INSERT; a camera this incident has asked already (earlier, or in a second click at the same moment)
+    # is skipped by the unique constraint. The mail goes out from the workers, in batches, after commit.
+    FootageRequest.objects.bulk_create([
+        FootageRequest(incident=incident, batch=batch, camera=camera, camera_label=camera.label,
+                       nonce=secrets.token_urlsafe(24)) for camera in cameras], ignore_conflicts=True)
+    created = list(batch.requests.order_by("pk").values_list("pk", flat=True))
+    footage_requests_mail_queue(created)
     record(actor=user, action=Action.REQUESTS_SENT, target_type="incident", target_code=incident.code,
            incident_code=incident.code, case_number=incident.case_number, cameras=len(created))
     return batch
@@ -188,112 +185,15 @@ def consent_link(request: FootageRequest) -> str:
     return settings.PUBLIC_URL + reverse("requests_app:consent", kwargs={"token": token})
 
 
-def footage_request_claim(*, request_id: int) -> FootageRequest | None:
-    """The request if it still needs its first mail (idempotent under redelivery), counting the attempt."""
-    from django.db.models import F
-
-    # QUEUED -> SENDING by one conditional UPDATE: a redelivered or duplicated task finds nothing to do.
-    updated = FootageRequest.objects.filter(pk=request_id, state=FootageRequest.State.QUEUED).update(
-        state=FootageRequest.State.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
-    if not updated:
-        return None
-    request = FootageRequest.objects.select_related("incident", "camera__owner").get(pk=request_id)
-    camera = request.camera
-    if camera is None or camera.status != Camera.Status.ACTIVE:
-        # Paused or deleted since it was chosen: the owner gets nothing.
-        FootageRequest.objects.filter(pk=request_id).update(
-            state=FootageRequest.State.FAILED, failure_reason="The owner paused or deleted the camera.")
-        return None
-    return request
-
-
-def _mail_context(request: FootageRequest, *, expires_at) -> dict:
-    incident = request.incident
-    return {"request": request, "incident": incident, "url": consent_link(request), "expires_at": expires_at,
-            "owner_name": request.camera.owner.name}
-
-
-def footage_request_send(*, request_id: int) -> str:
-    request = footage_request_claim(request_id=request_id)
-    if request is None:
-        return "nothing to send"
-    expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
-    try:
-        send_templated(to=request.camera.owner.email, name="footage-request",
-                       context=_mail_context(request, expires_at=expires_at))
-    except Exception:
-        # Back in the queue for the retry; the reason is kept for staff to see meanwhile.
-        FootageRequest.objects.filter(pk=request.pk, state=FootageRequest.State.SENDING).update(
-            state=FootageRequest.State.QUEUED)
-        raise
-    FootageRequest.objects.filter(pk=request.pk, state=FootageRequest.State.SENDING).update(
-        state=FootageRequest.State.SENT, sent_at=timezone.now(), expires_at=expires_at, failure_reason="")
-    record(actor=None, action=Action.REQUEST_MAILED, target_type="footage_request", target_code=request.code,
-           camera_code=request.camera.code, owner_code=request.camera.owner.code,
-           incident_code=request.incident.code, case_number=request.incident.case_number,
-           offense_type=request.incident.offense_type, district=district_of(request.incident.location))
-    return "sent"
-
-
-def footage_request_note_failure(*, request_id: int, reason: str, final: bool) -> None:
-    fields = {"failure_reason": reason[:300]}
-    if final:
-        fields["state"] = FootageRequest.State.FAILED
-    FootageRequest.objects.filter(pk=request_id, state=FootageRequest.State.QUEUED).update(**fields)
-
-
-def footage_requests_stuck() -> list[int]:
-    """Requests a killed worker left SENDING, or whose queued task was lost: they are queued again."""
-    stale = timezone.now() - timedelta(minutes=10)
-    FootageRequest.objects.filter(state=FootageRequest.State.SENDING, claimed_at__lt=stale).update(
-        state=FootageRequest.State.QUEUED)
-    untouched = models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=stale)
-    return list(FootageRequest.objects.filter(untouched, state=FootageRequest.State.QUEUED, created_at__lt=stale)
-                .values_list("pk", flat=True)[:1000])
-
-
 @transaction.atomic
 def footage_requests_resend_failed(*, incident: Incident, user) -> int:
-    from requests_app.tasks import footage_request_send_task
+    from requests_app.tasks import footage_requests_mail_queue
 
     ids = list(incident.requests.filter(state=FootageRequest.State.FAILED, camera__status=Camera.Status.ACTIVE)
-               .values_list("pk", flat=True))
+               .order_by("pk").values_list("pk", flat=True))
     FootageRequest.objects.filter(pk__in=ids).update(state=FootageRequest.State.QUEUED, failure_reason="")
-    for request_id in ids:
-        enqueue_on_commit(footage_request_send_task, request_id)
+    footage_requests_mail_queue(ids)
     return len(ids)
-
-
-def footage_reminders_due() -> list[int]:
-    """Unanswered, unlapsed requests whose next reminder time has come."""
-    now = timezone.now()
-    due = []
-    hours = sorted(settings.REQUEST_REMINDER_HOURS)
-    for request in FootageRequest.objects.filter(state__in=FootageRequest.AWAITING, expires_at__gt=now,
-                                                 reminders_sent__lt=len(hours)).only(
-            "pk", "sent_at", "reminders_sent"):
-        if request.sent_at and now >= request.sent_at + timedelta(hours=hours[request.reminders_sent]):
-            due.append(request.pk)
-    return due
-
-
-def footage_reminder_send(*, request_id: int) -> str:
-    request = FootageRequest.objects.select_related("incident", "camera__owner").filter(
-        pk=request_id, state__in=FootageRequest.AWAITING).first()
-    if request is None or request.camera is None or request.camera.status != Camera.Status.ACTIVE:
-        return "nothing to remind"
-    # Claim the reminder first: a redelivered task never sends the same reminder twice.
-    claimed = FootageRequest.objects.filter(pk=request.pk, reminders_sent=request.reminders_sent).update(
-        reminders_sent=request.reminders_sent + 1)
-    if not claimed:
-        return "already reminded"
-    try:
-        send_templated(to=request.camera.owner.email, name="footage-reminder",
-                       context=_mail_context(request, expires_at=request.expires_at))
-    except Exception:
-        FootageRequest.objects.filter(pk=request.pk).update(reminders_sent=request.reminders_sent)  # retry may claim
-        raise
-    return "reminded"
 
 
 def footage_requests_lapse() -> int:

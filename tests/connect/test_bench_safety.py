@@ -11,9 +11,6 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 SCRIPTS = sorted(path for path in BENCH.glob("*.py") if not path.name.startswith("_"))
 ALL_FILES = sorted(BENCH.glob("*.py"))
-# bench/request_fanout.py is being rewritten in the mail work of issue 13; when that lands this mark must go
-# (the test then passes, and strict=True makes that an error until it is removed).
-PENDING = {"request_fanout.py": "flushes Redis database 7, drops its database unchecked and defaults to port 63799"}
 
 FLUSH = re.compile(r"flush_?(db|all)", re.IGNORECASE)
 # PostgreSQL's and Redis's usual ports and scripts/services.sh's defaults, and a default given to PG_PORT/REDIS_PORT.
@@ -23,12 +20,7 @@ DROP_DATABASE = re.compile(r"DROP\s+DATABASE", re.IGNORECASE)
 REDIS_DB = re.compile(r"""(?:_data\.REDIS\}/|REDIS_DB\s*=\s*)(\d+)""")
 
 
-def with_pending_marks(paths):
-    return [pytest.param(path, marks=pytest.mark.xfail(strict=True, reason=PENDING[path.name]))
-            if path.name in PENDING else path for path in paths]
-
-
-@pytest.mark.parametrize("path", with_pending_marks(ALL_FILES), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda path: path.name)
 def test_no_flush_and_no_guessed_service_port(path):
     text = path.read_text()
     assert not FLUSH.search(text), "deletes keys it may not have made: claim a database with bench/_services.py"
@@ -36,7 +28,7 @@ def test_no_flush_and_no_guessed_service_port(path):
     assert not PORT_DEFAULT.search(text), "a default port may be another person's service: use _data.PG / REDIS"
 
 
-@pytest.mark.parametrize("path", with_pending_marks(ALL_FILES), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda path: path.name)
 def test_databases_are_dropped_only_through_the_mark_check(path):
     if path.name != "_services.py":
         assert not DROP_DATABASE.search(path.read_text()), "drop through _services.database_recreate"
