@@ -47,6 +47,7 @@ READ = {b"authorization", b"content-type", b"content-length", b"transfer-encodin
 # The site's middlewares that only look at the request's address and add headers: the fast route runs these
 # (those of them in settings.MIDDLEWARE, in its order); the others (sessions, CSRF, auth, OTP, messages, staff
 # sessions, auditlog) do nothing for a token request.
+# Their headers must depend on nothing but HTTPS and the status: PositionPush keeps them per pair.
 HEADER_MIDDLEWARE = ("django.middleware.security.SecurityMiddleware", "django.middleware.common.CommonMiddleware",
                      "csp.middleware.CSPMiddleware", "django.middleware.clickjacking.XFrameOptionsMiddleware")
 
@@ -62,6 +63,10 @@ class PositionPush:
         self.app = app
         # Built with the settings of now, as Django's handler builds its middleware chain.
         self.middlewares = _middleware_chain(_answer_prepared)
+        # The headers those middlewares give an answer of this route depend only on HTTPS and the status (HSTS is
+        # for HTTPS only; django-csp skips some statuses in DEBUG): made by them once per pair, then reused, as
+        # django-csp would otherwise rebuild the same policy for every report (~0.2 ms).
+        self.site_headers: dict[tuple[bool, int], list[tuple[bytes, bytes]]] = {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
@@ -97,15 +102,20 @@ class PositionPush:
             return False
 
     async def _answer(self, request, send, status: int, data: dict) -> None:
-        """One JSON response as DRF renders it, through the site's header middlewares."""
-        request.prepared_answer = HttpResponse(JSONRenderer().render(data), status=status,
-                                               content_type="application/json")
-        response = self.middlewares[0](request) if self.middlewares else request.prepared_answer
-        if not response.has_header("Content-Length"):
-            response["Content-Length"] = str(len(response.content))
-        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": response.content})
+        """One JSON response as DRF renders it, with the headers the site's middlewares give it."""
+        content = JSONRenderer().render(data)
+        headers = [*self._site_headers(request, status), (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    def _site_headers(self, request, status: int) -> list[tuple[bytes, bytes]]:
+        key = (request.is_secure(), status)
+        if key not in self.site_headers:
+            request.prepared_answer = HttpResponse(status=status, content_type="application/json")
+            response = self.middlewares[0](request) if self.middlewares else request.prepared_answer
+            self.site_headers[key] = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                                      for name, value in response.items() if name.lower() != "content-length"]
+        return self.site_headers[key]
 
     async def _push(self, key: str, body: bytes) -> tuple[int, dict] | None:
         """The answer (status, data), or None for Django to answer."""
