@@ -4,6 +4,7 @@ signed in from ends that session."""
 
 import time
 from importlib import import_module
+from typing import Literal, TypedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -11,47 +12,58 @@ from django.conf import settings
 
 from accounts.middleware import SESSION_ADDRESS, session_expired
 from accounts.services import session_in_lock, user_group
-from common.socket_messages import BadMessage, message_parse, message_refused
+from common.socket_messages import BadMessage, BadMessages, Close, message_parse, message_send
 
-CLOSE_UNAUTHORISED = 4401
-CLOSE_REVOKED = 4403
+
+class Hello(TypedDict):
+    type: Literal["hello"]
+    user: str
+
+
+class Pong(TypedDict):
+    type: Literal["pong"]
 
 
 class StaffSocket(AsyncJsonWebsocketConsumer):
     accepted_messages = {"ping": {}}  # what the map may send: type -> {field: type}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group: str | None = None  # the user's own group, joined once the socket is accepted
+        self.bad_messages = BadMessages()
+
     async def connect(self):
         if not await self._allowed():
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await self.close(code=Close.UNAUTHENTICATED)
             return
         self.group = user_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "user": self.scope["user"].get_username()})
+        await message_send(self, Hello(type="hello", user=self.scope["user"].get_username()))
 
     async def disconnect(self, code):
-        if getattr(self, "group", None):
+        if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def session_revoke(self, event):
-        if await revoke_concerns(self.scope, event):
-            await self.close(code=CLOSE_REVOKED)
+        if await revoke_concerns(self.scope, event):  # the session ended: signing in again opens a new socket
+            await self.close(code=Close.UNAUTHENTICATED)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Junk is answered or closes the socket (common/socket_messages.py); only checked messages go on."""
         try:
             content = message_parse(text_data, schema=self.accepted_messages)
         except BadMessage as bad:
-            await message_refused(self, bad)
+            await self.bad_messages.refuse(self, bad)
             return
         await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
         if not await self._allowed():  # every event re-checks the session
-            await self.close(code=CLOSE_REVOKED)
+            await self.close(code=Close.UNAUTHENTICATED)
             return
         if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+            await message_send(self, Pong(type="pong"))
 
     @database_sync_to_async
     def _allowed(self) -> bool:

@@ -1,16 +1,37 @@
-"""What clients send on connect's websockets, checked before a consumer acts on it. Junk is answered, never
-raised: an unhandled exception would only kill the socket and fill the server log.
+"""What connect's websockets say and hear: the close codes of the whole site, the typed messages sent through one
+helper, and the checks of what clients send, before a consumer acts on it. Junk is answered, never raised: an
+unhandled exception would only kill the socket and fill the server log.
+
+Close codes, one meaning each, for every socket (ws/staff/, ws/dispatch/, ws/live/<session>/,
+ws/connector/<camera>/); `Close.<NAME>.meaning` says it in words:
+
+    1009  TOO_BIG           a text message longer than the socket accepts
+    4400  BAD_MESSAGES      too many malformed messages or bad frames
+    4401  UNAUTHENTICATED   no valid sign-in or token: not signed in, the session ended (signed out, expired,
+                            disabled, role removed, a lock), or the connector's token is unknown, revoked or replaced
+    4403  FORBIDDEN         signed in (or a valid token), but the rules do not allow this now: the role lacks the
+                            permission, the analyst's training lapsed, or the owner does not share the camera live
+    4404  ENDED             the live view has ended (time limit, the owner's hours, the case closed) or is not yours
+    4409  DUPLICATE         already open elsewhere: one connector per camera, one window per live view
+    4429  FLOODING          a connector sent frames far above its rate
+
+The camera connector (integration/connector/link.py, a program without Django) keeps its own copy of the codes
+it acts on; tests/common/test_close_codes.py checks the two agree.
 
 Every socket speaks JSON objects with a "type" string, each type with its fields' expected types. Then:
   - text that is not JSON, JSON that is not an object, a missing or unknown type, a field of the wrong type,
     or binary where text is expected: answered {"type": "error", "reason": ...}; the socket stays open;
-  - more than MAX_BAD_MESSAGES of those on one socket: closed with Close.BAD_MESSAGES (4400);
-  - text longer than the socket's limit: closed with Close.TOO_BIG (1009, the standard "message too big").
+  - more than MAX_BAD_MESSAGES of those on one socket: closed with Close.BAD_MESSAGES;
+  - text longer than the socket's limit: closed with Close.TOO_BIG (the standard "message too big").
 """
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+from django.utils.translation import gettext_lazy as _
 
 MAX_TEXT_CHARS = 16 * 1024  # staff sockets send a few short commands; nothing needs more
 MAX_BAD_MESSAGES = 20
@@ -19,8 +40,47 @@ Schema = Mapping[str, Mapping[str, type | tuple[type, ...]]]  # message type -> 
 
 
 class Close(enum.IntEnum):
-    TOO_BIG = 1009
-    BAD_MESSAGES = 4400
+    """Every close code a connect socket sends (see the table above)."""
+
+    def __new__(cls, code: int, meaning):
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.meaning = meaning
+        return member
+
+    TOO_BIG = 1009, _("A message was longer than this socket accepts.")
+    BAD_MESSAGES = 4400, _("Too many malformed messages or bad frames.")
+    UNAUTHENTICATED = 4401, _("Not signed in, the sign-in has ended, or the connector's token was refused: sign in "
+                              "again or check the token.")
+    FORBIDDEN = 4403, _("Not allowed now: the role lacks the permission, privacy training lapsed, or the owner does "
+                        "not share this camera live.")
+    ENDED = 4404, _("The live view has ended or is not yours: open it again from the map.")
+    DUPLICATE = 4409, _("Already open elsewhere: one connector per camera, one window per live view.")
+    FLOODING = 4429, _("The connector sent frames far above its allowed rate.")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a socket must close: the code clients act on and the reason people read."""
+
+    code: Close
+    reason: str
+
+
+# Messages every socket may send -----------------------------------------------------------------------------
+
+
+class ErrorMessage(TypedDict):
+    type: Literal["error"]
+    reason: str
+
+
+async def message_send(consumer, message: Mapping[str, object]) -> None:
+    """Sends one typed message (a TypedDict of the consumer's module) as JSON text."""
+    await consumer.send(text_data=json.dumps(message))
+
+
+# What clients send --------------------------------------------------------------------------------------------
 
 
 class BadMessage(Exception):
@@ -66,23 +126,31 @@ def _names(expected) -> str:
                         dict: "object"}.get(kind, kind.__name__) for kind in _types(expected))
 
 
-async def message_refused(consumer, bad: BadMessage, *, close=None) -> None:
-    """Tells the client what was wrong; closes the socket when the message was too big or one too many.
-    `close(code, reason)` lets a consumer end its own way (stop its tasks, record why); by default the error
-    message is sent and the socket closed."""
-    if getattr(consumer, "closed_for_messages", False):
-        return  # closing already; the client's messages still in flight need no answer
-    consumer.bad_messages = getattr(consumer, "bad_messages", 0) + 1
-    close_code = bad.close_code
-    if close_code is None and consumer.bad_messages > MAX_BAD_MESSAGES:
-        close_code = Close.BAD_MESSAGES
-    if close_code is None:
-        await consumer.send(text_data=json.dumps({"type": "error", "reason": bad.reason}))
-        return
-    consumer.closed_for_messages = True
-    reason = bad.reason if close_code != Close.BAD_MESSAGES else f"more than {MAX_BAD_MESSAGES} bad messages"
-    if close is not None:
-        await close(close_code, reason)
-        return
-    await consumer.send(text_data=json.dumps({"type": "error", "reason": reason}))
-    await consumer.close(code=close_code)
+class BadMessages:
+    """One socket's tally of bad messages: each is answered, and one too many (or one too big) closes it."""
+
+    def __init__(self):
+        self.count = 0
+        self.closing = False
+
+    async def refuse(self, consumer, bad: BadMessage,
+                     close: Callable[[Refusal], Awaitable[None]] | None = None) -> None:
+        """Tells the client what was wrong, or closes: through `close(refusal)` when the consumer ends its own way
+        (stops its tasks, records why), else by sending the error and closing the socket."""
+        if self.closing:
+            return  # closing already; the client's messages still in flight need no answer
+        self.count += 1
+        code = bad.close_code
+        if code is None and self.count > MAX_BAD_MESSAGES:
+            code = Close.BAD_MESSAGES
+        if code is None:
+            await message_send(consumer, ErrorMessage(type="error", reason=bad.reason))
+            return
+        self.closing = True
+        reason = bad.reason if code != Close.BAD_MESSAGES else f"more than {MAX_BAD_MESSAGES} bad messages"
+        refusal = Refusal(code, reason)
+        if close is not None:
+            await close(refusal)
+            return
+        await message_send(consumer, ErrorMessage(type="error", reason=refusal.reason))
+        await consumer.close(code=refusal.code)

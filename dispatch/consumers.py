@@ -4,58 +4,95 @@ Same gate as ws/staff/ (an active, verified staff session, checked against the s
 permission to view calls. On connect the socket sends what is current (open calls with their nearest cameras,
 each unit's latest position); then events as `dispatch.live` sends them. The session is re-checked on events
 at most every RECHECK_S seconds (position batches come ten times a second), and a sign-out closes the socket
-at once through the user's own group.
+at once through the user's own group. Closes with Close.UNAUTHENTICATED when the session is gone and
+Close.FORBIDDEN when the role lacks the permission (the map hides the feed then).
 """
 
 import time
+from typing import Literal, TypedDict
 
 from channels.db import database_sync_to_async
 
-from accounts.consumers import CLOSE_REVOKED, CLOSE_UNAUTHORISED, StaffSocket
+from accounts.consumers import StaffSocket
 from accounts.services import user_group
 from audit.actions import Action
 from audit.ledger import record
+from common.socket_messages import Close, message_send
 from dispatch import selectors
 from dispatch.live import GROUP
+from dispatch.selectors import CallPayload, PositionPayload
 
 VIEW_PERMISSION = "dispatch.view_callforservice"
 RECHECK_S = 2.0
 SNAPSHOT_CALLS = 200
 
 
+class Snapshot(TypedDict):
+    type: Literal["snapshot"]
+    calls: list[CallPayload]
+    positions: list[PositionPayload]
+
+
+class CallEvent(TypedDict):
+    type: Literal["call"]
+    call: CallPayload
+
+
+class PositionsEvent(TypedDict):
+    type: Literal["positions"]
+    positions: list[PositionPayload]
+
+
 class DispatchSocket(StaffSocket):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checked_at = 0.0  # when the session and permission were last found good
+        self.in_feed = False
+
     async def connect(self):
-        if not await self._allowed() or not await self._may_view():
-            await self.close(code=CLOSE_UNAUTHORISED)
+        refused = await self._refusal()
+        if refused is not None:
+            await self.close(code=refused)
             return
         self.checked_at = time.monotonic()
         self.group = user_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(GROUP, self.channel_name)
+        self.in_feed = True
         await self.accept()
-        await self.send_json(await self._snapshot())
+        await message_send(self, await self._snapshot())
 
     async def disconnect(self, code):
         await super().disconnect(code)
-        await self.channel_layer.group_discard(GROUP, self.channel_name)
+        if self.in_feed:
+            await self.channel_layer.group_discard(GROUP, self.channel_name)
 
     async def dispatch_call(self, event):
         if await self._still_allowed():
-            await self.send_json({"type": "call", "call": event["call"]})
+            await message_send(self, CallEvent(type="call", call=event["call"]))
 
     async def dispatch_positions(self, event):
         if await self._still_allowed():
-            await self.send_json({"type": "positions", "positions": event["positions"]})
+            await message_send(self, PositionsEvent(type="positions", positions=event["positions"]))
 
     async def _still_allowed(self) -> bool:
         now = time.monotonic()
         if now - self.checked_at < RECHECK_S:
             return True
-        if not (await self._allowed() and await self._may_view()):
-            await self.close(code=CLOSE_REVOKED)
+        refused = await self._refusal()
+        if refused is not None:
+            await self.close(code=refused)
             return False
         self.checked_at = now
         return True
+
+    async def _refusal(self) -> Close | None:
+        """No valid staff session: UNAUTHENTICATED; signed in without the dispatch view: FORBIDDEN."""
+        if not await self._allowed():
+            return Close.UNAUTHENTICATED
+        if not await self._may_view():
+            return Close.FORBIDDEN
+        return None
 
     @database_sync_to_async
     def _may_view(self) -> bool:
@@ -63,9 +100,9 @@ class DispatchSocket(StaffSocket):
         return user.has_perm(VIEW_PERMISSION) and user.has_perm("dispatch.view_officerposition")
 
     @database_sync_to_async
-    def _snapshot(self) -> dict:
+    def _snapshot(self) -> Snapshot:
         calls = [selectors.call_payload(call) for call in selectors.calls_open()[:SNAPSHOT_CALLS]]
         positions = selectors.positions_latest()
         record(actor=self.scope["user"], action=Action.DISPATCH_LIVE_OPENED, target_type="dispatch", calls=len(calls),
                units=len(positions))
-        return {"type": "snapshot", "calls": calls, "positions": positions}
+        return Snapshot(type="snapshot", calls=calls, positions=positions)

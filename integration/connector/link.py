@@ -15,8 +15,9 @@ Connector to server: each binary message is one JPEG frame of at most max_bytes;
 
 Server to connector also: {"type": "error", "reason": "..."} when it refused a frame or message (logged).
 
-Close codes from the server: 4401 the token was refused, 4403 the camera is not shared live now, 4429 too
-many frames or connections, 4400 too many bad frames or messages, 1009 a message too big. Every close or
+Close codes from the server: 4401 the token was refused, 4403 the camera is not shared live now, 4409 another
+connector is connected for the camera, 4429 too many frames, 4400 too many bad frames or messages, 1009 a message
+too big. Every close or
 network error is followed by a reconnection after ``backoff_delay``; a refused token waits the longest delay.
 """
 
@@ -45,13 +46,16 @@ BASE_DELAY_S = 1.0
 MAX_DELAY_S = 60.0
 STABLE_AFTER_S = 30.0  # a connection that lasted this long resets the backoff
 USER_AGENT = "connect-connector/1"
+# The server's close codes this program acts on (common/socket_messages.py Close; a test keeps them in step).
 REFUSED = 4401
 NOT_SHARED = 4403
+DUPLICATE = 4409
 THROTTLED = 4429
 STATUS_DETAIL_MAX = 1000
 CLOSE_MEANINGS = {
     REFUSED: "the server refused the token (unknown camera, wrong or revoked token): check --camera and --token",
     NOT_SHARED: "the camera is not shared live right now (paused or switched off by its owner)",
+    DUPLICATE: "another connector is already connected for this camera (a second copy of this program?)",
     THROTTLED: "the server throttled this connector for sending too much",
 }
 

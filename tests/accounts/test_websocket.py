@@ -48,7 +48,7 @@ def closes_after(cookie: str, revoke) -> float:
         loop = asyncio.get_running_loop()
         started = loop.time()
         message = await socket.receive_output(timeout=5)  # raises if nothing comes within 5 s
-        assert message["type"] == "websocket.close" and message["code"] == 4403
+        assert message["type"] == "websocket.close" and message["code"] == 4401  # the sign-in ended
         await socket.wait()
         return loop.time() - started
 
@@ -204,7 +204,7 @@ def test_a_lock_from_one_address_closes_only_the_socket_signed_in_from_there():
         return closed, pong
 
     closed, pong = run_async(scenario())
-    assert (closed["type"], closed["code"]) == ("websocket.close", 4403) and pong == {"type": "pong"}
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4401) and pong == {"type": "pong"}
     assert connects(home_cookie) and not connects(office_cookie)
 
 

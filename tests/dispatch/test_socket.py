@@ -127,8 +127,8 @@ def test_the_socket_refuses_strangers_and_staff_without_the_role(django_user_mod
         await socket.disconnect()
         return connected, code
 
-    assert run_async(refused(None)) == (False, 4401)
-    assert run_async(refused(signed_in("administrator"))) == (False, 4401)
+    assert run_async(refused(None)) == (False, 4401)  # not signed in
+    assert run_async(refused(signed_in("administrator"))) == (False, 4403)  # signed in, the role has no feed
 
 
 def test_junk_messages_are_answered_and_the_map_keeps_its_feed(caplog):

@@ -164,6 +164,30 @@ def test_closing_the_case_closes_its_live_views_within_a_second(live_camera, tok
     assert entry.detail["offense_type"] == incident_near.offense_type and entry.detail["district"]
 
 
+def test_a_case_closed_while_its_message_was_lost_ends_the_view_with_the_same_code(live_camera, token, session,
+                                                                                    analyst, incident_near,
+                                                                                    monkeypatch):
+    """The half-minute re-check finds what the lost message would have said, and closes as the message does."""
+    from integration.consumers import live_view
+
+    monkeypatch.setattr(live_view, "RECHECK_SECONDS", 0.5)
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
+        # Written straight to the database: no message reaches the view's socket.
+        await sync_to_async(type(incident_near).objects.filter(pk=incident_near.pk).update)(status="closed")
+        ended = await receive_json_type(viewer, "ended", timeout=5)
+        code = await receive_close(viewer, timeout=2)
+        await connector.disconnect()
+        return ended, code
+
+    ended, code = run_async(scenario())
+    assert ended["reason"] == f"Case {incident_near.case_number} is closed." and code == 4404
+    session.refresh_from_db()
+    assert session.end_reason == "case_closed"
+
+
 def test_the_view_ends_itself_at_the_session_limit(live_camera, token, session, analyst):
     LiveSession.objects.filter(pk=session.pk).update(ends_by=timezone.now() + timedelta(seconds=1.5))
     session.refresh_from_db()
@@ -314,7 +338,7 @@ def test_signing_the_analyst_out_closes_the_view(live_camera, token, session, an
     async def scenario():
         connector, viewer = await connected_pair(live_camera.code, token, session, cookie)
         await sync_to_async(sessions_revoke)(user=analyst, reason="signed out")
-        assert await receive_close(viewer, timeout=2) == 4403
+        assert await receive_close(viewer, timeout=2) == 4401  # the sign-in ended: sign in again
         await connector.disconnect()
 
     run_async(scenario())
@@ -455,10 +479,10 @@ def test_a_second_connector_for_the_same_camera_is_refused(live_camera, token):
 
 def test_a_mask_saved_while_its_message_was_lost_applies_within_seconds(live_camera, token, session, analyst,
                                                                        monkeypatch):
-    from integration import consumers
+    from integration.consumers import connector
     from integration.models import PrivacyMask
 
-    monkeypatch.setattr(consumers, "CONNECTOR_RECHECK_SECONDS", 0.5)
+    monkeypatch.setattr(connector, "CONNECTOR_RECHECK_SECONDS", 0.5)
     cookie = session_cookie(analyst)
 
     async def scenario():

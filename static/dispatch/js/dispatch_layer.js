@@ -8,6 +8,8 @@
   var mapEl = document.getElementById("map");
   var callsLayer = L.layerGroup().addTo(map), unitsLayer = L.layerGroup().addTo(map);
   var calls = {}, units = {}, retry = 1000, heard = false;
+  // Close codes, one meaning each (common/socket_messages.py, Close).
+  var CLOSE_UNAUTHENTICATED = 4401, CLOSE_FORBIDDEN = 4403;
 
   var section = document.createElement("section");
   section.id = "dispatch-panel";
@@ -121,8 +123,9 @@
       }
     };
     socket.onclose = function (e) {
-      if (e.code === 4401 && !heard) { section.hidden = true; return; }  // the role has no dispatch feed
-      if (e.code === 4401 || e.code === 4403) { statusEl.textContent = "Live dispatch feed closed: sign in again."; return; }
+      if (e.code === CLOSE_FORBIDDEN && !heard) { section.hidden = true; return; }  // the role has no dispatch feed
+      if (e.code === CLOSE_FORBIDDEN) { statusEl.textContent = "Live dispatch feed closed: your role no longer includes it."; return; }
+      if (e.code === CLOSE_UNAUTHENTICATED) { statusEl.textContent = "Live dispatch feed closed: sign in again."; return; }
       statusEl.textContent = "Dispatch feed lost; reconnecting…";
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);

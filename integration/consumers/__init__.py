@@ -1,0 +1,7 @@
+"""The live sockets: camera connectors push frames in (connector.py), analysts' live views get them out
+(live_view.py). Close codes are the site's table, common.socket_messages.Close."""
+
+from integration.consumers.connector import ConnectorSocket
+from integration.consumers.live_view import LiveViewSocket
+
+__all__ = ["ConnectorSocket", "LiveViewSocket"]

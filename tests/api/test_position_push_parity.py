@@ -1,0 +1,150 @@
+"""The fast position route (api.position_push) answers exactly as Django's own view would: the same requests, sent
+once through connect's HTTP application and once to Django's handler alone, get the same status, body and
+security headers (host, token, HTTPS, size and JSON checks are Django's own)."""
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from api import services
+from api.position_push import PositionPush
+from connect.asgi_body import SealedBodyASGIHandler
+from dispatch.models import OfficerPosition
+from tests.dispatch.test_positions_api import URL, _clean_counters, fix  # noqa: F401  (cleared counters)
+
+SECURITY_HEADERS = ("content-type", "content-security-policy", "strict-transport-security", "x-content-type-options",
+                    "x-frame-options", "referrer-policy", "cross-origin-opener-policy", "www-authenticate", "location")
+
+
+class CountingApp:
+    """Django's handler, counting the requests the fast route passed on to it."""
+
+    def __init__(self, app):
+        self.app, self.calls = app, 0
+
+    async def __call__(self, scope, receive, send):
+        self.calls += 1
+        await self.app(scope, receive, send)
+
+
+def post(app, body: bytes, *, key: str | None, host: bytes = b"testserver", forwarded_proto: bytes | None = None):
+    """One POST through `app` in-process, as uvicorn would deliver it; returns (status, headers, body)."""
+    headers = [(b"host", host), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if key:
+        headers.append((b"authorization", f"Bearer {key}".encode()))
+    if forwarded_proto:
+        headers.append((b"x-forwarded-proto", forwarded_proto))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": URL, "raw_path": URL.encode(), "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
+
+    async def exchange():
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+        sent = []
+
+        async def receive():
+            if pending:
+                return pending.pop(0)
+            await asyncio.Future()  # the client stays connected until the answer is sent
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        start = next(message for message in sent if message["type"] == "http.response.start")
+        content = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+        names = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+        return start["status"], names, content
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, exchange()).result(timeout=30)
+
+
+def both_ways(body: bytes, **request):
+    """The request through the fast route (with Django behind it) and through Django alone. The fast route gets
+    it twice, as a gateway sends report after report: its second answer (headers kept from the first) counts."""
+    django_app = CountingApp(SealedBodyASGIHandler())  # built now: the middleware chain sees these settings
+    fast_app = PositionPush(django_app)
+    first = post(fast_app, body, **request)
+    fast = post(fast_app, body, **request)
+    assert first[:2] == fast[:2]
+    passed_on = django_app.calls
+    django = post(SealedBodyASGIHandler(), body, **request)
+    return fast, django, passed_on
+
+
+def assert_same(fast, django):
+    (fast_status, fast_headers, fast_body), (status, headers, content) = fast, django
+    assert fast_status == status
+    for name in SECURITY_HEADERS:
+        assert fast_headers.get(name) == headers.get(name), name
+    if headers.get("content-type") == "application/json":
+        assert json.loads(fast_body) == json.loads(content)
+
+
+@pytest.fixture
+def avl(transactional_db):
+    _, key = services.token_create(name="AVL", scopes=["positions:write"])
+    yield key
+    from django.db import connection
+
+    # The fast route's database thread and the handlers' threads keep connections: end them, so the test
+    # database can be flushed and dropped.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def report() -> bytes:
+    return json.dumps(fix("A12", 3)).encode()
+
+
+def test_an_accepted_report_is_answered_on_the_fast_route_as_the_view_answers(avl):
+    fast, django, passed_on = both_ways(report(), key=avl)
+    assert fast[0] == 202 and passed_on == 0  # served on the event loop, not by Django
+    assert_same(fast, django)
+    assert "script-src" in fast[1]["content-security-policy"]  # the site's policy, not one of its own
+    assert OfficerPosition.objects.count() == 3
+
+
+@pytest.mark.parametrize("what, body, request_", [
+    ("a host not served", report, {"host": b"evil.example"}),
+    ("an unknown token", report, {"key": "cnt_00000000_nothing"}),
+    ("no token", report, {"key": None}),
+    ("malformed JSON", lambda: b'{"unit": "A12", "lat": ', {}),
+    ("JSON that is not an object", lambda: b"[1, 2]", {}),
+    ("an invalid report", lambda: json.dumps(fix(heading=400)).encode(), {}),
+    ("a body over the upload limit", lambda: b'{"pad": "' + b"x" * (3 * 1024 * 1024) + b'"}', {}),
+])
+def test_refused_requests_get_djangos_own_answer(avl, what, body, request_):
+    fast, django, _ = both_ways(body(), **{"key": avl, **request_})
+    assert fast[0] >= 400, what
+    assert_same(fast, django)
+    assert OfficerPosition.objects.count() == 0
+
+
+@pytest.fixture
+def https_required(settings):
+    """Production's settings (connect.settings outside demo mode): behind a TLS proxy, HTTPS only, HSTS."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True
+
+
+def test_plain_http_when_https_is_required_is_redirected_as_django_does(avl, https_required):
+    fast, django, _ = both_ways(report(), key=avl)
+    assert fast[0] == 301 and fast[1]["location"].startswith("https://")
+    assert_same(fast, django)
+    assert OfficerPosition.objects.count() == 0
+
+
+def test_over_https_the_fast_route_sends_the_sites_hsts(avl, https_required):
+    fast, django, passed_on = both_ways(report(), key=avl, forwarded_proto=b"https")
+    assert fast[0] == 202 and passed_on == 0
+    assert fast[1]["strict-transport-security"] == "max-age=31536000; includeSubDomains; preload"
+    assert_same(fast, django)
