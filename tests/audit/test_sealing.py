@@ -333,8 +333,8 @@ def test_entries_recorded_together_keep_their_order():
 def test_the_pending_tables_check_finds_chain_entries_by_key_whatever_the_statistics_say():
     """PL/pgSQL keeps a plan for the session. Planned on a small ledger, the check once probed the chain by
     `action` and read every entry of that action per sealed entry: seconds per seal under the ledger's lock
-    (section 12 of docs/BENCHMARKS.md at e1565db). Its lookup is now by pending_id alone, fenced from the other columns, with scans off,
-    so no statistics can send it elsewhere."""
+    (section 12 of docs/BENCHMARKS.md at e1565db). Its lookup is now by pending_id alone, fenced from the other
+    columns, with scans off, so no statistics can send it elsewhere."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT prosrc, proconfig FROM pg_proc WHERE proname = 'audit_pending_sealed_only'")
         source, config = cursor.fetchone()
