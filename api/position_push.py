@@ -3,9 +3,10 @@ explicit fast HTTP route of connect.asgi.
 
 Vehicle location sends one request per position, 200 a second. Through Django and DRF each cost 9–10 ms of CPU
 (bench/positions.py; section 10.2 of docs/BENCHMARKS.md at e1565db): a new thread per request for the sync
-middlewares and view, a new Redis connection in that thread, sessions, CSRF, OTP, CSP and staff-session
-middlewares that a token request never uses, and a token SELECT. Here the accepted report takes one Redis round trip (both limits), one INSERT on a database thread
-that lives as long as the process, and the token from a cache of TOKEN_CACHE_SECONDS.
+middlewares and view, a new Redis connection in that thread, sessions, CSRF, OTP, CSP and staff-session middlewares
+that a token request never uses, and a token SELECT. Here the accepted report takes one Redis round trip (both
+limits), one INSERT on a database thread that lives as long as the process, and the token from a cache of
+TOKEN_CACHE_SECONDS.
 
 Only the plain case is served here: a POST to exactly that path, JSON, with a known, active token that has the
 scope, a valid report, under both limits. Everything else goes to Django unchanged, with the body replayed:
