@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, RequestAborted, ValidationE
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -61,7 +62,7 @@ def consent(request, token):
         elif answer == "decline":
             services.consent_decline(request=footage_request, reason=request.POST.get("reason", "").strip())
         else:
-            return _page(request, footage_request, error="Choose one of the answers below.", status=400)
+            return _page(request, footage_request, error=_("Choose one of the answers below."), status=400)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     return render(request, "requests_app/consent_done.html", {"answer": answer,
@@ -103,7 +104,7 @@ def _consent_upload(request, token, handler):
         keep_days = int(request.POST.get("keep_days", ""))
     except ValueError:
         handler.discard()
-        return _page(request, footage_request, error="Choose how long the clips may be kept.", status=400)
+        return _page(request, footage_request, error=_("Choose how long the clips may be kept."), status=400)
     uploads = request.FILES.getlist("clips")
     try:
         clips = services.consent_upload(request=footage_request, uploads=uploads, keep_days=keep_days)
@@ -119,8 +120,8 @@ def _consent_upload(request, token, handler):
 
 def _too_large(request, footage_request):
     return _page(request, footage_request, status=413,
-                 error=f"The upload is larger than {settings.UPLOAD_MAX_MB} MB. Send a shorter clip, or "
-                       f"write to {settings.AGENCY_EMAIL}.")
+                 error=_("The upload is larger than %(max)s MB. Send a shorter clip, or write to %(email)s.")
+                 % {"max": settings.UPLOAD_MAX_MB, "email": settings.AGENCY_EMAIL})
 
 
 MAX_FILES = 20  # at once, from the page; more go in another upload
@@ -141,7 +142,7 @@ async def consent_upload_stream(request, token):
         uploads = await evidence.uploads_receive(body_chunks(request), files=files)
     except evidence.UploadIncomplete:
         return await sync_to_async(_page)(request, footage_request, status=400,
-                                          error="The upload did not match the files announced. Try again.")
+                                          error=_("The upload did not match the files announced. Try again."))
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone: nobody reads this, and nothing was kept
     # Sealed and probed: the clips are stored even if the client goes away now, as it sent every byte.
@@ -168,24 +169,24 @@ def _stream_admission(request, token):
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the form's
-        return _page(request, footage_request, status=415, error="Send the files as the request's body.")
+        return _page(request, footage_request, status=415, error=_("Send the files as the request's body."))
     try:
         keep_days = int(request.headers.get("X-Keep-Days", ""))
     except ValueError:
         keep_days = None
     if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
-        return _page(request, footage_request, error="Choose how long the clips may be kept.", status=400)
+        return _page(request, footage_request, error=_("Choose how long the clips may be kept."), status=400)
     files = _announced_files(request)
     if files is None:
         return _page(request, footage_request, status=400,
-                     error=f"Choose between one and {MAX_FILES} video or photo files.")
+                     error=_("Choose between one and %(count)d video or photo files.") % {"count": MAX_FILES})
     if empty := [name for name, size in files if size == 0]:
-        return _page(request, footage_request, error=f"“{empty[0]}” is empty.", status=400)
+        return _page(request, footage_request, error=_("“%(name)s” is empty.") % {"name": empty[0]}, status=400)
     total = sum(size for _name, size in files)
     declared = request.META.get("CONTENT_LENGTH")
     if declared and declared != str(total):
         return _page(request, footage_request, status=400,
-                     error="The upload did not match the files announced. Try again.")
+                     error=_("The upload did not match the files announced. Try again."))
     if total > settings.UPLOAD_MAX_MB * 1024 * 1024:  # and nothing past the announced sizes is ever written
         return _too_large(request, footage_request)
     return footage_request, files, keep_days
