@@ -1,7 +1,11 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from registry.models import Camera
 from requests_app import services
+from requests_app.models import FootageRequest
 from tests.conftest import make_staff
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
@@ -35,3 +39,11 @@ def street_cameras(db):
     paused = CameraFactory(label="Paused one", status=Camera.Status.PAUSED, owner=OwnerFactory(email="p@example.org"))
     far = CameraFactory(label="Far", location=Point(-78.70, 35.85, srid=4326))
     return {"near": near, "paused": paused, "far": far}
+
+
+@pytest.fixture
+def footage_request(incident, street_cameras):
+    """A request mailed to the first nearby camera's owner, open for ten more days."""
+    return FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near 0",
+                                         nonce="nonce-1", state="sent", sent_at=timezone.now(),
+                                         expires_at=timezone.now() + timedelta(days=10))

@@ -14,13 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def footage_request(incident, street_cameras):
-    return FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near 0",
-                                         nonce="nonce-1", state="sent", sent_at=timezone.now(),
-                                         expires_at=timezone.now() + timedelta(days=10))
-
-
-@pytest.fixture
 def url(footage_request):
     return services.consent_link(footage_request).replace("http://testserver", "")
 

@@ -9,26 +9,17 @@ import hashlib
 import http.client
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
-from django.utils import timezone
 
 from audit.models import AccessEntry
 from requests_app import services
-from requests_app.models import Clip, FootageRequest
+from requests_app.models import Clip
 from tests.conftest import wait_for
 from tests.requests_app.media import tiny_jpeg, tiny_mp4
 
 CSRF = "a" * 32  # an unmasked CSRF secret: Django accepts the same value as cookie and header
-
-
-@pytest.fixture
-def footage_request(incident, street_cameras):
-    return FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near 0",
-                                         nonce="nonce-1", state="sent", sent_at=timezone.now(),
-                                         expires_at=timezone.now() + timedelta(days=10))
 
 
 @pytest.fixture
