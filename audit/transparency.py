@@ -135,6 +135,7 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         month[figure] += n
         for by, group in _groups(action, row["detail__offense_type"], row["detail__district"]).items():
             month[f"by_{by}"][group][figure] += n
+    _retract_replaced_answers(data, since)
     _add_declines(data, since)
     _add_newly_integrated(data, since)
     _add_live_minutes(data, since)  # before groups are pooled: minutes are grouped like the views
@@ -215,6 +216,27 @@ def _add_answer_times(data: dict, since: datetime) -> None:
         times = month.pop("answer_seconds")
         # A median of fewer than five answers would say too much about the few who answered.
         month["median_hours"] = round(statistics.median(times) / 3600, 1) if len(times) >= SMALL else None
+
+
+def _retract_replaced_answers(data: dict, since: datetime) -> None:
+    """An owner who answered "no footage" and shared clips later is one request answered with clips: the ledger
+    keeps both answers (the later one names the `earlier_answer` it replaces), and the earlier one stops counting
+    in its own month."""
+    later = AccessEntry.objects.filter(at__gte=since, action=Action.REQUEST_ANSWERED, detail__has_key="earlier_answer")
+    for seq, code, earlier in later.values_list("seq", "target_code", "detail__earlier_answer"):
+        figure = ANSWERS.get(earlier)
+        replaced = (AccessEntry.objects.filter(at__gte=since, action=Action.REQUEST_ANSWERED, target_code=code,
+                                               seq__lt=seq, detail__answer=earlier)
+                    .order_by("-seq").values_list("at", "detail__offense_type", "detail__district").first())
+        if figure is None or replaced is None:  # the earlier answer is before the report's months
+            continue
+        at, offense_type, district = replaced
+        month = data.get(date(at.year, at.month, 1))
+        if month is None:
+            continue
+        month[figure] -= 1
+        for by, group in _groups(Action.REQUEST_ANSWERED, offense_type, district).items():
+            month[f"by_{by}"][group][figure] -= 1
 
 
 def _add_declines(data: dict, since: datetime) -> None:

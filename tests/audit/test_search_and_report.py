@@ -86,6 +86,28 @@ def test_the_transparency_report_is_public_and_suppresses_small_counts(client):
     assert [r for r in rows if r[1] == "requests_sent" and r[3] == "Downtown"][-1][4] == "withheld"
 
 
+def test_no_footage_then_clips_counts_once_as_clips(client):
+    """An owner who said "no footage" and shared clips later answered one request, with clips."""
+    fields = {"offense_type": "Burglary", "district": "Downtown"}
+    for n in range(8):
+        record(actor=None, action="request.mailed", target_code=f"r{n}", **fields)
+        record(actor=None, action="request.answered", target_code=f"r{n}", answer="no_footage", answer_seconds=60,
+               **fields)
+    for n in range(2):  # two of them found footage after all (the ledger entry names the answer it replaces)
+        record(actor=None, action="request.answered", target_code=f"r{n}", answer="uploaded",
+               earlier_answer="no_footage", **fields)
+    for n in range(8, 13):
+        record(actor=None, action="request.mailed", target_code=f"r{n}", **fields)
+        record(actor=None, action="request.answered", target_code=f"r{n}", answer="uploaded", answer_seconds=60,
+               **fields)
+
+    page = client.get("/transparency/").content.decode()
+    assert "Footage requests sent</th><td>13" in page
+    assert "Answered with clips</th><td>7" in page
+    assert "No footage</th><td>6" in page  # not 8: 6 + 7 answers for 13 requests
+    assert "<td>Burglary</td><td>13</td><td>7</td><td>6</td>" in page
+
+
 def test_live_views_minutes_and_overrides_are_given_by_offense_type_and_district(client):
     def live(offense_type, district, minutes, override=False):
         fields = {"offense_type": offense_type, "district": district}
