@@ -29,6 +29,27 @@ class StaffUserAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and may_manage(actor=request.user, target=obj)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id is not None:
+            self._refuse_out_of_reach(request, object_id, attempt="change")
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method == "POST":
+            self._refuse_out_of_reach(request, object_id, attempt="delete")
+        return super().delete_view(request, object_id, extra_context)
+
+    def _refuse_out_of_reach(self, request, object_id, *, attempt: str) -> None:
+        """Refuses, and records for the auditors, an attempt on an account the actor may not manage. Outside the
+        admin's own transaction, which a refusal rolls back with the entry."""
+        target = self.get_object(request, unquote(object_id))
+        if target is None or target.pk == request.user.pk and attempt == "change":
+            return  # missing: the admin's own answer; one's own: name and email stay editable
+        if not may_manage(actor=request.user, target=target):
+            record(actor=request.user, action=Action.USER_CHANGE_REFUSED, target_type="user", target_code=target.pk,
+                   reason=attempt, superuser=target.is_superuser)
+            raise PermissionDenied
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -40,7 +61,11 @@ class StaffUserAdmin(UserAdmin):
     def user_change_password(self, request, id, form_url=""):
         target = self.get_object(request, unquote(id))
         if target is not None and not may_manage(actor=request.user, target=target):
-            raise PermissionDenied  # also one's own: /admin/password_change/ asks for the old password
+            # Also one's own: /admin/password_change/ asks for the old password. Looking is not an attempt.
+            if request.method == "POST":
+                record(actor=request.user, action=Action.USER_CHANGE_REFUSED, target_type="user",
+                       target_code=target.pk, reason="password", superuser=target.is_superuser)
+            raise PermissionDenied
         with transaction.atomic():
             before = target.password if target is not None else None
             response = super().user_change_password(request, id, form_url)

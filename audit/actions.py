@@ -103,6 +103,7 @@ class Action(StrEnum):
     API_TOKEN_REVOKED = "api.token_revoked"
     # Staff accounts (accounts): password resets by others, break-glass recovery, second factors removed
     USER_PASSWORD_RESET = "user.password_reset"
+    USER_CHANGE_REFUSED = "user.change_refused"  # an attempt on an account out of the actor's reach
     ACCOUNT_RECOVERED = "account.recovered"
     MFA_DEVICE_REMOVED = "mfa.device_removed"
 

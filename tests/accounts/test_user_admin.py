@@ -38,10 +38,14 @@ def test_an_administrator_cannot_reset_a_superusers_or_another_administrators_pa
         request, administrator, target):
     victim = request.getfixturevalue(target)
     client = as_user(administrator)
+    assert client.get(f"/admin/auth/user/{victim.pk}/password/").status_code == 403
+    assert not AccessEntry.objects.filter(action="user.change_refused").exists()  # looking is not an attempt
     response = client.post(f"/admin/auth/user/{victim.pk}/password/", password_form())
     assert response.status_code == 403
     assert not signs_in(victim.username, NEW_PASSWORD)
     assert signs_in(victim.username, STAFF_PASSWORD)
+    refused = AccessEntry.objects.get(action="user.change_refused")
+    assert (refused.actor_label, refused.target_code, refused.reason) == ("administrator", str(victim.pk), "password")
 
 
 @pytest.mark.parametrize("target", ["superuser", "other_administrator"])
@@ -58,6 +62,12 @@ def test_an_administrator_cannot_change_a_superusers_or_another_administrators_r
     victim.refresh_from_db()
     assert victim.is_active
     assert not victim.groups.filter(name=roles.INVESTIGATOR).exists()
+    assert client.post(f"/admin/auth/user/{victim.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert User.objects.filter(pk=victim.pk).exists()
+    # The auditors see both attempts, though the admin's own transaction was refused
+    assert list(AccessEntry.objects.filter(action="user.change_refused", actor_label="administrator",
+                                           target_code=str(victim.pk)).order_by("seq").values_list(
+        "reason", flat=True)) == ["change", "delete"]
 
 
 def test_an_administrator_cannot_reset_their_own_password_without_the_old_one(administrator):
