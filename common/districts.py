@@ -27,6 +27,22 @@ def _load(path: str) -> tuple[tuple[str, GEOSGeometry], ...]:
         raise ImproperlyConfigured(f"CONNECT_DISTRICTS: cannot read districts from {path}: {exc}") from None
 
 
+OUTLINE_TOLERANCE_DEG = 0.0001  # about 10 m: a city's surveyed boundaries would weigh down every map page
+
+
+@lru_cache(maxsize=4)
+def _outlines(path: str) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": name},
+         "geometry": json.loads(area.simplify(OUTLINE_TOLERANCE_DEG, preserve_topology=True).json)}
+        for name, area in _load(path)]}
+
+
+def districts_geojson() -> dict:
+    """The districts as a FeatureCollection of names and outlines, drawn on every map."""
+    return _outlines(settings.DISTRICTS_FILE)
+
+
 def district_of(point: Point) -> str:
     for name, area in _load(settings.DISTRICTS_FILE):
         if area.covers(point):

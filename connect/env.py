@@ -183,6 +183,42 @@ def parse_service_area(name: str, value: str) -> dict:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+# A WMTS RESTful template names the tile by matrix, row and column: the same as zoom, y and x in Web Mercator.
+_WMTS = {"{TileMatrix}": "{z}", "{TileRow}": "{y}", "{TileCol}": "{x}"}
+
+
+def parse_map_tiles(name: str, value: str, attribution: str) -> tuple[str, str]:
+    """CONNECT_MAP_TILES -> (tile URL template, attribution), or ("", "") for `off`.
+
+    Empty means OpenStreetMap's standard tiles, whose licence requires their attribution: it is always shown with
+    them, whatever CONNECT_MAP_ATTRIBUTION says. A WMTS RESTful URL works with its {TileMatrix}/{TileRow}/
+    {TileCol}, once its layer, style and tile matrix set are written into it."""
+    text = value.strip()
+    if text.lower() == "off":
+        return "", ""
+    if not text:
+        text = OSM_TILES
+    for wmts, xyz in _WMTS.items():
+        text = text.replace(wmts, xyz)
+    parts = urlparse(text.replace("{s}", "a"))
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(p not in text for p in ("{z}", "{x}", "{y}")):
+        raise ImproperlyConfigured(f"{name} must be 'off' or an http(s) tile URL with {{z}}, {{x}} and {{y}} (or a "
+                                   f"WMTS URL with {{TileMatrix}}, {{TileRow}} and {{TileCol}}), not {value!r}")
+    if parts.hostname and parts.hostname.endswith("openstreetmap.org") and "OpenStreetMap" not in attribution:
+        attribution = f"{OSM_ATTRIBUTION} {attribution}".strip()
+    return text, attribution
+
+
+def tile_origin(template: str) -> list[str]:
+    """The Content-Security-Policy source that allows exactly the tile server ({s} subdomains as a wildcard)."""
+    if not template:
+        return []
+    parts = urlparse(template.replace("{s}", "*"))
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
 def parse_aes_key(name: str, value: str) -> bytes:
     """A 256-bit key written as base64. Make one with:
     python -c "import os, base64; print(base64.b64encode(os.urandom(32)).decode())"

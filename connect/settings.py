@@ -18,8 +18,10 @@ from connect.env import (
     parse_aes_key,
     parse_beat_schedule,
     parse_database_url,
+    parse_map_tiles,
     parse_redis_url,
     parse_service_area,
+    tile_origin,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -260,13 +262,17 @@ SIGNIN_LINK_MINUTES = env_int("CONNECT_SIGNIN_LINK_MINUTES", 30, minimum=5)
 OWNER_SESSION_MINUTES = env_int("CONNECT_OWNER_SESSION_MINUTES", 60, minimum=5)
 
 # --- staff map --------------------------------------------------------------------------------------
-MAP_TILES = env_str("CONNECT_MAP_TILES", "")
-MAP_ATTRIBUTION = env_str("CONNECT_MAP_ATTRIBUTION", "")
+# Streets under every map: OpenStreetMap's standard tiles unless the city names its own, or `off`.
+MAP_TILES, MAP_ATTRIBUTION = parse_map_tiles("CONNECT_MAP_TILES", env_str("CONNECT_MAP_TILES"),
+                                             env_str("CONNECT_MAP_ATTRIBUTION"))
+# Tile servers (OpenStreetMap's policy asks for it) learn which site asks, never which page: page paths can
+# hold an owner's link.
+MAP_TILE_OPTIONS = {"attribution": MAP_ATTRIBUTION, "maxZoom": 19, "referrerPolicy": "strict-origin"}
 MAP_MAX_FEATURES = env_int("CONNECT_MAP_MAX_FEATURES", 20000, minimum=100)
 NEARBY_MAX_RADIUS_M = env_int("CONNECT_NEARBY_MAX_RADIUS_M", 2000, minimum=50)
 LEAFLET_CONFIG = {"TILES": [], "NO_GLOBALS": False, "RESET_VIEW": False}
 if MAP_TILES:
-    LEAFLET_CONFIG["TILES"] = [("Map", MAP_TILES, {"attribution": MAP_ATTRIBUTION})]
+    LEAFLET_CONFIG["TILES"] = [("Streets", MAP_TILES, MAP_TILE_OPTIONS)]
 
 # --- mail -------------------------------------------------------------------------------------------
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -410,19 +416,14 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # A strict Content-Security-Policy: scripts only from connect itself, or inline with this response's nonce
 # (django-leaflet's admin widget uses the nonce). No CDN, no inline handlers, no eval.
-from urllib.parse import urlparse  # noqa: E402
-
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
-
-_tiles = urlparse(MAP_TILES.replace("{s}", "*"))
-_tile_origin = [f"{_tiles.scheme}://{_tiles.netloc}"] if MAP_TILES else []
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF, "'unsafe-inline'"],  # Leaflet and the admin set inline styles; no script runs
-        "img-src": [SELF, "data:", "blob:", *_tile_origin],  # blob: live frames arrive as blobs
+        "img-src": [SELF, "data:", "blob:", *tile_origin(MAP_TILES)],  # blob: live frames arrive as blobs
         "connect-src": [SELF],
         "font-src": [SELF],
         "object-src": [NONE],

@@ -156,8 +156,15 @@ class OwnerAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.Model
             services.owner_delete(owner=owner, by=request.user)
 
 
+class StreetMapAdmin(LeafletGeoAdmin):
+    """django-leaflet's map widget with connect's streets notice, service area and districts."""
+
+    class Media:
+        js = ("connect/js/basemap.js", "registry/js/admin_basemap.js")
+
+
 @admin.register(Camera)
-class CameraAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, LeafletGeoAdmin):
+class CameraAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, StreetMapAdmin):
     """Active cameras of confirmed (or agency) owners only; every page and list shown is in the ledger, per camera,
     so each owner sees it in their history."""
 

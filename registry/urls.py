@@ -19,6 +19,7 @@ urlpatterns = [
     path("owner/cameras/<uuid:code>/delete/", portal.camera_delete, name="portal_camera_delete"),
     path("owner/delete/", portal.owner_delete, name="portal_delete"),
     path("map/", staff_map.map_page, name="map"),
+    path("map/base.json", staff_map.base_map, name="map_base"),
     path("map/cameras.geojson", staff_map.cameras_geojson, name="map_geojson"),
     path("map/nearby.json", staff_map.nearby, name="map_nearby"),
 ]

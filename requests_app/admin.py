@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
 from audit.selectors import entries_for_target
 from common import roles
 from common.admin_base import ChangeHistoryRedirectMixin
+from registry.admin import StreetMapAdmin
 from registry.selectors import cameras_near
 from registry.services import map_search_record
 from requests_app import selectors, services
@@ -86,7 +86,7 @@ def offense_type_field(current: str) -> forms.ChoiceField:
 
 
 @admin.register(Incident)
-class IncidentAdmin(ChangeHistoryRedirectMixin, LeafletGeoAdmin):
+class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
     list_display = ("case_number", "offense_type", "status", "starts_at", "requests_summary", "created_at")
     list_filter = ("status", "offense_type")
     search_fields = ("case_number", "offense_type", "address")

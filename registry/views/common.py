@@ -9,8 +9,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from common.change_history import acting_as
+from common.districts import districts_geojson
 from registry.links import LinkError, link_check
 from registry.models import Owner, OwnerLink
 
@@ -31,8 +33,12 @@ def portal_owner(request) -> Owner | None:
 
 
 def map_config() -> dict:
-    """What the registration and camera maps need: tiles (or none) and the service area to draw."""
-    return {"tiles": settings.MAP_TILES, "attribution": settings.MAP_ATTRIBUTION, "area": settings.SERVICE_AREA}
+    """What every map draws (static/connect/js/basemap.js): streets from the tile server (or none), and the
+    service area and districts, drawn whether or not the tiles load."""
+    return {"tiles": settings.MAP_TILES, "tileOptions": settings.MAP_TILE_OPTIONS, "area": settings.SERVICE_AREA,
+            "districts": districts_geojson(),
+            "tilesFailed": gettext("Street map unavailable: its tiles could not be loaded. The service area and "
+                                   "district lines are still shown.")}
 
 
 def emailed_link_landing(request, *, token: str, purpose: str, use, template: str):

@@ -37,6 +37,13 @@ def map_page(request):
 
 @require_GET
 @staff_permission_required(MAP_PERMISSION, api=True)
+def base_map(request):
+    """The streets, service area and districts for the admin's map widgets (static/registry/js/admin_basemap.js)."""
+    return JsonResponse(map_config())
+
+
+@require_GET
+@staff_permission_required(MAP_PERMISSION, api=True)
 def cameras_geojson(request):
     """?bbox=west,south,east,north[&kind=..&level=..] -> FeatureCollection of active cameras."""
     try:

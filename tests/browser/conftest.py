@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,16 @@ CHROMIUM = os.environ.get("CONNECT_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+# Tests never depend on the internet: a request for anything but this machine (OpenStreetMap's tiles, by default)
+# fails at once, as it would offline.
+ELSEWHERE = re.compile(r"^https?://(?!(localhost|127\.0\.0\.1)[:/])")
+
+
+def offline(context):
+    context.route(ELSEWHERE, lambda route: route.abort("internetdisconnected"))
+    return context
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +37,7 @@ def browser():
 @contextlib.contextmanager
 def checked_page(browser, base_url: str):
     """A desktop-sized page on `base_url` that fails the test on a JavaScript error or a CSP violation."""
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context = offline(browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}))
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = []
@@ -46,8 +57,8 @@ def page(browser, live_server):
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                  is_mobile=True, has_touch=True)
+    context = offline(browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
+                                          is_mobile=True, has_touch=True))
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()

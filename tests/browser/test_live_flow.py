@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from integration.models import LiveShare, PrivacyMask
 from registry import links
 from registry.models import OwnerLink
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import offline, screenshot
 from tests.conftest import make_staff, start_connector
 from tests.integration.conftest import trained
 from tests.registry.factories import CameraFactory, OwnerFactory
@@ -26,7 +26,7 @@ def contexts(browser, asgi_server):
     made = []
 
     def new(width=1280, height=900):
-        context = browser.new_context(base_url=asgi_server, viewport={"width": width, "height": height})
+        context = offline(browser.new_context(base_url=asgi_server, viewport={"width": width, "height": height}))
         context.set_default_timeout(15_000)
         made.append(context)
         page = context.new_page()

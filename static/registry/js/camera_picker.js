@@ -13,9 +13,8 @@
     if (element.dataset.ready) return;
     element.dataset.ready = "1";
     var field = function (name) { return document.getElementById(element.dataset[name]); };
-    var map = L.map(element, { maxZoom: 19, minZoom: 3, attributionControl: !!config.attribution });
-    if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
-    L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
+    var map = L.map(element, { maxZoom: 19, minZoom: 3, attributionControl: !!config.tiles });
+    connectBaseMap(map, config);
     var marker = null, cone = null;
 
     function draw() {

@@ -6,9 +6,8 @@
   var statusEl = document.getElementById("map-status"), resultsEl = document.getElementById("results");
   var CONE_ZOOM = 16;
   // maxZoom is set here because with no tile layer (offline, tests) Leaflet would have none and clustering fails.
-  var map = L.map("map", { preferCanvas: true, maxZoom: 19, minZoom: 3, attributionControl: !!config.attribution });
-  if (config.tiles) L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
-  var area = L.geoJSON(config.area, { style: { color: "#1f5f99", weight: 1, fill: false, interactive: false } }).addTo(map);
+  var map = L.map("map", { preferCanvas: true, maxZoom: 19, minZoom: 3, attributionControl: !!config.tiles });
+  var area = connectBaseMap(map, config);
   map.fitBounds(area.getBounds());
   window.connectStaffMap = map;  // for other layers (static/dispatch/js/dispatch_layer.js)
 
