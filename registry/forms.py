@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from registry.models import Camera, Owner
 from registry.selectors import in_service_area
@@ -32,7 +33,7 @@ class OwnerForm(forms.Form):
     email = forms.EmailField(label="Email", help_text="We send a link here to confirm the registration.")
     phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
     address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
-    accept_terms = forms.BooleanField(
+    accept_terms = forms.BooleanField(label_suffix="",
         label="I have read and accept the program terms",
         error_messages={"required": "Please read and accept the program terms to register."},
     )
@@ -45,7 +46,7 @@ class OwnerDetailsForm(forms.Form):
     name = forms.CharField(label="Your name or the business name", max_length=200)
     phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
     address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
-    daily_digest = forms.BooleanField(
+    daily_digest = forms.BooleanField(label_suffix="",
         label="Email me a daily summary of every request, clip access and live view of my cameras", required=False)
 
     def clean_phone(self):
@@ -60,7 +61,7 @@ class CameraForm(forms.Form):
     address = forms.CharField(label="Where is it? (street address)", max_length=300, required=False)
     placement = forms.ChoiceField(label="Indoor or outdoor", choices=Camera.Placement.choices,
                                   initial=Camera.Placement.OUTDOOR)
-    faces_public = forms.BooleanField(
+    faces_public = forms.BooleanField(label_suffix="",
         label="This camera faces public space (street, sidewalk, parking) and not a neighbour's private property",
         required=False,
     )
@@ -71,7 +72,7 @@ class CameraForm(forms.Form):
     )
     field_of_view_deg = forms.IntegerField(label="Field of view (degrees)", min_value=1, max_value=360, initial=90)
     range_m = forms.IntegerField(label="How far it sees (metres)", min_value=1, initial=30)
-    records = forms.BooleanField(label="It records footage", required=False, initial=True)
+    records = forms.BooleanField(label_suffix="", label="It records footage", required=False, initial=True)
     retention_days = forms.IntegerField(label="Days it keeps footage", min_value=0, max_value=365, initial=7)
 
     def __init__(self, *args, **kwargs):
@@ -107,6 +108,12 @@ def _max_range_validator(value):
 
 
 class BaseCameraFormSet(forms.BaseFormSet):
+    # Django's own words ("Please submit at least 1 form.") mean nothing to a resident.
+    default_error_messages = {
+        "too_few_forms": _("Add at least one camera: its name and where it is."),
+        "too_many_forms": _("You can register up to %(num)d cameras here; add more later from your owner page."),
+    }
+
     def clean(self):
         super().clean()
         if any(self.errors):

@@ -7,6 +7,7 @@ so a portal session can never reach a staff page.
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -41,7 +42,7 @@ def map_config() -> dict:
                                    "district lines are still shown.")}
 
 
-def emailed_link_landing(request, *, token: str, purpose: str, use, template: str):
+def emailed_link_landing(request, *, token: str, purpose: str, use, template: str, done: str = ""):
     """An emailed link's page: GET only shows a button (mail scanners open links); POST uses the link
     through `use(token=...)` and signs the owner in to the portal. A bad link gets its own page."""
     try:
@@ -54,4 +55,6 @@ def emailed_link_landing(request, *, token: str, purpose: str, use, template: st
         context = {"reason": exc.reason, "sign_in": purpose == OwnerLink.Purpose.SIGN_IN}
         return render(request, "registry/link_invalid.html", context, status=410)
     portal_sign_in_session(request, owner)
+    if done:
+        messages.success(request, done)
     return redirect("registry:portal")

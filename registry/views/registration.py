@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from common.change_history import changes_by
@@ -57,4 +58,5 @@ def register_sent(request):
 def confirm(request, token):
     """Confirming proves the owner reads that mailbox, so it also opens the portal."""
     return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.CONFIRM,
-                                use=services.owner_confirm, template="registry/confirm.html")
+                                use=services.owner_confirm, template="registry/confirm.html",
+                                done=gettext("Your registration is confirmed. Thank you for joining the program."))

@@ -112,6 +112,9 @@ def test_owner_shares_live_analyst_watches_owner_stops_it(contexts, asgi_server,
         expect(viewer).to_have_attribute("data-ended", re.compile("stopped sharing"), timeout=3_000)
         assert time.monotonic() - started < 3
         expect(owner_page.locator(".messages")).to_contain_text("Every view was closed")
+        # The ended view keeps no picture that could pass for live, and saves no still
+        expect(analyst_page.locator("#live-still")).to_be_disabled()
+        expect(analyst_page.locator("#live-frame")).not_to_have_attribute("src", re.compile("."))
         history = owner_page.goto("/owner/history/")
         assert history.ok
         expect(owner_page.locator("#history")).to_contain_text("started watching live")

@@ -38,7 +38,10 @@ def test_confirming_activates_cameras_and_opens_the_portal(client, pending_owner
     pending_owner.refresh_from_db()
     assert pending_owner.confirmed_at is not None
     assert set(pending_owner.cameras.values_list("status", flat=True)) == {"active"}
-    assert pending_owner.cameras.get().label in client.get("/owner/").content.decode()
+    portal = client.get("/owner/").content.decode()
+    assert pending_owner.cameras.get().label in portal
+    assert "Your registration is confirmed." in portal  # said once, where the link lands
+    assert "Your registration is confirmed." not in client.get("/owner/").content.decode()
 
 
 def test_a_used_link_cannot_be_used_again(client, pending_owner):

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from registry.models import Camera, Owner
 from tests.conftest import link_in, make_staff, parsed_mail, sign_in_owner, token_from
+from tests.registry.factories import CameraFactory
 from tests.registry.test_registration import camera_fields
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,15 @@ def test_owner_edits_a_camera(client, owner_a):
     assert response.status_code == 302
     camera.refresh_from_db()
     assert camera.label == "Porch (new)"
+
+
+def test_each_camera_shows_the_address_its_owner_gave(client, owner_a):
+    sign_in_owner(client, owner_a)
+    CameraFactory(owner=owner_a, label="Shop door", address="9 Side Lane, Raleigh, NC")
+    owner_a.cameras.filter(label="Alice porch").update(address="")  # none given for it: the owner's own
+    page = client.get("/owner/").content.decode()
+    assert "9 Side Lane, Raleigh, NC" in page
+    assert "At your address, 1 Alpha Street, Raleigh, NC" in page and "No address given" not in page
 
 
 def test_owner_edit_with_bad_direction_keeps_the_camera(client, owner_a):

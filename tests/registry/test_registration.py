@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from registry.models import Camera, Owner
@@ -84,8 +86,8 @@ def test_registration_without_cameras_is_refused(client):
     response = client.post("/register/", data)
 
     assert response.status_code == 200
-    assert "Please submit at least 1 form" in response.content.decode() or "at least one camera" in \
-        response.content.decode()
+    page = response.content.decode()
+    assert "Add at least one camera: its name and where it is." in page and "Please submit" not in page
     assert Owner.objects.count() == 0
 
 
@@ -118,6 +120,10 @@ def test_registration_page_is_accessible_without_javascript(client):
         assert f'for="id_cameras-0-{field}"' in html
     assert 'name="cameras-0-latitude"' in html
     assert 'name="viewport"' in html
+    # Without JavaScript: no empty map box, no "add another" button that does nothing, and words for what to do
+    assert re.search(r'<div class="camera-map"[^>]*\shidden>', html)
+    assert re.search(r'<button type="button" id="add-camera"[^>]*\shidden>', html)
+    assert "<noscript><p>To register more cameras, register this one first" in html
 
 
 def test_the_service_area_can_be_any_polygon(client, settings):

@@ -61,12 +61,14 @@
     viewer.hidden = false;
     document.getElementById("live-title").textContent = session.camera + (session.case ? " · " + session.case : "");
     statusEl.textContent = "Connecting…";
+    stillButton.disabled = false;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + location.host + session.socket);
     ws.binaryType = "blob";
     socket = ws;
     ws.onmessage = function (event) {
       if (typeof event.data !== "string") {
+        if (viewer.dataset.ended) return;
         var url = URL.createObjectURL(event.data);
         frameEl.src = url;
         if (lastUrl) URL.revokeObjectURL(lastUrl);
@@ -80,6 +82,7 @@
       } else if (message.type === "ended") {
         statusEl.textContent = "Ended: " + message.reason;
         viewer.dataset.ended = message.reason;
+        stopped();
       } else if (message.type === "still_saved") {
         statusEl.textContent = "Still saved as evidence (SHA-256 " + message.sha256.slice(0, 12) + "…).";
       } else if (message.type === "still_failed") {
@@ -90,9 +93,17 @@
       if (socket === ws) socket = null;
       if (!viewer.dataset.ended) statusEl.textContent = "The live view closed.";
       viewer.dataset.closed = "1";
+      stopped();
     };
   }
-  document.getElementById("live-still").addEventListener("click", function () {
+  // An ended view shows no picture (an old frame would pass for live) and cannot save a still.
+  function stopped() {
+    frameEl.removeAttribute("src");
+    if (lastUrl) { URL.revokeObjectURL(lastUrl); lastUrl = null; }
+    stillButton.disabled = true;
+  }
+  var stillButton = document.getElementById("live-still");
+  stillButton.addEventListener("click", function () {
     if (socket) socket.send(JSON.stringify({ type: "still" }));
   });
   document.getElementById("live-close").addEventListener("click", function () {

@@ -12,6 +12,7 @@
   window.connectPicker = function (element) {
     if (element.dataset.ready) return;
     element.dataset.ready = "1";
+    element.hidden = false;  // hidden in the page: without JavaScript it would be an empty box
     var field = function (name) { return document.getElementById(element.dataset[name]); };
     var map = L.map(element, { maxZoom: 19, minZoom: 3, attributionControl: !!config.tiles });
     connectBaseMap(map, config);
