@@ -37,6 +37,8 @@ def test_investigator_searches_around_a_point(page, cameras):
     results = page.locator("#results li")
     expect(results).to_have_count(3)
     expect(page.locator("#results h2")).to_have_text("3 cameras within 200 m")
+    # The answer shows right under the search, not below the layer switches
+    assert page.locator("#results h2").bounding_box()["y"] < page.locator("#layers").bounding_box()["y"]
     expect(results.first).to_contain_text("Looking away")
     expect(page.locator("#results li.covers")).to_contain_text("Facing the square")
     expect(page.locator("#results")).not_to_contain_text("Far away")
