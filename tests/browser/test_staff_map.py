@@ -82,3 +82,15 @@ def test_investigator_sends_requests_from_the_map(page, cameras, smtp_sink):
     page.click("#send-requests")
     expect(page.locator("#results [role=status]")).to_contain_text(f"1 request(s) queued for {incident.case_number}")
     assert FootageRequest.objects.get().camera_label == "Facing the square"
+
+
+def test_the_map_works_on_a_phone(phone, cameras):
+    """At 390 px the panel stacks above the map, which keeps its height (it had none) and loads its cameras."""
+    make_staff("analyst")
+    failed = []
+    phone.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    staff_sign_in(phone, "analyst")
+    expect(phone.locator("#map")).to_have_attribute("data-loaded", "4")
+    assert phone.locator("#map").bounding_box()["height"] >= 320
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the screen
+    assert not failed

@@ -33,6 +33,8 @@
   }
 
   function load() {
+    var size = map.getSize();
+    if (!size.x || !size.y) return;  // not laid out yet: its bounds would be a line, and the server refuses those
     var b = map.getBounds(), params = new URLSearchParams();
     params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(","));
     var kinds = checked("kind"), levels = checked("level");
