@@ -1,4 +1,5 @@
-"""``python -m integration.connector`` as the owner's computer runs it: a real process, a real server."""
+"""``connect-connector`` (``python -m connect_connector``) as the owner's computer runs it: a real process, a real
+server."""
 
 import asyncio
 import signal
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def connector(*args: str) -> list[str]:
-    return [sys.executable, "-m", "integration.connector", *args]
+    return [sys.executable, "-m", "connect_connector", *args]
 
 
 def test_the_program_streams_and_stops_cleanly_on_sigterm(tmp_path):
@@ -89,7 +90,7 @@ def test_help_explains_every_option():
 
 
 def test_the_connector_needs_neither_django_nor_the_rest_of_connect():
-    check = ("import sys, integration.connector.__main__; "
+    check = ("import sys, connect_connector.__main__; "
              "print(sorted({m.split('.')[0] for m in sys.modules} & "
              "{'django', 'connect', 'registry', 'requests_app', 'audit', 'accounts', 'channels', 'celery'}))")
     result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=30)
