@@ -3,7 +3,7 @@ moving test picture, optionally behind a user name and password (digest, as most
 
 Run by Debian's own python3, which has the GObject bindings (python3-gi) the project's virtualenv lacks:
 
-    /usr/bin/python3 rtsp_camera.py --port 8554 [--user viewer --password secret]
+    /usr/bin/python3 rtsp_camera.py --port 8554 [--user viewer --password secret] [--pattern red]
 
 It prints "ready rtsp://127.0.0.1:PORT/stream" once it listens, then "client" for every connection a client
 opens, so a test can count how often the connector knocks. SIGTERM or SIGINT stops it.
@@ -20,7 +20,8 @@ gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402 - after require_version
 
-PIPELINE = ("( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1 "
+PIPELINE = ("( videotestsrc is-live=true pattern={pattern} "
+            "! video/x-raw,width={width},height={height},framerate={fps}/1 "
             "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} bitrate=500 "
             "! rtph264pay name=pay0 pt=96 config-interval=1 )")
 
@@ -38,6 +39,7 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=320)
     parser.add_argument("--height", type=int, default=240)
     parser.add_argument("--fps", type=int, default=10)
+    parser.add_argument("--pattern", default="ball", help="videotestsrc's: ball, red, blue, smpte, ...")
     args = parser.parse_args()
     Gst.init(None)
 
@@ -45,7 +47,7 @@ def main() -> int:
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(PIPELINE.format(width=args.width, height=args.height, fps=args.fps))
+    factory.set_launch(PIPELINE.format(pattern=args.pattern, width=args.width, height=args.height, fps=args.fps))
     factory.set_shared(True)
     if args.user:
         auth = GstRtspServer.RTSPAuth()
