@@ -82,7 +82,8 @@ def _from_env(option: str, kind=str):
     try:
         return kind(text)
     except argparse.ArgumentTypeError as exc:
-        raise SystemExit(f"connect-connector: error: {env_name(option)}: {exc}") from None
+        print(f"connect-connector: error: {env_name(option)}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None  # as argparse does for a bad option
 
 
 def build_parser() -> argparse.ArgumentParser:
