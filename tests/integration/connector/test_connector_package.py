@@ -8,7 +8,7 @@ import tomllib
 import pytest
 from connect_connector.__main__ import build_parser, env_name
 
-from tests.integration.connector.conftest import PACKAGE
+from tests.integration.connector.conftest import GSTREAMER_PACKAGES, PACKAGE
 
 UNIT = PACKAGE / "systemd" / "connect-connector@.service"
 ENV_EXAMPLE = PACKAGE / "systemd" / "camera.env.example"
@@ -91,3 +91,10 @@ def test_the_image_runs_the_console_script_as_a_user_without_rights():
             *sources, _ = line.split()[1:]
             for source in sources:
                 assert (PACKAGE / source).exists(), f"{line}: {source} is not in connector/"
+
+
+def test_bootstrap_installs_what_the_rtsp_tests_need():
+    """CI gets GStreamer only through scripts/bootstrap.sh --test: its list and the tests' must agree."""
+    script = (PACKAGE.parent / "scripts" / "bootstrap.sh").read_text()
+    test_packages = script[script.index("TEST_PACKAGES=("):].split(")", 1)[0].split()
+    assert set(GSTREAMER_PACKAGES.split()) <= set(test_packages)
