@@ -125,7 +125,6 @@ class Capture(threading.Thread):
         self.opened = opened and first_error is None
         self.first_error = first_error
         self.grabbed = 0  # pictures taken from the source and encoded
-        self.delays: list[float] = []  # every wait before reopening the source, for the curious and for tests
         self._next_due = 0.0
 
     def run(self) -> None:
@@ -172,7 +171,6 @@ class Capture(threading.Thread):
         else:
             delay = min(RETRY_MAX_S, 2.0 ** (failures - 1))
             log.warning("source failed: %s; trying again in %.0f s", detail, delay)
-        self.delays.append(delay)
         self._sleep(delay)
         return detail
 
