@@ -15,7 +15,7 @@ ws/connector/<camera>/); `Close.<NAME>.meaning` says it in words:
     4409  DUPLICATE         already open elsewhere: one connector per camera, one window per live view
     4429  FLOODING          a connector sent frames far above its rate
 
-The camera connector (integration/connector/link.py, a program without Django) keeps its own copy of the codes
+The camera connector (connector/src/connect_connector/link.py, a program without Django) keeps its own copy of the codes
 it acts on; tests/common/test_close_codes.py checks the two agree.
 
 Every socket speaks JSON objects with a "type" string, each type with its fields' expected types. Then:

@@ -8,8 +8,12 @@ PYTHON=${PYTHON:-python3}
 # Version-free names, so Debian 12/13 and Ubuntu 22.04/24.04 each get their own PostgreSQL's PostGIS.
 DEB_PACKAGES=(python3 python3-venv postgresql postgresql-postgis postgresql-contrib redis-server gdal-bin libgdal-dev
               libgeos-dev libproj-dev)
-# Browser tests drive Debian's Chromium; only `make test` needs it.
-[ "${1:-}" = "--test" ] && DEB_PACKAGES+=(chromium fonts-dejavu-core)
+# Browser tests drive Debian's Chromium; the camera connector's tests read a real RTSP camera, GStreamer's RTSP
+# server run by Debian's python3 (videotestsrc, x264enc, rtph264pay). Only `make test` needs them.
+TEST_PACKAGES=(chromium fonts-dejavu-core
+               python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+               gstreamer1.0-plugins-ugly)
+[ "${1:-}" = "--test" ] && DEB_PACKAGES+=("${TEST_PACKAGES[@]}")
 
 say() { printf '\033[1mconnect:\033[0m %s\n' "$*"; }
 
@@ -53,12 +57,14 @@ install_python_env() {
   # Reinstall only when the lock or the project description changed.
   local stamp=.venv/.connect-installed
   local want
-  want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$(cat requirements.lock pyproject.toml connector/pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     say "installing Python packages from requirements.lock"
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -r requirements.lock
     .venv/bin/python -m pip install -q --no-deps -e .
+    # The camera connector is its own package (connector/, what owners install); the server runs it from here.
+    .venv/bin/python -m pip install -q --no-deps -e ./connector
     echo "$want" > "$stamp"
   fi
 }

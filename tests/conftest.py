@@ -205,7 +205,7 @@ def start_connector(server_url: str, camera_code, token: str, *, fps: int = 10, 
     import subprocess
     import sys
 
-    return subprocess.Popen([sys.executable, "-m", "integration.connector", "--server", server_url,
+    return subprocess.Popen([sys.executable, "-m", "connect_connector", "--server", server_url,
                              "--camera", str(camera_code), "--token", token, "--source", "test",
                              "--fps", str(fps), "--width", str(width)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -105,3 +105,17 @@ def test_imports_downward_and_within_an_app_are_allowed():
     source = "from . import models\nfrom .views import portal\nfrom registry.models import Camera\nimport common.mail\n"
     assert arrow_violations(source, "integration/services.py", "integration.services") == []
     assert arrow_violations("from integration import services\n", "connect/urls.py", "connect.urls") == []
+
+
+def test_the_camera_connector_package_imports_no_part_of_connect():
+    """connector/ is what owners install without the server: below every app, it imports none, nor Django."""
+    package = ROOT / "connector" / "src" / "connect_connector"
+    forbidden = set(RANK) | {"django", "channels", "celery", "tests"}
+    found, scanned = [], 0
+    for path in sorted(package.rglob("*.py")):
+        scanned += 1
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            found += [f"{path.relative_to(ROOT)}:{node.lineno}: imports {name}" for name in _imported(node)
+                      if name.split(".")[0] in forbidden]
+    assert scanned >= 5, "the scan found no connector modules: did connector/ move?"
+    assert not found, "\n".join(found)

@@ -2,7 +2,7 @@
 
 It is told to start when someone watches and to stop when nobody does; every frame is checked (a real JPEG
 within the size limit), masked, and handed to the relay. A connector that floods is throttled, then cut off.
-What it hears and the close codes it acts on are integration/connector/link.py's protocol: keep them stable.
+What it hears and the close codes it acts on are connector/src/connect_connector/link.py's protocol: keep them stable.
 """
 
 import asyncio

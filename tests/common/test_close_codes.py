@@ -61,7 +61,7 @@ def test_every_consumer_closes_with_a_member_of_the_table():
 
 
 def test_the_camera_connector_reads_the_servers_codes():
-    from integration.connector import link
+    from connect_connector import link
 
     assert link.REFUSED == Close.UNAUTHENTICATED
     assert link.NOT_SHARED == Close.FORBIDDEN

@@ -99,6 +99,8 @@ def test_the_connector_token_is_shown_once_and_only_its_hash_is_kept(owner_clien
     page = client.get(f"/owner/cameras/{camera.code}/live/").content.decode()
     token = page.split('<pre id="token-value">')[1].split("</pre>")[0]
     assert token.startswith("cct_")
+    settings = page.split('<pre id="connector-settings">')[1].split("</pre>")[0]  # for the connector's settings file
+    assert f"CONNECTOR_CAMERA={camera.code}\nCONNECTOR_TOKEN={token}\n" in settings
     stored = ConnectorToken.objects.get(camera=camera)
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in stored.prefix + "…"
     assert token not in client.get(f"/owner/cameras/{camera.code}/live/").content.decode()  # once only

@@ -39,7 +39,7 @@ class Command(BaseCommand):
         children = []
         for camera in cameras:
             token = services.connector_token_issue(camera=camera, by="demo")
-            command = [sys.executable, "-m", "integration.connector", "--server", settings.PUBLIC_URL,
+            command = [sys.executable, "-m", "connect_connector", "--server", settings.PUBLIC_URL,
                        "--camera", str(camera.code), "--token", token, "--source", "test",
                        "--fps", str(options["fps"]), "--width", "640"]
             children.append(subprocess.Popen(command))

@@ -8,12 +8,11 @@ import json
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
+from connect_connector.frames import Limits
+from connect_connector.link import Connector
+from connect_connector.sources import PatternSource, Source
 from PIL import Image
 from websockets.asyncio.server import ServerConnection, serve
-
-from integration.connector.frames import Limits
-from integration.connector.link import Connector
-from integration.connector.sources import PatternSource, Source
 
 TOKEN = "tok-7c1e2b9a"
 CAMERA = "cam-1"

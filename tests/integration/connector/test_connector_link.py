@@ -6,9 +6,9 @@ import json
 import logging
 
 import pytest
+from connect_connector.link import backoff_delay, websocket_url
+from connect_connector.sources import PatternSource, SourceError
 
-from integration.connector.link import backoff_delay, websocket_url
-from integration.connector.sources import PatternSource, SourceError
 from tests.integration.connector.connector_server import (
     CAMERA,
     TOKEN,

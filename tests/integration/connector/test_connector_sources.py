@@ -10,10 +10,10 @@ import time
 
 import av
 import pytest
+from connect_connector.frames import Frame, FrameQueue, encode_jpeg, qualities
+from connect_connector.sources import AVSource, HTTPSource, PatternSource, SourceError, describe, open_source
 from PIL import Image, ImageStat
 
-from integration.connector.frames import Frame, FrameQueue, encode_jpeg, qualities
-from integration.connector.sources import AVSource, HTTPSource, PatternSource, SourceError, describe, open_source
 from tests.conftest import free_port
 from tests.integration.connector.connector_server import (
     LocalServer,

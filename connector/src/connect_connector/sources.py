@@ -13,8 +13,11 @@ compressed data off the connection and throws it away, so the camera's session s
 gets a picture within one keyframe, but nothing is decoded. A *paced* source (test pattern, file, snapshot
 URL) is read only when a picture is needed, and not at all when nobody watches.
 
-Errors are ``SourceError`` with a message meant for the person who set the connector up. Messages never
-contain a password from the source URL (see ``describe``).
+Errors are ``SourceError`` with a message meant for the person who set the connector up, and say what waiting
+can do: ``BadSource`` (no such file, an unknown kind of source) never heals, so the program refuses it at
+start-up; ``AccessRefused`` (the camera refused the user name or password) is tried again only rarely, because
+cameras lock an account after a few failed sign-ins; any other failure (camera off, network down, a reboot) is
+tried again with a short backoff. Messages never contain a password from the source URL (see ``describe``).
 """
 
 from __future__ import annotations
@@ -42,7 +45,15 @@ _SENSITIVE_QUERY = re.compile(r"pass|pwd|token|key|auth|sig|secret", re.IGNORECA
 
 
 class SourceError(Exception):
-    """The source cannot be opened or stopped delivering pictures."""
+    """The source cannot be opened or stopped delivering pictures; trying again later may work."""
+
+
+class BadSource(SourceError):
+    """The source as given can never work (no such file, an unsupported kind of source): fix the setting."""
+
+
+class AccessRefused(SourceError):
+    """The camera refused the user name or password in the source URL."""
 
 
 def describe(spec: str) -> str:
@@ -83,7 +94,7 @@ def open_source(spec: str, *, camera: str = "") -> Source:
     if spec == "test" or spec.startswith("test:"):
         name = spec.partition(":")[2] or "motion"
         if name not in TEST_PATTERNS:
-            raise SourceError(f"unknown test pattern {name!r}; choose one of {', '.join(TEST_PATTERNS)}")
+            raise BadSource(f"unknown test pattern {name!r}; choose one of {', '.join(TEST_PATTERNS)}")
         return PatternSource(name, label=camera)
     scheme = urllib.parse.urlsplit(spec).scheme.lower()
     if scheme in ("rtsp", "rtsps"):
@@ -91,7 +102,7 @@ def open_source(spec: str, *, camera: str = "") -> Source:
     if scheme in ("http", "https"):
         return HTTPSource(spec)
     if len(scheme) > 1:  # one letter is a Windows drive, not a scheme
-        raise SourceError(f"{describe(spec)}: unsupported kind of source; use test, rtsp://, http(s):// or a file")
+        raise BadSource(f"{describe(spec)}: unsupported kind of source; use test, rtsp://, http(s):// or a file")
     return AVSource(spec, live=False)
 
 
@@ -111,12 +122,12 @@ class Source:
     def close(self) -> None:
         pass
 
-    def _fail(self, what: str, exc: BaseException | None = None) -> SourceError:
+    def _fail(self, what: str, exc: BaseException | None = None, kind: type[SourceError] = SourceError) -> SourceError:
         reason = ""
         if exc is not None:
             reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             reason = ": " + str(reason).replace(self.spec, self.label)
-        return SourceError(f"{self.label}: {what}{reason}")
+        return kind(f"{self.label}: {what}{reason}")
 
 
 class PatternSource(Source):
@@ -220,12 +231,18 @@ class AVSource(Source):
         if not self.live:
             path = Path(self.spec)
             if not path.exists():
-                raise SourceError(f"{self.spec}: no such file")
+                raise BadSource(f"{self.spec}: no such file")
             if not path.is_file():
-                raise SourceError(f"{self.spec}: not a file")
+                raise BadSource(f"{self.spec}: not a file")
         options = {"rtsp_transport": "tcp"} if self.live else {}
         try:
             self._container = av.open(self.spec, options=options, timeout=(self.timeout, self.timeout))
+        except (av.HTTPUnauthorizedError, av.HTTPForbiddenError) as exc:
+            raise self._fail("the camera refused the user name or password (check them in the source address)",
+                              exc, AccessRefused) from None
+        except av.HTTPNotFoundError as exc:
+            raise self._fail("the camera has no stream at this path (check the path in the source address)",
+                              exc) from None
         except (av.FFmpegError, OSError) as exc:
             hint = " (is the camera on, and are the address, port, path and password right?)" if self.live else ""
             raise self._fail(f"cannot open{hint}", exc) from None
@@ -404,8 +421,11 @@ class HTTPSource(Source):
         try:
             return self._opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
-            hint = " (check the user name and password)" if exc.code in (401, 403) else ""
-            raise SourceError(f"{self.label}: the camera answered HTTP {exc.code} {exc.reason}{hint}") from None
+            exc.close()
+            if exc.code in (401, 403):
+                raise AccessRefused(f"{self.label}: the camera answered HTTP {exc.code} {exc.reason} (check the user "
+                                    "name and password in the source address)") from None
+            raise SourceError(f"{self.label}: the camera answered HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise self._fail("cannot reach", exc) from None
 

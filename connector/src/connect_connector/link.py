@@ -36,16 +36,17 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.typing import Origin
 
+from . import __version__
 from .capture import Capture, Control
 from .frames import FrameQueue, Limits
-from .sources import Source
+from .sources import Source, SourceError
 
 log = logging.getLogger(__name__)
 
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 60.0
 STABLE_AFTER_S = 30.0  # a connection that lasted this long resets the backoff
-USER_AGENT = "connect-connector/1"
+USER_AGENT = f"connect-connector/{__version__}"
 # The server's close codes this program acts on (common/socket_messages.py Close; a test keeps them in step).
 REFUSED = 4401
 NOT_SHARED = 4403
@@ -108,7 +109,8 @@ def _number(value, kind=float):
 class Connector:
     def __init__(self, *, server: str, camera: str, token: str, source: Source, limits: Limits,
                  base_delay: float = BASE_DELAY_S, max_delay: float = MAX_DELAY_S,
-                 stable_after: float = STABLE_AFTER_S, source_opened: bool = True):
+                 stable_after: float = STABLE_AFTER_S, source_opened: bool = True,
+                 source_error: SourceError | None = None):
         self.url = websocket_url(server, camera)
         self.origin = server_origin(server)
         self.camera = camera
@@ -119,6 +121,7 @@ class Connector:
         self.max_delay = max_delay
         self.stable_after = stable_after
         self._source_opened = source_opened
+        self._source_error = source_error  # why the source did not open at start-up: the capture thread retries
         self.queue: FrameQueue | None = None
         self.capture: Capture | None = None
         self.sent = 0
@@ -141,7 +144,8 @@ class Connector:
             with contextlib.suppress(RuntimeError):  # the loop closed while shutting down
                 loop.call_soon_threadsafe(update)
 
-        self.capture = Capture(self.source, self.control, self.queue, on_status, opened=self._source_opened)
+        self.capture = Capture(self.source, self.control, self.queue, on_status, opened=self._source_opened,
+                               first_error=self._source_error)
         self.capture.start()
         if not self.url.startswith("wss:") and not is_loopback(self.url):
             log.warning("the server address is plain http: the token and the video travel unencrypted; "

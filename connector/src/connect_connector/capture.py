@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 
 from .frames import DEFAULT_MAX_BYTES, Frame, FrameQueue, Limits, encode_jpeg
-from .sources import Source, SourceError
+from .sources import AccessRefused, Source, SourceError
 
 log = logging.getLogger(__name__)
 
 RETRY_MAX_S = 30.0  # longest wait between attempts to reopen a failed source
+AUTH_RETRY_S = 300.0  # after the camera refused the password: rare tries do not get its account locked
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,21 +111,33 @@ class Control:
 
 
 class Capture(threading.Thread):
+    """``first_error``: why the source could not be opened at start-up; the thread then begins by waiting, as
+    after any failure, instead of knocking on the camera again at once."""
+
     def __init__(self, source: Source, control: Control, queue: FrameQueue,
-                 on_status: Callable[[str, str], None] = lambda state, detail: None, *, opened: bool = True):
+                 on_status: Callable[[str, str], None] = lambda state, detail: None, *, opened: bool = True,
+                 first_error: SourceError | None = None):
         super().__init__(name="capture", daemon=True)
         self.source = source
         self.control = control
         self.queue = queue
         self.on_status = on_status
-        self.opened = opened
+        self.opened = opened and first_error is None
+        self.first_error = first_error
         self.grabbed = 0  # pictures taken from the source and encoded
         self._next_due = 0.0
 
     def run(self) -> None:
         failures = 0
+        reported = ""  # the failure the server was last told about
+        error: BaseException | None = self.first_error
         try:
             while not self.control.closed:
+                if error is not None:
+                    failures += 1
+                    reported = self._failed(error, failures, reported)
+                    error = None
+                    continue
                 try:
                     if not self.opened:
                         self.source.open()
@@ -132,24 +145,34 @@ class Capture(threading.Thread):
                         if failures:
                             log.info("the source works again: %s", self.source.label)
                             self.on_status("ok", "")
-                        failures = 0
+                        failures, reported = 0, ""
                     self._step()
                 except Exception as exc:  # noqa: BLE001 - any failure of the source means: close, wait, reopen
                     if self.control.closed:
                         break
-                    detail = str(exc) if isinstance(exc, SourceError) else f"{self.source.label}: {exc!r}"
                     self.source.close()
                     self.opened = False
-                    failures += 1
-                    delay = min(RETRY_MAX_S, 2.0 ** (failures - 1))
-                    if failures == 1:
-                        self.on_status("error", detail)
-                        if not isinstance(exc, SourceError):
-                            log.exception("unexpected error reading the source")
-                    log.warning("source failed: %s; trying again in %.0f s", detail, delay)
-                    self._sleep(delay)
+                    error = exc
         finally:
             self.source.close()
+
+    def _failed(self, exc: BaseException, failures: int, reported: str) -> str:
+        """Tells the server (when the failure is new), logs, and waits before the next try. A refused password
+        waits the longest, every time: cameras lock an account after a few failed sign-ins. Returns the
+        failure the server now knows about."""
+        detail = str(exc) if isinstance(exc, SourceError) else f"{self.source.label}: {exc!r}"
+        if detail != reported:
+            self.on_status("error", detail)
+            if not isinstance(exc, SourceError):
+                log.error("unexpected error reading the source", exc_info=exc)
+        if isinstance(exc, AccessRefused):
+            delay = AUTH_RETRY_S
+            log.error("%s; trying again in %.0f s", detail, delay)
+        else:
+            delay = min(RETRY_MAX_S, 2.0 ** (failures - 1))
+            log.warning("source failed: %s; trying again in %.0f s", detail, delay)
+        self._sleep(delay)
+        return detail
 
     def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
