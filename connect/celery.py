@@ -1,13 +1,56 @@
-"""The Celery application: settings come from Django's CELERY_* settings, tasks from each app."""
+"""The Celery application: settings come from Django's CELERY_* settings, tasks from each app.
+
+Workers outlive database restarts (issue 15). A worker keeps its connection from task to task
+(CELERY_DB_REUSE_MAX), and nothing checked it between tasks: after PostgreSQL restarted every task failed on the
+dead connection until the worker was restarted by hand. Now each task starts by handing back a connection that is
+broken or due (it returns to the pool, whose check replaces a dead one), and a task that still meets a database
+error is retried with backoff instead of failing.
+"""
 
 import os
+import random
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
 
-app = Celery("connect")
+DB_RETRIES = 8  # 2, 4, 8 ... 60 s apart: about five minutes of outage, then the task fails where it is logged
+DB_RETRY_MAX_S = 60
+
+
+class RecoveringTask(Task):
+    """Every task: a database error (the server restarted, failed over, or refused connections for a while) is
+    retried with backoff rather than lost."""
+
+    def __call__(self, *args, **kwargs):
+        from django.db import InterfaceError, OperationalError, connections
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:  # not IntegrityError and such: those would fail again
+            if self.request.is_eager or self.request.called_directly:
+                raise
+            for conn in connections.all(initialized_only=True):
+                conn.close()
+            delay = min(DB_RETRY_MAX_S, 2 ** (self.request.retries + 1)) * random.uniform(0.5, 1.0)
+            raise self.retry(exc=exc, countdown=delay, max_retries=DB_RETRIES) from None
+
+
+app = Celery("connect", task_cls=RecoveringTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _fresh_connections(task=None, **kwargs) -> None:
+    """Before each task, give back a connection that is broken or past its age, as Django does before each request.
+    (Not in eager mode: there the task runs inside the caller's transaction.)"""
+    from django.db import connections
+
+    if task is not None and not task.request.is_eager:
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+
 
 import common.change_history  # noqa: E402,F401 -- names each task as the actor of the changes it saves
