@@ -64,6 +64,8 @@ def _encoded_words(value: str, first_room: int) -> list[str]:
 def _fold_at_spaces(prefix: str, value: str) -> str | None:
     """The header folded at its spaces into lines of at most 78 characters where a word allows, or None if a
     word would push a line past 998. Runs of spaces are kept (folding only inserts CRLF before a space)."""
+    if len(prefix) + len(value) <= FOLD_AT:
+        return prefix + value
     lines, line = [], prefix
     for position, word in enumerate(value.split(" ")):
         piece = word if position == 0 else " " + word
