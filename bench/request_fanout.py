@@ -43,7 +43,9 @@ statements per request, and a cProfile breakdown of where the time goes (claim, 
 rendering, building the MIME message, the SMTP conversation, all SQL (which holds the note of each accepted
 message), the batch's state change with its ledger write). The worker's own "succeeded in" times of its batch
 tasks are parsed from its log (`worker_log.task_runtime`).
-Ratio target: connect / bare_single_connection <= 2.
+Ratio target: connect / bare_single_connection <= 2. Beside it, `cpu_ratio`: the worker's CPU per message (the
+prefork parent and its children, from /proc) against the bare loop's (time.process_time), neither counting the
+sink: a steadier figure when the machine is shared, since wall time counts the waits for a core.
 
 Experiments (not the standard run): `--db-reuse-max N` runs the worker on connect's settings but with
 CELERY_DB_REUSE_MAX = N (a settings module written to the temporary folder; 0 unsets it, which is Celery's
@@ -314,6 +316,22 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM, timeout_s: float = 30) -
         process.wait()
 
 
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its living children (the worker's pool): less
+    sensitive to a busy machine than wall time, which counts the time spent waiting for a core."""
+    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        pids += [int(child) for child in (task / "children").read_text().split()]
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def run_connect(codes: list[str], folder: Path, worker: subprocess.Popen, label: str, timeout_s: float) -> dict:
     from django.db.models import Count, Max, Min
 
@@ -323,6 +341,7 @@ def run_connect(codes: list[str], folder: Path, worker: subprocess.Popen, label:
     user = investigator()
     before = mail_count(folder)
     files_before = mail_files(folder)
+    cpu_before = process_tree_cpu_s(worker.pid)
     started = time.perf_counter()
     services.footage_requests_send(incident=incident, camera_codes=codes, user=user)
     call_s = time.perf_counter() - started
@@ -330,6 +349,7 @@ def run_connect(codes: list[str], folder: Path, worker: subprocess.Popen, label:
     if created != len(codes):
         raise RuntimeError(f"footage_requests_send made {created} requests for {len(codes)} cameras")
     mail_s, sent_s = wait_delivered(incident, len(codes), folder, before, started, timeout_s, worker)
+    worker_cpu_s = process_tree_cpu_s(worker.pid) - cpu_before
     counts = dict(incident.requests.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     stats = incident.requests.aggregate(last_sent=Max("sent_at"), first_sent=Min("sent_at"),
                                         max_attempts=Max("attempts"))
@@ -340,6 +360,7 @@ def run_connect(codes: list[str], folder: Path, worker: subprocess.Popen, label:
         "all_sent_s": round(sent_s, 3) if sent_s is not None else None,
         "states": counts,
         "max_attempts": stats["max_attempts"],
+        "worker_cpu_ms_per_message": round(worker_cpu_s / len(codes) * 1000, 3),
     }
     if stats["first_sent"] and stats["last_sent"]:
         result["first_to_last_sent_s"] = round((stats["last_sent"] - stats["first_sent"]).total_seconds(), 3)
@@ -399,14 +420,17 @@ def bare_per_connection(port: int, messages) -> float:
     return time.perf_counter() - started
 
 
-def bare_single_connection(port: int, messages) -> float:
-    """The headline baseline: builds each message (bare_build) and sends it, all over one connection."""
+def bare_single_connection(port: int, messages, cpu: list | None = None) -> float:
+    """The headline baseline: builds each message (bare_build) and sends it, all over one connection. Appends the
+    loop's CPU seconds to `cpu`."""
     domain = socket.getfqdn()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     smtp = smtplib.SMTP("127.0.0.1", port, timeout=10)
     for message in messages:
         smtp.sendmail(message["sender"], message["recipients"], bare_build(message, domain))
     smtp.quit()
+    if cpu is not None:
+        cpu.append(time.process_time() - cpu_started)
     return time.perf_counter() - started
 
 
@@ -577,7 +601,8 @@ def main() -> None:
             before = mail_count(folder)
             # The best of BARE_REPEATS runs of each one-connection loop: on a shared machine one run can be slowed
             # by a neighbour, and the baseline should be the loop at its best.
-            single_runs = [bare_single_connection(smtp_port, messages) for _ in range(BARE_REPEATS)]
+            single_cpu: list[float] = []
+            single_runs = [bare_single_connection(smtp_port, messages, single_cpu) for _ in range(BARE_REPEATS)]
             per_connection_s = bare_per_connection(smtp_port, messages)
             prebuilt_runs = [bare_prebuilt_single_connection(smtp_port, messages) for _ in range(BARE_REPEATS)]
             single_s, prebuilt_s = min(single_runs), min(prebuilt_runs)
@@ -609,7 +634,8 @@ def main() -> None:
         "bare_per_connection": {"seconds": round(per_connection_s, 3), "msgs_per_s": round(m / per_connection_s, 1),
                                 "messages": m},
         "bare_single_connection": {"seconds": round(single_s, 3), "msgs_per_s": round(m / single_s, 1),
-                                   "messages": m, "runs_s": [round(x, 3) for x in single_runs]},
+                                   "messages": m, "runs_s": [round(x, 3) for x in single_runs],
+                                   "cpu_ms_per_message": round(min(single_cpu) / m * 1000, 3)},
         "bare_prebuilt_single_connection": {"seconds": round(prebuilt_s, 3), "msgs_per_s": round(m / prebuilt_s, 1),
                                             "messages": m, "runs_s": [round(x, 3) for x in prebuilt_runs]},
         "bare_delivered": bare_delivered,
@@ -617,6 +643,10 @@ def main() -> None:
         "ratio": _data.ratio(seconds, single_s) if seconds else None,
         "ratio_vs_per_connection": _data.ratio(seconds, per_connection_s) if seconds else None,
         "ratio_vs_prebuilt": _data.ratio(seconds, prebuilt_s) if seconds else None,
+        # Diagnostic, steadier on a busy machine: CPU per message of connect's worker (pool included) against
+        # the bare loop's own process (neither counts the sink)
+        "cpu_ratio": _data.ratio(connect["worker_cpu_ms_per_message"],
+                                 min(single_cpu) / m * 1000) if single_cpu else None,
         "worker_log": worker_summary,
         "inprocess_service": profile,
         "targets": {"ratio_max": 2, "ratio_met": bool(seconds) and seconds <= 2 * single_s},
