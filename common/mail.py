@@ -134,7 +134,8 @@ class MailSession:
             self.close()
             raise MailServerLost(str(exc) or exc.__class__.__name__) from None
         try:
-            if isinstance(message, OutgoingMail) and isinstance(self.backend.connection, smtplib.SMTP):
+            if isinstance(message, OutgoingMail) and isinstance(getattr(self.backend, "connection", None),
+                                                                smtplib.SMTP):
                 self.backend.connection.sendmail(message.sender, message.recipients, message.data)
             elif isinstance(message, OutgoingMail):
                 self.backend.send_messages([_Prebuilt(message)])

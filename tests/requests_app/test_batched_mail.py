@@ -138,3 +138,16 @@ def test_owners_of_a_batch_receive_their_own_mail_over_smtp(owners_requests, smt
     for request in owners_requests:
         text = received[request.camera.owner.email].get_body(preferencelist=("plain",)).get_content()
         assert one_kind_of_newline(f"Hello {request.camera.owner.name},") in one_kind_of_newline(text)
+
+
+def test_a_backend_other_than_smtp_gets_the_same_mail(owners_requests, settings, mailoutbox):
+    """The in-memory backend (and the console one) take Django messages: the built bytes reach them unchanged."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    run = mailing.footage_requests_mail(request_ids=[r.pk for r in owners_requests[:2]])
+
+    assert run.sent == 2 and len(mailoutbox) == 2
+    first = mailoutbox[0]
+    assert first.to == [owners_requests[0].camera.owner.email]
+    assert f"Hello {owners_requests[0].camera.owner.name}," in first.body
+    assert read(first.message().as_bytes())["subject"] == first.subject
