@@ -1,12 +1,16 @@
 """One place that renders and sends connect's templated mail (templates/emails/<name>-*.txt|html)."""
 
+import email
+import email.policy
 import smtplib
 from email.policy import Compat32
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.template import Context, engines
 from django.template.loader import render_to_string
+
+from common.mime import OutgoingMail
 
 
 def _render_text(template_name: str, context: dict) -> str:
@@ -39,13 +43,20 @@ class TemplatedMessage(EmailMultiAlternatives):
         return message
 
 
-def render_templated(*, to: str, name: str, context: dict) -> EmailMultiAlternatives:
-    """The message from emails/<name>-subject.txt, -body.txt and -body.html, not yet sent."""
+def render_templated_parts(*, name: str, context: dict, collapse_subject: bool = True) -> tuple[str, str, str]:
+    """(subject, text, HTML) from emails/<name>-subject.txt, -body.txt and -body.html. The subject's whitespace
+    is collapsed to single spaces (a header is one line), unless the caller does that itself later."""
     context = {"agency_name": settings.AGENCY_NAME, "agency_email": settings.AGENCY_EMAIL,
                "agency_phone": settings.AGENCY_PHONE, **context}
-    subject = " ".join(_render_text(f"emails/{name}-subject.txt", context).split())
+    subject = _render_text(f"emails/{name}-subject.txt", context)
     text = _render_text(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)  # HTML keeps its escaping
+    return (" ".join(subject.split()) if collapse_subject else subject), text, html
+
+
+def render_templated(*, to: str, name: str, context: dict) -> EmailMultiAlternatives:
+    """The message from emails/<name>-subject.txt, -body.txt and -body.html, not yet sent."""
+    subject, text, html = render_templated_parts(name=name, context=context)
     message = TemplatedMessage(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     return message
@@ -54,6 +65,20 @@ def render_templated(*, to: str, name: str, context: dict) -> EmailMultiAlternat
 def send_templated(*, to: str, name: str, context: dict) -> None:
     """Renders and sends one message on a connection of its own; SMTP errors propagate."""
     render_templated(to=to, name=name, context=context).send()
+
+
+class _Prebuilt(EmailMessage):
+    """An OutgoingMail handed to a backend other than SMTP (the tests' in-memory outbox, the console backend):
+    its bytes as they are, with the subject and text body where such backends' readers look."""
+
+    def __init__(self, outgoing: OutgoingMail):
+        parsed = email.message_from_bytes(outgoing.data, policy=email.policy.default)
+        super().__init__(subject=str(parsed["Subject"]), body=parsed.get_body(("plain",)).get_content(),
+                         from_email=outgoing.sender, to=outgoing.recipients)
+        self._parsed = parsed
+
+    def message(self, *args, **kwargs):
+        return self._parsed
 
 
 class MailRefused(Exception):
@@ -93,7 +118,7 @@ class MailSession:
             pass  # QUIT on a dead connection: nothing was left to deliver
         self._sent_on_connection = 0
 
-    def send(self, message) -> None:
+    def send(self, message: EmailMultiAlternatives | OutgoingMail) -> None:
         worked = self._sent_on_connection > 0
         try:
             self._send_once(message)
@@ -109,7 +134,13 @@ class MailSession:
             self.close()
             raise MailServerLost(str(exc) or exc.__class__.__name__) from None
         try:
-            self.backend.send_messages([message])
+            if isinstance(message, OutgoingMail) and isinstance(getattr(self.backend, "connection", None),
+                                                                smtplib.SMTP):
+                self.backend.connection.sendmail(message.sender, message.recipients, message.data)
+            elif isinstance(message, OutgoingMail):
+                self.backend.send_messages([_Prebuilt(message)])
+            else:
+                self.backend.send_messages([message])
         except smtplib.SMTPRecipientsRefused as exc:
             replies = list(exc.recipients.values()) or [(0, b"")]
             if any(code == 421 for code, _text in replies):

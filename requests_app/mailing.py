@@ -19,7 +19,9 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.ledger import entry, record_many
 from common.districts import district_of
-from common.mail import MailRefused, MailServerLost, MailSession, render_templated
+from common.mail import MailRefused, MailServerLost, MailSession
+from common.mail_batch import MailBatch
+from common.mime import OutgoingMail
 from registry.models import Camera
 from requests_app.models import FootageRequest
 from requests_app.services import consent_link
@@ -43,9 +45,28 @@ class MailRun:
         return f"sent {self.sent}, failed {self.failed}, to retry {len(self.retry)}"
 
 
+# What differs between the owners of one incident's batch; the rest of the mail is rendered once per batch.
+MAIL_SLOTS = ("owner_name", "url", "request.camera_label")
+
+
 def _mail_context(request: FootageRequest, *, expires_at) -> dict:
     return {"request": request, "incident": request.incident, "url": consent_link(request), "expires_at": expires_at,
             "owner_name": request.camera.owner.name}
+
+
+class _Batches:
+    """One MailBatch per incident and expiry: owners who get the same mail but for their own slots."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._batches: dict[tuple, MailBatch] = {}
+
+    def mail(self, request: FootageRequest, *, expires_at) -> OutgoingMail:
+        key = (request.incident_id, expires_at)
+        if key not in self._batches:
+            self._batches[key] = MailBatch(name=self.name, slots=MAIL_SLOTS)
+        return self._batches[key].mail(to=request.camera.owner.email,
+                                       context=_mail_context(request, expires_at=expires_at))
 
 
 def _update_returning(sql: str, params: list) -> list[int]:
@@ -95,6 +116,7 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
     expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
     accepted, refused, retry = [], {}, {}
     renewed = time.monotonic()
+    batches = _Batches("footage-request")
     try:
         with MailSession() as session, _notes_without_waiting_for_disk() as notes:
             for position, request in enumerate(requests):
@@ -102,8 +124,7 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
                     notes.execute(f"UPDATE {_TABLE} SET claimed_at = %s WHERE id = ANY(%s) AND state = %s",
                                   [timezone.now(), [r.pk for r in requests[position:]], State.SENDING])
                     renewed = time.monotonic()
-                message = render_templated(to=request.camera.owner.email, name="footage-request",
-                                           context=_mail_context(request, expires_at=expires_at))
+                message = batches.mail(request, expires_at=expires_at)
                 try:
                     session.send(message)
                 except MailRefused as exc:
@@ -218,11 +239,11 @@ def footage_reminders_send(*, due: list[list[int]]) -> MailRun:
         "WHERE r.id = v.id AND r.reminders_sent = v.n AND r.state = ANY(%s) RETURNING r.id",
         [ids, [counts[i] for i in ids], list(FootageRequest.AWAITING)]) if ids else []
     unsent = []
+    batches = _Batches("footage-reminder")
     with MailSession() as session:
         for position, request_id in enumerate(sorted(claimed)):
             request = candidates[request_id]
-            message = render_templated(to=request.camera.owner.email, name="footage-reminder",
-                                       context=_mail_context(request, expires_at=request.expires_at))
+            message = batches.mail(request, expires_at=request.expires_at)
             try:
                 session.send(message)
             except MailRefused as exc:
