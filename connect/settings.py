@@ -235,6 +235,25 @@ if not _evidence_key:
 EVIDENCE_KEY = parse_aes_key("CONNECT_EVIDENCE_KEY", _evidence_key)
 EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
                           for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
+# Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY above) or "aws-kms" (a KMS
+# key; the local keys above then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
+KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
+KMS_KEY_ID = env_str("CONNECT_KMS_KEY_ID")
+KMS_PREVIOUS_KEY_IDS = env_list("CONNECT_KMS_PREVIOUS_KEY_IDS")
+KMS_ENDPOINT_URL = env_str("CONNECT_KMS_ENDPOINT_URL")
+KMS_REGION = env_str("CONNECT_KMS_REGION", "us-east-1")
+KMS_TIMEOUT_SECONDS = env_int("CONNECT_KMS_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+if KEY_SERVICE == "aws-kms" and not KMS_KEY_ID:
+    raise ImproperlyConfigured("CONNECT_KMS_KEY_ID must name the KMS key (id, ARN or alias/...) when "
+                               "CONNECT_KEY_SERVICE=aws-kms.")
+if KMS_ENDPOINT_URL and not KMS_ENDPOINT_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"CONNECT_KMS_ENDPOINT_URL must be an http(s):// URL, not {KMS_ENDPOINT_URL!r}")
+# Each clip's shred key, held apart from the database and its backups: destroying it destroys the clip for good,
+# even in a database restored from a backup taken before (docs/BACKUPS.md). Never inside CONNECT_EVIDENCE_DIR.
+KEY_STORE_DIR = Path(env_str("CONNECT_KEY_STORE_DIR", str(BASE_DIR / "var" / "keys")))
+if KEY_STORE_DIR.resolve() == EVIDENCE_DIR.resolve() or EVIDENCE_DIR.resolve() in KEY_STORE_DIR.resolve().parents:
+    raise ImproperlyConfigured("CONNECT_KEY_STORE_DIR must not be inside CONNECT_EVIDENCE_DIR: the shred keys are "
+                               "kept and backed up apart from the evidence.")
 
 # --- owner links and sessions -----------------------------------------------------------------------
 # The access ledger's chain is keyed (HMAC) with a secret kept outside the database. Keep it for the life of
