@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "integration",
     "audit",
     "dispatch",
+    "backup",
     "api",
 ]
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.ledger import record
+from audit.selectors import entries_for_target
 from common import clip_keys, key_store
 from common.key_service import KeyServiceError, MasterKeyMissing
 from requests_app import evidence
@@ -72,7 +73,9 @@ def clip_destroyed_found(clip: Clip) -> bool:
     with transaction.atomic():
         marked = Clip.objects.filter(pk=clip.pk, purged_at__isnull=True).update(
             wrapped_key=None, purged_at=timezone.now())
-        if marked:
+        # A ledger carried over by `manage.py restore` already holds the purge that destroyed the key.
+        if marked and not entries_for_target(target_type="clip", target_code=clip.code).filter(
+                action=Action.CLIP_PURGED).exists():
             record(actor=None, action=Action.CLIP_PURGED, sha256=clip.sha256, reason=DESTROYED_REASON,
                    **_clip_fields(clip))
     (evidence.evidence_dir() / clip.stored_name).unlink(missing_ok=True)
