@@ -3,8 +3,9 @@ manifest's facts (schema, ledger head, keys in use), and restored by pg_restore 
 nothing). The PostGIS extension is left as the target database has it: dropping it would pull the geography
 type from under every open connection."""
 
-import os
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -16,21 +17,34 @@ class DatabaseToolError(Exception):
     """pg_dump or pg_restore failed; the message carries what it said."""
 
 
-def _environment() -> dict[str, str]:
+def _conninfo_value(value) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _passfile_field(value) -> str:
+    return str(value).replace("\\", "\\\\").replace(":", "\\:")
+
+
+@contextmanager
+def _conninfo():
+    """A libpq connection string for connect's database. The password goes through a passfile readable by this
+    user only, never onto the command line (where `ps` would show it)."""
     database = connection.settings_dict
-    environment = dict(os.environ)  # PATH, locale: the client tools need them
-    for variable, value in (("PGHOST", database["HOST"]), ("PGPORT", database["PORT"]),
-                            ("PGUSER", database["USER"]), ("PGPASSWORD", database["PASSWORD"]),
-                            ("PGDATABASE", database["NAME"]),
-                            ("PGSSLMODE", database.get("OPTIONS", {}).get("sslmode", ""))):
-        if value:
-            environment[variable] = str(value)
-    return environment
+    fields = {"host": database["HOST"], "port": database["PORT"], "user": database["USER"],
+              "dbname": database["NAME"], "sslmode": database.get("OPTIONS", {}).get("sslmode", "")}
+    with tempfile.TemporaryDirectory(prefix="connect-pg-") as folder:
+        if database["PASSWORD"]:
+            passfile = Path(folder) / "pgpass"
+            passfile.write_text(":".join(_passfile_field(value or "*") for value in (
+                fields["host"], fields["port"], fields["dbname"], fields["user"], database["PASSWORD"])) + "\n")
+            passfile.chmod(0o600)
+            fields["passfile"] = str(passfile)
+        yield " ".join(f"{name}={_conninfo_value(value)}" for name, value in fields.items() if value)
 
 
 def _run(arguments: list[str]) -> str:
     try:
-        done = subprocess.run(arguments, env=_environment(), capture_output=True, text=True, check=False)
+        done = subprocess.run(arguments, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise DatabaseToolError(f"{arguments[0]} is not installed (apt install postgresql-client)") from None
     if done.returncode != 0:
@@ -40,8 +54,9 @@ def _run(arguments: list[str]) -> str:
 
 def dump(target: Path, *, snapshot: str) -> None:
     """Writes the custom-format dump of the snapshot `snapshot` (pg_export_snapshot) to `target`."""
-    _run(["pg_dump", "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges",
-          f"--file={target}"])
+    with _conninfo() as conninfo:
+        _run(["pg_dump", "--format=custom", f"--snapshot={snapshot}", "--no-owner", "--no-privileges",
+              f"--file={target}", f"--dbname={conninfo}"])
 
 
 def restore(source: Path) -> None:
@@ -52,8 +67,8 @@ def restore(source: Path) -> None:
     list_file = source.with_name(source.name + ".list")
     list_file.write_text("\n".join(kept) + "\n")
     try:
-        _run(["pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner",
-              "--no-privileges", f"--use-list={list_file}", f"--dbname={connection.settings_dict['NAME']}",
-              str(source)])
+        with _conninfo() as conninfo:
+            _run(["pg_restore", "--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner",
+                  "--no-privileges", f"--use-list={list_file}", f"--dbname={conninfo}", str(source)])
     finally:
         list_file.unlink(missing_ok=True)

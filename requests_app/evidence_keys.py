@@ -135,3 +135,29 @@ def clips_destroyed_reconcile() -> int:
         (evidence.evidence_dir() / stored_name).unlink(missing_ok=True)
     return marked
 
+
+
+def clips_shred_keys_add(*, batch: int = 500) -> int:
+    """Gives a shred key to every live clip sealed before the key store existed (its row unwraps straight to the data
+    key), so that shredding it later survives backups too. Returns how many it converted."""
+    present = key_store.shred_key_codes()
+    converted = 0
+    candidates = Clip.objects.filter(purged_at__isnull=True, wrapped_key__isnull=False).order_by("pk")
+    for clip in candidates.iterator(chunk_size=batch):
+        if clip.code in present:
+            continue
+        wrapped = bytes(clip.wrapped_key)
+        try:
+            if clip_keys.clip_key_needs_shred_key(wrapped, master_id=clip.master_key_id, code=clip.code):
+                continue  # its shred key is gone: reconcile's business, not this
+            data_key = clip_keys.clip_key_unwrap(wrapped, master_id=clip.master_key_id, code=clip.code)
+            master_id, sealed = clip_keys.clip_key_wrap(data_key, code=clip.code)
+        except MasterKeyMissing:
+            continue  # evidence_rotate_key reports these
+        except KEY_FAILURES as exc:
+            raise key_failure_record(actor=None, error=exc, doing="adding shred keys to older clips") from None
+        converted += Clip.objects.filter(pk=clip.pk, wrapped_key=wrapped).update(master_key_id=master_id,
+                                                                                 wrapped_key=sealed)
+    if converted:
+        record(actor=None, action=Action.EVIDENCE_KEY_ROTATED, target_type="evidence", shred_keys_added=converted)
+    return converted

@@ -20,9 +20,9 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 from audit.actions import Action
 from audit.ledger import record
 from common import sealed as crypto
-from common.key_service import KeyServiceError, MasterKeyMissing
 from common.change_history import history_note
 from common.districts import district_of
+from common.key_service import KeyServiceError, MasterKeyMissing
 from common.mail import send_templated
 from common.queue import enqueue_on_commit
 from registry.models import Camera
