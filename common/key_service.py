@@ -40,7 +40,8 @@ def local_key_id(master: bytes) -> str:
 
 
 def _local_keys() -> dict[str, bytes]:
-    return {local_key_id(key): key for key in [settings.EVIDENCE_KEY, *settings.EVIDENCE_PREVIOUS_KEYS]}
+    keys = [settings.EVIDENCE_KEY] if settings.EVIDENCE_KEY else []  # None: KMS only
+    return {local_key_id(key): key for key in [*keys, *settings.EVIDENCE_PREVIOUS_KEYS]}
 
 
 def _local_wrap(secret: bytes, context: bytes) -> tuple[str, bytes]:

@@ -227,18 +227,19 @@ UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY below) or "aws-kms" (a KMS
+# key; local keys then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
+KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
 _evidence_key = env_secret("CONNECT_EVIDENCE_KEY")
-if not _evidence_key:
+if not _evidence_key and KEY_SERVICE == "local":
     if not DEMO:
         raise ImproperlyConfigured("CONNECT_EVIDENCE_KEY (or CONNECT_EVIDENCE_KEY_FILE) must hold base64 of 32 random "
                                    "bytes in production: it encrypts every clip.")
     _evidence_key = "ZGVtby1vbmx5LWV2aWRlbmNlLWtleS0zMi1ieXRlcyE="  # demo only, public
-EVIDENCE_KEY = parse_aes_key("CONNECT_EVIDENCE_KEY", _evidence_key)
+# None with aws-kms and no local key: every clip was wrapped by KMS.
+EVIDENCE_KEY = parse_aes_key("CONNECT_EVIDENCE_KEY", _evidence_key) if _evidence_key else None
 EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
                           for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
-# Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY above) or "aws-kms" (a KMS
-# key; the local keys above then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
-KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
 KMS_KEY_ID = env_str("CONNECT_KMS_KEY_ID")
 KMS_PREVIOUS_KEY_IDS = env_list("CONNECT_KMS_PREVIOUS_KEY_IDS")
 KMS_ENDPOINT_URL = env_str("CONNECT_KMS_ENDPOINT_URL")
