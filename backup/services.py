@@ -96,12 +96,20 @@ def backup_create(*, destination: Path) -> BackupResult:
     except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)
         if isinstance(exc, Exception):
-            record(actor=None, action=Action.BACKUP_CREATED, target_type="backup", target_code=name,
-                   reason=f"failed: {exc}", ok=False)
+            _recorded_quietly(Action.BACKUP_CREATED, name, f"failed: {exc}", ok=False)
         raise
     record(actor=None, action=Action.BACKUP_CREATED, target_type="backup", target_code=name, ok=True,
            ledger_head=head.seq, parts=len(parts), clips=keys["clips_alive"])
     return BackupResult(final, manifest)
+
+
+def _recorded_quietly(action: Action, name: str, reason: str, **detail) -> None:
+    """Records a failure in the ledger; a database too broken to record in (often why a restore runs) must not
+    hide the failure itself."""
+    try:
+        record(actor=None, action=action, target_type="backup", target_code=name, reason=reason, **detail)
+    except Exception as exc:
+        logger.warning("%s: %s; and it could not be recorded in the ledger: %s", action, reason, exc)
 
 
 # --- restore ----------------------------------------------------------------------------------------------------
@@ -159,11 +167,7 @@ class RestoreResult:
 
 
 def _refused(folder: Path, reason: str) -> None:
-    try:
-        record(actor=None, action=Action.BACKUP_RESTORE_REFUSED, target_type="backup", target_code=folder.name,
-               reason=reason)
-    except Exception as exc:  # a database too broken to record in is why some restores run
-        logger.warning("restore refused, and the refusal could not be recorded: %s", exc)
+    _recorded_quietly(Action.BACKUP_RESTORE_REFUSED, folder.name, reason)
 
 
 def _live_ledger_tail(manifest: Manifest) -> tuple[bool, list[dict]]:

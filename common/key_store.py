@@ -27,6 +27,19 @@ def root() -> Path:
     return Path(settings.KEY_STORE_DIR)
 
 
+def _root_ready() -> Path:
+    """The store's folder. In production it must exist already: a key store that is not mounted must not be
+    replaced, silently, by an empty folder on the local disk (keys written there would be missed by its backups
+    and by the other machines). The demo creates its own under var/."""
+    folder = root()
+    if not folder.is_dir():
+        if not settings.DEMO:
+            raise KeyStoreError(f"the key store ({folder}) is missing: is CONNECT_KEY_STORE_DIR mounted? (create the "
+                                "folder, owned by connect's user and readable by it alone, on first install)")
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
 def _path(code: uuid.UUID) -> Path:
     text = str(code)
     return root() / text[:2] / f"{text}{SUFFIX}"
@@ -44,8 +57,9 @@ def shred_key_create(code: uuid.UUID) -> bytes:
     """A new shred key for the clip `code`, durable on disk before it is returned."""
     key = os.urandom(KEY_BYTES)
     path = _path(code)
+    _root_ready()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.mkdir(exist_ok=True, mode=0o700)
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

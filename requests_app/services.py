@@ -414,7 +414,9 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
     except BaseException as exc:
         upload.path.unlink(missing_ok=True)
         if isinstance(exc, evidence_keys.KEY_FAILURES):
-            raise evidence_keys.key_failure_record(actor=user, error=exc, doing="sealing a still") from None
+            evidence_keys.key_failure_record(actor=user, error=exc, doing="sealing a still")
+            raise ValidationError("The still could not be stored safely just now (the evidence key service did not "
+                                  "answer); nothing was kept.") from None
         raise
     return clip
 
