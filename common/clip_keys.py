@@ -26,8 +26,8 @@ class ClipKeyDestroyed(Exception):
 
 
 def clip_key_wrap(data_key: bytes, *, code: uuid.UUID) -> tuple[str, bytes]:
-    """(master key id, wrapped key) for a new clip; creates its shred key first. A failure of the key service
-    leaves an unused shred key behind, which `orphan_shred_keys` finds (it opens nothing)."""
+    """(master key id, wrapped key) for a new clip; creates its shred key first. A failure of the key service, or a
+    transaction rolled back later, leaves an unused shred key behind: it opens nothing without the row."""
     shred_key = key_store.shred_key_create(code)
     nonce = os.urandom(12)
     inner = INNER + nonce + AESGCM(shred_key).encrypt(nonce, data_key, code.bytes)

@@ -110,14 +110,6 @@ def shred_key_destroy(code: uuid.UUID) -> bool:
     return True
 
 
-def shred_key_mtime(code: uuid.UUID) -> float:
-    """When the clip's shred key was written (0 if it has none)."""
-    try:
-        return _path(code).stat().st_mtime
-    except FileNotFoundError:
-        return 0.0
-
-
 def shred_key_codes() -> set[uuid.UUID]:
     """Every clip code that has a shred key."""
     codes = set()

@@ -3,8 +3,6 @@
 and clips found destroyed after a database was restored from a backup older than their shredding."""
 
 import logging
-import time
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +19,6 @@ logger = logging.getLogger(__name__)
 
 KEY_FAILURES = (KeyServiceError, key_store.KeyStoreError)
 SWEEP_BATCH = 1000
-ORPHAN_AFTER = timedelta(hours=1)  # longer than any upload takes between creating a shred key and committing
 DESTROYED_REASON = "its shred key had been destroyed (the database was restored from a backup taken before)"
 
 
@@ -94,23 +91,17 @@ def shred_keys_destroy(codes) -> int:
     return destroyed
 
 
-def shred_keys_sweep(*, orphan_after: timedelta = ORPHAN_AFTER) -> int:
-    """Destroys shred keys that must not exist: those of purged clips (a purge stopped before destroying them) and
-    those of no clip at all, once older than `orphan_after` (an upload that failed after creating its key, or clips
-    of a database since restored from an older backup). Returns how many were destroyed."""
+def shred_keys_sweep() -> int:
+    """Destroys the shred keys of purged clips that still have one (a purge stopped before destroying them, or the
+    key store was down then). Keys of no clip at all are left: they open nothing without a row, and they may belong
+    to clips of a newer backup than the database now holds (a restore of the wrong set, undone by restoring the
+    right one). Returns how many were destroyed."""
     codes = sorted(key_store.shred_key_codes())
     destroyed = 0
-    cutoff = time.time() - orphan_after.total_seconds()
     for start in range(0, len(codes), SWEEP_BATCH):
         batch = codes[start:start + SWEEP_BATCH]
-        alive = set(Clip.objects.filter(code__in=batch, purged_at__isnull=True).values_list("code", flat=True))
-        known = set(Clip.objects.filter(code__in=batch).values_list("code", flat=True))
-        for code in batch:
-            if code in alive:
-                continue
-            if code not in known and key_store.shred_key_mtime(code) > cutoff:
-                continue  # an upload under way
-            destroyed += shred_keys_destroy([code])
+        purged = Clip.objects.filter(code__in=batch, purged_at__isnull=False).values_list("code", flat=True)
+        destroyed += shred_keys_destroy(list(purged))
     return destroyed
 
 
@@ -134,7 +125,6 @@ def clips_destroyed_reconcile() -> int:
     for stored_name in Clip.objects.filter(purged_at__isnull=False).values_list("stored_name", flat=True).iterator():
         (evidence.evidence_dir() / stored_name).unlink(missing_ok=True)
     return marked
-
 
 
 def clips_shred_keys_add(*, batch: int = 500) -> int:

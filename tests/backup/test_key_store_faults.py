@@ -42,3 +42,22 @@ def test_the_database_password_reaches_pg_tools_through_a_private_passfile(monke
 
         line = Path(passfile).read_text().strip()
         assert line.endswith(":s3cret\\:with\\\\odd'chars") and Path(passfile).stat().st_mode & 0o077 == 0
+
+
+def test_a_shred_key_the_purge_could_not_destroy_is_destroyed_by_the_next_run(client, investigator, smtp_sink,
+                                                                              monkeypatch):
+    from common import clip_keys, key_store
+    from requests_app import services
+
+    clip = shared_clip(client, investigator, email="o@example.org", closed_days_ago=31, keep_days=30)
+
+    def store_down(code):
+        raise key_store.KeyStoreError("the key store cannot destroy a key: Read-only file system")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(clip_keys.key_store, "shred_key_destroy", store_down)
+        assert services.clips_expired_purge() == 1  # the row is purged; the key could not be destroyed yet
+    assert clip.code in key_store.shred_key_codes()
+
+    assert services.clips_expired_purge() == 0
+    assert clip.code not in key_store.shred_key_codes()
