@@ -92,7 +92,9 @@ def backup_create(*, destination: Path) -> BackupResult:
                             migrations=migrations, ledger_head={"seq": head.seq, "hash": head.hash}, keys=keys,
                             parts=parts)
         write(partial, manifest)
+        evidence.durable(partial)  # the set is whole on disk before it takes its final name
         partial.rename(final)
+        evidence.durable(Path(destination))
     except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)
         if isinstance(exc, Exception):
@@ -126,8 +128,10 @@ def _missing_migrations(manifest: Manifest) -> bool:
     return bool(known - applied)
 
 
-def restore_check(folder: Path) -> Manifest:
-    """Everything that can be checked before a byte changes; BackupRefused with the reason otherwise."""
+def restore_check(folder: Path, *, hash_evidence: bool = True) -> Manifest:
+    """Everything that can be checked before a byte changes; BackupRefused with the reason otherwise. Without
+    `hash_evidence`, evidence files are checked for presence and size only: backup_restore hashes them as it
+    stages them, still before anything changes, so each is read once."""
     manifest = read(folder)
     newer = _unknown_migrations(manifest)
     if newer:
@@ -135,7 +139,8 @@ def restore_check(folder: Path) -> Manifest:
             f"the backup is from a newer schema than this code (connect {manifest.connect_version}; migrations "
             f"this code does not have: {', '.join(newer[:5])}{' …' if len(newer) > 5 else ''}). Restore it with "
             "that version of connect or a later one.")
-    parts_check(folder, manifest)
+    parts_check(folder, manifest,
+                hash_unless=None if hash_evidence else lambda name: name.startswith(f"{evidence.FOLDER}/"))
     if database.DUMP not in manifest.parts:
         raise BackupRefused(f"the backup set has no {database.DUMP} in its manifest")
     missing = key_service.missing_master_keys(manifest.keys.get("master_key_ids", []))
@@ -189,13 +194,13 @@ def backup_restore(*, folder: Path) -> RestoreResult:
     replaced in one transaction; evidence files are staged and checked before any is moved in."""
     folder = Path(folder)
     try:
-        manifest = restore_check(folder)
+        manifest = restore_check(folder, hash_evidence=False)
+        names = [name.removeprefix(f"{evidence.FOLDER}/") for name in manifest.parts
+                 if name.startswith(f"{evidence.FOLDER}/")]
+        staging = evidence.evidence_stage(folder / evidence.FOLDER, names, manifest.parts)
     except BackupRefused as exc:
         _refused(folder, str(exc))
         raise
-    names = [name.removeprefix(f"{evidence.FOLDER}/") for name in manifest.parts
-             if name.startswith(f"{evidence.FOLDER}/")]
-    staging = evidence.evidence_stage(folder / evidence.FOLDER, names, manifest.parts)
     try:
         carried, tail = _live_ledger_tail(manifest)
         connections.close_all()

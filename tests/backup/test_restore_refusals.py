@@ -43,6 +43,14 @@ def with_a_part_altered(folder, settings):
     return "part database.dump does not match the manifest"
 
 
+def with_an_evidence_file_altered(folder, settings):
+    clip_file = next((folder / "evidence").iterdir())
+    data = bytearray(clip_file.read_bytes())
+    data[-1] ^= 1  # same size: only its hash tells
+    clip_file.write_bytes(bytes(data))
+    return f"part evidence/{clip_file.name} does not match the manifest"
+
+
 def with_a_master_key_missing(folder, settings):
     settings.EVIDENCE_KEY = os.urandom(32)  # the key the clips were wrapped with is configured no longer
     settings.EVIDENCE_PREVIOUS_KEYS = []
@@ -61,7 +69,8 @@ def edited_by_hand(folder, settings):
 
 
 @pytest.mark.parametrize("spoil", [from_a_newer_schema, with_a_part_missing, with_a_part_altered,
-                                   with_a_master_key_missing, with_the_key_store_missing, edited_by_hand])
+                                   with_an_evidence_file_altered, with_a_master_key_missing,
+                                   with_the_key_store_missing, edited_by_hand])
 def test_a_set_that_cannot_be_restored_whole_is_refused_and_nothing_changes(client, investigator, smtp_sink, backups,
                                                                            evidence_dir, settings, spoil):
     shared_clip(client, investigator, email="o@example.org")
