@@ -37,7 +37,7 @@ from _runs import code_commit, single_run_guard  # noqa: E402
 NAME = "backup"
 DB_NAME = "connect_bench_backup"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = f"{_data.REDIS}/11"  # parsed by the settings; claimed, never used
+REDIS_URL = f"{_data.REDIS}/4"  # parsed by the settings; claimed, never used
 log = _data.log
 
 
