@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from audit.chain import FIELDS, GENESIS
-from audit.models import AccessEntry
+from audit.models import AccessEntry, PendingEntry
 
 CARRIED_FIELDS = (*FIELDS, "prev_hash", "entry_hash", "pending_id")
 
@@ -44,6 +44,11 @@ def entries_after(at: Head) -> list[dict]:
 @transaction.atomic
 def entries_append(rows: list[dict]) -> int:
     """Appends entries read by entries_after from a ledger that continued this one's chain (the database allows
-    INSERT only; the chain check in audit_verify proves nothing was bent)."""
+    INSERT only; the chain check in audit_verify proves nothing was bent). Entries still pending in this ledger
+    that the other had sealed since leave the pending table now, as sealing would have taken them: the database
+    lets them go only because their identical copies are now in the chain."""
     AccessEntry.objects.bulk_create([AccessEntry(**row) for row in rows], batch_size=1000)
+    sealed_there = [row["pending_id"] for row in rows if row["pending_id"] is not None]
+    for start in range(0, len(sealed_there), 1000):
+        PendingEntry.objects.filter(id__in=sealed_there[start:start + 1000]).delete()
     return len(rows)

@@ -88,3 +88,23 @@ def test_reconcile_after_a_hand_restore_marks_every_destroyed_clip_at_once(clien
     assert "1 clip(s)" in capsys.readouterr().out
     assert Clip.objects.get(pk=expiring.pk).purged_at is not None
     assert Clip.objects.get(pk=kept.pk).purged_at is None
+
+
+def test_entries_pending_in_the_dump_and_sealed_since_are_not_left_pending_twice(client, investigator, two_clips,
+                                                                                backups, monkeypatch):
+    from audit.ledger import record, seal, writing
+    from audit.models import PendingEntry
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writing, "_seal_after_commit", lambda ids: None)  # a writer that died before sealing
+        record(actor=None, action=Action.EVIDENCE_KEY_ROTATED, target_type="evidence", clips=0)
+        patch.setattr("backup.services.seal", lambda: 0)  # and nothing sealed it before the dump
+        backup = backup_create(destination=backups).folder
+    assert PendingEntry.objects.count() == 2  # with the backup's own entry, recorded after the dump
+    seal()  # the live ledger seals it after the backup
+
+    call_command("restore", str(backup))
+
+    assert PendingEntry.objects.count() == 0
+    assert AccessEntry.objects.filter(action=Action.EVIDENCE_KEY_ROTATED).count() == 1
+    call_command("audit_verify")
