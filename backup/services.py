@@ -212,10 +212,10 @@ def backup_restore(*, folder: Path) -> RestoreResult:
         raise
     connections.close_all()  # the tables were replaced under any connection the pool holds
     moved = evidence.evidence_import(staging)
-    appended = carrying.entries_append(tail) if tail else 0
     migrated = _missing_migrations(manifest)
-    if migrated:
+    if migrated:  # first: the carried entries are rows of the code's own schema (no migration writes the ledger)
         call_command("migrate", interactive=False, verbosity=0)
+    appended = carrying.entries_append(tail) if tail else 0
     destroyed = evidence_keys.clips_destroyed_reconcile()
     evidence_keys.shred_keys_sweep()
     record(actor=None, action=Action.BACKUP_RESTORED, target_type="backup", target_code=folder.name,
