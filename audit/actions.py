@@ -37,6 +37,12 @@ class Action(StrEnum):
     CLIP_LEGAL_HOLD_RELEASED = "clip.legal_hold_released", _("released the legal hold on your clip")
     CLIP_STILL_TAKEN = "clip.still_taken", _("saved a still of your live picture as evidence")
     EVIDENCE_KEY_ROTATED = "evidence.key_rotated"
+    # Backups and keys (issue 14): the key service or key store failing, backups taken and restored, and clips a
+    # restored backup still listed although their shred keys had been destroyed since (recorded as CLIP_PURGED).
+    EVIDENCE_KEY_FAILED = "evidence.key_failed"
+    BACKUP_CREATED = "backup.created"
+    BACKUP_RESTORED = "backup.restored"
+    BACKUP_RESTORE_REFUSED = "backup.restore_refused"
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_CLOSED = "incident.closed"
     # Footage requests: the incident page listing requests' cameras (issue 12, declines)

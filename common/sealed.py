@@ -6,8 +6,9 @@ its associated data says whether it is the last record, so records cannot be reo
 truncated without the tag failing. Fixed sizes make any byte offset reachable without reading before it,
 which lets PyAV probe an upload straight from the encrypted file: no plaintext ever touches the disk.
 
-The data key is wrapped (AES-GCM) by the master key from CONNECT_EVIDENCE_KEY; destroying the wrapped key
-destroys the clip (crypto-shredding). Rotation re-wraps data keys, the files stay as they are.
+The data key is wrapped by a master key held by the key service (common/key_service.py: CONNECT_EVIDENCE_KEY
+or AWS KMS), and for clips also by a shred key held apart from the database (common/clip_keys.py); destroying
+either destroys the clip (crypto-shredding). Rotation re-wraps data keys, the files stay as they are.
 """
 
 import hashlib
@@ -18,7 +19,8 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
+
+from common import key_service
 
 MAGIC = b"CNEV1\n"
 CHUNK = 1024 * 1024
@@ -32,32 +34,22 @@ class EvidenceIntegrityError(Exception):
 
 
 def key_id(master: bytes) -> str:
-    return hashlib.sha256(b"connect-evidence-key" + master).hexdigest()[:16]
-
-
-def _master_keys() -> dict[str, bytes]:
-    keys = [settings.EVIDENCE_KEY, *settings.EVIDENCE_PREVIOUS_KEYS]
-    return {key_id(key): key for key in keys}
+    return key_service.local_key_id(master)
 
 
 def current_key_id() -> str:
-    return key_id(settings.EVIDENCE_KEY)
+    return key_service.current_key_id()
 
 
 def wrap_key(data_key: bytes, *, context: bytes) -> tuple[str, bytes]:
-    """(key id, nonce + wrapped key) under the current master key; `context` binds it to one clip."""
-    nonce = os.urandom(12)
-    return current_key_id(), nonce + AESGCM(settings.EVIDENCE_KEY).encrypt(nonce, data_key, context)
+    """(key id, wrapped key) under the current master key of the key service; `context` binds it to one clip."""
+    return key_service.wrap(data_key, context=context)
 
 
 def unwrap_key(wrapped: bytes, *, master_id: str, context: bytes) -> bytes:
-    master = _master_keys().get(master_id)
-    if master is None:
-        raise EvidenceIntegrityError(f"master key {master_id} is not configured (CONNECT_EVIDENCE_PREVIOUS_KEYS?)")
-    try:
-        return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], context)
-    except InvalidTag:
-        raise EvidenceIntegrityError("the wrapped data key does not authenticate") from None
+    """The key wrap_key wrapped. EvidenceIntegrityError if it does not authenticate; KeyServiceError (or its
+    MasterKeyMissing) if the key service cannot answer."""
+    return key_service.unwrap(wrapped, master_id=master_id, context=context)
 
 
 def _nonce(prefix: bytes, index: int) -> bytes:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "integration",
     "audit",
     "dispatch",
+    "backup",
     "api",
 ]
 
@@ -228,15 +229,35 @@ UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY below) or "aws-kms" (a KMS
+# key; local keys then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
+KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
 _evidence_key = env_secret("CONNECT_EVIDENCE_KEY")
-if not _evidence_key:
+if not _evidence_key and KEY_SERVICE == "local":
     if not DEMO:
         raise ImproperlyConfigured("CONNECT_EVIDENCE_KEY (or CONNECT_EVIDENCE_KEY_FILE) must hold base64 of 32 random "
                                    "bytes in production: it encrypts every clip.")
     _evidence_key = "ZGVtby1vbmx5LWV2aWRlbmNlLWtleS0zMi1ieXRlcyE="  # demo only, public
-EVIDENCE_KEY = parse_aes_key("CONNECT_EVIDENCE_KEY", _evidence_key)
+# None with aws-kms and no local key: every clip was wrapped by KMS.
+EVIDENCE_KEY = parse_aes_key("CONNECT_EVIDENCE_KEY", _evidence_key) if _evidence_key else None
 EVIDENCE_PREVIOUS_KEYS = [parse_aes_key("CONNECT_EVIDENCE_PREVIOUS_KEYS", key)
                           for key in env_list("CONNECT_EVIDENCE_PREVIOUS_KEYS")]
+KMS_KEY_ID = env_str("CONNECT_KMS_KEY_ID")
+KMS_PREVIOUS_KEY_IDS = env_list("CONNECT_KMS_PREVIOUS_KEY_IDS")
+KMS_ENDPOINT_URL = env_str("CONNECT_KMS_ENDPOINT_URL")
+KMS_REGION = env_str("CONNECT_KMS_REGION", "us-east-1")
+KMS_TIMEOUT_SECONDS = env_int("CONNECT_KMS_TIMEOUT_SECONDS", 5, minimum=1, maximum=120)
+if KEY_SERVICE == "aws-kms" and not KMS_KEY_ID:
+    raise ImproperlyConfigured("CONNECT_KMS_KEY_ID must name the KMS key (id, ARN or alias/...) when "
+                               "CONNECT_KEY_SERVICE=aws-kms.")
+if KMS_ENDPOINT_URL and not KMS_ENDPOINT_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"CONNECT_KMS_ENDPOINT_URL must be an http(s):// URL, not {KMS_ENDPOINT_URL!r}")
+# Each clip's shred key, held apart from the database and its backups: destroying it destroys the clip for good,
+# even in a database restored from a backup taken before (docs/BACKUPS.md). Never inside CONNECT_EVIDENCE_DIR.
+KEY_STORE_DIR = Path(env_str("CONNECT_KEY_STORE_DIR", str(BASE_DIR / "var" / "keys")))
+if KEY_STORE_DIR.resolve() == EVIDENCE_DIR.resolve() or EVIDENCE_DIR.resolve() in KEY_STORE_DIR.resolve().parents:
+    raise ImproperlyConfigured("CONNECT_KEY_STORE_DIR must not be inside CONNECT_EVIDENCE_DIR: the shred keys are "
+                               "kept and backed up apart from the evidence.")
 
 # --- owner links and sessions -----------------------------------------------------------------------
 # The access ledger's chain is keyed (HMAC) with a secret kept outside the database. Keep it for the life of

@@ -20,7 +20,6 @@ from common.sealed import (
     DecryptingReader,
     EncryptingWriter,
     EvidenceIntegrityError,
-    unwrap_key,
 )
 
 UPLOAD_CHUNK = 1024 * 1024
@@ -269,8 +268,7 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
         reader.close()
 
 
-def sealed_chunks(path: Path, *, wrapped_key: bytes, master_key_id: str, context: bytes) -> Iterator[bytes]:
-    data_key = unwrap_key(wrapped_key, master_id=master_key_id, context=context)
+def sealed_chunks(path: Path, *, data_key: bytes) -> Iterator[bytes]:
     reader = DecryptingReader(str(path), data_key)
     try:
         yield from reader.chunks()

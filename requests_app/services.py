@@ -22,10 +22,11 @@ from audit.ledger import record
 from common import sealed as crypto
 from common.change_history import history_note
 from common.districts import district_of
+from common.key_service import KeyServiceError, MasterKeyMissing
 from common.mail import send_templated
 from common.queue import enqueue_on_commit
 from registry.models import Camera
-from requests_app import evidence, selectors
+from requests_app import evidence, evidence_keys, selectors
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
 from requests_app.signals import incident_closed
 
@@ -329,9 +330,13 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                 _answer(request, FootageRequest.State.UPLOADED)
             clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
                      for upload, info in zip(uploads, probes, strict=True)]
-    except BaseException:
+    except BaseException as exc:
         for upload in uploads:
             upload.path.unlink(missing_ok=True)  # kept or not: nothing was committed
+        if isinstance(exc, evidence_keys.KEY_FAILURES):
+            evidence_keys.key_failure_record(actor="owner", error=exc, doing="sealing an owner's upload")
+            raise ValidationError("Your files could not be stored safely just now, and nothing was kept. "
+                                  "Please try again in a few minutes.") from None
         raise
     return clips
 
@@ -365,8 +370,7 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, additi
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
                 keep_days_after_close=keep_days, uploaded_by="owner")
     clip.stored_name = f"{clip.code}.cnev"
-    clip.master_key_id, wrapped = crypto.wrap_key(upload.data_key, context=clip.code.bytes)
-    clip.wrapped_key = wrapped
+    evidence_keys.clip_key_seal(clip, upload.data_key)
     target = evidence.evidence_dir() / clip.stored_name
     upload.path.rename(target)
     upload.path = target  # so a failure later in the transaction still removes it
@@ -399,7 +403,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
                         sha256=upload.sha256, width=info.width, height=info.height, recorded_at=timezone.now(),
                         keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX, uploaded_by=user.get_username())
             clip.stored_name = f"{clip.code}.cnev"
-            clip.master_key_id, clip.wrapped_key = crypto.wrap_key(upload.data_key, context=clip.code.bytes)
+            evidence_keys.clip_key_seal(clip, upload.data_key)
             target = evidence.evidence_dir() / clip.stored_name
             upload.path.rename(target)
             upload.path = target
@@ -407,8 +411,12 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
             record(actor=user, action=Action.CLIP_STILL_TAKEN, target_type="clip", target_code=clip.code,
                    camera_code=camera.code, owner_code=camera.owner.code, incident_code=incident.code,
                    case_number=incident.case_number, sha256=clip.sha256, size=clip.size, session=str(session_code))
-    except BaseException:
+    except BaseException as exc:
         upload.path.unlink(missing_ok=True)
+        if isinstance(exc, evidence_keys.KEY_FAILURES):
+            evidence_keys.key_failure_record(actor=user, error=exc, doing="sealing a still")
+            raise ValidationError("The still could not be stored safely just now (the evidence key service did not "
+                                  "answer); nothing was kept.") from None
         raise
     return clip
 
@@ -423,14 +431,15 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = ""):
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")
     path = evidence.evidence_dir() / clip.stored_name
-    key_args = {"wrapped_key": bytes(clip.wrapped_key), "master_key_id": clip.master_key_id,
-                "context": clip.code.bytes}
+    key_args = {}
     camera = clip.request.camera if clip.request_id else None
     audit_args = {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
                   "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
                   "owner_code": camera.owner.code if camera else ""}
     digest = hashlib.sha256()
     try:
+        # ClipDestroyed if its shred key is gone (a restored backup); EvidenceKeyUnavailable if a key service is down.
+        key_args["data_key"] = evidence_keys.clip_data_key(clip, user=user)
         for chunk in evidence.sealed_chunks(path, **key_args):
             digest.update(chunk)
         if not hmac.compare_digest(digest.hexdigest(), clip.sha256):
@@ -464,10 +473,12 @@ def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
             last_pk = clip.pk
             try:
                 data_key = crypto.unwrap_key(bytes(clip.wrapped_key), master_id=clip.master_key_id,
-                                             context=clip.code.bytes)
-            except crypto.EvidenceIntegrityError:
+                                             context=clip.code.bytes)  # the outer layer only: shred keys stay
+            except (crypto.EvidenceIntegrityError, MasterKeyMissing):
                 unreadable += 1
                 continue
+            except KeyServiceError as exc:
+                raise evidence_keys.key_failure_record(actor=None, error=exc, doing="rotating the master key") from None
             key_id, wrapped = crypto.wrap_key(data_key, context=clip.code.bytes)
             Clip.objects.filter(pk=clip.pk, master_key_id=clip.master_key_id).update(
                 master_key_id=key_id, wrapped_key=wrapped)
@@ -517,14 +528,17 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
             receipts = [clip.pk for clip in done if clip.request_id and clip.request.camera_id]
             if receipts:
                 enqueue_on_commit(clip_deletion_receipts_task, receipts)
+        evidence_keys.shred_keys_destroy(clip.code for clip in done)  # the clip is gone for good from here
         for clip in done:
             clip_path(clip).unlink(missing_ok=True)
         purged += len(done)
         if len(clips) < batch:
             break
-    # Files left by a run that stopped between destroying a key and removing the file (recent runs only).
+    # Files left by a run that stopped between destroying a key and removing the file (recent runs only), and
+    # shred keys left by one that stopped before destroying them.
     for clip in Clip.objects.filter(purged_at__gte=timezone.now() - timedelta(days=2)).only("stored_name"):
         clip_path(clip).unlink(missing_ok=True)
+    evidence_keys.shred_keys_sweep()
     incoming_leftovers_purge()
     return purged
 

@@ -23,7 +23,7 @@ from common.change_history import changes_by
 from common.ratelimit import rate_limited
 from common.sealed import EvidenceIntegrityError
 from common.streamed_body import body_chunks, streams_body
-from requests_app import clip_types, evidence, selectors, services
+from requests_app import clip_types, evidence, evidence_keys, selectors, services
 from requests_app.evidence import EvidenceUploadHandler
 from requests_app.models import Clip, Incident
 
@@ -219,6 +219,8 @@ def clip_play(request, code):
         services.clip_open(clip=clip, user=request.user, action=Action.CLIP_VIEWED).close()
     except PermissionDenied:
         raise Http404("No such clip.") from None
+    except (evidence_keys.ClipDestroyed, evidence_keys.EvidenceKeyUnavailable) as exc:
+        return _clip_key_refused(request, clip, exc)
     except EvidenceIntegrityError as exc:
         return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
                       status=409)
@@ -227,6 +229,15 @@ def clip_play(request, code):
     return render(request, "requests_app/clip_play.html", {
         "clip": clip, "is_image": kind.content_type.startswith("image/"),
         "src": f"{reverse('requests_app:clip_download', args=[clip.code])}?inline=1&view={token}"})
+
+
+def _clip_key_refused(request, clip, exc):
+    """A clip found destroyed (its shred key gone: a restored backup) is shown as deleted, as retention shows it;
+    a key service that cannot answer is a temporary refusal (already in the ledger)."""
+    if isinstance(exc, evidence_keys.ClipDestroyed):
+        clip.refresh_from_db()
+        return render(request, "requests_app/clip_purged.html", {"clip": clip}, status=410)
+    return render(request, "requests_app/clip_key_unavailable.html", {"clip": clip}, status=503)
 
 
 _VIEW_SALT = "connect.requests.clip-view"
@@ -256,6 +267,8 @@ def clip_download(request, code):
         chunks = services.clip_open(clip=clip, user=request.user, action=action)
     except PermissionDenied:
         raise Http404("No such clip.") from None  # do not confirm that a case's evidence exists
+    except (evidence_keys.ClipDestroyed, evidence_keys.EvidenceKeyUnavailable) as exc:
+        return _clip_key_refused(request, clip, exc)
     except EvidenceIntegrityError as exc:
         return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
                       status=409)

@@ -39,6 +39,12 @@ def _ledger_seals_in_test_transactions(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _private_key_store(settings, tmp_path_factory):
+    """Each test's clips get their shred keys in a folder of their own, never the checkout's var/keys."""
+    settings.KEY_STORE_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_content_type_cache():
     """Transactional tests flush the tables and content types come back with new ids; Django's and guardian's
     caches would still hand out the old ones (to auditlog, guardian)."""

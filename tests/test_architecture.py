@@ -22,7 +22,7 @@ LAYERS = [
     {"accounts"},
     {"registry"},
     {"requests_app"},
-    {"integration", "dispatch"},
+    {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
     {"api"},
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]

@@ -151,6 +151,25 @@ def test_production_refuses_to_start_without_a_ledger_key():
     assert result.returncode != 0 and "CONNECT_LEDGER_KEY" in result.stderr
 
 
+def test_the_kms_key_service_needs_a_key_id_and_no_local_key():
+    kms = {**PRODUCTION, "CONNECT_EVIDENCE_KEY": "", "CONNECT_KEY_SERVICE": "aws-kms"}
+    result = _import_settings(kms)
+    assert result.returncode != 0 and "CONNECT_KMS_KEY_ID must name the KMS key" in result.stderr
+    result = _import_settings({**kms, "CONNECT_KMS_KEY_ID": "alias/connect-evidence"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unknown_key_service_is_refused():
+    result = _import_settings({**PRODUCTION, "CONNECT_KEY_SERVICE": "vault"})
+    assert result.returncode != 0 and "CONNECT_KEY_SERVICE must be one of local, aws-kms" in result.stderr
+
+
+def test_the_key_store_may_not_sit_inside_the_evidence_folder(tmp_path):
+    result = _import_settings({**PRODUCTION, "CONNECT_EVIDENCE_DIR": str(tmp_path),
+                               "CONNECT_KEY_STORE_DIR": str(tmp_path / "keys")})
+    assert result.returncode != 0 and "CONNECT_KEY_STORE_DIR must not be inside CONNECT_EVIDENCE_DIR" in result.stderr
+
+
 def test_a_short_evidence_key_is_refused():
     result = _import_settings({**PRODUCTION, "CONNECT_EVIDENCE_KEY": "c2hvcnQ="})
     assert result.returncode != 0 and "32 bytes" in result.stderr

@@ -1,0 +1,104 @@
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from requests_app import services
+from requests_app.models import FootageRequest
+from tests.conftest import make_staff
+from tests.registry.factories import CameraFactory, OwnerFactory
+from tests.requests_app.factories import IncidentFactory
+from tests.requests_app.media import tiny_mp4
+
+VIDEO = tiny_mp4()
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    return settings.EVIDENCE_DIR
+
+
+@pytest.fixture
+def backups(tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def investigator(db):
+    return make_staff("investigator")
+
+
+def shared_clip(client, investigator, *, email: str, closed_days_ago: int | None = None, keep_days: int = 30):
+    """A clip an owner uploaded through the consent page, on a case the investigator works; the case closed
+    `closed_days_ago` days ago, if given."""
+    incident = IncidentFactory()
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    camera = CameraFactory(owner=OwnerFactory(email=email))
+    request = FootageRequest.objects.create(incident=incident, camera=camera, camera_label=camera.label, nonce=email,
+                                            state="sent", expires_at=timezone.now() + timedelta(days=3))
+    url = services.consent_link(request).replace("http://testserver", "")
+    response = client.post(url + "upload/", {"clips": [SimpleUploadedFile("door.mp4", VIDEO)],
+                                             "keep_days": str(keep_days)})
+    assert response.status_code == 200, response.content[:500]
+    if closed_days_ago is not None:
+        incident.status, incident.closed_at = "closed", timezone.now() - timedelta(days=closed_days_ago)
+        incident.save()
+    return request.clips.get()
+
+
+def download(client, user, clip):
+    client.force_login(user)
+    response = client.get(f"/evidence/{clip.code}/download/")
+    body = b"".join(response.streaming_content) if response.status_code == 200 else response.content
+    client.logout()
+    return response, body
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    """moto's standalone server as a real process on a free port, speaking the KMS API (one per module: it takes
+    seconds to start). Yields its endpoint URL."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import boto3
+
+    from tests.conftest import free_port, wait_for
+
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint, **credentials)
+
+    def answers() -> bool:
+        try:
+            kms.list_keys()
+            return True
+        except Exception:
+            return False
+
+    try:
+        wait_for(answers, timeout=60)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def moto_kms(moto_server, monkeypatch, settings):
+    """connect pointed at the moto server's KMS; yields a boto3 KMS client to make keys there."""
+    import boto3
+
+    for variable, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                            ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(variable, value)
+    settings.KMS_ENDPOINT_URL, settings.KMS_REGION, settings.KMS_TIMEOUT_SECONDS = moto_server, "us-east-1", 2
+    return boto3.client("kms", region_name="us-east-1", endpoint_url=moto_server)
