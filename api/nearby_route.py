@@ -1,0 +1,117 @@
+"""`GET /api/v1/cameras/nearby/` with an API token, served on the event loop before Django's request stack: the
+nearby search's explicit fast route in connect.asgi (api.fast_route says what the fast routes share).
+
+Through Django and DRF the search cost 7–10× the bare selector (bench/api_nearby.py): the middlewares, DRF's
+request, negotiation, authentication and permission machinery, a thread hop per request. Here a search costs one
+Redis round trip (the token's count and generation, api.authentication.token_for_fast_route) and the view's own
+database work (the selector and the ledger entry) on a thread kept for it.
+
+Only the plain case is served here: a GET to exactly that path, with a known, active token that has the view's
+scope, under its limit, with valid parameters inside the service area, asking for JSON or GeoJSON (or anything).
+Everything else goes to Django unchanged: a missing, malformed, unknown or revoked token (DRF's 401), a token
+without the scope (403), bad parameters or a point outside the area (400), a token over its limit (429), staff
+sessions, HEAD and OPTIONS, DRF's `format` parameter, other Accept headers (406). So those answers come from the
+one place that writes them; the fast route counts a request only when it answers it itself (so a request passed
+on is counted once, by Django).
+
+What it answers is made by the view's own functions (api.views.cameras.nearby_params and nearby_search: the
+serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers DRF's view adds
+(its Allow and Vary, from CameraViewSet itself) and the site's middlewares. tests/api/test_nearby_route_parity.py
+sends the same requests both ways.
+"""
+
+import io
+import logging
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse
+from django.urls import resolve
+from rest_framework.exceptions import ValidationError
+
+from api import services
+from api.authentication import token_for_fast_route
+from api.fast_route import DatabaseThreads, FastRoute, repeated, sends_cookies, token_key
+from api.views import cameras
+
+logger = logging.getLogger(__name__)
+
+PATH = "/api/v1/cameras/nearby/"
+READ = {b"authorization", b"accept", b"host", b"x-forwarded-host", b"x-forwarded-proto", b"content-length",
+        b"transfer-encoding"}
+# What DRF's negotiation gives this view's first renderer (JSON) or its GeoJSON one for; the view answers GeoJSON
+# either way. Other Accept headers go to Django, which may answer 406.
+ACCEPTED = {b"", b"*/*", b"application/json", b"application/geo+json"}
+# Searches run at once, each on a thread with its own connection while searches wait (api.fast_route). The
+# database does the work: more threads than this only queue there, and hold more of the pool's connections.
+THREADS = 4
+
+_database = DatabaseThreads(THREADS, "nearby-db")
+
+
+class NearbyRoute(FastRoute):
+    """Serves the plain nearby search (see the module's docstring), passes the rest on to `app`."""
+
+    def __init__(self, app):
+        super().__init__(app)
+        self.scope = cameras.CameraViewSet.scopes["nearby"]
+        self.view_headers = _view_headers()
+
+    def answer_prepared(self, status: int) -> HttpResponse:
+        response = HttpResponse(status=status, content_type=cameras.GEOJSON if status == 200 else "application/json")
+        for name, value in self.view_headers:
+            response[name] = value
+        return response
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != PATH or scope.get("root_path"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        key = token_key(headers)
+        if key is None or repeated(scope, READ) or sends_cookies(headers) or not _plain(headers):
+            return await self.app(scope, receive, send)
+        request = ASGIRequest(scope, io.BytesIO())
+        if not self.as_django_would_serve(request) or "format" in request.GET:
+            return await self.app(scope, receive, send)
+        try:
+            params = cameras.nearby_params(request.GET)
+        except ValidationError:
+            return await self.app(scope, receive, send)
+        found = await token_for_fast_route(key, scope=self.scope, database=_database.run)
+        if found is None or found[1]:  # Django answers (nothing counted here), or the token is over its limit
+            return await self.app(scope, receive, send)
+        try:
+            content = await _database.run(_search, found[0], params)
+        except Exception:
+            logger.exception("nearby search failed")
+            content = None
+        if content is None:  # as Django's handler would answer an error in the view: a 500, logged
+            return await self.answer(request, send, 500, b'{"detail": "The search failed. Try again."}')
+        await self.answer(request, send, 200, content)
+
+
+def _search(token, params: dict) -> bytes:
+    """On a database thread: what DRF's view does once the token is accepted."""
+    services.token_used(token=token)  # as api.authentication.TokenAuthentication
+    return cameras.nearby_search(actor=token.label, params=params)  # api.permissions.actor of a token request
+
+
+def _view_headers() -> list[tuple[str, str]]:
+    """The headers DRF's view adds to its answer (APIView.finalize_response: Allow, and Vary: Accept as it has two
+    renderers), from the view as the URL configuration builds it."""
+    view_function = resolve(PATH).func
+    view = view_function.cls(**view_function.initkwargs)
+    view.action_map = dict(view_function.actions)
+    if "get" in view.action_map:
+        view.action_map.setdefault("head", view.action_map["get"])
+    for method, action in view.action_map.items():  # as ViewSetMixin.as_view binds them
+        setattr(view, method, getattr(view, action))
+    view.headers = view.default_response_headers
+    response = view.finalize_response(None, HttpResponse())
+    return [(name, value) for name, value in response.items() if name.lower() not in ("content-type",)]
+
+
+def _plain(headers: dict) -> bool:
+    """No body (a GET with one goes to Django), and an Accept that DRF's negotiation takes at once."""
+    if b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0":
+        return False
+    return headers.get(b"accept", b"").strip().lower() in ACCEPTED
