@@ -18,6 +18,7 @@ from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import DisallowedHost, PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse
+from django.urls import resolve
 from django.utils.module_loading import import_string
 
 KEYWORDS = (b"bearer", b"token")
@@ -34,12 +35,14 @@ HEADER_MIDDLEWARE = ("django.middleware.security.SecurityMiddleware",
 
 
 class FastRoute:
-    """ASGI route in front of Django's HTTP handler (connect.asgi). A subclass serves its plain case and calls
-    `self.app` for the rest; `answer_headers` prepares the response the view itself would return, before the
-    site's middlewares."""
+    """ASGI route in front of Django's HTTP handler (connect.asgi) for the DRF view at `path`. A subclass serves its
+    plain case and calls `self.app` for the rest."""
+
+    path: str
 
     def __init__(self, app):
         self.app = app
+        self.view_headers = drf_view_headers(self.path)
         # Built with the settings of now, as Django's handler builds its middleware chain.
         self.middlewares = _middleware_chain(_answer_prepared)
         # The headers the view and the middlewares give an answer of this route depend only on HTTPS and the status
@@ -47,9 +50,15 @@ class FastRoute:
         # reused, as django-csp would otherwise rebuild the same policy for every answer (~0.2 ms).
         self.site_headers: dict[tuple[bool, int], list[tuple[bytes, bytes]]] = {}
 
+    def content_type(self, status: int) -> str:
+        return "application/json"
+
     def answer_prepared(self, status: int) -> HttpResponse:
-        """The view's response before the middlewares, without its body."""
-        return HttpResponse(status=status, content_type="application/json")
+        """The view's response before the middlewares, without its body: with the headers DRF adds."""
+        response = HttpResponse(status=status, content_type=self.content_type(status))
+        for name, value in self.view_headers:
+            response[name] = value
+        return response
 
     def as_django_would_serve(self, request) -> bool:
         """Whether Django's own checks let the request reach the view: its Host allowed, and neither a redirect
@@ -137,6 +146,21 @@ def repeated(scope, names: set[bytes]) -> bool:
     """One of the headers `names` sent twice: Django joins the values, so let it decide."""
     sent = [name for name, _ in scope["headers"] if name in names]
     return len(sent) != len(set(sent))
+
+
+def drf_view_headers(path: str) -> list[tuple[str, str]]:
+    """The headers DRF's view for `path` adds to each of its answers (APIView.finalize_response: Allow, and
+    Vary: Accept for a view with several renderers), from the view as the URL configuration builds it."""
+    view_function = resolve(path).func
+    view = view_function.cls(**view_function.initkwargs)
+    view.action_map = dict(view_function.actions)
+    if "get" in view.action_map:
+        view.action_map.setdefault("head", view.action_map["get"])
+    for method, action in view.action_map.items():  # as ViewSetMixin.as_view binds them
+        setattr(view, method, getattr(view, action))
+    view.headers = view.default_response_headers
+    response = view.finalize_response(None, HttpResponse())
+    return [(name, value) for name, value in response.items() if name.lower() != "content-type"]
 
 
 def _middleware_chain(view) -> list:

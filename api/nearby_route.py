@@ -11,21 +11,19 @@ scope, under its limit, with valid parameters inside the service area, asking fo
 Everything else goes to Django unchanged: a missing, malformed, unknown or revoked token (DRF's 401), a token
 without the scope (403), bad parameters or a point outside the area (400), a token over its limit (429), staff
 sessions, HEAD and OPTIONS, DRF's `format` parameter, other Accept headers (406). So those answers come from the
-one place that writes them; the fast route counts a request only when it answers it itself (so a request passed
-on is counted once, by Django).
+one place that writes them. Nothing is counted here for a request passed on, so Django's count is its only one;
+but a token found over its limit here is counted once more by Django as it answers the 429.
 
 What it answers is made by the view's own functions (api.views.cameras.nearby_params and nearby_search: the
 serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers DRF's view adds
-(its Allow and Vary, from CameraViewSet itself) and the site's middlewares. tests/api/test_nearby_route_parity.py
-sends the same requests both ways.
+(its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's middlewares.
+tests/api/test_nearby_route_parity.py sends the same requests both ways.
 """
 
 import io
 import logging
 
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpResponse
-from django.urls import resolve
 from rest_framework.exceptions import ValidationError
 
 from api import services
@@ -51,16 +49,14 @@ _database = DatabaseThreads(THREADS, "nearby-db")
 class NearbyRoute(FastRoute):
     """Serves the plain nearby search (see the module's docstring), passes the rest on to `app`."""
 
+    path = PATH
+
     def __init__(self, app):
         super().__init__(app)
         self.scope = cameras.CameraViewSet.scopes["nearby"]
-        self.view_headers = _view_headers()
 
-    def answer_prepared(self, status: int) -> HttpResponse:
-        response = HttpResponse(status=status, content_type=cameras.GEOJSON if status == 200 else "application/json")
-        for name, value in self.view_headers:
-            response[name] = value
-        return response
+    def content_type(self, status: int) -> str:
+        return cameras.GEOJSON if status == 200 else "application/json"
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != PATH or scope.get("root_path"):
@@ -93,21 +89,6 @@ def _search(token, params: dict) -> bytes:
     """On a database thread: what DRF's view does once the token is accepted."""
     services.token_used(token=token)  # as api.authentication.TokenAuthentication
     return cameras.nearby_search(actor=token.label, params=params)  # api.permissions.actor of a token request
-
-
-def _view_headers() -> list[tuple[str, str]]:
-    """The headers DRF's view adds to its answer (APIView.finalize_response: Allow, and Vary: Accept as it has two
-    renderers), from the view as the URL configuration builds it."""
-    view_function = resolve(PATH).func
-    view = view_function.cls(**view_function.initkwargs)
-    view.action_map = dict(view_function.actions)
-    if "get" in view.action_map:
-        view.action_map.setdefault("head", view.action_map["get"])
-    for method, action in view.action_map.items():  # as ViewSetMixin.as_view binds them
-        setattr(view, method, getattr(view, action))
-    view.headers = view.default_response_headers
-    response = view.finalize_response(None, HttpResponse())
-    return [(name, value) for name, value in response.items() if name.lower() not in ("content-type",)]
 
 
 def _plain(headers: dict) -> bool:

@@ -47,6 +47,8 @@ _database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="position-push-
 class PositionPush(FastRoute):
     """Serves the plain position report (see the module's docstring), passes the rest on to `app`."""
 
+    path = PATH
+
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
             return await self.app(scope, receive, send)
