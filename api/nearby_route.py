@@ -72,7 +72,11 @@ class NearbyRoute(FastRoute):
             params = cameras.nearby_params(request.GET)
         except ValidationError:
             return await self.app(scope, receive, send)
-        found = await token_for_fast_route(key, scope=self.scope, database=_database.run)
+        try:
+            found = await token_for_fast_route(key, scope=self.scope, database=_database.run)
+        except Exception:  # the database unreachable, say: Django's answer (and its error page) as for any request
+            logger.warning("nearby search passed on: the token could not be looked up", exc_info=True)
+            found = None
         if found is None or found[1]:  # Django answers (nothing counted here), or the token is over its limit
             return await self.app(scope, receive, send)
         try:
