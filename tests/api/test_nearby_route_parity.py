@@ -230,3 +230,15 @@ def test_the_schema_still_documents_the_search(client):
     assert {parameter["name"] for parameter in operation["parameters"]} >= {"lat", "lng", "radius", "case"}
     assert "application/geo+json" in operation["responses"]["200"]["content"]
     assert {"401", "403", "400", "429"} <= set(operation["responses"])
+
+
+def test_without_redis_the_search_is_left_to_the_view_which_still_answers(reader, settings):
+    from tests.conftest import free_port
+
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_URL = nothing_there  # the fast route's client
+    settings.CACHES = {"default": {"BACKEND": "common.cache.SharedRedisCache", "LOCATION": nothing_there}}
+    fast, django, passed_on = both_ways(HERE, key=reader)
+    assert fast[0] == 200 and passed_on == 2  # no count, no generation: nothing kept can be trusted here
+    assert_same(fast, django)
+    assert fast[3]["actor_label"] == "api:CAD"  # recorded all the same
