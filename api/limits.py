@@ -3,8 +3,8 @@ because vehicle location calls this 200 times a second. If Redis is unreachable 
 for that moment (logged), as for the public forms (common.ratelimit).
 
 `over_and_read` is a token request's count with the token generation (api.token_cache) read in the same round
-trip. `over_async` and `over_and_read_async` are the same for the event loop (the fast routes: api.position_push,
-api.nearby_route): several checks, one round trip, on a client per event loop, with the same keys, so a token's
+trip. `over_and_read_async` is the same for the event loop (the fast routes: api.position_push, api.nearby_route):
+several checks and the generation, one round trip, on a client per event loop, with the same keys, so a token's
 requests count the same whichever path served them."""
 
 import asyncio
@@ -78,13 +78,6 @@ def _async_client():
         client = _clients[loop] = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2,
                                                                socket_timeout=2)
     return client
-
-
-async def over_async(checks: list[tuple[str, str, int]], *, window_s: int = 60) -> list[tuple[str, str]]:
-    """Counts one hit for each (scope, value, limit) in one round trip; returns the (scope, value) pairs past
-    their limit."""
-    counted = await over_and_read_async(checks, window_s=window_s)
-    return [] if counted is None else counted[0]
 
 
 async def over_and_read_async(checks: list[tuple[str, str, int]], *, read_key: str | None = None, window_s: int = 60
