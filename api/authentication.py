@@ -76,19 +76,19 @@ def token_for_request(key: str) -> tuple[ApiToken | None, bool]:
         counted = limits.over_and_read("token", prefix, limit=limit, read_key=token_cache.GENERATION_KEY)
         if counted is None:  # Redis unreachable: nothing kept can be trusted now, and nothing was counted
             token_cache.forget_all()
-            return _token_from_database(prefix, digest, generation=None, keep=False), False
+            return _token_from_database(prefix, digest, None, False), False
         over_limit, generation = counted
         if generation == held.generation:
             return held.token, over_limit
-        return _token_from_database(prefix, digest, generation=generation, keep=True), over_limit
+        return _token_from_database(prefix, digest, generation, True), over_limit
     answered, generation = token_cache.generation_read()  # before the database: a revocation after it changes it
-    token = _token_from_database(prefix, digest, generation=generation, keep=answered)
+    token = _token_from_database(prefix, digest, generation, answered)
     if token is None or not token.is_active or not answered:  # Redis unreachable: no count either, and no wait
         return token, False
     return token, limits.over("token", prefix, limit=limit)
 
 
-def _token_from_database(prefix: str, digest: str, *, generation: bytes | None, keep: bool) -> ApiToken | None:
+def _token_from_database(prefix: str, digest: str, generation: bytes | None, keep: bool) -> ApiToken | None:
     token = ApiToken.objects.filter(prefix=prefix).first()
     if token is None or not token.is_active:
         token_cache.forget(prefix)
@@ -97,3 +97,45 @@ def _token_from_database(prefix: str, digest: str, *, generation: bytes | None, 
     if keep and token.is_active:
         token_cache.keep(token, generation)
     return token
+
+
+async def token_for_fast_route(key: str, *, scope: str, checks=lambda token: [], database
+                               ) -> tuple[ApiToken, list[tuple[str, str]]] | None:
+    """token_for_request for the fast routes (api.position_push, api.nearby_route), on the event loop: the active
+    token this key names, if it has `scope`, with this request counted against the token's per-minute limit and
+    `checks(token)` (more (scope, value, limit) counters) in one Redis round trip that also reads the token
+    generation; and the (scope, value) pairs past their limit. None when Django should answer instead (an unknown,
+    wrong or revoked key, a token without the scope, Redis unreachable): then nothing was counted, so Django's
+    own count is the request's only one. (Once per change of the generation a kept token that turns out revoked
+    was counted first: a revoked token's count matters to nobody.)
+
+    `database(function, *args)` runs a lookup on the route's database thread."""
+    parts = services.token_parts(key)
+    if parts is None:
+        return None
+    prefix, digest = parts[0], services.token_hash(key)
+    held = token_cache.kept(prefix)
+    if held is not None and hmac.compare_digest(held.token.key_hash, digest):
+        if scope not in held.token.scopes:  # scopes never change (api.admin): Django answers the 403
+            return None
+        counted = await limits.over_and_read_async(_counters(held.token, checks), read_key=token_cache.GENERATION_KEY)
+        if counted is None:  # Redis unreachable: nothing kept can be trusted now, and nothing was counted
+            token_cache.forget_all()
+            return None
+        over, generation = counted
+        if generation == held.generation:
+            return held.token, over
+        token = await database(_token_from_database, prefix, digest, generation, True)
+        return (token, over) if token is not None and token.is_active else None
+    answered, generation = await limits.read_async(token_cache.GENERATION_KEY)  # before the database, as above
+    if not answered:
+        return None
+    token = await database(_token_from_database, prefix, digest, generation, True)
+    if token is None or not token.is_active or scope not in token.scopes:
+        return None
+    counted = await limits.over_and_read_async(_counters(token, checks))
+    return None if counted is None else (token, counted[0])
+
+
+def _counters(token: ApiToken, checks) -> list[tuple[str, str, int]]:
+    return [("token", token.prefix, settings.API_REQUESTS_PER_MINUTE), *checks(token)]

@@ -3,8 +3,9 @@ because vehicle location calls this 200 times a second. If Redis is unreachable 
 for that moment (logged), as for the public forms (common.ratelimit).
 
 `over_and_read` is a token request's count with the token generation (api.token_cache) read in the same round
-trip. `over_async` is the same count for the event loop (api.position_push): several checks, one round trip, on a
-client per event loop, with the same keys, so a token's requests count the same whichever path served them."""
+trip. `over_and_read_async` is the same for the event loop (the fast routes: api.position_push, api.nearby_route):
+several checks and the generation, one round trip, on a client per event loop, with the same keys, so a token's
+requests count the same whichever path served them."""
 
 import asyncio
 import hashlib
@@ -79,9 +80,10 @@ def _async_client():
     return client
 
 
-async def over_async(checks: list[tuple[str, str, int]], *, window_s: int = 60) -> list[tuple[str, str]]:
-    """Counts one hit for each (scope, value, limit) in one round trip; returns the (scope, value) pairs past
-    their limit."""
+async def over_and_read_async(checks: list[tuple[str, str, int]], *, read_key: str | None = None, window_s: int = 60
+                              ) -> tuple[list[tuple[str, str]], bytes | None] | None:
+    """Counts one hit for each (scope, value, limit) and reads `read_key`, in one round trip: (the (scope, value)
+    pairs past their limit, the value read), or None when Redis is unreachable (nothing counted; logged)."""
     window = int(time.time()) // window_s
     try:
         pipe = _async_client().pipeline(transaction=False)
@@ -89,8 +91,21 @@ async def over_async(checks: list[tuple[str, str, int]], *, window_s: int = 60) 
             key = _key(scope, value, window)
             pipe.incr(key)
             pipe.expire(key, window_s + 5)
-        counts = (await pipe.execute())[::2]
+        if read_key is not None:
+            pipe.get(read_key)
+        answers = await pipe.execute()
     except Exception:
         logger.warning("API limit not checked: Redis unavailable", exc_info=True)
-        return []
-    return [(scope, value) for (scope, value, limit), count in zip(checks, counts, strict=True) if count > limit]
+        return None
+    counts = answers[:2 * len(checks):2]
+    over = [(scope, value) for (scope, value, limit), count in zip(checks, counts, strict=True) if count > limit]
+    return over, (answers[-1] if read_key is not None else None)
+
+
+async def read_async(key: str) -> tuple[bool, bytes | None]:
+    """(whether Redis answered, the value of `key`), on the event loop's client."""
+    try:
+        return True, await _async_client().get(key)
+    except Exception:
+        logger.warning("Redis unavailable", exc_info=True)
+        return False, None

@@ -1,10 +1,7 @@
 """Writes for API tokens: create (the only time the token is seen), revoke, and noting use."""
 
 import hashlib
-import hmac
 import secrets
-import threading
-import time
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -20,12 +17,6 @@ from common.change_history import history_note
 TOKEN_PREFIX = "cnt_"
 # last_used_at is written at most once a minute per token, not on each of 200 position reports a second.
 LAST_USED_EVERY = timedelta(minutes=1)
-# The position push (api.position_push) keeps a token it found for this long in its process: a revocation made
-# in another process takes effect there within this many seconds (in the same process, at once).
-TOKEN_CACHE_SECONDS = 5.0
-
-_cache: dict[str, tuple[float, ApiToken]] = {}
-_cache_lock = threading.Lock()
 
 
 def token_hash(key: str) -> str:
@@ -63,38 +54,8 @@ def token_revoke(*, token: ApiToken, user) -> bool:
     if revoked:
         history_note(token, revoked_at=(None, now))
         record(actor=user, action=Action.API_TOKEN_REVOKED, target_type="api_token", token=token.name)
-    with _cache_lock:
-        _cache.pop(token.prefix, None)
     token_cache.token_changed(token.prefix)
     return bool(revoked)
-
-
-def token_cached(key: str) -> ApiToken | None:
-    """The active token this key opens, from a lookup at most TOKEN_CACHE_SECONDS old (or from the database);
-    None for an unknown, wrong or revoked key. `token_find_cached` is its in-memory half."""
-    found = token_find_cached(key)
-    if found is not None:
-        return found or None
-    parts = token_parts(key)
-    token = ApiToken.objects.filter(prefix=parts[0]).first() if parts else None
-    if token is None or not token.is_active:
-        return None
-    with _cache_lock:
-        _cache[token.prefix] = (time.monotonic() + TOKEN_CACHE_SECONDS, token)
-    return token if hmac.compare_digest(token.key_hash, token_hash(key)) else None
-
-
-def token_find_cached(key: str) -> ApiToken | bool | None:
-    """From memory only: the token, False for a key that does not match the cached token, None to look up."""
-    parts = token_parts(key)
-    if parts is None:
-        return False
-    with _cache_lock:
-        held = _cache.get(parts[0])
-    if held is None or held[0] < time.monotonic():
-        return None
-    token = held[1]
-    return token if hmac.compare_digest(token.key_hash, token_hash(key)) else False
 
 
 def token_used(*, token: ApiToken) -> None:

@@ -75,20 +75,8 @@ class CameraViewSet(viewsets.GenericViewSet):
         description="Active cameras within the radius, nearest first (recorded in the access ledger)")})
     @action(detail=False)
     def nearby(self, request):
-        params = query(s.NearbyQuery, request)
-        if not selectors.in_service_area(latitude=params["lat"], longitude=params["lng"]):
-            raise ValidationError({"lat": ["This point is outside the agency's service area."]})
-        point = Point(params["lng"], params["lat"], srid=4326)
-        cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
-        map_search_record(actor=actor(request), cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
-                          lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="", via="api")
-        body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [point.x, point.y]},
-                "radius": params["radius"], "truncated": len(cameras) > NEARBY_LIMIT, "features": [{
-                    "type": "Feature", "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},
-                    "properties": {"code": c.code, "label": c.label, "kind": c.kind, "level": c.level,
-                                   "distance_m": round(c.distance_m, 1), "covers": c.covers, "address": c.address}}
-                    for c in cameras[:NEARBY_LIMIT]]}
-        return HttpResponse(json.dumps(body), content_type=GEOJSON)
+        params = nearby_params(request.query_params)
+        return HttpResponse(nearby_search(actor=actor(request), params=params), content_type=GEOJSON)
 
     @extend_schema(parameters=[CODE], responses={(200, GEOJSON): OpenApiResponse(
         s.CAMERA_FEATURE_SCHEMA, description="One active camera of a confirmed owner (recorded in the access ledger)")})
@@ -99,6 +87,33 @@ class CameraViewSet(viewsets.GenericViewSet):
         record(actor=actor(request), action=Action.CAMERA_VIEWED, target_type="camera", target_code=camera.code,
                camera_code=camera.code, owner_code=camera.owner.code, via="api")
         return Response(s.camera_feature(camera), content_type=GEOJSON)
+
+
+def nearby_params(query_params) -> dict:
+    """The search's validated parameters, or a ValidationError naming the bad one (a 400). No I/O: the fast route
+    (api.nearby_route) runs it on its event loop."""
+    serializer = s.NearbyQuery(data=query_params)
+    serializer.is_valid(raise_exception=True)
+    params = serializer.validated_data
+    if not selectors.in_service_area(latitude=params["lat"], longitude=params["lng"]):
+        raise ValidationError({"lat": ["This point is outside the agency's service area."]})
+    return params
+
+
+def nearby_search(*, actor, params: dict) -> bytes:
+    """The search, its access-ledger entry and the answer's GeoJSON: for this view and for its fast route
+    (api.nearby_route), which so cannot answer differently."""
+    point = Point(params["lng"], params["lat"], srid=4326)
+    cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
+    map_search_record(actor=actor, cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
+                      lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="", via="api")
+    body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [point.x, point.y]},
+            "radius": params["radius"], "truncated": len(cameras) > NEARBY_LIMIT, "features": [{
+                "type": "Feature", "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},
+                "properties": {"code": c.code, "label": c.label, "kind": c.kind, "level": c.level,
+                               "distance_m": round(c.distance_m, 1), "covers": c.covers, "address": c.address}}
+                for c in cameras[:NEARBY_LIMIT]]}
+    return json.dumps(body).encode()
 
 
 def _uuid(value: str):

@@ -15,7 +15,8 @@ from dispatch.models import OfficerPosition
 from tests.dispatch.test_positions_api import URL, _clean_counters, fix  # noqa: F401  (cleared counters)
 
 SECURITY_HEADERS = ("content-type", "content-security-policy", "strict-transport-security", "x-content-type-options",
-                    "x-frame-options", "referrer-policy", "cross-origin-opener-policy", "www-authenticate", "location")
+                    "x-frame-options", "referrer-policy", "cross-origin-opener-policy", "www-authenticate", "location",
+                    "vary", "allow")
 
 
 class CountingApp:
