@@ -298,6 +298,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5,
                                    "max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TIMEZONE = "UTC"
+# Beat runs once across machines: the scheduler holds a PostgreSQL advisory lock, others stand by (connect/beat.py).
+CELERY_BEAT_SCHEDULER = "connect.beat:SingleBeatScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CONNECT_CELERY_EAGER", False)
 # Celery's Django fixup closes the whole connection pool after every task in a prefork worker unless told to
 # reuse it: a fresh PostGIS session per task tripled a footage request's cost (bench/request_fanout.py).
