@@ -32,6 +32,7 @@ from tests.scaleout.conftest import HOLD_ADDRESS, ROOT, lock_holders, wait_until
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
 REASON = "Following a suspect vehicle north"
+MAIL_TASK = "requests_app.tasks.footage_requests_mail_task"
 ALL_HOURS = {day: ["00:00", "24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -177,9 +178,10 @@ def test_a_frame_sent_to_a_reaches_an_analyst_on_b_and_a_stop_on_b_closes_a_view
         connector.terminate()
         connector.wait(timeout=20)
     assert frame[:2] == b"\xff\xd8"  # a JPEG picture
-    # "Within a second" is the promise, measured including the owner's own request; a loaded CI machine gets
-    # some slack, the connector's periodic recheck (far longer) would not pass.
-    assert code == 4403 and elapsed < 3, f"the view on A closed with {code} after {elapsed:.2f} s"
+    # "Within a second" is the promise, measured here including the owner's own request. Only the order of
+    # magnitude is checked (as in tests/integration/test_end_to_end.py): a loaded machine must not turn it red,
+    # and the connector's periodic recheck, far longer, would not pass.
+    assert code == 4403 and elapsed < 5, f"the view on A closed with {code} after {elapsed:.2f} s"
     on_a.refresh_from_db()
     assert on_a.end_reason == "owner_stopped"
 
@@ -202,13 +204,15 @@ def test_a_worker_killed_mid_batch_costs_no_owner_a_mail_and_sends_none_twice(cl
                                        user=make_staff("investigator"))
         wait_until(lambda: (cluster.mail_dir / "holding").exists(), "the mail server holds the third mail", cluster)
         busy = wait_until(lambda: [name.split("@")[0] for name, tasks in
-                                   (celery_app.control.inspect(timeout=2).active() or {}).items() if tasks],
+                                   (celery_app.control.inspect(timeout=2).active() or {}).items()
+                                   if any(task["name"] == MAIL_TASK for task in tasks)],
                           "the worker sending the batch is found", cluster)
     finally:
         celery_app.conf.task_always_eager = True
     assert len(busy) == 1
     cluster.processes[busy[0]].kill()
-    assert Counter(cluster.mailed()) == {"k0@example.org": 1, "k1@example.org": 1}
+    mailed_here = lambda: Counter(to for to in cluster.mailed() if to in addresses)  # noqa: E731 (other tests' mail)
+    assert mailed_here() == {"k0@example.org": 1, "k1@example.org": 1}
     assert set(FootageRequest.objects.values_list("state", flat=True)) == {"sending"}  # the dead worker's claim
 
     # Ten minutes on, the claim is old: beat's sweep (every 10 s here) records what was accepted and queues the
@@ -218,7 +222,7 @@ def test_a_worker_killed_mid_batch_costs_no_owner_a_mail_and_sends_none_twice(cl
     wait_until(lambda: FootageRequest.objects.filter(state="sent").count() == 5, "every request is sent",
                cluster, timeout=90)
 
-    assert Counter(cluster.mailed()) == Counter(addresses)  # each owner once
+    assert mailed_here() == Counter(addresses)  # each owner once
     mailed = [code for model in (AccessEntry, PendingEntry)
               for code in model.objects.filter(action=Action.REQUEST_MAILED).values_list("target_code", flat=True)]
     assert sorted(mailed) == sorted(str(code) for code in FootageRequest.objects.values_list("code", flat=True))
