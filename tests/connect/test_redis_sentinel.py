@@ -157,7 +157,8 @@ def test_every_client_finds_the_master_through_the_sentinel_and_follows_a_failov
     cache = SharedRedisCache(url, {"OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}})
     layer = RedisChannelLayer(hosts=[channel_layer_host(url, socket_timeout=15)])
     broker, options = celery_broker(url)
-    app = Celery("sentinel-test", broker=broker, broker_transport_options=options)
+    # Not the current app: shared tasks in later tests must keep sending through connect's own.
+    app = Celery("sentinel-test", broker=broker, broker_transport_options=options, set_as_current=False)
     worker = start_worker(url)
     try:
         cache.set("door", "before", 300)
@@ -182,3 +183,4 @@ def test_every_client_finds_the_master_through_the_sentinel_and_follows_a_failov
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
+        app.close()
