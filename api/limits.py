@@ -16,6 +16,8 @@ import weakref
 from django.conf import settings
 from django.core.cache import cache
 
+from common.redis_url import async_redis_client
+
 logger = logging.getLogger(__name__)
 
 
@@ -70,13 +72,10 @@ _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakr
 
 
 def _async_client():
-    import redis.asyncio
-
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2,
-                                                               socket_timeout=2)
+        client = _clients[loop] = async_redis_client(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
     return client
 
 

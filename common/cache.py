@@ -5,13 +5,16 @@ request built a client and a pool, and opened a new Redis connection with redis-
 the API's rate-limit count alone about a fifth of a request's time (bench/api_nearby.py). Here every cache object
 of the same configuration shares one client, and that client hands out one redis-py client per pool rather than
 building one per call (which costs more than the command it sends). redis-py's clients and pools are thread-safe,
-and a pool starts afresh in a forked child.
+and a pool starts afresh in a forked child. A Sentinel URL (common/redis_url.py) gets a pool that follows the
+master.
 """
 
 import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
+
+from common.redis_url import connection_pool
 
 _clients: dict[tuple, RedisCacheClient] = {}
 _clients_lock = threading.Lock()
@@ -25,7 +28,10 @@ class SharedRedisCacheClient(RedisCacheClient):
 
     def _get_connection_pool(self, write):
         with self._lock:  # one pool per server, even when two threads ask for it first at once
-            return super()._get_connection_pool(write)
+            index = self._get_connection_pool_index(write)
+            if index not in self._pools:  # a Sentinel URL gets a pool that asks the sentinels for the master
+                self._pools[index] = connection_pool(self._servers[index], self._pool_class, **self._pool_options)
+            return self._pools[index]
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)

@@ -144,9 +144,18 @@ def parse_database_url(name: str, url: str) -> dict:
 
 
 def parse_redis_url(name: str, url: str) -> str:
+    """A plain Redis URL or a Sentinel one (common/redis_url.py), checked here so a bad one fails at start-up."""
+    from common.redis_url import RedisUrlError, sentinel_target
+
+    try:
+        if sentinel_target(url) is not None:
+            return url
+    except RedisUrlError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}, not {url!r}") from None
     parts = urlparse(url)
     if parts.scheme not in {"redis", "rediss", "unix"}:
-        raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0, not {url!r}")
+        raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0 or "
+                                   f"redis+sentinel://host:26379,host2:26379/mymaster/0, not {url!r}")
     return url
 
 

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from common.redis_url import redis_client
 from connect.celery import app as celery_app
 
 
@@ -21,7 +22,7 @@ def _database() -> str:
 
 def _redis() -> str:
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+        redis_client(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
         return "ok"
     except redis.RedisError as exc:
         return f"down: {type(exc).__name__}"

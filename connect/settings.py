@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from common.redis_url import celery_broker, channel_layer_host
 from connect.env import (
     env_bool,
     env_choice,
@@ -131,7 +132,7 @@ CACHES = {
 # busy server an empty BRPOP could end as a TimeoutError that kills the socket's consumer. Read for longer.
 CHANNEL_LAYERS = {
     "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]}},
+                "CONFIG": {"hosts": [channel_layer_host(REDIS_URL, socket_timeout=15)]}},
 }
 # Messages between processes pass through Redis; with a key they are encrypted there (Fernet).
 _channel_key = env_secret("CONNECT_CHANNEL_ENCRYPTION_KEY")
@@ -311,7 +312,7 @@ AUDITLOG_DISABLE_REMOTE_ADDR = True
 AUDITLOG_MASK_CALLABLE = "common.change_history.personal_value_mask"
 
 # --- Celery -----------------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL, _broker_options = celery_broker(REDIS_URL)  # a Sentinel URL becomes kombu's sentinel:// form
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -323,8 +324,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishers (web requests) give up on a missing broker at once rather than hang the person for seconds;
 # common.queue then falls back. The worker's own reconnection is governed separately and retries forever.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5,
-                                   "max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+                                   "max_retries": 1, "interval_start": 0, "interval_step": 0.2, **_broker_options}
 CELERY_TIMEZONE = "UTC"
+# Beat runs once across machines: the scheduler holds a PostgreSQL advisory lock, others stand by (connect/beat.py).
+CELERY_BEAT_SCHEDULER = "connect.beat:SingleBeatScheduler"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CONNECT_CELERY_EAGER", False)
 # Celery's Django fixup closes the whole connection pool after every task in a prefork worker unless told to
 # reuse it: a fresh PostGIS session per task tripled a footage request's cost (bench/request_fanout.py).

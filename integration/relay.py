@@ -16,6 +16,7 @@ from collections import deque
 import redis.asyncio as redis
 from django.conf import settings
 
+from common.redis_url import async_redis_client
 from integration import live_crypto
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class FrameHub:
         if self._publisher is None:
             # RESP2: redis-py 8's RESP3 parser logs str(message) at DEBUG level for every pub/sub message, which
             # formats each 60 KB frame even with DEBUG off (a fifth of the server's CPU at 400 frames/s).
-            self._publisher = redis.Redis.from_url(self._url, socket_connect_timeout=2, socket_timeout=5, protocol=2)
+            self._publisher = async_redis_client(self._url, socket_connect_timeout=2, socket_timeout=5, protocol=2)
         return self._publisher
 
     async def publish(self, camera: str, frame: bytes) -> int:

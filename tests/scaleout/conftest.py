@@ -1,0 +1,169 @@
+"""Several machines on one: every connect process started as a real process of its own, on its own port, sharing
+only what separate machines would share: the test's PostgreSQL and Redis, the evidence store and a mail server.
+
+`cluster` starts them once for the module: web A and web B (uvicorn), workers w1 and w2 (Celery, prefork, each in
+a process group of its own so a kill takes its pool with it, as a machine going down would), beat and a stand-by
+beat, the ledger sealer and a stand-by sealer, and the mail server (tests/scaleout/smtp_counter.py).
+
+The evidence store is one fixture, `shared_evidence`: the environment every process gets to reach it. Today a
+folder all of them share; an S3-compatible store is a switch of that fixture alone.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLD_ADDRESS = "held@example.org"  # the mail server holds the first message to this owner (see smtp_counter.py)
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: the machine went down, nothing gets to clean up."""
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return f"--- {self.name} (exit {self.popen.poll()}) ---\n" + "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class Cluster:
+    env: dict
+    folder: Path
+    processes: dict = field(default_factory=dict)
+    web: dict = field(default_factory=dict)  # "a"/"b" -> base URL
+    mail_dir: Path = None
+
+    def start(self, name: str, args: list[str], **extra_env) -> Process:
+        log = self.folder / f"{name}.log"
+        popen = subprocess.Popen(args, cwd=ROOT, env={**self.env, **extra_env}, stdout=log.open("wb"),
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        process = self.processes[name] = Process(name, popen, log)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(process.tail() for process in self.processes.values())
+
+    def mailed(self) -> list[str]:
+        """The recipient of every message the mail server accepted."""
+        import email
+
+        return [email.message_from_bytes(path.read_bytes())["To"] for path in sorted(self.mail_dir.glob("*.eml"))]
+
+
+def wait_until(predicate, what: str, cluster: Cluster | None = None, timeout: float = 60.0, interval: float = 0.1):
+    """Polls predicate until it is true; failing, says what was awaited and shows the processes' logs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s\n" + (cluster.logs() if cluster else ""))
+
+
+def lock_holders(lock: int) -> list[int]:
+    """Database sessions (backend pids) holding the advisory lock `lock`."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = %s "
+                       "AND mode = 'ExclusiveLock'", [lock])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url + "/healthz", timeout=2).status_code in (200, 503)
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="module")
+def shared_evidence(tmp_path_factory) -> dict:
+    """What every process is given to reach the one evidence store (switch here for an S3-compatible one)."""
+    return {"CONNECT_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence"))}
+
+
+@pytest.fixture(scope="module")
+def cluster(django_db_setup, django_db_blocker, shared_evidence, tmp_path_factory):
+    from django.conf import settings
+    from django.db import connection
+
+    from audit.ledger.locks import SEALER_LOCK
+    from connect.beat import BEAT_LOCK
+
+    folder = tmp_path_factory.mktemp("machines")
+    db = connection.settings_dict
+    env = {**os.environ, **shared_evidence, "CONNECT_MODE": "demo", "CONNECT_CELERY_EAGER": "false",
+           "CONNECT_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "CONNECT_REDIS_URL": settings.REDIS_URL, "CONNECT_EMAIL_PORT": str(free_port()),
+           # The sweep that finds a dead worker's batch runs every 10 s here instead of every 10 minutes.
+           "CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP": "10", "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the servers run as they do in production
+    machines = Cluster(env=env, folder=folder, mail_dir=folder / "mail")
+    python = sys.executable
+    from connect.celery import app as celery_app
+
+    with django_db_blocker.unblock():
+        celery_app.control.purge()  # the test broker holds only test work; an earlier run's leftovers go
+    try:
+        machines.start("mail", [python, "-m", "tests.scaleout.smtp_counter", "--port", env["CONNECT_EMAIL_PORT"],
+                                "--dir", str(machines.mail_dir), "--hold-to", HOLD_ADDRESS])
+        for name in ("a", "b"):
+            port = free_port()
+            machines.web[name] = f"http://127.0.0.1:{port}"
+            machines.start(f"web-{name}", [python, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1",
+                                           "--port", str(port), "--no-server-header", "--ws-per-message-deflate",
+                                           "false", "--timeout-graceful-shutdown", "3", "--log-level", "warning"])
+        for name in ("w1", "w2"):
+            machines.start(name, [python, "-m", "celery", "-A", "connect", "worker", "-n", f"{name}@%h",
+                                  "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"])
+        with django_db_blocker.unblock():
+            # The first of each pair holds its lock before the second starts: the test knows which one runs.
+            machines.start("beat-1", [python, "-m", "celery", "-A", "connect", "beat", "--loglevel", "INFO",
+                                      "--schedule", str(folder / "beat-1-schedule")])
+            wait_until(lambda: lock_holders(BEAT_LOCK), "beat-1 takes the beat lock", machines)
+            machines.start("beat-2", [python, "-m", "celery", "-A", "connect", "beat", "--loglevel", "INFO",
+                                      "--schedule", str(folder / "beat-2-schedule")])
+            machines.start("sealer-1", [python, "manage.py", "seal_ledger", "--follow"])
+            wait_until(lambda: lock_holders(SEALER_LOCK), "sealer-1 takes the sealer lock", machines)
+            machines.start("sealer-2", [python, "manage.py", "seal_ledger", "--follow"])
+        for name, url in machines.web.items():
+            wait_until(lambda url=url: _answers(url), f"web {name} answers", machines)
+        wait_until(lambda: len(celery_app.control.ping(timeout=1)) == 2, "both workers answer", machines)
+        yield machines
+    finally:
+        for process in reversed(list(machines.processes.values())):
+            process.stop()
+        with django_db_blocker.unblock():
+            celery_app.control.purge()
+            # What the servers left connected must go, or the test database cannot be dropped at the end.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
