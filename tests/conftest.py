@@ -122,14 +122,15 @@ def smtp_sink(settings):
     controller.stop()
 
 
-def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, *, what: str = "condition", explain=None):
+    """Polls `predicate` until it is true; failing, says `what` was awaited, with `explain()` (logs, say)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout:.1f}s")
+    raise AssertionError(f"{what} not met within {timeout:.1f}s" + (f"\n{explain()}" if explain else ""))
 
 
 def parsed_mail(sink) -> list:

@@ -2,9 +2,7 @@
 through the fast route (with Django behind it) and once to Django's handler alone, get the same status, body and
 headers, and leave the same access-ledger entry; everything but the plain search is Django's own answer."""
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
@@ -15,7 +13,7 @@ from api.models import ApiToken
 from api.nearby_route import PATH, NearbyRoute
 from audit.models import AccessEntry, PendingEntry
 from connect.asgi_body import SealedBodyASGIHandler
-from tests.api.test_position_push_parity import CountingApp
+from tests.api.asgi_exchange import CountingApp, exchange
 from tests.dispatch.test_positions_api import _clean_counters  # noqa: F401  (cleared counters)
 from tests.registry.factories import CameraFactory, OwnerFactory
 
@@ -38,30 +36,7 @@ def get(app, params: dict, *, key: str | None, host: bytes = b"testserver", acce
         headers.append((b"x-forwarded-proto", forwarded_proto))
     if cookie:
         headers.append((b"cookie", cookie))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": PATH, "raw_path": PATH.encode(), "query_string": urlencode(params).encode(), "root_path": "",
-             "headers": headers, "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
-
-    async def exchange():
-        pending = [{"type": "http.request", "body": b"", "more_body": False}]
-        sent = []
-
-        async def receive():
-            if pending:
-                return pending.pop(0)
-            await asyncio.Future()  # the client stays connected until the answer is sent
-
-        async def send(message):
-            sent.append(message)
-
-        await app(scope, receive, send)
-        start = next(message for message in sent if message["type"] == "http.response.start")
-        content = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
-        names = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-        return start["status"], names, content
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, exchange()).result(timeout=30)
+    return exchange(app, method=method, path=PATH, query=urlencode(params).encode(), headers=headers)
 
 
 def both_ways(params: dict, **request):

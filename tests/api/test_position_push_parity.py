@@ -2,9 +2,7 @@
 once through connect's HTTP application and once to Django's handler alone, get the same status, body and
 security headers (host, token, HTTPS, size and JSON checks are Django's own)."""
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -12,22 +10,12 @@ from api import services
 from api.position_push import PositionPush
 from connect.asgi_body import SealedBodyASGIHandler
 from dispatch.models import OfficerPosition
+from tests.api.asgi_exchange import CountingApp, exchange
 from tests.dispatch.test_positions_api import URL, _clean_counters, fix  # noqa: F401  (cleared counters)
 
 SECURITY_HEADERS = ("content-type", "content-security-policy", "strict-transport-security", "x-content-type-options",
                     "x-frame-options", "referrer-policy", "cross-origin-opener-policy", "www-authenticate", "location",
                     "vary", "allow")
-
-
-class CountingApp:
-    """Django's handler, counting the requests the fast route passed on to it."""
-
-    def __init__(self, app):
-        self.app, self.calls = app, 0
-
-    async def __call__(self, scope, receive, send):
-        self.calls += 1
-        await self.app(scope, receive, send)
 
 
 def post(app, body: bytes, *, key: str | None, host: bytes = b"testserver", forwarded_proto: bytes | None = None):
@@ -38,30 +26,7 @@ def post(app, body: bytes, *, key: str | None, host: bytes = b"testserver", forw
         headers.append((b"authorization", f"Bearer {key}".encode()))
     if forwarded_proto:
         headers.append((b"x-forwarded-proto", forwarded_proto))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": URL, "raw_path": URL.encode(), "query_string": b"", "root_path": "", "headers": headers,
-             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
-
-    async def exchange():
-        pending = [{"type": "http.request", "body": body, "more_body": False}]
-        sent = []
-
-        async def receive():
-            if pending:
-                return pending.pop(0)
-            await asyncio.Future()  # the client stays connected until the answer is sent
-
-        async def send(message):
-            sent.append(message)
-
-        await app(scope, receive, send)
-        start = next(message for message in sent if message["type"] == "http.response.start")
-        content = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
-        names = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-        return start["status"], names, content
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, exchange()).result(timeout=30)
+    return exchange(app, method="POST", path=URL, headers=headers, body=body)
 
 
 def both_ways(body: bytes, **request):

@@ -13,14 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD_ADDRESS = "held@example.org"  # the mail server holds the first message to this owner (see smtp_counter.py)
@@ -77,14 +76,8 @@ class Cluster:
 
 
 def wait_until(predicate, what: str, cluster: Cluster | None = None, timeout: float = 60.0, interval: float = 0.1):
-    """Polls predicate until it is true; failing, says what was awaited and shows the processes' logs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s\n" + (cluster.logs() if cluster else ""))
+    """wait_for, showing the processes' logs when it fails."""
+    return wait_for(predicate, timeout, interval, what=what, explain=cluster.logs if cluster else None)
 
 
 def lock_holders(lock: int) -> list[int]:
