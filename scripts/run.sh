@@ -44,5 +44,6 @@ if [ "$CONNECT_MODE" = demo ]; then
 
 MSG
 fi
-# honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis.
+# honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis if this run
+# started them.
 .venv/bin/honcho -f Procfile start "${processes[@]}"
