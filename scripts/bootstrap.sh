@@ -25,8 +25,12 @@ DEB_PACKAGES=(python3 python3-venv postgresql postgresql-postgis postgresql-cont
               libgeos-dev libproj-dev)
 # Browser tests drive Chromium; only `make test` needs it. Ubuntu's chromium package is a snap, which neither
 # works in containers nor under Playwright: there, scripts/chromium.sh finds another (Playwright's own).
+# The deployment tests build and run the container image (podman, runc, and mmdebstrap for a Debian base where no
+# registry answers), check compose.yaml (docker-compose) and lint the shell (shellcheck). None starts a service.
+# nginx is not installed for them: Debian's package starts a server on port 80 (tests/deploy/test_nginx.py skips,
+# saying so, without it).
 if [ "$mode" = test ]; then
-  DEB_PACKAGES+=(fonts-dejavu-core)
+  DEB_PACKAGES+=(fonts-dejavu-core podman runc mmdebstrap docker-compose shellcheck)
   grep -qx 'ID=ubuntu' /etc/os-release 2>/dev/null || DEB_PACKAGES+=(chromium)
 fi
 
