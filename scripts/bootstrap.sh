@@ -25,12 +25,13 @@ DEB_PACKAGES=(python3 python3-venv postgresql postgresql-postgis postgresql-cont
               libgeos-dev libproj-dev)
 # Browser tests drive Chromium; only `make test` needs it. Ubuntu's chromium package is a snap, which neither
 # works in containers nor under Playwright: there, scripts/chromium.sh finds another (Playwright's own).
-# The deployment tests build and run the container image (podman, runc, and mmdebstrap for a Debian base where no
-# registry answers), check compose.yaml (docker-compose) and lint the shell (shellcheck). None starts a service.
+# The deployment tests build and run the container image (podman, runc, iptables for its networks, and mmdebstrap
+# for a Debian base where no registry answers), bring compose.yaml up (podman-compose) and check it
+# (docker-compose), and lint the shell (shellcheck). None starts a service.
 # nginx is not installed for them: Debian's package starts a server on port 80 (tests/deploy/test_nginx.py skips,
 # saying so, without it).
 if [ "$mode" = test ]; then
-  DEB_PACKAGES+=(fonts-dejavu-core podman runc mmdebstrap docker-compose shellcheck)
+  DEB_PACKAGES+=(fonts-dejavu-core podman runc iptables mmdebstrap podman-compose docker-compose shellcheck)
   grep -qx 'ID=ubuntu' /etc/os-release 2>/dev/null || DEB_PACKAGES+=(chromium)
 fi
 

@@ -26,6 +26,22 @@ case "$process" in
   sealer|ledger)
     exec python manage.py seal_ledger --follow "$@" ;;
   migrate)
+    # Started together with the database by orchestrators that do not wait for its health check: wait for it.
+    python - <<'PY'
+import os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
+import django
+django.setup()
+from django.db import OperationalError, connection
+for attempt in range(90):
+    try:
+        connection.ensure_connection()
+        break
+    except OperationalError as exc:
+        if attempt == 0:
+            print(f"connect: waiting for the database: {exc}".strip(), file=sys.stderr)
+        time.sleep(2)
+PY
     exec python manage.py migrate --noinput "$@" ;;
   manage)
     exec python manage.py "$@" ;;

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
+IMAGE = "localhost/connect:test"  # what the tests build from the Containerfile
 # Kept between runs (and checkouts) so the layers of an unchanged lock are reused.
 CACHE = Path("/var/tmp/connect-podman")
 # This machine's sandbox lacks CAP_SYS_RESOURCE: the OCI runtime's setrlimit fails even for the limits a process

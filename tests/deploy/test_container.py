@@ -17,23 +17,9 @@ import pytest
 from django.conf import settings
 
 from tests.conftest import free_port
-from tests.deploy.engine import Engine, Unavailable
-from tests.deploy.packaging import ROOT
+from tests.deploy.engine import IMAGE as TAG
 
 pytestmark = pytest.mark.container
-TAG = "localhost/connect:test"
-
-
-@pytest.fixture(scope="module")
-def engine():
-    try:
-        engine = Engine()
-        engine.ensure_base()
-        engine.ensure_runs()
-    except Unavailable as exc:
-        pytest.skip(f"no container engine can run here: {exc}")
-    engine.build(TAG, ROOT)
-    return engine
 
 
 @pytest.fixture
@@ -87,6 +73,7 @@ def healthz(port: int) -> dict:
         return json.loads(exc.read())
 
 
+@pytest.mark.timeout(1800)  # the first test builds the image: minutes the first time, seconds from the cache
 def test_the_image_has_the_runtime_packages_only_and_runs_as_its_own_user(engine):
     image = engine.inspect(TAG)
     config = image["Config"]
@@ -137,4 +124,4 @@ def test_the_image_runs_connect_web_worker_beat_and_sealer(engine, database, key
         assert engine.run("exec", names["web"], "id", "-un").stdout.strip() == "connect"
     finally:
         for name in names.values():
-            engine.run("rm", "--force", "--time", "5", name, check=False)
+            engine.run("rm", "--force", "--volumes", "--time", "5", name, check=False)
