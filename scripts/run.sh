@@ -9,14 +9,16 @@ scripts/bootstrap.sh
 # CONNECT_DATABASE_URL / CONNECT_REDIS_URL name), and on exit stop those this run started, not those it found
 # running (a `make test` in progress, say).
 running_before=$(scripts/services.sh status)
-started=()
-stop_started() { [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"; }
+# Whatever runs now and did not before, even if start failed halfway (Redis's port taken after PostgreSQL started).
+stop_started() {
+  local service started=()
+  for service in $(scripts/services.sh status); do
+    grep -qx "$service" <<<"$running_before" || started+=("$service")
+  done
+  [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"
+}
 trap stop_started EXIT
 scripts/services.sh start
-for service in postgres redis; do
-  grep -qx "$service" <<<"$running_before" || ! grep -qx "$service" <<<"$(scripts/services.sh status)" ||
-    started+=("$service")
-done
 eval "$(scripts/services.sh env)"
 export CONNECT_MODE=${CONNECT_MODE:-demo}
 export PORT=${PORT:-8000}

@@ -6,14 +6,16 @@ cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh --test
 running_before=$(scripts/services.sh status)
-started=()
-stop_started() { [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"; }
+# Whatever runs now and did not before, even if start failed halfway (Redis's port taken after PostgreSQL started).
+stop_started() {
+  local service started=()
+  for service in $(scripts/services.sh status); do
+    grep -qx "$service" <<<"$running_before" || started+=("$service")
+  done
+  [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"
+}
 trap stop_started EXIT
 scripts/services.sh start
-for service in postgres redis; do
-  grep -qx "$service" <<<"$running_before" || ! grep -qx "$service" <<<"$(scripts/services.sh status)" ||
-    started+=("$service")
-done
 eval "$(scripts/services.sh env)"
 # Tests use their own Redis database, so a running `make run` worker never answers their pings.
 export CONNECT_REDIS_URL="${CONNECT_REDIS_URL%/*}/15"

@@ -82,6 +82,15 @@ def test_make_test_stops_the_services_it_started_and_clean_removes_the_cluster(t
         run(folder, "scripts/services.sh", "stop", **ports)
         assert run(folder, "scripts/test.sh", **ports).returncode == 0
         assert run(folder, "scripts/services.sh", "status", **ports).stdout == ""
+        # Redis's port taken by someone else: test.sh stops at once, saying so, and stops the PostgreSQL it started.
+        with socket.socket() as other:
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the port our Redis just left
+            other.bind(("127.0.0.1", int(ports["REDIS_PORT"])))
+            other.listen()
+            result = run(folder, "scripts/test.sh", **ports)
+        assert result.returncode == 1 and "pytest ran" not in result.stdout
+        assert f"port {ports['REDIS_PORT']} is already taken" in result.stderr
+        assert run(folder, "scripts/services.sh", "status", **ports).stdout == ""
     finally:
         cluster = (folder / "var" / "postgres").resolve()
         result = run(folder, "scripts/services.sh", "clean", **ports)
