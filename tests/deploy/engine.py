@@ -110,6 +110,8 @@ class Engine:
         for name, value in build_args.items():
             args += ["--build-arg", f"{name}={value}"]
         self.run(*args, str(context), timeout=1800)
+        if str(CACHE) in self.command:  # the tests' own storage: drop the builds this one replaced
+            self.run("image", "prune", "--force", check=False)
 
     def inspect(self, what: str) -> dict:
         return json.loads(self.run("inspect", what).stdout)[0]
