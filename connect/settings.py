@@ -115,11 +115,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env_str("CONNECT_DATABASE_URL", "postgres://connect@127.0.0.1:54329/connect")
+# Either URL may come from a file (NAME_FILE), since it may carry a password: compose secrets, systemd credentials.
+DATABASE_URL = env_secret("CONNECT_DATABASE_URL", "postgres://connect@127.0.0.1:54329/connect")
 DATABASES = {"default": parse_database_url("CONNECT_DATABASE_URL", DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = parse_redis_url("CONNECT_REDIS_URL", env_str("CONNECT_REDIS_URL", "redis://127.0.0.1:63799/0"))
+REDIS_URL = parse_redis_url("CONNECT_REDIS_URL", env_secret("CONNECT_REDIS_URL", "redis://127.0.0.1:63799/0"))
 CACHES = {
     "default": {
         "BACKEND": "common.cache.SharedRedisCache",  # one connection pool per process, not one per request

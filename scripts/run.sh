@@ -5,10 +5,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
-# Start (and on exit stop) the private services before their URLs are exported: services.sh leaves
-# alone whatever CONNECT_DATABASE_URL / CONNECT_REDIS_URL name.
-given_db=${CONNECT_DATABASE_URL:-} given_redis=${CONNECT_REDIS_URL:-}
-trap 'CONNECT_DATABASE_URL=$given_db CONNECT_REDIS_URL=$given_redis scripts/services.sh stop' EXIT
+# Start the private services before their URLs are exported (services.sh leaves alone whatever
+# CONNECT_DATABASE_URL / CONNECT_REDIS_URL name), and on exit stop those this run started, not those it found
+# running (a `make test` in progress, say).
+running_before=$(scripts/services.sh status)
+# Whatever runs now and did not before, even if start failed halfway (Redis's port taken after PostgreSQL started).
+stop_started() {
+  local service started=()
+  for service in $(scripts/services.sh status); do
+    grep -qx "$service" <<<"$running_before" || started+=("$service")
+  done
+  [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"
+}
+trap stop_started EXIT
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export CONNECT_MODE=${CONNECT_MODE:-demo}
@@ -16,14 +25,14 @@ export PORT=${PORT:-8000}
 export CONNECT_PUBLIC_URL=${CONNECT_PUBLIC_URL:-http://127.0.0.1:$PORT}
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
-processes="web worker beat ledger"
+processes=(web worker beat ledger)
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
   .venv/bin/python manage.py seed_demo_incidents
   .venv/bin/python manage.py seed_demo_live
   demo_token=$(.venv/bin/python manage.py api_token_demo)
   demo_token_scopes=$(.venv/bin/python manage.py api_token_demo --scopes)  # what the stored token holds
-  processes="$processes mail connectors"
+  processes+=(mail connectors)
   cat <<MSG
 
   connect is starting at http://127.0.0.1:$PORT/   (Ctrl-C stops everything)
@@ -37,5 +46,6 @@ if [ "$CONNECT_MODE" = demo ]; then
 
 MSG
 fi
-# honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis.
-.venv/bin/honcho -f Procfile start $processes
+# honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis if this run
+# started them.
+.venv/bin/honcho -f Procfile start "${processes[@]}"

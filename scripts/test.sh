@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# `make test`: the same bootstrap as `make run` (plus Chromium), then every test against real PostGIS and Redis.
+# `make test`: the same bootstrap as `make run` (plus the test packages and Chromium), then every test against
+# real PostGIS and Redis. Stops the private services it started; leaves running those it found running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh --test
+running_before=$(scripts/services.sh status)
+# Whatever runs now and did not before, even if start failed halfway (Redis's port taken after PostgreSQL started).
+stop_started() {
+  local service started=()
+  for service in $(scripts/services.sh status); do
+    grep -qx "$service" <<<"$running_before" || started+=("$service")
+  done
+  [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"
+}
+trap stop_started EXIT
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
-# pytest exits non-zero when a test fails and when no test was collected (exit code 5).
 # Tests use their own Redis database, so a running `make run` worker never answers their pings.
 export CONNECT_REDIS_URL="${CONNECT_REDIS_URL%/*}/15"
+if chromium=$(scripts/chromium.sh); then
+  export CONNECT_TEST_CHROMIUM=$chromium
+else
+  echo "connect: the browser tests (tests/browser) will fail until then; the others run now." >&2
+fi
+# pytest exits non-zero when a test fails and when no test was collected (exit code 5).
 .venv/bin/python -m pytest "$@"

@@ -27,7 +27,7 @@ def offline(context):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package.")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` finds one (scripts/chromium.sh says how).")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
