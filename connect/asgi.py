@@ -10,6 +10,8 @@ django.setup(set_prefix=False)
 from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
 from connect.asgi_threads import ReusedRequestThreads, SyncStackInOneHop  # noqa: E402
+from connect.metrics import metrics_port_serve  # noqa: E402
+from connect.observability import RequestObservation  # noqa: E402
 
 
 class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
@@ -20,7 +22,8 @@ class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
 # Each request's sync code runs on a thread kept between requests rather than a new one per request.
 django_asgi_app = ReusedRequestThreads(DjangoHandler())
 # Vehicle location's one-position pushes are served on the event loop; every other request goes to Django.
-http_app = PositionPush(django_asgi_app)
+# In front of both: the request id and the latency metric.
+http_app = RequestObservation(PositionPush(django_asgi_app))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -38,4 +41,5 @@ async def websockets(scope, receive, send):
     return await app(scope, receive, send)
 
 
-application = ProtocolTypeRouter({"http": http_app, "websocket": websockets})
+application = ProtocolTypeRouter({"http": http_app, "websocket": RequestObservation(websockets)})
+metrics_port_serve()  # when CONNECT_METRICS_PORT is set: one process of the machine serves it, any will do
