@@ -63,21 +63,17 @@ class StateCollector:
         from audit.ledger import backlog, sealer_holds_lock
         from integration.selectors import live_viewers_count
 
-        close_old_connections()
-        try:
-            pending = backlog()
-            yield GaugeMetricFamily("connect_ledger_pending_entries",
-                                    "Ledger entries recorded and not yet sealed into the chain.", value=pending.count)
-            yield GaugeMetricFamily("connect_ledger_sealer_lag_seconds",
-                                    "How long the oldest unsealed ledger entry has waited (0: none waits).",
-                                    value=pending.lag_seconds)
-            yield GaugeMetricFamily("connect_ledger_sealer_running",
-                                    "Whether a sealer process holds its lock (1) or not (0): without one, writers "
-                                    "seal their own entries.", value=int(sealer_holds_lock()))
-            yield GaugeMetricFamily("connect_live_viewers", "Live views open now, across every server.",
-                                    value=live_viewers_count())
-        finally:
-            connection.close()  # a scrape thread's connection goes back to the pool, not kept per thread
+        pending = backlog()
+        yield GaugeMetricFamily("connect_ledger_pending_entries",
+                                "Ledger entries recorded and not yet sealed into the chain.", value=pending.count)
+        yield GaugeMetricFamily("connect_ledger_sealer_lag_seconds",
+                                "How long the oldest unsealed ledger entry has waited (0: none waits).",
+                                value=pending.lag_seconds)
+        yield GaugeMetricFamily("connect_ledger_sealer_running",
+                                "Whether a sealer process holds its lock (1) or not (0): without one, writers "
+                                "seal their own entries.", value=int(sealer_holds_lock()))
+        yield GaugeMetricFamily("connect_live_viewers", "Live views open now, across every server.",
+                                value=live_viewers_count())
 
     @staticmethod
     def _redis():
@@ -192,12 +188,15 @@ class _MetricsHandler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != "/metrics":
             self.send_error(404)
             return
+        close_old_connections()
         try:
             body = scrape()
         except Exception:
             log.exception("metrics: the scrape failed")
             self.send_error(500)
             return
+        finally:
+            connection.close()  # this thread's connection goes back to the pool between scrapes
         self.send_response(200)
         self.send_header("Content-Type", CONTENT_TYPE_LATEST)
         self.send_header("Content-Length", str(len(body)))
