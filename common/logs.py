@@ -8,6 +8,7 @@ request id (and route, staff user id, task) of the work in progress to every rec
 
 import json
 import logging
+import logging.config
 import re
 from datetime import UTC, datetime
 
@@ -29,8 +30,16 @@ _CREDENTIAL = re.compile(r"(?i)\b(bearer |(?:token|sessionid|csrftoken|password)
 REDACTED = "[redacted]"
 
 # Attributes every LogRecord has; anything else on a record was passed in `extra=` and goes into the JSON object.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName",
+                                                                         "color_message"}  # uvicorn's, with ANSI
 _CONTEXT_FIELDS = ("request_id", "route", "user_id", "task", "task_id")
+
+
+def configure(config: dict) -> None:
+    """settings.LOGGING_CONFIG: Django's dictConfig, and Python's warnings through the same handler (else they would
+    be bare text among the JSON lines)."""
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)
 
 
 def scrub(text: str) -> str:
@@ -107,8 +116,10 @@ class JsonFormatter(logging.Formatter):
             if value not in (None, ""):
                 entry[name] = value
         for name, value in vars(record).items():
-            if name not in _STANDARD and name not in entry and not name.startswith("_") and value is not None:
-                entry[name] = value if isinstance(value, (str, int, float, bool)) else str(value)
+            # Plain values only: an object passed in `extra=` (Django's request) would show its path and query.
+            if name not in _STANDARD and name not in entry and not name.startswith("_") \
+                    and isinstance(value, (str, int, float, bool)):
+                entry[name] = scrub(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = {"type": record.exc_info[0].__name__ if record.exc_info[0] else None,
                                   "message": scrub(str(record.exc_info[1])),

@@ -20,11 +20,20 @@ _task_contexts: dict[str, object] = {}
 def _logging_as_configured(**kwargs):
     """Worker and beat log through connect's own LOGGING (the format CONNECT_LOG_FORMAT chose, scrubbed, with the
     task in each line) instead of Celery's handlers."""
-    import logging.config
-
     from django.conf import settings
 
-    logging.config.dictConfig(settings.LOGGING)
+    from common.logs import configure
+
+    configure(settings.LOGGING)
+
+
+@signals.celeryd_init.connect
+def _no_banner_in_json(instance=None, **kwargs):
+    """The worker's start-up banner is text on stdout: with JSON logs, the log says it started instead."""
+    from django.conf import settings
+
+    if settings.LOG_FORMAT == "json" and instance is not None:
+        instance.quiet = True
 
 
 @signals.task_prerun.connect

@@ -402,6 +402,7 @@ DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=
 # tokens in paths, query strings, client addresses in access lines.
 LOG_FORMAT = env_choice("CONNECT_LOG_FORMAT", "text", ("text", "json"))
 LOG_LEVEL = env_str("CONNECT_LOG_LEVEL", "INFO").upper()
+LOGGING_CONFIG = "common.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
