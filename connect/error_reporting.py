@@ -1,7 +1,7 @@
 """Error reports to Sentry or a service speaking its protocol (GlitchTip, Bugsink), when CONNECT_SENTRY_DSN is set.
 
-No personal data leaves: the SDK is told not to send any (send_default_pii off, no request bodies, no local
-variables), and before_send keeps of each event only what finds the bug: the exception's type and scrubbed
+No personal data leaves: the SDK is told to collect none (its data_collection, which replaced send_default_pii, with
+every category off: no user, cookies, headers, bodies, query parameters or local variables), and before_send keeps of each event only what finds the bug: the exception's type and scrubbed
 message, the stack (code, not values), the request's method, route and path without tokens or query, and the
 request id to find its log lines. Cookies, headers (but the content type), the user, client addresses, request
 bodies and e-mail addresses are taken out.
@@ -29,9 +29,19 @@ def error_reporting_start(*, dsn: str, environment: str) -> None:
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
-        send_default_pii=False,
+        # What send_default_pii=False meant, category by category (sentry-sdk 2.7x replaced that flag with this), and
+        # stricter: no user, cookies, headers, bodies, query parameters, SQL parameters or local variables at all.
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_headers": {"request": {"mode": "off"}},
+            "http_bodies": [],
+            "url_query_params": {"mode": "off"},
+            "database_query_data": False,
+            "stack_frame_variables": False,
+            "gen_ai": {"inputs": False, "outputs": False},
+        },
         max_request_body_size="never",
-        include_local_variables=False,
         traces_sample_rate=None,  # errors only: no performance traces
         before_send=before_send,
         before_breadcrumb=before_breadcrumb,
@@ -49,11 +59,9 @@ def before_send(event: dict, hint: dict) -> dict:
     for exception in (event.get("exception") or {}).get("values") or []:
         if exception.get("value"):
             exception["value"] = scrub(str(exception["value"]))
-        for frame in (exception.get("stacktrace") or {}).get("frames") or []:
-            frame.pop("vars", None)
+        _frames_scrub(exception)
     for entry in (event.get("threads") or {}).get("values") or []:
-        for frame in (entry.get("stacktrace") or {}).get("frames") or []:
-            frame.pop("vars", None)
+        _frames_scrub(entry)
     if event.get("logentry"):
         event["logentry"] = {"message": scrub(str(event["logentry"].get("formatted") or
                                                   event["logentry"].get("message") or ""))}
@@ -71,6 +79,17 @@ def before_send(event: dict, hint: dict) -> dict:
             if getattr(context, name):
                 tags[name] = getattr(context, name)
     return event
+
+
+def _frames_scrub(holder: dict) -> None:
+    """No local variables; the source lines shown around each frame scrubbed like any text."""
+    for frame in (holder.get("stacktrace") or {}).get("frames") or []:
+        frame.pop("vars", None)
+        if frame.get("context_line"):
+            frame["context_line"] = scrub(frame["context_line"])
+        for key in ("pre_context", "post_context"):
+            if frame.get(key):
+                frame[key] = [scrub(line) for line in frame[key]]
 
 
 def before_breadcrumb(crumb: dict, hint: dict) -> dict:
