@@ -1,10 +1,11 @@
 """Error reports to Sentry or a service speaking its protocol (GlitchTip, Bugsink), when CONNECT_SENTRY_DSN is set.
 
-No personal data leaves: the SDK is told to collect none (its data_collection, which replaced send_default_pii, with
-every category off: no user, cookies, headers, bodies, query parameters or local variables), and before_send keeps of each event only what finds the bug: the exception's type and scrubbed
-message, the stack (code, not values), the request's method, route and path without tokens or query, and the
-request id to find its log lines. Cookies, headers (but the content type), the user, client addresses, request
-bodies and e-mail addresses are taken out.
+No personal data leaves. The SDK is told to collect none: its data_collection option (which replaced
+send_default_pii) with every category off, so no user, cookies, headers, bodies, query parameters or local
+variables. before_send then keeps of each event only what finds the bug: the exception's type and scrubbed
+message, the stack (code, not values), the request's method and path without tokens or query, and the request id
+and route to find its log lines. E-mail and street addresses, phone numbers and client addresses are taken out of
+any text that remains.
 """
 
 import re
