@@ -100,6 +100,23 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """Lines for people: time, level, logger, message, then the request id (or task id) when there is one."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        request_id, task_id = getattr(record, "request_id", None), getattr(record, "task_id", None)
+        if request_id:
+            return f"{text} [request {request_id}]" if "\n" not in text else text.replace(
+                "\n", f" [request {request_id}]\n", 1)
+        if task_id:
+            return f"{text} [task {task_id}]" if "\n" not in text else text.replace("\n", f" [task {task_id}]\n", 1)
+        return text
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC, ISO 8601), level, logger, message, the context fields present, any
     `extra=` fields, and the exception (type, message, traceback) as a field of its own."""

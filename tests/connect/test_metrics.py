@@ -131,3 +131,11 @@ def test_a_scrape_with_redis_gone_still_answers_and_says_so(client, settings):
     assert value(body, "connect_metrics_source_up", source="database") == 1
     assert value(body, "connect_celery_queue_length", queue="celery") is None
     assert value(body, "connect_ledger_pending_entries") == 0
+
+
+def test_the_fast_position_route_is_labelled_with_the_name_django_gives_it():
+    from django.urls import resolve
+
+    from api import position_push
+
+    assert resolve(position_push.PATH).view_name == position_push.ROUTE
