@@ -117,6 +117,8 @@ def scrape_registry() -> CollectorRegistry:
     if settings.METRICS_ENABLED and multiprocess_mode():
         multiprocess.MultiProcessCollector(registry, path=str(settings.METRICS_DIR))
     else:
+        if settings.METRICS_ENABLED:  # prometheus_client was imported before settings: other processes are missing
+            log.warning("metrics: counting in this process only (prometheus_client was imported before settings)")
         for collector in list(REGISTRY._collector_to_names):  # this process's own metrics, single-process mode
             registry.register(collector)
     registry.register(StateCollector())

@@ -438,7 +438,10 @@ METRICS_DIR = Path(env_str("CONNECT_METRICS_DIR", str(BASE_DIR / "var" / "metric
 if METRICS_ENABLED:
     import os
 
-    METRICS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        METRICS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"CONNECT_METRICS_DIR: cannot create {METRICS_DIR}: {exc.strerror}") from None
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
 
 # /healthz says "degraded" (still 200) when the evidence store has less free space than this.

@@ -156,3 +156,10 @@ def test_the_connector_logs_json_lines_without_its_token():
     entries = [json.loads(line) for line in lines]
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
     assert token not in "".join(lines)
+
+
+def test_an_unknown_log_format_stops_start_up_naming_the_variable():
+    from tests.connect.test_env import _import_settings
+
+    result = _import_settings({"CONNECT_MODE": "demo", "CONNECT_LOG_FORMAT": "xml"})
+    assert result.returncode != 0 and "CONNECT_LOG_FORMAT must be one of text, json" in result.stderr

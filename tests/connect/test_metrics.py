@@ -139,3 +139,15 @@ def test_the_fast_position_route_is_labelled_with_the_name_django_gives_it():
     from api import position_push
 
     assert resolve(position_push.PATH).view_name == position_push.ROUTE
+
+
+def test_a_short_metrics_token_or_a_folder_that_cannot_be_made_stops_start_up(tmp_path):
+    from tests.connect.test_env import _import_settings
+
+    result = _import_settings({"CONNECT_MODE": "demo", "CONNECT_METRICS_TOKEN": "guessable"})
+    assert result.returncode != 0 and "CONNECT_METRICS_TOKEN must be at least 24 random characters" in result.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = _import_settings({"CONNECT_MODE": "demo", "CONNECT_METRICS_PORT": "9108",
+                               "CONNECT_METRICS_DIR": str(blocker / "metrics")})
+    assert result.returncode != 0 and "CONNECT_METRICS_DIR: cannot create" in result.stderr
