@@ -21,6 +21,8 @@ from django.http import HttpResponse
 from django.urls import resolve
 from django.utils.module_loading import import_string
 
+from common import request_context
+
 KEYWORDS = (b"bearer", b"token")
 # The site's middlewares that only look at the request's address and add headers: the fast routes run these
 # (those of them in settings.MIDDLEWARE, in its order); the others (CSRF, auth, OTP, messages, staff sessions,
@@ -43,6 +45,7 @@ class FastRoute:
     def __init__(self, app):
         self.app = app
         self.view_headers = drf_view_headers(self.path)
+        self.route_name = resolve(self.path).view_name  # the latency metric's label, as for the view's own answers
         # Built with the settings of now, as Django's handler builds its middleware chain.
         self.middlewares = _middleware_chain(_answer_prepared)
         # The headers the view and the middlewares give an answer of this route depend only on HTTPS and the status
@@ -72,6 +75,9 @@ class FastRoute:
 
     async def answer(self, request, send, status: int, content: bytes) -> None:
         """One response: `content` with the headers the view and the site's middlewares give it."""
+        context = request_context.current()
+        if context is not None:
+            context.route = self.route_name
         headers = [*self._site_headers(request, status), (b"content-length", str(len(content)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})

@@ -11,6 +11,8 @@ from api.nearby_route import NearbyRoute  # noqa: E402
 from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
 from connect.asgi_threads import ReusedRequestThreads, SyncStackInOneHop  # noqa: E402
+from connect.metrics import metrics_port_serve  # noqa: E402
+from connect.observability import RequestObservation  # noqa: E402
 
 
 class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
@@ -22,7 +24,8 @@ class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
 django_asgi_app = ReusedRequestThreads(DjangoHandler())
 # Two hot endpoints have explicit routes on the event loop for their plain case (api.fast_route): vehicle
 # location's one-position pushes and other systems' nearby searches; every other request goes to Django.
-http_app = NearbyRoute(PositionPush(django_asgi_app))
+# In front of them all: the request id and the latency metric.
+http_app = RequestObservation(NearbyRoute(PositionPush(django_asgi_app)))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
@@ -40,4 +43,5 @@ async def websockets(scope, receive, send):
     return await app(scope, receive, send)
 
 
-application = ProtocolTypeRouter({"http": http_app, "websocket": websockets})
+application = ProtocolTypeRouter({"http": http_app, "websocket": RequestObservation(websockets)})
+metrics_port_serve()  # when CONNECT_METRICS_PORT is set: one process of the machine serves it, any will do

@@ -10,8 +10,7 @@ error is retried with backoff instead of failing.
 import os
 import random
 
-from celery import Celery, Task
-from celery.signals import task_prerun
+from celery import Celery, Task, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
 
@@ -42,7 +41,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@task_prerun.connect
+@signals.task_prerun.connect
 def _fresh_connections(task=None, **kwargs) -> None:
     """Before each task, give back a connection that is broken or past its age, as Django does before each request.
     (Not in eager mode: there the task runs inside the caller's transaction.)"""
@@ -54,3 +53,45 @@ def _fresh_connections(task=None, **kwargs) -> None:
 
 
 import common.change_history  # noqa: E402,F401 -- names each task as the actor of the changes it saves
+from common import request_context  # noqa: E402
+
+_task_contexts: dict[str, object] = {}
+
+
+@signals.setup_logging.connect
+def _logging_as_configured(**kwargs):
+    """Worker and beat log through connect's own LOGGING (the format CONNECT_LOG_FORMAT chose, scrubbed, with the
+    task in each line) instead of Celery's handlers."""
+    from django.conf import settings
+
+    from common.logs import configure
+
+    configure(settings.LOGGING)
+
+
+@signals.celeryd_init.connect
+def _no_banner_in_json(instance=None, **kwargs):
+    """The worker's start-up banner is text on stdout: with JSON logs, the log says it started instead."""
+    from django.conf import settings
+
+    if settings.LOG_FORMAT == "json" and instance is not None:
+        instance.quiet = True
+
+
+@signals.task_prerun.connect
+def _task_context_begin(task_id=None, task=None, **kwargs):
+    _task_contexts[task_id] = request_context.begin(request_context.WorkContext(task=task.name, task_id=task_id))
+
+
+@signals.task_postrun.connect
+def _task_context_end(task_id=None, **kwargs):
+    token = _task_contexts.pop(task_id, None)
+    if token is not None:
+        request_context.end(token)
+
+
+@signals.worker_ready.connect
+def _metrics_port(**kwargs):
+    from connect.metrics import metrics_port_serve
+
+    metrics_port_serve()

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.StaffSessionMiddleware",
+    "common.request_context.RequestUserMiddleware",  # the route's name and staff user id, for logs and metrics
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
@@ -426,14 +427,67 @@ CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, 
 CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
 DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)
 
+# --- observability: logs, metrics, error reports (docs/MONITORING.md) ----------------------------------
+# "text" for people, "json" for a log collector: one object a line with the request id, the staff user id and the
+# exception as fields. Either way the handler scrubs what must never be logged (common/logs.py): signed links'
+# tokens in paths, query strings, client addresses in access lines.
+LOG_FORMAT = env_choice("CONNECT_LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = env_str("CONNECT_LOG_LEVEL", "INFO").upper()
+LOGGING_CONFIG = "common.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("CONNECT_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"mail.log": {"level": "WARNING"}},  # aiosmtpd logs every SMTP verb at INFO
+    "filters": {"context": {"()": "common.logs.RequestContextFilter"}, "scrub": {"()": "common.logs.ScrubFilter"}},
+    "formatters": {"text": {"()": "common.logs.TextFormatter"}, "json": {"()": "common.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context", "scrub"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "mail.log": {"level": "WARNING"},  # aiosmtpd logs every SMTP verb at INFO
+        # uvicorn's own loggers go through the same handler (uvicorn gives them handlers of their own otherwise).
+        "uvicorn": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "uvicorn.error": {"level": LOG_LEVEL},
+        "uvicorn.access": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
 }
+# A request id from the proxy is taken only behind a trusted proxy (CONNECT_TRUSTED_PROXIES > 0); otherwise, and
+# when it is not a plain token of at most 64 characters, connect makes one. Either way it is in the response.
+REQUEST_ID_HEADER = "X-Request-ID"
+
+# Prometheus metrics: on a port of their own (CONNECT_METRICS_PORT, bound to CONNECT_METRICS_ADDRESS), and/or at
+# /metrics for a scraper sending `Authorization: Bearer CONNECT_METRICS_TOKEN`. Neither set: nothing is exposed.
+METRICS_PORT = env_int("CONNECT_METRICS_PORT", 0, minimum=0, maximum=65535)
+METRICS_ADDRESS = env_str("CONNECT_METRICS_ADDRESS", "127.0.0.1")
+METRICS_TOKEN = env_secret("CONNECT_METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 24:
+    raise ImproperlyConfigured("CONNECT_METRICS_TOKEN must be at least 24 random characters.")
+METRICS_ENABLED = bool(METRICS_PORT or METRICS_TOKEN)
+# Every process of a machine (web workers, Celery's prefork children) counts into files here, and whichever serves
+# a scrape adds them up (prometheus_client's multiprocess mode). Empty it when the machine starts (a tmpfs, or
+# systemd's RuntimeDirectory=). prometheus_client reads the variable when it is first imported, after settings.
+METRICS_DIR = Path(env_str("CONNECT_METRICS_DIR", str(BASE_DIR / "var" / "metrics")))
+if METRICS_ENABLED:
+    import os
+
+    try:
+        METRICS_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"CONNECT_METRICS_DIR: cannot create {METRICS_DIR}: {exc.strerror}") from None
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+
+# /healthz says "degraded" (still 200) when the evidence store has less free space than this.
+HEALTH_MIN_FREE_MB = env_int("CONNECT_HEALTH_MIN_FREE_MB", 2048, minimum=0)
+# /healthz says "degraded" (still 200) when the oldest ledger entry waiting to be sealed is older than this.
+HEALTH_SEALER_LAG_S = env_int("CONNECT_HEALTH_SEALER_LAG_S", 120, minimum=1)
+
+# Error reports to Sentry or a compatible service (GlitchTip, Bugsink): off unless a DSN is given. Personal data is
+# never sent (connect/error_reporting.py strips it).
+SENTRY_DSN = env_secret("CONNECT_SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("CONNECT_SENTRY_ENVIRONMENT", MODE)
+if SENTRY_DSN:
+    from connect.error_reporting import error_reporting_start
+
+    error_reporting_start(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 # GDAL < 3.9 cannot be told to refuse network paths; connect never hands user files to GDAL (imports
 # are parsed as JSON/CSV and points built by GEOS), so the warning does not apply.

@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 from accounts.forms import StaffAuthenticationForm  # noqa: E402
 from connect import demo_mail
 from connect.health import healthz
+from connect.metrics import metrics_view
 
 admin.site.site_header = "connect: staff"
 admin.site.login_form = StaffAuthenticationForm  # with the lockout
@@ -13,6 +14,7 @@ admin.site.site_title = "connect"
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # 404 unless CONNECT_METRICS_TOKEN is set
     path("demo/mail/", demo_mail.inbox, name="demo_mail"),
     path("admin/", admin.site.urls),
     path("", include("registry.urls")),

@@ -111,3 +111,20 @@ def still_for_masks(camera_code) -> bytes | None:
         return live_crypto.still_open(sealed, camera_code=camera_code)
     except live_crypto.Unreadable:
         return None
+
+
+# --- for monitoring (connect/metrics.py): what is live now, across every server process ----------------------
+
+CONNECTOR_PRESENCE_PREFIX = "live-connector:"  # + camera code: a connected connector's key (consumers/connector.py)
+
+
+def live_viewers_count() -> int:
+    """Live views open now: connected and not ended, whichever server process holds them."""
+    return LiveSession.objects.filter(ended_at__isnull=True, watched_at__isnull=False).count()
+
+
+def connectors_online_count(client) -> int:
+    """Connectors connected now: each holds a presence key in the cache, renewed every few seconds. `client` is a
+    redis-py client on the cache's Redis."""
+    pattern = cache.make_key(CONNECTOR_PRESENCE_PREFIX) + "*"
+    return sum(1 for _ in client.scan_iter(match=pattern, count=1000))

@@ -2,6 +2,7 @@
 sealed file, and every later access re-checks the SHA-256 taken at ingest."""
 
 import asyncio
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.dateparse import parse_datetime
 
+from common.metrics import Operation, evidence_store_error
 from common.sealed import (
     DecryptingReader,
     EncryptingWriter,
@@ -69,6 +71,27 @@ def evidence_dir() -> Path:
     return path
 
 
+@dataclass
+class StoreHealth:
+    """What /healthz and the metrics say of the evidence store. A storage backend's health() gives the same."""
+
+    reachable: bool
+    free_bytes: int | None = None  # None: the store cannot say (an object store)
+    error: str = ""  # for operators only (it may name a path): /healthz shows it only with the metrics token
+
+
+def evidence_store_health() -> StoreHealth:
+    """The local evidence folder: can a file be created in it, and how much room is left."""
+    try:
+        folder = evidence_dir()
+        probe = folder / f"health-{uuid.uuid4().hex}.probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return StoreHealth(reachable=True, free_bytes=shutil.disk_usage(folder).free)
+    except OSError as exc:
+        return StoreHealth(reachable=False, error=f"{type(exc).__name__}: {exc.strerror or exc}")
+
+
 class EvidenceUploadHandler(FileUploadHandler):
     """Streams each uploaded file through SHA-256 and AES-GCM into the evidence folder, chunk by chunk."""
 
@@ -84,7 +107,8 @@ class EvidenceUploadHandler(FileUploadHandler):
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
-        self._writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+        with _counting_write_errors():
+            self._writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -92,12 +116,14 @@ class EvidenceUploadHandler(FileUploadHandler):
             self.too_large = True
             self.discard()
             raise StopUpload(connection_reset=False)
-        self._writer.write(raw_data)
+        with _counting_write_errors():
+            self._writer.write(raw_data)
         return None
 
     def file_complete(self, file_size):
         writer, self._writer = self._writer, None
-        writer.close()
+        with _counting_write_errors():
+            writer.close()
         sealed = SealedUpload(name=self.file_name or "upload", path=Path(writer.path), size=writer.size,
                               sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
         self.sealed.append(sealed)
@@ -191,10 +217,24 @@ async def uploads_receive(chunks: AsyncIterator[bytes], *, files: list[tuple[str
                     current = None
         if len(sealed) != len(files):
             raise UploadIncomplete()
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, OSError):  # the disk, not the client: full, gone, not writable
+            evidence_store_error(Operation.WRITE, exc)
         _discard_all(current, sealed)
         raise
     return sealed
+
+
+class _counting_write_errors:
+    """Counts an OSError raised inside as a failed evidence write (and lets it go on)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, traceback):
+        if exc is not None and isinstance(exc, OSError):
+            evidence_store_error(Operation.WRITE, exc)
+        return False
 
 
 def _discard_all(current: "_FileSealer | None", sealed: list[SealedUpload]) -> None:
@@ -262,15 +302,25 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
                              stream.codec_context.height, recorded)
     except (av.FFmpegError, StopIteration, ValueError, UnicodeDecodeError) as exc:
         raise NotMediaError("it is not a video or image that can be played") from exc
-    except EvidenceIntegrityError as exc:
+    except (EvidenceIntegrityError, OSError) as exc:
+        evidence_store_error(Operation.READ, exc)
         raise NotMediaError("it could not be read back") from exc
     finally:
         reader.close()
 
 
 def sealed_chunks(path: Path, *, data_key: bytes) -> Iterator[bytes]:
-    reader = DecryptingReader(str(path), data_key)
+    """The plaintext, chunk by chunk. A file missing, unreadable or failing its check is counted as a failed
+    evidence read (common.metrics) before the error goes on to the caller."""
+    try:
+        reader = DecryptingReader(str(path), data_key)
+    except (EvidenceIntegrityError, OSError) as exc:
+        evidence_store_error(Operation.READ, exc)
+        raise
     try:
         yield from reader.chunks()
+    except (EvidenceIntegrityError, OSError) as exc:
+        evidence_store_error(Operation.READ, exc)
+        raise
     finally:
         reader.close()

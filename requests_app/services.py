@@ -24,6 +24,7 @@ from common.change_history import history_note
 from common.districts import district_of
 from common.key_service import KeyServiceError, MasterKeyMissing
 from common.mail import send_templated
+from common.metrics import Operation, evidence_store_error
 from common.queue import enqueue_on_commit
 from registry.models import Camera
 from requests_app import evidence, evidence_keys, selectors
@@ -331,6 +332,8 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
                      for upload, info in zip(uploads, probes, strict=True)]
     except BaseException as exc:
+        if isinstance(exc, OSError):  # the evidence folder refused the rename
+            evidence_store_error(Operation.WRITE, exc)
         for upload in uploads:
             upload.path.unlink(missing_ok=True)  # kept or not: nothing was committed
         if isinstance(exc, evidence_keys.KEY_FAILURES):
@@ -387,10 +390,17 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, additi
 def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, session_code) -> Clip:
     """A still an analyst took from a live view: hashed, sealed and kept like any clip of the case.
     The clip's retention is the agency's maximum after the case closes (no owner chose one)."""
-    writer = crypto.EncryptingWriter(str(evidence.evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+    writer = None
     try:
+        writer = crypto.EncryptingWriter(str(evidence.evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
         writer.write(jpeg)
         writer.close()
+    except OSError as exc:  # the evidence folder is full, gone or not writable: nothing half-written stays
+        evidence_store_error(Operation.WRITE, exc)
+        if writer is not None:
+            writer.abort()
+        raise
+    try:
         upload = evidence.SealedUpload(name=name, path=Path(writer.path), size=writer.size,
                                        sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
         info = evidence.media_probe(upload.path, upload.data_key)
@@ -443,6 +453,7 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = ""):
         for chunk in evidence.sealed_chunks(path, **key_args):
             digest.update(chunk)
         if not hmac.compare_digest(digest.hexdigest(), clip.sha256):
+            evidence_store_error(Operation.READ, "ChecksumMismatch")
             raise crypto.EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
     except (crypto.EvidenceIntegrityError, FileNotFoundError) as exc:
         Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())

@@ -46,6 +46,8 @@ if [ "$CONNECT_MODE" = demo ]; then
 
 MSG
 fi
+# Metrics counted by the processes of an earlier run are not this run's (docs/MONITORING.md).
+rm -rf "${CONNECT_METRICS_DIR:-var/metrics}"
 # honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis if this run
 # started them.
 .venv/bin/honcho -f Procfile start "${processes[@]}"

@@ -23,8 +23,10 @@ pending entry leaves only with its identical copy in the chain.
 from audit.actions import Action
 from audit.ledger import carrying
 from audit.ledger.purging import purge
+from audit.ledger.sealer import sealer_holds_lock
 from audit.ledger.sealing import seal
-from audit.ledger.verifying import PendingCheck, pending, verify
+from audit.ledger.verifying import Backlog, PendingCheck, backlog, pending, verify
 from audit.ledger.writing import entry, record, record_many
 
-__all__ = ["Action", "carrying", "PendingCheck", "entry", "pending", "purge", "record", "record_many", "seal", "verify"]
+__all__ = ["Action", "Backlog", "PendingCheck", "backlog", "carrying", "entry", "pending", "purge", "record",
+           "record_many", "seal", "sealer_holds_lock", "verify"]

@@ -48,6 +48,18 @@ def sealer_running() -> bool:
     return running
 
 
+def sealer_holds_lock() -> bool:
+    """Whether some sealer process holds SEALER_LOCK now, read from pg_locks (for monitoring: no lock is taken, and
+    unlike sealer_running() nothing is cached)."""
+    with connection.cursor() as cursor:
+        # A bigint advisory key is stored as two 32-bit halves (classid, objid) with objsubid 1.
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                       "AND mode = 'ExclusiveLock' AND objsubid = 1 AND classid::bigint = %s AND objid::bigint = %s "
+                       "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
+                       [SEALER_LOCK >> 32, SEALER_LOCK & 0xFFFFFFFF])
+        return cursor.fetchone()[0]
+
+
 def forget_presence() -> None:
     """Look for the sealer again at the next record() (tests, benchmarks)."""
     _presence["checked_at"] = float("-inf")

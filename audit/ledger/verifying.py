@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from audit.chain import FIELDS, GENESIS, PENDING_FIELDS, VerifyResult, checkpoint_signature, entry_digest, pending_mac
@@ -19,6 +20,21 @@ class PendingCheck:
     stale: int = 0  # written by record() longer ago than the threshold, and still not sealed
     oldest_at: datetime | None = None
     forged: list[str] = field(default_factory=list)  # rows sealing will never take, and why
+
+
+@dataclass
+class Backlog:
+    """Entries recorded and not yet sealed: how many, and how long the oldest has waited (the sealer's lag)."""
+
+    count: int
+    lag_seconds: float
+
+
+def backlog() -> Backlog:
+    """One cheap query, for monitoring: normally none pending, or the last milliseconds' worth."""
+    summary = PendingEntry.objects.aggregate(count=Count("id"), oldest=Min("at"))
+    lag = (timezone.now() - summary["oldest"]).total_seconds() if summary["oldest"] else 0.0
+    return Backlog(summary["count"], max(lag, 0.0))
 
 
 def pending(*, older_than: timedelta) -> PendingCheck:

@@ -62,7 +62,7 @@ class Throttle(TypedDict):
 
 
 def presence_key(camera_code) -> str:
-    return f"live-connector:{camera_code}"
+    return f"{selectors.CONNECTOR_PRESENCE_PREFIX}{camera_code}"
 
 
 def _bearer(scope) -> str:

@@ -171,3 +171,41 @@ def test_custody_report_times_are_in_the_program_zone_with_their_offset(client, 
     assert "Asia/Kolkata" in page and "(UTC)" not in page
     for entry in AccessEntry.objects.filter(target_code=str(clip.code)):
         assert f"<td>{entry.at.astimezone(ZoneInfo('Asia/Kolkata')):%Y-%m-%d %H:%M:%S} IST (UTC+05:30)</td>" in page
+
+
+def evidence_errors(operation: str, kind: str) -> float:
+    """connect_evidence_store_errors_total for one operation and kind, as a scrape would read it in this process."""
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("connect_evidence_store_errors_total",
+                                     {"operation": operation, "kind": kind}) or 0.0
+
+
+def test_a_missing_or_altered_clip_counts_as_a_failed_evidence_read(client, clip, investigator, evidence_dir):
+    path = evidence_dir / clip.stored_name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    altered = evidence_errors("read", "EvidenceIntegrityError")
+    assert download(client, investigator, clip)[0].status_code == 409
+    assert evidence_errors("read", "EvidenceIntegrityError") == altered + 1
+
+    path.unlink()
+    missing = evidence_errors("read", "FileNotFoundError")
+    assert download(client, investigator, clip)[0].status_code == 409
+    assert evidence_errors("read", "FileNotFoundError") == missing + 1
+
+
+def test_a_store_that_refuses_a_write_counts_it_and_keeps_nothing(incident, street_cameras, investigator, settings,
+                                                                 tmp_path):
+    from tests.requests_app.media import tiny_jpeg
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the evidence folder should be")
+    settings.EVIDENCE_DIR = blocker / "evidence"
+    before = evidence_errors("write", "NotADirectoryError")
+    with pytest.raises(NotADirectoryError):
+        services.still_store(incident=incident, camera=street_cameras["near"][0], jpeg=tiny_jpeg(), user=investigator,
+                             name="still.jpg", session_code="s")
+    assert evidence_errors("write", "NotADirectoryError") == before + 1
+    assert not Clip.objects.exists()

@@ -1,5 +1,6 @@
 """Chains the access ledger's pending entries; with --follow, keeps doing so as the ledger's sealer process."""
 
+import logging
 import signal
 import threading
 
@@ -7,6 +8,8 @@ from django.core.management.base import BaseCommand
 
 from audit import ledger
 from audit.ledger import sealer
+
+log = logging.getLogger("audit.ledger.sealer")
 
 
 class Command(BaseCommand):
@@ -24,6 +27,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        self.stdout.write("sealing the access ledger until stopped")
+        # A long-running process: its news goes to the log (JSON with CONNECT_LOG_FORMAT=json), not to stdout.
+        log.info("sealing the access ledger until stopped")
         sealer.follow(stop)
-        self.stdout.write("ledger sealer stopped")
+        log.info("ledger sealer stopped")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import re
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -73,6 +75,15 @@ def env_name(option: str) -> str:
     return ENV_PREFIX + option.removeprefix("--").replace("-", "_").upper()
 
 
+def _one_of(*choices: str):
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
 def _from_env(option: str, kind=str):
     """The option's environment variable, parsed like the command line would (so junk is refused with the
     variable's name); None when it is unset or empty."""
@@ -115,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     option("--quality", _bounded(int, 10, 95, "--quality"), 70, metavar="Q",
            help="JPEG quality, 10-95 (default 70); lower uses less bandwidth")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    option("--log-format", _one_of("text", "json"), "text",
+           help="text (default) or json: one JSON object a line, for a log collector")
     return parser
 
 
@@ -130,9 +143,22 @@ class _Redacting(logging.Formatter):
         return text.replace(self.secret, "[token]") if self.secret else text
 
 
-def _setup_logging(verbose: bool, token: str) -> None:
+class _RedactingJson(_Redacting):
+    """The same, as one JSON object a line (time, level, logger, message, exception), like the server's logs."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            entry["exception"] = {"type": record.exc_info[0].__name__,
+                                  "traceback": self.formatException(record.exc_info)}
+        text = json.dumps(entry, ensure_ascii=False, default=str)
+        return text.replace(self.secret, "[token]") if self.secret else text
+
+
+def _setup_logging(verbose: bool, token: str, log_format: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Redacting(token))
+    handler.setFormatter(_RedactingJson(token) if log_format == "json" else _Redacting(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -171,7 +197,7 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     token = _read_token(args, parser)
-    _setup_logging(args.verbose, token)
+    _setup_logging(args.verbose, token, args.log_format)
     camera = args.camera.strip()
     if not re.fullmatch(r"[A-Za-z0-9_-]+", camera):
         parser.error("--camera: a camera code has only letters, digits, '-' and '_'")

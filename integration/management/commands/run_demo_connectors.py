@@ -41,7 +41,7 @@ class Command(BaseCommand):
             token = services.connector_token_issue(camera=camera, by="demo")
             command = [sys.executable, "-m", "connect_connector", "--server", settings.PUBLIC_URL,
                        "--camera", str(camera.code), "--token", token, "--source", "test",
-                       "--fps", str(options["fps"]), "--width", "640"]
+                       "--fps", str(options["fps"]), "--width", "640", "--log-format", settings.LOG_FORMAT]
             children.append(subprocess.Popen(command))
             self.stdout.write(f"demo connector for “{camera.label}” ({camera.code})")
 
