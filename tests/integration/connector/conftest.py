@@ -40,13 +40,18 @@ def _pip(python: Path, *args: str) -> None:
 def installed_connector(tmp_path_factory) -> Path:
     """``connect-connector`` installed from connector/ alone into a virtualenv of its own, as ``pip install`` or
     ``pipx`` does on an owner's computer: only the package's declared dependencies come along (at the versions
-    of requirements.lock, which pip has cached)."""
+    of requirements/test.lock, which pip has cached)."""
     base = tmp_path_factory.mktemp("owner-computer")
     source = base / "connector"  # a copy, as an IT person downloads it; building leaves build/ behind
     shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    _pip(venv / "bin" / "python", "install", "-c", str(ROOT / "requirements.lock"), str(source))
+    # The lock's pins without its hashes: pip takes no hashes in a constraints file.
+    pins = [line.split(" ")[0] for line in (ROOT / "requirements" / "test.lock").read_text().splitlines()
+            if "==" in line and not line.startswith((" ", "#"))]
+    constraints = base / "constraints.txt"
+    constraints.write_text("\n".join(pins) + "\n")
+    _pip(venv / "bin" / "python", "install", "-c", str(constraints), str(source))
     return venv / "bin" / "connect-connector"
 
 
