@@ -37,6 +37,9 @@ class Action(StrEnum):
     CLIP_LEGAL_HOLD_RELEASED = "clip.legal_hold_released", _("released the legal hold on your clip")
     CLIP_STILL_TAKEN = "clip.still_taken", _("saved a still of your live picture as evidence")
     EVIDENCE_KEY_ROTATED = "evidence.key_rotated"
+    CLIP_VERIFIED = "clip.verified"  # the whole file's SHA-256 checked at rest (after a move, or the periodic check)
+    CLIP_MOVED = "clip.moved"  # copied into another evidence store and verified there
+    EVIDENCE_STORE_FAILED = "evidence.store_failed"  # the store refused, timed out or was cut mid-transfer
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_CLOSED = "incident.closed"
     # Footage requests: the incident page listing requests' cameras (issue 12, declines)

@@ -18,6 +18,7 @@ from connect.env import (
     parse_aes_key,
     parse_beat_schedule,
     parse_database_url,
+    parse_evidence_storage,
     parse_redis_url,
     parse_service_area,
 )
@@ -226,6 +227,19 @@ UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Where clips are kept: "local" (EVIDENCE_DIR) or an S3-compatible bucket. EVIDENCE_DIR stays the staging folder
+# uploads are sealed into as they arrive (ciphertext only) either way.
+EVIDENCE_STORAGE = parse_evidence_storage("CONNECT_EVIDENCE_STORAGE", env_str("CONNECT_EVIDENCE_STORAGE", "local"))
+EVIDENCE_S3_ENDPOINT_URL = env_str("CONNECT_EVIDENCE_S3_ENDPOINT_URL", "")
+EVIDENCE_S3_REGION = env_str("CONNECT_EVIDENCE_S3_REGION", "us-east-1")
+EVIDENCE_S3_ACCESS_KEY_ID = env_secret("CONNECT_EVIDENCE_S3_ACCESS_KEY_ID")
+EVIDENCE_S3_SECRET_ACCESS_KEY = env_secret("CONNECT_EVIDENCE_S3_SECRET_ACCESS_KEY")
+EVIDENCE_S3_PATH_STYLE = env_bool("CONNECT_EVIDENCE_S3_PATH_STYLE", False)
+EVIDENCE_S3_TIMEOUT_SECONDS = env_int("CONNECT_EVIDENCE_S3_TIMEOUT_SECONDS", 30, minimum=1)
+EVIDENCE_S3_PART_MB = env_int("CONNECT_EVIDENCE_S3_PART_MB", 16, minimum=5, maximum=5120)
+# Ranged reads without a recorded press of play are one ledger entry per clip, viewer and action per this many
+# minutes (a player or download manager sends hundreds of ranges for one viewing).
+EVIDENCE_RANGE_LEDGER_MINUTES = env_int("CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES", 10, minimum=1)
 _evidence_key = env_secret("CONNECT_EVIDENCE_KEY")
 if not _evidence_key:
     if not DEMO:

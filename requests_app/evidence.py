@@ -2,9 +2,10 @@
 sealed file, and every later access re-checks the SHA-256 taken at ingest."""
 
 import asyncio
+import logging
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,13 +17,14 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.dateparse import parse_datetime
 
+from common.evidence_store import EvidenceStoreError, evidence_store
 from common.sealed import (
     DecryptingReader,
     EncryptingWriter,
     EvidenceIntegrityError,
-    unwrap_key,
 )
 
+logger = logging.getLogger(__name__)
 UPLOAD_CHUNK = 1024 * 1024
 MAX_PIXELS = 8192 * 8192
 
@@ -41,7 +43,13 @@ class SealedUpload:
     sha256: str
     data_key: bytes
     kept: bool = False  # became a clip
+    stored_as: str = ""  # the name it was moved into the evidence store under (`store`)
     _probed: "MediaInfo | NotMediaError | None" = None
+
+    def store(self, name: str) -> None:
+        """Moves the sealed file into the evidence store, whole or not at all (EvidenceStoreError)."""
+        evidence_store().adopt(self.path, name)
+        self.stored_as = name
 
     def media(self) -> "MediaInfo":
         """What PyAV finds in the sealed file, probed once; NotMediaError unless a video or image frame decodes."""
@@ -62,6 +70,11 @@ class SealedUpload:
         clip is deleted then, whatever path the request took (CSRF failure, bad form, crash)."""
         if not self.kept:
             self.path.unlink(missing_ok=True)
+            if self.stored_as:
+                try:
+                    evidence_store().delete(self.stored_as)
+                except EvidenceStoreError:
+                    logger.warning("evidence object %s of a failed upload could not be removed", self.stored_as)
 
 
 def evidence_dir() -> Path:
@@ -265,14 +278,5 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
         raise NotMediaError("it is not a video or image that can be played") from exc
     except EvidenceIntegrityError as exc:
         raise NotMediaError("it could not be read back") from exc
-    finally:
-        reader.close()
-
-
-def sealed_chunks(path: Path, *, wrapped_key: bytes, master_key_id: str, context: bytes) -> Iterator[bytes]:
-    data_key = unwrap_key(wrapped_key, master_id=master_key_id, context=context)
-    reader = DecryptingReader(str(path), data_key)
-    try:
-        yield from reader.chunks()
     finally:
         reader.close()

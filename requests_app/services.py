@@ -22,10 +22,12 @@ from audit.ledger import record
 from common import sealed as crypto
 from common.change_history import history_note
 from common.districts import district_of
+from common.evidence_store import EvidenceMissing, EvidenceStoreError, evidence_store
 from common.mail import send_templated
 from common.queue import enqueue_on_commit
 from registry.models import Camera
 from requests_app import evidence, selectors
+from requests_app.evidence_out import ClipStream
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
 from requests_app.signals import incident_closed
 
@@ -319,6 +321,17 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                 probes.append(upload.media())
             except evidence.NotMediaError as exc:
                 raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
+        codes = [uuid.uuid4() for _ in uploads]
+        try:  # into the store before any row names it: a failed or cut transfer leaves no clip behind
+            for upload, code in zip(uploads, codes, strict=True):
+                upload.store(f"{code}.cnev")
+        except EvidenceStoreError as exc:
+            camera = request.camera
+            record(actor="owner", action=Action.EVIDENCE_STORE_FAILED, target_type="footage_request",
+                   target_code=request.code, incident_code=request.incident.code,
+                   case_number=request.incident.case_number, camera_code=camera.code if camera else "",
+                   owner_code=camera.owner.code if camera else "", reason=str(exc), files=len(uploads))
+            raise
         with transaction.atomic():
             # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
             state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
@@ -327,11 +340,12 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                 _answer_with_clips_after_all(request, was=state)
             elif not addition:
                 _answer(request, FootageRequest.State.UPLOADED)
-            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
-                     for upload, info in zip(uploads, probes, strict=True)]
+            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition,
+                                 code=code) for upload, info, code in zip(uploads, probes, codes, strict=True)]
     except BaseException:
         for upload in uploads:
-            upload.path.unlink(missing_ok=True)  # kept or not: nothing was committed
+            upload.kept = False  # kept or not: nothing was committed
+            upload.close()
         raise
     return clips
 
@@ -359,17 +373,14 @@ def _answer_with_clips_after_all(request: FootageRequest, *, was: str) -> None:
            offense_type=incident.offense_type, district=district_of(incident.location), **again)
 
 
-def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
-    clip = Clip(request=request, incident=request.incident, original_name=upload.name[:255],
+def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, code, addition: bool = False) -> Clip:
+    clip = Clip(code=code, request=request, incident=request.incident, original_name=upload.name[:255],
                 media_format=info.media_format, size=upload.size, sha256=upload.sha256,
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
                 keep_days_after_close=keep_days, uploaded_by="owner")
-    clip.stored_name = f"{clip.code}.cnev"
+    clip.stored_name = upload.stored_as
     clip.master_key_id, wrapped = crypto.wrap_key(upload.data_key, context=clip.code.bytes)
     clip.wrapped_key = wrapped
-    target = evidence.evidence_dir() / clip.stored_name
-    upload.path.rename(target)
-    upload.path = target  # so a failure later in the transaction still removes it
     clip.save()
     upload.kept = True  # from here the request's end must not delete it; a rollback below still does
     camera = request.camera
@@ -394,60 +405,123 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
         Path(writer.path).unlink(missing_ok=True)
         raise ValidationError(f"The still was not a picture: {exc}.") from None
     try:
+        code = uuid.uuid4()
+        upload.store(f"{code}.cnev")
         with transaction.atomic():
-            clip = Clip(incident=incident, original_name=name, media_format=info.media_format, size=upload.size,
-                        sha256=upload.sha256, width=info.width, height=info.height, recorded_at=timezone.now(),
-                        keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX, uploaded_by=user.get_username())
-            clip.stored_name = f"{clip.code}.cnev"
+            clip = Clip(code=code, incident=incident, original_name=name, media_format=info.media_format,
+                        size=upload.size, sha256=upload.sha256, width=info.width, height=info.height,
+                        recorded_at=timezone.now(), keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX,
+                        uploaded_by=user.get_username())
+            clip.stored_name = upload.stored_as
             clip.master_key_id, clip.wrapped_key = crypto.wrap_key(upload.data_key, context=clip.code.bytes)
-            target = evidence.evidence_dir() / clip.stored_name
-            upload.path.rename(target)
-            upload.path = target
             clip.save()
             record(actor=user, action=Action.CLIP_STILL_TAKEN, target_type="clip", target_code=clip.code,
                    camera_code=camera.code, owner_code=camera.owner.code, incident_code=incident.code,
                    case_number=incident.case_number, sha256=clip.sha256, size=clip.size, session=str(session_code))
     except BaseException:
-        upload.path.unlink(missing_ok=True)
+        upload.close()
         raise
+    upload.kept = True
     return clip
 
 
 # --- evidence access ------------------------------------------------------------------------------------
 
-def clip_open(*, clip: Clip, user, action: str | None, reason: str = ""):
-    """Checks access and the clip's integrity (the full SHA-256 against the ingest value), records the
-    access, and returns a fresh iterator of the plaintext. Refuses and flags a clip that fails."""
+def _clip_audit_args(clip: Clip) -> dict:
+    camera = clip.request.camera if clip.request_id else None
+    return {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
+            "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
+            "owner_code": camera.owner.code if camera else ""}
+
+
+def _clip_read_failed(clip: Clip, user, exc: Exception) -> None:
+    """A read that failed: altered or missing evidence is flagged and recorded as an integrity failure; a store
+    that is down or cut the transfer is recorded as such, and the clip is not flagged (nothing is wrong with it)."""
+    audit_args = _clip_audit_args(clip)
+    if isinstance(exc, EvidenceStoreError) and not isinstance(exc, EvidenceMissing):
+        record(actor=user, action=Action.EVIDENCE_STORE_FAILED, reason=str(exc), **audit_args)
+        return
+    Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
+    record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
+
+
+def _clip_reader(clip: Clip) -> crypto.DecryptingReader:
+    data_key = crypto.unwrap_key(bytes(clip.wrapped_key), master_id=clip.master_key_id, context=clip.code.bytes)
+    reader = crypto.DecryptingReader(evidence_store().open(clip.stored_name), data_key)
+    if reader.size != clip.size:
+        reader.close()
+        raise crypto.EvidenceIntegrityError("the file's size differs from the one taken at upload")
+    return reader
+
+
+def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_range=None,
+              once_per_window: bool = False) -> ClipStream:
+    """Checks access, opens the clip in the evidence store and records the access; returns its plaintext as a
+    ClipStream, whole or the [start, stop) of `byte_range`. Every record is authenticated as it is read, and a
+    whole read re-checks the SHA-256 taken at upload as it streams (evidence_out.py). A missing, truncated or
+    altered file is refused, flagged and recorded (EvidenceIntegrityError); a store that is down is recorded and
+    refused (EvidenceStoreError). A clip flagged before is not served in ranges: only a whole read re-checks it.
+
+    `once_per_window`: record `action` once per clip, user and action per CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES
+    (the ranges a player or a download manager sends for one viewing are one entry)."""
     if not selectors.can_view_incident(user, clip.incident):
         raise PermissionDenied("You are not assigned to this case.")
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")
-    path = evidence.evidence_dir() / clip.stored_name
-    key_args = {"wrapped_key": bytes(clip.wrapped_key), "master_key_id": clip.master_key_id,
-                "context": clip.code.bytes}
-    camera = clip.request.camera if clip.request_id else None
-    audit_args = {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
-                  "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
-                  "owner_code": camera.owner.code if camera else ""}
-    digest = hashlib.sha256()
+    if byte_range is not None and clip.integrity_failed_at is not None:
+        raise crypto.EvidenceIntegrityError("it failed an integrity check before; download it whole to check it again")
     try:
-        for chunk in evidence.sealed_chunks(path, **key_args):
-            digest.update(chunk)
-        if not hmac.compare_digest(digest.hexdigest(), clip.sha256):
-            raise crypto.EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
-    except (crypto.EvidenceIntegrityError, FileNotFoundError) as exc:
-        Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
-        record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
-        raise crypto.EvidenceIntegrityError(str(exc)) from None
+        reader = _clip_reader(clip)
+        start, stop = byte_range or (0, reader.size)
+        try:
+            stream = ClipStream(reader, start=start, stop=stop, sha256=clip.sha256,
+                                on_failure=lambda exc: _clip_read_failed(clip, user, exc))
+        except BaseException:
+            reader.close()
+            raise
+    except (crypto.EvidenceIntegrityError, EvidenceStoreError) as exc:
+        _clip_read_failed(clip, user, exc)
+        raise
     # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
     assigned = user.has_perm("requests_app.view_incident", clip.incident)
-    if action is not None:  # None: the player's fetch of a view already recorded (views.clip_play)
-        record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
-    return evidence.sealed_chunks(path, **key_args)
+    if action is not None and (not once_per_window or _first_in_window(clip, user, action)):
+        extra = {"range": f"{stream.start}-{stream.stop - 1}"} if byte_range is not None else {}
+        record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned,
+               **_clip_audit_args(clip), **extra)
+    return stream
 
 
-def clip_path(clip: Clip) -> Path:
-    return evidence.evidence_dir() / clip.stored_name
+def _first_in_window(clip: Clip, user, action: str) -> bool:
+    from django.core.cache import cache
+
+    return cache.add(f"connect:clip-read:{clip.code}:{user.pk}:{action}", 1,
+                     timeout=settings.EVIDENCE_RANGE_LEDGER_MINUTES * 60)
+
+
+def clip_verify(*, clip: Clip, user=None) -> bool:
+    """Reads the whole clip from the store and checks its SHA-256 against the upload's: recorded either way
+    (CLIP_VERIFIED, or flagged and CLIP_INTEGRITY_FAILED). False when it failed; a store that is down raises."""
+    try:
+        reader = _clip_reader(clip)
+        digest = hashlib.sha256()
+        try:
+            for record_plaintext in reader.chunks():
+                digest.update(record_plaintext)
+        finally:
+            reader.close()
+        if not hmac.compare_digest(digest.hexdigest(), clip.sha256):
+            raise crypto.EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
+    except EvidenceStoreError as exc:
+        _clip_read_failed(clip, user, exc)
+        if not isinstance(exc, EvidenceMissing):
+            raise
+        return False
+    except crypto.EvidenceIntegrityError as exc:
+        _clip_read_failed(clip, user, exc)
+        return False
+    record(actor=user, action=Action.CLIP_VERIFIED, sha256=clip.sha256, store=evidence_store().name,
+           **_clip_audit_args(clip))
+    return True
 
 
 def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
@@ -518,15 +592,24 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
             if receipts:
                 enqueue_on_commit(clip_deletion_receipts_task, receipts)
         for clip in done:
-            clip_path(clip).unlink(missing_ok=True)
+            _clip_object_delete(clip)
         purged += len(done)
         if len(clips) < batch:
             break
     # Files left by a run that stopped between destroying a key and removing the file (recent runs only).
     for clip in Clip.objects.filter(purged_at__gte=timezone.now() - timedelta(days=2)).only("stored_name"):
-        clip_path(clip).unlink(missing_ok=True)
+        _clip_object_delete(clip)
     incoming_leftovers_purge()
     return purged
+
+
+def _clip_object_delete(clip: Clip) -> None:
+    """The shredded clip's object goes too; a store that is down now is tried again by the next run (the
+    closing loop above), and the clip is unreadable either way since its key is gone."""
+    try:
+        evidence_store().delete(clip.stored_name)
+    except EvidenceStoreError as exc:
+        logger.warning("purged clip %s: its evidence object stays until the next run: %s", clip.code, exc)
 
 
 def incoming_leftovers_purge(*, older_than=timedelta(hours=1)) -> int:
