@@ -481,6 +481,8 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
             raise
     except (crypto.EvidenceIntegrityError, EvidenceStoreError) as exc:
         _clip_read_failed(clip, user, exc)
+        if isinstance(exc, EvidenceMissing):  # evidence gone is evidence altered, not a store that is down
+            raise crypto.EvidenceIntegrityError(str(exc)) from None
         raise
     # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
     assigned = user.has_perm("requests_app.view_incident", clip.incident)
