@@ -296,9 +296,10 @@ def clip_download(request, code):
     kind = clip_types.container_of(clip.media_format)
     content_type = kind.content_type if not inline or kind.playable else "application/octet-stream"
     # Under ASGI the async iterator; under WSGI (tests, manage.py runserver) the plain one, which Django streams
-    # as it is (it would gather an async one into a list first).
-    body = stream if isinstance(request, ASGIRequest) else iter(stream)
+    # as it is (it would gather an async one into a list first, and a sync one under ASGI likewise).
+    body = aiter(stream) if isinstance(request, ASGIRequest) else iter(stream)
     response = StreamingHttpResponse(body, content_type=content_type, status=206 if wanted else 200)
+    response._resource_closers.append(stream.close)  # also when the client leaves before the first byte
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{clip.code}.{kind.extension}"'
     response["Content-Length"] = str(stream.length)

@@ -4,7 +4,6 @@ connection cut mid-download."""
 
 import hashlib
 import os
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from audit.models import AccessEntry
 from common import sealed
 from requests_app import services
 from requests_app.models import Clip, FootageRequest
+from tests.requests_app.factories import sealed_clip
 from tests.requests_app.media import tiny_mp4
 
 pytestmark = pytest.mark.django_db
@@ -30,27 +30,6 @@ def footage_request_s3(incident, street_cameras):
 def upload(client, footage_request):
     url = services.consent_link(footage_request).replace("http://testserver", "")
     return client.post(url + "upload/", {"clips": [SimpleUploadedFile("door.mp4", VIDEO)], "keep_days": "90"})
-
-
-def stored_clip(store, incident, plaintext: bytes) -> Clip:
-    """A clip put straight into the bucket (large, random: no upload probe needed to read it back)."""
-    code = uuid.uuid4()
-    staged = store_staging() / f"incoming-{code.hex}.cnev"
-    writer = sealed.EncryptingWriter(str(staged))
-    writer.write(plaintext)
-    writer.close()
-    store.adopt(staged, f"{code}.cnev")
-    key_id, wrapped = sealed.wrap_key(writer.data_key, context=code.bytes)
-    return Clip.objects.create(code=code, incident=incident, original_name="big.mp4", media_format="mov,mp4",
-                               size=len(plaintext), sha256=hashlib.sha256(plaintext).hexdigest(),
-                               stored_name=f"{code}.cnev", master_key_id=key_id, wrapped_key=wrapped,
-                               keep_days_after_close=90, uploaded_by="owner")
-
-
-def store_staging():
-    from requests_app.evidence import evidence_dir
-
-    return evidence_dir()
 
 
 def test_an_uploaded_clip_lives_in_the_bucket_sealed_and_downloads_with_its_hash(
@@ -102,7 +81,7 @@ def test_a_missing_object_is_refused_flagged_and_recorded(client, footage_reques
 def test_a_connection_cut_mid_download_cuts_the_transfer_and_is_recorded(
         client, incident, s3_evidence, moto_server, investigator):
     plaintext = os.urandom(24 * sealed.CHUNK)
-    clip = stored_clip(s3_evidence, incident, plaintext)
+    clip = sealed_clip(incident, plaintext)
     client.force_login(investigator)
     response = client.get(f"/evidence/{clip.code}/download/")
     assert response.status_code == 200
