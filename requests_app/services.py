@@ -427,7 +427,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
 
 # --- evidence access ------------------------------------------------------------------------------------
 
-def _clip_audit_args(clip: Clip) -> dict:
+def clip_audit_args(clip: Clip) -> dict:
     camera = clip.request.camera if clip.request_id else None
     return {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
             "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
@@ -437,7 +437,7 @@ def _clip_audit_args(clip: Clip) -> dict:
 def _clip_read_failed(clip: Clip, user, exc: Exception) -> None:
     """A read that failed: altered or missing evidence is flagged and recorded as an integrity failure; a store
     that is down or cut the transfer is recorded as such, and the clip is not flagged (nothing is wrong with it)."""
-    audit_args = _clip_audit_args(clip)
+    audit_args = clip_audit_args(clip)
     if isinstance(exc, EvidenceStoreError) and not isinstance(exc, EvidenceMissing):
         record(actor=user, action=Action.EVIDENCE_STORE_FAILED, reason=str(exc), **audit_args)
         return
@@ -489,7 +489,7 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
     if action is not None and (not once_per_window or _first_in_window(clip, user, action)):
         extra = {"range": f"{stream.start}-{stream.stop - 1}"} if byte_range is not None else {}
         record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned,
-               **_clip_audit_args(clip), **extra)
+               **clip_audit_args(clip), **extra)
     return stream
 
 
@@ -522,7 +522,7 @@ def clip_verify(*, clip: Clip, user=None) -> bool:
         _clip_read_failed(clip, user, exc)
         return False
     record(actor=user, action=Action.CLIP_VERIFIED, sha256=clip.sha256, store=evidence_store().name,
-           **_clip_audit_args(clip))
+           **clip_audit_args(clip))
     return True
 
 

@@ -91,16 +91,29 @@ class S3Store:
         return S3Object(self, name)
 
     def adopt(self, staged: Path, name: str) -> None:
-        size = staged.stat().st_size
+        self.upload(staged, name)
+        staged.unlink(missing_ok=True)
+
+    def upload(self, path: Path, name: str) -> None:
+        """A copy of the sealed file at `path` under `name`: in parts when large, visible only once complete."""
+        size = path.stat().st_size
         try:
-            with open(staged, "rb") as file:
+            with open(path, "rb") as file:
                 if size <= self.part_size:
                     self.client.put_object(Bucket=self.bucket, Key=self.key(name), Body=file.read())
                 else:
                     self._multipart(file, name)
         except (BotoCoreError, ClientError) as exc:
             raise self.error(exc, f"storing {name}") from None
-        staged.unlink(missing_ok=True)
+
+    def object_size(self, name: str) -> int | None:
+        """The stored object's size, None when there is none."""
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self.key(name))["ContentLength"]
+        except (BotoCoreError, ClientError) as exc:
+            if _missing(exc):
+                return None
+            raise self.error(exc, f"reading {name}") from None
 
     def _multipart(self, file, name: str) -> None:
         upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key(name))["UploadId"]
