@@ -240,6 +240,8 @@ EVIDENCE_S3_PART_MB = env_int("CONNECT_EVIDENCE_S3_PART_MB", 16, minimum=5, maxi
 # Ranged reads without a recorded press of play are one ledger entry per clip, viewer and action per this many
 # minutes (a player or download manager sends hundreds of ranges for one viewing).
 EVIDENCE_RANGE_LEDGER_MINUTES = env_int("CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES", 10, minimum=1)
+# The daily at-rest check reads at most this much plaintext a run (every clip comes round in turn).
+EVIDENCE_VERIFY_GB_PER_RUN = env_int("CONNECT_EVIDENCE_VERIFY_GB_PER_RUN", 20, minimum=1)
 _evidence_key = env_secret("CONNECT_EVIDENCE_KEY")
 if not _evidence_key:
     if not DEMO:
@@ -327,6 +329,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", 10 * _MINUTE),
     "accounts-inactive-disable": ("accounts.tasks.accounts_inactive_disable_task", _DAY),
     "clips-expired-purge": ("requests_app.tasks.clips_expired_purge_task", _HOUR),
+    # The at-rest check: re-hashes whole clips, oldest-checked first, CONNECT_EVIDENCE_VERIFY_GB_PER_RUN a run.
+    "clips-verify-due": ("requests_app.tasks.clips_verify_due_task", _DAY),
     # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
     "ledger-seal": ("audit.tasks.ledger_seal_task", _MINUTE),
     "ledger-purge": ("audit.tasks.ledger_purge_task", _DAY),

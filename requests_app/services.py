@@ -521,9 +521,28 @@ def clip_verify(*, clip: Clip, user=None) -> bool:
     except crypto.EvidenceIntegrityError as exc:
         _clip_read_failed(clip, user, exc)
         return False
+    Clip.objects.filter(pk=clip.pk).update(verified_at=timezone.now())
     record(actor=user, action=Action.CLIP_VERIFIED, sha256=clip.sha256, store=evidence_store().name,
            **clip_audit_args(clip))
     return True
+
+
+def clips_verify_due(*, budget_bytes: int) -> tuple[int, int]:
+    """(verified, failed): the at-rest check. Re-hashes whole clips, those checked longest ago (never: first),
+    until `budget_bytes` of plaintext have been read, so each run's load is bounded and every clip comes round
+    in turn. A store that is down ends the run (recorded); the next run starts where this one stopped."""
+    verified = failed = spent = 0
+    due = (Clip.objects.filter(wrapped_key__isnull=False).select_related("incident", "request__camera__owner")
+           .order_by(models.F("verified_at").asc(nulls_first=True), "pk"))
+    for clip in due.iterator(chunk_size=100):
+        if spent and spent + clip.size > budget_bytes:
+            break
+        spent += clip.size
+        if clip_verify(clip=clip):
+            verified += 1
+        else:
+            failed += 1
+    return verified, failed
 
 
 def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
