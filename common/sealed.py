@@ -227,16 +227,11 @@ class DecryptingReader(io.RawIOBase):
         """Records first..last (inclusive) decrypted in order, their ciphertext read as one stream: one request
         to a bucket for a whole download, not one per record. Each record's tag is checked before it is yielded."""
         index = first
-        pending = bytearray()
-        start = HEADER + first * RECORD
-        for piece in self._source.iter_range(start, min(self._source.size, HEADER + (last + 1) * RECORD)):
-            pending += piece
-            while len(pending) >= RECORD and index <= last:
-                yield self._open_record(index, bytes(pending[:RECORD]))
-                del pending[:RECORD]
-                index += 1
-        if index == last and pending:  # the last record is shorter
-            yield self._open_record(index, bytes(pending))
+        stop = min(self._source.size, HEADER + (last + 1) * RECORD)
+        for sealed in _records(self._source.iter_range(HEADER + first * RECORD, stop)):
+            if index > last:
+                break
+            yield self._open_record(index, sealed)
             index += 1
         if index <= last:
             raise EvidenceIntegrityError("the evidence file ended early")
@@ -266,6 +261,23 @@ class DecryptingReader(io.RawIOBase):
     def close(self) -> None:
         self._source.close()
         super().close()
+
+
+def _records(pieces):
+    """Ciphertext pieces of any size regrouped into whole records (the last may be short). Pieces that already
+    are one record each, as a file read or a bucket stream read record by record gives them, pass through
+    uncopied."""
+    pending = bytearray()
+    for piece in pieces:
+        if not pending and len(piece) == RECORD:
+            yield piece
+            continue
+        pending += piece
+        while len(pending) >= RECORD:
+            yield bytes(pending[:RECORD])
+            del pending[:RECORD]
+    if pending:
+        yield bytes(pending)
 
 
 class _PathObject:

@@ -484,9 +484,9 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
         if isinstance(exc, EvidenceMissing):  # evidence gone is evidence altered, not a store that is down
             raise crypto.EvidenceIntegrityError(str(exc)) from None
         raise
-    # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
-    assigned = user.has_perm("requests_app.view_incident", clip.incident)
     if action is not None and (not once_per_window or _first_in_window(clip, user, action)):
+        # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
+        assigned = user.has_perm("requests_app.view_incident", clip.incident)
         extra = {"range": f"{stream.start}-{stream.stop - 1}"} if byte_range is not None else {}
         record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned,
                **clip_audit_args(clip), **extra)

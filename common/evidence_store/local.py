@@ -7,7 +7,7 @@ from pathlib import Path
 
 from common.evidence_store.base import EvidenceMissing, EvidenceStoreError
 
-READ_PIECE = 1024 * 1024
+READ_PIECE = 1024 * 1024 + 16  # one sealed record (common/sealed.py RECORD): read whole, passed on uncopied
 
 
 class LocalObject:

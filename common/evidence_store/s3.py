@@ -16,6 +16,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from common.evidence_store.base import EvidenceMissing, EvidenceStoreError
 
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
+READ_PIECE = 1024 * 1024 + 16  # one sealed record (common/sealed.py RECORD): urllib3 returns whole reads
+HEAD_PREFETCH = 64  # the envelope's header and then some, fetched with the size in one request
 
 
 def _reason(exc: Exception) -> str:
@@ -34,14 +36,22 @@ class S3Object:
     def __init__(self, store: "S3Store", name: str):
         self._store, self._key = store, store.key(name)
         self.name = name
-        try:
-            self.size = store.client.head_object(Bucket=store.bucket, Key=self._key)["ContentLength"]
+        try:  # the size and the first bytes in one request (a Range GET names the total in Content-Range)
+            response = store.client.get_object(Bucket=store.bucket, Key=self._key, Range=f"bytes=0-{HEAD_PREFETCH - 1}")
+            self._head = response["Body"].read()
         except (BotoCoreError, ClientError) as exc:
+            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                self._head, self.size = b"", 0  # an empty object: the reader reports it truncated
+                return
             raise store.error(exc, f"reading {name}") from None
+        total = (response.get("ContentRange") or "").rpartition("/")[2]
+        self.size = int(total) if total.isdigit() else response["ContentLength"]
 
     def read_at(self, offset: int, length: int) -> bytes:
         if length <= 0 or offset >= self.size:
             return b""
+        if offset + length <= len(self._head):
+            return self._head[offset:offset + length]
         return b"".join(self.iter_range(offset, min(self.size, offset + length)))
 
     def iter_range(self, offset: int, end: int) -> Iterator[bytes]:
@@ -51,7 +61,7 @@ class S3Object:
             body = self._store.client.get_object(Bucket=self._store.bucket, Key=self._key,
                                                  Range=f"bytes={offset}-{end - 1}")["Body"]
             try:
-                yield from body.iter_chunks(chunk_size=1024 * 1024)
+                yield from body.iter_chunks(chunk_size=READ_PIECE)
             finally:
                 body.close()
         except (BotoCoreError, ClientError) as exc:
