@@ -19,8 +19,10 @@ same database and Redis).
             X-Content-SHA256 header and the byte count checked (the server re-hashes the whole clip as it streams
             and cuts the transfer on a mismatch, so a complete body is a verified one)
   bare      in this process, over the same store: read the sealed file record by record (local: os.pread;
-            bucket: one ranged GET_object streamed in 1 MiB pieces, as connect's S3 store does) and decrypt each
+            bucket: one GET_object streamed record by record, as connect's S3 store does) and decrypt each
             record with AES-256-GCM; nothing hashed, nothing sent. connect does strictly more (SHA-256, HTTP).
+            Diagnostic: the local loop with the whole-file SHA-256 too (`diagnostic_bare_with_sha256`), the
+            part of connect's work that is neither reading nor decrypting but that a whole download must do.
 Figures per store: throughput (MiB/s) and its ratio to the bare loop (target >= 0.5); the web process's peak
 memory growth during the download (VmRSS polled every 20 ms from /proc/<pid>/status against VmRSS just before;
 target < 64 MiB); time to first byte, median of 5 (request sent -> first body byte; target < 200 ms); and Range
@@ -32,6 +34,7 @@ of this run's keys. Progress goes to stderr; the last line of stdout is one JSON
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -254,12 +257,13 @@ def ranges(port: int, path: str, cookie: str, size: int, count: int, rng: random
             "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2)}
 
 
-def bare_local(path: Path, data_key: bytes) -> dict:
+def bare_local(path: Path, data_key: bytes, *, sha256: bool = False) -> dict:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from common.sealed import HEADER, RECORD, _aad, _nonce
 
     aead = AESGCM(data_key)
+    digest = hashlib.sha256() if sha256 else None
     started = time.perf_counter()
     total = 0
     with open(path, "rb") as file:
@@ -268,7 +272,10 @@ def bare_local(path: Path, data_key: bytes) -> dict:
         records = (size - HEADER + RECORD - 1) // RECORD
         for index in range(records):
             sealed = os.pread(file.fileno(), RECORD, HEADER + index * RECORD)
-            total += len(aead.decrypt(_nonce(prefix, index), sealed, _aad(index, index == records - 1)))
+            plaintext = aead.decrypt(_nonce(prefix, index), sealed, _aad(index, index == records - 1))
+            if digest is not None:
+                digest.update(plaintext)
+            total += len(plaintext)
     seconds = time.perf_counter() - started
     return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1)}
 
@@ -368,6 +375,11 @@ def main() -> None:
                 server = start_web(port, env, server_log)
                 processes.append(server)
                 result[store] = measure(store, port, server, clips[store], cookie, size, bare, args.quick)
+                if store == "local":  # a diagnostic: the bare loop plus the whole-file SHA-256 a download re-checks
+                    hashed = bare_local(evidence / codes["local"], writer.data_key, sha256=True)
+                    result[store]["diagnostic_bare_with_sha256"] = hashed
+                    result[store]["diagnostic_ratio_to_bare_with_sha256"] = round(
+                        result[store]["download"]["mib_per_s"] / hashed["mib_per_s"], 3)
                 stop(server)
         except Exception as exc:  # the one JSON line still says what went wrong
             result["error"] = f"{type(exc).__name__}: {exc}"
