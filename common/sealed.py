@@ -129,6 +129,11 @@ class EncryptingWriter:
         if self._index % WRITEBACK_RECORDS == 0:
             _start_writeback(self._file)
 
+    def sealed_size(self) -> int:
+        """How much of the file is sealed and written (flushed to the OS, so another reader sees it)."""
+        self._file.flush()
+        return self._file.tell()
+
     def finish(self) -> None:
         """Seals the last record and hands the file to the OS: readable from here on, on disk after `close`."""
         if self._finished:

@@ -321,10 +321,9 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                 probes.append(upload.media())
             except evidence.NotMediaError as exc:
                 raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
-        codes = [uuid.uuid4() for _ in uploads]
         try:  # into the store before any row names it: a failed or cut transfer leaves no clip behind
-            for upload, code in zip(uploads, codes, strict=True):
-                upload.store(f"{code}.cnev")
+            for upload in uploads:
+                upload.store()
         except EvidenceStoreError as exc:
             camera = request.camera
             record(actor="owner", action=Action.EVIDENCE_STORE_FAILED, target_type="footage_request",
@@ -340,8 +339,8 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                 _answer_with_clips_after_all(request, was=state)
             elif not addition:
                 _answer(request, FootageRequest.State.UPLOADED)
-            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition,
-                                 code=code) for upload, info, code in zip(uploads, probes, codes, strict=True)]
+            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
+                     for upload, info in zip(uploads, probes, strict=True)]
     except BaseException:
         for upload in uploads:
             upload.kept = False  # kept or not: nothing was committed
@@ -373,8 +372,8 @@ def _answer_with_clips_after_all(request: FootageRequest, *, was: str) -> None:
            offense_type=incident.offense_type, district=district_of(incident.location), **again)
 
 
-def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, code, addition: bool = False) -> Clip:
-    clip = Clip(code=code, request=request, incident=request.incident, original_name=upload.name[:255],
+def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
+    clip = Clip(code=upload.code, request=request, incident=request.incident, original_name=upload.name[:255],
                 media_format=info.media_format, size=upload.size, sha256=upload.sha256,
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
                 keep_days_after_close=keep_days, uploaded_by="owner")
@@ -405,10 +404,9 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
         Path(writer.path).unlink(missing_ok=True)
         raise ValidationError(f"The still was not a picture: {exc}.") from None
     try:
-        code = uuid.uuid4()
-        upload.store(f"{code}.cnev")
+        upload.store()
         with transaction.atomic():
-            clip = Clip(code=code, incident=incident, original_name=name, media_format=info.media_format,
+            clip = Clip(code=upload.code, incident=incident, original_name=name, media_format=info.media_format,
                         size=upload.size, sha256=upload.sha256, width=info.width, height=info.height,
                         recorded_at=timezone.now(), keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX,
                         uploaded_by=user.get_username())

@@ -39,6 +39,10 @@ class EvidenceStore(Protocol):
         """Moves a finished sealed file from the staging folder into the store under `name`: all of it or
         nothing (a failed move leaves no object under `name` and the staged file where it was)."""
 
+    def streaming_upload(self, name: str, staged_path: str):
+        """Something with `advance(sealed_size)`, `complete()` and `abort()` that sends the staging file to the
+        store while it is sealed (a bucket), or None when `adopt` at the end is all it takes (a disk)."""
+
     def delete(self, name: str) -> None:
         """Removes the object; a missing one is no error (purges run again)."""
 

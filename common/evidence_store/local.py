@@ -65,6 +65,9 @@ class LocalStore:
             raise EvidenceStoreError(f"the evidence folder refused the clip: {exc.strerror}") from None
         staged.unlink(missing_ok=True)
 
+    def streaming_upload(self, name: str, staged_path: str) -> None:
+        return None  # the staging folder is on disk already: `adopt` renames or copies it when it is complete
+
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
 

@@ -125,6 +125,12 @@ class S3Store:
                 return None
             raise self.error(exc, f"reading {name}") from None
 
+    def streaming_upload(self, name: str, staged_path: str):
+        """A StreamingPartUpload of `name` fed from the staging file while it is being sealed."""
+        from common.evidence_store.s3_parts import StreamingPartUpload
+
+        return StreamingPartUpload(self, name, staged_path)
+
     def _multipart(self, file, name: str) -> None:
         upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=self.key(name))["UploadId"]
         try:

@@ -111,3 +111,58 @@ def test_the_local_store_reports_free_space_and_lists_its_files(tmp_path):
     assert list(store.names()) == ["a.cnev"] and not (tmp_path / "staged.cnev").exists()
     with pytest.raises(EvidenceMissing):
         store.open("b.cnev")
+
+
+def _feed(writer, store_upload, total: int, piece: int = 1024 * 1024) -> bytes:
+    plaintext = os.urandom(total)
+    for offset in range(0, total, piece):
+        writer.write(plaintext[offset:offset + piece])
+        store_upload.advance(writer.sealed_size())
+    return plaintext
+
+
+def test_a_sealed_upload_goes_to_the_bucket_in_parts_while_it_arrives(s3_evidence, tmp_path):
+    from tests.conftest import wait_for
+
+    writer = EncryptingWriter(str(tmp_path / "incoming.cnev"))
+    upload = s3_evidence.streaming_upload("clip.cnev", writer.path)
+    plaintext = _feed(writer, upload, 13 * CHUNK)
+
+    # Two whole 5 MiB parts were sealed before the end: they are in the bucket before the upload is finished.
+    assert wait_for(lambda: upload.sent_parts == 2)
+    assert list(s3_evidence.names()) == []  # nothing visible yet
+    writer.close()
+    upload.complete()
+
+    stored = s3_evidence.client.get_object(Bucket=s3_evidence.bucket, Key="clips/clip.cnev")["Body"].read()
+    assert stored == (tmp_path / "incoming.cnev").read_bytes()
+    reader = DecryptingReader(s3_evidence.open("clip.cnev"), writer.data_key)
+    assert b"".join(reader.chunks()) == plaintext
+    reader.close()
+
+
+def test_an_abandoned_upload_is_aborted_with_its_parts(s3_evidence, tmp_path):
+    from tests.conftest import wait_for
+
+    writer = EncryptingWriter(str(tmp_path / "incoming.cnev"))
+    upload = s3_evidence.streaming_upload("clip.cnev", writer.path)
+    _feed(writer, upload, 12 * CHUNK)
+    assert wait_for(lambda: upload.sent_parts >= 1)
+
+    upload.abort()  # the client went away
+
+    assert wait_for(lambda: s3_evidence.incomplete_uploads() == [])
+    assert list(s3_evidence.names()) == []
+
+
+def test_a_cut_mid_upload_is_an_error_at_completion_and_nothing_is_visible(s3_evidence, moto_server, tmp_path):
+    writer = EncryptingWriter(str(tmp_path / "incoming.cnev"))
+    upload = s3_evidence.streaming_upload("clip.cnev", writer.path)
+    _feed(writer, upload, 3 * CHUNK)
+    moto_server.kill()  # the network is cut before the first part is due
+    _feed(writer, upload, 9 * CHUNK)
+    writer.close()
+
+    with pytest.raises(EvidenceStoreError, match="storing clip.cnev"):
+        upload.complete()
+    moto_server.start()

@@ -106,3 +106,28 @@ def test_shredding_removes_the_object_from_the_bucket(client, footage_request_s3
 
     assert services.clips_expired_purge() == 1
     assert list(s3_evidence.names()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_upload_cut_mid_way_leaves_nothing_in_the_bucket(footage_request_s3, s3_evidence, evidence_dir):
+    from tests.conftest import wait_for
+    from tests.requests_app.test_consent_stream import asgi_post, body_messages, stream_headers
+
+    url = services.consent_link(footage_request_s3).replace("http://testserver", "") + "upload/stream/"
+    content = os.urandom(14 * 1024 * 1024)  # two 5 MiB parts sealed before the cut: they went up as it arrived
+    messages = body_messages(content)[:-1] + [{"type": "http.disconnect"}]
+    asgi_post(url, messages, stream_headers(("door.mp4", content)))
+
+    assert wait_for(lambda: s3_evidence.incomplete_uploads() == [] and list(s3_evidence.names()) == [])
+    assert wait_for(lambda: not list(evidence_dir.glob("*")))
+    assert Clip.objects.count() == 0
+
+
+def test_a_streamed_upload_becomes_a_clip_in_the_bucket(client, footage_request_s3, s3_evidence, evidence_dir):
+    from tests.requests_app.test_consent_stream import client_upload
+
+    url = services.consent_link(footage_request_s3).replace("http://testserver", "") + "upload/stream/"
+    response = client_upload(client, url, ("door.mp4", VIDEO))
+    assert response.status_code == 200
+    clip = Clip.objects.get()
+    assert list(s3_evidence.names()) == [clip.stored_name] and not list(evidence_dir.glob("*"))
