@@ -315,7 +315,9 @@ def measure(store: str, port: int, server, clip, cookie: str, size: int, bare: d
     log(f"{store}: whole download")
     whole = download(port, path, cookie, server, (size, clip.sha256))
     log(f"{store}: {whole['mib_per_s']} MiB/s, bare {bare['mib_per_s']} MiB/s; ranges")
-    ranged = ranges(port, path + "?inline=1", cookie, size, 30 if quick else 100, random.Random(7))
+    # moto reads a whole object for every ranged GET, so the bucket's ranges say more about moto than connect: fewer.
+    count = (30 if quick else 100) if store == "local" else (10 if quick else 20)
+    ranged = ranges(port, path + "?inline=1", cookie, size, count, random.Random(7))
     return {"download": whole, "bare": bare, "ratio_to_bare": round(whole["mib_per_s"] / bare["mib_per_s"], 3),
             "ttfb_ms_median": round(statistics.median(ttfb) * 1000, 1), "ttfb_ms_max": round(ttfb[-1] * 1000, 1),
             "range_1mib": ranged}
