@@ -1,5 +1,6 @@
-"""Evidence ingest and access: uploads are hashed and sealed as they stream in, probed with PyAV from the
-sealed file, and every later access re-checks the SHA-256 taken at ingest."""
+"""Evidence ingest: uploads are hashed and sealed into the staging folder as they stream in (and, with a bucket,
+sent to it in parts meanwhile), probed with PyAV from the sealed file, and moved into the evidence store under
+their clip's code before the clip's row exists (`SealedUpload.store`). Reading evidence back is evidence_out.py."""
 
 import asyncio
 import logging

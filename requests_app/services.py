@@ -467,7 +467,10 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")
     if byte_range is not None and clip.integrity_failed_at is not None:
-        raise crypto.EvidenceIntegrityError("it failed an integrity check before; download it whole to check it again")
+        reason = "it failed an integrity check before; download it whole to check it again"
+        record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=f"ranged read refused: {reason}",
+               **clip_audit_args(clip))
+        raise crypto.EvidenceIntegrityError(reason)
     try:
         reader = _clip_reader(clip)
         start, stop = byte_range or (0, reader.size)
@@ -622,11 +625,20 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
     return purged
 
 
+def clip_path(clip: Clip) -> Path:
+    """The clip's file in the local evidence folder (the local store; bench/retention.py times its unlinks)."""
+    return evidence.evidence_dir() / clip.stored_name
+
+
 def _clip_object_delete(clip: Clip) -> None:
     """The shredded clip's object goes too; a store that is down now is tried again by the next run (the
     closing loop above), and the clip is unreadable either way since its key is gone."""
+    store = evidence_store()
     try:
-        evidence_store().delete(clip.stored_name)
+        if store.name == "local":
+            clip_path(clip).unlink(missing_ok=True)
+        else:
+            store.delete(clip.stored_name)
     except EvidenceStoreError as exc:
         logger.warning("purged clip %s: its evidence object stays until the next run: %s", clip.code, exc)
 

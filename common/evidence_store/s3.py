@@ -148,7 +148,7 @@ class S3Store:
 
     def _abort(self, name: str, upload: str) -> None:
         """Best effort: a bucket that is gone cannot be told; its lifecycle rule for incomplete uploads (see
-        docs/DEPLOY.md) removes the parts, and none of them is ever visible as an object."""
+        docs/SECURITY.md, Deploying safely) removes the parts, and none of them is ever visible as an object."""
         try:
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key(name), UploadId=upload)
         except (BotoCoreError, ClientError):

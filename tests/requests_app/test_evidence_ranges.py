@@ -98,6 +98,8 @@ def test_a_flagged_clip_is_not_served_in_ranges_only_whole_and_rechecked(client,
     clip.save(update_fields=["integrity_failed_at"])
     client.force_login(investigator)
     assert get(client, clip, HTTP_RANGE="bytes=0-9")[0].status_code == 409
+    refused = AccessEntry.objects.get(action="clip.integrity_failed", target_code=str(clip.code))
+    assert refused.reason.startswith("ranged read refused")
     response, body = get(client, clip)
     assert response.status_code == 200 and body == CONTENT
 
@@ -159,3 +161,31 @@ def test_under_uvicorn_a_record_altered_mid_file_cuts_the_transfer_and_flags_the
 
 def test_the_store_is_the_local_folder_by_default(clip, evidence_dir):
     assert evidence_store().name == "local" and list(evidence_store().names()) == [clip.stored_name]
+
+
+def test_under_uvicorn_a_client_that_leaves_stops_the_decryption(asgi_server, incident, investigator, evidence_dir,
+                                                                 monkeypatch):
+    from common import sealed
+    from requests_app.evidence_out import ClipStream
+    from tests.conftest import wait_for
+
+    opened, closed = [], []
+    open_record, close = sealed.DecryptingReader._open_record, ClipStream.close
+
+    def counting(self, index, data):
+        opened.append(index)
+        return open_record(self, index, data)
+
+    def noting(self):
+        closed.append(True)
+        return close(self)
+
+    monkeypatch.setattr(sealed.DecryptingReader, "_open_record", counting)
+    monkeypatch.setattr(ClipStream, "close", noting)
+    clip = sealed_clip(incident, os.urandom(64 * CHUNK))
+    connection, response = _fetch(asgi_server, f"/evidence/{clip.code}/download/", _cookie(investigator))
+    response.read(1)
+    connection.close()  # a player that fetched the start, then went elsewhere
+
+    assert wait_for(lambda: closed)
+    assert len(opened) < 32  # not the whole clip decrypted for nobody
