@@ -115,9 +115,7 @@ def _consent_upload(request, token, handler):
         return _page(request, footage_request, error=" ".join(exc.messages), status=400)
     except EvidenceStoreError:
         handler.discard()
-        return _page(request, footage_request, status=503, error=_(
-            "Your files arrived, but our evidence storage could not take them just now, so nothing was kept. "
-            "Please try again in a little while; the link still works."))
+        return _store_down(request, footage_request)
     except services.ConsentLinkError as exc:
         handler.discard()
         return _invalid(request, exc.reason)
@@ -207,9 +205,7 @@ def _stream_finish(request, token, uploads, keep_days):
     except ValidationError as exc:
         return _page(request, footage_request, error=" ".join(exc.messages), status=400)
     except EvidenceStoreError:
-        return _page(request, footage_request, status=503, error=_(
-            "Your files arrived, but our evidence storage could not take them just now, so nothing was kept. "
-            "Please try again in a little while; the link still works."))
+        return _store_down(request, footage_request)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     finally:
@@ -253,6 +249,14 @@ def _viewing(request, clip) -> bool:
     except signing.BadSignature:
         return False
     return payload.get("c") == str(clip.code) and payload.get("u") == request.user.pk
+
+
+def _store_down(request, footage_request):
+    """The evidence store refused or lost the upload (recorded by the service): nothing was kept, and the owner
+    is told so in words that do not blame them."""
+    return _page(request, footage_request, status=503, error=_(
+        "Your files arrived, but our evidence storage could not take them just now, so nothing was kept. "
+        "Please try again in a little while; the link still works."))
 
 
 def _unavailable(request, clip, exc):
