@@ -166,3 +166,20 @@ def test_a_cut_mid_upload_is_an_error_at_completion_and_nothing_is_visible(s3_ev
     with pytest.raises(EvidenceStoreError, match="storing clip.cnev"):
         upload.complete()
     moto_server.start()
+
+
+def test_a_bucket_that_never_answers_fails_after_the_timeout_with_a_message(s3_evidence, settings):
+    import socket
+
+    from common.evidence_store import evidence_store
+
+    silent = socket.socket()  # accepts connections (the kernel does) and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    try:
+        settings.EVIDENCE_S3_ENDPOINT_URL = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings.EVIDENCE_S3_TIMEOUT_SECONDS = 1
+        with pytest.raises(EvidenceStoreError, match="failed reading clip.cnev: .*[Tt]imeout"):
+            evidence_store().open("clip.cnev")
+    finally:
+        silent.close()
