@@ -622,7 +622,40 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
     for clip in Clip.objects.filter(purged_at__gte=timezone.now() - timedelta(days=2)).only("stored_name"):
         _clip_object_delete(clip)
     incoming_leftovers_purge()
+    try:
+        evidence_orphans_purge()
+    except EvidenceStoreError as exc:  # the clips are shredded either way; the sweep runs again next hour
+        logger.warning("evidence store sweep skipped: %s", exc)
     return purged
+
+
+def evidence_orphans_purge(*, older_than=timedelta(hours=1)) -> int:
+    """Objects in the evidence store that no clip names (a process that died between storing an upload and
+    committing its clip), and multipart uploads never finished: removed once older than `older_than`, so an
+    upload being accepted right now is never touched. Staging files are incoming_leftovers_purge's."""
+    store = evidence_store()
+    cutoff = timezone.now() - older_than
+    store.abandoned_uploads_abort(cutoff)
+    removed = 0
+    batch: list[str] = []
+
+    def sweep() -> int:
+        named = set(Clip.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
+        for name in batch:
+            if name not in named:
+                store.delete(name)
+        return len(batch) - len(named)
+
+    for name, modified in store.entries():
+        if name.startswith("incoming-") or not name.endswith(".cnev") or modified >= cutoff:
+            continue
+        batch.append(name)
+        if len(batch) == 500:
+            removed += sweep()
+            batch = []
+    if batch:
+        removed += sweep()
+    return removed
 
 
 def clip_path(clip: Clip) -> Path:

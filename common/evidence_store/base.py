@@ -5,6 +5,7 @@ store relies on its own server-side encryption.
 """
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -49,6 +50,13 @@ class EvidenceStore(Protocol):
     def exists(self, name: str) -> bool: ...
 
     def names(self, prefix: str = "") -> Iterator[str]: ...
+
+    def entries(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        """(name, last modified, aware) of every object: what the purge sweeps for objects no clip names."""
+
+    def abandoned_uploads_abort(self, older_than: datetime) -> int:
+        """Aborts multipart uploads started before `older_than` and never finished (a crashed process): their
+        parts are never visible, but they take space. The number aborted; 0 for a disk."""
 
     def health(self) -> dict:
         """{"ok": bool, "store": name, "detail": str, "free_bytes": int | None}; never raises."""

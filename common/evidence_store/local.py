@@ -3,6 +3,7 @@
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from common.evidence_store.base import EvidenceMissing, EvidenceStoreError
@@ -80,6 +81,16 @@ class LocalStore:
         for path in self.root.glob(f"{prefix}*"):
             if path.is_file():
                 yield path.name
+
+    def entries(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        for name in self.names(prefix):
+            try:
+                yield name, datetime.fromtimestamp((self.root / name).stat().st_mtime, tz=UTC)
+            except FileNotFoundError:
+                continue
+
+    def abandoned_uploads_abort(self, older_than: datetime) -> int:
+        return 0  # sealed straight into the staging folder; incoming_leftovers_purge removes what a crash left
 
     def health(self) -> dict:
         try:

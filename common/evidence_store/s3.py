@@ -7,6 +7,7 @@ CompleteMultipartUpload nothing is visible under the name.
 """
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -186,6 +187,28 @@ class S3Store:
                     yield item["Key"][len(self.prefix):]
         except (BotoCoreError, ClientError) as exc:
             raise self.error(exc, "listing") from None
+
+    def entries(self, prefix: str = "") -> Iterator[tuple[str, datetime]]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key(prefix)):
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix):], item["LastModified"]
+        except (BotoCoreError, ClientError) as exc:
+            raise self.error(exc, "listing") from None
+
+    def abandoned_uploads_abort(self, older_than: datetime) -> int:
+        aborted = 0
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] < older_than:
+                        self._abort(upload["Key"][len(self.prefix):], upload["UploadId"])
+                        aborted += 1
+        except (BotoCoreError, ClientError) as exc:
+            raise self.error(exc, "listing uploads") from None
+        return aborted
 
     def health(self) -> dict:
         try:

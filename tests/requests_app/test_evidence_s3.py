@@ -131,3 +131,25 @@ def test_a_streamed_upload_becomes_a_clip_in_the_bucket(client, footage_request_
     assert response.status_code == 200
     clip = Clip.objects.get()
     assert list(s3_evidence.names()) == [clip.stored_name] and not list(evidence_dir.glob("*"))
+
+
+@pytest.mark.parametrize("store", ["s3", "local"])
+def test_the_sweep_removes_objects_no_clip_names_and_abandoned_uploads(incident, s3_evidence, settings, store):
+    from datetime import timedelta
+
+    from common.evidence_store import evidence_store
+
+    if store == "local":
+        settings.EVIDENCE_STORAGE = {"kind": "local", "bucket": "", "prefix": ""}
+    clip = sealed_clip(incident, os.urandom(100))
+    orphan = sealed_clip(incident, os.urandom(100))
+    Clip.objects.filter(pk=orphan.pk).delete()  # as if the process died before the clip's row committed
+    if store == "s3":
+        s3_evidence.client.create_multipart_upload(Bucket=s3_evidence.bucket, Key="clips/abandoned.cnev")
+
+    assert services.evidence_orphans_purge(older_than=timedelta(hours=1)) == 0  # too recent: maybe in progress
+    assert services.evidence_orphans_purge(older_than=timedelta(0)) == 1
+
+    assert list(evidence_store().names()) == [clip.stored_name]
+    if store == "s3":
+        assert s3_evidence.incomplete_uploads() == []
