@@ -63,11 +63,12 @@ BUCKET = "bench-evidence"
 log = _data.log
 
 
-def setup_django() -> None:
+def setup_django(keys: Path) -> None:
     log(f"creating database {DB_NAME} afresh")
     _services.database_recreate(_data.PG, DB_NAME, BENCHMARK)
+    # The shred key store: this script's own folder, shared with the web servers it starts (they inherit it).
     os.environ.update({"CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "CONNECT_REDIS_URL": REDIS_URL,
-                       "DJANGO_SETTINGS_MODULE": "connect.settings"})
+                       "CONNECT_KEY_STORE_DIR": str(keys), "DJANGO_SETTINGS_MODULE": "connect.settings"})
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
@@ -107,8 +108,7 @@ def make_rows(writer, stored_names: dict[str, str], size: int):
     from django.contrib.gis.geos import Point
     from django.utils import timezone
 
-    from common import sealed
-    from requests_app import services
+    from requests_app import evidence_keys, services
     from requests_app.models import Clip, Incident
 
     investigator = User.objects.create_user(username="bench-investigator", is_staff=True)
@@ -121,12 +121,12 @@ def make_rows(writer, stored_names: dict[str, str], size: int):
     services.incident_investigators_set(incident=incident, users=[investigator])
     clips = {}
     for store, name in stored_names.items():
-        code = uuid.UUID(name.removesuffix(".cnev"))
-        key_id, wrapped = sealed.wrap_key(writer.data_key, context=code.bytes)
-        clips[store] = Clip.objects.create(
-            code=code, incident=incident, original_name="bench.mp4", media_format="mov,mp4", size=size,
-            sha256=writer.sha256.hexdigest(), stored_name=name, master_key_id=key_id, wrapped_key=wrapped,
-            keep_days_after_close=90, uploaded_by="owner")
+        clip = Clip(code=uuid.UUID(name.removesuffix(".cnev")), incident=incident, original_name="bench.mp4",
+                    media_format="mov,mp4", size=size, sha256=writer.sha256.hexdigest(), stored_name=name,
+                    keep_days_after_close=90, uploaded_by="owner")
+        evidence_keys.clip_key_seal(clip, writer.data_key)  # under a shred key, as an upload's
+        clip.save()
+        clips[store] = clip
     return investigator, clips
 
 
@@ -341,7 +341,7 @@ def main() -> None:
         evidence = work / "evidence"
         evidence.mkdir(mode=0o700)
         try:
-            setup_django()
+            setup_django(work / "keys")
             import boto3
 
             log(f"sealing a {size_mib} MiB clip")
