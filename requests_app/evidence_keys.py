@@ -123,9 +123,23 @@ def clips_destroyed_reconcile() -> int:
             continue  # restore refuses a backup whose master keys are missing; left for evidence_rotate_key to name
         if needs_shred_key:
             marked += clip_destroyed_found(clip)
+    stored = _stored_names()
     for stored_name in Clip.objects.filter(purged_at__isnull=False).values_list("stored_name", flat=True).iterator():
-        _evidence_remove(stored_name)
+        if stored is None or stored_name in stored:
+            _evidence_remove(stored_name)
     return marked
+
+
+def _stored_names() -> set[str] | None:
+    """Every object in the evidence store and file in the local folder, listed once (a bucket answers a listing
+    of a thousand names in one request, a delete per purged clip in one each); None if the store cannot list."""
+    local = evidence.evidence_dir()
+    names = {path.name for path in local.glob("*.cnev")} if local.is_dir() else set()
+    try:
+        return names | set(evidence_store().names())
+    except EvidenceStoreError as exc:
+        logger.warning("the evidence store could not be listed; removing purged clips' objects one by one: %s", exc)
+        return None
 
 
 def _evidence_remove(stored_name: str) -> None:
