@@ -43,6 +43,9 @@ class Action(StrEnum):
     BACKUP_CREATED = "backup.created"
     BACKUP_RESTORED = "backup.restored"
     BACKUP_RESTORE_REFUSED = "backup.restore_refused"
+    CLIP_VERIFIED = "clip.verified"  # the whole file's SHA-256 checked at rest (after a move, or the periodic check)
+    CLIP_MOVED = "clip.moved"  # copied into another evidence store and verified there
+    EVIDENCE_STORE_FAILED = "evidence.store_failed"  # the store refused, timed out or was cut mid-transfer
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_CLOSED = "incident.closed"
     # Footage requests: the incident page listing requests' cameras (issue 12, declines)

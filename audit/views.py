@@ -15,6 +15,7 @@ from audit.actions import Action
 from audit.forms import AuditSearchForm
 from audit.ledger import record
 from common.access import staff_permission_required
+from common.streamed_response import streamed
 
 CSV_COLUMNS = ("seq", "at", "actor_label", "action", "target_type", "target_code", "camera_code", "owner_code",
                "incident_code", "case_number", "reason", "detail", "entry_hash")
@@ -52,7 +53,7 @@ def search(request):
                    query=request.GET.urlencode()[:500])
             writer = csv.writer(_Echo())
             rows = (writer.writerow([_csv_value(e, c) for c in CSV_COLUMNS]) for e in entries.iterator(chunk_size=2000))
-            response = StreamingHttpResponse(_with_header(writer, rows), content_type="text/csv")
+            response = StreamingHttpResponse(streamed(request, _with_header(writer, rows)), content_type="text/csv")
             response["Content-Disposition"] = 'attachment; filename="connect-access-ledger.csv"'
             return response
         record(actor=request.user, action=Action.LEDGER_SEARCHED, target_type="ledger",
@@ -101,7 +102,8 @@ def transparency(request):
     if request.GET.get("format") == "csv":
         writer = csv.writer(_Echo())
         rows = transparency_report.csv_rows(months, integrated=integrated_now, as_of=report["as_of"])
-        response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv")
+        response = StreamingHttpResponse(streamed(request, (writer.writerow(row) for row in rows)),
+                                         content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="connect-transparency.csv"'
         return response
     return render(request, "audit/transparency.html", {

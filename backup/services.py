@@ -189,9 +189,10 @@ def _live_ledger_tail(manifest: Manifest) -> tuple[bool, list[dict]]:
 
 
 def backup_restore(*, folder: Path) -> RestoreResult:
-    """Restores a backup set over connect's database and evidence store. The other processes (web, worker, beat,
-    sealer) must be stopped. Refused, with nothing changed, for a set that fails restore_check; the database is
-    replaced in one transaction; evidence files are staged and checked before any is moved in."""
+    """Restores a backup set over connect's database and evidence store (the configured one: a folder or a bucket).
+    The other processes (web, worker, beat, sealer) must be stopped. Refused, with nothing changed, for a set that
+    fails restore_check; the database is replaced in one transaction; evidence files are staged and checked before
+    any is moved in (EvidenceCopyFailed, recorded, if the store fails while they go in: run it again)."""
     folder = Path(folder)
     try:
         manifest = restore_check(folder, hash_evidence=False)
@@ -211,7 +212,12 @@ def backup_restore(*, folder: Path) -> RestoreResult:
             _refused(folder, f"pg_restore failed, the database is unchanged: {exc}")
         raise
     connections.close_all()  # the tables were replaced under any connection the pool holds
-    moved = evidence.evidence_import(staging)
+    try:
+        moved = evidence.evidence_import(staging)
+    except evidence.EvidenceCopyFailed as exc:
+        _recorded_quietly(Action.BACKUP_RESTORED, folder.name, f"the database was restored but not all evidence: "
+                          f"{exc}", ok=False)
+        raise
     migrated = _missing_migrations(manifest)
     if migrated:  # first: the carried entries are rows of the code's own schema (no migration writes the ledger)
         call_command("migrate", interactive=False, verbosity=0)

@@ -121,6 +121,11 @@ class EncryptingWriter:
         if self._index % WRITEBACK_RECORDS == 0:
             _start_writeback(self._file)
 
+    def sealed_size(self) -> int:
+        """How much of the file is sealed and written (flushed to the OS, so another reader sees it)."""
+        self._file.flush()
+        return self._file.tell()
+
     def finish(self) -> None:
         """Seals the last record and hands the file to the OS: readable from here on, on disk after `close`."""
         if self._finished:
@@ -165,15 +170,21 @@ def _layout(file_size: int) -> _Layout:
 class DecryptingReader(io.RawIOBase):
     """A seekable, read-only view of the plaintext; every record is authenticated as it is read."""
 
-    def __init__(self, path: str, data_key: bytes):
+    def __init__(self, source, data_key: bytes):
+        """`source`: a path, or an opened stored object (common.evidence_store: `size`, `read_at`, `iter_range`,
+        `close`), which the reader then owns."""
         super().__init__()
-        self._file = open(path, "rb")
-        if self._file.read(len(MAGIC)) != MAGIC:
-            self._file.close()
-            raise EvidenceIntegrityError("not a connect evidence file")
-        self._prefix = self._file.read(8)
+        self._source = _PathObject(source) if isinstance(source, str | os.PathLike) else source
+        try:
+            header = self._source.read_at(0, HEADER)
+            if header[: len(MAGIC)] != MAGIC:
+                raise EvidenceIntegrityError("not a connect evidence file")
+            self._prefix = header[len(MAGIC):]
+            self._layout = _layout(self._source.size)
+        except BaseException:
+            self._source.close()
+            raise
         self._aead = AESGCM(data_key)
-        self._layout = _layout(os.fstat(self._file.fileno()).st_size)
         self._pos = 0
         self._cached: tuple[int, bytes] | None = None
 
@@ -198,15 +209,38 @@ class DecryptingReader(io.RawIOBase):
     def _record(self, index: int) -> bytes:
         if self._cached and self._cached[0] == index:
             return self._cached[1]
-        self._file.seek(HEADER + index * RECORD)
-        sealed = self._file.read(RECORD)
-        last = index == self._layout.records - 1
-        try:
-            plaintext = self._aead.decrypt(_nonce(self._prefix, index), sealed, _aad(index, last))
-        except InvalidTag:
-            raise EvidenceIntegrityError(f"record {index} of the evidence file does not authenticate") from None
+        plaintext = self._open_record(index, self._source.read_at(HEADER + index * RECORD, RECORD))
         self._cached = (index, plaintext)
         return plaintext
+
+    def _open_record(self, index: int, sealed: bytes) -> bytes:
+        last = index == self._layout.records - 1
+        try:
+            return self._aead.decrypt(_nonce(self._prefix, index), sealed, _aad(index, last))
+        except InvalidTag:
+            raise EvidenceIntegrityError(f"record {index} of the evidence file does not authenticate") from None
+
+    def records_from(self, first: int, last: int):
+        """Records first..last (inclusive) decrypted in order, their ciphertext read as one stream: one request
+        to a bucket for a whole download, not one per record. Each record's tag is checked before it is yielded."""
+        index = first
+        stop = min(self._source.size, HEADER + (last + 1) * RECORD)
+        for sealed in _records(self._source.iter_range(HEADER + first * RECORD, stop)):
+            if index > last:
+                break
+            yield self._open_record(index, sealed)
+            index += 1
+        if index <= last:
+            raise EvidenceIntegrityError("the evidence file ended early")
+
+    def plaintext_range(self, start: int, stop: int):
+        """The plaintext bytes [start, stop), decrypting only the records they fall in."""
+        if start >= stop:
+            return
+        first, last = start // CHUNK, (stop - 1) // CHUNK
+        for index, plaintext in enumerate(self.records_from(first, last), start=first):
+            base = index * CHUNK
+            yield plaintext[max(0, start - base): stop - base] if base < start or base + CHUNK > stop else plaintext
 
     def readinto(self, buffer) -> int:
         if self._pos >= self.size:
@@ -219,9 +253,47 @@ class DecryptingReader(io.RawIOBase):
 
     def chunks(self):
         """The whole plaintext from the start, one record at a time."""
-        for index in range(self._layout.records):
-            yield self._record(index)
+        yield from self.records_from(0, self._layout.records - 1)
+
+    def close(self) -> None:
+        self._source.close()
+        super().close()
+
+
+def _records(pieces):
+    """Ciphertext pieces of any size regrouped into whole records (the last may be short). Pieces that already
+    are one record each, as a file read or a bucket stream read record by record gives them, pass through
+    uncopied."""
+    pending = bytearray()
+    for piece in pieces:
+        if not pending and len(piece) == RECORD:
+            yield piece
+            continue
+        pending += piece
+        while len(pending) >= RECORD:
+            yield bytes(pending[:RECORD])
+            del pending[:RECORD]
+    if pending:
+        yield bytes(pending)
+
+
+class _PathObject:
+    """A sealed file on disk, read like a stored object."""
+
+    def __init__(self, path):
+        self._file = open(path, "rb")
+        self.size = os.fstat(self._file.fileno()).st_size
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        return os.pread(self._file.fileno(), length, offset)
+
+    def iter_range(self, offset: int, end: int):
+        while offset < end:
+            piece = os.pread(self._file.fileno(), min(RECORD, end - offset), offset)
+            if not piece:
+                return
+            offset += len(piece)
+            yield piece
 
     def close(self) -> None:
         self._file.close()
-        super().close()

@@ -242,3 +242,18 @@ def parse_aes_key(name: str, value: str) -> bytes:
     if len(key) != 32:
         raise ImproperlyConfigured(f"{name} must decode to 32 bytes (AES-256), not {len(key)}")
     return key
+
+
+def parse_evidence_storage(name: str, value: str) -> dict:
+    """'local' (files in CONNECT_EVIDENCE_DIR) or 's3://bucket/optional/prefix' -> {"kind", "bucket", "prefix"}."""
+    import re
+
+    text = value.strip()
+    if text == "local":
+        return {"kind": "local", "bucket": "", "prefix": ""}
+    parts = urlparse(text)
+    # S3's bucket naming rules: 3-63 lower-case letters, digits, dots and hyphens.
+    if parts.scheme != "s3" or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc or "") \
+            or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must be 'local' or 's3://bucket/optional-prefix', not {value!r}")
+    return {"kind": "s3", "bucket": parts.netloc, "prefix": parts.path.strip("/")}

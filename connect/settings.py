@@ -19,6 +19,7 @@ from connect.env import (
     parse_aes_key,
     parse_beat_schedule,
     parse_database_url,
+    parse_evidence_storage,
     parse_map_tiles,
     parse_redis_url,
     parse_service_area,
@@ -235,6 +236,21 @@ EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evid
 # Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY below) or "aws-kms" (a KMS
 # key; local keys then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
 KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
+# Where clips are kept: "local" (EVIDENCE_DIR) or an S3-compatible bucket. EVIDENCE_DIR stays the staging folder
+# uploads are sealed into as they arrive (ciphertext only) either way.
+EVIDENCE_STORAGE = parse_evidence_storage("CONNECT_EVIDENCE_STORAGE", env_str("CONNECT_EVIDENCE_STORAGE", "local"))
+EVIDENCE_S3_ENDPOINT_URL = env_str("CONNECT_EVIDENCE_S3_ENDPOINT_URL", "")
+EVIDENCE_S3_REGION = env_str("CONNECT_EVIDENCE_S3_REGION", "us-east-1")
+EVIDENCE_S3_ACCESS_KEY_ID = env_secret("CONNECT_EVIDENCE_S3_ACCESS_KEY_ID")
+EVIDENCE_S3_SECRET_ACCESS_KEY = env_secret("CONNECT_EVIDENCE_S3_SECRET_ACCESS_KEY")
+EVIDENCE_S3_PATH_STYLE = env_bool("CONNECT_EVIDENCE_S3_PATH_STYLE", False)
+EVIDENCE_S3_TIMEOUT_SECONDS = env_int("CONNECT_EVIDENCE_S3_TIMEOUT_SECONDS", 30, minimum=1)
+EVIDENCE_S3_PART_MB = env_int("CONNECT_EVIDENCE_S3_PART_MB", 16, minimum=5, maximum=5120)
+# Ranged reads without a recorded press of play are one ledger entry per clip, viewer and action per this many
+# minutes (a player or download manager sends hundreds of ranges for one viewing).
+EVIDENCE_RANGE_LEDGER_MINUTES = env_int("CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES", 10, minimum=1)
+# The daily at-rest check reads at most this much plaintext a run (every clip comes round in turn).
+EVIDENCE_VERIFY_GB_PER_RUN = env_int("CONNECT_EVIDENCE_VERIFY_GB_PER_RUN", 20, minimum=1)
 _evidence_key = env_secret("CONNECT_EVIDENCE_KEY")
 if not _evidence_key and KEY_SERVICE == "local":
     if not DEMO:
@@ -345,6 +361,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", 10 * _MINUTE),
     "accounts-inactive-disable": ("accounts.tasks.accounts_inactive_disable_task", _DAY),
     "clips-expired-purge": ("requests_app.tasks.clips_expired_purge_task", _HOUR),
+    # The at-rest check: re-hashes whole clips, oldest-checked first, CONNECT_EVIDENCE_VERIFY_GB_PER_RUN a run.
+    "clips-verify-due": ("requests_app.tasks.clips_verify_due_task", _DAY),
     # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
     "ledger-seal": ("audit.tasks.ledger_seal_task", _MINUTE),
     "ledger-purge": ("audit.tasks.ledger_purge_task", _DAY),

@@ -1,13 +1,15 @@
-"""Evidence ingest and access: uploads are hashed and sealed as they stream in, probed with PyAV from the
-sealed file, and every later access re-checks the SHA-256 taken at ingest."""
+"""Evidence ingest: uploads are hashed and sealed into the staging folder as they stream in (and, with a bucket,
+sent to it in parts meanwhile), probed with PyAV from the sealed file, and moved into the evidence store under
+their clip's code before the clip's row exists (`SealedUpload.store`). Reading evidence back is evidence_out.py."""
 
 import asyncio
+import logging
 import shutil
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.dateparse import parse_datetime
 
+from common.evidence_store import EvidenceStoreError, evidence_store
 from common.metrics import Operation, evidence_store_error
 from common.sealed import (
     DecryptingReader,
@@ -24,6 +27,7 @@ from common.sealed import (
     EvidenceIntegrityError,
 )
 
+logger = logging.getLogger(__name__)
 UPLOAD_CHUNK = 1024 * 1024
 MAX_PIXELS = 8192 * 8192
 
@@ -42,7 +46,24 @@ class SealedUpload:
     sha256: str
     data_key: bytes
     kept: bool = False  # became a clip
+    code: uuid.UUID = field(default_factory=uuid.uuid4)  # the clip's code, if it becomes one
+    uploader: object = None  # a bucket's StreamingPartUpload, sending it while it arrived
+    stored_as: str = ""  # the name it was moved into the evidence store under (`store`)
     _probed: "MediaInfo | NotMediaError | None" = None
+
+    @property
+    def stored_name(self) -> str:
+        return f"{self.code}.cnev"
+
+    def store(self) -> None:
+        """Moves the sealed file into the evidence store under `stored_name`, whole or not at all
+        (EvidenceStoreError). Sent while it arrived: only the rest goes now, and the object is completed."""
+        if self.uploader is not None:
+            self.uploader.complete()
+            self.path.unlink(missing_ok=True)
+        else:
+            evidence_store().adopt(self.path, self.stored_name)
+        self.stored_as = self.stored_name
 
     def media(self) -> "MediaInfo":
         """What PyAV finds in the sealed file, probed once; NotMediaError unless a video or image frame decodes."""
@@ -63,6 +84,13 @@ class SealedUpload:
         clip is deleted then, whatever path the request took (CSRF failure, bad form, crash)."""
         if not self.kept:
             self.path.unlink(missing_ok=True)
+            if self.uploader is not None and not self.stored_as:
+                self.uploader.abort()
+            if self.stored_as:
+                try:
+                    evidence_store().delete(self.stored_as)
+                except EvidenceStoreError:
+                    logger.warning("evidence object %s of a failed upload could not be removed", self.stored_as)
 
 
 def evidence_dir() -> Path:
@@ -104,11 +132,14 @@ class EvidenceUploadHandler(FileUploadHandler):
         self.too_large = False
         self.sealed: list[SealedUpload] = []
         self._writer: EncryptingWriter | None = None
+        self._uploader = None
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         with _counting_write_errors():
             self._writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+        self._code = uuid.uuid4()
+        self._uploader = evidence_store().streaming_upload(f"{self._code}.cnev", self._writer.path)
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
@@ -118,6 +149,8 @@ class EvidenceUploadHandler(FileUploadHandler):
             raise StopUpload(connection_reset=False)
         with _counting_write_errors():
             self._writer.write(raw_data)
+        if self._uploader is not None:
+            self._uploader.advance(self._writer.sealed_size())
         return None
 
     def file_complete(self, file_size):
@@ -125,7 +158,9 @@ class EvidenceUploadHandler(FileUploadHandler):
         with _counting_write_errors():
             writer.close()
         sealed = SealedUpload(name=self.file_name or "upload", path=Path(writer.path), size=writer.size,
-                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key, code=self._code,
+                              uploader=self._uploader)
+        self._uploader = None
         self.sealed.append(sealed)
         return sealed
 
@@ -137,6 +172,9 @@ class EvidenceUploadHandler(FileUploadHandler):
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
+        if self._uploader is not None:
+            self._uploader.abort()
+            self._uploader = None
         for sealed in self.sealed:
             sealed.close()
         self.sealed.clear()
@@ -164,6 +202,8 @@ class _FileSealer:
     def __init__(self, name: str):
         self.name = name
         self.writer = EncryptingWriter(str(evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+        self.code = uuid.uuid4()
+        self.uploader = evidence_store().streaming_upload(f"{self.code}.cnev", self.writer.path)
         self.jobs = []  # the batch under way: its digest and its encryption
         self.batch = bytearray()
 
@@ -171,6 +211,8 @@ class _FileSealer:
         self.batch += data
         if len(self.batch) >= SEAL_BATCH:
             await _finished(self.jobs)
+            if self.uploader is not None:  # what is sealed so far goes to the bucket while the rest arrives
+                self.uploader.advance(self.writer.sealed_size())
             self.jobs = [_sealing.submit(self.writer.digest, self.batch),
                          _sealing.submit(self.writer.encrypt, self.batch)]
             self.batch = bytearray()
@@ -181,7 +223,8 @@ class _FileSealer:
         self.jobs = [_sealing.submit(writer.digest, self.batch), _sealing.submit(_seal_last, writer, self.batch)]
         await _finished(self.jobs)
         upload = SealedUpload(name=self.name or "upload", path=Path(writer.path), size=writer.size,
-                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+                              sha256=writer.sha256.hexdigest(), data_key=writer.data_key, code=self.code,
+                              uploader=self.uploader)
         # PyAV probes what the OS already has while the disk catches up (fsync): neither waits for the other.
         self.jobs = [_sealing.submit(writer.close), _sealing.submit(upload.probe)]
         await _finished(self.jobs)
@@ -189,6 +232,8 @@ class _FileSealer:
 
     def discard(self) -> None:
         _discard(self.writer, self.jobs)
+        if self.uploader is not None:
+            self.uploader.abort()
 
 
 async def uploads_receive(chunks: AsyncIterator[bytes], *, files: list[tuple[str, int]]) -> list[SealedUpload]:
@@ -305,22 +350,5 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
     except (EvidenceIntegrityError, OSError) as exc:
         evidence_store_error(Operation.READ, exc)
         raise NotMediaError("it could not be read back") from exc
-    finally:
-        reader.close()
-
-
-def sealed_chunks(path: Path, *, data_key: bytes) -> Iterator[bytes]:
-    """The plaintext, chunk by chunk. A file missing, unreadable or failing its check is counted as a failed
-    evidence read (common.metrics) before the error goes on to the caller."""
-    try:
-        reader = DecryptingReader(str(path), data_key)
-    except (EvidenceIntegrityError, OSError) as exc:
-        evidence_store_error(Operation.READ, exc)
-        raise
-    try:
-        yield from reader.chunks()
-    except (EvidenceIntegrityError, OSError) as exc:
-        evidence_store_error(Operation.READ, exc)
-        raise
     finally:
         reader.close()

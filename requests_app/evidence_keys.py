@@ -11,6 +11,7 @@ from audit.actions import Action
 from audit.ledger import record
 from audit.selectors import entries_for_target
 from common import clip_keys, key_store
+from common.evidence_store import EvidenceStoreError, evidence_store
 from common.key_service import KeyServiceError, MasterKeyMissing
 from requests_app import evidence
 from requests_app.models import Clip
@@ -75,7 +76,7 @@ def clip_destroyed_found(clip: Clip) -> bool:
                 action=Action.CLIP_PURGED).exists():
             record(actor=None, action=Action.CLIP_PURGED, sha256=clip.sha256, reason=DESTROYED_REASON,
                    **_clip_fields(clip))
-    (evidence.evidence_dir() / clip.stored_name).unlink(missing_ok=True)
+    _evidence_remove(clip.stored_name)
     clip.refresh_from_db()
     return bool(marked)
 
@@ -122,9 +123,37 @@ def clips_destroyed_reconcile() -> int:
             continue  # restore refuses a backup whose master keys are missing; left for evidence_rotate_key to name
         if needs_shred_key:
             marked += clip_destroyed_found(clip)
+    stored = _stored_names()
     for stored_name in Clip.objects.filter(purged_at__isnull=False).values_list("stored_name", flat=True).iterator():
-        (evidence.evidence_dir() / stored_name).unlink(missing_ok=True)
+        if stored is None or stored_name in stored:
+            _evidence_remove(stored_name)
     return marked
+
+
+def _stored_names() -> set[str] | None:
+    """Every object in the evidence store and file in the local folder, listed once (a bucket answers a listing
+    of a thousand names in one request, a delete per purged clip in one each); None if the store cannot list."""
+    local = evidence.evidence_dir()
+    names = {path.name for path in local.glob("*.cnev")} if local.is_dir() else set()
+    try:
+        return names | set(evidence_store().names())
+    except EvidenceStoreError as exc:
+        logger.warning("the evidence store could not be listed; removing purged clips' objects one by one: %s", exc)
+        return None
+
+
+def _evidence_remove(stored_name: str) -> None:
+    """A destroyed clip's sealed object goes from the evidence store, and any copy left in the local folder (from
+    before a move into a bucket). A store that is down now keeps it until the hourly purge retries recently purged
+    clips; it opens nothing either way, its shred key being gone."""
+    (evidence.evidence_dir() / stored_name).unlink(missing_ok=True)
+    store = evidence_store()
+    if store.name == "local":
+        return
+    try:
+        store.delete(stored_name)
+    except EvidenceStoreError as exc:
+        logger.warning("destroyed clip's evidence object %s stays until the next purge: %s", stored_name, exc)
 
 
 def clips_shred_keys_add(*, batch: int = 500) -> int:

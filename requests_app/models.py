@@ -140,6 +140,8 @@ class Clip(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     uploaded_by = models.CharField(max_length=150, help_text="'owner' or the staff user name")
     integrity_failed_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When its whole SHA-256 was last checked at rest and matched")
     legal_hold = models.BooleanField(default=False, help_text="Kept past its retention period by court order")
     legal_hold_reason = models.CharField(max_length=300, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True, help_text="Its data key was destroyed")

@@ -22,12 +22,14 @@ from audit.ledger import record
 from common import sealed as crypto
 from common.change_history import history_note
 from common.districts import district_of
+from common.evidence_store import EvidenceMissing, EvidenceStoreError, evidence_store
 from common.key_service import KeyServiceError, MasterKeyMissing
 from common.mail import send_templated
 from common.metrics import Operation, evidence_store_error
 from common.queue import enqueue_on_commit
 from registry.models import Camera
 from requests_app import evidence, evidence_keys, selectors
+from requests_app.evidence_out import ClipStream
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
 from requests_app.signals import incident_closed
 
@@ -321,6 +323,16 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
                 probes.append(upload.media())
             except evidence.NotMediaError as exc:
                 raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
+        try:  # into the store before any row names it: a failed or cut transfer leaves no clip behind
+            for upload in uploads:
+                upload.store()
+        except EvidenceStoreError as exc:
+            camera = request.camera
+            record(actor="owner", action=Action.EVIDENCE_STORE_FAILED, target_type="footage_request",
+                   target_code=request.code, incident_code=request.incident.code,
+                   case_number=request.incident.case_number, camera_code=camera.code if camera else "",
+                   owner_code=camera.owner.code if camera else "", reason=str(exc), files=len(uploads))
+            raise
         with transaction.atomic():
             # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
             state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
@@ -335,7 +347,8 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
         if isinstance(exc, OSError):  # the evidence folder refused the rename
             evidence_store_error(Operation.WRITE, exc)
         for upload in uploads:
-            upload.path.unlink(missing_ok=True)  # kept or not: nothing was committed
+            upload.kept = False  # kept or not: nothing was committed
+            upload.close()
         if isinstance(exc, evidence_keys.KEY_FAILURES):
             evidence_keys.key_failure_record(actor="owner", error=exc, doing="sealing an owner's upload")
             raise ValidationError("Your files could not be stored safely just now, and nothing was kept. "
@@ -368,15 +381,12 @@ def _answer_with_clips_after_all(request: FootageRequest, *, was: str) -> None:
 
 
 def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
-    clip = Clip(request=request, incident=request.incident, original_name=upload.name[:255],
+    clip = Clip(code=upload.code, request=request, incident=request.incident, original_name=upload.name[:255],
                 media_format=info.media_format, size=upload.size, sha256=upload.sha256,
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
                 keep_days_after_close=keep_days, uploaded_by="owner")
-    clip.stored_name = f"{clip.code}.cnev"
+    clip.stored_name = upload.stored_as
     evidence_keys.clip_key_seal(clip, upload.data_key)
-    target = evidence.evidence_dir() / clip.stored_name
-    upload.path.rename(target)
-    upload.path = target  # so a failure later in the transaction still removes it
     clip.save()
     upload.kept = True  # from here the request's end must not delete it; a rollback below still does
     camera = request.camera
@@ -408,66 +418,158 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
         Path(writer.path).unlink(missing_ok=True)
         raise ValidationError(f"The still was not a picture: {exc}.") from None
     try:
+        upload.store()
         with transaction.atomic():
-            clip = Clip(incident=incident, original_name=name, media_format=info.media_format, size=upload.size,
-                        sha256=upload.sha256, width=info.width, height=info.height, recorded_at=timezone.now(),
-                        keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX, uploaded_by=user.get_username())
-            clip.stored_name = f"{clip.code}.cnev"
+            clip = Clip(code=upload.code, incident=incident, original_name=name, media_format=info.media_format,
+                        size=upload.size, sha256=upload.sha256, width=info.width, height=info.height,
+                        recorded_at=timezone.now(), keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX,
+                        uploaded_by=user.get_username())
+            clip.stored_name = upload.stored_as
             evidence_keys.clip_key_seal(clip, upload.data_key)
-            target = evidence.evidence_dir() / clip.stored_name
-            upload.path.rename(target)
-            upload.path = target
             clip.save()
             record(actor=user, action=Action.CLIP_STILL_TAKEN, target_type="clip", target_code=clip.code,
                    camera_code=camera.code, owner_code=camera.owner.code, incident_code=incident.code,
                    case_number=incident.case_number, sha256=clip.sha256, size=clip.size, session=str(session_code))
     except BaseException as exc:
-        upload.path.unlink(missing_ok=True)
+        upload.close()
         if isinstance(exc, evidence_keys.KEY_FAILURES):
             evidence_keys.key_failure_record(actor=user, error=exc, doing="sealing a still")
             raise ValidationError("The still could not be stored safely just now (the evidence key service did not "
                                   "answer); nothing was kept.") from None
         raise
+    upload.kept = True
     return clip
 
 
 # --- evidence access ------------------------------------------------------------------------------------
 
-def clip_open(*, clip: Clip, user, action: str | None, reason: str = ""):
-    """Checks access and the clip's integrity (the full SHA-256 against the ingest value), records the
-    access, and returns a fresh iterator of the plaintext. Refuses and flags a clip that fails."""
+def clip_audit_args(clip: Clip) -> dict:
+    camera = clip.request.camera if clip.request_id else None
+    return {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
+            "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
+            "owner_code": camera.owner.code if camera else ""}
+
+
+def _clip_read_failed(clip: Clip, user, exc: Exception) -> None:
+    """A read that failed: altered or missing evidence is flagged and recorded as an integrity failure; a store
+    that is down or cut the transfer is recorded as such, and the clip is not flagged (nothing is wrong with it)."""
+    evidence_store_error(Operation.READ, exc)  # the metric operators alert on
+    audit_args = clip_audit_args(clip)
+    if isinstance(exc, EvidenceStoreError) and not isinstance(exc, EvidenceMissing):
+        record(actor=user, action=Action.EVIDENCE_STORE_FAILED, reason=str(exc), **audit_args)
+        return
+    Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
+    record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
+
+
+def _clip_reader(clip: Clip, *, user) -> crypto.DecryptingReader:
+    """The clip opened in the evidence store. Its data key first: ClipDestroyed if its shred key is gone (a
+    restored backup), EvidenceKeyUnavailable (recorded) if the key service or key store cannot answer."""
+    data_key = evidence_keys.clip_data_key(clip, user=user)
+    reader = crypto.DecryptingReader(evidence_store().open(clip.stored_name), data_key)
+    if reader.size != clip.size:
+        reader.close()
+        raise crypto.EvidenceIntegrityError("the file's size differs from the one taken at upload")
+    return reader
+
+
+def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_range=None,
+              once_per_window: bool = False) -> ClipStream:
+    """Checks access, opens the clip in the evidence store and records the access; returns its plaintext as a
+    ClipStream, whole or the [start, stop) of `byte_range`. Every record is authenticated as it is read, and a
+    whole read re-checks the SHA-256 taken at upload as it streams (evidence_out.py). A missing, truncated or
+    altered file is refused, flagged and recorded (EvidenceIntegrityError); a store that is down is recorded and
+    refused (EvidenceStoreError). A clip flagged before is not served in ranges: only a whole read re-checks it.
+
+    `once_per_window`: record `action` once per clip, user and action per CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES
+    (the ranges a player or a download manager sends for one viewing are one entry)."""
     if not selectors.can_view_incident(user, clip.incident):
         raise PermissionDenied("You are not assigned to this case.")
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")
-    path = evidence.evidence_dir() / clip.stored_name
-    key_args = {}
-    camera = clip.request.camera if clip.request_id else None
-    audit_args = {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
-                  "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
-                  "owner_code": camera.owner.code if camera else ""}
-    digest = hashlib.sha256()
+    if byte_range is not None and clip.integrity_failed_at is not None:
+        reason = "it failed an integrity check before; download it whole to check it again"
+        record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=f"ranged read refused: {reason}",
+               **clip_audit_args(clip))
+        raise crypto.EvidenceIntegrityError(reason)
     try:
-        # ClipDestroyed if its shred key is gone (a restored backup); EvidenceKeyUnavailable if a key service is down.
-        key_args["data_key"] = evidence_keys.clip_data_key(clip, user=user)
-        for chunk in evidence.sealed_chunks(path, **key_args):
-            digest.update(chunk)
+        reader = _clip_reader(clip, user=user)
+        start, stop = byte_range or (0, reader.size)
+        try:
+            stream = ClipStream(reader, start=start, stop=stop, sha256=clip.sha256,
+                                on_failure=lambda exc: _clip_read_failed(clip, user, exc))
+        except BaseException:
+            reader.close()
+            raise
+    except (crypto.EvidenceIntegrityError, EvidenceStoreError) as exc:
+        _clip_read_failed(clip, user, exc)
+        if isinstance(exc, EvidenceMissing):  # evidence gone is evidence altered, not a store that is down
+            raise crypto.EvidenceIntegrityError(str(exc)) from None
+        raise
+    if action is not None and (not once_per_window or _first_in_window(clip, user, action)):
+        # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
+        assigned = user.has_perm("requests_app.view_incident", clip.incident)
+        extra = {"range": f"{stream.start}-{stream.stop - 1}"} if byte_range is not None else {}
+        record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned,
+               **clip_audit_args(clip), **extra)
+    return stream
+
+
+def _first_in_window(clip: Clip, user, action: str) -> bool:
+    from django.core.cache import cache
+
+    return cache.add(f"connect:clip-read:{clip.code}:{user.pk}:{action}", 1,
+                     timeout=settings.EVIDENCE_RANGE_LEDGER_MINUTES * 60)
+
+
+def clip_verify(*, clip: Clip, user=None) -> bool:
+    """Reads the whole clip from the store and checks its SHA-256 against the upload's: recorded either way
+    (CLIP_VERIFIED, or flagged and CLIP_INTEGRITY_FAILED). False when it failed; a store that is down raises
+    EvidenceStoreError, a key service that is down EvidenceKeyUnavailable (both recorded), and a clip whose shred
+    key is gone ClipDestroyed (it is marked purged: nothing is left to check)."""
+    try:
+        reader = _clip_reader(clip, user=user)
+        digest = hashlib.sha256()
+        try:
+            for record_plaintext in reader.chunks():
+                digest.update(record_plaintext)
+        finally:
+            reader.close()
         if not hmac.compare_digest(digest.hexdigest(), clip.sha256):
-            evidence_store_error(Operation.READ, "ChecksumMismatch")
             raise crypto.EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
-    except (crypto.EvidenceIntegrityError, FileNotFoundError) as exc:
-        Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
-        record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
-        raise crypto.EvidenceIntegrityError(str(exc)) from None
-    # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
-    assigned = user.has_perm("requests_app.view_incident", clip.incident)
-    if action is not None:  # None: the player's fetch of a view already recorded (views.clip_play)
-        record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned, **audit_args)
-    return evidence.sealed_chunks(path, **key_args)
+    except EvidenceStoreError as exc:
+        _clip_read_failed(clip, user, exc)
+        if not isinstance(exc, EvidenceMissing):
+            raise
+        return False
+    except crypto.EvidenceIntegrityError as exc:
+        _clip_read_failed(clip, user, exc)
+        return False
+    Clip.objects.filter(pk=clip.pk).update(verified_at=timezone.now())
+    record(actor=user, action=Action.CLIP_VERIFIED, sha256=clip.sha256, store=evidence_store().name,
+           **clip_audit_args(clip))
+    return True
 
 
-def clip_path(clip: Clip) -> Path:
-    return evidence.evidence_dir() / clip.stored_name
+def clips_verify_due(*, budget_bytes: int) -> tuple[int, int]:
+    """(verified, failed): the at-rest check. Re-hashes whole clips, those checked longest ago (never: first),
+    until `budget_bytes` of plaintext have been read, so each run's load is bounded and every clip comes round
+    in turn. A store or key service that is down ends the run (recorded); the next run starts where this one
+    stopped."""
+    verified = failed = spent = 0
+    due = (Clip.objects.filter(wrapped_key__isnull=False).select_related("incident", "request__camera__owner")
+           .order_by(models.F("verified_at").asc(nulls_first=True), "pk"))
+    for clip in due.iterator(chunk_size=100):
+        if spent and spent + clip.size > budget_bytes:
+            break
+        spent += clip.size
+        try:
+            ok = clip_verify(clip=clip)
+        except evidence_keys.ClipDestroyed:
+            continue  # found destroyed (a restored backup): purged and recorded now, not an integrity failure
+        verified += ok
+        failed += not ok
+    return verified, failed
 
 
 def clip_keys_rewrap(*, batch: int = 500) -> tuple[int, int]:
@@ -541,17 +643,68 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
                 enqueue_on_commit(clip_deletion_receipts_task, receipts)
         evidence_keys.shred_keys_destroy(clip.code for clip in done)  # the clip is gone for good from here
         for clip in done:
-            clip_path(clip).unlink(missing_ok=True)
+            _clip_object_delete(clip)
         purged += len(done)
         if len(clips) < batch:
             break
     # Files left by a run that stopped between destroying a key and removing the file (recent runs only), and
     # shred keys left by one that stopped before destroying them.
     for clip in Clip.objects.filter(purged_at__gte=timezone.now() - timedelta(days=2)).only("stored_name"):
-        clip_path(clip).unlink(missing_ok=True)
+        _clip_object_delete(clip)
     evidence_keys.shred_keys_sweep()
     incoming_leftovers_purge()
+    try:
+        evidence_orphans_purge()
+    except EvidenceStoreError as exc:  # the clips are shredded either way; the sweep runs again next hour
+        logger.warning("evidence store sweep skipped: %s", exc)
     return purged
+
+
+def evidence_orphans_purge(*, older_than=timedelta(hours=1)) -> int:
+    """Objects in the evidence store that no clip names (a process that died between storing an upload and
+    committing its clip), and multipart uploads never finished: removed once older than `older_than`, so an
+    upload being accepted right now is never touched. Staging files are incoming_leftovers_purge's."""
+    store = evidence_store()
+    cutoff = timezone.now() - older_than
+    store.abandoned_uploads_abort(cutoff)
+    removed = 0
+    batch: list[str] = []
+
+    def sweep() -> int:
+        named = set(Clip.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
+        for name in batch:
+            if name not in named:
+                store.delete(name)
+        return len(batch) - len(named)
+
+    for name, modified in store.entries():
+        if name.startswith("incoming-") or not name.endswith(".cnev") or modified >= cutoff:
+            continue
+        batch.append(name)
+        if len(batch) == 500:
+            removed += sweep()
+            batch = []
+    if batch:
+        removed += sweep()
+    return removed
+
+
+def clip_path(clip: Clip) -> Path:
+    """The clip's file in the local evidence folder (the local store; bench/retention.py times its unlinks)."""
+    return evidence.evidence_dir() / clip.stored_name
+
+
+def _clip_object_delete(clip: Clip) -> None:
+    """The shredded clip's object goes too; a store that is down now is tried again by the next run (the
+    closing loop above), and the clip is unreadable either way since its key is gone."""
+    store = evidence_store()
+    try:
+        if store.name == "local":
+            clip_path(clip).unlink(missing_ok=True)
+        else:
+            store.delete(clip.stored_name)
+    except EvidenceStoreError as exc:
+        logger.warning("purged clip %s: its evidence object stays until the next run: %s", clip.code, exc)
 
 
 def incoming_leftovers_purge(*, older_than=timedelta(hours=1)) -> int:

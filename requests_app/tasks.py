@@ -71,6 +71,14 @@ def clips_expired_purge_task() -> str:
     return f"purged {services.clips_expired_purge()} clips, scrubbed {services.requests_orphaned_scrub()} requests"
 
 
+@shared_task
+def clips_verify_due_task() -> str:
+    from django.conf import settings
+
+    verified, failed = services.clips_verify_due(budget_bytes=settings.EVIDENCE_VERIFY_GB_PER_RUN * 1024 ** 3)
+    return f"verified {verified} clips, {failed} failed"
+
+
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES)
 def clip_deletion_receipts_task(self, clip_ids: list[int]) -> str:
     """One task per purge batch; a retry resends only the receipts not yet sent."""

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, RequestAborted, ValidationError
+from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,10 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.actions import Action
 from common.access import staff_permission_required
 from common.change_history import changes_by
+from common.evidence_store import EvidenceStoreError
 from common.ratelimit import rate_limited
 from common.sealed import EvidenceIntegrityError
 from common.streamed_body import body_chunks, streams_body
-from requests_app import clip_types, evidence, evidence_keys, selectors, services
+from requests_app import clip_types, evidence, evidence_keys, evidence_out, selectors, services
 from requests_app.evidence import EvidenceUploadHandler
 from requests_app.models import Clip, Incident
 
@@ -111,6 +113,9 @@ def _consent_upload(request, token, handler):
     except ValidationError as exc:
         handler.discard()
         return _page(request, footage_request, error=" ".join(exc.messages), status=400)
+    except EvidenceStoreError:
+        handler.discard()
+        return _store_down(request, footage_request)
     except services.ConsentLinkError as exc:
         handler.discard()
         return _invalid(request, exc.reason)
@@ -199,6 +204,8 @@ def _stream_finish(request, token, uploads, keep_days):
         clips = services.consent_upload(request=footage_request, uploads=uploads, keep_days=keep_days)
     except ValidationError as exc:
         return _page(request, footage_request, error=" ".join(exc.messages), status=400)
+    except EvidenceStoreError:
+        return _store_down(request, footage_request)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     finally:
@@ -224,6 +231,8 @@ def clip_play(request, code):
     except EvidenceIntegrityError as exc:
         return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
                       status=409)
+    except EvidenceStoreError as exc:
+        return _unavailable(request, clip, exc)
     token = signing.dumps({"c": str(clip.code), "u": request.user.pk}, salt=_VIEW_SALT)
     kind = clip_types.container_of(clip.media_format)
     return render(request, "requests_app/clip_play.html", {
@@ -253,18 +262,44 @@ def _viewing(request, clip) -> bool:
     return payload.get("c") == str(clip.code) and payload.get("u") == request.user.pk
 
 
+def _store_down(request, footage_request):
+    """The evidence store refused or lost the upload (recorded by the service): nothing was kept, and the owner
+    is told so in words that do not blame them."""
+    return _page(request, footage_request, status=503, error=_(
+        "Your files arrived, but our evidence storage could not take them just now, so nothing was kept. "
+        "Please try again in a little while; the link still works."))
+
+
+def _unavailable(request, clip, exc):
+    return render(request, "requests_app/clip_unavailable.html", {"clip": clip, "reason": str(exc)}, status=503)
+
+
 @staff_member_required
 def clip_download(request, code):
+    """The clip's plaintext, streamed record by record (an async iterator under ASGI, memory flat whatever the
+    size), whole or one `Range` (206; 416 past the end), for downloads and the player's seeks alike."""
     clip = get_object_or_404(Clip.objects.select_related("incident"), code=code)
     inline = request.GET.get("inline") == "1"
     if clip.purged_at is not None and selectors.can_view_incident(request.user, clip.incident):
         return render(request, "requests_app/clip_purged.html", {"clip": clip}, status=410)
     try:
+        wanted = evidence_out.byte_range(request.headers.get("Range", ""), clip.size)
+    except evidence_out.RangeNotSatisfiable:
+        if not selectors.can_view_incident(request.user, clip.incident):
+            raise Http404("No such clip.") from None
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{clip.size}"
+        return response
+    if wanted is not None and not _if_range_matches(request, clip):
+        wanted = None  # the client's copy is of another file: RFC 9110 says send it whole
+    try:
         if inline and _viewing(request, clip):
-            action = None  # the player's fetches of a view already recorded by clip_play
+            action, once = None, False  # the player's fetches of a view already recorded by clip_play
         else:
             action = Action.CLIP_VIEWED if inline else Action.CLIP_DOWNLOADED
-        chunks = services.clip_open(clip=clip, user=request.user, action=action)
+            once = wanted is not None  # a ranged session: one entry per window, not one per range
+        stream = services.clip_open(clip=clip, user=request.user, action=action, byte_range=wanted,
+                                    once_per_window=once)
     except PermissionDenied:
         raise Http404("No such clip.") from None  # do not confirm that a case's evidence exists
     except (evidence_keys.ClipDestroyed, evidence_keys.EvidenceKeyUnavailable) as exc:
@@ -272,16 +307,36 @@ def clip_download(request, code):
     except EvidenceIntegrityError as exc:
         return render(request, "requests_app/clip_integrity_failed.html", {"clip": clip, "reason": str(exc)},
                       status=409)
+    except EvidenceStoreError as exc:
+        return _unavailable(request, clip, exc)
     # Named and typed by the container PyAV found at ingest, never by the owner's file name ("evidence.html").
     kind = clip_types.container_of(clip.media_format)
     content_type = kind.content_type if not inline or kind.playable else "application/octet-stream"
-    response = StreamingHttpResponse(chunks, content_type=content_type)
+    # Under ASGI the async iterator; under WSGI (tests, manage.py runserver) the plain one, which Django streams
+    # as it is (it would gather an async one into a list first, and a sync one under ASGI likewise).
+    body = aiter(stream) if isinstance(request, ASGIRequest) else iter(stream)
+    response = StreamingHttpResponse(body, content_type=content_type, status=206 if wanted else 200)
+    response._resource_closers.append(stream.close)  # also when the client leaves before the first byte
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{clip.code}.{kind.extension}"'
-    response["Content-Length"] = str(clip.size)
+    response["Content-Length"] = str(stream.length)
+    if wanted:
+        response["Content-Range"] = f"bytes {stream.start}-{stream.stop - 1}/{clip.size}"
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = _etag(clip)
     response["X-Content-SHA256"] = clip.sha256
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _etag(clip) -> str:
+    return f'"{clip.sha256[:32]}"'  # a strong validator: the plaintext's hash never changes
+
+
+def _if_range_matches(request, clip) -> bool:
+    """No If-Range, or one naming this clip's ETag (dates are not strong validators here: send it whole)."""
+    condition = request.headers.get("If-Range")
+    return condition is None or condition.strip() == _etag(clip)
 
 
 # --- the staff map: pick cameras from a radius search and send requests --------------------------------

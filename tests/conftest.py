@@ -261,3 +261,70 @@ def staff_session(username: str, password: str = STAFF_PASSWORD):
 @pytest.fixture
 def second_session(db):
     return staff_session
+
+
+class MotoServer:
+    """moto's standalone server as a real process on a free port, one for the whole suite: it speaks S3 (the evidence
+    store, `s3_evidence`) and KMS (the key service, tests/backup `moto_kms`). `kill` cuts every connection at once
+    (a network cut), `start` brings it back (empty: moto keeps its buckets and keys in memory)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self):
+        import subprocess
+        import sys
+        import urllib.request
+        from pathlib import Path
+
+        moto = Path(sys.executable).with_name("moto_server")
+        self.process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(self.port)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def answers():
+            try:
+                urllib.request.urlopen(self.url + "/moto-api/", timeout=1)
+            except OSError:
+                return self.process.poll() is not None  # exited: stop waiting, the assert below says so
+            return True
+
+        wait_for(answers, timeout=30)
+        assert self.process.poll() is None, "moto_server did not start"
+
+    def kill(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    server = MotoServer()
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def s3_evidence(moto_server, settings):
+    """CONNECT_EVIDENCE_STORAGE pointed at a fresh bucket on the moto server; yields the store."""
+    import uuid
+
+    from common.evidence_store import evidence_store
+
+    if moto_server.process.poll() is not None:  # a test killed it
+        moto_server.start()
+    bucket = f"evidence-{uuid.uuid4().hex[:12]}"
+    settings.EVIDENCE_STORAGE = {"kind": "s3", "bucket": bucket, "prefix": "clips"}
+    settings.EVIDENCE_S3_ENDPOINT_URL = moto_server.url
+    settings.EVIDENCE_S3_REGION = "us-east-1"
+    settings.EVIDENCE_S3_ACCESS_KEY_ID = "test"
+    settings.EVIDENCE_S3_SECRET_ACCESS_KEY = "test"
+    settings.EVIDENCE_S3_PATH_STYLE = True
+    settings.EVIDENCE_S3_TIMEOUT_SECONDS = 5
+    settings.EVIDENCE_S3_PART_MB = 5
+    store = evidence_store()
+    store.client.create_bucket(Bucket=bucket)
+    return store

@@ -58,47 +58,16 @@ def download(client, user, clip):
     return response, body
 
 
-@pytest.fixture(scope="module")
-def moto_server():
-    """moto's standalone server as a real process on a free port, speaking the KMS API (one per module: it takes
-    seconds to start). Yields its endpoint URL."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    import boto3
-
-    from tests.conftest import free_port, wait_for
-
-    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=endpoint, **credentials)
-
-    def answers() -> bool:
-        try:
-            kms.list_keys()
-            return True
-        except Exception:
-            return False
-
-    try:
-        wait_for(answers, timeout=60)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 @pytest.fixture
 def moto_kms(moto_server, monkeypatch, settings):
-    """connect pointed at the moto server's KMS; yields a boto3 KMS client to make keys there."""
+    """connect pointed at the KMS of the suite's moto server (tests/conftest.py); yields a boto3 KMS client to make
+    keys there."""
     import boto3
 
+    if moto_server.process.poll() is not None:  # a test killed it
+        moto_server.start()
     for variable, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
                             ("AWS_DEFAULT_REGION", "us-east-1")):
         monkeypatch.setenv(variable, value)
-    settings.KMS_ENDPOINT_URL, settings.KMS_REGION, settings.KMS_TIMEOUT_SECONDS = moto_server, "us-east-1", 2
-    return boto3.client("kms", region_name="us-east-1", endpoint_url=moto_server)
+    settings.KMS_ENDPOINT_URL, settings.KMS_REGION, settings.KMS_TIMEOUT_SECONDS = moto_server.url, "us-east-1", 2
+    return boto3.client("kms", region_name="us-east-1", endpoint_url=moto_server.url)

@@ -5,8 +5,11 @@ only what separate machines would share: the test's PostgreSQL and Redis, the ev
 a process group of its own so a kill takes its pool with it, as a machine going down would), beat and a stand-by
 beat, the ledger sealer and a stand-by sealer, and the mail server (tests/scaleout/smtp_counter.py).
 
-The evidence store is one fixture, `shared_evidence`: the environment every process gets to reach it. Today a
-folder all of them share; an S3-compatible store is a switch of that fixture alone.
+The evidence store is one fixture, `shared_evidence`: the environment every process gets to reach it, a folder
+all of them share, with the shred key store beside it (every machine mounts the same one). `bucket_web_pair` is
+the other form: two more web processes whose evidence is a bucket on moto's standalone server (tests/conftest.py),
+each with a staging folder of its own, so nothing passes between them but the bucket, the database and the key
+store.
 """
 
 import os
@@ -57,6 +60,7 @@ class Cluster:
     processes: dict = field(default_factory=dict)
     web: dict = field(default_factory=dict)  # "a"/"b" -> base URL
     mail_dir: Path = None
+    staging: dict = field(default_factory=dict)  # "a"/"b" -> each web's own staging folder (bucket_web_pair)
 
     def start(self, name: str, args: list[str], **extra_env) -> Process:
         log = self.folder / f"{name}.log"
@@ -99,8 +103,77 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def shared_evidence(tmp_path_factory) -> dict:
-    """What every process is given to reach the one evidence store (switch here for an S3-compatible one)."""
-    return {"CONNECT_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence"))}
+    """What every process is given to reach the one evidence store and the one shred key store."""
+    return {"CONNECT_EVIDENCE_DIR": str(tmp_path_factory.mktemp("evidence")),
+            "CONNECT_KEY_STORE_DIR": str(tmp_path_factory.mktemp("keys"))}
+
+
+@pytest.fixture(scope="module")
+def bucket_evidence(moto_server, tmp_path_factory) -> dict:
+    """What every process is given to reach one bucket on moto's server (created here) and the one key store;
+    each process adds a staging folder of its own (CONNECT_EVIDENCE_DIR)."""
+    import uuid
+
+    import boto3
+
+    if moto_server.process.poll() is not None:  # a test of another module killed it
+        moto_server.start()
+    bucket = f"scaleout-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", region_name="us-east-1", endpoint_url=moto_server.url, aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    return {"CONNECT_EVIDENCE_STORAGE": f"s3://{bucket}/clips", "CONNECT_EVIDENCE_S3_ENDPOINT_URL": moto_server.url,
+            "CONNECT_EVIDENCE_S3_ACCESS_KEY_ID": "test", "CONNECT_EVIDENCE_S3_SECRET_ACCESS_KEY": "test",
+            "CONNECT_EVIDENCE_S3_PATH_STYLE": "true", "CONNECT_KEY_STORE_DIR": str(tmp_path_factory.mktemp("keys"))}
+
+
+def _base_env(settings, connection) -> dict:
+    db = connection.settings_dict
+    env = {**os.environ, "CONNECT_MODE": "demo", "CONNECT_CELERY_EAGER": "false",
+           "CONNECT_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "CONNECT_REDIS_URL": settings.REDIS_URL, "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the servers run as they do in production
+    return env
+
+
+def _web_start(machines: Cluster, name: str, **extra_env) -> None:
+    port = free_port()
+    machines.web[name] = f"http://127.0.0.1:{port}"
+    machines.start(f"web-{name}", [sys.executable, "-m", "uvicorn", "connect.asgi:application", "--host",
+                                   "127.0.0.1", "--port", str(port), "--no-server-header", "--ws-per-message-deflate",
+                                   "false", "--timeout-graceful-shutdown", "3", "--log-level", "warning"],
+                   **extra_env)
+
+
+def _processes_stop(machines: Cluster, django_db_blocker) -> None:
+    from django.db import connection
+
+    for process in reversed(list(machines.processes.values())):
+        process.stop()
+    with django_db_blocker.unblock():
+        # What the servers left connected must go, or the test database cannot be dropped at the end.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(scope="module")
+def bucket_web_pair(django_db_setup, django_db_blocker, bucket_evidence, tmp_path_factory):
+    """Web A and web B (uvicorn) keeping evidence in the bucket of `bucket_evidence`, each with its own staging
+    folder. Yields a Cluster whose `web` maps "a" and "b" to their URLs and whose `env` is the bucket's."""
+    from django.conf import settings
+    from django.db import connection
+
+    folder = tmp_path_factory.mktemp("bucket-machines")
+    machines = Cluster(env={**_base_env(settings, connection), **bucket_evidence}, folder=folder)
+    try:
+        for name in ("a", "b"):
+            machines.staging[name] = tmp_path_factory.mktemp(f"staging-{name}")
+            _web_start(machines, name, CONNECT_EVIDENCE_DIR=str(machines.staging[name]))
+        for name, url in machines.web.items():
+            wait_until(lambda url=url: _answers(url), f"web {name} answers", machines)
+        yield machines
+    finally:
+        _processes_stop(machines, django_db_blocker)
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +185,9 @@ def cluster(django_db_setup, django_db_blocker, shared_evidence, tmp_path_factor
     from connect.beat import BEAT_LOCK
 
     folder = tmp_path_factory.mktemp("machines")
-    db = connection.settings_dict
-    env = {**os.environ, **shared_evidence, "CONNECT_MODE": "demo", "CONNECT_CELERY_EAGER": "false",
-           "CONNECT_DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "CONNECT_REDIS_URL": settings.REDIS_URL, "CONNECT_EMAIL_PORT": str(free_port()),
+    env = {**_base_env(settings, connection), **shared_evidence, "CONNECT_EMAIL_PORT": str(free_port()),
            # The sweep that finds a dead worker's batch runs every 10 s here instead of every 10 minutes.
-           "CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP": "10", "PYTHONUNBUFFERED": "1"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the servers run as they do in production
+           "CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP": "10"}
     machines = Cluster(env=env, folder=folder, mail_dir=folder / "mail")
     python = sys.executable
     from connect.celery import app as celery_app
@@ -129,11 +198,7 @@ def cluster(django_db_setup, django_db_blocker, shared_evidence, tmp_path_factor
         machines.start("mail", [python, "-m", "tests.scaleout.smtp_counter", "--port", env["CONNECT_EMAIL_PORT"],
                                 "--dir", str(machines.mail_dir), "--hold-to", HOLD_ADDRESS])
         for name in ("a", "b"):
-            port = free_port()
-            machines.web[name] = f"http://127.0.0.1:{port}"
-            machines.start(f"web-{name}", [python, "-m", "uvicorn", "connect.asgi:application", "--host", "127.0.0.1",
-                                           "--port", str(port), "--no-server-header", "--ws-per-message-deflate",
-                                           "false", "--timeout-graceful-shutdown", "3", "--log-level", "warning"])
+            _web_start(machines, name)
         for name in ("w1", "w2"):
             machines.start(name, [python, "-m", "celery", "-A", "connect", "worker", "-n", f"{name}@%h",
                                   "--concurrency", "1", "--without-gossip", "--without-mingle", "--loglevel", "INFO"])
@@ -152,11 +217,6 @@ def cluster(django_db_setup, django_db_blocker, shared_evidence, tmp_path_factor
         wait_until(lambda: len(celery_app.control.ping(timeout=1)) == 2, "both workers answer", machines)
         yield machines
     finally:
-        for process in reversed(list(machines.processes.values())):
-            process.stop()
+        _processes_stop(machines, django_db_blocker)
         with django_db_blocker.unblock():
             celery_app.control.purge()
-            # What the servers left connected must go, or the test database cannot be dropped at the end.
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")

@@ -74,34 +74,57 @@ def consent_upload(web: str, link_path: str, name: str, video: bytes) -> str:
     return body
 
 
-def test_a_clip_uploaded_through_web_a_downloads_through_web_b_with_its_hash(cluster):
+def upload_on_a_download_on_b(machines, *, owner_email: str):
+    """An owner's clip uploaded through web A downloads through web B, whole and with its hash, and web B records
+    the download. Returns the clip."""
+    from audit.models import AccessEntry, PendingEntry
     from requests_app import services
     from requests_app.models import Clip, FootageRequest
 
     investigator = make_staff("investigator")
     incident = IncidentFactory()
     services.incident_investigators_set(incident=incident, users=[investigator])
-    camera = CameraFactory(owner=OwnerFactory(email="porch@example.org"))
+    camera = CameraFactory(owner=OwnerFactory(email=owner_email))
     request = FootageRequest.objects.create(incident=incident, camera=camera, camera_label=camera.label,
                                             nonce="scale-out", state="sent", sent_at=timezone.now(),
                                             expires_at=timezone.now() + timedelta(days=10))
     video = tiny_mp4(frames=96, size=(320, 240))
     link_path = urlsplit(services.consent_link(request)).path
 
-    page = consent_upload(cluster.web["a"], link_path, "porch.mp4", video)
+    page = consent_upload(machines.web["a"], link_path, "porch.mp4", video)
 
     digest = hashlib.sha256(video).hexdigest()
     assert digest in page  # the owner's receipt names the hash
     clip = Clip.objects.get()
-    download = requests.get(f"{cluster.web['b']}/evidence/{clip.code}/download/", timeout=60,
+    download = requests.get(f"{machines.web['b']}/evidence/{clip.code}/download/", timeout=60,
                             cookies={"sessionid": signed_in(investigator)})
     assert download.status_code == 200, download.text[:500]
     assert hashlib.sha256(download.content).hexdigest() == digest == download.headers["X-Content-SHA256"]
-    from audit.models import AccessEntry, PendingEntry
-
     wait_until(lambda: AccessEntry.objects.filter(action="clip.downloaded", target_code=str(clip.code)).exists()
                or PendingEntry.objects.filter(action="clip.downloaded", target_code=str(clip.code)).exists(),
-               "web B records the download in the ledger", cluster)
+               "web B records the download in the ledger", machines)
+    return clip
+
+
+def test_a_clip_uploaded_through_web_a_downloads_through_web_b_with_its_hash(cluster):
+    upload_on_a_download_on_b(cluster, owner_email="porch@example.org")
+
+
+def test_with_a_bucket_a_clip_uploaded_through_web_a_downloads_through_web_b(bucket_web_pair):
+    """The same with the evidence in an S3-compatible bucket and a staging folder per machine: the bucket is all
+    the two share of the evidence."""
+    import boto3
+
+    env = bucket_web_pair.env
+    clip = upload_on_a_download_on_b(bucket_web_pair, owner_email="bucket@example.org")
+
+    bucket = env["CONNECT_EVIDENCE_STORAGE"].removeprefix("s3://").split("/")[0]
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=env["CONNECT_EVIDENCE_S3_ENDPOINT_URL"],
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    stored = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert stored == [f"clips/{clip.stored_name}"]
+    for folder in bucket_web_pair.staging.values():  # the upload's sealed staging file went into the bucket
+        assert not [path for path in folder.iterdir() if path.is_file()]
 
 
 # --- live: connector on A, analysts on A and B, the owner on B --------------------------------------------------

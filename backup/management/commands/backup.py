@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from backup.database import DatabaseToolError
+from backup.evidence import EvidenceCopyFailed
 from backup.services import backup_create
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, destination: Path, **options):
         try:
             result = backup_create(destination=destination)
-        except (DatabaseToolError, OSError) as exc:
+        except (DatabaseToolError, EvidenceCopyFailed, OSError) as exc:
             raise CommandError(f"backup failed, nothing was kept: {exc}") from None
         manifest = result.manifest
         self.stdout.write(f"backup written to {result.folder}: {len(manifest.parts)} parts, ledger head "

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from backup.database import DatabaseToolError
+from backup.evidence import EvidenceCopyFailed
 from backup.manifest import BackupRefused
 from backup.services import backup_restore, restore_check
 from requests_app import evidence_keys
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             raise CommandError(f"restore refused, nothing was changed: {exc}") from None
         except DatabaseToolError as exc:
             raise CommandError(f"restore failed, the database is unchanged: {exc}") from None
+        except EvidenceCopyFailed as exc:
+            raise CommandError(f"restore incomplete: the database was restored, the evidence not all: {exc}") from None
         self.stdout.write(
             f"restored the backup of {result.manifest.created_at}: {result.evidence_files} evidence files; "
             + (f"{result.carried_entries} ledger entries made since the backup carried over; "

@@ -1,0 +1,410 @@
+"""Evidence download: one large clip streamed out of connect's web process, from local disk and from an S3 server.
+
+    .venv/bin/python bench/evidence_download.py          # a 1 GiB clip
+    .venv/bin/python bench/evidence_download.py --quick  # 96 MiB (under a minute)
+
+MiB here is 2^20 bytes. The clip is random bytes (a download neither probes nor decodes it), sealed once with
+connect's EncryptingWriter into a temporary folder; its plaintext is regenerated from a seed to check what comes
+back, never kept whole. The database is this script's own, `connect_bench_evidence_download`, dropped, created and
+migrated afresh every run; an incident, an investigator assigned to it and two Clip rows (one per store, each with
+its own wrapped data key over the same sealed file) are made through the ORM. The S3 server is moto's standalone
+server (`moto_server`, a real process on a free port), which the sealed file is uploaded to in 16 MiB parts.
+
+What runs, once per store: connect's web process as the Procfile runs it (`python -m uvicorn
+connect.asgi:application`, one process; for the bucket with CONNECT_EVIDENCE_STORAGE=s3://... and the moto
+endpoint), and a signed-in investigator's session cookie (made with Django's test client's force_login against the
+same database and Redis).
+
+  connect   GET /evidence/<clip>/download/ on one connection, the body read in 1 MiB reads and counted, the
+            X-Content-SHA256 header and the byte count checked (the server re-hashes the whole clip as it streams
+            and cuts the transfer on a mismatch, so a complete body is a verified one)
+  bare      in this process, over the same store: read the sealed file record by record (local: os.pread;
+            bucket: one GET_object streamed record by record, as connect's S3 store does) and decrypt each
+            record with AES-256-GCM; nothing hashed, nothing sent. connect does strictly more (SHA-256, HTTP).
+            Diagnostic: the local loop with the whole-file SHA-256 too (`diagnostic_bare_with_sha256`), the
+            part of connect's work that is neither reading nor decrypting but that a whole download must do.
+Figures per store: throughput (MiB/s) and its ratio to the bare loop (target >= 0.5); the web process's peak
+memory growth during the download (VmRSS polled every 20 ms from /proc/<pid>/status against VmRSS just before;
+target < 64 MiB); time to first byte, median of 5 (request sent -> first body byte; target < 200 ms); and Range
+reads of 1 MiB at random offsets on one keep-alive connection, p50 and p95 (target p50 < 20 ms on local disk), each
+checked against the regenerated plaintext.
+
+Every file made is deleted, the moto server and the web processes are stopped, the Redis database (4) is emptied
+of this run's keys. Progress goes to stderr; the last line of stdout is one JSON object with every figure.
+"""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _data  # noqa: E402
+import _services  # noqa: E402
+from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
+
+BENCHMARK = "evidence_download"
+DB_NAME = "connect_bench_evidence_download"  # this script's own; never `connect`
+DATABASE_URL = f"{_data.PG}/{DB_NAME}"
+REDIS_URL = f"{_data.REDIS}/4"  # this script's own Redis database (bench/_services.py)
+ROOT = _data.ROOT
+MIB = 1024 * 1024
+BUCKET = "bench-evidence"
+log = _data.log
+
+
+def setup_django(keys: Path) -> None:
+    log(f"creating database {DB_NAME} afresh")
+    _services.database_recreate(_data.PG, DB_NAME, BENCHMARK)
+    # The shred key store: this script's own folder, shared with the web servers it starts (they inherit it).
+    os.environ.update({"CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "CONNECT_REDIS_URL": REDIS_URL,
+                       "CONNECT_KEY_STORE_DIR": str(keys), "DJANGO_SETTINGS_MODULE": "connect.settings"})
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+def plaintext_piece(index: int) -> bytes:
+    """MiB number `index` of the clip: random-looking, the same every time it is asked for."""
+    return random.Random(index).randbytes(MIB)
+
+
+def plaintext_range(start: int, stop: int) -> bytes:
+    pieces = [plaintext_piece(i) for i in range(start // MIB, (stop - 1) // MIB + 1)]
+    base = (start // MIB) * MIB
+    return b"".join(pieces)[start - base: stop - base]
+
+
+def seal_clip(path: Path, size_mib: int):
+    from common.sealed import EncryptingWriter
+
+    writer = EncryptingWriter(str(path))
+    for index in range(size_mib):
+        writer.write(plaintext_piece(index))
+    writer.close()
+    return writer
+
+
+def make_rows(writer, stored_names: dict[str, str], size: int):
+    """An incident, its investigator, one clip row per store; -> (investigator, {store: clip})."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import Group, User
+    from django.contrib.gis.geos import Point
+    from django.utils import timezone
+
+    from requests_app import evidence_keys, services
+    from requests_app.models import Clip, Incident
+
+    investigator = User.objects.create_user(username="bench-investigator", is_staff=True)
+    investigator.groups.add(Group.objects.get(name="Investigator"))  # made by the migrations (common/roles.py)
+    now = timezone.now()
+    incident = Incident.objects.create(
+        case_number="26-900001", offense_type="Burglary", location=Point(-78.6382, 35.7796, srid=4326),
+        address="200 Fayetteville St", starts_at=now - timedelta(hours=5), ends_at=now - timedelta(hours=3),
+        radius_m=300, owner_summary="bench", internal_notes="bench")
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    clips = {}
+    for store, name in stored_names.items():
+        clip = Clip(code=uuid.UUID(name.removesuffix(".cnev")), incident=incident, original_name="bench.mp4",
+                    media_format="mov,mp4", size=size, sha256=writer.sha256.hexdigest(), stored_name=name,
+                    keep_days_after_close=90, uploaded_by="owner")
+        evidence_keys.clip_key_seal(clip, writer.data_key)  # under a shred key, as an upload's
+        clip.save()
+        clips[store] = clip
+    return investigator, clips
+
+
+def session_cookie(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+# --- processes ---------------------------------------------------------------------------------------
+
+def start_moto(port: int, log_file) -> subprocess.Popen:
+    moto = subprocess.Popen([str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log_file, stderr=subprocess.STDOUT)
+    wait_http(port, "/moto-api/", moto)
+    return moto
+
+
+def start_web(port: int, env_extra: dict, log_file) -> subprocess.Popen:
+    env = {**os.environ, "CONNECT_MODE": "demo", "CONNECT_DATABASE_URL": DATABASE_URL, "CONNECT_REDIS_URL": REDIS_URL,
+           "DJANGO_SETTINGS_MODULE": "connect.settings", **env_extra}
+    command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "connect.asgi:application",
+               "--host", "127.0.0.1", "--port", str(port), "--no-server-header"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    wait_http(port, "/healthz", server)
+    return server
+
+
+def wait_http(port: int, path: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answered on port {port} in time")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def vm_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class RssPoller(threading.Thread):
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_kib, self._halt = pid, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak_kib = max(self.peak_kib, vm_rss_kib(self.pid))
+            self._halt.wait(0.02)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+# --- measurements ------------------------------------------------------------------------------------
+
+def download(port: int, path: str, cookie: str, server: subprocess.Popen, expected: tuple[int, str]) -> dict:
+    before = vm_rss_kib(server.pid)
+    poller = RssPoller(server.pid)
+    poller.start()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    started = time.perf_counter()
+    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
+    response = conn.getresponse()
+    received = 0
+    while piece := response.read(MIB):
+        received += len(piece)
+    seconds = time.perf_counter() - started
+    poller.stop()
+    conn.close()
+    ok = response.status == 200 and received == expected[0] and response.getheader("X-Content-SHA256") == expected[1]
+    return {"ok": ok, "status": response.status, "bytes": received, "seconds": round(seconds, 3),
+            "mib_per_s": round(received / MIB / seconds, 1),
+            "rss_before_mib": round(before / 1024, 1),
+            "peak_rss_growth_mib": round((poller.peak_kib - before) / 1024, 1)}
+
+
+def first_byte(port: int, path: str, cookie: str) -> float:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    started = time.perf_counter()
+    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
+    response = conn.getresponse()
+    response.read(1)
+    seconds = time.perf_counter() - started
+    conn.close()  # the rest is not wanted: the server sees the client leave
+    return seconds
+
+
+def ranges(port: int, path: str, cookie: str, size: int, count: int, rng: random.Random) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times, wrong = [], 0
+    for _ in range(count):
+        start = rng.randrange(0, size - MIB)
+        began = time.perf_counter()
+        conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}",
+                                           "Range": f"bytes={start}-{start + MIB - 1}"})
+        response = conn.getresponse()
+        body = response.read()
+        times.append(time.perf_counter() - began)
+        wrong += response.status != 206 or body != plaintext_range(start, start + MIB)
+    conn.close()
+    times.sort()
+    return {"count": count, "wrong": wrong, "p50_ms": round(statistics.median(times) * 1000, 2),
+            "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2)}
+
+
+def bare_local(path: Path, data_key: bytes, *, sha256: bool = False) -> dict:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from common.sealed import HEADER, RECORD, _aad, _nonce
+
+    aead = AESGCM(data_key)
+    digest = hashlib.sha256() if sha256 else None
+    started = time.perf_counter()
+    total = 0
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        prefix = os.pread(file.fileno(), 8, HEADER - 8)
+        records = (size - HEADER + RECORD - 1) // RECORD
+        for index in range(records):
+            sealed = os.pread(file.fileno(), RECORD, HEADER + index * RECORD)
+            plaintext = aead.decrypt(_nonce(prefix, index), sealed, _aad(index, index == records - 1))
+            if digest is not None:
+                digest.update(plaintext)
+            total += len(plaintext)
+    seconds = time.perf_counter() - started
+    return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1)}
+
+
+def bare_s3(client, key: str, data_key: bytes) -> dict:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from common.sealed import HEADER, RECORD, _aad, _nonce
+
+    aead = AESGCM(data_key)
+    started = time.perf_counter()
+    size = client.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
+    records = (size - HEADER + RECORD - 1) // RECORD
+    body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
+    pending = bytearray()
+    prefix, index, total = None, 0, 0
+    for piece in body.iter_chunks(chunk_size=MIB):
+        pending += piece
+        if prefix is None and len(pending) >= HEADER:
+            prefix = bytes(pending[HEADER - 8:HEADER])
+            del pending[:HEADER]
+        while prefix is not None and index < records - 1 and len(pending) >= RECORD:
+            total += len(aead.decrypt(_nonce(prefix, index), bytes(pending[:RECORD]), _aad(index, False)))
+            del pending[:RECORD]
+            index += 1
+    if pending:  # the last record (sealed as last)
+        total += len(aead.decrypt(_nonce(prefix, index), bytes(pending), _aad(index, True)))
+    seconds = time.perf_counter() - started
+    return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1)}
+
+
+def measure(store: str, port: int, server, clip, cookie: str, size: int, bare: dict, quick: bool) -> dict:
+    path = f"/evidence/{clip.code}/download/"
+    log(f"{store}: warm-up and time to first byte")
+    first_byte(port, path, cookie)
+    ttfb = sorted(first_byte(port, path, cookie) for _ in range(5))
+    log(f"{store}: whole download")
+    whole = download(port, path, cookie, server, (size, clip.sha256))
+    log(f"{store}: {whole['mib_per_s']} MiB/s, bare {bare['mib_per_s']} MiB/s; ranges")
+    # moto reads a whole object for every ranged GET, so the bucket's ranges say more about moto than connect: fewer.
+    count = (30 if quick else 100) if store == "local" else (10 if quick else 20)
+    ranged = ranges(port, path + "?inline=1", cookie, size, count, random.Random(7))
+    return {"download": whole, "bare": bare, "ratio_to_bare": round(whole["mib_per_s"] / bare["mib_per_s"], 3),
+            "ttfb_ms_median": round(statistics.median(ttfb) * 1000, 1), "ttfb_ms_max": round(ttfb[-1] * 1000, 1),
+            "range_1mib": ranged}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a 96 MiB clip instead of 1 GiB")
+    args = parser.parse_args()
+    size_mib = 96 if args.quick else 1024
+    size = size_mib * MIB
+    guard = single_run_guard(BENCHMARK)  # noqa: F841 -- held until the process exits
+    commit = code_commit()
+    pressure = pressure_totals()
+    began = time.monotonic()
+    result = {"benchmark": BENCHMARK, "quick": args.quick, "clip_mib": size_mib, "code_commit": commit}
+    processes = []
+    with tempfile.TemporaryDirectory(prefix="connect-bench-download-") as work, \
+            _services.redis_database(REDIS_URL, BENCHMARK), open(Path(work) / "servers.log", "w") as server_log:
+        work = Path(work)
+        evidence = work / "evidence"
+        evidence.mkdir(mode=0o700)
+        try:
+            setup_django(work / "keys")
+            import boto3
+
+            log(f"sealing a {size_mib} MiB clip")
+            codes = {"local": f"{uuid.uuid4()}.cnev", "s3": f"{uuid.uuid4()}.cnev"}
+            writer = seal_clip(evidence / codes["local"], size_mib)
+            investigator, clips = make_rows(writer, codes, size)
+            cookie = session_cookie(investigator)
+
+            moto_port = free_port()
+            processes.append(start_moto(moto_port, server_log))
+            s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")
+            s3.create_bucket(Bucket=BUCKET)
+            log("uploading the sealed clip to the S3 server")
+            from common.evidence_store.s3 import S3Store
+
+            S3Store(bucket=BUCKET, prefix="clips", endpoint_url=f"http://127.0.0.1:{moto_port}", region="us-east-1",
+                    access_key_id="bench", secret_access_key="bench", path_style=True, timeout_s=60,
+                    part_mb=16).upload(evidence / codes["local"], codes["s3"])
+
+            stores = {
+                "local": {"CONNECT_EVIDENCE_DIR": str(evidence)},
+                "s3": {"CONNECT_EVIDENCE_DIR": str(work / "staging"), "CONNECT_EVIDENCE_STORAGE": f"s3://{BUCKET}/clips",
+                       "CONNECT_EVIDENCE_S3_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+                       "CONNECT_EVIDENCE_S3_ACCESS_KEY_ID": "bench", "CONNECT_EVIDENCE_S3_SECRET_ACCESS_KEY": "bench",
+                       "CONNECT_EVIDENCE_S3_PATH_STYLE": "true", "CONNECT_EVIDENCE_S3_TIMEOUT_SECONDS": "60"},
+            }
+            for store, env in stores.items():
+                log(f"{store}: bare read+decrypt loop")
+                bare = bare_local(evidence / codes["local"], writer.data_key) if store == "local" else \
+                    bare_s3(s3, f"clips/{codes['s3']}", writer.data_key)
+                port = free_port()
+                server = start_web(port, env, server_log)
+                processes.append(server)
+                result[store] = measure(store, port, server, clips[store], cookie, size, bare, args.quick)
+                if store == "local":  # a diagnostic: the bare loop plus the whole-file SHA-256 a download re-checks
+                    hashed = bare_local(evidence / codes["local"], writer.data_key, sha256=True)
+                    result[store]["diagnostic_bare_with_sha256"] = hashed
+                    result[store]["diagnostic_ratio_to_bare_with_sha256"] = round(
+                        result[store]["download"]["mib_per_s"] / hashed["mib_per_s"], 3)
+                stop(server)
+        except Exception as exc:  # the one JSON line still says what went wrong
+            result["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            for process in processes:
+                stop(process)
+    targets = {}
+    for store in ("local", "s3"):
+        if store in result:
+            figures = result[store]
+            targets[store] = {
+                "ratio_ge_0_5": figures["ratio_to_bare"] >= 0.5,
+                "memory_growth_lt_64_mib": figures["download"]["peak_rss_growth_mib"] < 64,
+                "ttfb_lt_200_ms": figures["ttfb_ms_median"] < 200,
+                "download_ok": figures["download"]["ok"] and figures["range_1mib"]["wrong"] == 0}
+    if "local" in result:
+        targets["local"]["range_p50_lt_20_ms"] = result["local"]["range_1mib"]["p50_ms"] < 20
+    result["targets_met"] = targets
+    seconds = time.monotonic() - began
+    result["seconds"] = round(seconds, 1)
+    result["pressure"] = pressure_share(pressure, seconds)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
