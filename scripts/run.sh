@@ -6,18 +6,9 @@ cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
 # Start the private services before their URLs are exported (services.sh leaves alone whatever
-# CONNECT_DATABASE_URL / CONNECT_REDIS_URL name), and on exit stop those this run started, not those it found
-# running (a `make test` in progress, say).
-running_before=$(scripts/services.sh status)
-# Whatever runs now and did not before, even if start failed halfway (Redis's port taken after PostgreSQL started).
-stop_started() {
-  local service started=()
-  for service in $(scripts/services.sh status); do
-    grep -qx "$service" <<<"$running_before" || started+=("$service")
-  done
-  [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"
-}
-trap stop_started EXIT
+# CONNECT_DATABASE_URL / CONNECT_REDIS_URL name); on exit stop those this run started.
+# shellcheck source=scripts/stop-started.sh
+source scripts/stop-started.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export CONNECT_MODE=${CONNECT_MODE:-demo}

@@ -5,16 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh --test
-running_before=$(scripts/services.sh status)
-# Whatever runs now and did not before, even if start failed halfway (Redis's port taken after PostgreSQL started).
-stop_started() {
-  local service started=()
-  for service in $(scripts/services.sh status); do
-    grep -qx "$service" <<<"$running_before" || started+=("$service")
-  done
-  [ ${#started[@]} -eq 0 ] || scripts/services.sh stop "${started[@]}"
-}
-trap stop_started EXIT
+# shellcheck source=scripts/stop-started.sh
+source scripts/stop-started.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 # Tests use their own Redis database, so a running `make run` worker never answers their pings.

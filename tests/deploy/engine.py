@@ -6,6 +6,9 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 BASE_IMAGE = "docker.io/library/debian:bookworm-slim"
@@ -115,3 +118,25 @@ class Engine:
 
     def inspect(self, what: str) -> dict:
         return json.loads(self.run("inspect", what).stdout)[0]
+
+
+def healthz(port: int, host: str) -> dict:
+    """connect's /healthz answer on this machine's `port`, as `host` asks (200 or 503 alike)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return json.loads(exc.read())
+
+
+def healthy_within(port: int, host: str, seconds: float) -> dict:
+    """Polls /healthz until it says "ok" or `seconds` pass; the last answer ({} if none came)."""
+    deadline, state = time.monotonic() + seconds, {}
+    while time.monotonic() < deadline and state.get("status") != "ok":
+        try:
+            state = healthz(port, host)
+        except OSError:
+            pass  # not listening yet
+        time.sleep(0.5)
+    return state

@@ -3,33 +3,22 @@ built from the Containerfile: migrate, web, worker, beat and the sealer come up 
 on the compose network. No registry answers here, so the PostGIS and Redis images are stand-ins built from
 Debian's packages under the names compose.yaml gives (tests/deploy/standins/)."""
 
-import json
 import secrets
 import shutil
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import free_port
-from tests.deploy.engine import IMAGE
+from tests.deploy.engine import IMAGE, healthy_within
 from tests.deploy.packaging import ROOT
 
 pytestmark = pytest.mark.container
 STANDINS = Path(__file__).parent / "standins"
 
-
-def healthz(port: int) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "localhost"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return json.loads(exc.read())
 
 
 @pytest.mark.timeout(1800)  # building the images the first time takes minutes
@@ -65,13 +54,7 @@ def test_compose_up_starts_a_working_connect(engine, tmp_path):
     try:
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
         deadline = time.monotonic() + 300
-        state: dict = {}
-        while time.monotonic() < deadline and state.get("status") != "ok":
-            try:
-                state = healthz(port)
-            except OSError:
-                pass
-            time.sleep(1)
+        state = healthy_within(port, "localhost", 300)
         logs = subprocess.run([*compose_command, "logs"], cwd=tmp_path, capture_output=True, text=True).stdout
         assert state.get("status") == "ok", f"/healthz answered {state}:\n{logs[-4000:]}"
         running = subprocess.run([*compose_command, "ps"], cwd=tmp_path, capture_output=True, text=True).stdout

@@ -4,10 +4,8 @@ check, non-root, with the runtime lock only and no key inside. Skips, saying wha
 container engine can build or run (see tests/deploy/engine.py)."""
 
 import base64
-import json
 import os
 import secrets
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,6 +16,7 @@ from django.conf import settings
 
 from tests.conftest import free_port
 from tests.deploy.engine import IMAGE as TAG
+from tests.deploy.engine import healthy_within
 
 pytestmark = pytest.mark.container
 
@@ -64,14 +63,6 @@ def production_env(database: str, keys: Path, port: int) -> list[str]:
     return args
 
 
-def healthz(port: int) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": "cameras.example.gov"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return json.loads(exc.read())
-
 
 @pytest.mark.timeout(1800)  # the first test builds the image: minutes the first time, seconds from the cache
 def test_the_image_has_the_runtime_packages_only_and_runs_as_its_own_user(engine):
@@ -101,14 +92,7 @@ def test_the_image_runs_connect_web_worker_beat_and_sealer(engine, database, key
     try:
         for process, name in names.items():
             engine.run("run", "--detach", "--name", name, "--hostname", name, *env, TAG, process)
-        deadline = time.monotonic() + 240
-        state: dict = {}
-        while time.monotonic() < deadline and state.get("status") != "ok":
-            try:
-                state = healthz(port)
-            except OSError:
-                pass
-            time.sleep(0.5)
+        state = healthy_within(port, "cameras.example.gov", 240)
         assert state.get("status") == "ok", f"/healthz answered {state}; web log:\n" + \
             engine.run("logs", names["web"], check=False).stderr[-2000:]
         for process in ("web", "worker"):

@@ -20,7 +20,7 @@ from tests.deploy.packaging import ROOT
 def checkout(tmp_path: Path) -> Path:
     """A second checkout: connect's scripts in a folder of their own (its own var/)."""
     (tmp_path / "scripts").mkdir(parents=True)
-    for script in ("services.sh", "test.sh", "bootstrap.sh", "chromium.sh"):
+    for script in ("services.sh", "test.sh", "stop-started.sh", "bootstrap.sh", "chromium.sh"):
         shutil.copy(ROOT / "scripts" / script, tmp_path / "scripts" / script)
     return tmp_path
 
