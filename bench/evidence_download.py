@@ -56,7 +56,7 @@ from _runs import code_commit, free_port, pressure_share, pressure_totals, singl
 BENCHMARK = "evidence_download"
 DB_NAME = "connect_bench_evidence_download"  # this script's own; never `connect`
 DATABASE_URL = f"{_data.PG}/{DB_NAME}"
-REDIS_URL = f"{_data.REDIS}/4"  # this script's own Redis database (bench/_services.py)
+REDIS_URL = f"{_data.REDIS}/5"  # this script's own Redis database (bench/_services.py)
 ROOT = _data.ROOT
 MIB = 1024 * 1024
 BUCKET = "bench-evidence"

@@ -192,9 +192,9 @@ def test_a_missing_or_altered_clip_counts_as_a_failed_evidence_read(client, clip
     assert evidence_errors("read", "EvidenceIntegrityError") == altered + 1
 
     path.unlink()
-    missing = evidence_errors("read", "FileNotFoundError")
+    missing = evidence_errors("read", "EvidenceMissing")  # the store's word for a file or object that is gone
     assert download(client, investigator, clip)[0].status_code == 409
-    assert evidence_errors("read", "FileNotFoundError") == missing + 1
+    assert evidence_errors("read", "EvidenceMissing") == missing + 1
 
 
 def test_a_store_that_refuses_a_write_counts_it_and_keeps_nothing(incident, street_cameras, investigator, settings,

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
@@ -43,7 +44,10 @@ def signed_in(user) -> str:
 
 
 def run_async(coroutine, timeout: float = 60):
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+    """Runs the coroutine in a thread of its own: the test's thread may already run an event loop (Playwright's
+    sync API keeps one running for the browser tests' session)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout)).result()
 
 
 # --- evidence: in through A, out through B -------------------------------------------------------------------
