@@ -76,3 +76,13 @@ def server_process(transactional_db, settings):
     yield url
     server.terminate()
     server.wait(timeout=15)
+
+
+@pytest.fixture
+def https_required(settings):
+    """Production's settings (connect.settings outside demo mode): behind a TLS proxy, HTTPS only, HSTS."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SECURE_HSTS_PRELOAD = True

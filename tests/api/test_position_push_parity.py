@@ -92,16 +92,6 @@ def test_refused_requests_get_djangos_own_answer(avl, what, body, request_):
     assert OfficerPosition.objects.count() == 0
 
 
-@pytest.fixture
-def https_required(settings):
-    """Production's settings (connect.settings outside demo mode): behind a TLS proxy, HTTPS only, HSTS."""
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.SECURE_SSL_REDIRECT = True
-    settings.SECURE_HSTS_SECONDS = 31536000
-    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    settings.SECURE_HSTS_PRELOAD = True
-
-
 def test_plain_http_when_https_is_required_is_redirected_as_django_does(avl, https_required):
     fast, django, _ = both_ways(report(), key=avl)
     assert fast[0] == 301 and fast[1]["location"].startswith("https://")
