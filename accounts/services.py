@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import AccountLock, SignInAttempt, StaffSession
 from audit.actions import Action
 from audit.ledger import record
+from common import outbox
 from common.change_history import history_note
-from common.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -154,26 +154,17 @@ def staff_password_reset(*, user, by, usable: bool, keep_session: str | None = N
            reason="password set" if usable else "password sign-in disabled", notified=bool(user.email))
     sessions_end(user=user, reason="password reset", keep=keep_session)
     if user.email:
-        from accounts.notices import password_reset_notice_send
-        from accounts.tasks import password_reset_notice_send_task
-
         by_label = by.get_username() if hasattr(by, "get_username") else str(by)
-        at = timezone.now().isoformat()
-        enqueue_on_commit(password_reset_notice_send_task, user.pk, by_label, at,
-                          fallback=lambda: password_reset_notice_send(user_id=user.pk, by_label=by_label, at=at))
+        outbox.enqueue("accounts.tasks.password_reset_notice_send_task",
+                       {"user_id": user.pk, "by_label": by_label, "at": timezone.now().isoformat()})
 
 
 def staff_email_changed(*, user, by, old_email: str) -> None:
     """Someone else changed a staff account's email address: the old address hears of it (the new one would not
     help if it is not the owner's)."""
-    from accounts.notices import email_changed_notice_send
-    from accounts.tasks import email_changed_notice_send_task
-
     by_label = by.get_username() if hasattr(by, "get_username") else str(by)
-    at = timezone.now().isoformat()
-    enqueue_on_commit(email_changed_notice_send_task, user.pk, old_email, by_label, at,
-                      fallback=lambda: email_changed_notice_send(user_id=user.pk, old_email=old_email,
-                                                                 by_label=by_label, at=at))
+    outbox.enqueue("accounts.tasks.email_changed_notice_send_task",
+                   {"user_id": user.pk, "old_email": old_email, "by_label": by_label, "at": timezone.now().isoformat()})
 
 
 def account_recover(*, user, by: str, password: str | None = None, remove_second_factor: bool = False) -> list[str]:

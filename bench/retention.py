@@ -270,7 +270,7 @@ def bare(folder: Path) -> dict:
 
 class Instrument:
     """Times the parts of clips_expired_purge by replacing requests_app.services' module attributes (record,
-    enqueue_on_commit, clip_path) with timing wrappers and watching its SQL with an execute_wrapper."""
+    clip_path, and common.outbox's dispatch) with timing wrappers and watching its SQL with an execute_wrapper."""
 
     def __init__(self):
         self.t = defaultdict(float)
@@ -284,7 +284,7 @@ class Instrument:
         from requests_app import services
 
         self.services, self.audit_services = services, audit_services
-        self.saved = {name: getattr(services, name) for name in ("record", "enqueue_on_commit", "clip_path")}
+        self.saved = {name: getattr(services, name) for name in ("record", "clip_path")}
         instrument = self
         depth = defaultdict(int)
 
@@ -321,19 +321,12 @@ class Instrument:
             audit_services.record_many = timed("ledger_record", audit_services.record_many)
         else:
             self.saved_audit = {}
-        # What costs is the publish (or, eager, the task run inline), which enqueue_on_commit defers to the
-        # COMMIT when it is called inside a transaction (since 8414a1e): time the task's apply_async itself.
-        original_enqueue = self.saved["enqueue_on_commit"]
+        # What costs is the publish (or, eager, the task run inline), which the outbox does after the COMMIT
+        # (since issue 15's outbox; before, enqueue_on_commit did): time the outbox's dispatch itself.
+        from common import outbox
 
-        class TimedTask:
-            def __init__(self, task):
-                self.task = task
-                self.apply_async = timed("receipt_enqueue", task.apply_async)
-
-            def __getattr__(self, name):
-                return getattr(self.task, name)
-
-        services.enqueue_on_commit = lambda task, *args, **kwargs: original_enqueue(TimedTask(task), *args, **kwargs)
+        self.outbox, self.saved_dispatch = outbox, outbox.dispatch
+        outbox.dispatch = timed("receipt_enqueue", outbox.dispatch)
         services.clip_path = lambda clip: TimedPath(original_clip_path(clip))
         self.wrapper = connection.execute_wrapper(self.tracer)
         self.wrapper.__enter__()
@@ -369,6 +362,7 @@ class Instrument:
             setattr(self.services, name, value)
         for name, value in self.saved_audit.items():
             setattr(self.audit_services, name, value)
+        self.outbox.dispatch = self.saved_dispatch
         return False
 
     def summary(self) -> dict:

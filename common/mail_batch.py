@@ -85,18 +85,18 @@ class MailBatch:
         self.name, self.slots = name, slots
         self._pieces: dict[tuple, tuple[_Pieces, _Pieces, _Pieces] | None] = {}
 
-    def mail(self, *, to: str, context: dict) -> mime.OutgoingMail:
+    def mail(self, *, to: str, context: dict, message_id: str | None = None) -> mime.OutgoingMail:
         values = [_resolve(context, path) for path in self.slots]
         key = (translation.get_language(), timezone.get_current_timezone_name())
         if key not in self._pieces:
             self._pieces[key] = self._compile(context)
         pieces = self._pieces[key]
         if pieces is None:
-            return _rendered_alone(to=to, name=self.name, context=context)
+            return _rendered_alone(to=to, name=self.name, context=context, message_id=message_id)
         subject, text, html = pieces
         escaped = [str(conditional_escape(value)) for value in values]
         return mime.alternative(to=to, subject=" ".join(subject.fill(values).split()), text=text.fill(values),
-                                html=html.fill(escaped))
+                                html=html.fill(escaped), message_id=message_id)
 
     def _compile(self, context: dict) -> tuple[_Pieces, _Pieces, _Pieces] | None:
         nonce = secrets.token_hex(8)
@@ -122,9 +122,11 @@ class MailBatch:
             return None
 
 
-def _rendered_alone(*, to: str, name: str, context: dict) -> mime.OutgoingMail:
+def _rendered_alone(*, to: str, name: str, context: dict, message_id: str | None = None) -> mime.OutgoingMail:
     """The message as render_templated builds it (Django's email package), as bytes for the same session."""
     message = render_templated(to=to, name=name, context=context)
+    if message_id:
+        message.extra_headers["Message-ID"] = message_id
     return mime.OutgoingMail(sender=mime.envelope_sender(message.from_email),
                              recipients=[mime.envelope_recipient(address) for address in message.recipients()],
                              data=message.message().as_bytes(linesep="\r\n"))

@@ -16,6 +16,7 @@ Django's EmailMultiAlternatives gives for the same content.
 
 import base64
 import binascii
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -141,8 +142,19 @@ def envelope_recipient(address: str) -> str:
     return _recipient(address)[1]
 
 
-def alternative(*, to: str, subject: str, text: str, html: str, from_email: str | None = None) -> OutgoingMail:
-    """A multipart/alternative message (text, then HTML) to one address, ready to send."""
+def derived_message_id(*parts: str, recipient: str) -> str:
+    """A Message-ID made from what the message is (`parts`: its kind and the request's code, say) and to whom, so
+    that a copy sent again has the same one: recognisable as a duplicate in the mail server's log, by the owner's
+    mail program (many fold such copies) and by staff. The recipient is hashed, not spelled out."""
+    digest = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:16]
+    domain = settings.AGENCY_EMAIL.rpartition("@")[2] or DNS_NAME
+    return f"<{'.'.join(parts)}.{digest}@{domain}>"
+
+
+def alternative(*, to: str, subject: str, text: str, html: str, from_email: str | None = None,
+                message_id: str | None = None) -> OutgoingMail:
+    """A multipart/alternative message (text, then HTML) to one address, ready to send. Without `message_id`, a
+    fresh one."""
     envelope = _envelope(from_email or settings.DEFAULT_FROM_EMAIL)
     to_header, recipient = _recipient(to)
     boundary = "=_" + secrets.token_hex(16)
@@ -153,7 +165,7 @@ def alternative(*, to: str, subject: str, text: str, html: str, from_email: str 
         envelope.from_header,
         address_header("To", to_header),
         f"Date: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}",
-        f"Message-ID: {make_msgid(domain=DNS_NAME)}",
+        f"Message-ID: {message_id or make_msgid(domain=DNS_NAME)}",
     ))
     delimiter = f"{CRLF}--{boundary}{CRLF}".encode("ascii")
     part_head = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'

@@ -10,7 +10,8 @@ error is retried with backoff instead of failing.
 import os
 import random
 
-from celery import Celery, Task, signals
+from celery import Celery, Task, bootsteps, signals
+from celery.fixups.django import DjangoWorkerFixup
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
 
@@ -36,9 +37,41 @@ class RecoveringTask(Task):
             raise self.retry(exc=exc, countdown=delay, max_retries=DB_RETRIES) from None
 
 
+class OutboxOnConnect(bootsteps.StartStopStep):
+    """Each time the worker's consumer starts (at worker start, and again after it lost the broker and got it
+    back), it queues a sweep of the outbox: work that could not be queued while Redis was away goes out now
+    rather than at beat's next minute (common/outbox.py)."""
+
+    requires = {"celery.worker.consumer.tasks:Tasks"}
+
+    def start(self, consumer):
+        try:
+            consumer.app.tasks["common.tasks.outbox_sweep_task"].apply_async(retry=False)
+        except Exception as exc:  # the broker went away again: beat's sweep follows
+            import logging
+
+            logging.getLogger(__name__).warning("outbox sweep not queued at connect: %s", exc)
+
+
+def _close_without_fork(self, **kwargs) -> None:
+    """Celery's Django fixup, at worker_process_init, closes each database socket by its file descriptor: right
+    for a forked child, whose sockets are its parent's. But the solo pool (and a test's worker thread) sends that
+    signal in the process that owns the sockets, and the pooled psycopg connection, its descriptor closed under
+    it, went back to the pool: the next checkout sent its query down whatever socket reused the number and hung.
+    Without a fork, the connections are closed the ordinary way."""
+    if self._is_prefork():
+        return _fixup_process_init(self, **kwargs)
+    self._close_database()
+    self.close_cache()
+
+
+_fixup_process_init = DjangoWorkerFixup.on_worker_process_init
+DjangoWorkerFixup.on_worker_process_init = _close_without_fork
+
 app = Celery("connect", task_cls=RecoveringTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["consumer"].add(OutboxOnConnect)
 
 
 @signals.task_prerun.connect

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "csp",
     "connect",
+    "common",
     "accounts",
     "registry",
     "requests_app",
@@ -340,7 +341,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishers (web requests) give up on a missing broker at once rather than hang the person for seconds;
-# common.queue then falls back. The worker's own reconnection is governed separately and retries forever.
+# common.outbox then leaves the work to its sweep. The worker's own reconnection is governed separately and
+# retries forever.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2, "socket_timeout": 5,
                                    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, **_broker_options}
 CELERY_TIMEZONE = "UTC"
@@ -355,10 +357,12 @@ CELERY_DB_REUSE_MAX = 500
 # interval in seconds (CONNECT_BEAT_LEDGER_SEAL=30 for ledger-seal); each run expires just under its period.
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 CELERY_BEAT_SCHEDULE = parse_beat_schedule({
+    # Queues the outbox's work that could not be queued at its commit (the broker was away); common/outbox.py.
+    "outbox-sweep": ("common.tasks.outbox_sweep_task", _MINUTE),
     # Re-sends confirmation mail that could not be queued or delivered (broker or SMTP down).
     "registration-confirmations-resend": ("registry.tasks.registration_confirmations_resend_task", 5 * _MINUTE),
-    # Sends due reminders, lapses requests and re-queues stuck ones.
-    "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", 10 * _MINUTE),
+    # Sends due reminders, lapses requests and re-queues stuck ones (a dead worker's within two minutes).
+    "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", _MINUTE),
     "accounts-inactive-disable": ("accounts.tasks.accounts_inactive_disable_task", _DAY),
     "clips-expired-purge": ("requests_app.tasks.clips_expired_purge_task", _HOUR),
     # The at-rest check: re-hashes whole clips, oldest-checked first, CONNECT_EVIDENCE_VERIFY_GB_PER_RUN a run.

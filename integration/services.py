@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.ledger import record
+from common import outbox
 from common.change_history import history_note
 from common.codes import parse_code
 from common.districts import district_of
-from common.queue import enqueue_on_commit
 from integration import broadcast, frames, selectors
 from integration.gating import LiveRefused, live_view_check
 from integration.hours import hours_validate
@@ -324,9 +324,7 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
         if session.override_reason:
             record(actor=user, action=Action.LIVE_OVERRIDE, override_reason=session.override_reason, **common)
         if share.notify_each_view:
-            from integration.tasks import live_view_notice_send_task
-
-            enqueue_on_commit(live_view_notice_send_task, session.pk)
+            outbox.enqueue("integration.tasks.live_view_notice_send_task", {"session_id": session.pk})
     return session
 
 

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.ledger import record
+from common import outbox
 from common.change_history import history_note
 from common.mail import send_templated
-from common.queue import enqueue_on_commit
 from registry import links, signals
 from registry.models import Camera, DeletionRecord, Owner, OwnerLink
 from registry.owner_history import history_rows
@@ -49,17 +49,20 @@ def owner_register(*, kind: str, name: str, email: str, phone: str, address: str
         camera = camera_build(data, owner=owner)
         camera.full_clean()
         camera.save()
-    from registry.tasks import registration_confirmation_send_task
-
-    enqueue_on_commit(registration_confirmation_send_task, owner.pk)
+    outbox.enqueue("registry.tasks.registration_confirmation_send_task", {"owner_id": owner.pk})
     return owner
 
 
+@transaction.atomic
 def registration_confirmation_send(*, owner_id: int) -> str:
-    """Mails the confirmation link, unless the owner already confirmed or is gone."""
-    owner = Owner.objects.filter(pk=owner_id, confirmed_at__isnull=True).first()
+    """Mails the confirmation link once: not if the owner confirmed, is gone, or was mailed already. The owner's
+    row stays locked while the mail goes out, so a second copy of the task (the outbox queues at least once)
+    finds it locked or marked and sends nothing."""
+    owner = Owner.objects.select_for_update(skip_locked=True).filter(pk=owner_id, confirmed_at__isnull=True).first()
     if owner is None:
         return "nothing to send"
+    if owner.confirmation_sent_at is not None:
+        return "already sent"
     url = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.CONFIRM)
     send_templated(
         to=owner.email,
@@ -106,10 +109,7 @@ def cameras_registered_record(*, camera: Camera, kind: str) -> None:
 def sign_in_link_request(*, email: str) -> None:
     """Queues the same work whether or not the email is registered; the worker looks it up. So neither the
     answer nor its timing says whether an address belongs to an owner."""
-    from registry.tasks import sign_in_links_send_task
-
-    email = email.strip().lower()
-    enqueue_on_commit(sign_in_links_send_task, email, fallback=lambda: sign_in_links_send(email=email))
+    outbox.enqueue("registry.tasks.sign_in_links_send_task", {"email": email.strip().lower()})
 
 
 def sign_in_links_send(*, email: str) -> int:

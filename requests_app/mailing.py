@@ -4,16 +4,23 @@ Exactly once, as far as SMTP allows: a batch is claimed by one conditional UPDAT
 other worker sends it; each message the server accepts is noted at once (`sent_at`, still SENDING), so a worker
 killed mid-batch leaves the accepted ones to be recorded, never mailed again; the end of the batch turns them
 SENT together with their ledger entries, in one transaction. What no one can know is whether a message whose
-250 never arrived was delivered: it counts as unsent and is sent again.
+250 never arrived was delivered, or whether the note of one that was got written before the worker died: such a
+message counts as unsent and is sent again, with the same Message-ID (derived from the request and the
+recipient), so the copy is recognisable. That window, between the server's acceptance and the note, is the only
+place a duplicate can come from (docs/SECURITY.md, "Mail delivery").
+
+A dead worker is known at once, not after a grace period: the worker holds a PostgreSQL advisory lock named by
+its claim's token (`claim`) for as long as it sends the batch, and PostgreSQL releases it when the worker's
+session ends, killed or not. The sweep (every minute) takes over a claim whose lock it can take.
 """
 
-import time
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audit.actions import Action
@@ -21,13 +28,20 @@ from audit.ledger import entry, record_many
 from common.districts import district_of
 from common.mail import MailRefused, MailServerLost, MailSession
 from common.mail_batch import MailBatch
-from common.mime import OutgoingMail
+from common.mime import OutgoingMail, derived_message_id
 from registry.models import Camera
 from requests_app.models import FootageRequest
 from requests_app.services import consent_link
 
-STUCK_AFTER = timedelta(minutes=10)  # a batch claimed this long ago belongs to a worker that died
-CLAIM_RENEW_S = 60  # a live worker renews the claim of what it has still to send this often, well within STUCK_AFTER
+# A claim without a token (made before tokens) this old belongs to a worker that died; and a request put back in the
+# queue for a retry (the mail server was away) that no task took for this long is queued again.
+STUCK_AFTER = timedelta(minutes=10)
+# A queued request no worker took for this long: its task was lost (a worker killed while holding it leaves the
+# message invisible in Redis for the broker's visibility timeout, an hour). With the sweep every minute, such a
+# request is picked up within two minutes; one whose task was only slow in the queue gets a second task, which
+# finds it claimed and does nothing.
+QUEUED_GRACE = timedelta(seconds=45)
+CLAIM_LOCKS = 0x6D61696C  # "mail": the advisory-lock namespace of claim tokens
 _TABLE = FootageRequest._meta.db_table
 State = FootageRequest.State
 
@@ -61,12 +75,15 @@ class _Batches:
         self.name = name
         self._batches: dict[tuple, MailBatch] = {}
 
-    def mail(self, request: FootageRequest, *, expires_at) -> OutgoingMail:
+    def mail(self, request: FootageRequest, *, expires_at, message_key: tuple[str, ...]) -> OutgoingMail:
+        """`message_key`: what makes this message this one (the request's code, a reminder's number): with the
+        recipient, its Message-ID, the same each time the same message is sent."""
         key = (request.incident_id, expires_at)
         if key not in self._batches:
             self._batches[key] = MailBatch(name=self.name, slots=MAIL_SLOTS)
-        return self._batches[key].mail(to=request.camera.owner.email,
-                                       context=_mail_context(request, expires_at=expires_at))
+        to = request.camera.owner.email
+        return self._batches[key].mail(to=to, context=_mail_context(request, expires_at=expires_at),
+                                       message_id=derived_message_id(self.name, *message_key, recipient=to))
 
 
 def _update_returning(sql: str, params: list) -> list[int]:
@@ -89,12 +106,31 @@ def _notes_without_waiting_for_disk():
             cursor.execute("RESET synchronous_commit")
 
 
-def _claim(request_ids: list[int]) -> list[FootageRequest]:
+def _claim_lock() -> int:
+    """A fresh claim token, its advisory lock held by this session until _claim_unlock (or the session's end).
+    Taken before the claim is written, so no sweep ever sees a claim whose lock is free while its worker lives."""
+    with connection.cursor() as cursor:
+        while True:
+            token = secrets.randbelow(2**31 - 1) + 1
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CLAIM_LOCKS, token])
+            if cursor.fetchone()[0]:
+                return token
+
+
+def _claim_unlock(token: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CLAIM_LOCKS, token])
+    except DatabaseError:  # the session is gone, and its locks with it
+        pass
+
+
+def _claim(request_ids: list[int], token: int) -> list[FootageRequest]:
     """The queued ones among request_ids, now SENDING and this worker's; each claim counts as an attempt."""
     claimed = _update_returning(
-        f"UPDATE {_TABLE} SET state = %s, claimed_at = %s, attempts = attempts + 1, sent_at = NULL "
+        f"UPDATE {_TABLE} SET state = %s, claimed_at = %s, claim = %s, attempts = attempts + 1, sent_at = NULL "
         "WHERE id = ANY(%s) AND state = %s RETURNING id",
-        [State.SENDING, timezone.now(), list(request_ids), State.QUEUED])
+        [State.SENDING, timezone.now(), token, list(request_ids), State.QUEUED])
     if not claimed:
         return []
     requests = list(FootageRequest.objects.filter(pk__in=claimed).select_related("incident", "camera__owner")
@@ -111,20 +147,22 @@ def footage_requests_mail(*, request_ids: list[int]) -> MailRun:
 
     A refused address fails its own request only (at once if the refusal is permanent); a lost mail server
     puts the requests not yet accepted back in the queue, with the reason, for the task to retry."""
+    token = _claim_lock()
+    try:
+        return _mail_claimed(_claim(request_ids, token))
+    finally:  # whatever is still SENDING now (an error stopped the batch) the next sweep takes over at once
+        _claim_unlock(token)
+
+
+def _mail_claimed(requests: list[FootageRequest]) -> MailRun:
     run = MailRun()
-    requests = _claim(request_ids)
     expires_at = timezone.now() + timedelta(days=settings.REQUEST_LINK_DAYS)
     accepted, refused, retry = [], {}, {}
-    renewed = time.monotonic()
     batches = _Batches("footage-request")
     try:
         with MailSession() as session, _notes_without_waiting_for_disk() as notes:
             for position, request in enumerate(requests):
-                if time.monotonic() - renewed >= CLAIM_RENEW_S:  # a slow server: the sweep must not think us dead
-                    notes.execute(f"UPDATE {_TABLE} SET claimed_at = %s WHERE id = ANY(%s) AND state = %s",
-                                  [timezone.now(), [r.pk for r in requests[position:]], State.SENDING])
-                    renewed = time.monotonic()
-                message = batches.mail(request, expires_at=expires_at)
+                message = batches.mail(request, expires_at=expires_at, message_key=(str(request.code),))
                 try:
                     session.send(message)
                 except MailRefused as exc:
@@ -197,15 +235,42 @@ def footage_requests_give_up(*, request_ids: list[int]) -> int:
 
 
 def footage_requests_stuck() -> list[int]:
-    """What a killed worker or a lost task left: accepted mail is recorded (never sent again), requests still
-    SENDING are queued again, and queued requests nobody took for a while are returned to be queued."""
-    stale = timezone.now() - STUCK_AFTER
-    abandoned = FootageRequest.objects.filter(state=State.SENDING, claimed_at__lt=stale)
-    footage_requests_accepted_record(request_ids=list(
-        abandoned.filter(sent_at__isnull=False).values_list("pk", flat=True)))
-    abandoned.filter(sent_at__isnull=True).update(state=State.QUEUED)
-    untouched = FootageRequest.objects.filter(state=State.QUEUED, created_at__lt=stale).exclude(claimed_at__gte=stale)
-    return list(untouched.order_by("pk").values_list("pk", flat=True)[:1000])
+    """What a dead worker or a lost task left, returned to be queued: a claim whose worker is gone (its lock is
+    free) at once, its accepted mail recorded (never sent again) and the rest queued again; a claim without a
+    token after STUCK_AFTER; queued requests no task took within QUEUED_GRACE (STUCK_AFTER for those waiting for
+    a retry). Each queued request is returned at most once per grace (claimed_at notes when)."""
+    now = timezone.now()
+    recovered = []
+    for token in (FootageRequest.objects.filter(state=State.SENDING, claim__isnull=False)
+                  .values_list("claim", flat=True).distinct()):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CLAIM_LOCKS, token])
+            if not cursor.fetchone()[0]:
+                continue  # its worker is alive and sending
+        try:  # held now, so two sweeps never both take over the same claim
+            recovered += _abandoned_recover(FootageRequest.objects.filter(state=State.SENDING, claim=token))
+        finally:
+            _claim_unlock(token)
+    recovered += _abandoned_recover(FootageRequest.objects.filter(state=State.SENDING, claim__isnull=True,
+                                                                  claimed_at__lt=now - STUCK_AFTER))
+    queued = FootageRequest.objects.filter(state=State.QUEUED).exclude(pk__in=recovered)
+    lost = queued.filter(failure_reason="", created_at__lt=now - QUEUED_GRACE).exclude(
+        claimed_at__gte=now - QUEUED_GRACE)
+    retry_lost = queued.exclude(failure_reason="").filter(created_at__lt=now - STUCK_AFTER).exclude(
+        claimed_at__gte=now - STUCK_AFTER)
+    ids = sorted({*recovered, *lost.values_list("pk", flat=True)[:1000],
+                  *retry_lost.values_list("pk", flat=True)[:1000]})[:1000]
+    FootageRequest.objects.filter(pk__in=ids, state=State.QUEUED).update(claimed_at=now)
+    return ids
+
+
+def _abandoned_recover(abandoned) -> list[int]:
+    """A dead worker's claim: what the server accepted is recorded as sent; the rest is queued again."""
+    footage_requests_accepted_record(request_ids=list(abandoned.filter(sent_at__isnull=False)
+                                                      .values_list("pk", flat=True)))
+    return _update_returning(
+        f"UPDATE {_TABLE} SET state = %s WHERE id = ANY(%s) AND state = %s AND sent_at IS NULL RETURNING id",
+        [State.QUEUED, list(abandoned.values_list("pk", flat=True)), State.SENDING])
 
 
 # --- reminders ------------------------------------------------------------------------------------------
@@ -243,7 +308,8 @@ def footage_reminders_send(*, due: list[list[int]]) -> MailRun:
     with MailSession() as session:
         for position, request_id in enumerate(sorted(claimed)):
             request = candidates[request_id]
-            message = batches.mail(request, expires_at=request.expires_at)
+            message = batches.mail(request, expires_at=request.expires_at,
+                                   message_key=(str(request.code), str(counts[request_id] + 1)))
             try:
                 session.send(message)
             except MailRefused as exc:

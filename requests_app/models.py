@@ -92,6 +92,9 @@ class FootageRequest(models.Model):
     nonce = models.CharField(max_length=64, unique=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it to send")
+    # The token of the claim that took it: its worker holds an advisory lock named by it while it sends
+    # (requests_app/mailing.py), so the sweep knows a dead worker's claim at once.
+    claim = models.IntegerField(null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)

@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.actions import Action
 from audit.ledger import record
+from common import outbox
 from common import sealed as crypto
 from common.change_history import history_note
 from common.districts import district_of
@@ -26,7 +27,6 @@ from common.evidence_store import EvidenceMissing, EvidenceStoreError, evidence_
 from common.key_service import KeyServiceError, MasterKeyMissing
 from common.mail import send_templated
 from common.metrics import Operation, evidence_store_error
-from common.queue import enqueue_on_commit
 from registry.models import Camera
 from requests_app import evidence, evidence_keys, selectors
 from requests_app.evidence_out import ClipStream
@@ -617,7 +617,6 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
     unreadable), then the files are removed, the batch is recorded in the ledger and the owners get receipts.
     Idempotent; an interrupted run leaves at worst unreadable files that the next run removes."""
     from audit.ledger import entry, record_many
-    from requests_app.tasks import clip_deletion_receipts_task
 
     purged = 0
     while True:
@@ -640,7 +639,7 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
             record_many(entries)
             receipts = [clip.pk for clip in done if clip.request_id and clip.request.camera_id]
             if receipts:
-                enqueue_on_commit(clip_deletion_receipts_task, receipts)
+                outbox.enqueue("requests_app.tasks.clip_deletion_receipts_task", {"clip_ids": receipts})
         evidence_keys.shred_keys_destroy(clip.code for clip in done)  # the clip is gone for good from here
         for clip in done:
             _clip_object_delete(clip)

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from common.queue import enqueue_on_commit
+from common import outbox
 from requests_app import mailing, services
 
 _RETRYABLE = (smtplib.SMTPException, OSError)
@@ -21,9 +21,10 @@ def _backoff(retries: int) -> int:
 
 
 def footage_requests_mail_queue(request_ids: list[int]) -> None:
-    """Queues the requests' mail, MAIL_BATCH_SIZE to a task, once the caller's transaction commits."""
+    """Queues the requests' mail, MAIL_BATCH_SIZE to a task, through the outbox: written in the caller's
+    transaction, queued once it commits (or by the outbox's sweep, if the broker is away then)."""
     for batch in _batches(request_ids):
-        enqueue_on_commit(footage_requests_mail_task, batch)
+        outbox.enqueue("requests_app.tasks.footage_requests_mail_task", {"request_ids": batch})
 
 
 def _batches(items: list) -> list[list]:
@@ -37,7 +38,7 @@ def footage_requests_mail_task(self, request_ids: list[int]) -> str:
         if self.request.retries >= self.max_retries:
             run.failed += mailing.footage_requests_give_up(request_ids=run.retry)
         else:
-            raise self.retry(args=(run.retry,), countdown=_backoff(self.request.retries))
+            raise self.retry(args=(), kwargs={"request_ids": run.retry}, countdown=_backoff(self.request.retries))
     return run.summary()
 
 
@@ -87,7 +88,7 @@ def clip_deletion_receipts_task(self, clip_ids: list[int]) -> str:
         try:
             services.clip_deletion_receipt_send(clip_id=clip_id)
         except _RETRYABLE as exc:
-            raise self.retry(args=(clip_ids[sent:],), exc=exc,
+            raise self.retry(args=(), kwargs={"clip_ids": clip_ids[sent:]}, exc=exc,
                              countdown=min(30 * 2**self.request.retries, 900)) from None
         sent += 1
     return f"sent {sent} receipts"

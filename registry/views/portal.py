@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common import outbox
 from common.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
@@ -24,9 +25,12 @@ def home(request):
         })
     form = SignInRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.sign_in_link_request(email=form.cleaned_data["email"])
-        # The same answer whether or not the email is registered.
-        return render(request, "registry/portal_link_sent.html", {"minutes": settings.SIGNIN_LINK_MINUTES})
+        with outbox.watch() as link:
+            services.sign_in_link_request(email=form.cleaned_data["email"])
+        # The same answer whether or not the email is registered (the same work is queued either way); "in a few
+        # minutes" when the broker was away and the outbox's sweep will queue it.
+        return render(request, "registry/portal_link_sent.html", {"minutes": settings.SIGNIN_LINK_MINUTES,
+                                                                  "queued": link.all_queued})
     return render(request, "registry/portal_sign_in.html", {"form": form})
 
 

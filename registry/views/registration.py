@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
+from common import outbox
 from common.change_history import changes_by
 from common.ratelimit import rate_limited
 from registry import services
@@ -26,12 +27,15 @@ def register(request):
         cameras = CameraFormSet(request.POST, prefix="cameras")
         if owner_form.is_valid() and cameras.is_valid():
             data = owner_form.cleaned_data
-            services.owner_register(
-                kind=data["kind"], name=data["name"], email=data["email"], phone=data["phone"],
-                address=data["address"], cameras=_camera_rows(cameras),
-            )
+            with outbox.watch() as confirmation:
+                services.owner_register(
+                    kind=data["kind"], name=data["name"], email=data["email"], phone=data["phone"],
+                    address=data["address"], cameras=_camera_rows(cameras),
+                )
             # Only a masked form goes into the session table: deleting an owner must leave no email behind.
             request.session["registered_email"] = mask_email(data["email"])
+            # The page says the truth: sent now, or (the broker was away) in a few minutes, by the outbox's sweep.
+            request.session["confirmation_queued"] = confirmation.all_queued
             return redirect("registry:register_sent")
     else:
         owner_form = OwnerForm(initial={"kind": "resident"})
@@ -50,6 +54,7 @@ def mask_email(email: str) -> str:
 def register_sent(request):
     return render(request, "registry/register_sent.html", {
         "email": request.session.get("registered_email"), "hours": settings.CONFIRM_LINK_HOURS,
+        "queued": request.session.get("confirmation_queued", True),
     })
 
 
