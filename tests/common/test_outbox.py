@@ -54,9 +54,17 @@ def _private_redis(action: str) -> None:
 
 @pytest.fixture
 def redis_restored():
-    """Whatever the test does to Redis, it runs again afterwards, for the tests that follow."""
+    """Whatever the test does to Redis, it runs again afterwards, for the tests that follow, and this process
+    forgets its connections to the server that stopped (the next use opens fresh ones)."""
     yield
     _private_redis("start")
+    from common import cache
+
+    for client in cache._clients.values():
+        for pool in client._pools.values():
+            pool.disconnect()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def _outbox_waiting() -> list[str]:
