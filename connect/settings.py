@@ -291,6 +291,9 @@ if not LEDGER_KEY:
     LEDGER_KEY = "demo-only-ledger-key-public-0123456789"
 elif len(LEDGER_KEY) < LEDGER_KEY_MIN_CHARS:
     raise ImproperlyConfigured(f"CONNECT_LEDGER_KEY must be at least {LEDGER_KEY_MIN_CHARS} random characters.")
+# The Ed25519 key that signs the ledger's daily public checkpoints (audit/signing.py): a 32-byte seed in base64, or
+# a PEM private key. Unset, it is derived from CONNECT_LEDGER_KEY, so it lives exactly as long as the chain does.
+LEDGER_SIGNING_KEY = env_secret("CONNECT_LEDGER_SIGNING_KEY")
 
 # --- retention ---------------------------------------------------------------------------------------
 LEDGER_KEEP_DAYS = env_int("CONNECT_LEDGER_KEEP_DAYS", 365, minimum=365)  # upward only: audits need a year
@@ -366,6 +369,7 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
     "ledger-seal": ("audit.tasks.ledger_seal_task", _MINUTE),
     "ledger-purge": ("audit.tasks.ledger_purge_task", _DAY),
+    "ledger-checkpoint-publish": ("audit.tasks.ledger_checkpoint_publish_task", _DAY),
     "audit-weekly-review": ("audit.tasks.weekly_review_send_task", 7 * _DAY),
     "owner-digests": ("registry.tasks.owner_digests_send_task", _DAY),
     "links-lapsed-purge": ("registry.tasks.links_lapsed_purge_task", _DAY),
