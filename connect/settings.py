@@ -51,7 +51,7 @@ else:
 PUBLIC_URL = env_str("CONNECT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "connect.admin_site.ConnectAdminConfig",  # django.contrib.admin, opening on each role's dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
