@@ -55,6 +55,10 @@ class Action(StrEnum):
     LIVE_STARTED = "live.started", _("started watching live")
     LIVE_ENDED = "live.ended", _("stopped watching live")
     LIVE_OVERRIDE = "live.override"
+    LIVE_OVERRIDE_REQUESTED = "live.override_requested"
+    LIVE_OVERRIDE_APPROVED = "live.override_approved", _("a supervisor approved a live view without an incident "
+                                                         "nearby, for one case")
+    LIVE_OVERRIDE_REFUSED = "live.override_refused", _("a supervisor refused a live view without an incident nearby")
     LIVE_REFUSED = "live.refused"
     LIVE_SESSION_VIEWED = "live.session_viewed"
     LIVE_SESSIONS_VIEWED = "live.sessions_viewed"

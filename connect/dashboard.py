@@ -20,6 +20,7 @@ from audit.models import AccessEntry
 from audit.review import weekly_review
 from common import roles
 from integration.models import ConnectorToken, LiveSession, LiveShare
+from integration.overrides import overrides_for_supervisor
 from integration.selectors import training_valid_until
 from requests_app.evidence import evidence_store_health
 from requests_app.models import Clip, FootageRequest, Incident
@@ -127,6 +128,13 @@ def overrides_to_review() -> Panel:
                  _admin("integration_livesession_changelist"))
 
 
+def overrides_waiting(user) -> Panel:
+    rows = [Row(f"Case {o.incident.case_number}: {o.analyst.get_username()} asks", f"decide by "
+                f"{timezone.localtime(o.decide_by):%H:%M}", reverse("integration:overrides") + f"#override-{o.code}",
+                warn=True) for o in overrides_for_supervisor(user).pending]
+    return Panel("Override requests waiting for you", rows, "None waiting.", reverse("integration:overrides"))
+
+
 def quiet_cases() -> Panel:
     cutoff = timezone.now() - timedelta(days=QUIET_DAYS)
     cases = (Incident.objects.filter(status=Incident.Status.OPEN, created_at__lt=cutoff)
@@ -223,11 +231,11 @@ def services() -> Panel:
 ROLE_PANELS = {
     roles.INVESTIGATOR: (my_open_cases,),
     roles.CRIME_ANALYST: (my_live_views, my_training),
-    roles.SUPERVISOR: (overrides_to_review, quiet_cases, my_open_cases),
+    roles.SUPERVISOR: (overrides_waiting, overrides_to_review, quiet_cases, my_open_cases),
     roles.AUDITOR: (unusual_access, chain_head),
     roles.ADMINISTRATOR: (locked_accounts, offline_connectors, failed_sends, services),
 }
-NEEDS_USER = {my_open_cases, my_live_views, my_training}
+NEEDS_USER = {my_open_cases, my_live_views, my_training, overrides_waiting}
 
 
 def panels_for(user) -> list[tuple[str, list[Panel]]]:
