@@ -8,6 +8,7 @@ from requests_app.services import upload_leftovers_sweep
 
 class Command(BaseCommand):
     help = __doc__.splitlines()[0]
+    requires_system_checks = []  # it runs before every web start: the web process itself runs the checks
 
     def add_arguments(self, parser):
         parser.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
