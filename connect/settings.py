@@ -233,6 +233,12 @@ UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Request bodies past FILE_UPLOAD_MAX_MEMORY_SIZE are spooled here, sealed (connect/asgi_body.py): a private
+# folder of connect's own beside the evidence folder, swept of what a killed web process left (not the shared /tmp).
+SPOOL_DIR = Path(env_str("CONNECT_SPOOL_DIR", str(EVIDENCE_DIR.parent / "spool")))
+# How many web processes `make run`, the image and the systemd unit start (uvicorn --workers): read by them, checked
+# here so junk stops start-up with the variable's name.
+WEB_PROCESSES = env_int("CONNECT_WEB_PROCESSES", 1, minimum=1)
 # Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY below) or "aws-kms" (a KMS
 # key; local keys then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
 KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
@@ -364,6 +370,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", 10 * _MINUTE),
     "accounts-inactive-disable": ("accounts.tasks.accounts_inactive_disable_task", _DAY),
     "clips-expired-purge": ("requests_app.tasks.clips_expired_purge_task", _HOUR),
+    # Spooled bodies and sealed uploads a killed web process left (also swept when web starts).
+    "uploads-leftovers-sweep": ("requests_app.tasks.upload_leftovers_sweep_task", _HOUR),
     # The at-rest check: re-hashes whole clips, oldest-checked first, CONNECT_EVIDENCE_VERIFY_GB_PER_RUN a run.
     "clips-verify-due": ("requests_app.tasks.clips_verify_due_task", _DAY),
     # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
