@@ -1,0 +1,28 @@
+"""Where type-ahead search and reverse lookup get their answers: connect's own address points (`local`, the
+default) or an external Nominatim- or ArcGIS-compatible geocoder, which connect's server asks on the browser's
+behalf (so the page's CSP needs no other host and the geocoder never sees who searched).
+
+Each adapter has `search(text, limit) -> list[Place]` and `reverse(lat, lng) -> Place | None`, and raises
+GeocoderUnavailable with a sentence a person can act on."""
+
+from django.conf import settings
+
+from addresses.geocoders.base import GeocoderUnavailable
+from addresses.setting import GEOCODER_ARCGIS, GEOCODER_NOMINATIM
+
+__all__ = ["GeocoderUnavailable", "geocoder"]
+
+
+def geocoder():
+    kind, url = settings.GEOCODER
+    if kind == GEOCODER_NOMINATIM:
+        from addresses.geocoders.nominatim import Nominatim  # noqa: PLC0415 -- only the configured one is loaded
+
+        return Nominatim(url, timeout=settings.GEOCODER_TIMEOUT_S)
+    if kind == GEOCODER_ARCGIS:
+        from addresses.geocoders.arcgis import ArcGIS  # noqa: PLC0415
+
+        return ArcGIS(url, timeout=settings.GEOCODER_TIMEOUT_S)
+    from addresses.geocoders.local import Local  # noqa: PLC0415
+
+    return Local()
