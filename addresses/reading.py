@@ -78,6 +78,8 @@ def _address_text(props: dict, columns: dict[str, str]) -> tuple[str, str]:
     if columns.get("address"):
         street = _value(props, columns["address"])
     else:
+        if not _value(props, columns.get("number")):
+            raise ValueError("it has no house number")  # a street alone is not an address point
         parts = [_value(props, columns.get(name)) for name in ("number", "predir", "street", "type", "sufdir")]
         street = " ".join(part for part in parts if part)
         unit = _value(props, columns.get("unit"))
@@ -133,7 +135,11 @@ class _Reader:
         self.result = ReadResult(columns=columns)
 
     def add(self, line: int, props: dict, geometry=None) -> None:
-        street, address = _address_text(props, self.columns)
+        try:
+            street, address = _address_text(props, self.columns)
+        except ValueError as exc:
+            self.result.bad.append((line, str(exc)))
+            return
         if not street:
             self.result.bad.append((line, "no address text"))
             return
