@@ -2,6 +2,8 @@
 findAddressCandidates and reverseGeocode with f=json.
 https://developers.arcgis.com/rest/geocode/find-address-candidates/"""
 
+import json
+
 from addresses.geocoders.base import GeocoderUnavailable, HttpGeocoder, service_box
 from addresses.selectors import REVERSE_MAX_M, Place
 
@@ -15,8 +17,9 @@ class ArcGIS(HttpGeocoder):
         if not isinstance(answer, dict):
             raise GeocoderUnavailable(f"The address service ({self.host}) did not answer as ArcGIS does.")
         error = answer.get("error")
-        # ArcGIS reports its own failures in a 200 answer; "Unable to find address" (code 400) means no address.
-        if isinstance(error, dict) and "unable to find" not in str(error.get("message", "")).lower():
+        # ArcGIS reports its own failures in a 200 answer; "Unable to find address" (in the message or the details
+        # of a code 400) means there is no address there.
+        if isinstance(error, dict) and "unable to find" not in json.dumps(error).lower():
             raise GeocoderUnavailable(f"The address service ({self.host}) refused the search: "
                                       f"{str(error.get('message') or error.get('code'))[:120]}.")
         return answer
