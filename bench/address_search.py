@@ -7,7 +7,8 @@ Dataset: 200,000 generated Raleigh address points (addresses/demo.py, the demo's
 the set `bench-200k` in connect_bench; reused when it is already there. The queries are what a person types while
 the list narrows: a house number and the start of the street ("2004 n oakw"), most of a street address, and a street
 name alone ("glenwoo", which takes the word-start path on the GIN trigram index), drawn from the dataset with a fixed
-seed. connect's real ASGI server (uvicorn, as the Procfile runs it) answers, and these are timed in turn:
+seed. connect's real ASGI server (uvicorn, as the Procfile runs it) answers, with the ledger's sealer process
+(`manage.py seal_ledger --follow`) beside it as in production, and these are timed in turn:
   http        GET /addresses/search.json?q=... anonymous, as the registration page asks (the per-address rate limit
               is checked in Redis on every request; its ceiling is raised so that it never refuses one)
   http_staff  the same signed in as a crime analyst: each search also writes its ledger entry
@@ -23,9 +24,7 @@ import http.client
 import json
 import os
 import random
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -33,7 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 import _services  # noqa: E402
-from _runs import free_port, single_run_guard  # noqa: E402
+from _runs import single_run_guard  # noqa: E402
+from api_nearby import running_server  # noqa: E402
 
 ADDRESSES = 200_000
 CITY = "bench-200k"
@@ -107,31 +107,6 @@ def staff_session_cookie() -> str:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def start_server(port: int, log_file) -> subprocess.Popen:
-    env = {**os.environ, **_data.bench_env(REDIS_DB), "CONNECT_ADDRESS_SEARCH_PER_MINUTE": str(10 ** 9)}
-    command = [sys.executable, "-m", "uvicorn", "connect.asgi:application",
-               "--host", "127.0.0.1", "--port", str(port), "--no-server-header"]
-    return subprocess.Popen(command, cwd=_data.ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-
-
-def wait_until_serving(port: int, server: subprocess.Popen, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/addresses/search.json?q=100")
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("the server did not answer in time")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples")
@@ -164,46 +139,35 @@ def main() -> None:
                                         {**params, "limit": selectors.SUGGESTIONS - len(found)}).fetchall()
         return len(found)
 
-    port = free_port()
-    with _services.redis_database(REDIS_URL, "address_search"), tempfile.TemporaryFile(mode="w+") as server_log:
-        server = start_server(port, server_log)
-        try:
-            wait_until_serving(port, server)
-            http_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    # The web and ledger processes as the Procfile runs them (bench/api_nearby.py): with the sealer running, a staff
+    # search's ledger entry costs one INSERT, as in production. The rate limit is checked but never reached.
+    os.environ["CONNECT_ADDRESS_SEARCH_PER_MINUTE"] = str(10 ** 9)
+    with _services.redis_database(REDIS_URL, "address_search"), running_server(REDIS_URL) as port:
+        http_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-            def get(text: str, headers=None) -> int:
-                http_conn.request("GET", "/addresses/search.json?" + urllib.parse.urlencode({"q": text}),
-                                  headers=headers or {})
-                response = http_conn.getresponse()
-                body = response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"search {text!r} answered {response.status}: {body[:300]!r}")
-                return len(json.loads(body)["results"])
+        def get(text: str, headers=None) -> int:
+            http_conn.request("GET", "/addresses/search.json?" + urllib.parse.urlencode({"q": text}),
+                              headers=headers or {})
+            response = http_conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise RuntimeError(f"search {text!r} answered {response.status}: {body[:300]!r}")
+            return len(json.loads(body)["results"])
 
-            runs = {"http": get, "http_staff": lambda text: get(text, {"Cookie": cookie}), "bare": bare}
-            for text in queries[:warmup]:
-                for run in runs.values():
-                    run(text)
-            times = {name: [] for name in runs}
-            found = {name: 0 for name in runs}
-            _data.log(f"addresses: timing {samples} searches of each kind ...")
-            for i, text in enumerate(queries[warmup:]):
-                names = list(runs)
-                for name in names[i % 3:] + names[:i % 3]:  # each one first in turn
-                    started = time.perf_counter()
-                    found[name] += runs[name](text) > 0
-                    times[name].append(time.perf_counter() - started)
-            http_conn.close()
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            if server.returncode not in (0, -15):
-                server_log.seek(0)
-                _data.log(server_log.read()[-3000:])
+        runs = {"http": get, "http_staff": lambda text: get(text, {"Cookie": cookie}), "bare": bare}
+        for text in queries[:warmup]:
+            for run in runs.values():
+                run(text)
+        times = {name: [] for name in runs}
+        found = {name: 0 for name in runs}
+        _data.log(f"addresses: timing {samples} searches of each kind ...")
+        for i, text in enumerate(queries[warmup:]):
+            names = list(runs)
+            for name in names[i % 3:] + names[:i % 3]:  # each one first in turn
+                started = time.perf_counter()
+                found[name] += runs[name](text) > 0
+                times[name].append(time.perf_counter() - started)
+        http_conn.close()
     bare_conn.close()
 
     result = {name: _data.percentiles(values) for name, values in times.items()}
@@ -218,6 +182,7 @@ def main() -> None:
         "bare": result["bare"],
         "ratio_p50": _data.ratio(result["http"]["p50_ms"], result["bare"]["p50_ms"]),
         "ratio_staff_p50": _data.ratio(result["http_staff"]["p50_ms"], result["bare"]["p50_ms"]),
+        "ledger_sealer_process": True,
         "targets": {"p50_ms_max": 50, "p50_met": result["http"]["p50_ms"] < 50,
                     "staff_p50_met": result["http_staff"]["p50_ms"] < 50},
         "machine": _data.machine(),
