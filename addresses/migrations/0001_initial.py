@@ -1,11 +1,17 @@
 """Address points with a trigram index. pg_trgm may already be enabled (by a database administrator, or by
 another app's migration): TrigramExtension checks pg_extension first and skips CREATE EXTENSION then, so this
-migration also runs where the connect role may not create extensions but an administrator already did."""
+migration also runs where the connect role may not create extensions but an administrator already did. Unapplied,
+it leaves the extension: other apps' trigram indexes may need it."""
 
 import django.contrib.gis.db.models.fields
 import django.contrib.postgres.indexes
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
+
+
+class TrigramExtensionKept(TrigramExtension):
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
 
 
 class Migration(migrations.Migration):
@@ -14,7 +20,7 @@ class Migration(migrations.Migration):
     dependencies = []
 
     operations = [
-        TrigramExtension(),
+        TrigramExtensionKept(),
         migrations.CreateModel(
             name="AddressPoint",
             fields=[

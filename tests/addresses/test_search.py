@@ -105,3 +105,14 @@ def test_the_staff_maps_address_search_goes_to_the_nearest_address_point(client,
     client.force_login(staff_user("analyst"))
     body = client.get("/map/nearby.json", {"q": "12 Oak Court", "radius": 100}).json()
     assert body["center"] == {"lat": 35.8, "lng": -78.6}
+
+
+@pytest.mark.parametrize("path", ["/register/", "/owner/cameras/add/"])
+def test_every_camera_place_picker_offers_address_search_in_the_visitors_words(client, owner_a, path):
+    from tests.conftest import sign_in_owner
+
+    sign_in_owner(client, owner_a)
+    html = client.get(path).content.decode()
+    assert 'data-address="id_' in html  # the camera's own address field is the one that searches
+    assert "addresses/js/address_search.js" in html and "addresses/js/camera_address.js" in html
+    assert 'id="address-search-strings"' in html and "Use the map centre" in html
