@@ -70,6 +70,19 @@ def addresses_matching(*, text: str, limit: int = SUGGESTIONS) -> list[Place]:
     return places
 
 
+def address_exact(*, text: str) -> Place | None:
+    """The address point whose street address is exactly `text` (folded: case, punctuation and "Street"/"St" do not
+    matter; what follows a comma is left out), for a form sent without a point (no JavaScript)."""
+    folded = search_text(text.split(",")[0])
+    if len(folded) < MIN_CHARS:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT address, ST_Y(location::geometry), ST_X(location::geometry) FROM addresses_addresspoint "
+                       "WHERE search_text = %s ORDER BY id LIMIT 1", [folded])
+        row = cursor.fetchone()
+    return Place(*row) if row else None
+
+
 def address_nearest(*, lat: float, lng: float, max_m: int = REVERSE_MAX_M) -> Place | None:
     with connection.cursor() as cursor:
         cursor.execute(_NEAREST_SQL, {"point": f"SRID=4326;POINT({lng:.7f} {lat:.7f})", "max_m": max_m})

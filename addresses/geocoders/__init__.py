@@ -10,7 +10,7 @@ from django.conf import settings
 from addresses.geocoders.base import GeocoderUnavailable
 from addresses.setting import GEOCODER_ARCGIS, GEOCODER_NOMINATIM
 
-__all__ = ["GeocoderUnavailable", "geocoder"]
+__all__ = ["GeocoderUnavailable", "geocoder", "place_of_address"]
 
 
 def geocoder():
@@ -26,3 +26,14 @@ def geocoder():
     from addresses.geocoders.local import Local  # noqa: PLC0415
 
     return Local()
+
+
+def place_of_address(text: str):
+    """The one place a typed address names, or None: an exact match among the local points (a near miss must not
+    put a camera on another house), or an external geocoder's best answer. Raises GeocoderUnavailable."""
+    if settings.GEOCODER[0] in (GEOCODER_NOMINATIM, GEOCODER_ARCGIS):
+        found = geocoder().search(text, 1)
+        return found[0] if found else None
+    from addresses.selectors import address_exact  # noqa: PLC0415
+
+    return address_exact(text=text)

@@ -153,3 +153,22 @@ def test_the_incident_widget_places_the_point_at_a_picked_address(page, addresse
     stored = page.locator("#id_location").input_value()
     assert '"coordinates":[-78.65,35.79]' in stored.replace(" ", "")
     assert page.url.endswith("/admin/requests_app/incident/add/")  # Enter did not send the form
+
+
+def test_without_javascript_the_street_address_alone_registers_the_camera(browser, live_server, addresses,
+                                                                          smtp_sink):
+    context = offline(browser.new_context(base_url=live_server.url, java_script_enabled=False,
+                                          viewport={"width": 390, "height": 844}))
+    page = context.new_page()
+    page.goto("/register/")
+    page.fill("#id_name", "Ana Noscript")
+    page.fill("#id_email", "ana@example.org")
+    page.fill("#id_cameras-0-label", "Porch")
+    page.fill("#id_cameras-0-address", "1202 Fayetteville Street")
+    page.check("#id_cameras-0-faces_public")
+    page.check("#id_accept_terms")
+    page.click("button[type=submit]:has-text('Register')")
+    expect(page.locator("h1")).to_have_text("Check your email")
+    camera = Camera.objects.get()
+    assert camera.address == "1202 Fayetteville St, Raleigh 27603" and round(camera.latitude, 4) == 35.7625
+    context.close()
