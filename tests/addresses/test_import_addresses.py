@@ -126,3 +126,22 @@ def test_points_outside_the_service_area_are_skipped_unless_asked(tmp_path):
     assert addresses() == ["1 Inside St"] and "line 3: skipped, it lies outside the service area" in err
     run(path, "--city", "raleigh", "--anywhere")
     assert addresses() == ["1 Inside St", "2 Durham Rd"]
+
+
+@pytest.mark.parametrize(("header", "row", "expected"), [
+    # Seattle-style parts with a direction after the street type
+    ("ADDR_NUM,ADDR_PD,ADDR_SN,ADDR_ST,ADDR_SD,LATITUDE,LONGITUDE", "1501,,4TH,AVE,S,35.78,-78.64", "1501 4th Ave S"),
+    # a shapefile export: names cut to ten letters, a unit number
+    ("FULLADDRES,UNIT_NUM,POINT_Y,POINT_X", "10 W MARTIN ST,3,35.78,-78.64", "10 W Martin St"),
+    # a Socrata export: the point as "(lat, lng)" in a Location column
+    ("Address,Location", '5 Oak Ct,"(35.78, -78.64)"', "5 Oak Ct"),
+    # well-known text in the_geom
+    ("ADDRESS,the_geom", "6 Elm St,POINT (-78.64 35.78)", "6 Elm St"),
+])
+def test_other_portals_layouts_are_read(tmp_path, header, row, expected):
+    path = tmp_path / "portal.csv"
+    path.write_text(f"{header}\n{row}\n")
+    run(path, "--city", "raleigh")
+    point = AddressPoint.objects.get()
+    assert point.address == expected
+    assert (round(point.location.y, 2), round(point.location.x, 2)) == (35.78, -78.64)
