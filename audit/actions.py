@@ -79,6 +79,9 @@ class Action(StrEnum):
     CAMERA_VIEWED = "camera.viewed", _("looked at your camera's details")
     CAMERA_ADMIN_SEARCH = "camera.admin_search"
     MAP_SEARCH = "map.search"
+    # A staff member's address search or reverse lookup (addresses/views.py): the city's open address points, no
+    # owner's data, so no owner sees it; recorded because every staff search is.
+    ADDRESS_SEARCHED = "address.searched"
     MAP_VIEWED = "map.viewed"  # a staff map viewport load; owners see it summarised (audit.selectors)
     OWNER_CONTACT_VIEWED = "owner.contact_viewed", _("looked at your contact details")
     OWNER_CONTACTS_LISTED = "owner.contacts_listed"  # older entries; owner lists now write OWNER_CONTACT_LISTED

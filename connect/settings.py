@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from addresses.setting import parse_geocoder
 from common.redis_url import celery_broker, channel_layer_host
 from connect.env import (
     env_bool,
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "csp",
     "connect",
     "accounts",
+    "addresses",
     "registry",
     "requests_app",
     "integration",
@@ -320,6 +322,13 @@ MAP_TILE_OPTIONS = {"attribution": MAP_ATTRIBUTION, "maxZoom": 19, "referrerPoli
 MAP_MAX_FEATURES = env_int("CONNECT_MAP_MAX_FEATURES", 20000, minimum=100)
 NEARBY_MAX_RADIUS_M = env_int("CONNECT_NEARBY_MAX_RADIUS_M", 2000, minimum=50)
 LEAFLET_CONFIG = {"TILES": [], "NO_GLOBALS": False, "RESET_VIEW": False}
+# --- address search ---------------------------------------------------------------------------------
+# `local`: the points loaded by manage.py import_addresses; or a Nominatim- or ArcGIS-compatible URL, which connect's
+# server asks (addresses/geocoders): browsers talk to connect only, so the CSP stays as it is.
+GEOCODER = parse_geocoder("CONNECT_GEOCODER", env_str("CONNECT_GEOCODER", "local"))
+GEOCODER_TIMEOUT_S = env_int("CONNECT_GEOCODER_TIMEOUT_S", 4, minimum=1, maximum=30)
+# Type-ahead asks once per pause in typing; a person placing a camera needs a few dozen a minute at most.
+ADDRESS_SEARCH_PER_MINUTE = env_int("CONNECT_ADDRESS_SEARCH_PER_MINUTE", 60, minimum=10)
 if MAP_TILES:
     LEAFLET_CONFIG["TILES"] = [("Streets", MAP_TILES, MAP_TILE_OPTIONS)]
 
