@@ -104,7 +104,8 @@ def owner_signed_in(page, owner) -> None:
 def test_the_checker_finds_what_it_must(phone):
     """A page made to fail: a small button, a tiny link in a nav, a wide box; not a link inside a sentence."""
     page = phone()
-    page.set_content("""<meta name="viewport" content="width=device-width, initial-scale=1"><nav><a href="#a" style="font-size:10px">tiny</a></nav>
+    page.set_content("""<meta name="viewport" content="width=device-width, initial-scale=1">
+        <nav><a href="#a" style="font-size:10px">tiny</a></nav>
         <p>Inline <a href="#b">links in prose</a> are exempt.</p>
         <button style="padding:0">small</button>
         <label><input type="checkbox" style="width:12px;height:12px"> a checkbox whose label is big enough to hit,
