@@ -22,7 +22,12 @@ class LayerAware:
         super().__init__(*args, **kwargs)
         self.layer_groups: tuple[str, ...] = ()  # the groups this socket listens on, joined again after an outage
         self.layer_down = False
+        self.layer_closed = False  # closed by the server: nothing more is said to the client
         self._rejoin: asyncio.Task | None = None
+
+    async def close(self, *args, **kwargs):
+        self.layer_closed = True
+        await super().close(*args, **kwargs)
 
     async def layer_join(self, *groups: str) -> bool:
         """Joins `groups` (remembered for after an outage); False, with the outage handled, when Redis is away."""
@@ -56,7 +61,7 @@ class LayerAware:
 
     async def layer_lost(self, event) -> None:
         """The `layer.lost` event, or a call that met Redis away: tell the client once, then rejoin in the back."""
-        if self.layer_down or not self.layer_groups:
+        if self.layer_down or self.layer_closed or not self.layer_groups:
             return  # told already, or nothing joined yet (the socket may not even be accepted): nothing was lost
         self.layer_down = True
         logger.info("%s: channel layer lost; rejoining every %s s", type(self).__name__, REJOIN_SECONDS)
@@ -72,6 +77,8 @@ class LayerAware:
             except REDIS_DOWN:
                 continue
             self.layer_down = False
+            if self.layer_closed:
+                return
             try:
                 await self.on_layer_back()
             except REDIS_DOWN:  # gone again while catching up: start over

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from integration import services
 from tests.browser.conftest import offline, staff_sign_in
-from tests.conftest import make_staff, start_connector
+from tests.conftest import make_staff, start_connector, wait_for
 from tests.connect.private_redis import private_redis
 from tests.integration.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
@@ -55,8 +55,8 @@ def test_the_analyst_reads_why_the_view_stopped_and_sees_it_come_back(browser, a
         private_redis("start")
         expect(status).to_contain_text("Live until", timeout=60_000)
         expect(page.locator("#live-still")).to_be_enabled()
-        page.wait_for_function(f"Number(document.getElementById('live-viewer').dataset.frames) > {frames + 2}",
-                               timeout=60_000)
+        wait_for(lambda: int(viewer.get_attribute("data-frames")) > frames + 2, timeout=60,
+                 what="frames again after Redis came back")
         expect(viewer).not_to_have_attribute("data-closed", "1")  # the same socket all along
         assert not errors
     finally:

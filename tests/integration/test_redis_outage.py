@@ -209,3 +209,33 @@ async def next_json(feed, kind: str) -> dict:
             message = json.loads(await feed.recv())
             if message["type"] == kind:
                 return message
+
+
+def test_a_sign_out_during_the_outage_closes_the_staff_socket_once_redis_is_back(asgi_server, analyst,
+                                                                                 redis_restored, unhandled):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        async with websockets.connect(asgi_server.replace("http", "ws") + "/ws/staff/",
+                                      additional_headers={"Cookie": f"sessionid={cookie}",
+                                                          "Origin": asgi_server}) as socket:
+            await next_json(socket, "hello")
+            await redis("stop")
+            # Signed out elsewhere while Redis is away: the message that would close this socket is lost.
+            store = import_module(settings.SESSION_ENGINE).SessionStore
+            await asyncio.get_running_loop().run_in_executor(None, lambda: store(session_key=cookie).delete())
+            await redis("start")
+            try:
+                async with asyncio.timeout(DEADLINE):
+                    async for _ in socket:
+                        pass
+            except websockets.ConnectionClosed:
+                pass
+            return socket.close_code
+
+    assert run_async(scenario(), timeout=4 * DEADLINE) == 4401
+    assert not unhandled()
