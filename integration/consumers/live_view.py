@@ -157,7 +157,9 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
             await self._end_view(refusal)
             return
         self.inbox.frames.clear()  # nothing from before the outage
-        self.tasks[0] = asyncio.create_task(self._pump())
+        if self.tasks:  # one pump, however the outage and the opening interleaved
+            self.tasks[0].cancel()
+            self.tasks[0] = asyncio.create_task(self._pump())
         await self._live_again()
 
     def _open(self, session: LiveSession) -> Refusal | None:
