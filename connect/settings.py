@@ -135,8 +135,9 @@ CACHES = {
 }
 # channels_redis waits for messages in a 5 s BRPOP; redis-py 8 reads with a 5 s socket timeout by default, so on a
 # busy server an empty BRPOP could end as a TimeoutError that kills the socket's consumer. Read for longer.
+# channels_redis's layer, except that Redis going away is an event for the sockets, not their death.
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+    "default": {"BACKEND": "common.channel_layer.ResilientRedisChannelLayer",
                 "CONFIG": {"hosts": [channel_layer_host(REDIS_URL, socket_timeout=15)]}},
 }
 # Messages between processes pass through Redis; with a key they are encrypted there (Fernet).

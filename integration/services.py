@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.ledger import record
 from common.change_history import history_note
+from common.channel_layer import REDIS_DOWN
 from common.codes import parse_code
 from common.districts import district_of
 from common.queue import enqueue_on_commit
@@ -279,8 +280,13 @@ def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: 
     code = parse_code(camera_code)
     camera = Camera.objects.select_related("owner").filter(code=code).first() if code else None
     key = hashlib.sha256((kind or reason).encode()).hexdigest()[:16]
-    if camera is None or not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
+    if camera is None:
         return False
+    try:
+        if not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
+            return False
+    except REDIS_DOWN:
+        pass  # Redis away: recorded each time rather than not at all
     record(actor=None, action=Action.CONNECTOR_REFUSED, target_type="camera", target_code=camera.code,
            reason=reason, detail=detail[:200], **_camera_fields(camera))
     return True

@@ -57,7 +57,8 @@ class OwnerDetailsForm(forms.Form):
 class CameraForm(forms.Form):
     label = forms.CharField(label="Camera name", max_length=120, help_text="For example 'Front porch'.")
     latitude = forms.FloatField(label="Latitude", min_value=-90, max_value=90,
-                                help_text="Click the map to fill this in, or type it.")
+                                help_text=_("Type it, for example 35.779600 (a map app shows a place's latitude and "
+                                            "longitude when you press and hold it)."))
     longitude = forms.FloatField(label="Longitude", min_value=-180, max_value=180)
     address = forms.CharField(label="Where is it? (street address)", max_length=300, required=False)
     placement = forms.ChoiceField(label="Indoor or outdoor", choices=Camera.Placement.choices,

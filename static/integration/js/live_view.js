@@ -1,6 +1,8 @@
 // Live views from the staff map: the "Watch live" dialog asks for the incident and a reason, the server
 // checks every rule, and the view streams JPEG frames over a websocket until it ends (the owner's limit,
-// the owner stopping it, or the analyst closing it). Exposes window.connectLive.open(cameraCode).
+// the owner stopping it, or the analyst closing it). When the server loses Redis the socket stays open: it says why
+// the picture stopped ("interrupted") and, once the rules pass again, sends "session" anew and the picture comes
+// back. Exposes window.connectLive.open(cameraCode).
 (function () {
   "use strict";
   var dialog = document.getElementById("live-dialog"), form = document.getElementById("live-form");
@@ -111,7 +113,7 @@
     socket = ws;
     ws.onmessage = function (event) {
       if (typeof event.data !== "string") {
-        if (viewer.dataset.ended) return;
+        if (viewer.dataset.ended || viewer.dataset.interrupted) return;
         var url = URL.createObjectURL(event.data);
         frameEl.src = url;
         if (lastUrl) URL.revokeObjectURL(lastUrl);
@@ -121,7 +123,13 @@
       }
       var message = JSON.parse(event.data);
       if (message.type === "session") {
+        delete viewer.dataset.interrupted;
+        stillButton.disabled = false;
         statusEl.textContent = "Live until " + new Date(message.ends_by).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + " at the latest";
+      } else if (message.type === "interrupted") {
+        statusEl.textContent = message.reason;
+        viewer.dataset.interrupted = "1";
+        stopped();
       } else if (message.type === "ended") {
         statusEl.textContent = "Ended: " + message.reason;
         viewer.dataset.ended = message.reason;
@@ -153,6 +161,7 @@
     if (socket) socket.close(1000);
     viewer.hidden = true;
     delete viewer.dataset.ended; delete viewer.dataset.closed; delete viewer.dataset.frames;
+    delete viewer.dataset.interrupted;
   });
   window.connectLive = { open: open };
 })();

@@ -14,6 +14,9 @@
     element.dataset.ready = "1";
     element.hidden = false;  // hidden in the page: without JavaScript it would be an empty box
     var field = function (name) { return document.getElementById(element.dataset[name]); };
+    // The latitude's help says how to type it (all there is without JavaScript); with the map, clicking it works too.
+    var help = document.getElementById(element.dataset.lat + "_helptext");
+    if (help && element.dataset.help) help.textContent = element.dataset.help;
     var map = L.map(element, { maxZoom: 19, minZoom: 3, attributionControl: !!config.tiles });
     connectBaseMap(map, config);
     var marker = null, cone = null;
