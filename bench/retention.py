@@ -421,7 +421,7 @@ def check_after(expected: list[str], survivors: list[str], evidence: Path, recei
 
 def queued_receipts() -> dict:
     """The receipt tasks waiting in the broker (nothing consumes them here): messages, and the clips they
-    name (one per message before 8414a1e, a batch's list since)."""
+    name (one per message before 8414a1e, a batch's list since; as the keyword clip_ids since the outbox)."""
     import base64
 
     messages = receipts = 0
@@ -429,9 +429,10 @@ def queued_receipts() -> dict:
         message = json.loads(raw)
         if "receipt" not in message.get("headers", {}).get("task", ""):
             continue
-        args = json.loads(base64.b64decode(message["body"]))[0]
+        args, kwargs = json.loads(base64.b64decode(message["body"]))[:2]
         messages += 1
-        receipts += len(args[0]) if isinstance(args[0], list) else 1
+        named = kwargs["clip_ids"] if "clip_ids" in kwargs else args[0]
+        receipts += len(named) if isinstance(named, list) else 1
     return {"receipt_messages_queued": messages, "receipts_queued": receipts}
 
 
