@@ -34,9 +34,19 @@ def _missing(exc: Exception) -> bool:
 
 
 class S3Object:
-    def __init__(self, store: "S3Store", name: str):
+    """One object opened for reading. `from_start`: the caller reads it from its first byte on, in order (a whole
+    download, a check, a copy): one GET of the whole object then serves every read that continues where the last
+    one stopped, so the first byte waits for one request, not two. Otherwise the size and the first bytes come in
+    one small ranged GET, and each range is a GET of its own."""
+
+    def __init__(self, store: "S3Store", name: str, *, from_start: bool = False):
         self._store, self._key = store, store.key(name)
         self.name = name
+        self._stream = None  # the whole object's body while reads follow one another from its start
+        self._position = 0  # where the stream is
+        if from_start:
+            self._open_stream()
+            return
         try:  # the size and the first bytes in one request (a Range GET names the total in Content-Range)
             response = store.client.get_object(Bucket=store.bucket, Key=self._key, Range=f"bytes=0-{HEAD_PREFETCH - 1}")
             self._head = response["Body"].read()
@@ -48,9 +58,32 @@ class S3Object:
         total = (response.get("ContentRange") or "").rpartition("/")[2]
         self.size = int(total) if total.isdigit() else response["ContentLength"]
 
+    def _open_stream(self) -> None:
+        try:
+            response = self._store.client.get_object(Bucket=self._store.bucket, Key=self._key)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._store.error(exc, f"reading {self.name}") from None
+        self._stream, self._head, self.size = response["Body"], b"", response["ContentLength"]
+
+    def _stream_read(self, length: int) -> bytes:
+        try:
+            piece = self._stream.read(length)
+        except (BotoCoreError, ClientError) as exc:
+            self._stream_close()
+            raise self._store.error(exc, f"reading {self.name}") from None
+        self._position += len(piece)
+        return piece
+
+    def _stream_close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
     def read_at(self, offset: int, length: int) -> bytes:
         if length <= 0 or offset >= self.size:
             return b""
+        if self._stream is not None and offset == self._position:
+            return self._stream_read(min(length, self.size - offset))
         if offset + length <= len(self._head):
             return self._head[offset:offset + length]
         return b"".join(self.iter_range(offset, min(self.size, offset + length)))
@@ -58,6 +91,14 @@ class S3Object:
     def iter_range(self, offset: int, end: int) -> Iterator[bytes]:
         if offset >= end:
             return
+        if self._stream is not None and offset == self._position:
+            while self._position < end:
+                piece = self._stream_read(min(READ_PIECE, end - self._position))
+                if not piece:
+                    return  # shorter than its size said: the reader's layout check reports it
+                yield piece
+            return
+        self._stream_close()  # a read elsewhere: the stream is of no more use
         try:
             body = self._store.client.get_object(Bucket=self._store.bucket, Key=self._key,
                                                  Range=f"bytes={offset}-{end - 1}")["Body"]
@@ -69,7 +110,7 @@ class S3Object:
             raise self._store.error(exc, f"reading {self.name}") from None
 
     def close(self) -> None:
-        pass
+        self._stream_close()
 
 
 class S3Store:
@@ -98,8 +139,8 @@ class S3Store:
             return EvidenceMissing(f"the evidence object {doing.split()[-1]} is missing from the bucket")
         return EvidenceStoreError(f"the evidence bucket {self.bucket} failed {doing}: {_reason(exc)}")
 
-    def open(self, name: str) -> S3Object:
-        return S3Object(self, name)
+    def open(self, name: str, *, from_start: bool = False) -> S3Object:
+        return S3Object(self, name, from_start=from_start)
 
     def adopt(self, staged: Path, name: str) -> None:
         self.upload(staged, name)
