@@ -122,7 +122,7 @@ def evidence_export(target: Path) -> dict[str, Part]:
     parts = {}
     for name in evidence_names():
         try:
-            stored = store.open(name)
+            stored = store.open(name, from_start=True)
             found = _write_hashed(_object_pieces(stored), target / name)
         except EvidenceMissing:
             continue

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/evidence_download.py          # a 1 GiB clip
     .venv/bin/python bench/evidence_download.py --quick  # 96 MiB (under a minute)
+    .venv/bin/python bench/evidence_download.py --store local  # one store only (local or s3)
 
 MiB here is 2^20 bytes. The clip is random bytes (a download neither probes nor decodes it), sealed once with
 connect's EncryptingWriter into a temporary folder; its plaintext is regenerated from a seed to check what comes
@@ -15,21 +16,31 @@ connect.asgi:application`, one process; for the bucket with CONNECT_EVIDENCE_STO
 endpoint), and a signed-in investigator's session cookie (made with Django's test client's force_login against the
 same database and Redis).
 
-  connect   GET /evidence/<clip>/download/ on one connection, the body read in 1 MiB reads and counted, the
-            X-Content-SHA256 header and the byte count checked (the server re-hashes the whole clip as it streams
-            and cuts the transfer on a mismatch, so a complete body is a verified one)
+  connect   GET /evidence/<clip>/download/ on one connection, the body read into one reused 1 MiB buffer and
+            counted, the byte count checked. The server authenticates every record (AES-GCM, its position and
+            last-record flag bound in) and no longer re-hashes the whole clip on the way out (docs/SECURITY.md,
+            Evidence integrity); a second, untimed download is hashed by this client, as a downloader would,
+            against the SHA-256 taken at upload (`client_sha256_ok`).
   bare      in this process, over the same store: read the sealed file record by record (local: os.pread;
-            bucket: one GET_object streamed record by record, as connect's S3 store does) and decrypt each
-            record with AES-256-GCM; nothing hashed, nothing sent. connect does strictly more (SHA-256, HTTP).
-            Diagnostic: the local loop with the whole-file SHA-256 too (`diagnostic_bare_with_sha256`), the
-            part of connect's work that is neither reading nor decrypting but that a whole download must do.
-Figures per store: throughput (MiB/s) and its ratio to the bare loop (target >= 0.5); the web process's peak
-memory growth during the download (VmRSS polled every 20 ms from /proc/<pid>/status against VmRSS just before;
-target < 64 MiB); time to first byte, median of 5 (request sent -> first body byte; target < 200 ms); and Range
-reads of 1 MiB at random offsets on one keep-alive connection, p50 and p95 (target p50 < 20 ms on local disk), each
-checked against the regenerated plaintext.
+            bucket: one GET_object of the whole object, no HEAD, streamed record by record, as connect's S3 store
+            does) and decrypt each record with AES-256-GCM; nothing sent; the best of 3 runs on disk. connect
+            does strictly more (HTTP, a session, the ledger). Its time to the first decrypted record
+            (`bare.first_record_ms`, median of 3 or 5 fresh starts) is the floor for connect's time to first
+            byte: moto's server reads the whole object for every GET, ranged or not.
+  raw       a diagnostic, once: the same number of bytes over one loopback TCP connection from another process,
+            received as connect's client receives; no HTTP, no store, no decryption (`diagnostic_raw_loopback`,
+            with the sending process's CPU time against the bare loop's).
+            On 2 shared cores it can be slower than the bare loop itself: then the 0.5x target is out of reach of
+            any HTTP download here, and `ratio_to_raw_loopback` says how near connect comes to the transport.
+Figures per store: throughput (MiB/s) and its ratio to the bare loop (target >= 0.5), and the CPU time the web
+process used for the download against the bare loop's (`cpu_ratio_to_bare`: bare CPU / server CPU, which a loaded
+machine moves least; the bucket's bare loop counts boto3's reading, and moto's own CPU is in neither); the web
+process's peak memory growth during the download (VmRSS polled every 20 ms from /proc/<pid>/status against VmRSS
+just before; target < 64 MiB); time to first byte, median of 5 (request sent -> first body byte; target < 200 ms);
+and Range reads of 1 MiB at random offsets on one keep-alive connection, p50 and p95 (target p50 < 20 ms on local
+disk), each checked against the regenerated plaintext.
 
-Every file made is deleted, the moto server and the web processes are stopped, the Redis database (4) is emptied
+Every file made is deleted, the moto server and the web processes are stopped, the Redis database (5) is emptied
 of this run's keys. Progress goes to stderr; the last line of stdout is one JSON object with every figure.
 """
 
@@ -183,6 +194,13 @@ def stop(process: subprocess.Popen | None) -> None:
             process.wait()
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU time the process has used (its threads included), from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
 def vm_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -208,22 +226,24 @@ class RssPoller(threading.Thread):
 # --- measurements ------------------------------------------------------------------------------------
 
 def download(port: int, path: str, cookie: str, server: subprocess.Popen, expected: tuple[int, str]) -> dict:
-    before = vm_rss_kib(server.pid)
+    before, cpu_before = vm_rss_kib(server.pid), cpu_seconds(server.pid)
     poller = RssPoller(server.pid)
     poller.start()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     started = time.perf_counter()
     conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
     response = conn.getresponse()
-    received = 0
-    while piece := response.read(MIB):
-        received += len(piece)
+    received, buffer = 0, bytearray(MIB)  # one buffer reused, as a client writing to disk would
+    while count := response.readinto(buffer):
+        received += count
     seconds = time.perf_counter() - started
+    cpu_user, cpu_system = (after - before for after, before in zip(cpu_seconds(server.pid), cpu_before, strict=True))
     poller.stop()
     conn.close()
     ok = response.status == 200 and received == expected[0] and response.getheader("X-Content-SHA256") == expected[1]
     return {"ok": ok, "status": response.status, "bytes": received, "seconds": round(seconds, 3),
-            "mib_per_s": round(received / MIB / seconds, 1),
+            "mib_per_s": round(received / MIB / seconds, 1), "server_cpu_s": round(cpu_user + cpu_system, 3),
+            "server_cpu_system_s": round(cpu_system, 3),
             "rss_before_mib": round(before / 1024, 1),
             "peak_rss_growth_mib": round((poller.peak_kib - before) / 1024, 1)}
 
@@ -257,15 +277,14 @@ def ranges(port: int, path: str, cookie: str, size: int, count: int, rng: random
             "p95_ms": round(times[int(len(times) * 0.95) - 1] * 1000, 2)}
 
 
-def bare_local(path: Path, data_key: bytes, *, sha256: bool = False) -> dict:
+def bare_local(path: Path, data_key: bytes) -> dict:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from common.sealed import HEADER, RECORD, _aad, _nonce
 
     aead = AESGCM(data_key)
-    digest = hashlib.sha256() if sha256 else None
-    started = time.perf_counter()
-    total = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    total, first = 0, None
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         prefix = os.pread(file.fileno(), 8, HEADER - 8)
@@ -273,38 +292,92 @@ def bare_local(path: Path, data_key: bytes, *, sha256: bool = False) -> dict:
         for index in range(records):
             sealed = os.pread(file.fileno(), RECORD, HEADER + index * RECORD)
             plaintext = aead.decrypt(_nonce(prefix, index), sealed, _aad(index, index == records - 1))
-            if digest is not None:
-                digest.update(plaintext)
             total += len(plaintext)
-    seconds = time.perf_counter() - started
-    return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1)}
+            if first is None:
+                first = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1),
+            "cpu_s": round(cpu, 3), "first_record_ms": round(first * 1000, 2)}
 
 
-def bare_s3(client, key: str, data_key: bytes) -> dict:
+def bare_s3(client, key: str, data_key: bytes, *, first_only: bool = False) -> dict:
+    """The best bare loop over the bucket: one GET of the whole object (its size from the answer's Content-Length,
+    no HEAD first), streamed record by record and decrypted. `first_only`: stop after the first record."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     from common.sealed import HEADER, RECORD, _aad, _nonce
 
     aead = AESGCM(data_key)
-    started = time.perf_counter()
-    size = client.head_object(Bucket=BUCKET, Key=key)["ContentLength"]
+    started, cpu = time.perf_counter(), time.process_time()
+    response = client.get_object(Bucket=BUCKET, Key=key)
+    body, size = response["Body"], response["ContentLength"]
     records = (size - HEADER + RECORD - 1) // RECORD
-    body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
-    pending = bytearray()
-    prefix, index, total = None, 0, 0
-    for piece in body.iter_chunks(chunk_size=MIB):
-        pending += piece
-        if prefix is None and len(pending) >= HEADER:
-            prefix = bytes(pending[HEADER - 8:HEADER])
-            del pending[:HEADER]
-        while prefix is not None and index < records - 1 and len(pending) >= RECORD:
-            total += len(aead.decrypt(_nonce(prefix, index), bytes(pending[:RECORD]), _aad(index, False)))
-            del pending[:RECORD]
-            index += 1
-    if pending:  # the last record (sealed as last)
-        total += len(aead.decrypt(_nonce(prefix, index), bytes(pending), _aad(index, True)))
-    seconds = time.perf_counter() - started
-    return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1)}
+    prefix = body.read(HEADER)[HEADER - 8:]
+    total, first = 0, None
+    for index in range(records):
+        sealed = body.read(RECORD)
+        total += len(aead.decrypt(_nonce(prefix, index), sealed, _aad(index, index == records - 1)))
+        if first is None:
+            first = time.perf_counter() - started
+            if first_only:
+                body.close()
+                break
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"bytes": total, "seconds": round(seconds, 3), "mib_per_s": round(total / MIB / seconds, 1),
+            "cpu_s": round(cpu, 3), "first_record_ms": round(first * 1000, 2)}
+
+
+RAW_SENDER = """
+import socket, sys
+port, size = int(sys.argv[1]), int(sys.argv[2])
+piece = bytes(range(256)) * 4096
+with socket.create_connection(("127.0.0.1", port)) as conn:
+    for _ in range(size // len(piece)):
+        conn.sendall(piece)
+"""
+
+
+def raw_loopback(size: int) -> dict:
+    """The transport alone, a diagnostic: `size` bytes over one loopback TCP connection from another process (one
+    1 MiB buffer sent again and again), received into a reused buffer; no HTTP, no store, no decryption. No HTTP
+    download over loopback can beat it. The best of 3."""
+    import resource
+    import socket
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the senders, once waited for
+        return usage.ru_utime + usage.ru_stime
+
+    runs = []
+    for _ in range(3):
+        cpu_before = children_cpu()
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            sender = subprocess.Popen([sys.executable, "-c", RAW_SENDER, str(listener.getsockname()[1]), str(size)])
+            conn, _ = listener.accept()
+            buffer, received = bytearray(MIB), 0
+            started = time.perf_counter()
+            with conn:
+                while count := conn.recv_into(buffer):
+                    received += count
+            seconds = time.perf_counter() - started
+            sender.wait(timeout=60)
+        # The sender's CPU includes its interpreter's start (about 20 ms): a small overstatement.
+        runs.append({"bytes": received, "seconds": round(seconds, 3), "mib_per_s": round(received / MIB / seconds, 1),
+                     "sender_cpu_s": round(children_cpu() - cpu_before, 3)})
+    return max(runs, key=lambda run: run["mib_per_s"])
+
+
+def client_sha256_ok(port: int, path: str, cookie: str, expected: tuple[int, str]) -> bool:
+    """An untimed download hashed by the client, as a downloader checks a clip against its custody report."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}"})
+    response = conn.getresponse()
+    digest, received = hashlib.sha256(), 0
+    while piece := response.read(MIB):
+        digest.update(piece)
+        received += len(piece)
+    conn.close()
+    return response.status == 200 and received == expected[0] and digest.hexdigest() == expected[1]
 
 
 def measure(store: str, port: int, server, clip, cookie: str, size: int, bare: dict, quick: bool) -> dict:
@@ -314,11 +387,15 @@ def measure(store: str, port: int, server, clip, cookie: str, size: int, bare: d
     ttfb = sorted(first_byte(port, path, cookie) for _ in range(5))
     log(f"{store}: whole download")
     whole = download(port, path, cookie, server, (size, clip.sha256))
-    log(f"{store}: {whole['mib_per_s']} MiB/s, bare {bare['mib_per_s']} MiB/s; ranges")
+    log(f"{store}: {whole['mib_per_s']} MiB/s, bare {bare['mib_per_s']} MiB/s; a download hashed by the client")
+    whole["client_sha256_ok"] = client_sha256_ok(port, path, cookie, (size, clip.sha256))
+    log(f"{store}: ranges")
     # moto reads a whole object for every ranged GET, so the bucket's ranges say more about moto than connect: fewer.
     count = (30 if quick else 100) if store == "local" else (10 if quick else 20)
     ranged = ranges(port, path + "?inline=1", cookie, size, count, random.Random(7))
+    # CPU per byte, the server's against the bare loop's: what the machine's other load does not move much.
     return {"download": whole, "bare": bare, "ratio_to_bare": round(whole["mib_per_s"] / bare["mib_per_s"], 3),
+            "cpu_ratio_to_bare": round(bare["cpu_s"] / whole["server_cpu_s"], 3) if whole["server_cpu_s"] else None,
             "ttfb_ms_median": round(statistics.median(ttfb) * 1000, 1), "ttfb_ms_max": round(ttfb[-1] * 1000, 1),
             "range_1mib": ranged}
 
@@ -326,6 +403,7 @@ def measure(store: str, port: int, server, clip, cookie: str, size: int, bare: d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 96 MiB clip instead of 1 GiB")
+    parser.add_argument("--store", choices=("local", "s3"), help="measure one store only (default: both)")
     args = parser.parse_args()
     size_mib = 96 if args.quick else 1024
     size = size_mib * MIB
@@ -370,18 +448,30 @@ def main() -> None:
                        "CONNECT_EVIDENCE_S3_PATH_STYLE": "true", "CONNECT_EVIDENCE_S3_TIMEOUT_SECONDS": "60"},
             }
             for store, env in stores.items():
+                if args.store and store != args.store:
+                    continue
                 log(f"{store}: bare read+decrypt loop")
-                bare = bare_local(evidence / codes["local"], writer.data_key) if store == "local" else \
-                    bare_s3(s3, f"clips/{codes['s3']}", writer.data_key)
+                if store == "local":
+                    runs = [bare_local(evidence / codes["local"], writer.data_key) for _ in range(3)]
+                    firsts = [run["first_record_ms"] for run in runs]
+                else:
+                    runs = [bare_s3(s3, f"clips/{codes['s3']}", writer.data_key)]
+                    firsts = [bare_s3(s3, f"clips/{codes['s3']}", writer.data_key, first_only=True)["first_record_ms"]
+                              for _ in range(5)]
+                bare = max(runs, key=lambda run: run["mib_per_s"])  # the best bare run: no handicap
+                bare["first_record_ms"] = round(statistics.median(firsts), 2)
                 port = free_port()
                 server = start_web(port, env, server_log)
                 processes.append(server)
                 result[store] = measure(store, port, server, clips[store], cookie, size, bare, args.quick)
-                if store == "local":  # a diagnostic: the bare loop plus the whole-file SHA-256 a download re-checks
-                    hashed = bare_local(evidence / codes["local"], writer.data_key, sha256=True)
-                    result[store]["diagnostic_bare_with_sha256"] = hashed
-                    result[store]["diagnostic_ratio_to_bare_with_sha256"] = round(
-                        result[store]["download"]["mib_per_s"] / hashed["mib_per_s"], 3)
+                if store == "local":
+                    log("diagnostic: the bare loopback transport")
+                    result["diagnostic_raw_loopback"] = raw = raw_loopback(size)
+                    result["diagnostic_raw_loopback_ratio_to_bare"] = round(raw["mib_per_s"] / bare["mib_per_s"], 3)
+                    result["diagnostic_raw_loopback_cpu_ratio_to_bare"] = round(bare["cpu_s"] / raw["sender_cpu_s"], 3)
+                if "diagnostic_raw_loopback" in result:
+                    result[store]["ratio_to_raw_loopback"] = round(
+                        result[store]["download"]["mib_per_s"] / result["diagnostic_raw_loopback"]["mib_per_s"], 3)
                 stop(server)
         except Exception as exc:  # the one JSON line still says what went wrong
             result["error"] = f"{type(exc).__name__}: {exc}"
@@ -396,7 +486,8 @@ def main() -> None:
                 "ratio_ge_0_5": figures["ratio_to_bare"] >= 0.5,
                 "memory_growth_lt_64_mib": figures["download"]["peak_rss_growth_mib"] < 64,
                 "ttfb_lt_200_ms": figures["ttfb_ms_median"] < 200,
-                "download_ok": figures["download"]["ok"] and figures["range_1mib"]["wrong"] == 0}
+                "download_ok": figures["download"]["ok"] and figures["download"]["client_sha256_ok"]
+                and figures["range_1mib"]["wrong"] == 0}
     if "local" in result:
         targets["local"]["range_p50_lt_20_ms"] = result["local"]["range_1mib"]["p50_ms"] < 20
     result["targets_met"] = targets

@@ -1,38 +1,41 @@
 """Evidence going out: a clip's plaintext streamed from the store in records, whole or one byte range, with
-flat memory (one 1 MiB record at a time) and every record's GCM tag checked before a byte of it is sent.
+flat memory (a few 1 MiB records at a time) and every record's GCM tag checked before a byte of it is sent.
 
-A whole-file read also re-hashes the plaintext as it goes and compares it with the SHA-256 taken at upload
-once the last record is out: a mismatch (or a record that fails its tag later on) cuts the transfer before it
-completes, so the client never holds a complete file, and the clip is flagged and the failure recorded.
-Under ASGI each record is read and decrypted in a worker thread (`__aiter__`), never on the event loop.
+A record's tag covers its position and whether it is the last one (common/sealed.py), and the file's size is
+checked against the upload's before the answer starts, so what is sent is the plaintext sealed at upload, byte for
+byte, or the transfer is cut before it completes (the client never holds a complete file) and the clip is flagged
+and the failure recorded. The whole file's SHA-256 is not taken again on every download: it is checked at rest,
+after moves and on restore (docs/SECURITY.md, Evidence integrity). A clip flagged before is the exception: a whole
+download of it re-hashes the plaintext, and holds its last record back until the hash matches the upload's.
+
+Under ASGI the records are read and decrypted on a thread of their own a few ahead of the event loop
+(evidence_read_ahead.py), never on the event loop.
 """
 
-import asyncio
 import hashlib
 import hmac
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 
 from asgiref.sync import sync_to_async
 
 from common.evidence_store import EvidenceStoreError
 from common.sealed import DecryptingReader, EvidenceIntegrityError
-
-_hashing = ThreadPoolExecutor(max_workers=4, thread_name_prefix="evidence-hash")
+from requests_app.evidence_read_ahead import ReadAhead
 
 
 class ClipStream:
-    """Plaintext [start, stop) of one clip; `whole` when that is the entire file (the hash is then checked)."""
+    """Plaintext [start, stop) of one clip; `rehash` (a flagged clip read whole) re-checks the upload's SHA-256."""
 
     def __init__(self, reader: DecryptingReader, *, start: int, stop: int, sha256: str,
-                 on_failure: Callable[[Exception], None]):
+                 on_failure: Callable[[Exception], None], rehash: bool = False):
         self._reader, self.start, self.stop = reader, start, stop
         self.whole = start == 0 and stop == reader.size
+        self.rehashes = rehash and self.whole
         self._expected = sha256
-        self._digest = hashlib.sha256() if self.whole else None
-        self._hashing: Future | None = None
         self._on_failure = on_failure
-        self._pieces = reader.plaintext_range(start, stop)
+        pieces = reader.plaintext_range(start, stop)
+        self._pieces = self._hash_checked(pieces) if self.rehashes else pieces
+        self._read_ahead: ReadAhead | None = None
         self._closed = False
         # The first record is read now, so a missing object, a truncated file or a bad first record is a clear
         # answer (409, 503) instead of a cut transfer.
@@ -42,25 +45,29 @@ class ClipStream:
     def length(self) -> int:
         return self.stop - self.start
 
+    def _hash_checked(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        """The pieces, the last one held back until the whole plaintext's SHA-256 matches the upload's."""
+        digest, held = hashlib.sha256(), None
+        try:
+            for piece in pieces:
+                if held is not None:
+                    yield held
+                digest.update(piece)
+                held = piece
+        finally:
+            pieces.close()
+        if not hmac.compare_digest(digest.hexdigest(), self._expected):
+            raise EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
+        if held is not None:
+            yield held
+
     def _advance(self) -> bytes | None:
         """The next piece, or None at the end; raises what went wrong (after closing the reader)."""
         try:
-            piece = next(self._pieces, None)
-            if self._hashing is not None:
-                self._hashing.result()  # the record before this one is in the digest: order kept
-                self._hashing = None
-            if piece is None:
-                if self._digest is not None and not hmac.compare_digest(self._digest.hexdigest(), self._expected):
-                    raise EvidenceIntegrityError("the SHA-256 differs from the one taken at upload")
-                return None
+            return next(self._pieces, None)
         except (EvidenceIntegrityError, EvidenceStoreError):
             self.close()
             raise
-        if self._digest is not None:
-            # Hashed on another thread while this one reads and decrypts the next record (hashlib lets go of the
-            # GIL): SHA-256 is the slowest step of a whole download, slower than AES-GCM.
-            self._hashing = _hashing.submit(self._digest.update, piece)
-        return piece
 
     def _next(self) -> bytes | None:
         try:
@@ -84,9 +91,12 @@ class ClipStream:
             if self._first is not None:
                 first, self._first = self._first, None
                 yield first
+            if self._closed:
+                return
+            self._read_ahead = ReadAhead(self._pieces, on_exit=self._reader.close)
             while True:
                 try:
-                    piece = await asyncio.to_thread(self._advance)
+                    piece = await self._read_ahead.next_piece()
                 except (EvidenceIntegrityError, EvidenceStoreError) as exc:
                     await sync_to_async(self._on_failure)(exc)  # the database from Django's own thread
                     raise
@@ -97,13 +107,17 @@ class ClipStream:
             self.close()
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            try:
-                self._pieces.close()
-            except ValueError:  # still running in a worker thread (the client left mid-record): it ends alone
-                pass
-            self._reader.close()
+        if self._closed:
+            return
+        self._closed = True
+        if self._read_ahead is not None:
+            self._read_ahead.stop()  # its thread closes the pieces and the reader when it is out of them
+            return
+        try:
+            self._pieces.close()
+        except ValueError:  # still running in another thread: it ends alone
+            pass
+        self._reader.close()
 
 
 class RangeNotSatisfiable(Exception):

@@ -463,11 +463,12 @@ def _clip_read_failed(clip: Clip, user, exc: Exception) -> None:
     record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
 
 
-def _clip_reader(clip: Clip, *, user) -> crypto.DecryptingReader:
-    """The clip opened in the evidence store. Its data key first: ClipDestroyed if its shred key is gone (a
-    restored backup), EvidenceKeyUnavailable (recorded) if the key service or key store cannot answer."""
+def _clip_reader(clip: Clip, *, user, from_start: bool = True) -> crypto.DecryptingReader:
+    """The clip opened in the evidence store (`from_start`: to be read from its first record on, which a bucket
+    serves from one request). Its data key first: ClipDestroyed if its shred key is gone (a restored backup),
+    EvidenceKeyUnavailable (recorded) if the key service or key store cannot answer."""
     data_key = evidence_keys.clip_data_key(clip, user=user)
-    reader = crypto.DecryptingReader(evidence_store().open(clip.stored_name), data_key)
+    reader = crypto.DecryptingReader(evidence_store().open(clip.stored_name, from_start=from_start), data_key)
     if reader.size != clip.size:
         reader.close()
         raise crypto.EvidenceIntegrityError("the file's size differs from the one taken at upload")
@@ -477,10 +478,11 @@ def _clip_reader(clip: Clip, *, user) -> crypto.DecryptingReader:
 def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_range=None,
               once_per_window: bool = False) -> ClipStream:
     """Checks access, opens the clip in the evidence store and records the access; returns its plaintext as a
-    ClipStream, whole or the [start, stop) of `byte_range`. Every record is authenticated as it is read, and a
-    whole read re-checks the SHA-256 taken at upload as it streams (evidence_out.py). A missing, truncated or
-    altered file is refused, flagged and recorded (EvidenceIntegrityError); a store that is down is recorded and
-    refused (EvidenceStoreError). A clip flagged before is not served in ranges: only a whole read re-checks it.
+    ClipStream, whole or the [start, stop) of `byte_range`. Every record is authenticated, in its place, as it is
+    read, and the file's size checked first (evidence_out.py); the whole SHA-256 is checked at rest, not here. A
+    missing, truncated or altered file is refused, flagged and recorded (EvidenceIntegrityError); a store that is
+    down is recorded and refused (EvidenceStoreError). A clip flagged before is not served in ranges, and a whole
+    read of it re-checks the SHA-256 taken at upload before its last record is sent.
 
     `once_per_window`: record `action` once per clip, user and action per CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES
     (the ranges a player or a download manager sends for one viewing are one entry)."""
@@ -494,11 +496,14 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
                **clip_audit_args(clip))
         raise crypto.EvidenceIntegrityError(reason)
     try:
-        reader = _clip_reader(clip, user=user)
+        # One request to a bucket when the read runs from the first record to the end (a player asks `bytes=0-`).
+        from_start = byte_range is None or (byte_range[0] < crypto.CHUNK and byte_range[1] == clip.size)
+        reader = _clip_reader(clip, user=user, from_start=from_start)
         start, stop = byte_range or (0, reader.size)
         try:
             stream = ClipStream(reader, start=start, stop=stop, sha256=clip.sha256,
-                                on_failure=lambda exc: _clip_read_failed(clip, user, exc))
+                                on_failure=lambda exc: _clip_read_failed(clip, user, exc),
+                                rehash=clip.integrity_failed_at is not None)
         except BaseException:
             reader.close()
             raise

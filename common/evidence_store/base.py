@@ -34,7 +34,9 @@ class StoredObject(Protocol):
 class EvidenceStore(Protocol):
     name: str  # "local" or "s3", for messages and metrics
 
-    def open(self, name: str) -> StoredObject: ...
+    def open(self, name: str, *, from_start: bool = False) -> StoredObject:
+        """`from_start`: the caller will read the object from its first byte on, in order (a whole download, a
+        check, a copy); a bucket then serves it all from one request."""
 
     def adopt(self, staged: Path, name: str) -> None:
         """Moves a finished sealed file from the staging folder into the store under `name`: all of it or

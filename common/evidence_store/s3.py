@@ -6,6 +6,8 @@ connection costs one part and an abandoned upload is aborted, never completed ha
 CompleteMultipartUpload nothing is visible under the name.
 """
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from common.evidence_store.base import EvidenceMissing, EvidenceStoreError
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 READ_PIECE = 1024 * 1024 + 16  # one sealed record (common/sealed.py RECORD): urllib3 returns whole reads
 HEAD_PREFETCH = 64  # the envelope's header and then some, fetched with the size in one request
+HEADS_KEPT = 1024  # objects whose size and header each process remembers (Heads): a few hundred KiB
 
 
 def _reason(exc: Exception) -> str:
@@ -34,9 +37,23 @@ def _missing(exc: Exception) -> bool:
 
 
 class S3Object:
-    def __init__(self, store: "S3Store", name: str):
+    """One object opened for reading. `from_start`: the caller reads it from its first byte on, in order (a whole
+    download, a check, a copy): one GET of the whole object then serves every read that continues where the last
+    one stopped, so the first byte waits for one request, not two. Otherwise the size and the first bytes come in
+    one small ranged GET, and each range is a GET of its own."""
+
+    def __init__(self, store: "S3Store", name: str, *, from_start: bool = False):
         self._store, self._key = store, store.key(name)
         self.name = name
+        self._stream = None  # the whole object's body while reads follow one another from its start
+        self._position = 0  # where the stream is
+        if from_start:
+            self._open_stream()
+            return
+        known = store.heads.get(name)
+        if known is not None:  # a player's seeks: each is one GET, the records'
+            self.size, self._head = known
+            return
         try:  # the size and the first bytes in one request (a Range GET names the total in Content-Range)
             response = store.client.get_object(Bucket=store.bucket, Key=self._key, Range=f"bytes=0-{HEAD_PREFETCH - 1}")
             self._head = response["Body"].read()
@@ -47,10 +64,37 @@ class S3Object:
             raise store.error(exc, f"reading {name}") from None
         total = (response.get("ContentRange") or "").rpartition("/")[2]
         self.size = int(total) if total.isdigit() else response["ContentLength"]
+        store.heads.put(name, self.size, self._head)
+
+    def _open_stream(self) -> None:
+        try:
+            response = self._store.client.get_object(Bucket=self._store.bucket, Key=self._key)
+        except (BotoCoreError, ClientError) as exc:
+            raise self._store.error(exc, f"reading {self.name}") from None
+        self._stream, self._head, self.size = response["Body"], b"", response["ContentLength"]
+
+    def _stream_read(self, length: int) -> bytes:
+        try:
+            piece = self._stream.read(length)
+        except (BotoCoreError, ClientError) as exc:
+            self._stream_close()
+            raise self._store.error(exc, f"reading {self.name}") from None
+        self._position += len(piece)
+        return piece
+
+    def _stream_close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
 
     def read_at(self, offset: int, length: int) -> bytes:
         if length <= 0 or offset >= self.size:
             return b""
+        if self._stream is not None and offset == self._position:
+            piece = self._stream_read(min(length, self.size - offset))
+            if offset == 0:
+                self._store.heads.put(self.name, self.size, piece)
+            return piece
         if offset + length <= len(self._head):
             return self._head[offset:offset + length]
         return b"".join(self.iter_range(offset, min(self.size, offset + length)))
@@ -58,6 +102,14 @@ class S3Object:
     def iter_range(self, offset: int, end: int) -> Iterator[bytes]:
         if offset >= end:
             return
+        if self._stream is not None and offset == self._position:
+            while self._position < end:
+                piece = self._stream_read(min(READ_PIECE, end - self._position))
+                if not piece:
+                    return  # shorter than its size said: the reader's layout check reports it
+                yield piece
+            return
+        self._stream_close()  # a read elsewhere: the stream is of no more use
         try:
             body = self._store.client.get_object(Bucket=self._store.bucket, Key=self._key,
                                                  Range=f"bytes={offset}-{end - 1}")["Body"]
@@ -69,7 +121,38 @@ class S3Object:
             raise self._store.error(exc, f"reading {self.name}") from None
 
     def close(self) -> None:
-        pass
+        self._stream_close()
+
+
+class Heads:
+    """The size and first bytes (the envelope's header) of objects read lately, so that each seek of a player is one
+    GET instead of two. Objects are written once and never changed, so an entry stays true until the object is
+    deleted (dropped here then). Were an object replaced behind connect's back, its records would not authenticate
+    under the remembered header, nor would a shortened one's under its remembered size: the read fails as altered
+    evidence, as it should. Whole reads (`from_start`) never use it."""
+
+    def __init__(self, limit: int = HEADS_KEPT):
+        self._limit, self._entries, self._lock = limit, OrderedDict(), threading.Lock()
+
+    def get(self, name: str) -> tuple[int, bytes] | None:
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is not None:
+                self._entries.move_to_end(name)
+            return entry
+
+    def put(self, name: str, size: int, head: bytes) -> None:
+        if size <= 0 or not head:
+            return
+        with self._lock:
+            self._entries[name] = (size, head)
+            self._entries.move_to_end(name)
+            while len(self._entries) > self._limit:
+                self._entries.popitem(last=False)
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            self._entries.pop(name, None)
 
 
 class S3Store:
@@ -89,6 +172,7 @@ class S3Store:
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
         self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, config=config,
                                                      **credentials)
+        self.heads = Heads()
 
     def key(self, name: str) -> str:
         return self.prefix + name
@@ -98,8 +182,8 @@ class S3Store:
             return EvidenceMissing(f"the evidence object {doing.split()[-1]} is missing from the bucket")
         return EvidenceStoreError(f"the evidence bucket {self.bucket} failed {doing}: {_reason(exc)}")
 
-    def open(self, name: str) -> S3Object:
-        return S3Object(self, name)
+    def open(self, name: str, *, from_start: bool = False) -> S3Object:
+        return S3Object(self, name, from_start=from_start)
 
     def adopt(self, staged: Path, name: str) -> None:
         self.upload(staged, name)
@@ -107,6 +191,7 @@ class S3Store:
 
     def upload(self, path: Path, name: str) -> None:
         """A copy of the sealed file at `path` under `name`: in parts when large, visible only once complete."""
+        self.heads.drop(name)
         size = path.stat().st_size
         try:
             with open(path, "rb") as file:
@@ -130,6 +215,7 @@ class S3Store:
         """A StreamingPartUpload of `name` fed from the staging file while it is being sealed."""
         from common.evidence_store.s3_parts import StreamingPartUpload
 
+        self.heads.drop(name)
         return StreamingPartUpload(self, name, staged_path)
 
     def _multipart(self, file, name: str) -> None:
@@ -164,6 +250,7 @@ class S3Store:
         return [upload["Key"][len(self.prefix):] for upload in response.get("Uploads", [])]
 
     def delete(self, name: str) -> None:
+        self.heads.drop(name)
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self.key(name))
         except (BotoCoreError, ClientError) as exc:

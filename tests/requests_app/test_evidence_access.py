@@ -120,6 +120,19 @@ def test_custody_report_lists_every_access(client, clip, investigator):
         assert action in page
 
 
+def test_custody_report_says_when_the_stores_copy_was_last_hashed(client, clip, investigator):
+    """Downloads check each record, not the whole hash: the report says when the whole hash was last checked at
+    rest, and that a copy's SHA-256 must equal the one at upload."""
+    client.force_login(investigator)
+    url = f"/admin/requests_app/incident/clip/{clip.pk}/custody/"
+    page = client.get(url).content.decode()
+    assert "not yet re-checked at rest" in page and "sha256sum" in page
+
+    assert services.clip_verify(clip=clip, user=investigator)
+    page = client.get(url).content.decode()
+    assert "last checked against the store at" in page and "not yet re-checked" not in page
+
+
 def test_one_press_of_play_is_one_view(client, clip, investigator):
     import re
 

@@ -153,3 +153,44 @@ def test_the_sweep_removes_objects_no_clip_names_and_abandoned_uploads(incident,
     assert list(evidence_store().names()) == [clip.stored_name]
     if store == "s3":
         assert s3_evidence.incomplete_uploads() == []
+
+
+def _gets_counted(store) -> list:
+    calls = []
+    store.client.meta.events.register("before-call.s3.GetObject", lambda **kwargs: calls.append(kwargs))
+    return calls
+
+
+def test_a_whole_download_is_one_get_and_a_players_seeks_one_get_each(client, incident, s3_evidence, investigator):
+    plaintext = os.urandom(6 * sealed.CHUNK)
+    clip = sealed_clip(incident, plaintext)
+    client.force_login(investigator)
+    gets = _gets_counted(s3_evidence)
+
+    response = client.get(f"/evidence/{clip.code}/download/")
+    assert b"".join(response.streaming_content) == plaintext and len(gets) == 1
+    for start in (3 * sealed.CHUNK + 7, sealed.CHUNK + 100, 5 * sealed.CHUNK):
+        gets.clear()
+        ranged = client.get(f"/evidence/{clip.code}/download/", HTTP_RANGE=f"bytes={start}-{start + 999}")
+        assert b"".join(ranged.streaming_content) == plaintext[start:start + 1000]
+        assert len(gets) == 1  # the records only: the size and header are remembered from the first read
+
+
+def test_a_remembered_header_does_not_hide_a_replaced_or_deleted_object(client, incident, s3_evidence, investigator):
+    plaintext = os.urandom(4 * sealed.CHUNK)
+    clip, other = sealed_clip(incident, plaintext), sealed_clip(incident, os.urandom(4 * sealed.CHUNK))
+    client.force_login(investigator)
+    seek = {"HTTP_RANGE": f"bytes={2 * sealed.CHUNK}-{2 * sealed.CHUNK + 99}"}
+    assert client.get(f"/evidence/{clip.code}/download/", **seek).status_code == 206  # its header remembered now
+
+    bucket, key = s3_evidence.bucket, s3_evidence.key(clip.stored_name)
+    replacement = s3_evidence.client.get_object(Bucket=bucket, Key=s3_evidence.key(other.stored_name))["Body"].read()
+    s3_evidence.client.put_object(Bucket=bucket, Key=key, Body=replacement)  # behind connect's back
+    assert client.get(f"/evidence/{clip.code}/download/", **seek).status_code == 409
+    clip.refresh_from_db()
+    assert clip.integrity_failed_at is not None
+
+    s3_evidence.client.delete_object(Bucket=bucket, Key=key)
+    type(clip).objects.filter(pk=clip.pk).update(integrity_failed_at=None)
+    response = client.get(f"/evidence/{clip.code}/download/", **seek)
+    assert response.status_code == 409 and b"missing" in response.content
