@@ -309,6 +309,8 @@ MAP_TILES, MAP_ATTRIBUTION = parse_map_tiles("CONNECT_MAP_TILES", env_str("CONNE
 # hold an owner's link.
 MAP_TILE_OPTIONS = {"attribution": MAP_ATTRIBUTION, "maxZoom": 19, "referrerPolicy": "strict-origin"}
 MAP_MAX_FEATURES = env_int("CONNECT_MAP_MAX_FEATURES", 20000, minimum=100)
+# Above this many cameras in view the staff map shows groups with true counts (built from registry.CameraCell).
+MAP_CLUSTER_ABOVE = env_int("CONNECT_MAP_CLUSTER_ABOVE", 3000, minimum=0, maximum=20000)
 NEARBY_MAX_RADIUS_M = env_int("CONNECT_NEARBY_MAX_RADIUS_M", 2000, minimum=50)
 LEAFLET_CONFIG = {"TILES": [], "NO_GLOBALS": False, "RESET_VIEW": False}
 if MAP_TILES:
