@@ -66,7 +66,9 @@
                           html: "<div><span>" + (count >= 10000 ? Math.round(count / 1000) + "k" : count) + "</span></div>",
                           iconSize: [size, size] }),
         title: label, alt: label, keyboard: true });
-      m.on("click", function () { map.setView([c[0], c[1]], Math.min(map.getZoom() + 2, map.getMaxZoom())); });
+      var zoomIn = function () { map.setView([c[0], c[1]], Math.min(map.getZoom() + 2, map.getMaxZoom())); };
+      m.on("click", zoomIn);
+      m.on("keypress", function (e) { if (e.originalEvent.keyCode === 13) zoomIn(); });  // Enter, as a click
       groups.addLayer(m);
     });
     statusEl.textContent = body.total.toLocaleString() + " cameras in view, grouped: zoom in to see each one.";
