@@ -27,6 +27,7 @@ class Owner(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # and trigram indexes behind the admin's search (name, email, phone, address, code): migration 0008
         indexes = [models.Index(fields=["created_at"], name="owner_created_at")]  # serves the ordering
         permissions = [("import_agency_cameras", "Can import agency cameras from CSV or GeoJSON"),
                        ("list_owners", "Can list and search every owner's contact details")]
@@ -93,6 +94,7 @@ class Camera(models.Model):
                 condition=~Q(level="integrated") | Q(placement="outdoor"), name="camera_indoor_never_integrated"
             ),
         ]
+        # and trigram indexes behind the admin's search (label, address, code): migration 0008
         indexes = [models.Index(fields=["status", "level"]),
                    models.Index(fields=["label"], name="camera_label")]  # serves the ordering
 
