@@ -203,8 +203,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# WhiteNoise serves static files from the ASGI process; `make run` runs collectstatic first.
+# WhiteNoise serves static files from the ASGI process; `make run` and the container build run collectstatic first.
 WHITENOISE_USE_FINDERS = DEMO
+# collectstatic names each file by its content's hash and writes a gzipped copy beside it; pages link the hashed
+# names, which WhiteNoise (and nginx, deploy/nginx/connect.conf) serve as immutable for a year: a new release is
+# new names. Where collectstatic has not run (the tests, a checkout), pages link the plain names instead of failing.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- the agency -------------------------------------------------------------------------------------
 AGENCY_NAME = env_str("CONNECT_AGENCY_NAME", "Raleigh Police Department (demo)")
