@@ -13,9 +13,10 @@ alternately, on keep-alive connections that ask for gzip:
              across the city
   bare_*     the selector's SQL (registry.selectors._CLUSTERS_SQL) with the parameters the view passes, through
              psycopg on a connection with jit off (as connect's own)
-Reference, not a target: `sample_clustering`, the same groups computed from registry_camera itself (no kept
-counts: what a request would cost without them), a few times; and the old answer, /map/cameras.geojson for the
-city view (20,000 cameras of the million, in heap order), its bytes and time.
+The web process's CPU per request is reported too (bench/_cpu.py). Reference, not a target: `sample_clustering`,
+the same groups computed from registry_camera itself (no kept counts: what a request would cost without them), a
+few times; and the old answer, /map/cameras.geojson for the city view (20,000 cameras of the million, in heap
+order), its bytes and time.
 
 Progress goes to stderr; the last line of stdout is one JSON object with every figure.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 import _services  # noqa: E402
+from _cpu import cpu_seconds, pid_serving  # noqa: E402
 from api_nearby import running_server  # noqa: E402
 from map_geojson import analyst_session_cookie  # noqa: E402
 
@@ -147,13 +149,16 @@ def main() -> None:
             "bare_pan": lambda i: bare(cluster_params(pans[warmup + i], PAN_ZOOM)),
         }
         times = {name: [] for name in runs}
+        cpu_used = dict.fromkeys(runs, 0.0)  # the web process's CPU seconds during each kind's requests
+        server_pid = pid_serving(port)
         _data.log(f"map_tiles: timing {samples} of each: {', '.join(runs)} ...")
         for i in range(samples):
             names = list(runs)
             for name in names[i % 4:] + names[:i % 4]:  # each one first in turn
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), cpu_seconds(server_pid)
                 runs[name](i)
                 times[name].append(time.perf_counter() - started)
+                cpu_used[name] += cpu_seconds(server_pid) - cpu
 
         # The old answer for the same view: 20,000 cameras of the million, for comparison.
         old_times = []
@@ -192,6 +197,8 @@ def main() -> None:
                      "total": pan_json.get("total"), "wire_bytes": len(pan_body)},
         **figures,
         "ratio_city_p50": _data.ratio(city_p50, figures["bare_city"]["p50_ms"]),
+        # The web process's CPU per request, from /proc (bench/_cpu.py): less at the mercy of a shared machine.
+        "server_cpu_ms_per_request": {name: round(cpu_used[name] / samples * 1000, 1) for name in ("city", "pan")},
         "ratio_pan_p50": _data.ratio(pan_p50, figures["bare_pan"]["p50_ms"]),
         "reference_sample_clustering": {"p50_ms": round(statistics.median(sample_times) * 1000, 2),
                                         "n": len(sample_times), "groups": len(on_the_fly)},

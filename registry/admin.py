@@ -25,6 +25,7 @@ from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+OWNER_IDS_INLINE = 5000  # the most owner ids a camera search writes into its query
 LIST_OWNERS = selectors.LIST_OWNERS
 NOT_REACHED = ("An owner's contact details open from your cases only: from a case you may view, open the page of a "
                "camera it asked for footage, then \"Owner's contact details\". Program administrators can help "
@@ -209,9 +210,20 @@ class CameraAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, NulSafeChange
     def get_queryset(self, request):
         return super().get_queryset(request).filter(selectors.STAFF_VISIBLE_CAMERA)
 
+    @staticmethod
+    def _owned_by_any(owners) -> Q:
+        """Cameras of these owners. Their ids are written into the query when there are not too many, so that
+        PostgreSQL sees how many cameras they hold (a name every owner shares must not look selective), else an
+        array the query works out once."""
+        ids = list(owners.values_list("id", flat=True)[:OWNER_IDS_INLINE + 1])
+        if len(ids) <= OWNER_IDS_INLINE:
+            return Q(owner_id__in=ids)
+        sql, params = owners.values("id").query.sql_with_params()
+        return Q(RawSQL(f'"registry_camera"."owner_id" = ANY(ARRAY({sql}))', params, output_field=BooleanField()))
+
     def get_search_results(self, request, queryset, search_term):
-        """Django's search, with the owner's fields matched through an array of owner ids worked out once: a plain
-        OR across the join made PostgreSQL read every camera; this way each field's trigram index answers."""
+        """Django's search, with the owner's fields matched through the matching owners' ids, looked up first: a
+        plain OR across the join made PostgreSQL read every camera; this way each field's trigram index answers."""
         fields = self.get_search_fields(request)
         owner_fields = [name.removeprefix("owner__") for name in fields if name.startswith("owner__")]
         if not search_term or not owner_fields:
@@ -224,9 +236,7 @@ class CameraAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, NulSafeChange
             owners = Q()
             for name in owner_fields:
                 owners |= Q(**{f"{name}__icontains": term})
-            sql, params = Owner.objects.filter(owners).values("id").query.sql_with_params()
-            matches |= Q(RawSQL(f'"registry_camera"."owner_id" = ANY(ARRAY({sql}))', params,
-                                output_field=BooleanField()))
+            matches |= self._owned_by_any(Owner.objects.filter(owners))
             queryset = queryset.filter(matches)
         return queryset, False
 

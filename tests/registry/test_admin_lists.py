@@ -127,7 +127,9 @@ def test_an_exact_short_list_pages_from_either_end_without_losing_a_row(monkeypa
     assert seen == [f"Cam {i:02d}" for i in range(10)]
 
 
-def test_search_finds_cameras_by_their_owner_s_name_and_email_and_by_their_own_fields():
+@pytest.mark.parametrize("inline", [5000, 0], ids=["owner ids in the query", "owner ids from a subquery"])
+def test_search_finds_cameras_by_their_owner_s_name_and_email_and_by_their_own_fields(monkeypatch, inline):
+    monkeypatch.setattr("registry.admin.OWNER_IDS_INLINE", inline)
     carol = OwnerFactory(name="Carol Quimby", email="carol@quimby.example")
     CameraFactory(owner=carol, label="Back gate")
     CameraFactory(label="Quimby Street pole", address="1 Quimby St")
