@@ -227,6 +227,18 @@ def _square(lng: float, lat: float, zoom: int) -> tuple[int, int]:
     return min(max(x, 0), scale - 1), min(max(y, 0), scale - 1)
 
 
+def squares_extent(params: dict) -> dict[str, float]:
+    """The box the squares of camera_clusters_params cover (west, south, east, north): what a groups answer counted,
+    which reaches past the map's edges to the squares' own."""
+    scale = 2 ** params["zoom"]
+
+    def lat_of(y: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / scale))))
+
+    return {"west": params["x0"] / scale * 360 - 180, "south": lat_of(params["y1"] + 1),
+            "east": (params["x1"] + 1) / scale * 360 - 180, "north": lat_of(params["y0"])}
+
+
 @dataclass(frozen=True, slots=True)
 class CameraCluster:
     lat: float  # the mean position of its cameras
@@ -254,14 +266,15 @@ def camera_clusters_params(*, west: float, south: float, east: float, north: flo
 
 
 def camera_clusters_in_bbox(*, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
-                            levels=ALL_LEVELS) -> list[CameraCluster]:
+                            levels=ALL_LEVELS) -> tuple[list[CameraCluster], dict[str, float]]:
     """Every staff-visible camera in the squares (at the squares' zoom) the box touches, counted per square: true
-    counts of all cameras, never a sample, read from a few hundred rows whatever the number of cameras."""
+    counts of all cameras, never a sample, read from a few hundred rows whatever the number of cameras. With the
+    box those squares cover."""
     params = camera_clusters_params(west=west, south=south, east=east, north=north, zoom=zoom, kinds=kinds,
                                     levels=levels)
     with connection.cursor() as cursor:
         cursor.execute(_CLUSTERS_SQL, params)
-        return [CameraCluster(*row) for row in cursor.fetchall()]
+        return [CameraCluster(*row) for row in cursor.fetchall()], squares_extent(params)
 
 
 def cameras_of_owner(*, owner: Owner) -> QuerySet[Camera]:

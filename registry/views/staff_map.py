@@ -83,7 +83,7 @@ def cameras_in_view(request):
     """?bbox=..&zoom=..[&kind=..&level=..] -> the staff map's cameras: each camera when the view holds few enough
     (CONNECT_MAP_CLUSTER_ABOVE), else groups per square with the true count of every camera in them.
 
-    One ledger entry per request, whichever answer, as for the GeoJSON: the box it showed."""
+    One ledger entry per request, whichever answer, as for the GeoJSON: the box whose cameras it showed or counted."""
     asked = _viewport(request)
     if isinstance(asked, JsonResponse):
         return asked
@@ -98,10 +98,12 @@ def cameras_in_view(request):
     cell_zoom = selectors.map_cell_zoom(zoom)
     clusters = None
     if cell_zoom is not None:
-        clusters = selectors.camera_clusters_in_bbox(**box, zoom=cell_zoom, kinds=kinds, levels=levels)
+        clusters, counted = selectors.camera_clusters_in_bbox(**box, zoom=cell_zoom, kinds=kinds, levels=levels)
         if sum(cluster.cameras for cluster in clusters) <= settings.MAP_CLUSTER_ABOVE:
             clusters = None
-    services.map_view_record(actor=request.user, **box, kinds=kinds, levels=levels)
+    # The box whose cameras the answer showed: groups count whole squares, past the map's edges.
+    shown = box if clusters is None else counted
+    services.map_view_record(actor=request.user, **shown, kinds=kinds, levels=levels)
     if clusters is None:
         features = selectors.cameras_geojson_in_bbox(**box, kinds=kinds, levels=levels,
                                                      limit=settings.MAP_MAX_FEATURES)

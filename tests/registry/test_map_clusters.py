@@ -162,7 +162,20 @@ def test_one_ledger_entry_per_request_whichever_answer(analyst_client, settings)
     analyst_client.get("/map/cameras.json?bbox=-78.645,35.775,-78.635,35.785&zoom=17")
     entries = list(AccessEntry.objects.filter(action=Action.MAP_VIEWED).order_by("seq"))[before:]
     assert len(entries) == 2
-    assert entries[0].detail["west"] == -78.82 and entries[1].detail["west"] == -78.645
+    groups, each = entries[0].detail, entries[1].detail
+    # Groups count whole squares, past the map's edges: the entry's box is the squares', holding the map's.
+    assert groups["west"] <= -78.82 and groups["south"] <= 35.70 and groups["east"] >= -78.47
+    assert groups["north"] >= 35.97
+    assert (each["west"], each["south"], each["east"], each["north"]) == (-78.645, 35.775, -78.635, 35.785)
+
+
+def test_a_camera_just_past_the_map_s_edge_counted_in_a_group_is_in_the_view_s_entry(analyst_client, settings):
+    settings.MAP_CLUSTER_ABOVE = 0
+    past_edge = CameraFactory(location=Point(-78.6352, 35.7800, srid=4326))  # 0.0002 deg east of the map
+    body = analyst_client.get("/map/cameras.json?bbox=-78.645,35.775,-78.6354,35.785&zoom=14").json()
+    assert body["total"] == 1  # its square reaches into the map
+    box = AccessEntry.objects.filter(action=Action.MAP_VIEWED).latest("seq").detail
+    assert box["west"] <= past_edge.location.x <= box["east"] and box["south"] <= past_edge.location.y <= box["north"]
 
 
 def test_map_data_is_compressed_for_browsers_that_ask(analyst_client):
