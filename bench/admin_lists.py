@@ -34,7 +34,7 @@ from _cpu import cpu_seconds, pid_serving  # noqa: E402
 from api_nearby import running_server  # noqa: E402
 
 CAMERAS = 1_000_000
-REDIS_DB = 3
+REDIS_DB = 18
 SEARCH = "4821 Bench"
 LIST = "/admin/registry/camera/"
 ROW = r'<th class="field-label">'  # each camera's row starts with its label

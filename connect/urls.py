@@ -17,6 +17,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),  # 404 unless CONNECT_METRICS_TOKEN is set
     path("demo/mail/", demo_mail.inbox, name="demo_mail"),
     path("admin/", admin.site.urls),
+    path("", include("addresses.urls")),
     path("", include("registry.urls")),
     path("", include("requests_app.urls")),
     path("", include("accounts.urls")),

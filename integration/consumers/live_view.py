@@ -112,7 +112,7 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         """Re-checks the rules as the view opens; marks it watched once (a second window is refused)."""
         try:
             live_view_check(session.analyst, session.camera, session.incident, session.reason,
-                            session.override_reason, opening=False)
+                            session.override_reason, opening=False, approved=session.override_id is not None)
         except LiveRefused as refused:
             services.live_session_end(session=session, reason=refused.end_reason, note=refused.message)
             return refusal_of(refused)
@@ -168,7 +168,8 @@ class LiveViewSocket(AsyncWebsocketConsumer):
             return Refusal(Close.UNAUTHENTICATED, SIGN_IN_AGAIN)
         try:
             live_view_check(self.session.analyst, self.session.camera, self.session.incident, self.session.reason,
-                            self.session.override_reason, opening=False)
+                            self.session.override_reason, opening=False,
+                            approved=self.session.override_id is not None)
         except LiveRefused as refused:
             services.live_session_end(session=self.session, reason=refused.end_reason, note=refused.message)
             return refusal_of(refused)

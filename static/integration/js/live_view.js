@@ -32,6 +32,8 @@
         });
         if (res.body.incidents.length && res.body.incidents[0].within_rule) incidentEl.selectedIndex = 1;
         document.getElementById("live-override-box").hidden = !res.body.can_override;
+        document.getElementById("live-ask-box").hidden = !res.body.can_ask_override;
+        overrides.reset();
         dialog.showModal();
       })
       .catch(function () { alert("Could not reach the server."); });
@@ -45,7 +47,8 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ camera: camera.code, incident: incidentEl.value || null,
                              reason: document.getElementById("live-reason").value,
-                             override_reason: document.getElementById("live-override").value })
+                             override_reason: document.getElementById("live-override").value,
+                             override: overrides.approved() })
     }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
         if (!res.ok) { errorEl.textContent = res.body.detail || "Refused."; return; }
@@ -55,6 +58,46 @@
       .catch(function () { errorEl.textContent = "Could not reach the server."; });
   });
   document.getElementById("live-cancel").addEventListener("click", function () { dialog.close(); });
+
+  // Two-person override: ask, then wait for a supervisor's decision (polled); an approval is sent with the view.
+  var overrides = (function () {
+    var askStatus = document.getElementById("live-ask-status"), approvedCode = null, timer = null;
+    function time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+    function poll(code) {
+      fetch("/live/overrides/" + code + ".json", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (o) {
+          if (o.state === "pending") { timer = setTimeout(function () { poll(code); }, 3000); return; }
+          if (o.state === "approved") {
+            approvedCode = o.override;
+            askStatus.textContent = "Approved by " + o.decided_by + ": “" + o.decision_reason + "”. Open the view now (good until " + time(o.valid_until) + ").";
+          } else {
+            askStatus.textContent = o.state === "refused" ? "Refused by " + o.decided_by + ": “" + o.decision_reason + "”."
+              : "No supervisor decided in time. You may ask again.";
+          }
+        })
+        .catch(function () { timer = setTimeout(function () { poll(code); }, 5000); });
+    }
+    document.getElementById("live-ask").addEventListener("click", function () {
+      askStatus.textContent = "";
+      fetch("/live/overrides/ask/", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ camera: camera.code, incident: incidentEl.value || null,
+                               reason: document.getElementById("live-ask-reason").value })
+      }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+        .then(function (res) {
+          if (!res.ok) { askStatus.textContent = res.body.detail || "Refused."; return; }
+          askStatus.textContent = "Waiting for a supervisor (they decide by " + time(res.body.decide_by) + ")…";
+          poll(res.body.override);
+        })
+        .catch(function () { askStatus.textContent = "Could not reach the server."; });
+    });
+    return {
+      approved: function () { return approvedCode; },
+      reset: function () { clearTimeout(timer); approvedCode = null; askStatus.textContent = ""; }
+    };
+  })();
 
   function watch(session) {
     if (socket) socket.close(1000);
