@@ -15,7 +15,9 @@
   var clusters = L.markerClusterGroup({ chunkedLoading: true, disableClusteringAtZoom: 17 }).addTo(map);
   var groups = L.layerGroup().addTo(map);  // the server's groups when too many cameras are in view
   var cones = L.layerGroup().addTo(map), searchLayer = L.layerGroup().addTo(map);
-  var markersByCode = {}, pending = null;
+  var markersByCode = {}, pending = null, zooming = false;
+  map.on("zoomstart", function () { zooming = true; });
+  map.on("zoomend", function () { zooming = false; });
 
   function text(value) { var span = document.createElement("span"); span.textContent = value; return span.innerHTML; }
   function icon(kind, level) {
@@ -174,7 +176,9 @@
     var center = [body.center.lat, body.center.lng];
     searchLayer.addLayer(L.circle(center, { radius: body.radius, color: "#b3261e", weight: 2, fill: false, interactive: false }));
     searchLayer.addLayer(L.circleMarker(center, { radius: 5, color: "#b3261e", fillOpacity: 1 }));
-    map.fitBounds(L.latLng(center).toBounds(body.radius * 2.2));
+    // Leaflet drops a new view asked for while a zoom animates (a group's zoom-in): ask again once it ends.
+    var fit = function () { map.fitBounds(L.latLng(center).toBounds(body.radius * 2.2)); };
+    if (zooming) map.once("zoomend", fit); else fit();
     var covering = body.cameras.filter(function (c) { return c.covers; }).length;
     var html = "<h2>" + body.cameras.length + " camera" + (body.cameras.length === 1 ? "" : "s") + " within " + body.radius +
       " m</h2><p>" + covering + " of them face the point." +
