@@ -207,8 +207,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# WhiteNoise serves static files from the ASGI process; `make run` runs collectstatic first.
+# WhiteNoise serves static files from the ASGI process; `make run` and the container build run collectstatic first.
 WHITENOISE_USE_FINDERS = DEMO
+# collectstatic names each file by its content's hash and writes a gzipped copy beside it; pages link the hashed
+# names, which WhiteNoise (and nginx, deploy/nginx/connect.conf) serve as immutable for a year: a new release is
+# new names. Where collectstatic has not run (the tests, a checkout), pages link the plain names instead of failing.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MANIFEST_STRICT = False
 
 # --- the agency -------------------------------------------------------------------------------------
 AGENCY_NAME = env_str("CONNECT_AGENCY_NAME", "Raleigh Police Department (demo)")
@@ -322,6 +330,8 @@ MAP_TILES, MAP_ATTRIBUTION = parse_map_tiles("CONNECT_MAP_TILES", env_str("CONNE
 # hold an owner's link.
 MAP_TILE_OPTIONS = {"attribution": MAP_ATTRIBUTION, "maxZoom": 19, "referrerPolicy": "strict-origin"}
 MAP_MAX_FEATURES = env_int("CONNECT_MAP_MAX_FEATURES", 20000, minimum=100)
+# Above this many cameras in view the staff map shows groups with true counts (built from registry.CameraCell).
+MAP_CLUSTER_ABOVE = env_int("CONNECT_MAP_CLUSTER_ABOVE", 3000, minimum=0, maximum=20000)
 NEARBY_MAX_RADIUS_M = env_int("CONNECT_NEARBY_MAX_RADIUS_M", 2000, minimum=50)
 LEAFLET_CONFIG = {"TILES": [], "NO_GLOBALS": False, "RESET_VIEW": False}
 # --- address search ---------------------------------------------------------------------------------

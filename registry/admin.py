@@ -5,26 +5,42 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Count, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import smart_split, unescape_string_literal
 from leaflet.admin import LeafletGeoAdmin
 
 from audit.actions import Action
 from audit.ledger import entry, record, record_many
 from common.admin_base import ChangeHistoryRedirectMixin, NulSafeChangelistMixin, RecordAdmin
+from common.admin_paging import LargeListAdminMixin
 from common.ratelimit import over_limit
 from registry import selectors, services
 from registry.importing import ImportFileError, cameras_import, parse_upload
 from registry.models import Camera, DeletionRecord, Owner
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+OWNER_IDS_INLINE = 5000  # the most owner ids a camera search writes into its query
 LIST_OWNERS = selectors.LIST_OWNERS
 NOT_REACHED = ("An owner's contact details open from your cases only: from a case you may view, open the page of a "
                "camera it asked for footage, then \"Owner's contact details\". Program administrators can help "
                "with anything else.")
 TOO_MANY = "You have opened many owners' contact details in the last hour. Try again later, or ask an administrator."
+
+
+def search_terms(search_term: str) -> list[str]:
+    """The terms Django's admin search splits a search into: words, or "quoted phrases"."""
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+            bit = unescape_string_literal(bit)
+        terms.append(bit)
+    return terms
 
 
 class CameraInline(admin.TabularInline):
@@ -59,7 +75,7 @@ class OwnerReasonForm(forms.Form):
 
 
 @admin.register(Owner)
-class OwnerAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.ModelAdmin):
+class OwnerAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.ModelAdmin):
     """Contact details are reached one owner at a time, with a reason the owner reads in their history; only
     program administrators (registry.list_owners) browse and search the list. Unconfirmed registrations are
     nobody's business until confirmed (selectors.STAFF_VISIBLE_OWNER)."""
@@ -73,7 +89,11 @@ class OwnerAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.Model
 
     def get_queryset(self, request):
         # Only the owners the viewer's work leads to (selectors.owners_open_to); the change history follows this too.
-        return super().get_queryset(request).filter(pk__in=selectors.owners_open_to(user=request.user).values("pk"))
+        # Their camera counts in the same query, computed for the page's rows only (a subquery per row shown).
+        cameras = Camera.objects.filter(owner=OuterRef("pk")).order_by().values("owner").annotate(n=Count("pk"))
+        return super().get_queryset(request).filter(
+            pk__in=selectors.owners_open_to(user=request.user).values("pk")).annotate(
+            n_cameras=Coalesce(Subquery(cameras.values("n")), 0))
 
     def get_readonly_fields(self, request, obj=None):
         # Residents and businesses register themselves; the admin adds only agency owners, and a kind never changes.
@@ -92,9 +112,9 @@ class OwnerAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, admin.Model
         # owners, a silent "is this phone number an owner?" lookup. There is none; the list's search is ledgered.
         return () if is_autocomplete(request) else self.search_fields
 
-    @admin.display(description="cameras")
+    @admin.display(description="cameras", ordering="n_cameras")
     def camera_count(self, owner):
-        return owner.cameras.count()
+        return owner.n_cameras
 
     # Every look at owners' contact details goes into the ledger, like any other access, with its reason. Every
     # method that shows the page asks the reason; only those who may change owners post; nothing else is served.
@@ -166,7 +186,7 @@ class StreetMapAdmin(LeafletGeoAdmin):
 
 
 @admin.register(Camera)
-class CameraAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, StreetMapAdmin):
+class CameraAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, NulSafeChangelistMixin, StreetMapAdmin):
     """Active cameras of confirmed (or agency) owners only; every page and list shown is in the ledger, per camera,
     so each owner sees it in their history."""
 
@@ -191,6 +211,36 @@ class CameraAdmin(ChangeHistoryRedirectMixin, NulSafeChangelistMixin, StreetMapA
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(selectors.STAFF_VISIBLE_CAMERA)
+
+    @staticmethod
+    def _owned_by_any(owners) -> Q:
+        """Cameras of these owners. Their ids are written into the query when there are not too many, so that
+        PostgreSQL sees how many cameras they hold (a name every owner shares must not look selective), else an
+        array the query works out once."""
+        ids = list(owners.values_list("id", flat=True)[:OWNER_IDS_INLINE + 1])
+        if len(ids) <= OWNER_IDS_INLINE:
+            return Q(owner_id__in=ids)
+        sql, params = owners.values("id").query.sql_with_params()
+        return Q(RawSQL(f'"registry_camera"."owner_id" = ANY(ARRAY({sql}))', params, output_field=BooleanField()))
+
+    def get_search_results(self, request, queryset, search_term):
+        """Django's search, with the owner's fields matched through the matching owners' ids, looked up first: a
+        plain OR across the join made PostgreSQL read every camera; this way each field's trigram index answers."""
+        fields = self.get_search_fields(request)
+        owner_fields = [name.removeprefix("owner__") for name in fields if name.startswith("owner__")]
+        if not search_term or not owner_fields:
+            return super().get_search_results(request, queryset, search_term)
+        own_fields = [name for name in fields if not name.startswith("owner__")]
+        for term in search_terms(search_term):
+            matches = Q()
+            for name in own_fields:
+                matches |= Q(**{f"{name}__icontains": term})
+            owners = Q()
+            for name in owner_fields:
+                owners |= Q(**{f"{name}__icontains": term})
+            matches |= self._owned_by_any(Owner.objects.filter(owners))
+            queryset = queryset.filter(matches)
+        return queryset, False
 
     def get_changeform_initial_data(self, request):
         # Staff add agency cameras, live at once; a pending camera would vanish from every staff view.

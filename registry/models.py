@@ -27,6 +27,7 @@ class Owner(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # and trigram indexes behind the admin's search (name, email, phone, address, code): migration 0008
         indexes = [models.Index(fields=["created_at"], name="owner_created_at")]  # serves the ordering
         permissions = [("import_agency_cameras", "Can import agency cameras from CSV or GeoJSON"),
                        ("list_owners", "Can list and search every owner's contact details")]
@@ -93,6 +94,7 @@ class Camera(models.Model):
                 condition=~Q(level="integrated") | Q(placement="outdoor"), name="camera_indoor_never_integrated"
             ),
         ]
+        # and trigram indexes behind the admin's search (label, address, code): migration 0008
         indexes = [models.Index(fields=["status", "level"]),
                    models.Index(fields=["label"], name="camera_label")]  # serves the ordering
 
@@ -144,3 +146,24 @@ class DeletionRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_scope_display()} deleted {self.deleted_at:%Y-%m-%d}"
+
+
+class CameraCell(models.Model):
+    """How many staff-visible cameras lie in one square of the map at one zoom, by owner kind and camera level.
+
+    The staff map's true counts at every zoom without reading a million cameras per request: PostgreSQL keeps these
+    rows by statement triggers on cameras and owners (migration 0007), so they are always exactly
+    selectors.STAFF_VISIBLE_CAMERA grouped by square. A square is a slippy-map tile at `zoom` (the map's zoom plus
+    2: four squares a tile side, 64 px). Squares emptied by deletions stay with zero cameras; reads skip them."""
+
+    zoom = models.PositiveSmallIntegerField()
+    x = models.IntegerField()
+    y = models.IntegerField()
+    kind = models.CharField(max_length=16, choices=Owner.Kind.choices)
+    level = models.CharField(max_length=16, choices=Camera.Level.choices)
+    cameras = models.IntegerField()
+    sum_lng = models.FloatField()  # for the cluster's centre: the mean of its cameras' positions
+    sum_lat = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["zoom", "x", "y", "kind", "level"], name="camera_cell_key")]

@@ -1,6 +1,7 @@
 """Reads of the registry. Radius and viewport queries run in PostGIS on the geography GiST index."""
 
 import json
+import math
 import threading
 from dataclasses import dataclass
 
@@ -205,6 +206,76 @@ def cameras_geojson_in_bbox(
     with connection.cursor() as cursor:
         cursor.execute(_GEOJSON_SQL, params)
         return cursor.fetchone()[0]
+
+
+# --- true counts per map square (registry.models.CameraCell, kept by triggers) ------------------------------------
+CELL_MIN_ZOOM, CELL_MAX_ZOOM = 5, 18  # as migration 0007 keeps them
+CELL_ZOOM_OFFSET = 2  # four squares a tile side: 64 px squares on the map
+
+
+def map_cell_zoom(map_zoom: int) -> int | None:
+    """The zoom of the squares that group cameras at this map zoom; None past the deepest kept."""
+    zoom = max(map_zoom + CELL_ZOOM_OFFSET, CELL_MIN_ZOOM)
+    return zoom if zoom <= CELL_MAX_ZOOM else None
+
+
+def _square(lng: float, lat: float, zoom: int) -> tuple[int, int]:
+    """The slippy-map tile (x, y) holding the point at this zoom, as the migration's triggers compute it."""
+    lat = max(min(lat, 85.0511), -85.0511)
+    scale = 2 ** zoom
+    x = math.floor((lng + 180) / 360 * scale)
+    y = math.floor((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * scale)
+    return min(max(x, 0), scale - 1), min(max(y, 0), scale - 1)
+
+
+def squares_extent(params: dict) -> dict[str, float]:
+    """The box the squares of camera_clusters_params cover (west, south, east, north): what a groups answer counted,
+    which reaches past the map's edges to the squares' own."""
+    scale = 2 ** params["zoom"]
+
+    def lat_of(y: int) -> float:
+        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / scale))))
+
+    return {"west": params["x0"] / scale * 360 - 180, "south": lat_of(params["y1"] + 1),
+            "east": (params["x1"] + 1) / scale * 360 - 180, "north": lat_of(params["y0"])}
+
+
+@dataclass(frozen=True, slots=True)
+class CameraCluster:
+    lat: float  # the mean position of its cameras
+    lng: float
+    cameras: int
+    integrated: int
+
+
+_CLUSTERS_SQL = """
+SELECT sum(sum_lat) / sum(cameras), sum(sum_lng) / sum(cameras), sum(cameras)::int,
+       COALESCE(sum(cameras) FILTER (WHERE level = 'integrated'), 0)::int
+FROM registry_cameracell
+WHERE zoom = %(zoom)s AND x BETWEEN %(x0)s AND %(x1)s AND y BETWEEN %(y0)s AND %(y1)s
+  AND kind = ANY(%(kinds)s) AND level = ANY(%(levels)s) AND cameras > 0
+GROUP BY x, y
+HAVING sum(cameras) > 0
+"""
+
+
+def camera_clusters_params(*, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
+                           levels=ALL_LEVELS) -> dict:
+    x0, y0 = _square(west, north, zoom)
+    x1, y1 = _square(east, south, zoom)
+    return {"zoom": zoom, "x0": x0, "x1": x1, "y0": y0, "y1": y1, "kinds": list(kinds), "levels": list(levels)}
+
+
+def camera_clusters_in_bbox(*, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
+                            levels=ALL_LEVELS) -> tuple[list[CameraCluster], dict[str, float]]:
+    """Every staff-visible camera in the squares (at the squares' zoom) the box touches, counted per square: true
+    counts of all cameras, never a sample, read from a few hundred rows whatever the number of cameras. With the
+    box those squares cover."""
+    params = camera_clusters_params(west=west, south=south, east=east, north=north, zoom=zoom, kinds=kinds,
+                                    levels=levels)
+    with connection.cursor() as cursor:
+        cursor.execute(_CLUSTERS_SQL, params)
+        return [CameraCluster(*row) for row in cursor.fetchall()], squares_extent(params)
 
 
 def cameras_of_owner(*, owner: Owner) -> QuerySet[Camera]:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("owner/delete/", portal.owner_delete, name="portal_delete"),
     path("map/", staff_map.map_page, name="map"),
     path("map/base.json", staff_map.base_map, name="map_base"),
+    path("map/cameras.json", staff_map.cameras_in_view, name="map_cameras"),
     path("map/cameras.geojson", staff_map.cameras_geojson, name="map_geojson"),
     path("map/nearby.json", staff_map.nearby, name="map_nearby"),
 ]

@@ -6,7 +6,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -17,6 +18,7 @@ from audit.actions import Action
 from audit.selectors import entries_for_target
 from common import roles
 from common.admin_base import ChangeHistoryRedirectMixin
+from common.admin_paging import LargeListAdminMixin
 from registry.admin import StreetMapAdmin
 from registry.selectors import cameras_near
 from registry.services import map_search_record
@@ -114,7 +116,7 @@ def offense_type_field(current: str) -> forms.ChoiceField:
 
 
 @admin.register(Incident)
-class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
+class IncidentAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, StreetMapAdmin):
     list_display = ("case_number", "offense_type", "status", "starts_at", "requests_summary", "created_at")
     list_filter = ("status", "offense_type")
     search_fields = ("case_number", "offense_type", "address")
@@ -136,10 +138,13 @@ class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
+        # Counted per incident shown, in the same query: a join and GROUP BY counted every request of every case for
+        # each page. Declines are not answers to police (the terms promise it): only clips and "no footage" count.
+        requests = FootageRequest.objects.filter(incident=OuterRef("pk")).order_by().values("incident")
         return queryset.filter(pk__in=selectors.incidents_visible_to(user=request.user).values("pk")).annotate(
-            n_requests=Count("requests", distinct=True),
-            # Declines are not answers to police (the terms promise it): only clips and "no footage" count.
-            n_answered=Count("requests", filter=Q(requests__state__in=FootageRequest.SHOWN_ANSWERS), distinct=True))
+            n_requests=Coalesce(Subquery(requests.annotate(n=Count("pk")).values("n")), 0),
+            n_answered=Coalesce(Subquery(requests.filter(state__in=FootageRequest.SHOWN_ANSWERS).annotate(
+                n=Count("pk")).values("n")), 0))
 
     def has_view_permission(self, request, obj=None):
         if obj is not None:
@@ -290,7 +295,7 @@ class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
 
 
 @admin.register(Clip)
-class ClipAdmin(admin.ModelAdmin):
+class ClipAdmin(LargeListAdminMixin, admin.ModelAdmin):
     """Evidence clips: supervisors place or release legal holds; everything else is read-only."""
 
     list_display = ("original_name", "case", "uploaded_at", "keep_days_after_close", "legal_hold", "purged_at")

@@ -24,6 +24,19 @@ STAFF_ROLES = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_by_their_plain_names():
+    """Pages link static files by their hashed names once collectstatic has run in the checkout (`make run`), and
+    the test server serves the source folders, where only the plain names exist: the tests use the plain names.
+    tests/connect/test_static_files.py checks the hashed, compressed and cached ones."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=plain):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _ledger_seals_in_test_transactions(request, monkeypatch):
     """The ledger seals a transaction's entries when it commits. pytest-django's `db` wraps each test in a

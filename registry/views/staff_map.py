@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from common.access import staff_permission_required
@@ -37,15 +38,14 @@ def map_page(request):
 
 @require_GET
 @staff_permission_required(MAP_PERMISSION, api=True)
+@gzip_page
 def base_map(request):
     """The streets, service area and districts for the admin's map widgets (static/registry/js/admin_basemap.js)."""
     return JsonResponse(map_config())
 
 
-@require_GET
-@staff_permission_required(MAP_PERMISSION, api=True)
-def cameras_geojson(request):
-    """?bbox=west,south,east,north[&kind=..&level=..] -> FeatureCollection of active cameras."""
+def _viewport(request) -> tuple[tuple[float, float, float, float], list[str], list[str]] | JsonResponse:
+    """The box and layers of a map data request, or the 400 that says what is wrong with them."""
     try:
         west, south, east, north = (float(part) for part in request.GET.get("bbox", "").split(","))
     except ValueError:
@@ -56,6 +56,19 @@ def cameras_geojson(request):
     levels = request.GET.getlist("level") or selectors.ALL_LEVELS
     if not set(kinds) <= set(selectors.ALL_KINDS) or not set(levels) <= set(selectors.ALL_LEVELS):
         return _bad_request("Unknown kind or level.")
+    return (west, south, east, north), list(kinds), list(levels)
+
+
+# Map data carries no secret and reflects no input beside one: compressing it cannot leak a token (BREACH).
+@require_GET
+@staff_permission_required(MAP_PERMISSION, api=True)
+@gzip_page
+def cameras_geojson(request):
+    """?bbox=west,south,east,north[&kind=..&level=..] -> FeatureCollection of active cameras."""
+    asked = _viewport(request)
+    if isinstance(asked, JsonResponse):
+        return asked
+    (west, south, east, north), kinds, levels = asked
     body = selectors.cameras_geojson_in_bbox(
         west=west, south=south, east=east, north=north, kinds=kinds, levels=levels, limit=settings.MAP_MAX_FEATURES)
     services.map_view_record(actor=request.user, west=west, south=south, east=east, north=north, kinds=kinds,
@@ -65,6 +78,46 @@ def cameras_geojson(request):
 
 @require_GET
 @staff_permission_required(MAP_PERMISSION, api=True)
+@gzip_page
+def cameras_in_view(request):
+    """?bbox=..&zoom=..[&kind=..&level=..] -> the staff map's cameras: each camera when the view holds few enough
+    (CONNECT_MAP_CLUSTER_ABOVE), else groups per square with the true count of every camera in them.
+
+    One ledger entry per request, whichever answer, as for the GeoJSON: the box whose cameras it showed or counted."""
+    asked = _viewport(request)
+    if isinstance(asked, JsonResponse):
+        return asked
+    (west, south, east, north), kinds, levels = asked
+    try:
+        zoom = int(request.GET.get("zoom", ""))
+    except ValueError:
+        return _bad_request("zoom must be a whole number.")
+    if not 0 <= zoom <= 22:
+        return _bad_request("zoom must be between 0 and 22.")
+    box = {"west": west, "south": south, "east": east, "north": north}
+    cell_zoom = selectors.map_cell_zoom(zoom)
+    clusters = None
+    if cell_zoom is not None:
+        clusters, counted = selectors.camera_clusters_in_bbox(**box, zoom=cell_zoom, kinds=kinds, levels=levels)
+        if sum(cluster.cameras for cluster in clusters) <= settings.MAP_CLUSTER_ABOVE:
+            clusters = None
+    # The box whose cameras the answer showed: groups count whole squares, past the map's edges.
+    shown = box if clusters is None else counted
+    services.map_view_record(actor=request.user, **shown, kinds=kinds, levels=levels)
+    if clusters is None:
+        features = selectors.cameras_geojson_in_bbox(**box, kinds=kinds, levels=levels,
+                                                     limit=settings.MAP_MAX_FEATURES)
+        return HttpResponse('{"mode":"cameras","cameras":' + features + "}", content_type="application/json")
+    return JsonResponse({
+        "mode": "clusters",
+        "total": sum(cluster.cameras for cluster in clusters),
+        "clusters": [[round(c.lat, 6), round(c.lng, 6), c.cameras, c.integrated] for c in clusters],
+    })
+
+
+@require_GET
+@staff_permission_required(MAP_PERMISSION, api=True)
+@gzip_page
 def nearby(request):
     """?lat=&lng=&radius= or ?q=address&radius= -> cameras within radius, nearest first."""
     try:

@@ -7,7 +7,7 @@ from django.contrib.gis.geos import Point
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, staff_sign_in
-from tests.conftest import make_staff
+from tests.conftest import make_staff, wait_for
 from tests.registry.factories import CameraFactory, OwnerFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -94,3 +94,26 @@ def test_the_map_works_on_a_phone(phone, cameras):
     assert phone.locator("#map").bounding_box()["height"] >= 320
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the screen
     assert not failed
+
+
+def test_a_crowded_view_shows_groups_with_true_counts_then_each_camera_closer(page, cameras, settings):
+    settings.MAP_CLUSTER_ABOVE = 2  # four cameras in the city view are "too many" here
+    make_staff("analyst")
+    staff_sign_in(page, "analyst")
+
+    expect(page.locator("#map")).to_have_attribute("data-mode", "clusters")
+    expect(page.locator("#map-status")).to_contain_text("4 cameras in view, grouped")
+    group = page.locator(".server-cluster[title^='3 cameras, 1 live']")
+    expect(group).to_have_text("3")
+    zoom = page.evaluate("window.connectStaffMap.getZoom()")
+    group.focus()
+    page.keyboard.press("Enter")  # a group zooms in on its cameras, from the keyboard too
+    wait_for(lambda: page.evaluate("window.connectStaffMap.getZoom()") == zoom + 2, what="the map zooming in")
+
+    page.fill("#search-q", "35.7796, -78.6382")
+    page.fill("#search-radius", "100")
+    page.click("#search-form button")
+    expect(page.locator("#results h2")).to_have_text("3 cameras within 100 m")
+    expect(page.locator("#map")).to_have_attribute("data-mode", "cameras")
+    expect(page.locator("#map")).to_have_attribute("data-loaded", "3")
+    expect(page.locator(".leaflet-marker-icon.cam")).to_have_count(3)

@@ -3,6 +3,7 @@ upgrade, static files from the folder, the upload limit, X-Forwarded-For/-Proto 
 upload handed on while it is still arriving (so nginx never holds a clip in its temp folders)."""
 
 import datetime
+import gzip
 import http.client
 import json
 import os
@@ -63,6 +64,8 @@ def proxy(tmp_path_factory):
     static = folder / "static"
     (static / "registry").mkdir(parents=True)
     (static / "registry" / "map.css").write_text("body { color: navy }\n")
+    (static / "registry" / "map.0123456789ab.css").write_text("body { color: navy }\n")  # as collectstatic names it
+    (static / "registry" / "map.0123456789ab.css.gz").write_bytes(gzip.compress(b"body { color: navy }\n"))
     http_port, https_port, app_port = free_port(), free_port(), free_port()
     conf = CONF.read_text()
     conf = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", conf)
@@ -117,9 +120,9 @@ def https(proxy) -> http.client.HTTPSConnection:
     return http.client.HTTPSConnection("127.0.0.1", proxy["https"], context=tls(), timeout=30)
 
 
-def get(proxy, path: str) -> http.client.HTTPResponse:
+def get(proxy, path: str, headers: dict | None = None) -> http.client.HTTPResponse:
     connection = https(proxy)
-    connection.request("GET", path, headers={"Host": "cameras.example.gov"})
+    connection.request("GET", path, headers={"Host": "cameras.example.gov", **(headers or {})})
     return connection.getresponse()
 
 
@@ -147,6 +150,16 @@ def test_static_files_come_from_the_folder_with_hsts(proxy):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "nginx/" not in (response.headers["Server"] or "")
+
+
+def test_hashed_static_files_are_kept_a_year_and_sent_gzipped_to_who_takes_it(proxy):
+    response = get(proxy, "/static/registry/map.0123456789ab.css", {"Accept-Encoding": "gzip"})
+    assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.read()) == b"body { color: navy }\n"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    plain = get(proxy, "/static/registry/map.css")
+    assert "immutable" not in plain.headers["Cache-Control"] and "Content-Encoding" not in plain.headers
 
 
 def test_an_upload_reaches_connect_while_it_is_still_arriving(proxy):

@@ -1,5 +1,6 @@
-// The staff map: clustered active cameras from the viewport GeoJSON endpoint, layers by kind and level,
-// view cones when zoomed in, and radius searches from a click or an address.
+// The staff map: active cameras in view from /map/cameras.json (each camera, clustered here, when few enough are in
+// view; else the server's groups with true counts), layers by kind and level, view cones when zoomed in, and radius
+// searches from a click or an address.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("map-config").textContent);
@@ -12,8 +13,11 @@
   window.connectStaffMap = map;  // for other layers (static/dispatch/js/dispatch_layer.js)
 
   var clusters = L.markerClusterGroup({ chunkedLoading: true, disableClusteringAtZoom: 17 }).addTo(map);
+  var groups = L.layerGroup().addTo(map);  // the server's groups when too many cameras are in view
   var cones = L.layerGroup().addTo(map), searchLayer = L.layerGroup().addTo(map);
-  var markersByCode = {}, pending = null;
+  var markersByCode = {}, pending = null, zooming = false;
+  map.on("zoomstart", function () { zooming = true; });
+  map.on("zoomend", function () { zooming = false; });
 
   function text(value) { var span = document.createElement("span"); span.textContent = value; return span.innerHTML; }
   function icon(kind, level) {
@@ -36,21 +40,47 @@
     var size = map.getSize();
     if (!size.x || !size.y) return;  // not laid out yet: its bounds would be a line, and the server refuses those
     var b = map.getBounds(), params = new URLSearchParams();
-    params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(","));
+    params.set("bbox", [Math.max(b.getWest(), -180), Math.max(b.getSouth(), -90), Math.min(b.getEast(), 180),
+                        Math.min(b.getNorth(), 90)].map(function (v) { return v.toFixed(6); }).join(","));
+    params.set("zoom", String(map.getZoom()));
     var kinds = checked("kind"), levels = checked("level");
-    if (!kinds.length || !levels.length) { clusters.clearLayers(); cones.clearLayers(); statusEl.textContent = "No layer selected."; return; }
+    if (!kinds.length || !levels.length) { clear(); statusEl.textContent = "No layer selected."; return; }
     kinds.forEach(function (k) { params.append("kind", k); });
     levels.forEach(function (l) { params.append("level", l); });
     if (pending) pending.abort();
     pending = new AbortController();
-    fetch("/map/cameras.geojson?" + params, { signal: pending.signal, credentials: "same-origin" })
+    fetch("/map/cameras.json?" + params, { signal: pending.signal, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(draw)
+      .then(function (body) { if (body.mode === "clusters") drawClusters(body); else draw(body.cameras); })
       .catch(function (e) { if (e.name !== "AbortError") statusEl.textContent = "Could not load cameras (" + e.message + ")."; });
   }
 
+  function clear() { clusters.clearLayers(); groups.clearLayers(); cones.clearLayers(); markersByCode = {}; }
+
+  // Too many cameras in view for one marker each: the server counted every one of them per square.
+  function drawClusters(body) {
+    clear();
+    body.clusters.forEach(function (c) {
+      var count = c[2], live = c[3], size = count < 100 ? 34 : count < 10000 ? 42 : 52;
+      var label = count.toLocaleString() + " cameras" + (live ? ", " + live.toLocaleString() + " live" : "") + ": zoom in";
+      var m = L.marker([c[0], c[1]], {
+        icon: L.divIcon({ className: "marker-cluster server-cluster " + (count < 100 ? "marker-cluster-small" : count < 10000 ? "marker-cluster-medium" : "marker-cluster-large"),
+                          html: "<div><span>" + (count >= 10000 ? Math.round(count / 1000) + "k" : count) + "</span></div>",
+                          iconSize: [size, size] }),
+        title: label, alt: label, keyboard: true });
+      var zoomIn = function () { map.setView([c[0], c[1]], Math.min(map.getZoom() + 2, map.getMaxZoom())); };
+      m.on("click", zoomIn);
+      m.on("keypress", function (e) { if (e.originalEvent.keyCode === 13) zoomIn(); });  // Enter, as a click
+      groups.addLayer(m);
+    });
+    statusEl.textContent = body.total.toLocaleString() + " cameras in view, grouped: zoom in to see each one.";
+    var el = document.getElementById("map");
+    el.dataset.loaded = String(body.total);
+    el.dataset.mode = "clusters";
+  }
+
   function draw(data) {
-    clusters.clearLayers(); cones.clearLayers(); markersByCode = {};
+    clear();
     var markers = data.features.map(function (f) {
       var p = f.properties, ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
       var m = L.marker(ll, { icon: icon(p.kind, p.level), title: p.label, keyboard: true });
@@ -66,7 +96,9 @@
     clusters.addLayers(markers);
     statusEl.textContent = data.features.length + " cameras in view" +
       (data.truncated ? " (only the first " + data.features.length + ": zoom in to see all)" : "") + ".";
-    document.getElementById("map").dataset.loaded = String(data.features.length);
+    var el = document.getElementById("map");
+    el.dataset.loaded = String(data.features.length);
+    el.dataset.mode = "cameras";
   }
 
   function search(params) {
@@ -147,7 +179,9 @@
     var center = [body.center.lat, body.center.lng];
     searchLayer.addLayer(L.circle(center, { radius: body.radius, color: "#b3261e", weight: 2, fill: false, interactive: false }));
     searchLayer.addLayer(L.circleMarker(center, { radius: 5, color: "#b3261e", fillOpacity: 1 }));
-    map.fitBounds(L.latLng(center).toBounds(body.radius * 2.2));
+    // Leaflet drops a new view asked for while a zoom animates (a group's zoom-in): ask again once it ends.
+    var fit = function () { map.fitBounds(L.latLng(center).toBounds(body.radius * 2.2)); };
+    if (zooming) map.once("zoomend", fit); else fit();
     var covering = body.cameras.filter(function (c) { return c.covers; }).length;
     var html = "<h2>" + body.cameras.length + " camera" + (body.cameras.length === 1 ? "" : "s") + " within " + body.radius +
       " m</h2><p>" + covering + " of them face the point." +
