@@ -4,7 +4,9 @@ nearby search's explicit fast route in connect.asgi (api.fast_route says what th
 Through Django and DRF the search cost 7–10× the bare selector (bench/api_nearby.py): the middlewares, DRF's
 request, negotiation, authentication and permission machinery, a thread hop per request. Here a search costs one
 Redis round trip (the token's count and generation, api.authentication.token_for_fast_route) and the view's own
-database work (the selector and the ledger entry) on a thread kept for it.
+database work (the selector) on a thread kept for it; its ledger entry is committed together with those of the
+searches running at the same moment (audit.ledger.group_commit: one INSERT and one commit for them all), and the
+answer is sent only once that commit is done.
 
 Only the plain case is served here: a GET to exactly that path, with a known, active token that has the view's
 scope, under its limit, with valid parameters inside the service area, asking for JSON or GeoJSON (or anything).
@@ -14,9 +16,10 @@ sessions, HEAD and OPTIONS, DRF's `format` parameter, other Accept headers (406)
 one place that writes them. Nothing is counted here for a request passed on, so Django's count is its only one;
 but a token found over its limit here is counted once more by Django as it answers the 429.
 
-What it answers is made by the view's own functions (api.views.cameras.nearby_params and nearby_search: the
-serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers DRF's view adds
-(its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's middlewares.
+What it answers is made by the view's own functions (api.views.cameras.nearby_params, nearby_found and
+nearby_body: the serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers
+DRF's view adds (its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's
+middlewares.
 tests/api/test_nearby_route_parity.py sends the same requests both ways.
 """
 
@@ -30,6 +33,7 @@ from api import services
 from api.authentication import token_for_fast_route
 from api.fast_route import DatabaseThreads, FastRoute, repeated, sends_cookies, token_key
 from api.views import cameras
+from audit.ledger import GroupCommit
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,9 @@ ACCEPTED = {b"", b"*/*", b"application/json", b"application/geo+json"}
 THREADS = 4
 
 _database = DatabaseThreads(THREADS, "nearby-db")
+# The searches' ledger entries: those of concurrent searches in one INSERT and one commit, on a thread (and a
+# connection) of their own, so that searches go on while entries are committed (audit.ledger.group_commit).
+_ledger = GroupCommit(DatabaseThreads(1, "nearby-ledger").run)
 
 
 class NearbyRoute(FastRoute):
@@ -80,7 +87,8 @@ class NearbyRoute(FastRoute):
         if found is None or found[1]:  # Django answers (nothing counted here), or the token is over its limit
             return await self.app(scope, receive, send)
         try:
-            content = await _database.run(_search, found[0], params)
+            content, ledger_entry = await _database.run(_search, found[0], params)
+            await _ledger.record([ledger_entry])  # committed before any of the answer leaves
         except Exception:
             logger.exception("nearby search failed")
             content = None
@@ -89,10 +97,12 @@ class NearbyRoute(FastRoute):
         await self.answer(request, send, 200, content)
 
 
-def _search(token, params: dict) -> bytes:
-    """On a database thread: what DRF's view does once the token is accepted."""
+def _search(token, params: dict) -> tuple[bytes, dict]:
+    """On a database thread: what DRF's view does once the token is accepted, but for writing the ledger entry,
+    which it returns (the route writes it through the group commit, then answers)."""
     services.token_used(token=token)  # as api.authentication.TokenAuthentication
-    return cameras.nearby_search(actor=token.label, params=params)  # api.permissions.actor of a token request
+    found, ledger_entry = cameras.nearby_found(actor=token.label, params=params)  # api.permissions.actor
+    return cameras.nearby_body(params, found), ledger_entry
 
 
 def _plain(headers: dict) -> bool:

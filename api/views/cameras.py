@@ -17,11 +17,11 @@ from api import serializers as s
 from api.permissions import actor
 from api.views.common import query
 from audit.actions import Action
-from audit.ledger import record
+from audit.ledger import record, record_many
 from common.codes import parse_code
 from registry import selectors
 from registry.models import Camera
-from registry.services import map_search_record
+from registry.services import map_search_entry
 
 GEOJSON = "application/geo+json"
 NEARBY_LIMIT = 500
@@ -101,13 +101,27 @@ def nearby_params(query_params) -> dict:
 
 
 def nearby_search(*, actor, params: dict) -> bytes:
-    """The search, its access-ledger entry and the answer's GeoJSON: for this view and for its fast route
-    (api.nearby_route), which so cannot answer differently."""
+    """The search, its access-ledger entry (written before the answer is returned) and the answer's GeoJSON."""
+    cameras, ledger_entry = nearby_found(actor=actor, params=params)
+    record_many([ledger_entry])
+    return nearby_body(params, cameras)
+
+
+def nearby_found(*, actor, params: dict) -> tuple[list, dict]:
+    """The cameras found and the search's access-ledger entry, not yet written: for this view (nearby_search) and
+    for its fast route (api.nearby_route), which writes the entry through the ledger's group commit; so neither can
+    search or record differently."""
     point = Point(params["lng"], params["lat"], srid=4326)
     cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
-    map_search_record(actor=actor, cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
-                      lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="", via="api")
-    body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [point.x, point.y]},
+    ledger_entry = map_search_entry(actor=actor, cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
+                                    lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"],
+                                    query="", via="api")
+    return cameras, ledger_entry
+
+
+def nearby_body(params: dict, cameras: list) -> bytes:
+    """The answer's GeoJSON. Send it only once the search's ledger entry is committed."""
+    body = {"type": "FeatureCollection", "center": {"type": "Point", "coordinates": [params["lng"], params["lat"]]},
             "radius": params["radius"], "truncated": len(cameras) > NEARBY_LIMIT, "features": [{
                 "type": "Feature", "geometry": {"type": "Point", "coordinates": [c.lng, c.lat]},
                 "properties": {"code": c.code, "label": c.label, "kind": c.kind, "level": c.level,

@@ -13,7 +13,7 @@ from api.models import ApiToken
 from api.nearby_route import PATH, NearbyRoute
 from audit.models import AccessEntry, PendingEntry
 from connect.asgi_body import SealedBodyASGIHandler
-from tests.api.asgi_exchange import CountingApp, exchange
+from tests.api.asgi_exchange import CountingApp, exchange, exchanges
 from tests.dispatch.test_positions_api import _clean_counters  # noqa: F401  (cleared counters)
 from tests.registry.factories import CameraFactory, OwnerFactory
 
@@ -207,3 +207,41 @@ def test_without_redis_the_search_is_left_to_the_view_which_still_answers(reader
     assert fast[0] == 200 and passed_on == 2  # no count, no generation: nothing kept can be trusted here
     assert_same(fast, django)
     assert fast[3]["actor_label"] == "api:CAD"  # recorded all the same
+
+
+def test_concurrent_searches_each_leave_their_entry_before_their_answer(reader):
+    """The route writes the entries of searches running together in one group commit (audit.ledger.group_commit):
+    each answered search has its own entry, naming what it returned."""
+    fast_app = NearbyRoute(CountingApp(SealedBodyASGIHandler()))
+    cases = [f"26-{n:06d}" for n in range(8)]
+    answers = exchanges(fast_app, [{
+        "method": "GET", "path": PATH, "query": urlencode({**HERE, "case": case}).encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]} for case in cases])
+    assert [status for status, _, _ in answers] == [200] * 8 and fast_app.app.calls == 0
+    entries = [*PendingEntry.objects.filter(action="map.search"), *AccessEntry.objects.filter(action="map.search")]
+    assert sorted(entry.case_number for entry in entries) == cases
+    assert all(entry.detail["results"] == 2 and entry.actor_label == "api:CAD" for entry in entries)
+
+
+@pytest.fixture
+def ledger_refusing_searches(cameras):
+    """The database refuses every map-search entry (a real constraint, as a full disk or a lost primary would
+    refuse them all)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_pendingentry ADD CONSTRAINT test_refuse_searches "
+                       "CHECK (action <> 'map.search') NOT VALID")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_pendingentry DROP CONSTRAINT test_refuse_searches")
+
+
+def test_a_search_whose_entry_cannot_be_written_returns_no_data(reader, ledger_refusing_searches):
+    fast_app = NearbyRoute(CountingApp(SealedBodyASGIHandler()))
+    answers = exchanges(fast_app, [{
+        "method": "GET", "path": PATH, "query": urlencode({**HERE, "case": f"26-{n:06d}"}).encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]} for n in range(4)])
+    for status, _, body in answers:
+        assert status == 500 and b"features" not in body and b"Facing the square" not in body
+    assert _last_search() is None
