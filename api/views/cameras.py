@@ -139,14 +139,25 @@ def nearby_search(*, actor, params: dict) -> bytes:
 
 def nearby_found(*, actor, params: dict) -> tuple[list, dict]:
     """The cameras found and the search's access-ledger entry, not yet written: for this view (nearby_search) and
-    for its fast route (api.nearby_route), which writes the entry through the ledger's group commit; so neither can
-    search or record differently."""
+    for its fast route (api.nearby_route, through nearby_found_async), which writes the entry through the ledger's
+    group commit; so neither can search or record differently."""
     point = Point(params["lng"], params["lat"], srid=4326)
     cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
-    ledger_entry = map_search_entry(actor=actor, cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
-                                    lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"],
-                                    query="", via="api")
-    return cameras, ledger_entry
+    return cameras, _search_entry(actor, params, point, cameras)
+
+
+async def nearby_found_async(connection, *, actor, params: dict) -> tuple[list, dict]:
+    """nearby_found with the selector awaited on a psycopg AsyncConnection (the fast route's, on its event loop)."""
+    point = Point(params["lng"], params["lat"], srid=4326)
+    cameras = await selectors.cameras_near_async(connection, point=point, radius_m=params["radius"],
+                                                 limit=NEARBY_LIMIT + 1)
+    return cameras, _search_entry(actor, params, point, cameras)
+
+
+def _search_entry(actor, params: dict, point: Point, cameras: list) -> dict:
+    return map_search_entry(actor=actor, cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
+                            lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="",
+                            via="api")
 
 
 def nearby_body(params: dict, cameras: list) -> bytes:

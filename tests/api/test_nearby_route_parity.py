@@ -245,3 +245,40 @@ def test_a_search_whose_entry_cannot_be_written_returns_no_data(reader, ledger_r
     for status, _, body in answers:
         assert status == 500 and b"features" not in body and b"Facing the square" not in body
     assert _last_search() is None
+
+
+def test_a_search_after_its_connection_was_cut_is_answered_on_a_new_one(reader):
+    """The route's own connections (api.loop_database): one cut by the server (a restart, a failover) is replaced."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from tests.api.asgi_exchange import _one_request
+
+    request = {"method": "GET", "path": PATH, "query": urlencode(HERE).encode(),
+               "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]}
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        tests_own = cursor.fetchone()[0]
+
+    def cut_the_routes_connections():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid() AND pid <> %s "
+                           "AND backend_type = 'client backend'", [tests_own])
+            cut = cursor.fetchone()[0]
+        connection.close()
+        return cut
+
+    async def two_searches():
+        fast_app = NearbyRoute(CountingApp(SealedBodyASGIHandler()))
+        first = await _one_request(fast_app, **request)
+        cut = await asyncio.to_thread(cut_the_routes_connections)
+        second = await _one_request(fast_app, **request)
+        return first[0], cut, second[0], fast_app.app.calls
+
+    with ThreadPoolExecutor(1) as pool:
+        first, cut, second, passed_on = pool.submit(asyncio.run, two_searches()).result(timeout=60)
+    assert first == 200 and cut >= 1 and second == 200 and passed_on == 0
