@@ -143,21 +143,20 @@ def nearby_found(*, actor, params: dict) -> tuple[list, dict]:
     group commit; so neither can search or record differently."""
     point = Point(params["lng"], params["lat"], srid=4326)
     cameras = selectors.cameras_near(point=point, radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
-    return cameras, _search_entry(actor, params, point, cameras)
+    return cameras, _search_entry(actor, params, cameras)
 
 
 async def nearby_found_async(connection, *, actor, params: dict) -> tuple[list, dict]:
     """nearby_found with the selector awaited on a psycopg AsyncConnection (the fast route's, on its event loop)."""
-    point = Point(params["lng"], params["lat"], srid=4326)
-    cameras = await selectors.cameras_near_async(connection, point=point, radius_m=params["radius"],
-                                                 limit=NEARBY_LIMIT + 1)
-    return cameras, _search_entry(actor, params, point, cameras)
+    cameras = await selectors.cameras_near_async(connection, longitude=params["lng"], latitude=params["lat"],
+                                                 radius_m=params["radius"], limit=NEARBY_LIMIT + 1)
+    return cameras, _search_entry(actor, params, cameras)
 
 
-def _search_entry(actor, params: dict, point: Point, cameras: list) -> dict:
+def _search_entry(actor, params: dict, cameras: list) -> dict:
     return map_search_entry(actor=actor, cameras=cameras[:NEARBY_LIMIT], case_number=params["case"],
-                            lat=round(point.y, 6), lng=round(point.x, 6), radius_m=params["radius"], query="",
-                            via="api")
+                            lat=round(params["lat"], 6), lng=round(params["lng"], 6), radius_m=params["radius"],
+                            query="", via="api")
 
 
 def nearby_body(params: dict, cameras: list) -> bytes:
