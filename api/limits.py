@@ -82,23 +82,81 @@ def _async_client():
 async def over_and_read_async(checks: list[tuple[str, str, int]], *, read_key: str | None = None, window_s: int = 60
                               ) -> tuple[list[tuple[str, str]], bytes | None] | None:
     """Counts one hit for each (scope, value, limit) and reads `read_key`, in one round trip: (the (scope, value)
-    pairs past their limit, the value read), or None when Redis is unreachable (nothing counted; logged)."""
-    window = int(time.time()) // window_s
-    try:
-        pipe = _async_client().pipeline(transaction=False)
-        for scope, value, _ in checks:
-            key = _key(scope, value, window)
-            pipe.incr(key)
-            pipe.expire(key, window_s + 5)
-        if read_key is not None:
-            pipe.get(read_key)
-        answers = await pipe.execute()
-    except Exception:
-        logger.warning("API limit not checked: Redis unavailable", exc_info=True)
-        return None
-    counts = answers[:2 * len(checks):2]
-    over = [(scope, value) for (scope, value, limit), count in zip(checks, counts, strict=True) if count > limit]
-    return over, (answers[-1] if read_key is not None else None)
+    pairs past their limit, the value read), or None when Redis is unreachable (nothing counted; logged).
+
+    Requests counting at the same moment on this event loop share the round trip (_CountingTogether): one INCRBY
+    per key for all their hits, each request's count being the one its own INCR would have returned."""
+    loop = asyncio.get_running_loop()
+    together = _together.get(loop)
+    if together is None:
+        together = _together[loop] = _CountingTogether()
+    return await together.count(loop, checks, read_key, window_s)
+
+
+class _CountingTogether:
+    """The first request starts a round trip at once; those arriving while it is out go together in the next one
+    (no timer: a lone request waits for its own round trip alone)."""
+
+    def __init__(self):
+        self.waiting: list[tuple[list[tuple[str, str, int]], str | None, int, asyncio.Future]] = []
+        self.sender: asyncio.Task | None = None
+
+    async def count(self, loop, checks, read_key, window_s):
+        answered = loop.create_future()
+        self.waiting.append((checks, read_key, window_s, answered))
+        if self.sender is None:
+            self.sender = loop.create_task(self._send())
+        return await asyncio.shield(answered)  # one request going away does not cancel the others' count
+
+    async def _send(self) -> None:
+        try:
+            while self.waiting:
+                requests, self.waiting = self.waiting, []
+                try:
+                    answers = await _count_together([(checks, read_key, window_s)
+                                                     for checks, read_key, window_s, _ in requests])
+                except Exception:
+                    logger.warning("API limit not checked: Redis unavailable", exc_info=True)
+                    answers = [None] * len(requests)
+                for (*_, answered), answer in zip(requests, answers, strict=True):
+                    if not answered.done():
+                        answered.set_result(answer)
+        finally:
+            self.sender = None
+
+
+_together: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _CountingTogether]" = weakref.WeakKeyDictionary()
+
+
+async def _count_together(requests: list[tuple[list[tuple[str, str, int]], str | None, int]]
+                          ) -> list[tuple[list[tuple[str, str]], bytes | None]]:
+    """One pipeline for several requests' counts and reads: INCRBY (the hits on a key) and EXPIRE per key, GET per
+    key read. The n-th of a key's hits in this batch is counted as total - hits + n, as its own INCR would be."""
+    now = int(time.time())
+    hits: dict[str, int] = {}  # key -> hits on it in this round trip
+    expiry: dict[str, int] = {}
+    numbered = []  # per request: (key, which of the key's hits it is, limit) per check
+    for checks, _, window_s in requests:
+        mine = []
+        for scope, value, limit in checks:
+            key = _key(scope, value, now // window_s)
+            hits[key] = hits.get(key, 0) + 1
+            expiry[key] = window_s + 5
+            mine.append((key, hits[key], limit))
+        numbered.append(mine)
+    reads = list(dict.fromkeys(read_key for _, read_key, _ in requests if read_key is not None))
+    pipe = _async_client().pipeline(transaction=False)
+    for key, count in hits.items():
+        pipe.incrby(key, count)
+        pipe.expire(key, expiry[key])
+    for key in reads:
+        pipe.get(key)
+    answers = await pipe.execute()
+    totals = dict(zip(hits, answers[:2 * len(hits):2], strict=True))
+    read = dict(zip(reads, answers[2 * len(hits):], strict=True))
+    return [([(scope, value) for (scope, value, _), (key, nth, limit) in zip(checks, mine, strict=True)
+              if totals[key] - hits[key] + nth > limit], read.get(read_key) if read_key is not None else None)
+            for (checks, read_key, _), mine in zip(requests, numbered, strict=True)]
 
 
 async def read_async(key: str) -> tuple[bool, bytes | None]:

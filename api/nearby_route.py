@@ -4,7 +4,9 @@ nearby search's explicit fast route in connect.asgi (api.fast_route says what th
 Through Django and DRF the search cost 7–10× the bare selector (bench/api_nearby.py): the middlewares, DRF's
 request, negotiation, authentication and permission machinery, a thread hop per request. Here a search costs one
 Redis round trip (the token's count and generation, api.authentication.token_for_fast_route) and the view's own
-database work (the selector and the ledger entry) on a thread kept for it.
+database work: the selector, awaited on the event loop (api.loop_database), and its ledger entry, committed together
+with those of the searches running at the same moment (audit.ledger.group_commit: one INSERT and one commit for them
+all); the answer is sent only once that commit is done.
 
 Only the plain case is served here: a GET to exactly that path, with a known, active token that has the view's
 scope, under its limit, with valid parameters inside the service area, asking for JSON or GeoJSON (or anything).
@@ -14,9 +16,10 @@ sessions, HEAD and OPTIONS, DRF's `format` parameter, other Accept headers (406)
 one place that writes them. Nothing is counted here for a request passed on, so Django's count is its only one;
 but a token found over its limit here is counted once more by Django as it answers the 429.
 
-What it answers is made by the view's own functions (api.views.cameras.nearby_params and nearby_search: the
-serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers DRF's view adds
-(its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's middlewares.
+What it answers is made by the view's own functions (api.views.cameras.nearby_params, nearby_found(_async) and
+nearby_body: the serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers
+DRF's view adds (its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's
+middlewares.
 tests/api/test_nearby_route_parity.py sends the same requests both ways.
 """
 
@@ -29,7 +32,9 @@ from rest_framework.exceptions import ValidationError
 from api import services
 from api.authentication import token_for_fast_route
 from api.fast_route import DatabaseThreads, FastRoute, repeated, sends_cookies, token_key
+from api.loop_database import LoopDatabase
 from api.views import cameras
+from audit.ledger import GroupCommit
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +44,17 @@ READ = {b"authorization", b"accept", b"host", b"x-forwarded-host", b"x-forwarded
 # What DRF's negotiation gives this view's first renderer (JSON) or its GeoJSON one for; the view answers GeoJSON
 # either way. Other Accept headers go to Django, which may answer 406.
 ACCEPTED = {b"", b"*/*", b"application/json", b"application/geo+json"}
-# Searches run at once, each on a thread with its own connection while searches wait (api.fast_route). The
-# database does the work: more threads than this only queue there, and hold more of the pool's connections.
-THREADS = 4
+SEARCHES = 4  # at once, each on its own connection
 
-_database = DatabaseThreads(THREADS, "nearby-db")
+# The search itself is awaited on the event loop, on connections of the route's own (api.loop_database): a thread
+# hop per search cost more CPU than the query's own client side. The database does the work: more searches at once
+# than this only queue there.
+_searches = LoopDatabase(SEARCHES)
+# The token's lookup after a change and its last use (once a minute): Django's ORM, on a thread.
+_database = DatabaseThreads(2, "nearby-db")
+# The searches' ledger entries: those of concurrent searches in one INSERT and one commit, on a thread (and a
+# connection) of their own, so that searches go on while entries are committed (audit.ledger.group_commit).
+_ledger = GroupCommit(DatabaseThreads(1, "nearby-ledger").run)
 
 
 class NearbyRoute(FastRoute):
@@ -79,8 +90,14 @@ class NearbyRoute(FastRoute):
             found = None
         if found is None or found[1]:  # Django answers (nothing counted here), or the token is over its limit
             return await self.app(scope, receive, send)
+        token = found[0]
         try:
-            content = await _database.run(_search, found[0], params)
+            if services.token_use_due(token=token):  # once a minute: as api.authentication.TokenAuthentication
+                await _database.run(_token_used, token)
+            # api.permissions.actor of a token request
+            cameras_found, ledger_entry = await _searches.run(_search, token.label, params)
+            await _ledger.record([ledger_entry])  # committed before any of the answer leaves
+            content = cameras.nearby_body(params, cameras_found)
         except Exception:
             logger.exception("nearby search failed")
             content = None
@@ -89,10 +106,12 @@ class NearbyRoute(FastRoute):
         await self.answer(request, send, 200, content)
 
 
-def _search(token, params: dict) -> bytes:
-    """On a database thread: what DRF's view does once the token is accepted."""
-    services.token_used(token=token)  # as api.authentication.TokenAuthentication
-    return cameras.nearby_search(actor=token.label, params=params)  # api.permissions.actor of a token request
+def _token_used(token) -> None:
+    services.token_used(token=token)
+
+
+async def _search(connection, actor: str, params: dict) -> tuple[list, dict]:
+    return await cameras.nearby_found_async(connection, actor=actor, params=params)
 
 
 def _plain(headers: dict) -> bool:

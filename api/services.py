@@ -58,6 +58,11 @@ def token_revoke(*, token: ApiToken, user) -> bool:
     return bool(revoked)
 
 
+def token_use_due(*, token: ApiToken) -> bool:
+    """Whether token_used would write (no I/O: the fast routes ask on their event loop)."""
+    return token.last_used_at is None or timezone.now() - token.last_used_at > LAST_USED_EVERY
+
+
 def token_used(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:

@@ -10,7 +10,11 @@ middle of the city. Every request writes its access-ledger entry, as in producti
 (`manage.py seal_ledger --follow`) runs beside the server to chain it.
 Baseline, same run, same points: the bare selector (registry.selectors.cameras_near) called by 8 threads in
 this process, each with its own database connection: no HTTP, no token, no ledger.
-Reported: requests per second and p50/p95/p99 latency of each, and their ratios.
+Reported: requests per second and p50/p95/p99 latency of each, and their ratios. Beside them, the CPU each side
+used per request (`cpu_ms_per_request`: the web and ledger processes, PostgreSQL's processes when it runs on this
+machine, Redis by its INFO, and this process's client or bare threads) and their ratio (`ratio_cpu`): on a shared
+machine, wall-clock throughput also measures how the scheduler shares the cores between one web process and the
+other work, while CPU per request moves much less with the load.
 
 Progress goes to stderr; the last line of stdout is one JSON object.
 """
@@ -42,10 +46,11 @@ REDIS_URL = f"{_data.REDIS}/{REDIS_DB}"
 
 
 @contextlib.contextmanager
-def running_server(redis_url: str = REDIS_URL):
+def running_server(redis_url: str = REDIS_URL, processes: dict | None = None):
     """connect's web and ledger processes as the Procfile runs them (uvicorn, one process; the ledger's sealer,
     which chains the entry each request records) on connect_bench and `redis_url`; the web one on a free port.
-    Yields the port, stops both after (printing a log that shows a failure)."""
+    Yields the port, stops both after (printing a log that shows a failure). `processes`, if given, gets their pids
+    (keys "web" and "ledger")."""
     from map_geojson import wait_until_serving
 
     port = free_port()
@@ -56,6 +61,8 @@ def running_server(redis_url: str = REDIS_URL):
     with contextlib.ExitStack() as stack:
         server = stack.enter_context(_process(web, env))
         sealer = stack.enter_context(_process(ledger, env))
+        if processes is not None:
+            processes.update(web=server.pid, ledger=sealer.pid)
         wait_until_serving(port, "/api/v1/cameras/", server)  # 401 without a token: up
         _wait_for_the_sealer(sealer)
         yield port
@@ -100,6 +107,55 @@ def _process(command: list[str], env: dict):
             text = log.read()
             if process.returncode not in (0, -15) or "Traceback" in text:
                 _data.log(text[-3000:])
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_s() -> float | None:
+    """CPU seconds of the whole PostgreSQL server (the postmaster, its living processes and, counted in its children
+    totals, the ended ones), or None when it does not run on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
+        if b"postgres" not in Path(f"/proc/{postmaster}/cmdline").read_bytes():
+            return None
+        living = [int(pid) for task in Path(f"/proc/{postmaster}/task").iterdir()
+                  for pid in (task / "children").read_text().split()]
+    except (OSError, IndexError, ValueError):
+        return None
+    ended = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
+    return ended + process_cpu_s(postmaster) + sum(process_cpu_s(pid) for pid in living)
+
+
+def redis_cpu_s() -> float:
+    import redis
+
+    info = redis.Redis.from_url(REDIS_URL).info("cpu")
+    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+
+
+def cpu_totals(pids: dict[str, int]) -> dict[str, float | None]:
+    return {**{name: process_cpu_s(pid) for name, pid in pids.items()}, "postgres": postgres_cpu_s(),
+            "redis": redis_cpu_s(), "client": time.process_time()}
+
+
+def cpu_ms_per_request(before: dict, after: dict, requests: int) -> dict[str, float | None]:
+    spent = {name: None if before[name] is None or after[name] is None
+             else round((after[name] - before[name]) / requests * 1000, 3) for name in before}
+    spent["total"] = round(sum(value for value in spent.values() if value is not None), 3)
+    return spent
 
 
 def points(n: int, seed: int) -> list[tuple[float, float]]:
@@ -179,7 +235,8 @@ def main() -> None:
     run_started = time.perf_counter()
 
     results_found = []
-    with running_server() as port:
+    processes: dict[str, int] = {}
+    with running_server(processes=processes) as port:
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for _ in range(CLIENTS)]
         headers = {"Authorization": f"Bearer {key}"}
 
@@ -197,7 +254,9 @@ def main() -> None:
         _data.log("api_nearby: warming up ...")
         concurrently(get, 5)
         _data.log(f"api_nearby: {CLIENTS} clients x {per_client} requests over HTTP ...")
+        cpu_before = cpu_totals(processes)
         http_wall, http_times = concurrently(get, per_client)
+        http_cpu = cpu_ms_per_request(cpu_before, cpu_totals(processes), CLIENTS * per_client)
 
     def bare(client: int, i: int) -> None:
         lat, lng = work_points[client][i % per_client]
@@ -206,7 +265,9 @@ def main() -> None:
     # The best bare figure: each thread's connection is opened and warm before the timing starts (as the server's
     # pooled ones are), and given back after it.
     _data.log(f"api_nearby: {CLIENTS} threads x {per_client} bare selector calls ...")
+    cpu_before = cpu_totals({})
     bare_wall, bare_times = concurrently(bare, per_client, warmup=5, finish=lambda: connection.close())
+    bare_cpu = cpu_ms_per_request(cpu_before, cpu_totals({}), CLIENTS * per_client)
     seconds = time.perf_counter() - run_started
 
     total = CLIENTS * per_client
@@ -218,10 +279,13 @@ def main() -> None:
         "http": {"rps": http_rps, "p99_ms": p99(http_times), **_data.percentiles(http_times)},
         "bare": {"rps": bare_rps, "p99_ms": p99(bare_times), **_data.percentiles(bare_times)},
         "ratio_rps": _data.ratio(bare_rps, http_rps), "ratio_p99": _data.ratio(p99(http_times), p99(bare_times)),
+        "cpu_ms_per_request": {"http": http_cpu, "bare": bare_cpu},
+        "ratio_cpu": _data.ratio(http_cpu["total"], bare_cpu["total"]),
         "pressure": pressure_share(pressure, seconds), "machine": _data.machine(),
     }
     _data.log(f"api_nearby: http {http_rps} req/s p99 {summary['http']['p99_ms']} ms | bare {bare_rps} calls/s "
-              f"p99 {summary['bare']['p99_ms']} ms | throughput ratio {summary['ratio_rps']}x")
+              f"p99 {summary['bare']['p99_ms']} ms | throughput ratio {summary['ratio_rps']}x | CPU per request "
+              f"{http_cpu['total']} against {bare_cpu['total']} ms: {summary['ratio_cpu']}x")
     _services.redis_release(REDIS_URL, "api_nearby")
     guard.close()
     print(json.dumps(summary))

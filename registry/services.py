@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.ledger import record
+from audit.ledger import entry, record, record_many
 from common import outbox
 from common.change_history import history_note
 from common.mail import send_templated
@@ -146,11 +146,17 @@ def map_search_record(*, actor, cameras, case_number: str = "", **detail) -> Non
     """A radius search on the map or the API: one entry naming the owners and cameras it returned, so that each
     owner sees it (summarised per camera and day in their history and digest; audit/selectors.py). One entry,
     not one per camera: per-camera entries halved the nearby endpoint's throughput (bench/api_nearby.py)."""
+    record_many([map_search_entry(actor=actor, cameras=cameras, case_number=case_number, **detail)])
+
+
+def map_search_entry(*, actor, cameras, case_number: str = "", **detail) -> dict:
+    """map_search_record's entry, not yet written: the API's fast route hands it to the ledger's group commit
+    (api.nearby_route), which writes it together with other searches' entries."""
     found: dict[str, list[str]] = {}
     for camera in cameras:
         found.setdefault(camera.owner_code, []).append(camera.code)
-    record(actor=actor, action=Action.MAP_SEARCH, target_type="map", case_number=case_number,
-           results=len(cameras), owners=sorted(found), cameras=found, **detail)
+    return entry(actor=actor, action=Action.MAP_SEARCH, target_type="map", case_number=case_number,
+                 results=len(cameras), owners=sorted(found), cameras=found, **detail)
 
 
 def map_view_record(*, actor, west: float, south: float, east: float, north: float, kinds, levels) -> None:

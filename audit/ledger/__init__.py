@@ -14,6 +14,9 @@ behind one another (batch sealing, a group commit):
    without one, the writer seals, or leaves its entries to the seal in progress. A transaction seals once
    however many entries it records.
 
+On an event loop, `GroupCommit` writes concurrent requests' entries in one `record_many()` (one INSERT, one commit),
+each request waiting for that commit (audit/ledger/group_commit.py).
+
 If a process dies between the two steps its entries stay pending, and the next seal takes them: the sealer's, the
 next writer's, `audit_verify`'s, or the beat task's every minute (`seal`). Chain order (`seq`) is sealing order;
 `at` is when `record()` was called. The database guards both tables (audit/sql/): the chain is append-only, and a
@@ -22,11 +25,12 @@ pending entry leaves only with its identical copy in the chain.
 
 from audit.actions import Action
 from audit.ledger import carrying
+from audit.ledger.group_commit import GroupCommit
 from audit.ledger.purging import purge
 from audit.ledger.sealer import sealer_holds_lock
 from audit.ledger.sealing import seal
 from audit.ledger.verifying import Backlog, PendingCheck, backlog, pending, verify
 from audit.ledger.writing import entry, record, record_many
 
-__all__ = ["Action", "Backlog", "PendingCheck", "backlog", "carrying", "entry", "pending", "purge", "record",
-           "record_many", "seal", "sealer_holds_lock", "verify"]
+__all__ = ["Action", "Backlog", "GroupCommit", "PendingCheck", "backlog", "carrying", "entry", "pending", "purge",
+           "record", "record_many", "seal", "sealer_holds_lock", "verify"]

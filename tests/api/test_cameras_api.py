@@ -2,7 +2,11 @@
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.http import QueryDict
+from rest_framework.exceptions import ValidationError
 
+from api import serializers
+from api.views.cameras import _plain_nearby_params, nearby_params
 from audit.models import AccessEntry
 from tests.registry.factories import CameraFactory, OwnerFactory
 
@@ -112,3 +116,35 @@ def test_a_camera_nobody_confirmed_is_not_found(staff_client, token_client, who)
 def test_a_nul_in_a_filter_gets_a_400_not_an_error(staff_client, path, params):
     response = staff_client("investigator").get(path, params)
     assert response.status_code == 400 and response.json()
+
+
+PLAIN = ["lat=35.7796&lng=-78.6382", "lat=35.7796&lng=-78.6382&radius=200&case=26-000123",
+         "lat=35&lng=-78&radius=2000", "lat=35.123456789012345&lng=-78.1&radius=1", "lat=-90&lng=180",
+         "lat=90.0&lng=-180.0&case=A", "lat=1&lat=35.78&lng=-78.64", "lat=35.78&lng=-78.64&radius=300&radius=50",
+         f"lat=35.78&lng=-78.64&case={'9' * 32}"]
+# Valid or not, these go through the serializer.
+OTHERS = ["lat=35.78&lng=-78.64&radius=2001", "lat=35.78&lng=-78.64&radius=0", "lat=35.78&lng=-78.64&radius=",
+          "lat=35.78&lng=-78.64&radius=300.0", "lat=35.78&lng=-78.64&radius=-5", "lat=90.5&lng=-78.64",
+          "lat=35.78&lng=-181", f"lat=35.78&lng=-78.64&case={'9' * 33}", "lat=35.78&lng=-78.64&case=", "lat=35.78",
+          "lat=35.78&lng=-78.64&case=+26+", "lat=+35.78&lng=-78.64", "lat=3.5e1&lng=-78.64", "lat=nan&lng=-78.64",
+          "lat=35.78&lng=-78.64&case=%00", "lat=.5&lng=-78.64", "lat=35.&lng=-78.64",
+          "lat=35.78&lng=-78.64&radius=007"]
+
+
+@pytest.mark.parametrize("query", PLAIN + OTHERS)
+def test_plainly_written_searches_are_read_as_the_serializer_reads_them(query, settings):
+    """The parameters of a plain search are read without the serializer (api.views.cameras._plain_nearby_params):
+    what it reads, the serializer reads the same; what it does not read, the serializer judges."""
+    settings.NEARBY_MAX_RADIUS_M = 2000
+    data = QueryDict(query)
+    serializer = serializers.NearbyQuery(data=data)
+    plain = _plain_nearby_params(data)
+    assert (plain is not None) == (query in PLAIN)
+    if plain is not None:
+        assert serializer.is_valid() and plain == dict(serializer.validated_data)
+        assert [type(value) for value in plain.values()] == [type(serializer.validated_data[name]) for name in plain]
+
+
+def test_a_plain_search_outside_the_service_area_is_still_refused():
+    with pytest.raises(ValidationError, match="service area"):
+        nearby_params(QueryDict("lat=40.7&lng=-74.0"))

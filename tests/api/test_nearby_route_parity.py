@@ -13,7 +13,7 @@ from api.models import ApiToken
 from api.nearby_route import PATH, NearbyRoute
 from audit.models import AccessEntry, PendingEntry
 from connect.asgi_body import SealedBodyASGIHandler
-from tests.api.asgi_exchange import CountingApp, exchange
+from tests.api.asgi_exchange import CountingApp, exchange, exchanges
 from tests.dispatch.test_positions_api import _clean_counters  # noqa: F401  (cleared counters)
 from tests.registry.factories import CameraFactory, OwnerFactory
 
@@ -207,3 +207,78 @@ def test_without_redis_the_search_is_left_to_the_view_which_still_answers(reader
     assert fast[0] == 200 and passed_on == 2  # no count, no generation: nothing kept can be trusted here
     assert_same(fast, django)
     assert fast[3]["actor_label"] == "api:CAD"  # recorded all the same
+
+
+def test_concurrent_searches_each_leave_their_entry_before_their_answer(reader):
+    """The route writes the entries of searches running together in one group commit (audit.ledger.group_commit):
+    each answered search has its own entry, naming what it returned."""
+    fast_app = NearbyRoute(CountingApp(SealedBodyASGIHandler()))
+    cases = [f"26-{n:06d}" for n in range(8)]
+    answers = exchanges(fast_app, [{
+        "method": "GET", "path": PATH, "query": urlencode({**HERE, "case": case}).encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]} for case in cases])
+    assert [status for status, _, _ in answers] == [200] * 8 and fast_app.app.calls == 0
+    entries = [*PendingEntry.objects.filter(action="map.search"), *AccessEntry.objects.filter(action="map.search")]
+    assert sorted(entry.case_number for entry in entries) == cases
+    assert all(entry.detail["results"] == 2 and entry.actor_label == "api:CAD" for entry in entries)
+
+
+@pytest.fixture
+def ledger_refusing_searches(cameras):
+    """The database refuses every map-search entry (a real constraint, as a full disk or a lost primary would
+    refuse them all)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_pendingentry ADD CONSTRAINT test_refuse_searches "
+                       "CHECK (action <> 'map.search') NOT VALID")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_pendingentry DROP CONSTRAINT test_refuse_searches")
+
+
+def test_a_search_whose_entry_cannot_be_written_returns_no_data(reader, ledger_refusing_searches):
+    fast_app = NearbyRoute(CountingApp(SealedBodyASGIHandler()))
+    answers = exchanges(fast_app, [{
+        "method": "GET", "path": PATH, "query": urlencode({**HERE, "case": f"26-{n:06d}"}).encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]} for n in range(4)])
+    for status, _, body in answers:
+        assert status == 500 and b"features" not in body and b"Facing the square" not in body
+    assert _last_search() is None
+
+
+def test_a_search_after_its_connection_was_cut_is_answered_on_a_new_one(reader):
+    """The route's own connections (api.loop_database): one cut by the server (a restart, a failover) is replaced."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from tests.api.asgi_exchange import _one_request
+
+    request = {"method": "GET", "path": PATH, "query": urlencode(HERE).encode(),
+               "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]}
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        tests_own = cursor.fetchone()[0]
+
+    def cut_the_routes_connections():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND pid <> pg_backend_pid() AND pid <> %s "
+                           "AND backend_type = 'client backend'", [tests_own])
+            cut = cursor.fetchone()[0]
+        connection.close()
+        return cut
+
+    async def two_searches():
+        fast_app = NearbyRoute(CountingApp(SealedBodyASGIHandler()))
+        first = await _one_request(fast_app, **request)
+        cut = await asyncio.to_thread(cut_the_routes_connections)
+        second = await _one_request(fast_app, **request)
+        return first[0], cut, second[0], fast_app.app.calls
+
+    with ThreadPoolExecutor(1) as pool:
+        first, cut, second, passed_on = pool.submit(asyncio.run, two_searches()).result(timeout=60)
+    assert first == 200 and cut >= 1 and second == 200 and passed_on == 0
