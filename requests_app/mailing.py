@@ -65,7 +65,7 @@ class _Batches:
         key = (request.incident_id, expires_at)
         if key not in self._batches:
             self._batches[key] = MailBatch(name=self.name, slots=MAIL_SLOTS)
-        return self._batches[key].mail(to=request.camera.owner.email,
+        return self._batches[key].mail(to=request.camera.owner.email, language=request.camera.owner.language,
                                        context=_mail_context(request, expires_at=expires_at))
 
 
