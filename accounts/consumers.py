@@ -1,6 +1,7 @@
 """ws/staff/: the staff map's live channel. Only active, verified staff connect, and the socket closes as
 soon as the user signs out, is disabled, loses a role, the session runs out or a lock from the address its session
-signed in from ends that session."""
+signed in from ends that session. While Redis is away it stays open (common/layer_aware.py) and, once Redis is
+back, re-checks the session, since a sign-out announced meanwhile never reached it."""
 
 import time
 from importlib import import_module
@@ -12,6 +13,7 @@ from django.conf import settings
 
 from accounts.middleware import SESSION_ADDRESS, session_expired
 from accounts.services import session_in_lock, user_group
+from common.layer_aware import LayerAware
 from common.socket_messages import BadMessage, BadMessages, Close, message_parse, message_send
 
 
@@ -24,7 +26,7 @@ class Pong(TypedDict):
     type: Literal["pong"]
 
 
-class StaffSocket(AsyncJsonWebsocketConsumer):
+class StaffSocket(LayerAware, AsyncJsonWebsocketConsumer):
     accepted_messages = {"ping": {}}  # what the map may send: type -> {field: type}
 
     def __init__(self, *args, **kwargs):
@@ -37,13 +39,16 @@ class StaffSocket(AsyncJsonWebsocketConsumer):
             await self.close(code=Close.UNAUTHENTICATED)
             return
         self.group = user_group(self.scope["user"].pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        await self.layer_join(self.group)
         await message_send(self, Hello(type="hello", user=self.scope["user"].get_username()))
 
     async def disconnect(self, code):
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.layer_leave()
+
+    async def on_layer_back(self) -> None:
+        if not await self._allowed():
+            await self.close(code=Close.UNAUTHENTICATED)
 
     async def session_revoke(self, event):
         if await revoke_concerns(self.scope, event):  # the session ended: signing in again opens a new socket

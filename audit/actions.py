@@ -55,6 +55,10 @@ class Action(StrEnum):
     LIVE_STARTED = "live.started", _("started watching live")
     LIVE_ENDED = "live.ended", _("stopped watching live")
     LIVE_OVERRIDE = "live.override"
+    LIVE_OVERRIDE_REQUESTED = "live.override_requested"
+    LIVE_OVERRIDE_APPROVED = "live.override_approved", _("a supervisor approved a live view without an incident "
+                                                         "nearby, for one case")
+    LIVE_OVERRIDE_REFUSED = "live.override_refused", _("a supervisor refused a live view without an incident nearby")
     LIVE_REFUSED = "live.refused"
     LIVE_SESSION_VIEWED = "live.session_viewed"
     LIVE_SESSIONS_VIEWED = "live.sessions_viewed"
@@ -75,6 +79,9 @@ class Action(StrEnum):
     CAMERA_VIEWED = "camera.viewed", _("looked at your camera's details")
     CAMERA_ADMIN_SEARCH = "camera.admin_search"
     MAP_SEARCH = "map.search"
+    # A staff member's address search or reverse lookup (addresses/views.py): the city's open address points, no
+    # owner's data, so no owner sees it; recorded because every staff search is.
+    ADDRESS_SEARCHED = "address.searched"
     MAP_VIEWED = "map.viewed"  # a staff map viewport load; owners see it summarised (audit.selectors)
     OWNER_CONTACT_VIEWED = "owner.contact_viewed", _("looked at your contact details")
     OWNER_CONTACTS_LISTED = "owner.contacts_listed"  # older entries; owner lists now write OWNER_CONTACT_LISTED

@@ -98,3 +98,40 @@ class LedgerCheckpoint(models.Model):
 
     def __str__(self):
         return f"checkpoint at entry {self.upto_seq}"
+
+
+class LedgerTreeBlock(models.Model):
+    """One complete, aligned subtree of the public Merkle tree over the chain (audit/merkle.py): level 0 holds each
+    entry's leaf hash, level k the hash of 2^k leaves from index * 2^k. Kept when the entries are purged, so every
+    published checkpoint stays provable. A changed row cannot pass: proofs are checked against signed roots."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="audit_tree_block_unique")]
+
+    def __str__(self):
+        return f"tree block {self.level}/{self.index}"
+
+
+class PublishedCheckpoint(models.Model):
+    """A signed statement, published daily, of the public Merkle tree's size and root and the chain's head
+    (audit/publishing.py). Anyone holding the public key can check it, and that a later one extends it."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    day = models.DateField()
+    first_seq = models.BigIntegerField(help_text="The entry that is leaf 0")
+    tree_size = models.BigIntegerField(unique=True)
+    root = models.CharField(max_length=64)
+    chain_head = models.CharField(max_length=64)
+    statement = models.TextField(help_text="Exactly the text signed")
+    signature = models.CharField(max_length=128, help_text="Ed25519, base64")
+    key_id = models.CharField(max_length=16)
+
+    class Meta:
+        ordering = ["-tree_size"]
+
+    def __str__(self):
+        return f"checkpoint of {self.day} ({self.tree_size} entries)"

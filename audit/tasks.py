@@ -17,3 +17,11 @@ def ledger_purge_task() -> str:
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=6)
 def weekly_review_send_task() -> str:
     return f"sent to {review.weekly_review_send()} auditors"
+
+
+@shared_task
+def ledger_checkpoint_publish_task() -> str:
+    from audit import publishing
+
+    checkpoint = publishing.publish()
+    return f"published {checkpoint}" if checkpoint else "no new entries to publish"

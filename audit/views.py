@@ -3,13 +3,14 @@
 import csv
 import json
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from audit import selectors
+from audit import publishing, selectors, signing
 from audit import transparency as transparency_report
 from audit.actions import Action
 from audit.forms import AuditSearchForm
@@ -110,4 +111,8 @@ def transparency(request):
         "months": transparency_report.for_page(months), "chart": transparency_report.chart(months),
         "integrated_now": {kind: transparency_report.displayed(transparency_report.shown(n))
                            for kind, n in integrated_now.items()},
-        "as_of": report["as_of"]})
+        "as_of": report["as_of"], "checkpoints": _checkpoints(), "public_url": settings.PUBLIC_URL})
+
+
+def _checkpoints() -> dict:
+    return {"public_key": signing.public_key_b64(), "key_id": signing.key_id(), "latest": publishing.latest()}

@@ -143,6 +143,11 @@ def redis_claim(url: str, benchmark: str) -> None:
     import redis
 
     client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ResponseError as exc:  # "DB index is out of range": a Redis with Debian's 16 databases
+        stop(benchmark, f"Redis cannot open database {url}: {exc}. Benchmarks each use a database of their own, up "
+                        "to number 31: give this Redis `databases 32` (scripts/services.sh starts its own so)")
     if client.dbsize() and not _ours(client, benchmark):
         owner = client.get(REDIS_MARK_KEY)
         whose = f"benchmark {owner.decode()}'s" if owner else "keys no benchmark made"

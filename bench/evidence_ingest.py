@@ -559,8 +559,11 @@ def diagnostics(source: Path, size: int, folder: Path) -> dict:
         f"{key[:-2]}_mb_per_s": round(mb / value, 1) for key, value in result.items() if key.endswith("_s")}
 
 
-def spool_leftovers() -> list[str]:
-    return sorted(str(p) for p in Path(tempfile.gettempdir()).glob("connect-body-*.sealed"))
+def spool_leftovers(*folders: Path) -> list[str]:
+    """Spooled bodies in the temporary folder (older code's spool) and in `folders` (CONNECT_SPOOL_DIR, by default
+    `spool` beside the evidence folder)."""
+    return sorted(str(p) for folder in (Path(tempfile.gettempdir()), *folders)
+                  for p in folder.glob("connect-body-*.sealed"))
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -675,7 +678,7 @@ def main() -> None:
                 raise
             finally:
                 stop_server(server)
-        stray_spools = sorted(set(spool_leftovers()) - leftovers_before)
+        stray_spools = sorted(set(spool_leftovers(work / "spool")) - leftovers_before)
 
         # Diagnostic: the same body to a web process whose upload limit is 1 MB. Its SealedSpool finds the
         # body oversize after 2 MiB and from then on only drains it: uvicorn's HTTP and the ASGI receive loop,

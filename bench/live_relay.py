@@ -251,7 +251,8 @@ def sessions_open(world: dict, cameras: int, viewers: int) -> list[list[str]]:
 # --- servers -----------------------------------------------------------------------------------------------
 
 def procfile_options() -> list[str]:
-    """The options the Procfile's `web` line gives uvicorn, less --host and --port."""
+    """The options the Procfile's `web` line gives uvicorn, less --host, --port and --workers (CONNECT_WEB_PROCESSES:
+    each benchmark says how many web processes it runs)."""
     import shlex
 
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
@@ -259,7 +260,7 @@ def procfile_options() -> list[str]:
     words = words[words.index("connect.asgi:application") + 1:]
     options, skip = [], False
     for word in words:
-        if skip or word in ("--host", "--port"):
+        if skip or word in ("--host", "--port", "--workers"):
             skip = not skip
             continue
         options.append(word)

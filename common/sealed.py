@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from common import key_service
+from common.private_files import private_create
 
 MAGIC = b"CNEV1\n"
 CHUNK = 1024 * 1024
@@ -74,14 +75,16 @@ def _start_writeback(file) -> None:
 
 
 class EncryptingWriter:
-    """Takes plaintext in pieces of any size; hashes it and writes sealed records to `path`."""
+    """Takes plaintext in pieces of any size; hashes it and writes sealed records to `path`, a new file readable
+    by connect's user only. `lease` keeps it locked as in use (common.private_files) until whoever ends up owning
+    the file releases it, or `abort` does."""
 
     def __init__(self, path: str):
         self.path = path
         self.data_key = AESGCM.generate_key(bit_length=256)
         self._aead = AESGCM(self.data_key)
         self._prefix = os.urandom(8)
-        self._file = open(path, "xb")
+        self._file, self.lease = private_create(path)
         self._file.write(MAGIC + self._prefix)
         self._buffer = bytearray()
         self._index = 0
@@ -147,6 +150,7 @@ class EncryptingWriter:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+        self.lease.release()
 
 
 @dataclass

@@ -14,6 +14,8 @@ ws/connector/<camera>/); `Close.<NAME>.meaning` says it in words:
     4404  ENDED             the live view has ended (time limit, the owner's hours, the case closed) or is not yours
     4409  DUPLICATE         already open elsewhere: one connector per camera, one window per live view
     4429  FLOODING          a connector sent frames far above its rate
+    4503  UNAVAILABLE       the server cannot reach Redis right now: a connector tries again after the "retry"
+                            message's seconds (a few when an analyst waits for its picture)
 
 The camera connector (connector/src/connect_connector/link.py, a program without Django) keeps its own copy of the codes
 it acts on; tests/common/test_close_codes.py checks the two agree.
@@ -57,6 +59,7 @@ class Close(enum.IntEnum):
     ENDED = 4404, _("The live view has ended or is not yours: open it again from the map.")
     DUPLICATE = 4409, _("Already open elsewhere: one connector per camera, one window per live view.")
     FLOODING = 4429, _("The connector sent frames far above its allowed rate.")
+    UNAVAILABLE = 4503, _("The server cannot reach its live service (Redis) right now: try again in a few seconds.")
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,17 @@ class Refusal:
 class ErrorMessage(TypedDict):
     type: Literal["error"]
     reason: str
+
+
+class Interrupted(TypedDict):
+    """Redis went away: the socket stays open and picks up again by itself (common/layer_aware.py)."""
+
+    type: Literal["interrupted"]
+    reason: str
+
+
+# What a staff page shows while its socket waits for Redis (the live view, the dispatch layer).
+LIVE_SERVICE_LOST = _("The live service lost its connection; reopening…")
 
 
 async def message_send(consumer, message: Mapping[str, object]) -> None:

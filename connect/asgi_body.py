@@ -11,14 +11,14 @@ reads it, piece by piece (a clip is sealed once, as it arrives, straight into th
 """
 
 import io
-import os
-import tempfile
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 from django.urls import Resolver404, resolve
 
+from common.private_files import private_folder
 from common.sealed import DecryptingReader, EncryptingWriter
 from common.streamed_body import StreamedBody
 
@@ -40,10 +40,10 @@ class SealedSpool(io.RawIOBase):
             self.oversize = True  # keep draining the connection, keep nothing
             return len(data)
         if self._writer is None and self.size > self._memory_limit:
-            fd, path = tempfile.mkstemp(prefix="connect-body-", suffix=".sealed", dir=settings.FILE_UPLOAD_TEMP_DIR)
-            os.close(fd)
-            os.unlink(path)  # EncryptingWriter creates it exclusively
-            self._writer = EncryptingWriter(path)
+            # Private (0600) and locked while this request lives: the start-up and hourly sweeps remove only files
+            # whose process is gone (common.private_files).
+            folder = private_folder(settings.SPOOL_DIR)
+            self._writer = EncryptingWriter(str(folder / f"connect-body-{uuid.uuid4().hex}.sealed"))
             self._writer.write(self._memory.getvalue())
             self._memory = io.BytesIO()
         if self._writer is not None:

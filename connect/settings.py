@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from addresses.setting import parse_geocoder
 from common.redis_url import celery_broker, channel_layer_host
 from connect.env import (
     env_bool,
@@ -51,7 +52,7 @@ else:
 PUBLIC_URL = env_str("CONNECT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "connect.admin_site.ConnectAdminConfig",  # django.contrib.admin, opening on each role's dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "csp",
     "connect",
     "accounts",
+    "addresses",
     "registry",
     "requests_app",
     "integration",
@@ -134,8 +136,9 @@ CACHES = {
 }
 # channels_redis waits for messages in a 5 s BRPOP; redis-py 8 reads with a 5 s socket timeout by default, so on a
 # busy server an empty BRPOP could end as a TimeoutError that kills the socket's consumer. Read for longer.
+# channels_redis's layer, except that Redis going away is an event for the sockets, not their death.
 CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+    "default": {"BACKEND": "common.channel_layer.ResilientRedisChannelLayer",
                 "CONFIG": {"hosts": [channel_layer_host(REDIS_URL, socket_timeout=15)]}},
 }
 # Messages between processes pass through Redis; with a key they are encrypted there (Fernet).
@@ -237,6 +240,12 @@ UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Request bodies past FILE_UPLOAD_MAX_MEMORY_SIZE are spooled here, sealed (connect/asgi_body.py): a private
+# folder of connect's own beside the evidence folder, swept of what a killed web process left (not the shared /tmp).
+SPOOL_DIR = Path(env_str("CONNECT_SPOOL_DIR", str(EVIDENCE_DIR.parent / "spool")))
+# How many web processes `make run`, the image and the systemd unit start (uvicorn --workers): read by them, checked
+# here so junk stops start-up with the variable's name.
+WEB_PROCESSES = env_int("CONNECT_WEB_PROCESSES", 1, minimum=1)
 # Who wraps clips' data keys (common/key_service.py): "local" (CONNECT_EVIDENCE_KEY below) or "aws-kms" (a KMS
 # key; local keys then only unwrap clips wrapped before the switch, until evidence_rotate_key has run).
 KEY_SERVICE = env_choice("CONNECT_KEY_SERVICE", "local", ("local", "aws-kms"))
@@ -295,6 +304,9 @@ if not LEDGER_KEY:
     LEDGER_KEY = "demo-only-ledger-key-public-0123456789"
 elif len(LEDGER_KEY) < LEDGER_KEY_MIN_CHARS:
     raise ImproperlyConfigured(f"CONNECT_LEDGER_KEY must be at least {LEDGER_KEY_MIN_CHARS} random characters.")
+# The Ed25519 key that signs the ledger's daily public checkpoints (audit/signing.py): a 32-byte seed in base64, or
+# a PEM private key. Unset, it is derived from CONNECT_LEDGER_KEY, so it lives exactly as long as the chain does.
+LEDGER_SIGNING_KEY = env_secret("CONNECT_LEDGER_SIGNING_KEY")
 
 # --- retention ---------------------------------------------------------------------------------------
 LEDGER_KEEP_DAYS = env_int("CONNECT_LEDGER_KEEP_DAYS", 365, minimum=365)  # upward only: audits need a year
@@ -315,6 +327,13 @@ MAP_TILE_OPTIONS = {"attribution": MAP_ATTRIBUTION, "maxZoom": 19, "referrerPoli
 MAP_MAX_FEATURES = env_int("CONNECT_MAP_MAX_FEATURES", 20000, minimum=100)
 NEARBY_MAX_RADIUS_M = env_int("CONNECT_NEARBY_MAX_RADIUS_M", 2000, minimum=50)
 LEAFLET_CONFIG = {"TILES": [], "NO_GLOBALS": False, "RESET_VIEW": False}
+# --- address search ---------------------------------------------------------------------------------
+# `local`: the points loaded by manage.py import_addresses; or a Nominatim- or ArcGIS-compatible URL, which connect's
+# server asks (addresses/geocoders): browsers talk to connect only, so the CSP stays as it is.
+GEOCODER = parse_geocoder("CONNECT_GEOCODER", env_str("CONNECT_GEOCODER", "local"))
+GEOCODER_TIMEOUT_S = env_int("CONNECT_GEOCODER_TIMEOUT_S", 4, minimum=1, maximum=30)
+# Type-ahead asks once per pause in typing; a person placing a camera needs a few dozen a minute at most.
+ADDRESS_SEARCH_PER_MINUTE = env_int("CONNECT_ADDRESS_SEARCH_PER_MINUTE", 60, minimum=10)
 if MAP_TILES:
     LEAFLET_CONFIG["TILES"] = [("Streets", MAP_TILES, MAP_TILE_OPTIONS)]
 
@@ -365,11 +384,14 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "footage-requests-sweep": ("requests_app.tasks.footage_requests_sweep_task", 10 * _MINUTE),
     "accounts-inactive-disable": ("accounts.tasks.accounts_inactive_disable_task", _DAY),
     "clips-expired-purge": ("requests_app.tasks.clips_expired_purge_task", _HOUR),
+    # Spooled bodies and sealed uploads a killed web process left (also swept when web starts).
+    "uploads-leftovers-sweep": ("requests_app.tasks.upload_leftovers_sweep_task", _HOUR),
     # The at-rest check: re-hashes whole clips, oldest-checked first, CONNECT_EVIDENCE_VERIFY_GB_PER_RUN a run.
     "clips-verify-due": ("requests_app.tasks.clips_verify_due_task", _DAY),
     # Entries are sealed as they are recorded; this takes any left pending by a process that died in between.
     "ledger-seal": ("audit.tasks.ledger_seal_task", _MINUTE),
     "ledger-purge": ("audit.tasks.ledger_purge_task", _DAY),
+    "ledger-checkpoint-publish": ("audit.tasks.ledger_checkpoint_publish_task", _DAY),
     "audit-weekly-review": ("audit.tasks.weekly_review_send_task", 7 * _DAY),
     "owner-digests": ("registry.tasks.owner_digests_send_task", _DAY),
     "links-lapsed-purge": ("registry.tasks.links_lapsed_purge_task", _DAY),
@@ -389,6 +411,12 @@ UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1
 LIVE_TERMS_VERSION = env_str("CONNECT_LIVE_TERMS_VERSION", "live-2026-1")
 LIVE_TERMS_FILE = Path(env_str("CONNECT_LIVE_TERMS_FILE", str(BASE_DIR / "connect" / "data" / "live-terms.txt")))
 LIVE_RESIDENTIAL_ALLOWED = env_bool("CONNECT_LIVE_RESIDENTIAL", True)  # False: an ordinance forbids it
+# Two-person override of the incident-nearby rule: a supervisor decides an analyst's request within the first
+# figure (minutes); an approval is good for one camera and one case for the second. A supervisor overriding for
+# themselves only where the program allows it (and it is flagged in the weekly review).
+LIVE_OVERRIDE_DECIDE_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_DECIDE_MINUTES", 15, minimum=1, maximum=24 * 60)
+LIVE_OVERRIDE_VALID_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)
+LIVE_SELF_OVERRIDE = env_bool("CONNECT_LIVE_SELF_OVERRIDE", False)
 TRAINING_VALID_DAYS = env_int("CONNECT_TRAINING_VALID_DAYS", 365, minimum=1)
 TRAINING_MIN_HOURS = env_int("CONNECT_TRAINING_MIN_HOURS", 2, minimum=0)
 LIVE_FRAME_MAX_KB = env_int("CONNECT_LIVE_FRAME_MAX_KB", 512, minimum=16, maximum=8192)

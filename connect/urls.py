@@ -22,6 +22,7 @@ urlpatterns = [
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("demo/mail/", demo_mail.inbox, name="demo_mail"),
     path("admin/", admin.site.urls),
+    path("", include("addresses.urls")),
     path("", include("registry.urls")),
     path("", include("requests_app.urls")),
     path("", include("accounts.urls")),

@@ -5,7 +5,9 @@ permission to view calls. On connect the socket sends what is current (open call
 each unit's latest position); then events as `dispatch.live` sends them. The session is re-checked on events
 at most every RECHECK_S seconds (position batches come ten times a second), and a sign-out closes the socket
 at once through the user's own group. Closes with Close.UNAUTHENTICATED when the session is gone and
-Close.FORBIDDEN when the role lacks the permission (the map hides the feed then).
+Close.FORBIDDEN when the role lacks the permission (the map hides the feed then). While Redis is away the socket
+stays open and says so ({"type": "interrupted"}); once Redis is back it re-checks the session and sends a fresh
+snapshot, since the events of the outage are lost (common/layer_aware.py).
 """
 
 import time
@@ -17,7 +19,7 @@ from accounts.consumers import StaffSocket
 from accounts.services import user_group
 from audit.actions import Action
 from audit.ledger import record
-from common.socket_messages import Close, message_send
+from common.socket_messages import LIVE_SERVICE_LOST, Close, Interrupted, message_send
 from dispatch import selectors
 from dispatch.live import GROUP
 from dispatch.selectors import CallPayload, PositionPayload
@@ -47,7 +49,6 @@ class DispatchSocket(StaffSocket):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.checked_at = 0.0  # when the session and permission were last found good
-        self.in_feed = False
 
     async def connect(self):
         refused = await self._refusal()
@@ -56,16 +57,18 @@ class DispatchSocket(StaffSocket):
             return
         self.checked_at = time.monotonic()
         self.group = user_group(self.scope["user"].pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(GROUP, self.channel_name)
-        self.in_feed = True
         await self.accept()
-        await message_send(self, await self._snapshot())
+        if await self.layer_join(self.group, GROUP):  # joined before the snapshot: no event falls in between
+            await message_send(self, await self._snapshot())
+        # else Redis is away: the map was told, and on_layer_back sends the snapshot
 
-    async def disconnect(self, code):
-        await super().disconnect(code)
-        if self.in_feed:
-            await self.channel_layer.group_discard(GROUP, self.channel_name)
+    async def on_layer_lost(self) -> None:
+        await message_send(self, Interrupted(type="interrupted", reason=str(LIVE_SERVICE_LOST)))
+
+    async def on_layer_back(self) -> None:
+        self.checked_at = 0.0  # a sign-out or a removed role announced during the outage never arrived
+        if await self._still_allowed():
+            await message_send(self, await self._snapshot())
 
     async def dispatch_call(self, event):
         if await self._still_allowed():

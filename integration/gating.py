@@ -3,6 +3,7 @@ as soon as one stops passing (owner revoked or paused, hours ended, analyst lost
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.gis.measure import D
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ class LiveRefused(Exception):
 
 
 def live_view_check(user, camera: Camera, incident, reason: str, override_reason: str = "", *,
-                    opening: bool = True, now=None):
+                    opening: bool = True, now=None, approved: bool = False):
     """Returns when the view must end at the latest; raises LiveRefused with the rule that failed."""
     now = now or timezone.now()
     if not (user.is_active and user.is_staff and user.has_perm(OPEN_PERMISSION)):
@@ -49,23 +50,26 @@ def live_view_check(user, camera: Camera, incident, reason: str, override_reason
         raise LiveRefused("The owner does not allow live viewing at this hour.", LiveSession.EndReason.HOURS_ENDED)
     if opening and len(reason.strip()) < MIN_REASON:
         raise LiveRefused(f"Give a reason of at least {MIN_REASON} characters.")
-    _incident_check(user, camera, share, incident, override_reason)
+    _incident_check(user, camera, share, incident, override_reason, approved)
     limit = now + timedelta(minutes=share.max_session_minutes)
     return min(limit, hours_end)
 
 
-def _incident_check(user, camera, share, incident, override_reason: str) -> None:
+def _incident_check(user, camera, share, incident, override_reason: str, approved: bool) -> None:
     if incident is not None and incident.status != incident.Status.OPEN:
         raise LiveRefused(f"Case {incident.case_number} is closed.", LiveSession.EndReason.CASE_CLOSED)
     if not share.incident_required:
         return
     near = incident is not None and type(incident).objects.filter(
         pk=incident.pk, location__dwithin=(camera.location, D(m=share.incident_radius_m))).exists()
-    if near:
+    if near or approved:  # approved: a second person's override of this rule (integration/overrides.py)
         return
     if override_reason.strip():
         if not user.has_perm(OVERRIDE_PERMISSION):
             raise LiveRefused("Only a supervisor may set the incident rule aside.")
+        if not settings.LIVE_SELF_OVERRIDE:
+            raise LiveRefused("Setting the incident rule aside needs a second person: ask for an override and "
+                              "another supervisor approves it.")
         if len(override_reason.strip()) < MIN_REASON:
             raise LiveRefused(f"Write an override reason of at least {MIN_REASON} characters.")
         return

@@ -112,6 +112,8 @@ class LiveSession(models.Model):
     reason = models.CharField(max_length=500)
     override_reason = models.CharField(max_length=500, blank=True,
                                        help_text="A supervisor's written reason for setting the incident rule aside")
+    override = models.ForeignKey("OverrideRequest", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="sessions", help_text="The second person's approval it opened on")
     started_at = models.DateTimeField(auto_now_add=True)
     watched_at = models.DateTimeField(null=True, blank=True, help_text="When the analyst's view connected")
     ends_by = models.DateTimeField(help_text="The latest end: the owner's session limit or allowed hours")
@@ -151,3 +153,39 @@ class TrainingRecord(models.Model):
 
     def __str__(self):
         return f"{self.course} ({self.completed_on})"
+
+
+class OverrideRequest(models.Model):
+    """An analyst's request to set the owner's incident-nearby rule aside for one camera and one case, and a second
+    person's decision: a supervisor approves (good for CONNECT_LIVE_OVERRIDE_VALID_MINUTES) or refuses, each with
+    a written reason, before CONNECT_LIVE_OVERRIDE_DECIDE_MINUTES pass (integration/overrides.py)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a supervisor"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+        EXPIRED = "expired", "Not decided in time"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    analyst = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="override_requests")
+    camera = models.ForeignKey("registry.Camera", on_delete=models.CASCADE, related_name="override_requests")
+    incident = models.ForeignKey("requests_app.Incident", on_delete=models.PROTECT, related_name="override_requests")
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decide_by = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING, db_index=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True, help_text="An approval's end")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], name="override_request_created_at")]  # serves the ordering
+        constraints = [models.CheckConstraint(
+            condition=~Q(state="approved") | Q(valid_until__isnull=False, decided_by__isnull=False),
+            name="override_approval_complete")]
+
+    def __str__(self):
+        return f"override request {str(self.code)[:8]} ({self.state})"

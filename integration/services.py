@@ -17,13 +17,15 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.ledger import record
 from common.change_history import history_note
+from common.channel_layer import REDIS_DOWN
 from common.codes import parse_code
 from common.districts import district_of
 from common.queue import enqueue_on_commit
 from integration import broadcast, frames, selectors
 from integration.gating import LiveRefused, live_view_check
 from integration.hours import hours_validate
-from integration.models import ConnectorToken, LiveSession, LiveShare, PrivacyMask, TrainingRecord
+from integration.models import ConnectorToken, LiveSession, LiveShare, OverrideRequest, PrivacyMask, TrainingRecord
+from integration.overrides import session_override_reason
 from registry.models import Camera
 
 TOKEN_PREFIX = "cct_"
@@ -99,7 +101,8 @@ def live_share_limits_set(*, share: LiveShare, limits: dict) -> LiveShare:
         for session in selectors.open_sessions(share.camera):
             try:
                 ends_by = live_view_check(session.analyst, share.camera, session.incident, session.reason,
-                                          session.override_reason, opening=False)
+                                          session.override_reason, opening=False,
+                                          approved=session.override_id is not None)
             except LiveRefused as refused:
                 live_session_end(session=session, reason=refused.end_reason, note=refused.message)
                 continue
@@ -277,8 +280,13 @@ def connector_refused(*, camera_code: str, reason: str, detail: str = "", kind: 
     code = parse_code(camera_code)
     camera = Camera.objects.select_related("owner").filter(code=code).first() if code else None
     key = hashlib.sha256((kind or reason).encode()).hexdigest()[:16]
-    if camera is None or not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
+    if camera is None:
         return False
+    try:
+        if not cache.add(f"live-refused:{camera_code}:{key}", True, 60):
+            return False
+    except REDIS_DOWN:
+        pass  # Redis away: recorded each time rather than not at all
     record(actor=None, action=Action.CONNECTOR_REFUSED, target_type="camera", target_code=camera.code,
            reason=reason, detail=detail[:200], **_camera_fields(camera))
     return True
@@ -298,10 +306,16 @@ def training_record_add(*, user, course: str, completed_on, hours, by) -> Traini
 
 # --- live sessions ----------------------------------------------------------------------------------------
 
-def live_session_open(*, user, camera: Camera, incident, reason: str, override_reason: str = "") -> LiveSession:
-    """Opens a live session after every rule passed; a refusal is recorded and raised as LiveRefused."""
+def live_session_open(*, user, camera: Camera, incident, reason: str, override_reason: str = "",
+                      override: OverrideRequest | None = None) -> LiveSession:
+    """Opens a live session after every rule passed; a refusal is recorded and raised as LiveRefused. `override`:
+    a second person's approval for this analyst, camera and case (integration/overrides.py), still good."""
+    if override is not None:
+        override_reason = session_override_reason(override)
     try:
-        ends_by = live_view_check(user, camera, incident, reason, override_reason)
+        ends_by = live_view_check(user, camera, incident, reason, override_reason, approved=override is not None)
+        if override is not None:
+            ends_by = min(ends_by, override.valid_until)
     except LiveRefused as refused:
         record(actor=user, action=Action.LIVE_REFUSED, target_type="camera", target_code=camera.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
@@ -314,7 +328,8 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
             raise LiveRefused("The owner stopped or paused live sharing just now.",
                               LiveSession.EndReason.OWNER_STOPPED)
         session = LiveSession.objects.create(analyst=user, camera=camera, incident=incident, reason=reason.strip(),
-                                             override_reason=override_reason.strip(), ends_by=ends_by)
+                                             override_reason=override_reason.strip(), override=override,
+                                             ends_by=ends_by)
         common = {"target_type": "live_session", "target_code": session.code, "reason": session.reason,
                   "incident_code": incident.code if incident else "",
                   "case_number": incident.case_number if incident else "", **_camera_fields(camera),
@@ -322,7 +337,10 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
         record(actor=user, action=Action.LIVE_STARTED, incident=incident.case_number if incident else None,
                ends_by=ends_by.isoformat(), **common)
         if session.override_reason:
-            record(actor=user, action=Action.LIVE_OVERRIDE, override_reason=session.override_reason, **common)
+            approval = ({"approved_by": override.decided_by.get_username(), "override_request": str(override.code)}
+                        if override else {"self_override": True})  # a supervisor's own: the review flags it
+            record(actor=user, action=Action.LIVE_OVERRIDE, override_reason=session.override_reason, **approval,
+                   **common)
         if share.notify_each_view:
             from integration.tasks import live_view_notice_send_task
 

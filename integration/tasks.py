@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from integration import notices, services
+from integration import notices, override_notices, services
 
 
 @shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30, retry_backoff_max=480, max_retries=5)
@@ -20,3 +20,8 @@ def live_sessions_sweep_task() -> str:
 @shared_task
 def live_sessions_purge_task() -> str:
     return f"purged {services.live_sessions_purge()}"
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=15, retry_backoff_max=120, max_retries=5)
+def override_request_notice_send_task(override_id: int) -> str:
+    return override_notices.override_request_notice_send(override_id=override_id)

@@ -161,7 +161,9 @@ class StreetMapAdmin(LeafletGeoAdmin):
     """django-leaflet's map widget with connect's streets notice, service area and districts."""
 
     class Media:
-        js = ("connect/js/basemap.js", "registry/js/admin_basemap.js")
+        js = ("connect/js/basemap.js", "registry/js/admin_basemap.js", "addresses/js/address_search.js",
+              "addresses/js/admin_address.js")
+        css = {"all": ("addresses/css/address_search.css",)}
 
 
 @admin.register(Camera)

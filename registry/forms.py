@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from addresses.geocoders import GeocoderUnavailable, place_of_address
 from registry.models import Camera, Owner
 from registry.selectors import in_service_area
 
@@ -60,7 +61,8 @@ class OwnerDetailsForm(forms.Form):
 class CameraForm(forms.Form):
     label = forms.CharField(label=_("Camera name"), max_length=120, help_text=_("For example 'Front porch'."))
     latitude = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90,
-                                help_text=_("Click the map to fill this in, or type it."))
+                                help_text=_("Type it, for example 35.779600 (a map app shows a place's latitude and "
+                                            "longitude when you press and hold it)."))
     longitude = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
     address = forms.CharField(label=_("Where is it? (street address)"), max_length=300, required=False)
     placement = forms.ChoiceField(label=_("Indoor or outdoor"), choices=Camera.Placement.choices,
@@ -84,9 +86,13 @@ class CameraForm(forms.Form):
         # The maximum range is a setting, so it is applied per form rather than at import time.
         self.fields["range_m"].widget.attrs["max"] = settings.CAMERA_MAX_RANGE_M
         self.fields["range_m"].validators.append(_max_range_validator)
+        # Without JavaScript (no map, no suggestions) a street address alone can place the camera (clean()).
+        self.fields["latitude"].required = self.fields["longitude"].required = False
 
     def clean(self):
         data = super().clean()
+        if not self.has_error("latitude") and not self.has_error("longitude"):
+            _place_by_address(self, data)
         latitude, longitude = data.get("latitude"), data.get("longitude")
         if latitude is not None and longitude is not None and not in_service_area(
             latitude=latitude, longitude=longitude
@@ -105,6 +111,25 @@ class CameraForm(forms.Form):
                 _("Outdoor cameras can join only if they face public space and not a neighbour's private property."),
             )
         return data
+
+
+def _place_by_address(form, data) -> None:
+    """A camera sent with its street address and no coordinates goes to that address point, if exactly one names
+    it; otherwise the person is told how to place it. Nothing typed is lost either way."""
+    if data.get("latitude") is not None and data.get("longitude") is not None:
+        return
+    address = (data.get("address") or "").strip()
+    try:
+        place = place_of_address(address) if address else None
+    except GeocoderUnavailable:
+        place = None
+    if place is None:
+        form.add_error("latitude", _("Place the camera: choose its street address from the list, click the map, or "
+                                     "type its latitude and longitude.") if not address else
+                       _("We could not find that street address. Check it, click the map, or type the latitude "
+                         "and longitude."))
+        return
+    data["latitude"], data["longitude"], data["address"] = place.lat, place.lng, place.address
 
 
 def _max_range_validator(value):

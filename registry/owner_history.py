@@ -49,7 +49,7 @@ def _entry_row(entry, camera: str) -> dict:
     if entry.action == Action.LIVE_ENDED and entry.detail.get("minutes") is not None:
         what += " " + _("after %(minutes)s min") % {"minutes": entry.detail["minutes"]}  # how long it lasted
     return {"at": entry.at, "camera": camera, "who": who, "what": what, "case": entry.case_number,
-            "why": entry.reason, "summary": False}
+            "why": entry.reason, "summary": False, "seq": entry.seq}
 
 
 def _search_row(search: dict, camera: str) -> dict:

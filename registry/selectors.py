@@ -9,6 +9,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from addresses.geocoders import GeocoderUnavailable, geocoder
 from registry.models import Camera, Owner
 
 # What staff may see (admin, map, API, exports): until an owner confirms by email nothing of a registration is the
@@ -216,7 +217,8 @@ def camera_of_owner(*, owner: Owner, code) -> Camera | None:
 
 
 def geocode(query: str) -> Point | None:
-    """'lat, lng' or the address of a registered camera. No external geocoder: connect runs offline.
+    """'lat, lng', the best address match of the configured geocoder (the city's address points by default), or
+    the address of a registered camera.
 
     Raises ValueError for text no database can search (a NUL character): the caller says so."""
     text = query.strip()
@@ -233,5 +235,11 @@ def geocode(query: str) -> Point | None:
                 return Point(longitude, latitude, srid=4326)
     if len(text) < 4:
         return None
+    try:
+        places = geocoder().search(text, 1)
+    except GeocoderUnavailable:
+        places = []  # an external geocoder down: the cameras' own addresses still answer
+    if places:
+        return Point(places[0].lng, places[0].lat, srid=4326)
     match = cameras_visible_to_staff().filter(address__icontains=text).first()
     return match.location if match else None

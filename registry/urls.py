@@ -13,6 +13,7 @@ urlpatterns = [
     path("owner/sign-out/", portal.sign_out, name="portal_sign_out"),
     path("owner/details/", portal.details, name="portal_details"),
     path("owner/history/", portal.history, name="portal_history"),
+    path("owner/history/receipt/<int:seq>/", portal.history_receipt, name="portal_history_receipt"),
     path("owner/cameras/add/", portal.camera_add, name="portal_camera_add"),
     path("owner/cameras/<uuid:code>/", portal.camera_edit, name="portal_camera_edit"),
     path("owner/cameras/<uuid:code>/pause/", portal.camera_pause, name="portal_camera_pause"),

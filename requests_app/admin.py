@@ -7,7 +7,7 @@ from django.contrib.admin.utils import display_for_value, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -26,11 +26,30 @@ from requests_app.models import Clip, FootageRequest, Incident
 CAMERAS_LIMIT = 2000  # an 800 m radius downtown holds a few hundred; say so if a list is ever cut
 
 
+UNSETTLED = (FootageRequest.PoliceView.QUEUED, FootageRequest.PoliceView.SENDING)
+
+
+def progress_summary(requests: list[FootageRequest]) -> str:
+    """"2 of 3 sent · Queued: 1 · Sent, waiting for an answer: 2", counted from the same rows the table shows, so
+    the two always agree."""
+    if not requests:
+        return "No requests yet."
+    now = timezone.now()
+    counts: dict[str, int] = {}
+    for footage_request in requests:
+        state = selectors.police_state(footage_request, now=now)
+        counts[state] = counts.get(state, 0) + 1
+    view = FootageRequest.PoliceView
+    delivered = len(requests) - counts.get(view.QUEUED, 0) - counts.get(view.SENDING, 0) - counts.get(view.FAILED, 0)
+    parts = [f"{view(state).label}: {n}" for state, n in sorted(counts.items())]
+    return f"{delivered} of {len(requests)} sent · " + " · ".join(parts)
+
+
 class FootageRequestInline(admin.TabularInline):
     """Each request as police may see it: a decline looks exactly like no answer (selectors.police_state)."""
 
     model = FootageRequest
-    fields = ("camera_label", "shown_state", "attempts", "sent_at", "shown_answered_at", "expires_at",
+    fields = ("camera_label", "owner_kind", "shown_state", "attempts", "sent_at", "shown_answered_at", "expires_at",
               "failure_reason")
     readonly_fields = fields
     extra = 0
@@ -39,6 +58,15 @@ class FootageRequestInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("camera__owner")
+
+    @admin.display(description="owner")
+    def owner_kind(self, footage_request):
+        """Resident, business or agency: what the investigator may know of who holds the footage."""
+        camera = footage_request.camera
+        return camera.owner.get_kind_display() if camera else "camera deleted"
 
     @admin.display(description="state")
     def shown_state(self, footage_request):
@@ -95,6 +123,9 @@ class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
     inlines = [FootageRequestInline, ClipInline]
     actions = ["close_incidents", "resend_failed"]
     change_form_template = "admin/requests_app/incident/change_form.html"
+
+    class Media:
+        js = ("requests_app/js/incident_progress.js",)
     fieldsets = [
         (None, {"fields": ("case_number", "offense_type", "status", "progress")}),
         ("Where and when", {"fields": ("location", "address", "radius_m", "starts_at", "ends_at")}),
@@ -145,13 +176,10 @@ class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
     def progress(self, incident):
         if not incident.pk:
             return "—"
-        counts = selectors.police_state_counts(incident)
-        total = sum(counts.values())
-        if not total:
-            return "No requests yet."
-        delivered = total - counts.get("queued", 0) - counts.get("sending", 0) - counts.get("failed", 0)
-        parts = [f"{FootageRequest.PoliceView(state).label}: {n}" for state, n in sorted(counts.items())]
-        return f"{delivered} of {total} sent · " + " · ".join(parts)
+        summary = progress_summary(list(incident.requests.order_by("created_at", "pk")))
+        # incident_progress.js keeps it and the rows below current while requests are still going out
+        return format_html('<span id="request-progress" data-url="{}">{}</span>',
+                           reverse("admin:requests_app_incident_progress", args=[incident.pk]), summary)
 
     def save_model(self, request, obj, form, change):
         services.incident_validate(obj, kept_offense_type=form.initial.get("offense_type", "") if change else "")
@@ -199,12 +227,25 @@ class IncidentAdmin(ChangeHistoryRedirectMixin, StreetMapAdmin):
 
     def get_urls(self):
         return [
+            path("<int:pk>/progress.json", self.admin_site.admin_view(self.progress_view),
+                 name="requests_app_incident_progress"),
             path("<int:pk>/cameras/", self.admin_site.admin_view(self.cameras_view),
                  name="requests_app_incident_cameras"),
             path("clip/<int:pk>/custody/", self.admin_site.admin_view(self.custody_view),
                  name="requests_app_clip_custody"),
             *super().get_urls(),
         ]
+
+    def progress_view(self, request, pk):
+        """The requests' states as police see them, in the inline's order, and the summary: no labels, no owners."""
+        incident = get_object_or_404(Incident, pk=pk)
+        if not self.has_view_permission(request, incident):
+            raise Http404
+        requests = list(incident.requests.order_by("created_at", "pk"))
+        states = [FootageRequest.PoliceView(selectors.police_state(r)) for r in requests]
+        return JsonResponse({"summary": progress_summary(requests),
+                             "states": [state.label for state in states],
+                             "settled": not any(state in UNSETTLED for state in states)})
 
     def cameras_view(self, request, pk):
         """Cameras within the incident's radius, nearest first; the investigator ticks and sends."""

@@ -50,6 +50,7 @@ class SealedUpload:
     code: uuid.UUID = field(default_factory=uuid.uuid4)  # the clip's code, if it becomes one
     uploader: object = None  # a bucket's StreamingPartUpload, sending it while it arrived
     stored_as: str = ""  # the name it was moved into the evidence store under (`store`)
+    lease: object = None  # the writer's FileLease: the staging file is in use until stored or closed
     _probed: "MediaInfo | NotMediaError | None" = None
 
     @property
@@ -65,6 +66,11 @@ class SealedUpload:
         else:
             evidence_store().adopt(self.path, self.stored_name)
         self.stored_as = self.stored_name
+        self._release()
+
+    def _release(self) -> None:
+        if self.lease is not None:
+            self.lease.release()
 
     def media(self) -> "MediaInfo":
         """What PyAV finds in the sealed file, probed once; NotMediaError unless a video or image frame decodes."""
@@ -85,6 +91,7 @@ class SealedUpload:
         clip is deleted then, whatever path the request took (CSRF failure, bad form, crash)."""
         if not self.kept:
             self.path.unlink(missing_ok=True)
+            self._release()
             if self.uploader is not None and not self.stored_as:
                 self.uploader.abort()
             if self.stored_as:
@@ -160,7 +167,7 @@ class EvidenceUploadHandler(FileUploadHandler):
             writer.close()
         sealed = SealedUpload(name=self.file_name or "upload", path=Path(writer.path), size=writer.size,
                               sha256=writer.sha256.hexdigest(), data_key=writer.data_key, code=self._code,
-                              uploader=self._uploader)
+                              uploader=self._uploader, lease=writer.lease)
         self._uploader = None
         self.sealed.append(sealed)
         return sealed
@@ -225,7 +232,7 @@ class _FileSealer:
         await _finished(self.jobs)
         upload = SealedUpload(name=self.name or "upload", path=Path(writer.path), size=writer.size,
                               sha256=writer.sha256.hexdigest(), data_key=writer.data_key, code=self.code,
-                              uploader=self.uploader)
+                              uploader=self.uploader, lease=writer.lease)
         # PyAV probes what the OS already has while the disk catches up (fsync): neither waits for the other.
         self.jobs = [_sealing.submit(writer.close), _sealing.submit(upload.probe)]
         await _finished(self.jobs)

@@ -27,6 +27,7 @@ from common.evidence_store import EvidenceMissing, EvidenceStoreError, evidence_
 from common.key_service import KeyServiceError, MasterKeyMissing
 from common.mail import send_templated
 from common.metrics import Operation, evidence_store_error
+from common.private_files import leftovers_sweep
 from common.queue import enqueue_on_commit
 from registry.models import Camera
 from requests_app import evidence, evidence_keys, selectors
@@ -415,7 +416,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
         raise
     try:
         upload = evidence.SealedUpload(name=name, path=Path(writer.path), size=writer.size,
-                                       sha256=writer.sha256.hexdigest(), data_key=writer.data_key)
+                                       sha256=writer.sha256.hexdigest(), data_key=writer.data_key, lease=writer.lease)
         info = evidence.media_probe(upload.path, upload.data_key)
     except evidence.NotMediaError as exc:
         Path(writer.path).unlink(missing_ok=True)
@@ -655,7 +656,6 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
     for clip in Clip.objects.filter(purged_at__gte=timezone.now() - timedelta(days=2)).only("stored_name"):
         _clip_object_delete(clip)
     evidence_keys.shred_keys_sweep()
-    incoming_leftovers_purge()
     try:
         evidence_orphans_purge()
     except EvidenceStoreError as exc:  # the clips are shredded either way; the sweep runs again next hour
@@ -666,7 +666,7 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
 def evidence_orphans_purge(*, older_than=timedelta(hours=1)) -> int:
     """Objects in the evidence store that no clip names (a process that died between storing an upload and
     committing its clip), and multipart uploads never finished: removed once older than `older_than`, so an
-    upload being accepted right now is never touched. Staging files are incoming_leftovers_purge's."""
+    upload being accepted right now is never touched. Staging files are upload_leftovers_sweep's."""
     store = evidence_store()
     cutoff = timezone.now() - older_than
     store.abandoned_uploads_abort(cutoff)
@@ -710,16 +710,14 @@ def _clip_object_delete(clip: Clip) -> None:
         logger.warning("purged clip %s: its evidence object stays until the next run: %s", clip.code, exc)
 
 
-def incoming_leftovers_purge(*, older_than=timedelta(hours=1)) -> int:
-    """Sealed uploads a crashed request left in the evidence folder (never clips: those are renamed)."""
-    import time
-
-    removed = 0
-    for path in evidence.evidence_dir().glob("incoming-*.cnev"):
-        if path.stat().st_mtime < time.time() - older_than.total_seconds():
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+def upload_leftovers_sweep(*, grace_s: float = 60.0) -> int:
+    """Sealed uploads in the staging folder and spooled request bodies that a stopped web process left behind
+    (killed mid-upload): removed once no live process holds them (common.private_files), so an upload still
+    under way, however slow, is never touched. Runs when web starts and hourly on beat; returns how many."""
+    spool = settings.SPOOL_DIR
+    removed = leftovers_sweep(evidence.evidence_dir(), "incoming-*.cnev", grace_s=grace_s)
+    removed += leftovers_sweep(spool, "connect-body-*.sealed", grace_s=grace_s)
+    return len(removed)
 
 
 @transaction.atomic

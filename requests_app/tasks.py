@@ -72,6 +72,11 @@ def clips_expired_purge_task() -> str:
 
 
 @shared_task
+def upload_leftovers_sweep_task() -> str:
+    return f"removed {services.upload_leftovers_sweep()} upload files left by stopped processes"
+
+
+@shared_task
 def clips_verify_due_task() -> str:
     from django.conf import settings
 

@@ -37,6 +37,9 @@ TEST_PACKAGES=(fonts-dejavu-core podman runc iptables mmdebstrap podman-compose 
                gstreamer1.0-plugins-ugly)
 if [ "$mode" = test ]; then
   DEB_PACKAGES+=("${TEST_PACKAGES[@]}")
+  # The accessibility tests inject axe-core from the npm registry (tests/browser/package-lock.json): npm from
+  # Debian unless a Node.js with its own npm (NodeSource's, say) is already there.
+  command -v npm >/dev/null || DEB_PACKAGES+=(npm)
   grep -qx 'ID=ubuntu' /etc/os-release 2>/dev/null || DEB_PACKAGES+=(chromium)
 fi
 
@@ -116,5 +119,20 @@ if $print_only; then
   missing_packages
   exit 0
 fi
+# axe-core for the browser tests, exactly as locked (npm ci checks each file's integrity hash); again only when the
+# lock changed.
+install_browser_test_packages() {
+  local want
+  want=$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat tests/browser/node_modules/.connect-installed 2>/dev/null)" != "$want" ]; then
+    say "installing the browser tests' npm packages (axe-core)"
+    npm ci --prefix tests/browser --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null
+    echo "$want" > tests/browser/node_modules/.connect-installed
+  fi
+}
+
 install_system_packages
 install_python_env
+if [ "$mode" = test ]; then
+  install_browser_test_packages
+fi

@@ -26,7 +26,7 @@ if [ "$CONNECT_MODE" = demo ]; then
   processes+=(mail connectors)
   cat <<MSG
 
-  connect is starting at http://127.0.0.1:$PORT/   (Ctrl-C stops everything)
+  connect is starting at http://127.0.0.1:$PORT/   (Ctrl-C stops everything; a process that dies is restarted)
 
   Staff sign in at http://127.0.0.1:$PORT/admin/ and the map at /map/, password: connect-demo-2026
     investigator  analyst  supervisor  auditor  admin
@@ -39,6 +39,8 @@ MSG
 fi
 # Metrics counted by the processes of an earlier run are not this run's (docs/MONITORING.md).
 rm -rf "${CONNECT_METRICS_DIR:-var/metrics}"
-# honcho stops all its processes on Ctrl-C; the trap then stops the private database and Redis if this run
-# started them.
-.venv/bin/honcho -f Procfile start "${processes[@]}"
+# What a web process killed mid-upload in an earlier run left (nothing of this checkout runs yet).
+.venv/bin/python manage.py sweep_upload_leftovers --grace 5
+# connect.supervisor restarts a process that dies (with back-off) and leaves the others running; Ctrl-C stops
+# every process, then the trap stops the private database and Redis if this run started them.
+.venv/bin/python -m connect.supervisor -f Procfile "${processes[@]}"

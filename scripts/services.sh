@@ -107,8 +107,9 @@ redis_start() {
   mkdir -p "$VAR/redis"
   redis_ours && return 0
   port_taken "$REDIS_PORT" && taken_message "$REDIS_PORT" REDIS_PORT Redis
+  # 32 databases: 0 for the server, 15 for the tests, one of its own for each benchmark (bench/_services.py).
   redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$VAR/redis" \
-    --pidfile "$VAR/redis/redis.pid" --logfile "$VAR/redis/redis.log" --save "" --appendonly no
+    --pidfile "$VAR/redis/redis.pid" --logfile "$VAR/redis/redis.log" --save "" --appendonly no --databases 32
   for _ in $(seq 100); do redis_ours && return 0; sleep 0.1; done
   echo "connect: Redis did not start on port $REDIS_PORT; see $VAR/redis/redis.log" >&2
   tail -n 5 "$VAR/redis/redis.log" >&2 || true

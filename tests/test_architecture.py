@@ -20,6 +20,7 @@ LAYERS = [
     {"common"},  # shared helpers: imports no app
     {"audit"},  # the ledger every app writes to
     {"accounts"},
+    {"addresses"},  # the city's address points and geocoders: no owner's data
     {"registry"},
     {"requests_app"},
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together

@@ -2,6 +2,8 @@
 staff read the latest per unit). Reads are recorded in the access ledger: calls carry callers' addresses,
 positions where officers are."""
 
+from datetime import UTC
+
 from django.conf import settings
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -25,12 +27,20 @@ from dispatch.models import CallForService, OfficerPosition
 CODE = OpenApiParameter("code", str, OpenApiParameter.PATH, description="The call's code (UUID)")
 
 
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """ISO 8601 allows UTC offsets PostgreSQL refuses (beyond ±15:59: "time zone displacement out of range"): the
+    moment is sent to the database in UTC, so any valid time filters instead of failing with a 500."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value is not None else value)
+
+
 class CallFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=CallForService.Status.choices)
     priority = filters.NumberFilter(min_value=1, max_value=9)
     call_type = filters.CharFilter()
     dispatch_id = filters.CharFilter()
-    received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
 
     class Meta:
         model = CallForService

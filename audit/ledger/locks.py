@@ -8,3 +8,4 @@ LEDGER_LOCK = 0x636F6E6E  # "conn"
 COMMIT_LOCK = 0x6C656467  # "ledg"
 PURGE_LOCK = 0x70757267  # "purg": one retention purge at a time
 SEALER_LOCK = 0x7365616C  # "seal": held by the sealer process while it runs (audit.ledger.sealer)
+PUBLISH_LOCK = 0x70756264  # "pubd": one public checkpoint at a time (audit.publishing)

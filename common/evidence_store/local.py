@@ -57,6 +57,9 @@ class LocalStore:
             return
         partial = target.with_name(f"incoming-copy-{name}")
         try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private before a byte lands
+            os.fchmod(fd, 0o600)
+            os.close(fd)
             shutil.copyfile(staged, partial)
             with open(partial, "rb") as copied:
                 os.fsync(copied.fileno())
@@ -90,7 +93,7 @@ class LocalStore:
                 continue
 
     def abandoned_uploads_abort(self, older_than: datetime) -> int:
-        return 0  # sealed straight into the staging folder; incoming_leftovers_purge removes what a crash left
+        return 0  # sealed straight into the staging folder; upload_leftovers_sweep removes what a crash left
 
     def health(self) -> dict:
         try:

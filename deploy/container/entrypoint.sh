@@ -16,8 +16,11 @@ fi
 
 case "$process" in
   web)
+    # What a web process killed mid-upload left (files in use stay locked and are kept); never a reason not to start.
+    python manage.py sweep_upload_leftovers || echo "connect: the upload leftovers sweep failed; web starts anyway" >&2
     exec python -m uvicorn connect.asgi:application --host 0.0.0.0 --port "${PORT:-8000}" --no-server-header \
-      --ws-per-message-deflate false --ws-max-size 8388608 --timeout-graceful-shutdown 3 "$@" ;;
+      --ws-per-message-deflate false --ws-max-size 8388608 --timeout-graceful-shutdown 3 \
+      --workers "${CONNECT_WEB_PROCESSES:-1}" "$@" ;;
   worker)
     exec celery -A connect worker --loglevel=INFO --concurrency=2 --without-gossip --without-mingle "$@" ;;
   beat)

@@ -3,9 +3,16 @@
 It is told to start when someone watches and to stop when nobody does; every frame is checked (a real JPEG
 within the size limit), masked, and handed to the relay. A connector that floods is throttled, then cut off.
 What it hears and the close codes it acts on are connector/src/connect_connector/link.py's protocol: keep them stable.
+
+Redis going away does not end a connected connector: it is told to stop, its share and token keep being checked
+against the database, and once Redis answers it joins its group again and starts if someone watches. A connector
+that connects while Redis is away cannot be checked for a twin (the presence key lives in Redis): it is told when
+to try again ({"type": "retry", "seconds": N}, a couple of seconds when an analyst waits for its picture) and
+closed with Close.UNAVAILABLE.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Literal, TypedDict
@@ -17,6 +24,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from common.channel_layer import REDIS_DOWN
+from common.layer_aware import LayerAware
 from common.socket_messages import (
     BadMessage,
     BadMessages,
@@ -42,6 +51,8 @@ SOURCE_STATES = ("ok", "error")
 CONNECTOR_RECHECK_SECONDS = 5
 PRESENCE_SECONDS = 3 * CONNECTOR_RECHECK_SECONDS
 JPEG_QUALITY = 75
+RETRY_SOON_SECONDS = 2  # Redis away and an analyst waiting: try again this soon
+RETRY_LATER_SECONDS = 15  # Redis away and nobody waiting
 
 
 class Hello(TypedDict):
@@ -59,6 +70,11 @@ class Control(TypedDict):
 class Throttle(TypedDict):
     type: Literal["throttle"]
     fps: int
+
+
+class Retry(TypedDict):
+    type: Literal["retry"]
+    seconds: int
 
 
 def presence_key(camera_code) -> str:
@@ -98,7 +114,7 @@ class FrameBudget:
         return len(self.refused) > self.rate * FLOOD_WINDOW_SECONDS
 
 
-class ConnectorSocket(AsyncWebsocketConsumer):
+class ConnectorSocket(LayerAware, AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.camera_code = ""
@@ -130,19 +146,55 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             await self._refuse(refusal)
             return
         # One connector per camera: a second one (a copied token, a stray process) is refused.
-        if not await cache.aadd(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS):
+        try:
+            alone = await cache.aadd(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS)
+        except REDIS_DOWN:
+            await self._retry_later()
+            return
+        if not alone:
             await self._refuse(Refusal(Close.DUPLICATE, "another connector is already connected for this camera"))
             return
         self.present = True
         self.group = broadcast.connector_group(self.camera_code)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        joined = await self.layer_join(self.group)
         await self._masks_load()
         await message_send(self, Hello(type="hello", fps=settings.LIVE_MAX_FPS, width=settings.LIVE_WIDTH,
                                        quality=JPEG_QUALITY, max_bytes=self.max_bytes))
-        await self.connector_demand({})
-        if await cache.aget(services.still_wanted_key(self.camera_code)):
-            await self.connector_snapshot({})
+        if joined:
+            await self._catch_up()
         self.watcher = asyncio.create_task(self._watch())
+
+    async def _catch_up(self) -> None:
+        """Starts if someone watches, takes the owner's still if one is wanted."""
+        await self.connector_demand({})
+        try:
+            wanted = await cache.aget(services.still_wanted_key(self.camera_code))
+        except REDIS_DOWN:
+            await self.layer_lost({})
+            return
+        if wanted:
+            await self.connector_snapshot({})
+
+    async def _retry_later(self) -> None:
+        """Redis is away as the connector connects: when to try again, sooner when an analyst waits."""
+        waiting = await database_sync_to_async(
+            LiveSession.objects.filter(camera_id=self.camera.pk, ended_at__isnull=True).exists)()
+        seconds = RETRY_SOON_SECONDS if waiting else RETRY_LATER_SECONDS
+        logger.warning("live: connector of %s told to retry in %d s: Redis unreachable", self.camera_code, seconds)
+        await message_send(self, Retry(type="retry", seconds=seconds))
+        await self.close(code=Close.UNAVAILABLE)
+
+    async def on_layer_lost(self) -> None:
+        """Frames cannot cross Redis now: the connector stops sending until it is back."""
+        self.snapshot = False
+        if self.started:
+            self.started = False
+            await message_send(self, Control(type="stop"))
+
+    async def on_layer_back(self) -> None:
+        # A restarted Redis forgot the presence key: this connector takes it again.
+        if await self.layer_call(cache.aset(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS)):
+            await self._catch_up()
 
     async def _watch(self) -> None:
         """Every few seconds: the share, the token and the masks as they are in the database now, and the group
@@ -157,8 +209,9 @@ class ConnectorSocket(AsyncWebsocketConsumer):
                 await self._refuse(refusal)
                 return
             await self._masks_load()
-            await cache.aset(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS)
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            if not self.layer_down and await self.layer_call(
+                    cache.aset(presence_key(self.camera_code), self.channel_name, PRESENCE_SECONDS)):
+                await self.layer_call(self.channel_layer.group_add(self.group, self.channel_name))
             await self.connector_demand({})
 
     def _current_refusal(self) -> Refusal | None:
@@ -197,9 +250,9 @@ class ConnectorSocket(AsyncWebsocketConsumer):
         if self.watcher:
             self.watcher.cancel()
         if self.present:
-            await cache.adelete(presence_key(self.camera_code))
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            with contextlib.suppress(*REDIS_DOWN):  # Redis away: the key expires by itself
+                await cache.adelete(presence_key(self.camera_code))
+        await self.layer_leave()
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.group is None:
@@ -221,8 +274,8 @@ class ConnectorSocket(AsyncWebsocketConsumer):
             self.snapshot = False
             # Sealed like relayed frames: the owner's unmasked picture never sits in Redis in plaintext.
             sealed = live_crypto.still_seal(bytes_data, camera_code=self.camera_code)
-            await cache.aset(selectors.still_cache_key(self.camera_code), sealed, STILL_SECONDS)
-            await cache.adelete(services.still_wanted_key(self.camera_code))
+            if await self.layer_call(cache.aset(selectors.still_cache_key(self.camera_code), sealed, STILL_SECONDS)):
+                await self.layer_call(cache.adelete(services.still_wanted_key(self.camera_code)))
         if self.started:
             await self._relay(bytes_data)
 
@@ -279,6 +332,7 @@ class ConnectorSocket(AsyncWebsocketConsumer):
     async def connector_demand(self, event):
         watching = await database_sync_to_async(
             LiveSession.objects.filter(camera_id=self.camera.pk, ended_at__isnull=True).exists)()
+        watching = watching and not self.layer_down  # frames cannot reach anyone without Redis
         if watching != self.started:
             self.started = watching
             await message_send(self, Control(type="start" if watching else "stop"))

@@ -2,6 +2,11 @@
 
 It re-checks the rules when it opens and every half minute, ends at the session's limit, and closes at once when
 the owner stops or pauses sharing or the analyst loses access. Before closing it says why ({"type": "ended"}).
+
+When Redis goes away the socket stays open: the analyst reads why the picture stopped ({"type": "interrupted"}),
+and once Redis is back the view reopens only if every rule still passes (the same re-check as every half minute:
+sharing still on and not paused, the owner's hours and limit, training, the case open and near), then says so
+again with {"type": "session"}. A view whose owner stopped sharing meanwhile ends instead (common/layer_aware.py).
 """
 
 import asyncio
@@ -17,7 +22,17 @@ from django.utils import timezone
 
 from accounts.consumers import revoke_concerns, staff_scope_allowed
 from accounts.services import user_group
-from common.socket_messages import BadMessage, BadMessages, Close, Refusal, message_parse, message_send
+from common.layer_aware import LayerAware
+from common.socket_messages import (
+    LIVE_SERVICE_LOST,
+    BadMessage,
+    BadMessages,
+    Close,
+    Interrupted,
+    Refusal,
+    message_parse,
+    message_send,
+)
 from integration import broadcast, selectors, services
 from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession
@@ -67,14 +82,14 @@ def refusal_of(refused: LiveRefused) -> Refusal:
     return Refusal(Close.ENDED if refused.end_reason in SESSION_OVER else Close.FORBIDDEN, refused.message)
 
 
-class LiveViewSocket(AsyncWebsocketConsumer):
+class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.session: LiveSession | None = None  # set once the view is admitted; until then nothing it says counts
+        self.asked: LiveSession | None = None  # the session asked for, admitted once Redis answers
         self.closing = False
         self.tasks: list[asyncio.Task] = []  # the frame pump, then the watch
         self.camera_code = ""
-        self.groups_joined: tuple[str, ...] = ()
         self.inbox = Inbox(settings.LIVE_VIEWER_QUEUE)
         self.last_frame: bytes | None = None
         self.still_at = float("-inf")
@@ -93,9 +108,13 @@ class LiveViewSocket(AsyncWebsocketConsumer):
             return
         # Listen first, then check: a stop that commits in between is either seen by the check or heard.
         self.camera_code = str(session.camera.code)
-        self.groups_joined = (broadcast.viewers_group(self.camera_code), user_group(user.pk))
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        self.asked = session
+        if await self.layer_join(broadcast.viewers_group(self.camera_code), user_group(user.pk)):
+            await self._admit()
+        # else Redis is away: the analyst was told, and on_layer_back admits the view (rules checked then)
+
+    async def _admit(self) -> None:
+        session = self.asked
         refusal = await database_sync_to_async(self._open)(session)
         if refusal:
             await self._end_view(refusal)
@@ -103,19 +122,56 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         self.session = session
         await hub().join(self.camera_code, self.inbox)
         self.tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._watch())]
+        await self._live_again()
+
+    async def _live_again(self) -> None:
+        """Tells the analyst what they watch and until when, and the connector that someone watches."""
+        session = self.session
         await message_send(self, SessionInfo(
             type="session", session=str(session.code), camera=session.camera.label,
             ends_by=session.ends_by.isoformat(), case=session.incident.case_number if session.incident else None))
-        await self.channel_layer.group_send(broadcast.connector_group(self.camera_code), {"type": "connector.demand"})
+        await self.layer_call(self.channel_layer.group_send(broadcast.connector_group(self.camera_code),
+                                                            {"type": "connector.demand"}))
+
+    async def on_layer_lost(self) -> None:
+        """No picture and no still while Redis is away (a frozen frame would pass for live); the rules keep being
+        checked against the database meanwhile (_watch)."""
+        if self.closing:
+            return
+        if self.tasks:
+            self.tasks[0].cancel()  # the frame pump
+        self.last_frame = None
+        await message_send(self, Interrupted(type="interrupted", reason=str(LIVE_SERVICE_LOST)))
+
+    async def on_layer_back(self) -> None:
+        if self.closing:
+            return
+        if self.session is None:
+            await self._admit()  # asked for while Redis was away: the whole opening, rules included
+            return
+        refusal = await database_sync_to_async(self._recheck)()
+        if refusal is None and self.session.ends_by <= timezone.now():
+            refusal = Refusal(Close.ENDED, await database_sync_to_async(services.live_session_expire)(
+                session=self.session))
+        if refusal:
+            await self._end_view(refusal)
+            return
+        self.inbox.frames.clear()  # nothing from before the outage
+        if self.tasks:  # one pump, however the outage and the opening interleaved
+            self.tasks[0].cancel()
+            self.tasks[0] = asyncio.create_task(self._pump())
+        await self._live_again()
 
     def _open(self, session: LiveSession) -> Refusal | None:
         """Re-checks the rules as the view opens; marks it watched once (a second window is refused)."""
         try:
             live_view_check(session.analyst, session.camera, session.incident, session.reason,
-                            session.override_reason, opening=False)
+                            session.override_reason, opening=False, approved=session.override_id is not None)
         except LiveRefused as refused:
             services.live_session_end(session=session, reason=refused.end_reason, note=refused.message)
             return refusal_of(refused)
+        if session.ends_by <= timezone.now():  # asked for before an outage that outlasted the owner's limit
+            return Refusal(Close.ENDED, services.live_session_expire(session=session))
         first = LiveSession.objects.filter(pk=session.pk, watched_at__isnull=True).update(watched_at=timezone.now())
         if not first:
             return Refusal(Close.DUPLICATE, "This live view is already open in another window.")
@@ -160,15 +216,18 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         # Everything as it is now: the analyst's permissions (not the ones cached when the view opened), the
         # camera, its owner and the incident.
         fresh = selectors.session_for_viewer(code=self.session.code, user_id=self.session.analyst_id)
-        if fresh is None or fresh.ended_at is not None:
+        if fresh is None:
             return Refusal(Close.ENDED, "This live view has ended.")
+        if fresh.ended_at is not None:  # ended while no message could reach this socket (Redis away): say why
+            return Refusal(Close.ENDED, f"This live view has ended. {fresh.get_end_reason_display()}.")
         self.session = fresh
         if not staff_scope_allowed(self.scope):
             services.live_session_end(session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
             return Refusal(Close.UNAUTHENTICATED, SIGN_IN_AGAIN)
         try:
             live_view_check(self.session.analyst, self.session.camera, self.session.incident, self.session.reason,
-                            self.session.override_reason, opening=False)
+                            self.session.override_reason, opening=False,
+                            approved=self.session.override_id is not None)
         except LiveRefused as refused:
             services.live_session_end(session=self.session, reason=refused.end_reason, note=refused.message)
             return refusal_of(refused)
@@ -180,8 +239,7 @@ class LiveViewSocket(AsyncWebsocketConsumer):
         try:
             if self.session is not None:
                 await hub().leave(self.camera_code, self.inbox)
-            for group in self.groups_joined:
-                await self.channel_layer.group_discard(group, self.channel_name)
+            await self.layer_leave()
         finally:  # whatever Redis does, the session ends and the ledger says when
             if self.session is not None:
                 reason = (LiveSession.EndReason.VIEWER_CLOSED if code in CLIENT_CLOSED

@@ -15,6 +15,7 @@ from common.codes import parse_code
 from integration import selectors, services
 from integration.gating import OPEN_PERMISSION, OVERRIDE_PERMISSION, LiveRefused
 from integration.hours import hours_summary, window_end
+from integration.overrides import approved_override
 from registry.models import Camera
 from requests_app.models import Incident
 
@@ -33,8 +34,11 @@ def camera_live_info(request, code):
     share = selectors.live_share_current(camera) if camera else None
     if share is None:
         return JsonResponse({"detail": "This camera is not shared live."}, status=404)
-    can_override = request.user.has_perm(OVERRIDE_PERMISSION)
-    radius = max(share.incident_radius_m, OVERRIDE_SEARCH_M if can_override else 0)
+    # Anyone who may watch may ask a second person for an override (integration/overrides.py), so incidents
+    # outside the owner's radius are listed to choose from; only a supervisor, where the program allows it,
+    # sets the rule aside alone.
+    can_override = request.user.has_perm(OVERRIDE_PERMISSION) and settings.LIVE_SELF_OVERRIDE
+    radius = max(share.incident_radius_m, OVERRIDE_SEARCH_M)
     training = selectors.training_valid_until(request.user)
     return JsonResponse({
         "camera": {"code": str(camera.code), "label": camera.label},
@@ -45,7 +49,7 @@ def camera_live_info(request, code):
         "incidents": [{"code": str(i.code), "case_number": i.case_number, "offense_type": i.offense_type,
                        "distance_m": round(i.distance.m), "within_rule": i.distance.m <= share.incident_radius_m}
                       for i in selectors.open_incidents_near(camera, radius_m=radius)],
-        "can_override": can_override,
+        "can_override": can_override, "can_ask_override": share.incident_required,
         "training_valid_until": training.isoformat() if training else None,
     })
 
@@ -70,9 +74,15 @@ def session_open(request):
         if incident is None:
             return JsonResponse({"detail": "No incident with that code."}, status=404)
     reason, override = str(body.get("reason", ""))[:500], str(body.get("override_reason", ""))[:500]
+    approval = None
+    if body.get("override"):
+        approval = approved_override(analyst=request.user, camera=camera, incident=incident)
+        if approval is None or str(approval.code) != str(body["override"]):
+            return JsonResponse({"detail": "That override is not approved for you, this camera and this case, or it "
+                                           "has run out: ask for another."}, status=403)
     try:
         session = services.live_session_open(user=request.user, camera=camera, incident=incident, reason=reason,
-                                             override_reason=override)
+                                             override_reason=override, override=approval)
     except LiveRefused as refused:
         return JsonResponse({"detail": refused.message}, status=403)
     return JsonResponse({"session": str(session.code), "socket": f"/ws/live/{session.code}/",

@@ -2,10 +2,13 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit import publishing
+from audit.selectors import owner_history
 from common.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
@@ -126,4 +129,22 @@ def owner_delete(request, owner):
 @require_GET
 def history(request, owner):
     """Every request, clip access, live view and map search of the owner's cameras, from the access ledger."""
-    return render(request, "registry/portal_history.html", {"owner": owner, "rows": history_rows(owner=owner)})
+    checkpoint = publishing.latest()
+    covered = checkpoint.first_seq + checkpoint.tree_size - 1 if checkpoint else 0
+    return render(request, "registry/portal_history.html", {"owner": owner, "rows": history_rows(owner=owner),
+                                                            "receipts_upto": covered})
+
+
+@owner_required
+@require_GET
+def history_receipt(request, owner, seq: int):
+    """A receipt for one entry of the owner's own history, to check later that it is still in the ledger
+    (`python -m audit.verify_receipt`). Another owner's entry is not found, whatever its number."""
+    if not owner_history(owner_code=owner.code).filter(seq=seq).exists():
+        raise Http404
+    receipt = publishing.receipt(seq)
+    if receipt is None:  # newer than the last daily checkpoint
+        return render(request, "registry/portal_receipt_pending.html", {"owner": owner}, status=409)
+    response = JsonResponse(receipt, json_dumps_params={"indent": 1, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="ledger-receipt-{seq}.json"'
+    return response

@@ -18,6 +18,7 @@ TABLE = {
     4404: "ENDED",
     4409: "DUPLICATE",
     4429: "FLOODING",
+    4503: "UNAVAILABLE",
 }
 
 
@@ -67,6 +68,7 @@ def test_the_camera_connector_reads_the_servers_codes():
     assert link.NOT_SHARED == Close.FORBIDDEN
     assert link.DUPLICATE == Close.DUPLICATE
     assert link.THROTTLED == Close.FLOODING
+    assert link.UNAVAILABLE == Close.UNAVAILABLE
 
 
 def test_the_map_script_reads_the_servers_codes():

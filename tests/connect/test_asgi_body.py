@@ -1,6 +1,7 @@
 """Request bodies under ASGI: large ones spill to disk sealed, never in plaintext."""
 
 import os
+import stat
 
 import pytest
 
@@ -9,7 +10,7 @@ from connect.asgi_body import SealedSpool
 
 @pytest.fixture
 def tmpdir_setting(settings, tmp_path):
-    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.SPOOL_DIR = tmp_path
     return tmp_path
 
 
@@ -20,6 +21,7 @@ def test_a_large_body_is_read_back_exactly_and_never_stored_in_plaintext(tmpdir_
         spool.write(marker)
     [spilled] = os.listdir(tmpdir_setting)
     assert b"PLAINTEXT-MARKER" not in (tmpdir_setting / spilled).read_bytes()
+    assert stat.S_IMODE((tmpdir_setting / spilled).stat().st_mode) == 0o600  # connect's user only
 
     spool.rewind()
     assert spool.read() == marker * 40

@@ -43,6 +43,7 @@ def test_each_script_has_a_redis_database_of_its_own():
     shared = {number: names for number, names in owners.items() if len(names) > 1}
     assert shared == {}
     assert not {0, 15} & set(owners), "0 is the dev server's (scripts/services.sh env) and 15 the tests'"
+    assert max(owners) < 32, "scripts/services.sh starts Redis with 32 databases"
 
 
 def main_function(path: Path) -> ast.FunctionDef:

@@ -19,8 +19,9 @@ def procfile() -> dict[str, str]:
 
 
 def normalized(command: str) -> list[str]:
-    """A command line with its program's folder, shell defaults, place options and "$@" taken out."""
-    command = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", command)
+    """A command line with its program's folder, place options and "$@" taken out, and each variable reduced to its
+    name: `${CONNECT_WEB_PROCESSES:-1}` (shell) and `${CONNECT_WEB_PROCESSES}` (systemd, default set apart) agree."""
+    command = re.sub(r"\$\{([A-Z_]+)(?::-[^}]*)?\}", r"$\1", command)
     words = [word for word in shlex.split(command) if word != "$@"]
     out = []
     skip = False

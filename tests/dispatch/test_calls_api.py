@@ -117,3 +117,12 @@ def test_promotion_checks_the_case_number_and_the_role(dispatch, staff_client):
     body["case_number"] = "26-000001"
     assert staff_client("analyst").post(f"{URL}{code}/promote/", body, format="json").status_code == 403
     assert staff_client("auditor").post(f"{URL}{code}/promote/", body, format="json").status_code == 403
+
+
+def test_a_time_filter_with_any_valid_utc_offset_filters_instead_of_failing(dispatch, staff_client):
+    """Found by the schema fuzz: an offset PostgreSQL refuses (-18:51) gave a 500."""
+    dispatch.post(URL, call_body(), format="json")
+    analyst = staff_client("analyst")
+    old = analyst.get(URL, {"received_after": "1759-03-10T10:32:29-18:51"})
+    assert old.status_code == 200 and old.json()["count"] == 1
+    assert analyst.get(URL, {"received_after": "2999-01-01T00:00:00+23:59"}).json()["count"] == 0

@@ -1,7 +1,7 @@
 """Every public template and owner email: no words outside translate tags.
 
 The template's text is what remains once tags, variables, comments, HTML markup, scripts and styles are taken
-out, and translate/blocktranslate blocks with them. Any word left is a sentence someone added without marking
+out, and translate/blocktranslate blocks with them (and <pre> blocks: commands and settings shown to copy). Any word left is a sentence someone added without marking
 it: Spanish readers would get it in English. Staff pages (admin, staff map, analyst live view, evidence pages,
 the demo inbox, staff mail) may stay English and are listed below."""
 
@@ -22,6 +22,8 @@ STAFF = {
     "emails/staff-email-changed-subject.txt", "emails/staff-password-reset-body.html",
     "emails/staff-password-reset-body.txt", "emails/staff-password-reset-subject.txt",
     "emails/weekly-review-body.html", "emails/weekly-review-body.txt", "emails/weekly-review-subject.txt",
+    "emails/override-request-body.html", "emails/override-request-body.txt", "emails/override-request-subject.txt",
+    "integration/overrides.html",
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
 # And the camera connector's settings file, shown to copy as it is.
@@ -30,7 +32,7 @@ _SETTING = re.compile(r"^CONNECTOR_[A-Z]+=$")
 
 _BLOCK = re.compile(r"{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%}", re.S)
 _COMMENT = re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{#.*?#}|<!--.*?-->", re.S)
-_CODE = re.compile(r"<(script|style)\b.*?</\1>|{%\s*block body_class\s*%}.*?{%\s*endblock\s*%}", re.S | re.I)
+_CODE = re.compile(r"<(script|style|pre)\b.*?</\1>|{%\s*block body_class\s*%}.*?{%\s*endblock\s*%}", re.S | re.I)
 _TAG_OR_VARIABLE = re.compile(r"{%.*?%}|{{.*?}}", re.S)
 _TEXT_ATTRIBUTE = re.compile(r"""\b(?:aria-label|alt|title|placeholder)=(?:"([^"]*)"|'([^']*)')""")
 _MARKUP = re.compile(r"<[^>]*>", re.S)

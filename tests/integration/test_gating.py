@@ -80,13 +80,16 @@ def test_an_owner_may_waive_the_incident_rule(analyst):
     assert session.incident is None
 
 
-def test_only_a_supervisor_may_override_the_incident_rule_with_a_reason(live_camera, analyst):
+def test_a_supervisor_overrides_alone_only_where_the_program_allows_it(live_camera, analyst, settings):
     assert "Only a supervisor" in refused(analyst, live_camera, None, override="Shots fired, no case yet")
     supervisor = trained(make_staff("supervisor"))
+    assert "needs a second person" in refused(supervisor, live_camera, None, override="Shots fired, no case yet")
+    settings.LIVE_SELF_OVERRIDE = True
     assert "at least 10 characters" in refused(supervisor, live_camera, None, override="urgent")
     session = opened(supervisor, live_camera, None, override="Shots fired call, case not yet made")
     override = AccessEntry.objects.get(action="live.override")
     assert override.detail["override_reason"] == "Shots fired call, case not yet made"
+    assert override.detail["self_override"] is True, "the weekly review flags it"
     assert session.override_reason
 
 

@@ -10,6 +10,7 @@ stand-by without anyone stepping in.
 import asyncio
 import hashlib
 import http.client
+import json
 import re
 import subprocess
 import sys
@@ -211,6 +212,39 @@ def test_a_frame_sent_to_a_reaches_an_analyst_on_b_and_a_stop_on_b_closes_a_view
     assert code == 4403 and elapsed < 5, f"the view on A closed with {code} after {elapsed:.2f} s"
     on_a.refresh_from_db()
     assert on_a.end_reason == "owner_stopped"
+
+
+# --- dispatch: a position pushed to A, the staff map open on B ---------------------------------------------------
+
+def test_a_position_pushed_to_web_a_reaches_the_dispatch_map_on_web_b(cluster):
+    """The vehicle-location gateway reaches one web process, the analyst's map socket another (issue 15: more than
+    one web process): the push meets the map in Redis."""
+    from api import services as api_services
+
+    _, key = api_services.token_create(name="AVL", scopes=["positions:write"])
+    cookie = signed_in(make_staff("analyst"))
+    web_a, web_b = cluster.web["a"], cluster.web["b"]
+
+    async def scenario():
+        async with websockets.connect(web_b.replace("http", "ws") + "/ws/dispatch/",
+                                      additional_headers={"Cookie": f"sessionid={cookie}", "Origin": web_b}) as map_b:
+            snapshot = json.loads(await map_b.recv())
+            assert snapshot["type"] == "snapshot"
+            loop = asyncio.get_running_loop()
+            answer = await loop.run_in_executor(None, lambda: requests.post(
+                web_a + "/api/v1/positions/", timeout=30, headers={"Authorization": f"Bearer {key}"},
+                json={"unit": "B-12", "lat": 35.7801, "lng": -78.6391, "heading": 90,
+                      "at": timezone.now().isoformat()}))
+            assert answer.status_code == 202, answer.text[:300]
+            while True:
+                event = json.loads(await map_b.recv())
+                if event["type"] == "positions":
+                    found = [p for p in event["positions"] if p["unit"] == "B-12"]
+                    if found:
+                        return found[0]
+
+    position = run_async(scenario(), timeout=30)
+    assert (round(position["lat"], 4), round(position["lng"], 4), position["heading"]) == (35.7801, -78.6391, 90)
 
 
 # --- a worker killed mid-batch ------------------------------------------------------------------------------

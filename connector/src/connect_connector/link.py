@@ -6,6 +6,8 @@ Server to connector, JSON text messages:
     {"type": "stop"}       nobody watches: send nothing
     {"type": "snapshot"}   send one frame now, even when stopped
     {"type": "throttle", "fps": F}   at most F frames a second from now on
+    {"type": "retry", "seconds": S}  before a 4503 close: try again after at most S seconds (the server lost its
+                                     Redis; S is a couple of seconds when an analyst waits for this camera)
 
 Handshake: GET {server}/ws/connector/{code}/ with ``Authorization: Bearer {token}`` and ``Origin: {server's
 origin}``; the token is never in the URL or the log.
@@ -17,8 +19,9 @@ Server to connector also: {"type": "error", "reason": "..."} when it refused a f
 
 Close codes from the server: 4401 the token was refused, 4403 the camera is not shared live now, 4409 another
 connector is connected for the camera, 4429 too many frames, 4400 too many bad frames or messages, 1009 a message
-too big. Every close or
-network error is followed by a reconnection after ``backoff_delay``; a refused token waits the longest delay.
+too big, 4503 the server cannot reach its Redis now. Every close or
+network error is followed by a reconnection after ``backoff_delay``; a refused token waits the longest delay; a
+"retry" message caps the next delay (so a connector is back within seconds of Redis when someone is watching).
 """
 
 from __future__ import annotations
@@ -52,13 +55,16 @@ REFUSED = 4401
 NOT_SHARED = 4403
 DUPLICATE = 4409
 THROTTLED = 4429
+UNAVAILABLE = 4503
 STATUS_DETAIL_MAX = 1000
 CLOSE_MEANINGS = {
     REFUSED: "the server refused the token (unknown camera, wrong or revoked token): check --camera and --token",
     NOT_SHARED: "the camera is not shared live right now (paused or switched off by its owner)",
     DUPLICATE: "another connector is already connected for this camera (a second copy of this program?)",
     THROTTLED: "the server throttled this connector for sending too much",
+    UNAVAILABLE: "the server cannot reach its live service (Redis) right now",
 }
+RETRY_MIN_S = 0.5  # the least delay a "retry" message can ask for
 
 
 def websocket_url(server: str, camera: str) -> str:
@@ -129,6 +135,7 @@ class Connector:
         self.delays: list[float] = []  # every backoff delay used, for the curious and for tests
         self._status = ("ok", "")
         self._status_changed: asyncio.Event | None = None
+        self._retry_within: float | None = None  # the server's "retry" of the last connection, in seconds
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connects, serves the server's requests, reconnects; returns once ``stop`` is set."""
@@ -154,6 +161,7 @@ class Connector:
         try:
             while not stop.is_set():
                 began = time.monotonic()
+                self._retry_within = None
                 code, why = await self._connect_once(stop)
                 self.control.reset()
                 if stop.is_set():
@@ -164,6 +172,8 @@ class Connector:
                     delay = backoff_delay(64, base=self.base_delay, cap=self.max_delay)
                 else:
                     delay = backoff_delay(attempt, base=self.base_delay, cap=self.max_delay)
+                if self._retry_within is not None and code != REFUSED:
+                    delay = min(delay, self._retry_within)
                 attempt += 1
                 self.delays.append(delay)
                 log_level = logging.ERROR if code == REFUSED else logging.WARNING
@@ -269,6 +279,13 @@ class Connector:
                 return
             self.control.throttle(fps)
             log.info("the server asked for at most %g fps", fps)
+        elif kind == "retry":
+            seconds = _number(message.get("seconds"))
+            if seconds is None:
+                log.warning("ignored a retry message without a valid number of seconds")
+                return
+            self._retry_within = min(max(seconds, RETRY_MIN_S), self.max_delay)
+            log.info("the server asks to connect again within %g s", self._retry_within)
         elif kind == "error":
             log.warning("the server says: %s", str(message.get("reason", ""))[:500])
         else:

@@ -9,6 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from addresses.demo import DEMO_CITY, demo_addresses
+from addresses.models import AddressPoint
+from addresses.services import address_points_replace
 from common import roles
 from registry.models import Camera, Owner
 from registry.services import cameras_registered_record
@@ -47,11 +50,13 @@ class Command(BaseCommand):
         parser.add_argument("--residents", type=int, default=2000, help="resident cameras")
         parser.add_argument("--businesses", type=int, default=1300, help="business cameras")
         parser.add_argument("--agency", type=int, default=150, help="agency cameras")
+        parser.add_argument("--addresses", type=int, default=30000, help="generated Raleigh address points")
 
     def handle(self, *args, **options):
         if not settings.DEMO:
             raise CommandError("seed_demo runs only in demo mode (CONNECT_MODE=demo): it creates known passwords.")
         self._staff()
+        self._addresses(options["addresses"])
         if Owner.objects.filter(email=DEMO_OWNER_EMAIL).exists():
             self.stdout.write("demo data already loaded")
             return
@@ -74,6 +79,14 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             user.groups.add(Group.objects.get(name=role))
+
+    def _addresses(self, count):
+        """A generated Raleigh address set for address search (addresses/demo.py), loaded once, apart from the
+        cameras so that a demo database made before it gets it too."""
+        if AddressPoint.objects.filter(city=DEMO_CITY).exists():
+            return
+        loaded = address_points_replace(city=DEMO_CITY, rows=demo_addresses(count))
+        self.stdout.write(f"demo address points loaded: {loaded}")
 
     def _demo_owner(self):
         now = timezone.now()

@@ -120,6 +120,8 @@
         showCall(event.call);
       } else if (event.type === "positions") {
         showPositions(event.positions);
+      } else if (event.type === "interrupted") {
+        statusEl.textContent = event.reason;  // the server lost Redis; a fresh snapshot follows when it is back
       }
     };
     socket.onclose = function (e) {

@@ -1,6 +1,8 @@
 // Live views from the staff map: the "Watch live" dialog asks for the incident and a reason, the server
 // checks every rule, and the view streams JPEG frames over a websocket until it ends (the owner's limit,
-// the owner stopping it, or the analyst closing it). Exposes window.connectLive.open(cameraCode).
+// the owner stopping it, or the analyst closing it). When the server loses Redis the socket stays open: it says why
+// the picture stopped ("interrupted") and, once the rules pass again, sends "session" anew and the picture comes
+// back. Exposes window.connectLive.open(cameraCode).
 (function () {
   "use strict";
   var dialog = document.getElementById("live-dialog"), form = document.getElementById("live-form");
@@ -32,6 +34,8 @@
         });
         if (res.body.incidents.length && res.body.incidents[0].within_rule) incidentEl.selectedIndex = 1;
         document.getElementById("live-override-box").hidden = !res.body.can_override;
+        document.getElementById("live-ask-box").hidden = !res.body.can_ask_override;
+        overrides.reset();
         dialog.showModal();
       })
       .catch(function () { alert("Could not reach the server."); });
@@ -45,7 +49,8 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ camera: camera.code, incident: incidentEl.value || null,
                              reason: document.getElementById("live-reason").value,
-                             override_reason: document.getElementById("live-override").value })
+                             override_reason: document.getElementById("live-override").value,
+                             override: overrides.approved() })
     }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
         if (!res.ok) { errorEl.textContent = res.body.detail || "Refused."; return; }
@@ -55,6 +60,46 @@
       .catch(function () { errorEl.textContent = "Could not reach the server."; });
   });
   document.getElementById("live-cancel").addEventListener("click", function () { dialog.close(); });
+
+  // Two-person override: ask, then wait for a supervisor's decision (polled); an approval is sent with the view.
+  var overrides = (function () {
+    var askStatus = document.getElementById("live-ask-status"), approvedCode = null, timer = null;
+    function time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+    function poll(code) {
+      fetch("/live/overrides/" + code + ".json", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (o) {
+          if (o.state === "pending") { timer = setTimeout(function () { poll(code); }, 3000); return; }
+          if (o.state === "approved") {
+            approvedCode = o.override;
+            askStatus.textContent = "Approved by " + o.decided_by + ": “" + o.decision_reason + "”. Open the view now (good until " + time(o.valid_until) + ").";
+          } else {
+            askStatus.textContent = o.state === "refused" ? "Refused by " + o.decided_by + ": “" + o.decision_reason + "”."
+              : "No supervisor decided in time. You may ask again.";
+          }
+        })
+        .catch(function () { timer = setTimeout(function () { poll(code); }, 5000); });
+    }
+    document.getElementById("live-ask").addEventListener("click", function () {
+      askStatus.textContent = "";
+      fetch("/live/overrides/ask/", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify({ camera: camera.code, incident: incidentEl.value || null,
+                               reason: document.getElementById("live-ask-reason").value })
+      }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+        .then(function (res) {
+          if (!res.ok) { askStatus.textContent = res.body.detail || "Refused."; return; }
+          askStatus.textContent = "Waiting for a supervisor (they decide by " + time(res.body.decide_by) + ")…";
+          poll(res.body.override);
+        })
+        .catch(function () { askStatus.textContent = "Could not reach the server."; });
+    });
+    return {
+      approved: function () { return approvedCode; },
+      reset: function () { clearTimeout(timer); approvedCode = null; askStatus.textContent = ""; }
+    };
+  })();
 
   function watch(session) {
     if (socket) socket.close(1000);
@@ -68,7 +113,7 @@
     socket = ws;
     ws.onmessage = function (event) {
       if (typeof event.data !== "string") {
-        if (viewer.dataset.ended) return;
+        if (viewer.dataset.ended || viewer.dataset.interrupted) return;
         var url = URL.createObjectURL(event.data);
         frameEl.src = url;
         if (lastUrl) URL.revokeObjectURL(lastUrl);
@@ -78,7 +123,13 @@
       }
       var message = JSON.parse(event.data);
       if (message.type === "session") {
+        delete viewer.dataset.interrupted;
+        stillButton.disabled = false;
         statusEl.textContent = "Live until " + new Date(message.ends_by).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + " at the latest";
+      } else if (message.type === "interrupted") {
+        statusEl.textContent = message.reason;
+        viewer.dataset.interrupted = "1";
+        stopped();
       } else if (message.type === "ended") {
         statusEl.textContent = "Ended: " + message.reason;
         viewer.dataset.ended = message.reason;
@@ -110,6 +161,7 @@
     if (socket) socket.close(1000);
     viewer.hidden = true;
     delete viewer.dataset.ended; delete viewer.dataset.closed; delete viewer.dataset.frames;
+    delete viewer.dataset.interrupted;
   });
   window.connectLive = { open: open };
 })();

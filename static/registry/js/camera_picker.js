@@ -14,6 +14,9 @@
     element.dataset.ready = "1";
     element.hidden = false;  // hidden in the page: without JavaScript it would be an empty box
     var field = function (name) { return document.getElementById(element.dataset[name]); };
+    // The latitude's help says how to type it (all there is without JavaScript); with the map, clicking it works too.
+    var help = document.getElementById(element.dataset.lat + "_helptext");
+    if (help && element.dataset.help) help.textContent = element.dataset.help;
     var map = L.map(element, { maxZoom: 19, minZoom: 3, attributionControl: !!config.tiles });
     connectBaseMap(map, config);
     var marker = null, cone = null;
@@ -33,7 +36,17 @@
       field("lat").value = e.latlng.lat.toFixed(6);
       field("lng").value = e.latlng.lng.toFixed(6);
       draw();
+      // static/addresses/js/camera_address.js fills the address of the place clicked
+      element.dispatchEvent(new CustomEvent("camera:placed", { detail: { lat: e.latlng.lat, lng: e.latlng.lng } }));
     });
+    // For address search and "use the map centre" (camera_address.js): put the camera at a point and show it.
+    element.connectMap = map;
+    element.connectPlace = function (lat, lng, keepView) {
+      field("lat").value = lat.toFixed(6);
+      field("lng").value = lng.toFixed(6);
+      draw();
+      if (!keepView) map.setView([lat, lng], Math.max(map.getZoom(), 18));
+    };
     ["lat", "lng", "dir", "fov", "range"].forEach(function (name) { field(name).addEventListener("input", draw); });
     var lat = parseFloat(field("lat").value), lng = parseFloat(field("lng").value);
     if (!isNaN(lat) && !isNaN(lng)) { map.setView([lat, lng], 17); draw(); } else { map.fitBounds(areaBounds()); }

@@ -113,7 +113,10 @@
       box.type = "checkbox"; box.name = "camera"; box.value = li.dataset.code;
       box.checked = li.classList.contains("covers");
       box.setAttribute("aria-label", "Request footage from " + li.querySelector("button").textContent);
-      li.insertBefore(box, li.firstChild);
+      var pick = document.createElement("label");  // a finger-sized target around the box (site.css)
+      pick.className = "pick";
+      pick.appendChild(box);
+      li.insertBefore(pick, li.firstChild);
     });
     var send = document.createElement("button");
     send.type = "button"; send.className = "button primary"; send.id = "send-requests";

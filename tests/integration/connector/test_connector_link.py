@@ -175,6 +175,44 @@ def test_backoff_grows_and_resets_after_a_connection_that_lasted():
     assert delays[3] <= 0.05  # back to the first step
 
 
+def test_a_retry_message_caps_the_next_delay_however_long_the_backoff_grew(caplog):
+    """The server lost its Redis and an analyst waits: the connector is back in the seconds the server asks,
+    not after the minute its backoff had reached."""
+    async def scenario():
+        async with LocalServer() as server:
+            connector = make_connector(server, base_delay=2.0, max_delay=60.0)
+            async with running(connector):
+                for _ in range(5):  # its own backoff would be 2, 4, 8, 16, 32 s
+                    ws = await server.next_connection()
+                    await ws.send(json.dumps({"type": "retry", "seconds": 1}))
+                    await ws.close(4503, "Redis unreachable")
+                await server.next_connection()
+                return list(connector.delays)
+
+    with caplog.at_level(logging.INFO):
+        delays = run_async(scenario(), timeout=30)
+    assert len(delays) == 5 and all(delay <= 1 for delay in delays)
+    assert "cannot reach its live service" in caplog.text and "4503" in caplog.text
+
+
+def test_a_retry_message_never_lengthens_the_delay_and_junk_is_ignored():
+    async def scenario():
+        async with LocalServer() as server:
+            connector = make_connector(server, base_delay=0.05, max_delay=0.5)
+            async with running(connector):
+                ws = await server.next_connection()
+                await ws.send(json.dumps({"type": "retry", "seconds": 3600}))
+                await ws.close(4503)
+                ws = await server.next_connection()
+                await ws.send(json.dumps({"type": "retry", "seconds": "soon"}))
+                await ws.close(4503)
+                await server.next_connection()
+                return list(connector.delays)
+
+    delays = run_async(scenario())
+    assert delays[0] <= 0.05 and delays[1] <= 0.1  # the backoff's own, shorter than asked
+
+
 def test_a_slow_server_costs_frames_not_memory():
     async def scenario():
         # max_queue=1 and a small receive buffer: the server stops reading while the test does not call recv.

@@ -1,0 +1,218 @@
+"""Phones (issue 16, item 5): the staff map, the live view, the owner portal, the footage page and registration at
+390x844 and at 360x740 in Chromium, under uvicorn as connect is served. Each page fails on horizontal overflow or
+on a control smaller than 44x44 CSS pixels (WCAG 2.5.5, Target Size).
+
+Counted: every visible button, input, select, textarea and summary, every element with role=button (Leaflet's zoom
+controls), links in a nav, and links styled as buttons. Exempt, per WCAG 2.5.5's exceptions:
+  - Inline: links inside a sentence or block of text (prose, the map's attribution line), which are not counted;
+  - Equivalent: a checkbox or radio button whose label activates it too: its target is the checkbox and its
+    label together, which must reach 44x44;
+  - hidden things (a closed dialog, a [hidden] section) are not on the screen and not counted.
+Map markers and clusters are not counted: the cameras they show are in the search's list too, whose controls are
+counted (Equivalent), and the zoom buttons and a pinch do what a tap on a cluster does.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from integration import services as live_services
+from registry import links
+from registry.models import OwnerLink
+from requests_app import services as request_services
+from requests_app.models import FootageRequest
+from tests.browser.conftest import offline, staff_sign_in
+from tests.conftest import make_staff
+from tests.integration.conftest import share_camera, trained
+from tests.registry.factories import CameraFactory, OwnerFactory
+from tests.requests_app.factories import IncidentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+MIN_TARGET = 44
+# The issue's phone, and the narrowest common one (the pages must work at 360 px).
+PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 740}]
+
+# Everything a finger must hit, measured as the user would: a checkbox with its label (WCAG's "Equivalent").
+# The screen's width comes from the test: a phone's browser zooms out to fit a page that is too wide, which widens
+# window.innerWidth with it.
+PHONE_PROBLEMS = """([min, width]) => {
+  const problems = [];
+  const wide = document.documentElement.scrollWidth;
+  if (wide > width) problems.push(`the page is ${wide} px wide on a ${width} px screen`);
+  const selector = "button, input:not([type=hidden]), select, textarea, summary, [role=button], nav a, a.button";
+  const name = (el) => (el.id ? "#" + el.id : el.tagName.toLowerCase() + (el.className ? "." +
+    String(el.className).trim().split(/\\s+/).join(".") : "")) + ` "${(el.innerText || el.value || el.name ||
+    el.getAttribute("aria-label") || "").trim().slice(0, 30)}"`;
+  for (const el of document.querySelectorAll(selector)) {
+    if (el.closest(".leaflet-marker-pane")) continue;  // markers: the search list is their equivalent
+    if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) continue;
+    let box = el.getBoundingClientRect();
+    if (!box.width || !box.height) continue;
+    if (el.matches("input[type=checkbox], input[type=radio]")) {
+      for (const label of el.labels || []) {
+        const l = label.getBoundingClientRect();
+        const left = Math.min(box.left, l.left), top = Math.min(box.top, l.top);
+        box = { width: Math.max(box.right, l.right) - left, height: Math.max(box.bottom, l.bottom) - top };
+      }
+    }
+    if (box.width < min - 0.5 || box.height < min - 0.5)
+      problems.push(`${name(el)} is ${Math.round(box.width)}x${Math.round(box.height)} px`);
+    const right = el.getBoundingClientRect().right;
+    if (right > width + 0.5) problems.push(`${name(el)} reaches ${Math.round(right)} px, past the screen`);
+  }
+  return problems;
+}"""
+
+
+def phone_problems(page) -> list[str]:
+    return page.evaluate(PHONE_PROBLEMS, [MIN_TARGET, page.viewport_size["width"]])
+
+
+def assert_fits(page, where: str = "") -> None:
+    problems = phone_problems(page)
+    assert not problems, f"{where or page.url}:\n" + "\n".join(problems)
+
+
+@pytest.fixture(params=PHONES, ids=lambda size: f"{size['width']}x{size['height']}")
+def phone(request, browser, asgi_server):
+    made = []
+
+    def new(*, javascript: bool = True):
+        context = offline(browser.new_context(base_url=asgi_server, viewport=request.param,
+                                              is_mobile=True, has_touch=True, java_script_enabled=javascript))
+        context.set_default_timeout(15_000)
+        made.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        return page
+
+    yield new
+    for context in made:
+        context.close()
+
+
+def owner_signed_in(page, owner) -> None:
+    link = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.SIGN_IN).split("//", 1)[1].split("/", 1)[1]
+    page.goto("/" + link)
+    page.click("button:has-text('Sign in')")
+    expect(page.locator("h1")).to_be_visible()
+
+
+def test_the_checker_finds_what_it_must(phone):
+    """A page made to fail: a small button, a tiny link in a nav, a wide box; not a link inside a sentence."""
+    page = phone()
+    page.set_content("""<meta name="viewport" content="width=device-width, initial-scale=1">
+        <nav><a href="#a" style="font-size:10px">tiny</a></nav>
+        <p>Inline <a href="#b">links in prose</a> are exempt.</p>
+        <button style="padding:0">small</button>
+        <label><input type="checkbox" style="width:12px;height:12px"> a checkbox whose label is big enough to hit,
+        as long as this text runs over two or three lines on a phone so the pair is tall</label>
+        <div style="width:600px">wide</div>""")
+    problems = phone_problems(page)
+    assert any("page is 6" in p for p in problems), problems
+    assert any('"tiny"' in p for p in problems) and any('"small"' in p for p in problems)
+    assert not any("links in prose" in p for p in problems)
+    assert not any("checkbox" in p for p in problems)
+
+
+def test_registration_on_a_phone(phone):
+    page = phone()
+    page.goto("/register/")
+    expect(page.locator(".camera-map").first).to_be_visible()
+    expect(page.locator("#id_cameras-0-latitude_helptext")).to_have_text("Click the map to fill this in, or type it.")
+    assert_fits(page)
+    page.click("#add-camera")
+    expect(page.locator("fieldset.camera")).to_have_count(2)
+    assert_fits(page)
+    assert not page.errors
+
+
+def test_registration_without_javascript_never_mentions_the_map(phone):
+    page = phone(javascript=False)
+    page.goto("/register/")
+    main = page.locator("main")
+    expect(main).not_to_contain_text(re.compile("click the map", re.IGNORECASE))
+    expect(page.locator("#id_cameras-0-latitude_helptext")).to_contain_text("Type it")
+    assert_fits(page)  # Playwright's own script runs with the page's scripts off
+
+
+def test_the_staff_map_and_the_live_view_on_a_phone(phone):
+    camera = CameraFactory(label="Corner store", owner=OwnerFactory(kind="business"),
+                           location=Point(-78.6382, 35.7796, srid=4326))
+    share_camera(camera)
+    CameraFactory(label="Facing the square", location=Point(-78.6383, 35.7801, srid=4326))
+    IncidentFactory(location=Point(-78.6382, 35.7806, srid=4326), offense_type="Robbery")
+    trained(make_staff("analyst"))
+    page = phone()
+    staff_sign_in(page, "analyst")
+    expect(page.locator("#map")).to_have_attribute("data-loaded", "2")
+    assert_fits(page)
+    page.fill("#search-q", "35.7796, -78.6382")
+    page.click("#search-form button")
+    expect(page.locator("#results li")).to_have_count(2)
+    assert_fits(page)
+
+    page.click("#results [data-watch-live]")
+    expect(page.locator("#live-dialog")).to_be_visible()
+    assert_fits(page)
+    page.fill("#live-reason", "Robbery suspect seen running west")
+    page.click("#live-open")
+    expect(page.locator("#live-viewer")).to_be_visible()
+    assert_fits(page)
+    assert not page.errors
+
+
+def test_the_staff_map_of_an_investigator_choosing_cameras_for_a_case_on_a_phone(phone):
+    CameraFactory(label="Facing the square", location=Point(-78.6382, 35.7801, srid=4326))
+    CameraFactory(label="Corner store", location=Point(-78.6375, 35.7790, srid=4326))
+    investigator = make_staff("investigator")
+    incident = IncidentFactory(radius_m=200)
+    request_services.incident_investigators_set(incident=incident, users=[investigator])
+    page = phone()
+    staff_sign_in(page, "investigator")
+    page.select_option("#case-select", str(incident.code))
+    expect(page.locator("#results input[name=camera]")).not_to_have_count(0)
+    assert_fits(page)
+    assert not page.errors
+
+
+def test_the_owner_portal_on_a_phone(phone):
+    owner = OwnerFactory(kind="business", name="Corner Grocery", email="grocer@example.org")
+    camera = CameraFactory(owner=owner, label="Store front")
+    share_camera(camera)
+    unshared = CameraFactory(owner=owner, label="Back door")
+    # Someone watching, so the live page lists the view (who, for which case, why).
+    analyst = trained(make_staff("analyst"))
+    incident = IncidentFactory(location=Point(-78.6382, 35.7806, srid=4326), offense_type="Robbery")
+    live_services.live_session_open(user=analyst, camera=camera, incident=incident,
+                                    reason="Robbery suspect seen running west on Main Street near the corner")
+    page = phone()
+    page.goto("/owner/")  # the sign-in form
+    assert_fits(page)
+    owner_signed_in(page, owner)
+    for path in ("/owner/", f"/owner/cameras/{camera.code}/", f"/owner/cameras/{camera.code}/live/",
+                 f"/owner/cameras/{camera.code}/live/masks/", f"/owner/cameras/{unshared.code}/live/",
+                 f"/owner/cameras/{camera.code}/delete/", "/owner/cameras/add/", "/owner/details/",
+                 "/owner/history/"):
+        response = page.goto(path)
+        assert response.ok, path
+        assert_fits(page, path)
+    assert not page.errors
+
+
+def test_the_footage_page_on_a_phone(phone):
+    camera = CameraFactory(label="Corner shop door")
+    footage_request = FootageRequest.objects.create(
+        incident=IncidentFactory(), camera=camera, camera_label=camera.label, nonce="nonce-1", state="sent",
+        sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=10))
+    page = phone()
+    page.goto(request_services.consent_link(footage_request).replace("http://testserver", ""))
+    expect(page.locator("h1")).to_have_text("Can you help with footage?")
+    assert_fits(page)
+    assert not page.errors
+
