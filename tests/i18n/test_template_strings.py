@@ -1,9 +1,10 @@
 """Every public template and owner email: no words outside translate tags.
 
 The template's text is what remains once tags, variables, comments, HTML markup, scripts and styles are taken
-out, and translate/blocktranslate blocks with them (and <pre> blocks: commands and settings shown to copy). Any word left is a sentence someone added without marking
-it: Spanish readers would get it in English. Staff pages (admin, staff map, analyst live view, evidence pages,
-the demo inbox, staff mail) may stay English and are listed below."""
+out, and translate/blocktranslate blocks with them (and <pre> blocks: commands and settings shown to copy). Any
+word left is a sentence someone added without marking it: Spanish readers would get it in English. Staff pages
+(admin, staff map, analyst live view, evidence pages, the demo inbox, staff mail) may stay English and are
+listed below."""
 
 import re
 from pathlib import Path
