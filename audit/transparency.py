@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from audit.actions import Action
 from audit.models import AccessEntry
@@ -80,7 +82,7 @@ def _merge_small_groups(groups: dict) -> dict:
 def _month_starts(months: int, today: date) -> list[date]:
     year, month = today.year, today.month
     starts = []
-    for _ in range(months):
+    for _month in range(months):
         starts.append(date(year, month, 1))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return starts[::-1]
@@ -296,12 +298,20 @@ def chart(report: list[dict], *, width: int = 720, height: int = 200) -> dict:
             h = round(value / top * (height - 30))
             bars.append({"x": round(i * slot + 6 + j * (slot - 12) / 2), "w": round((slot - 14) / 2),
                          "y": height - 20 - h, "h": h, "css": key,
-                         "title": f"{month['month']:%b %Y}: {shown(month[key])}"})
-    labels = [{"x": round(i * slot + slot / 2), "text": f"{m['month']:%b}"} for i, m in enumerate(report)]
+                         "title": f"{date_format(month['month'], 'M Y')}: {displayed(shown(month[key]))}"})
+    labels = [{"x": round(i * slot + slot / 2), "text": date_format(m["month"], "M")} for i, m in enumerate(report)]
     return {"width": width, "height": height, "bars": bars, "labels": labels, "baseline": height - 20}
 
 
 BREAKDOWN_TITLES = {"offense": "Offense type", "district": "District"}
+# The words the published figures use, in the reader's language on the page (the CSV keeps them in English).
+DISPLAY_WORDS = {"fewer than 5": _("fewer than 5"), WITHHELD: _("withheld"),
+                 SMALL_GROUPS: _("other (groups with fewer than 5 requests and fewer than 5 live views)"),
+                 NO_INCIDENT: _("no incident (allowed by the owner)"), "other": _("other"), "unknown": _("unknown")}
+
+
+def displayed(value):
+    return DISPLAY_WORDS.get(value, value) if isinstance(value, str) else value
 
 
 def for_display(report: list[dict]) -> list[dict]:
@@ -318,4 +328,21 @@ def for_display(report: list[dict]) -> list[dict]:
             },
             "breakdowns": [(BREAKDOWN_TITLES[by], breakdown_shown(month, by)) for by in BREAKDOWNS],
         })
+    return months
+
+
+def for_page(report: list[dict]) -> list[dict]:
+    """`for_display` in the reader's language, for the HTML page (the API and the CSV keep the English words)."""
+    titles = {"Offense type": _("Offense type"), "District": _("District")}
+    months = for_display(report)
+    for month in months:
+        shown_figures = month["shown"]
+        for kinds in ("registered", "newly_integrated"):
+            shown_figures[kinds] = {k: displayed(v) for k, v in shown_figures[kinds].items()}
+        for figure, value in shown_figures.items():
+            if isinstance(value, str):
+                shown_figures[figure] = displayed(value)
+        month["breakdowns"] = [(titles.get(title, title), {
+            displayed(group): {figure: displayed(value) for figure, value in cells.items()}
+            for group, cells in groups.items()}) for title, groups in month["breakdowns"]]
     return months

@@ -108,8 +108,9 @@ def transparency(request):
         response["Content-Disposition"] = 'attachment; filename="connect-transparency.csv"'
         return response
     return render(request, "audit/transparency.html", {
-        "months": transparency_report.for_display(months), "chart": transparency_report.chart(months),
-        "integrated_now": {kind: transparency_report.shown(n) for kind, n in integrated_now.items()},
+        "months": transparency_report.for_page(months), "chart": transparency_report.chart(months),
+        "integrated_now": {kind: transparency_report.displayed(transparency_report.shown(n))
+                           for kind, n in integrated_now.items()},
         "as_of": report["as_of"], "checkpoints": _checkpoints(), "public_url": settings.PUBLIC_URL})
 
 

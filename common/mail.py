@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.template import Context, engines
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from common.mime import OutgoingMail
 
@@ -43,9 +44,14 @@ class TemplatedMessage(EmailMultiAlternatives):
         return message
 
 
-def render_templated_parts(*, name: str, context: dict, collapse_subject: bool = True) -> tuple[str, str, str]:
+def render_templated_parts(*, name: str, context: dict, collapse_subject: bool = True,
+                           language: str | None = None) -> tuple[str, str, str]:
     """(subject, text, HTML) from emails/<name>-subject.txt, -body.txt and -body.html. The subject's whitespace
-    is collapsed to single spaces (a header is one line), unless the caller does that itself later."""
+    is collapsed to single spaces (a header is one line), unless the caller does that itself later.
+    `language`: the recipient's (an owner's `language`); None keeps the active one (staff mail: English)."""
+    if language is not None:
+        with translation.override(language):
+            return render_templated_parts(name=name, context=context, collapse_subject=collapse_subject)
     context = {"agency_name": settings.AGENCY_NAME, "agency_email": settings.AGENCY_EMAIL,
                "agency_phone": settings.AGENCY_PHONE, **context}
     subject = _render_text(f"emails/{name}-subject.txt", context)
@@ -54,17 +60,17 @@ def render_templated_parts(*, name: str, context: dict, collapse_subject: bool =
     return (" ".join(subject.split()) if collapse_subject else subject), text, html
 
 
-def render_templated(*, to: str, name: str, context: dict) -> EmailMultiAlternatives:
+def render_templated(*, to: str, name: str, context: dict, language: str | None = None) -> EmailMultiAlternatives:
     """The message from emails/<name>-subject.txt, -body.txt and -body.html, not yet sent."""
-    subject, text, html = render_templated_parts(name=name, context=context)
+    subject, text, html = render_templated_parts(name=name, context=context, language=language)
     message = TemplatedMessage(subject=subject, body=text, to=[to])
     message.attach_alternative(html, "text/html")
     return message
 
 
-def send_templated(*, to: str, name: str, context: dict) -> None:
+def send_templated(*, to: str, name: str, context: dict, language: str | None = None) -> None:
     """Renders and sends one message on a connection of its own; SMTP errors propagate."""
-    render_templated(to=to, name=name, context=context).send()
+    render_templated(to=to, name=name, context=context, language=language).send()
 
 
 class _Prebuilt(EmailMessage):

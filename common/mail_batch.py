@@ -79,13 +79,18 @@ class _Pieces:
 
 class MailBatch:
     """`MailBatch(name=, slots=("owner_name", "request.camera_label", ...))`, then `mail(to=, context=)` per
-    recipient with the full context render_templated would take; returns mime.OutgoingMail."""
+    recipient with the full context render_templated would take; returns mime.OutgoingMail. `language=` (the
+    recipient's) renders that message in it: the pieces are kept per language, so a batch may mix them."""
 
     def __init__(self, *, name: str, slots: tuple[str, ...]):
         self.name, self.slots = name, slots
         self._pieces: dict[tuple, tuple[_Pieces, _Pieces, _Pieces] | None] = {}
 
-    def mail(self, *, to: str, context: dict, message_id: str | None = None) -> mime.OutgoingMail:
+    def mail(self, *, to: str, context: dict, message_id: str | None = None,
+             language: str | None = None) -> mime.OutgoingMail:
+        if language is not None:
+            with translation.override(language):
+                return self.mail(to=to, context=context, message_id=message_id)
         values = [_resolve(context, path) for path in self.slots]
         key = (translation.get_language(), timezone.get_current_timezone_name())
         if key not in self._pieces:

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the visitor's language: the switch's cookie, else the browser's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -199,7 +200,10 @@ if not DEMO:
     SECURE_HSTS_PRELOAD = env_bool("CONNECT_HSTS_PRELOAD", True)
 
 
-LANGUAGE_CODE = "en-us"
+# Public pages and owner mail speak these; staff pages stay English. A new language: README, "Languages".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("CONNECT_TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -5,16 +5,17 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from integration.models import WEEKDAYS
 
 
 def _clock(value: str) -> timedelta:
     if not re.fullmatch(r"\d{1,2}:\d{2}", value):
-        raise ValueError(f"{value!r} is not a time of day")
+        raise ValueError(gettext("“%(value)s” is not a time of day.") % {"value": value})
     hours, minutes = (int(part) for part in value.split(":"))
     if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
-        raise ValueError(f"{value!r} is not a time of day")
+        raise ValueError(gettext("“%(value)s” is not a time of day.") % {"value": value})
     return timedelta(hours=hours, minutes=minutes)
 
 
@@ -28,9 +29,10 @@ def hours_validate(hours: dict) -> dict:
             continue
         start, end = (str(part) for part in window)
         if _clock(start) == _clock(end):
-            raise ValueError(f"{day.title()}: 'from' and 'to' are the same time; leave both empty for no viewing.")
+            raise ValueError(gettext("%(day)s: 'from' and 'to' are the same time; leave both empty for no viewing.")
+                             % {"day": _day_short(day)})
         if _clock(start) >= timedelta(hours=24):
-            raise ValueError(f"{day.title()}: a window cannot start at 24:00.")
+            raise ValueError(gettext("%(day)s: a window cannot start at 24:00.") % {"day": _day_short(day)})
         clean[day] = [start, end]
     return clean
 
@@ -72,9 +74,19 @@ def window_end(hours: dict, now: datetime | None = None) -> datetime | None:
     return None
 
 
+def _day_short(day: str) -> str:
+    """'Mon' for 'mon', in the active language."""
+    return {"mon": pgettext("weekday", "Mon"), "tue": pgettext("weekday", "Tue"), "wed": pgettext("weekday", "Wed"),
+            "thu": pgettext("weekday", "Thu"), "fri": pgettext("weekday", "Fri"), "sat": pgettext("weekday", "Sat"),
+            "sun": pgettext("weekday", "Sun")}.get(day, day.title())
+
+
 def hours_summary(hours: dict) -> str:
     windows = [tuple(hours[day]) if hours.get(day) else None for day in WEEKDAYS]
     if len(set(windows)) == 1 and windows[0]:
-        return "at any time" if windows[0] == ("00:00", "24:00") else f"every day {windows[0][0]}–{windows[0][1]}"
-    days = [f"{day.title()} {window[0]}–{window[1]}" for day, window in zip(WEEKDAYS, windows, strict=True) if window]
-    return ", ".join(days) if days else "never"
+        if windows[0] == ("00:00", "24:00"):
+            return gettext("at any time")
+        return gettext("every day %(start)s–%(end)s") % {"start": windows[0][0], "end": windows[0][1]}
+    days = [f"{_day_short(day)} {window[0]}–{window[1]}" for day, window in zip(WEEKDAYS, windows, strict=True)
+            if window]
+    return ", ".join(days) if days else gettext("never")

@@ -18,7 +18,8 @@ def live_view_notice_send(*, session_id: int) -> str:
     session = LiveSession.objects.select_related("camera__owner", "incident", "analyst").filter(pk=session_id).first()
     if session is None:
         return "gone"
-    send_templated(to=session.camera.owner.email, name="live-view-notice", context={
+    send_templated(to=session.camera.owner.email, name="live-view-notice", language=session.camera.owner.language,
+                   context={
         "owner": session.camera.owner, "camera": session.camera, "session": session,
         "who": analyst_label(session.analyst), "case": session.incident.case_number if session.incident else "",
         "portal_url": settings.PUBLIC_URL + reverse("integration:portal_live", args=[session.camera.code]),

@@ -7,6 +7,7 @@ from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.measure import D
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from integration import live_crypto
 from integration.models import ConnectorToken, LiveSession, LiveShare, PrivacyMask, TrainingRecord
@@ -20,17 +21,17 @@ def live_share_current(camera: Camera) -> LiveShare | None:
 def live_share_ineligible(camera: Camera, *, for_viewing: bool = False) -> str:
     """Why this camera cannot be shared live, or '' when it can."""
     if camera.placement != Camera.Placement.OUTDOOR:
-        return "Indoor cameras can never be shared live."
+        return gettext("Indoor cameras can never be shared live.")
     if not camera.faces_public:
-        return "Only cameras facing public space can be shared live."
+        return gettext("Only cameras facing public space can be shared live.")
     if camera.owner.confirmed_at is None:
-        return "Confirm your registration by email first."
+        return gettext("Confirm your registration by email first.")
     if camera.status == Camera.Status.PAUSED:
-        return "The camera is paused." if for_viewing else "Resume the camera first."
+        return gettext("The camera is paused.") if for_viewing else gettext("Resume the camera first.")
     if camera.status != Camera.Status.ACTIVE:
-        return "The camera is not active yet." if not for_viewing else "The camera is not active."
+        return gettext("The camera is not active yet.") if not for_viewing else gettext("The camera is not active.")
     if camera.owner.kind == Owner.Kind.RESIDENT and not settings.LIVE_RESIDENTIAL_ALLOWED:
-        return "This agency does not allow live sharing of residential cameras."
+        return gettext("This agency does not allow live sharing of residential cameras.")
     return ""
 
 

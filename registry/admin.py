@@ -83,8 +83,9 @@ class OwnerAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, NulSafeChangel
     list_display = ("name", "kind", "email", "phone", "camera_count", "confirmed_at", "created_at")
     list_filter = ("kind",)
     search_fields = ("name", "email", "phone", "address", "code")
+    # The language of the owner's mail is theirs to choose (registration, portal); staff only see it.
     readonly_fields = ("code", "terms_version", "terms_accepted_at", "created_at", "confirmed_at",
-                       "confirmation_sent_at")
+                       "confirmation_sent_at", "language")
     inlines = [CameraInline]
 
     def get_queryset(self, request):

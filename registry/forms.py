@@ -20,23 +20,23 @@ def clean_phone(value: str) -> str:
         return value
     digits = re.sub(r"\D", "", value)
     if not _PHONE_CHARS.match(value) or not 7 <= len(digits) <= 15:
-        raise ValidationError("Enter a phone number of 7 to 15 digits, for example 919-555-0123.")
+        raise ValidationError(_("Enter a phone number of 7 to 15 digits, for example 919-555-0123."))
     return value
 
 
 class OwnerForm(forms.Form):
     kind = forms.ChoiceField(
-        label="I am registering as",
-        choices=[(Owner.Kind.RESIDENT, "A resident"), (Owner.Kind.BUSINESS, "A business or organisation")],
+        label=_("I am registering as"),
+        choices=[(Owner.Kind.RESIDENT, _("A resident")), (Owner.Kind.BUSINESS, _("A business or organisation"))],
         widget=forms.RadioSelect,
     )
-    name = forms.CharField(label="Your name or the business name", max_length=200)
-    email = forms.EmailField(label="Email", help_text="We send a link here to confirm the registration.")
-    phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
-    address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
+    name = forms.CharField(label=_("Your name or the business name"), max_length=200)
+    email = forms.EmailField(label=_("Email"), help_text=_("We send a link here to confirm the registration."))
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=32, required=False)
+    address = forms.CharField(label=_("Street address (optional)"), max_length=300, required=False)
     accept_terms = forms.BooleanField(label_suffix="",
-        label="I have read and accept the program terms",
-        error_messages={"required": "Please read and accept the program terms to register."},
+        label=_("I have read and accept the program terms"),
+        error_messages={"required": _("Please read and accept the program terms to register.")},
     )
 
     def clean_phone(self):
@@ -44,38 +44,42 @@ class OwnerForm(forms.Form):
 
 
 class OwnerDetailsForm(forms.Form):
-    name = forms.CharField(label="Your name or the business name", max_length=200)
-    phone = forms.CharField(label="Phone (optional)", max_length=32, required=False)
-    address = forms.CharField(label="Street address (optional)", max_length=300, required=False)
+    name = forms.CharField(label=_("Your name or the business name"), max_length=200)
+    phone = forms.CharField(label=_("Phone (optional)"), max_length=32, required=False)
+    address = forms.CharField(label=_("Street address (optional)"), max_length=300, required=False)
     daily_digest = forms.BooleanField(label_suffix="",
-        label="Email me a daily summary of every request, clip access and live view of my cameras", required=False)
+        label=_("Email me a daily summary of every request, clip access and live view of my cameras"), required=False)
+
+    # Not required: a form without it (an older page) keeps the language the owner has.
+    language = forms.ChoiceField(label=_("Language of the emails we send you"), choices=settings.LANGUAGES,
+                                 required=False)
 
     def clean_phone(self):
         return clean_phone(self.cleaned_data["phone"])
 
 
 class CameraForm(forms.Form):
-    label = forms.CharField(label="Camera name", max_length=120, help_text="For example 'Front porch'.")
-    latitude = forms.FloatField(label="Latitude", min_value=-90, max_value=90,
+    label = forms.CharField(label=_("Camera name"), max_length=120, help_text=_("For example 'Front porch'."))
+    latitude = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90,
                                 help_text=_("Type it, for example 35.779600 (a map app shows a place's latitude and "
                                             "longitude when you press and hold it)."))
-    longitude = forms.FloatField(label="Longitude", min_value=-180, max_value=180)
-    address = forms.CharField(label="Where is it? (street address)", max_length=300, required=False)
-    placement = forms.ChoiceField(label="Indoor or outdoor", choices=Camera.Placement.choices,
+    longitude = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
+    address = forms.CharField(label=_("Where is it? (street address)"), max_length=300, required=False)
+    placement = forms.ChoiceField(label=_("Indoor or outdoor"), choices=Camera.Placement.choices,
                                   initial=Camera.Placement.OUTDOOR)
     faces_public = forms.BooleanField(label_suffix="",
-        label="This camera faces public space (street, sidewalk, parking) and not a neighbour's private property",
+        label=_("This camera faces public space (street, sidewalk, parking) and not a neighbour's private property"),
         required=False,
     )
     direction_deg = forms.IntegerField(
-        label="Direction it faces (degrees, 0 = north, 90 = east)", min_value=0, max_value=359, initial=0,
-        error_messages={"min_value": "Direction must be between 0 and 359 degrees.",
-                        "max_value": "Direction must be between 0 and 359 degrees."},
+        label=_("Direction it faces (degrees, 0 = north, 90 = east)"), min_value=0, max_value=359, initial=0,
+        error_messages={"min_value": _("Direction must be between 0 and 359 degrees."),
+                        "max_value": _("Direction must be between 0 and 359 degrees.")},
     )
-    field_of_view_deg = forms.IntegerField(label="Field of view (degrees)", min_value=1, max_value=360, initial=90)
-    range_m = forms.IntegerField(label="How far it sees (metres)", min_value=1, initial=30)
-    records = forms.BooleanField(label_suffix="", label="It records footage", required=False, initial=True)
-    retention_days = forms.IntegerField(label="Days it keeps footage", min_value=0, max_value=365, initial=7)
+    field_of_view_deg = forms.IntegerField(label=_("Field of view (degrees)"), min_value=1, max_value=360, initial=90)
+    range_m = forms.IntegerField(label=_("How far it sees (metres)"), min_value=1, initial=30)
+    records = forms.BooleanField(label_suffix="", label=_("It records footage"), required=False, initial=True)
+    retention_days = forms.IntegerField(label=_("Days it keeps footage"), min_value=0, max_value=365, initial=7)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,15 +99,16 @@ class CameraForm(forms.Form):
         ):
             self.add_error(
                 "latitude",
-                f"This location is outside the area {settings.AGENCY_NAME} serves. Check the point on the map.",
+                _("This location is outside the area %(agency)s serves. Check the point on the map.")
+                % {"agency": settings.AGENCY_NAME},
             )
         placement, faces_public = data.get("placement"), data.get("faces_public")
         if placement == Camera.Placement.INDOOR and faces_public:
-            self.add_error("faces_public", "An indoor camera cannot be marked as facing public space.")
+            self.add_error("faces_public", _("An indoor camera cannot be marked as facing public space."))
         if placement == Camera.Placement.OUTDOOR and not faces_public:
             self.add_error(
                 "faces_public",
-                "Outdoor cameras can join only if they face public space and not a neighbour's private property.",
+                _("Outdoor cameras can join only if they face public space and not a neighbour's private property."),
             )
         return data
 
@@ -129,7 +134,7 @@ def _place_by_address(form, data) -> None:
 
 def _max_range_validator(value):
     if value > settings.CAMERA_MAX_RANGE_M:
-        raise ValidationError(f"Range can be at most {settings.CAMERA_MAX_RANGE_M} metres.")
+        raise ValidationError(_("Range can be at most %(max)d metres.") % {"max": settings.CAMERA_MAX_RANGE_M})
 
 
 class BaseCameraFormSet(forms.BaseFormSet):
@@ -144,7 +149,7 @@ class BaseCameraFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         if not [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]:
-            raise ValidationError("Add at least one camera.")
+            raise ValidationError(_("Add at least one camera."))
 
 
 CameraFormSet = forms.formset_factory(
@@ -153,7 +158,7 @@ CameraFormSet = forms.formset_factory(
 
 
 class SignInRequestForm(forms.Form):
-    email = forms.EmailField(label="The email you registered with")
+    email = forms.EmailField(label=_("The email you registered with"))
 
 
 def camera_initial(camera: Camera) -> dict:

@@ -13,6 +13,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registry.models import Owner, OwnerLink
 
@@ -53,16 +54,16 @@ def link_check(*, token: str, purpose: str) -> OwnerLink:
     try:
         payload = signing.loads(token, salt=_SALT.format(purpose=purpose), max_age=spec.max_age)
     except signing.SignatureExpired:
-        raise LinkError("This link has expired.") from None
+        raise LinkError(_("This link has expired.")) from None
     except signing.BadSignature:
-        raise LinkError("This link is not valid. It may have been copied incompletely.") from None
+        raise LinkError(_("This link is not valid. It may have been copied incompletely.")) from None
     link = OwnerLink.objects.select_related("owner").filter(nonce=payload.get("n"), purpose=purpose).first()
     if link is None:
-        raise LinkError("This link is no longer valid.")
+        raise LinkError(_("This link is no longer valid."))
     if link.used_at is not None:
-        raise LinkError("This link has already been used.")
+        raise LinkError(_("This link has already been used."))
     if link.created_at < timezone.now() - spec.max_age:
-        raise LinkError("This link has expired.")
+        raise LinkError(_("This link has expired."))
     return link
 
 
@@ -72,5 +73,5 @@ def link_use(*, token: str, purpose: str) -> Owner:
     with transaction.atomic():
         claimed = OwnerLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now())
     if claimed != 1:
-        raise LinkError("This link has already been used.")
+        raise LinkError(_("This link has already been used."))
     return link.owner

@@ -4,13 +4,14 @@ import uuid
 
 from django.contrib.gis.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Owner(models.Model):
     class Kind(models.TextChoices):
-        RESIDENT = "resident", "Resident"
-        BUSINESS = "business", "Business"
-        AGENCY = "agency", "Agency (police or city)"
+        RESIDENT = "resident", _("Resident")
+        BUSINESS = "business", _("Business")
+        AGENCY = "agency", _("Agency (police or city)")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -24,6 +25,9 @@ class Owner(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the owner confirmed by email")
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     daily_digest = models.BooleanField(default=False, help_text="Email me each day what happened with my cameras")
+    # The language of every mail to this owner: the one they registered in, changeable in the portal. No choices
+    # here (the portal's form offers settings.LANGUAGES), so adding a language needs no migration.
+    language = models.CharField(max_length=8, default="en")
 
     class Meta:
         ordering = ["-created_at"]
@@ -43,18 +47,18 @@ class Owner(models.Model):
 
 class Camera(models.Model):
     class Placement(models.TextChoices):
-        OUTDOOR = "outdoor", "Outdoor"
-        INDOOR = "indoor", "Indoor"
+        OUTDOOR = "outdoor", _("Outdoor")
+        INDOOR = "indoor", _("Indoor")
 
     class Level(models.TextChoices):
-        REGISTERED = "registered", "Registered"
-        INTEGRATED = "integrated", "Integrated (live sharing)"
+        REGISTERED = "registered", _("Registered")
+        INTEGRATED = "integrated", _("Integrated (live sharing)")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending verification"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        REMOVED = "removed", "Removed"
+        PENDING = "pending", _("Pending verification")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        REMOVED = "removed", _("Removed")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="cameras")

@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from common.change_history import acting_as
 from registry import selectors
@@ -20,7 +21,7 @@ def owner_required(view):
         owner = portal_owner(request)
         if owner is None:
             request.session.pop(SESSION_KEY, None)
-            messages.info(request, "Please sign in to the owner portal first.")
+            messages.info(request, _("Please sign in to the owner portal first."))
             return redirect("registry:portal")
         with acting_as(f"owner {owner.code}"):
             return view(request, owner, *args, **kwargs)

@@ -39,10 +39,12 @@ def camera_build(data: dict, *, owner: Owner) -> Camera:
 
 
 @transaction.atomic
-def owner_register(*, kind: str, name: str, email: str, phone: str, address: str, cameras: list[dict]) -> Owner:
-    """A new, unconfirmed owner with pending cameras; the confirmation mail goes out after commit."""
+def owner_register(*, kind: str, name: str, email: str, phone: str, address: str, cameras: list[dict],
+                   language: str = "en") -> Owner:
+    """A new, unconfirmed owner with pending cameras; the confirmation mail goes out after commit, in `language`
+    (the one the form was filled in)."""
     owner = Owner.objects.create(
-        kind=kind, name=name, email=email.lower(), phone=phone, address=address,
+        kind=kind, name=name, email=email.lower(), phone=phone, address=address, language=language,
         terms_version=settings.TERMS_VERSION, terms_accepted_at=timezone.now(),
     )
     for data in cameras:
@@ -65,7 +67,7 @@ def registration_confirmation_send(*, owner_id: int) -> str:
         return "already sent"
     url = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.CONFIRM)
     send_templated(
-        to=owner.email,
+        to=owner.email, language=owner.language,
         name="registration-confirm",
         context={"owner": owner, "cameras": list(owner.cameras.all()), "url": url,
                  "hours": settings.CONFIRM_LINK_HOURS},
@@ -125,7 +127,7 @@ def sign_in_link_send(*, owner_id: int) -> str:
     if owner is None:
         return "owner gone"
     url = links.link_issue(owner=owner, purpose=OwnerLink.Purpose.SIGN_IN)
-    send_templated(to=owner.email, name="portal-sign-in",
+    send_templated(to=owner.email, name="portal-sign-in", language=owner.language,
                    context={"owner": owner, "url": url, "minutes": settings.SIGNIN_LINK_MINUTES})
     return "sent"
 
@@ -135,10 +137,12 @@ def owner_sign_in(*, token: str) -> Owner:
 
 
 @transaction.atomic
-def owner_update(*, owner: Owner, name: str, phone: str, address: str, daily_digest: bool = False) -> Owner:
+def owner_update(*, owner: Owner, name: str, phone: str, address: str, daily_digest: bool = False,
+                 language: str = "") -> Owner:
     owner.name, owner.phone, owner.address, owner.daily_digest = name, phone, address, daily_digest
+    owner.language = language or owner.language
     owner.full_clean()
-    owner.save(update_fields=["name", "phone", "address", "daily_digest"])
+    owner.save(update_fields=["name", "phone", "address", "daily_digest", "language"])
     return owner
 
 
@@ -176,7 +180,7 @@ def owner_digests_send(*, now=None) -> int:
         rows = history_rows(owner=owner, since=now - timedelta(days=1), until=now)
         if not rows:
             continue
-        send_templated(to=owner.email, name="owner-digest", context={
+        send_templated(to=owner.email, name="owner-digest", language=owner.language, context={
             "owner": owner, "rows": list(reversed(rows)), "url": settings.PUBLIC_URL + "/owner/"})
         sent += 1
     return sent

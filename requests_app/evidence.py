@@ -18,6 +18,7 @@ import av
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from common.evidence_store import EvidenceStoreError, evidence_store
 from common.metrics import Operation, evidence_store_error
@@ -337,11 +338,12 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
     try:
         with av.open(reader, mode="r") as container:
             if not container.streams.video:
-                raise NotMediaError("it holds no video or image")
+                raise NotMediaError(_("it holds no video or image"))
             stream = container.streams.video[0]
             width, height = stream.codec_context.width or 0, stream.codec_context.height or 0
             if width * height > MAX_PIXELS:  # decoding a 16k x 16k "photo" would take gigabytes
-                raise NotMediaError(f"its frames are {width}x{height}, larger than any security camera records")
+                raise NotMediaError(_("its frames are %(width)dx%(height)d, larger than any security camera records")
+                                    % {"width": width, "height": height})
             next(container.decode(stream))  # a real frame, not just a plausible header
             duration = None
             if container.duration:
@@ -353,9 +355,9 @@ def media_probe(path: Path, data_key: bytes) -> MediaInfo:
             return MediaInfo(container.format.name[:64], duration, stream.codec_context.width,
                              stream.codec_context.height, recorded)
     except (av.FFmpegError, StopIteration, ValueError, UnicodeDecodeError) as exc:
-        raise NotMediaError("it is not a video or image that can be played") from exc
+        raise NotMediaError(_("it is not a video or image that can be played")) from exc
     except (EvidenceIntegrityError, OSError) as exc:
         evidence_store_error(Operation.READ, exc)
-        raise NotMediaError("it could not be read back") from exc
+        raise NotMediaError(_("it could not be read back")) from exc
     finally:
         reader.close()

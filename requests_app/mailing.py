@@ -82,7 +82,8 @@ class _Batches:
         if key not in self._batches:
             self._batches[key] = MailBatch(name=self.name, slots=MAIL_SLOTS)
         to = request.camera.owner.email
-        return self._batches[key].mail(to=to, context=_mail_context(request, expires_at=expires_at),
+        return self._batches[key].mail(to=to, language=request.camera.owner.language,
+                                       context=_mail_context(request, expires_at=expires_at),
                                        message_id=derived_message_id(self.name, *message_key, recipient=to))
 
 

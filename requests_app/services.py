@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from audit.actions import Action
@@ -254,23 +255,23 @@ def consent_request(*, token: str) -> FootageRequest:
     try:
         payload = signing.loads(token, salt=_LINK_SALT, max_age=timedelta(days=settings.REQUEST_LINK_DAYS))
     except signing.SignatureExpired:
-        raise ConsentLinkError("This request has expired.") from None
+        raise ConsentLinkError(_("This request has expired.")) from None
     except signing.BadSignature:
-        raise ConsentLinkError("This link is not valid. It may have been copied incompletely.") from None
+        raise ConsentLinkError(_("This link is not valid. It may have been copied incompletely.")) from None
     request = (FootageRequest.objects.select_related("incident", "camera")
                .filter(code=payload.get("r")).first())
     if request is None or not hmac.compare_digest(request.nonce, str(payload.get("n"))):
-        raise ConsentLinkError("This link is no longer valid.")
+        raise ConsentLinkError(_("This link is no longer valid."))
     # An owner who answered (clips, no footage or a decline) may still share clips through the same link until the
     # request lapses; a second "no footage" or decline is refused by _answer.
     if request.camera is None:
-        raise ConsentLinkError("This camera has been removed from the program; no answer is needed.")
+        raise ConsentLinkError(_("This camera has been removed from the program; no answer is needed."))
     if request.state not in (*FootageRequest.AWAITING, *FootageRequest.ANSWERED, FootageRequest.State.LAPSED):
-        raise ConsentLinkError("This request is not open for answers. Please write to us if you want to help.")
+        raise ConsentLinkError(_("This request is not open for answers. Please write to us if you want to help."))
     if request.state == FootageRequest.State.LAPSED or (request.expires_at and request.expires_at <= timezone.now()):
-        raise ConsentLinkError("This request has expired.")
+        raise ConsentLinkError(_("This request has expired."))
     if request.incident.status != Incident.Status.OPEN:
-        raise ConsentLinkError("This case is closed; no footage is needed any more. Thank you.")
+        raise ConsentLinkError(_("This case is closed; no footage is needed any more. Thank you."))
     return request
 
 
@@ -285,7 +286,7 @@ def _answer(request: FootageRequest, state: str, **fields) -> None:
     answered = FootageRequest.objects.filter(pk=request.pk, state__in=FootageRequest.AWAITING).update(
         state=state, answered_at=now, **fields)
     if not answered:
-        raise ConsentLinkError("You have already answered this request. Thank you.")
+        raise ConsentLinkError(_("You have already answered this request. Thank you."))
     if state == FootageRequest.State.DECLINED:
         # Nothing police can read, now: no change history, no ledger entry (auditors are police-side staff, and
         # an entry's time alone would point at the request just opened). The lapse sweep records it as a lapse.
@@ -312,18 +313,20 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
     """Turns sealed uploads into clips and answers the request, or adds them to the clips already shared (until the
     request lapses: `consent_request` checks); rejects the lot if any is not media."""
     if not uploads:
-        raise ValidationError("Choose at least one video or photo file.")
+        raise ValidationError(_("Choose at least one video or photo file."))
     if not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
-        raise ValidationError(f"Choose between {settings.CLIP_KEEP_DAYS_MIN} and {settings.CLIP_KEEP_DAYS_MAX} days.")
+        raise ValidationError(_("Choose between %(min)d and %(max)d days.")
+                              % {"min": settings.CLIP_KEEP_DAYS_MIN, "max": settings.CLIP_KEEP_DAYS_MAX})
     try:
         probes = []
         for upload in uploads:
             if upload.size == 0:
-                raise ValidationError(f"“{upload.name}” is empty.")
+                raise ValidationError(_("“%(name)s” is empty.") % {"name": upload.name})
             try:
                 probes.append(upload.media())
             except evidence.NotMediaError as exc:
-                raise ValidationError(f"“{upload.name}” was not accepted: {exc}.") from None
+                raise ValidationError(_("“%(name)s” was not accepted: %(why)s.")
+                                      % {"name": upload.name, "why": exc}) from None
         try:  # into the store before any row names it: a failed or cut transfer leaves no clip behind
             for upload in uploads:
                 upload.store()
@@ -352,8 +355,8 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             upload.close()
         if isinstance(exc, evidence_keys.KEY_FAILURES):
             evidence_keys.key_failure_record(actor="owner", error=exc, doing="sealing an owner's upload")
-            raise ValidationError("Your files could not be stored safely just now, and nothing was kept. "
-                                  "Please try again in a few minutes.") from None
+            raise ValidationError(_("Your files could not be stored safely just now, and nothing was kept. "
+                                    "Please try again in a few minutes.")) from None
         raise
     return clips
 
@@ -737,7 +740,7 @@ def clip_deletion_receipt_send(*, clip_id: int) -> str:
         return "owner gone"
     if clip.receipt_sent_at is not None:
         return "already sent"
-    send_templated(to=camera.owner.email, name="clip-deleted", context={
+    send_templated(to=camera.owner.email, name="clip-deleted", language=camera.owner.language, context={
         "clip": clip, "camera": camera, "owner_name": camera.owner.name, "incident": clip.incident})
     Clip.objects.filter(pk=clip.pk).update(receipt_sent_at=timezone.now())
     return "sent"

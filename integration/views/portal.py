@@ -9,6 +9,9 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +24,7 @@ from registry.portal_access import own_camera, owner_required
 
 
 def _viewing_now(camera) -> list[dict]:
-    return [{"who": analyst_label(s.analyst), "case": s.incident.case_number if s.incident else "no case",
+    return [{"who": analyst_label(s.analyst), "case": s.incident.case_number if s.incident else _("no case"),
              "reason": s.reason, "override": s.override_reason, "since": s.started_at, "until": s.ends_by}
             for s in selectors.open_sessions(camera)]
 
@@ -36,7 +39,7 @@ def live(request, owner, code):
     form = LiveLimitsForm(request.POST or None, share=share)
     if request.method == "POST" and form.is_valid():
         services.live_share_limits_set(share=share, limits=form.limits())
-        messages.success(request, "Your limits are saved and apply now.")
+        messages.success(request, _("Your limits are saved and apply now."))
         return redirect("integration:portal_live", camera.code)
     return render(request, "integration/portal_live.html", {
         "owner": owner, "camera": camera, "share": share, "form": form, "pause_form": PauseForm(),
@@ -57,8 +60,9 @@ def _sign(request, owner, camera):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"“{camera.label}” is now shared live within your limits. "
-                                      "Next: draw privacy masks and set up the camera connector.")
+            messages.success(request, _("“%(label)s” is now shared live within your limits. "
+                                        "Next: draw privacy masks and set up the camera connector.")
+                             % {"label": camera.label})
             return redirect("integration:portal_live", camera.code)
     return render(request, "integration/portal_live_sign.html", {
         "owner": owner, "camera": camera, "problem": problem, "terms": terms, "form": form})
@@ -79,7 +83,8 @@ def live_status(request, owner, code):
 def live_stop(request, owner, code):
     camera = own_camera(owner, code)
     if services.live_share_stop(camera=camera):
-        messages.success(request, f"Live sharing of “{camera.label}” is stopped. Every view was closed.")
+        messages.success(request, _("Live sharing of “%(label)s” is stopped. Every view was closed.")
+                         % {"label": camera.label})
     return redirect("integration:portal_live", camera.code)
 
 
@@ -90,7 +95,7 @@ def live_pause(request, owner, code):
     form = PauseForm(request.POST)
     resume = request.POST.get("action") == "resume"
     if not resume and not form.is_valid():
-        messages.error(request, "Choose how long to pause for.")
+        messages.error(request, _("Choose how long to pause for."))
         return redirect("integration:portal_live", camera.code)
     until = None if resume else timezone.now() + timedelta(hours=form.cleaned_data["hours"])
     try:
@@ -99,10 +104,10 @@ def live_pause(request, owner, code):
         messages.error(request, " ".join(exc.messages))
         return redirect("integration:portal_live", camera.code)
     if resume:
-        messages.success(request, "Live sharing is on again, within your limits.")
+        messages.success(request, _("Live sharing is on again, within your limits."))
     else:
-        messages.success(request, f"Live sharing is paused until {timezone.localtime(until):%Y-%m-%d %H:%M}. "
-                                  "Every view was closed.")
+        messages.success(request, _("Live sharing is paused until %(until)s. Every view was closed.")
+                         % {"until": date_format(timezone.localtime(until), "SHORT_DATETIME_FORMAT")})
     return redirect("integration:portal_live", camera.code)
 
 
@@ -112,7 +117,7 @@ def connector_token(request, owner, code):
     camera = own_camera(owner, code)
     if request.POST.get("action") == "revoke":
         if services.connector_token_revoke(camera=camera, by="owner"):
-            messages.success(request, "The connector token is revoked; the connector was cut off.")
+            messages.success(request, _("The connector token is revoked; the connector was cut off."))
     else:
         # Shown once, on the next page only; the database keeps its hash.
         request.session["new_connector_token"] = services.connector_token_issue(camera=camera, by="owner")
@@ -126,8 +131,8 @@ def masks(request, owner, code):
     form = MasksForm(request.POST or None, initial={"masks": selectors.masks_json(camera)})
     if request.method == "POST" and request.POST.get("action") == "still":
         services.still_for_masks_request(camera=camera)
-        messages.info(request, "Asked your connector for a new picture; it appears here within a few seconds "
-                               "if the connector is running.")
+        messages.info(request, _("Asked your connector for a new picture; it appears here within a few seconds "
+                                 "if the connector is running."))
         return redirect(reverse("integration:portal_masks", args=[camera.code]) + "?waiting=1")
     if request.method == "POST" and form.is_valid():
         try:
@@ -135,7 +140,9 @@ def masks(request, owner, code):
         except ValidationError as exc:
             form.add_error("masks", exc)
         else:
-            messages.success(request, f"{count} masked area(s) saved; they apply from the next frame.")
+            messages.success(request, ngettext("%(count)d masked area saved; it applies from the next frame.",
+                                               "%(count)d masked areas saved; they apply from the next frame.",
+                                               count) % {"count": count})
             return redirect("integration:portal_live", camera.code)
     has_still = selectors.still_for_masks(camera.code) is not None
     return render(request, "integration/portal_masks.html",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit import publishing
@@ -47,7 +48,7 @@ def sign_in(request, token):
 @require_POST
 def sign_out(request):
     request.session.flush()
-    messages.info(request, "You are signed out.")
+    messages.info(request, _("You are signed out."))
     return redirect("registry:portal")
 
 
@@ -55,10 +56,11 @@ def sign_out(request):
 @require_http_methods(["GET", "POST"])
 def details(request, owner):
     form = OwnerDetailsForm(request.POST or None, initial={
-        "name": owner.name, "phone": owner.phone, "address": owner.address, "daily_digest": owner.daily_digest})
+        "name": owner.name, "phone": owner.phone, "address": owner.address, "daily_digest": owner.daily_digest,
+        "language": owner.language})
     if request.method == "POST" and form.is_valid():
         services.owner_update(owner=owner, **form.cleaned_data)
-        messages.success(request, "Your details are saved.")
+        messages.success(request, _("Your details are saved."))
         return redirect("registry:portal")
     return render(request, "registry/portal_details.html", {"owner": owner, "form": form})
 
@@ -69,7 +71,7 @@ def camera_add(request, owner):
     form = CameraForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         camera = services.camera_add(owner=owner, data=form.cleaned_data)
-        messages.success(request, f"“{camera.label}” is registered.")
+        messages.success(request, _("“%(label)s” is registered.") % {"label": camera.label})
         return redirect("registry:portal")
     return render(request, "registry/portal_camera.html", {
         "owner": owner, "form": form, "camera": None, "map_config": map_config()})
@@ -82,7 +84,7 @@ def camera_edit(request, owner, code):
     form = CameraForm(request.POST or None, initial=camera_initial(camera))
     if request.method == "POST" and form.is_valid():
         services.camera_update(camera=camera, data=form.cleaned_data)
-        messages.success(request, f"“{camera.label}” is saved.")
+        messages.success(request, _("“%(label)s” is saved.") % {"label": camera.label})
         return redirect("registry:portal")
     return render(request, "registry/portal_camera.html", {
         "owner": owner, "form": form, "camera": camera, "map_config": map_config()})
@@ -95,9 +97,10 @@ def camera_pause(request, owner, code):
     paused = request.POST.get("action") != "resume"
     camera = services.camera_set_paused(camera=camera, paused=paused)
     if camera.status == Camera.Status.PAUSED:
-        messages.success(request, f"“{camera.label}” is paused: police will not see it or ask for its footage.")
+        messages.success(request, _("“%(label)s” is paused: police will not see it or ask for its footage.")
+                         % {"label": camera.label})
     elif camera.status == Camera.Status.ACTIVE:
-        messages.success(request, f"“{camera.label}” is active again.")
+        messages.success(request, _("“%(label)s” is active again.") % {"label": camera.label})
     return redirect("registry:portal")
 
 
@@ -111,7 +114,7 @@ def camera_delete(request, owner, code):
         if last:
             request.session.flush()
             return render(request, "registry/portal_deleted.html")
-        messages.success(request, "The camera is deleted.")
+        messages.success(request, _("The camera is deleted."))
         return redirect("registry:portal")
     return render(request, "registry/portal_camera_delete.html", {"owner": owner, "camera": camera, "last": last})
 

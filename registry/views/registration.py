@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 
 from common import outbox
@@ -30,7 +30,7 @@ def register(request):
             with outbox.watch() as confirmation:
                 services.owner_register(
                     kind=data["kind"], name=data["name"], email=data["email"], phone=data["phone"],
-                    address=data["address"], cameras=_camera_rows(cameras),
+                    address=data["address"], cameras=_camera_rows(cameras), language=owner_language(),
                 )
             # Only a masked form goes into the session table: deleting an owner must leave no email behind.
             request.session["registered_email"] = mask_email(data["email"])
@@ -44,6 +44,13 @@ def register(request):
         "owner_form": owner_form, "cameras": cameras, "terms_version": settings.TERMS_VERSION,
         "map_config": map_config(),
     })
+
+
+def owner_language() -> str:
+    """The language the form was filled in (LocaleMiddleware's choice), as one of settings.LANGUAGES."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    active = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return active if active in codes else codes[0]
 
 
 def mask_email(email: str) -> str:

@@ -78,7 +78,7 @@ def test_owner_shares_live_analyst_watches_owner_stops_it(contexts, asgi_server,
         owner_page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6, steps=5)
         owner_page.mouse.up()
         owner_page.click("#save-masks")
-        expect(owner_page.locator(".messages")).to_contain_text("1 masked area(s) saved")
+        expect(owner_page.locator(".messages")).to_contain_text("1 masked area saved")
         mask = PrivacyMask.objects.get(camera=camera).points
         assert mask[0][0] < 0.05 and 0.25 < mask[2][0] < 0.35
         screenshot(owner_page, "owner-live-sharing")
