@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",  # the visitor's language: the switch's cookie, else the browser's
+    "common.locale.PeoplesLocaleMiddleware",  # the visitor's language (switch cookie, else browser); not the API's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -218,7 +218,7 @@ WHITENOISE_USE_FINDERS = DEMO
 # new names. Where collectstatic has not run (the tests, a checkout), pages link the plain names instead of failing.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "common.static_storage.HashedStaticFiles"},
 }
 WHITENOISE_MANIFEST_STRICT = False
 

@@ -10,7 +10,7 @@ from django.test import RequestFactory, override_settings
 
 pytestmark = pytest.mark.django_db
 
-PRODUCTION_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+PRODUCTION_STORAGE = "common.static_storage.HashedStaticFiles"
 
 
 def test_settings_hash_and_compress_static_files():
@@ -40,3 +40,12 @@ def test_collected_files_are_hashed_gzipped_linked_and_kept_a_year(tmp_path):
         assert "immutable" in response["Cache-Control"] and "max-age=315360000" in response["Cache-Control"]
         plain = whitenoise(RequestFactory().get("/static/registry/js/map.js"))
         assert "immutable" not in plain["Cache-Control"]
+
+
+def test_a_file_not_collected_is_linked_by_its_plain_name(tmp_path):
+    """A checkout or a test server that never ran collectstatic serves its pages (this was a 500 on every page)."""
+    from django.templatetags.static import static
+
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": PRODUCTION_STORAGE}}
+    with override_settings(STORAGES=storages, STATIC_ROOT=tmp_path / "never-collected"):
+        assert static("connect/favicon.svg") == "/static/connect/favicon.svg"
