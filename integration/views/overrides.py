@@ -1,8 +1,6 @@
 """Two-person overrides over HTTP: the analyst asks and waits from the live dialog (JSON); supervisors decide on
 a page that works on a phone (integration/overrides.py has the rules)."""
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
@@ -15,7 +13,7 @@ from common.codes import parse_code
 from integration import overrides
 from integration.gating import OPEN_PERMISSION, OVERRIDE_PERMISSION
 from integration.models import OverrideRequest
-from registry.models import Camera
+from integration.views.staff import integrated_camera, json_object
 from requests_app.models import Incident
 
 
@@ -31,15 +29,10 @@ def _json(override: OverrideRequest) -> dict:
 @staff_permission_required(OPEN_PERMISSION, api=True)
 def override_ask(request):
     """{camera, incident, reason} -> 201 the request, waiting for a supervisor; 403 with why not."""
-    try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
-    except ValueError:
+    body = json_object(request)
+    if body is None:
         return JsonResponse({"detail": "Send a JSON object."}, status=400)
-    code = parse_code(body.get("camera"))
-    camera = Camera.objects.select_related("owner").filter(code=code, level=Camera.Level.INTEGRATED).first() \
-        if code else None
+    camera = integrated_camera(body.get("camera"))
     if camera is None:
         return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
     incident_code = parse_code(body.get("incident"))

@@ -26,6 +26,20 @@ def _camera(code) -> Camera | None:
     return Camera.objects.select_related("owner").filter(code=code, level=Camera.Level.INTEGRATED).first()
 
 
+def integrated_camera(value) -> Camera | None:
+    """The integrated camera a request body names by code; None for junk or another camera."""
+    return _camera(value) if parse_code(value) else None
+
+
+def json_object(request) -> dict | None:
+    """The request's body as a JSON object, or None when it is not one."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 @require_GET
 @staff_permission_required(OPEN_PERMISSION, api=True)
 def camera_live_info(request, code):
@@ -58,13 +72,10 @@ def camera_live_info(request, code):
 @staff_permission_required(OPEN_PERMISSION, api=True)
 def session_open(request):
     """{camera, incident?, reason, override_reason?} -> 201 {session, socket, ends_by} or 403 with the rule."""
-    try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
-    except ValueError:
+    body = json_object(request)
+    if body is None:
         return JsonResponse({"detail": "Send a JSON object."}, status=400)
-    camera = _camera(body.get("camera")) if parse_code(body.get("camera")) else None
+    camera = integrated_camera(body.get("camera"))
     if camera is None:
         return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
     incident = None
