@@ -341,3 +341,13 @@ def s3_evidence(moto_server, settings):
     store = evidence_store()
     store.client.create_bucket(Bucket=bucket)
     return store
+
+
+@pytest.fixture(autouse=True)
+def _a_channel_layer_of_its_own():
+    """Each test meets Redis through a new channel layer: the process's layer outlives a test, and one that went
+    through a test's Redis outage (tests/browser/test_live_outage.py) keeps that test's connections and state."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
