@@ -18,6 +18,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 GROUP = "dispatch.live"
+MAX_HELD_CALLS = 500  # calls kept across failed sends
 
 
 class CameraPayload(TypedDict):
@@ -91,21 +92,32 @@ class _Broadcaster:
                                             daemon=True)
             self._thread.start()
 
+    def _put_back(self, calls: list[CallPayload]) -> None:
+        """Calls a failed send did not deliver go out first on the next tick (a call is news; a position is not:
+        the unit's next report replaces it). Bounded, so a long Redis outage cannot grow the list without end."""
+        with self._lock:
+            self._calls = (calls + self._calls)[-MAX_HELD_CALLS:]
+
     async def _run(self) -> None:
         from channels.layers import get_channel_layer
 
-        layer = get_channel_layer()
         tick = settings.DISPATCH_TICK_MS / 1000
         while True:
             await asyncio.sleep(tick)
             calls, positions = self._take()
+            # The layer is looked up every tick, not kept: a replaced layer (settings, tests) is used at once.
+            layer = get_channel_layer()
+            sent = 0
             try:
                 for call in calls:
                     await layer.group_send(GROUP, {"type": "dispatch.call", "call": call})
+                    sent += 1
                 if positions:
                     await layer.group_send(GROUP, {"type": "dispatch.positions", "positions": positions})
-            except Exception:  # Redis away: the map catches up from the API when it reconnects
-                logger.warning("dispatch events not sent", exc_info=True)
+            except Exception:  # Redis away or a connection it reset: Redis reconnects on the next send
+                logger.warning("dispatch events not sent; %d call(s) kept for the next tick", len(calls) - sent,
+                               exc_info=True)
+                self._put_back(calls[sent:])
 
 
 broadcaster = _Broadcaster()

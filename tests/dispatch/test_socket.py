@@ -89,6 +89,53 @@ def test_a_pushed_call_reaches_the_map_within_a_second_with_its_cameras():
     assert AccessEntry.objects.filter(action="dispatch.live_opened", actor_label="analyst").exists()
 
 
+def test_a_call_whose_first_send_redis_refused_still_reaches_the_map(monkeypatch):
+    """Redis restarted under the process (a failover, an upgrade): the broadcaster's next send meets a connection
+    Redis reset. The call goes out on the next tick instead of being lost."""
+    from channels.layers import get_channel_layer
+
+    import dispatch.live
+
+    class ResetOnce:
+        """The real layer, whose first send fails as redis-py fails on a connection the server closed."""
+        def __init__(self):
+            self.refused = 0
+
+        def __getattr__(self, name):
+            return getattr(get_channel_layer(), name)
+
+        async def group_send(self, group, message):
+            if not self.refused:
+                self.refused += 1
+                raise ConnectionResetError("Connection lost")
+            await get_channel_layer().group_send(group, message)
+
+    resetting = ResetOnce()
+    monkeypatch.setattr("channels.layers.get_channel_layer", lambda *args: resetting)
+    monkeypatch.setattr("dispatch.services.broadcaster", dispatch.live._Broadcaster())  # a flusher that sees the patch
+    cookie = signed_in("analyst")
+    cad = dispatch_client()
+
+    async def scenario(ready):
+        socket = open_socket(cookie)
+        assert (await socket.connect(timeout=5))[0]
+        await socket.receive_json_from(timeout=5)
+        ready.set()
+        event = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return event
+
+    def push():
+        response = cad.post("/api/v1/calls/", {"dispatch_id": "C7", "call_type": "Robbery", "priority": 1,
+                                               "lat": 35.7796, "lng": -78.6382,
+                                               "received_at": timezone.now().isoformat()}, format="json")
+        assert response.status_code == 201
+
+    event = in_thread(scenario, push)
+    assert resetting.refused == 1
+    assert event["type"] == "call" and event["call"]["dispatch_id"] == "C7"
+
+
 def test_positions_arrive_coalesced_with_the_latest_per_unit():
     cookie = signed_in("supervisor")
     avl = dispatch_client("positions:write")
