@@ -26,13 +26,15 @@ DEB_PACKAGES=(python3 python3-venv postgresql postgresql-postgis postgresql-cont
 # Browser tests drive Chromium; only `make test` needs it. Ubuntu's chromium package is a snap, which neither
 # works in containers nor under Playwright: there, scripts/chromium.sh finds another (Playwright's own).
 # The deployment tests build and run the container image (podman, runc, iptables for its networks, and mmdebstrap
-# for a Debian base where no registry answers), bring compose.yaml up (podman-compose) and check it
-# (docker-compose), and lint the shell (shellcheck). None starts a service.
+# for a Debian base where no registry answers), bring compose.yaml up (podman-compose, with the CNI plugin that
+# gives a compose network its DNS: containers find `db` and `redis` by name) and check it (docker-compose), and
+# lint the shell (shellcheck). None starts a service.
 # nginx is not installed for them: Debian's package starts a server on port 80 (tests/deploy/test_nginx.py skips,
 # saying so, without it).
 # The camera connector's tests read a real RTSP camera: GStreamer's RTSP server run by Debian's python3
 # (videotestsrc, x264enc, rtph264pay).
-TEST_PACKAGES=(fonts-dejavu-core podman runc iptables mmdebstrap podman-compose docker-compose shellcheck
+TEST_PACKAGES=(fonts-dejavu-core podman runc iptables mmdebstrap podman-compose
+               golang-github-containernetworking-plugin-dnsname docker-compose shellcheck
                python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
                gstreamer1.0-plugins-ugly)
 if [ "$mode" = test ]; then

@@ -3,6 +3,7 @@ built from the Containerfile: migrate, web, worker, beat and the sealer come up 
 on the compose network. No registry answers here, so the PostGIS and Redis images are stand-ins built from
 Debian's packages under the names compose.yaml gives (tests/deploy/standins/)."""
 
+import json
 import secrets
 import shutil
 import subprocess
@@ -53,6 +54,10 @@ def test_compose_up_starts_a_working_connect(engine, tmp_path):
                         timeout=900)
     try:
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
+        network = json.loads(engine.run("network", "inspect", f"{project}_default").stdout)[0]
+        assert network.get("dns_enabled"), ("the compose network has no DNS, so no container finds `db` or `redis`: "
+                                            "install golang-github-containernetworking-plugin-dnsname (CNI) or "
+                                            "aardvark-dns (netavark)")
         deadline = time.monotonic() + 300
         state = healthy_within(port, "localhost", 300)
         logs = subprocess.run([*compose_command, "logs"], cwd=tmp_path, capture_output=True, text=True).stdout
