@@ -23,12 +23,12 @@ import pytest
 from django.db import connection
 
 from audit.actions import Action
-from audit.models import AccessEntry, PendingEntry
 from common.mime import derived_message_id
 from connect.mailsink import MemoryHandler
 from requests_app import mailing, services
 from requests_app.models import FootageRequest
 from requests_app.tasks import footage_requests_sweep_task
+from tests.audit.ledger_reads import recorded_targets
 from tests.conftest import make_staff, parsed_mail, wait_for
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
@@ -93,9 +93,7 @@ def kill_switch(settings):
 
 
 def _mailed_entries(request_codes: set[str]) -> Counter:
-    return Counter(code for model in (AccessEntry, PendingEntry)
-                   for code in model.objects.filter(action=Action.REQUEST_MAILED).values_list("target_code", flat=True)
-                   if code in request_codes)
+    return Counter(code for code in recorded_targets(Action.REQUEST_MAILED) if code in request_codes)
 
 
 @pytest.mark.django_db(transaction=True)

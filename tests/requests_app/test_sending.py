@@ -5,10 +5,10 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from audit.actions import Action
-from audit.models import AccessEntry, PendingEntry
 from requests_app import mailing, services
 from requests_app.models import FootageRequest
 from requests_app.tasks import footage_requests_mail_task, footage_requests_sweep_task
+from tests.audit.ledger_reads import recorded_targets
 from tests.conftest import link_in, parsed_mail, wait_for
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
@@ -33,8 +33,7 @@ def connections_of(sink) -> list:
 
 def mailed_entries(request) -> int:
     """Ledger entries saying this request was mailed (sealed or about to be)."""
-    return sum(model.objects.filter(action=Action.REQUEST_MAILED, target_code=str(request.code)).count()
-               for model in (AccessEntry, PendingEntry))
+    return len(recorded_targets(Action.REQUEST_MAILED, target_code=str(request.code)))
 
 
 def send(incident, cameras, user, capture):

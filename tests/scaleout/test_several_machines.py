@@ -26,6 +26,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
 
+from tests.audit.ledger_reads import recorded_targets
 from tests.conftest import make_staff, start_connector, token_from
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
@@ -82,7 +83,6 @@ def consent_upload(web: str, link_path: str, name: str, video: bytes) -> str:
 def upload_on_a_download_on_b(machines, *, owner_email: str):
     """An owner's clip uploaded through web A downloads through web B, whole and with its hash, and web B records
     the download. Returns the clip."""
-    from audit.models import AccessEntry, PendingEntry
     from requests_app import services
     from requests_app.models import Clip, FootageRequest
 
@@ -105,8 +105,7 @@ def upload_on_a_download_on_b(machines, *, owner_email: str):
                             cookies={"sessionid": signed_in(investigator)})
     assert download.status_code == 200, download.text[:500]
     assert hashlib.sha256(download.content).hexdigest() == digest == download.headers["X-Content-SHA256"]
-    wait_until(lambda: AccessEntry.objects.filter(action="clip.downloaded", target_code=str(clip.code)).exists()
-               or PendingEntry.objects.filter(action="clip.downloaded", target_code=str(clip.code)).exists(),
+    wait_until(lambda: recorded_targets("clip.downloaded", target_code=str(clip.code)),
                "web B records the download in the ledger", machines)
     return clip
 
@@ -251,7 +250,6 @@ def test_a_position_pushed_to_web_a_reaches_the_dispatch_map_on_web_b(cluster):
 
 def test_a_worker_killed_mid_batch_costs_no_owner_a_mail_and_sends_none_twice(cluster):
     from audit.actions import Action
-    from audit.models import AccessEntry, PendingEntry
     from connect.celery import app as celery_app
     from requests_app import services
     from requests_app.models import FootageRequest
@@ -285,11 +283,7 @@ def test_a_worker_killed_mid_batch_costs_no_owner_a_mail_and_sends_none_twice(cl
                cluster, timeout=180)  # a loaded machine may let a 10 s sweep expire unrun now and then
 
     assert mailed_here() == Counter(addresses)  # each owner once
-    # One statement, so one snapshot: read in two, an entry the sealer moves from pending to sealed between them
-    # is in neither.
-    mailed = list(AccessEntry.objects.filter(action=Action.REQUEST_MAILED).values_list("target_code", flat=True)
-                  .union(PendingEntry.objects.filter(action=Action.REQUEST_MAILED).values_list("target_code",
-                                                                                              flat=True), all=True))
+    mailed = recorded_targets(Action.REQUEST_MAILED)
     assert sorted(mailed) == sorted(str(code) for code in FootageRequest.objects.values_list("code", flat=True))
 
 
