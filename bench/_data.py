@@ -123,9 +123,10 @@ def ensure_cameras(n: int, *, seed: float = 0.42) -> None:
         _sql(cursor, "DELETE FROM bench_dataset")
         _sql(cursor, """
             INSERT INTO registry_owner (code, kind, name, email, phone, address, terms_version,
-                                        terms_accepted_at, created_at, confirmed_at, daily_digest)
+                                        terms_accepted_at, created_at, confirmed_at, daily_digest, language)
             SELECT gen_random_uuid(), (ARRAY['resident', 'business', 'agency'])[1 + i %% 3],
-                   'Bench owner ' || i, 'owner' || i || '@bench.invalid', '', '', 'bench', now(), now(), now(), false
+                   'Bench owner ' || i, 'owner' || i || '@bench.invalid', '', '', 'bench', now(), now(), now(), false,
+                   'en'
             FROM generate_series(1, %(owners)s) AS i
         """, {"owners": OWNERS})
         _sql(cursor, "SELECT setseed(%s)", (seed,))
