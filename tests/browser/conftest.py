@@ -64,6 +64,29 @@ def phone(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def keyboard_phone(browser, live_server):
+    """390 px wide, as a phone, but driven by a keyboard (a phone with a Bluetooth keyboard, or a narrow window)."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    offline(context)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors
+
+
+def tab_to(page, selector: str, limit: int = 120) -> None:
+    """Presses Tab until `selector` has focus, as a keyboard user moves through the page."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} never took focus by Tab")
+
+
 def screenshot(page, name: str) -> None:
     """Refreshes the README's screenshots when CONNECT_SCREENSHOTS=1 (they are committed files)."""
     if os.environ.get("CONNECT_SCREENSHOTS") == "1":

@@ -10,7 +10,7 @@ from addresses.services import address_points_replace
 from addresses.text import search_text
 from audit.models import AccessEntry
 from registry.models import Camera, Owner
-from tests.browser.conftest import offline, staff_sign_in
+from tests.browser.conftest import offline, staff_sign_in, tab_to
 from tests.conftest import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,29 +24,6 @@ def addresses(db):
     address_points_replace(city="raleigh", rows=[
         AddressRow(address=f"{street}, Raleigh 27603", search_text=search_text(street), lat=lat, lng=lng)
         for street, lat, lng in POINTS])
-
-
-@pytest.fixture
-def keyboard_phone(browser, live_server):
-    """390 px wide, as a phone, but driven by a keyboard (a phone with a Bluetooth keyboard, or a narrow window)."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
-    offline(context)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors
-
-
-def tab_to(page, selector: str, limit: int = 120) -> None:
-    """Presses Tab until `selector` has focus, as a keyboard user moves through the page."""
-    for _ in range(limit):
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"{selector} never took focus by Tab")
 
 
 def test_a_resident_registers_a_camera_by_typing_the_street_address_with_the_keyboard_only(

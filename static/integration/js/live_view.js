@@ -11,8 +11,21 @@
   var incidentEl = document.getElementById("live-incident"), camera = null, socket = null, lastUrl = null;
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
 
+  // Focus goes into the dialog, then into the viewer, and back to the "Watch live" button that opened them when
+  // they close; if that button is gone (its popup closed, the markers rebuilt), to another for the same camera.
+  var opener = null, openerCode = null, viewing = false;
+  function giveFocusBack() {
+    var target = opener && opener.isConnected && opener.getClientRects().length ? opener
+      : document.querySelector("[data-watch-live=\"" + openerCode + "\"]") || document.getElementById("map");
+    if (target) target.focus();
+  }
+  dialog.addEventListener("close", function () { if (!viewing) giveFocusBack(); });
+
   function open(code) {
     errorEl.textContent = "";
+    opener = document.activeElement;
+    openerCode = code;
+    viewing = false;
     fetch("/live/cameras/" + code + ".json", { credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
@@ -54,6 +67,7 @@
     }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
         if (!res.ok) { errorEl.textContent = res.body.detail || "Refused."; return; }
+        viewing = true;
         dialog.close();
         watch(res.body);
       })
@@ -105,6 +119,7 @@
     if (socket) socket.close(1000);
     viewer.hidden = false;
     document.getElementById("live-title").textContent = session.camera + (session.case ? " · " + session.case : "");
+    viewer.focus();
     statusEl.textContent = "Connecting…";
     stillButton.disabled = false;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -160,6 +175,7 @@
   document.getElementById("live-close").addEventListener("click", function () {
     if (socket) socket.close(1000);
     viewer.hidden = true;
+    giveFocusBack();
     delete viewer.dataset.ended; delete viewer.dataset.closed; delete viewer.dataset.frames;
     delete viewer.dataset.interrupted;
   });

@@ -19,6 +19,31 @@
   map.on("zoomstart", function () { zooming = true; });
   map.on("zoomend", function () { zooming = false; });
 
+  // Keyboard users keep their place. Every load rebuilds the markers, and the one that had focus took it with it to
+  // the page's body: note whose marker it was and give focus to that camera's new marker (or the group now holding
+  // it), else to the map itself.
+  var mapEl = document.getElementById("map");
+  function focusedMarker() {
+    var active = document.activeElement;
+    if (!active || !mapEl.contains(active) || !active.closest(".leaflet-marker-pane")) return null;
+    for (var code in markersByCode) if (markersByCode[code].getElement() === active) return { code: code };
+    return { code: null };
+  }
+  function refocus(was) {
+    if (!was) return;
+    var m = was.code && markersByCode[was.code], shown = m && clusters.getVisibleParent(m);
+    var el = shown && shown.getElement();
+    (el || mapEl).focus({ preventScroll: true });
+  }
+  // Arrow keys pan from a focused marker too: Leaflet pans only while the map itself has focus.
+  var PAN = { ArrowLeft: [-80, 0], ArrowRight: [80, 0], ArrowUp: [0, -80], ArrowDown: [0, 80] };
+  mapEl.addEventListener("keydown", function (e) {
+    var delta = PAN[e.key];
+    if (!delta || e.altKey || e.ctrlKey || e.metaKey || !e.target.classList.contains("leaflet-marker-icon")) return;
+    e.preventDefault();
+    map.panBy(e.shiftKey ? [delta[0] * 3, delta[1] * 3] : delta);
+  });
+
   function text(value) { var span = document.createElement("span"); span.textContent = value; return span.innerHTML; }
   function icon(kind, level) {
     return L.divIcon({ className: "cam cam-" + kind + (level === "integrated" ? " cam-integrated" : ""), iconSize: [14, 14] });
@@ -59,6 +84,7 @@
 
   // Too many cameras in view for one marker each: the server counted every one of them per square.
   function drawClusters(body) {
+    var was = focusedMarker();
     clear();
     body.clusters.forEach(function (c) {
       var count = c[2], live = c[3], size = count < 100 ? 34 : count < 10000 ? 42 : 52;
@@ -73,13 +99,14 @@
       m.on("keypress", function (e) { if (e.originalEvent.keyCode === 13) zoomIn(); });  // Enter, as a click
       groups.addLayer(m);
     });
+    refocus(was);
     statusEl.textContent = body.total.toLocaleString() + " cameras in view, grouped: zoom in to see each one.";
-    var el = document.getElementById("map");
-    el.dataset.loaded = String(body.total);
-    el.dataset.mode = "clusters";
+    mapEl.dataset.loaded = String(body.total);
+    mapEl.dataset.mode = "clusters";
   }
 
   function draw(data) {
+    var was = focusedMarker();
     clear();
     var markers = data.features.map(function (f) {
       var p = f.properties, ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
@@ -94,11 +121,11 @@
       return m;
     });
     clusters.addLayers(markers);
+    refocus(was);
     statusEl.textContent = data.features.length + " cameras in view" +
       (data.truncated ? " (only the first " + data.features.length + ": zoom in to see all)" : "") + ".";
-    var el = document.getElementById("map");
-    el.dataset.loaded = String(data.features.length);
-    el.dataset.mode = "cameras";
+    mapEl.dataset.loaded = String(data.features.length);
+    mapEl.dataset.mode = "cameras";
   }
 
   function search(params) {

@@ -37,6 +37,10 @@
       fieldset.remove();
       total.value = String(parseInt(total.value, 10) - 1);
       renumber();
+      // The button that had focus is gone: keep the keyboard user where the camera was, on "Add another camera"
+      // (shown again now there is room), else on the camera before it.
+      if (!add.hidden) add.focus();
+      else container.querySelector("fieldset.camera:last-of-type input[type=text]").focus();
     });
     connectPicker(fieldset.querySelector(".camera-map"));
     renumber();
