@@ -87,6 +87,13 @@ def tab_to(page, selector: str, limit: int = 120) -> None:
     raise AssertionError(f"{selector} never took focus by Tab")
 
 
+def keyboard_type_owner_and_camera(page, *, name: str, email: str, camera: str) -> None:
+    """On /register/, types the owner's name and email and the first camera's name, moving by Tab alone."""
+    for selector, text in (("#id_name", name), ("#id_email", email), ("#id_cameras-0-label", camera)):
+        tab_to(page, selector)
+        page.keyboard.type(text)
+
+
 def screenshot(page, name: str) -> None:
     """Refreshes the README's screenshots when CONNECT_SCREENSHOTS=1 (they are committed files)."""
     if os.environ.get("CONNECT_SCREENSHOTS") == "1":

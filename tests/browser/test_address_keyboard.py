@@ -10,7 +10,7 @@ from addresses.services import address_points_replace
 from addresses.text import search_text
 from audit.models import AccessEntry
 from registry.models import Camera, Owner
-from tests.browser.conftest import offline, staff_sign_in, tab_to
+from tests.browser.conftest import keyboard_type_owner_and_camera, offline, staff_sign_in, tab_to
 from tests.conftest import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,12 +30,7 @@ def test_a_resident_registers_a_camera_by_typing_the_street_address_with_the_key
         keyboard_phone, addresses, smtp_sink):
     page = keyboard_phone
     page.goto("/register/")
-    tab_to(page, "#id_name")
-    page.keyboard.type("Rosa Alvarez")
-    tab_to(page, "#id_email")
-    page.keyboard.type("rosa@example.org")
-    tab_to(page, "#id_cameras-0-label")
-    page.keyboard.type("Front porch")
+    keyboard_type_owner_and_camera(page, name="Rosa Alvarez", email="rosa@example.org", camera="Front porch")
 
     tab_to(page, "#id_cameras-0-address")
     address = page.locator("#id_cameras-0-address")

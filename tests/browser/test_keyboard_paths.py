@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Point
 from playwright.sync_api import expect
 
 from registry.models import Camera
-from tests.browser.conftest import checked_page, staff_sign_in, tab_to
+from tests.browser.conftest import checked_page, keyboard_type_owner_and_camera, staff_sign_in, tab_to
 from tests.conftest import make_staff
 from tests.integration.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
@@ -26,12 +26,7 @@ def focused(page, selector: str) -> bool:
 def test_a_resident_registers_a_camera_at_the_map_centre_with_the_keyboard_only(keyboard_phone, smtp_sink):
     page = keyboard_phone
     page.goto("/register/")
-    tab_to(page, "#id_name")
-    page.keyboard.type("Rosa Alvarez")
-    tab_to(page, "#id_email")
-    page.keyboard.type("rosa@example.org")
-    tab_to(page, "#id_cameras-0-label")
-    page.keyboard.type("Back yard")
+    keyboard_type_owner_and_camera(page, name="Rosa Alvarez", email="rosa@example.org", camera="Back yard")
     tab_to(page, "button.map-centre")
     page.keyboard.press("Enter")
     # No address point near (none are loaded): the live region says the camera is placed all the same.
