@@ -13,7 +13,7 @@ from common.codes import parse_code
 from integration import overrides
 from integration.gating import OPEN_PERMISSION, OVERRIDE_PERMISSION
 from integration.models import OverrideRequest
-from integration.views.staff import integrated_camera, json_object
+from integration.views.staff import camera_body
 from requests_app.models import Incident
 
 
@@ -29,12 +29,10 @@ def _json(override: OverrideRequest) -> dict:
 @staff_permission_required(OPEN_PERMISSION, api=True)
 def override_ask(request):
     """{camera, incident, reason} -> 201 the request, waiting for a supervisor; 403 with why not."""
-    body = json_object(request)
-    if body is None:
-        return JsonResponse({"detail": "Send a JSON object."}, status=400)
-    camera = integrated_camera(body.get("camera"))
-    if camera is None:
-        return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
+    found = camera_body(request)
+    if isinstance(found, JsonResponse):
+        return found
+    body, camera = found
     incident_code = parse_code(body.get("incident"))
     incident = Incident.objects.filter(code=incident_code).first() if incident_code else None
     try:

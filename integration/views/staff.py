@@ -40,6 +40,17 @@ def json_object(request) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
+def camera_body(request) -> tuple[dict, Camera] | JsonResponse:
+    """A live request's JSON body and the integrated camera it names, or the answer refusing it (400, 404)."""
+    body = json_object(request)
+    if body is None:
+        return JsonResponse({"detail": "Send a JSON object."}, status=400)
+    camera = integrated_camera(body.get("camera"))
+    if camera is None:
+        return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
+    return body, camera
+
+
 @require_GET
 @staff_permission_required(OPEN_PERMISSION, api=True)
 def camera_live_info(request, code):
@@ -72,12 +83,10 @@ def camera_live_info(request, code):
 @staff_permission_required(OPEN_PERMISSION, api=True)
 def session_open(request):
     """{camera, incident?, reason, override_reason?} -> 201 {session, socket, ends_by} or 403 with the rule."""
-    body = json_object(request)
-    if body is None:
-        return JsonResponse({"detail": "Send a JSON object."}, status=400)
-    camera = integrated_camera(body.get("camera"))
-    if camera is None:
-        return JsonResponse({"detail": "No integrated camera with that code."}, status=404)
+    found = camera_body(request)
+    if isinstance(found, JsonResponse):
+        return found
+    body, camera = found
     incident = None
     if body.get("incident"):
         code = parse_code(body["incident"])
