@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 import _services  # noqa: E402
 from _runs import single_run_guard  # noqa: E402
+from _sessions import staff_cookie  # noqa: E402
 from api_nearby import running_server  # noqa: E402
 
 ADDRESSES = 200_000
@@ -86,25 +87,11 @@ def typed_queries(count: int) -> list[str]:
 
 
 def staff_session_cookie() -> str:
-    """A signed-in session of a crime analyst, made the way login() makes one."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
-
+    """A signed-in session of a crime analyst."""
     from common.roles import CRIME_ANALYST
 
-    user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"is_staff": True})
-    user.is_staff, user.is_active = True, True
-    user.set_unusable_password()
-    user.save()
-    user.groups.set([Group.objects.get(name=CRIME_ANALYST)])
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return staff_cookie(USERNAME, CRIME_ANALYST)
+
 
 
 def main() -> None:

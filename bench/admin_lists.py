@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 import _services  # noqa: E402
 from _cpu import cpu_seconds, pid_serving  # noqa: E402
+from _sessions import staff_cookie  # noqa: E402
 from api_nearby import running_server  # noqa: E402
 
 CAMERAS = 1_000_000
@@ -39,25 +40,6 @@ SEARCH = "4821 Bench"
 LIST = "/admin/registry/camera/"
 ROW = r'<th class="field-label">'  # each camera's row starts with its label
 
-
-def session_cookie(username: str, role: str) -> str:
-    """A signed-in session for a staff user of that role, made the way login() makes one."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
-
-    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
-    user.is_staff, user.is_active = True, True
-    user.set_unusable_password()
-    user.save()
-    user.groups.set([Group.objects.get(name=role)])
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 def page_query(cookie: str, path: str) -> str:
@@ -96,8 +78,8 @@ def main() -> None:
 
     from common.roles import ADMINISTRATOR, INVESTIGATOR
 
-    investigator = session_cookie("bench-investigator", INVESTIGATOR)
-    administrator = session_cookie("bench-administrator", ADMINISTRATOR)
+    investigator = staff_cookie("bench-investigator", INVESTIGATOR)
+    administrator = staff_cookie("bench-administrator", ADMINISTRATOR)
     search_path = f"{LIST}?q={SEARCH.replace(' ', '+')}"
 
     redis_url = f"{_data.REDIS}/{REDIS_DB}"

@@ -64,6 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 import _services  # noqa: E402
 from _runs import code_commit, free_port, pressure_share, pressure_totals, single_run_guard  # noqa: E402
+from _sessions import signed_in  # noqa: E402
 
 NAME = "live_relay"
 DB_NAME = "connect_bench_live"  # this script's own; never `connect`
@@ -198,10 +199,9 @@ def make_world(cameras: int, masks: bool) -> dict:
     from datetime import date
 
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.contrib.gis.geos import Point
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from common.roles import CRIME_ANALYST
@@ -229,13 +229,8 @@ def make_world(cameras: int, masks: bool) -> dict:
     user.groups.set([Group.objects.get(name=CRIME_ANALYST)])
     services.training_record_add(user=user, course="Live camera privacy", completed_on=date.today(),
                                  hours=settings.TRAINING_MIN_HOURS, by=None)
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
     world["user"] = user
-    world["cookie"] = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    world["cookie"] = "=".join(signed_in(user))
     return world
 
 

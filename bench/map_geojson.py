@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 import _services  # noqa: E402
 from _runs import free_port  # noqa: E402
+from _sessions import signed_in, staff_user  # noqa: E402
 
 CAMERAS = 100_000  # 10% of them, 10,000, inside _data.VIEWPORT
 USERNAME = "bench-crime-analyst"
@@ -41,25 +42,11 @@ SERVER_APP_NAME = "connect-bench-web"
 
 
 def analyst_session_cookie() -> tuple[str, str]:
-    """A signed-in session for a staff user in the Crime analyst group, made the way login() makes one."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.auth.models import Group
-    from django.contrib.sessions.backends.db import SessionStore
-
+    """A signed-in session for a staff user in the Crime analyst group: (cookie name, session key)."""
     from common.roles import CRIME_ANALYST
 
-    user, _ = get_user_model().objects.get_or_create(username=USERNAME, defaults={"is_staff": True})
-    user.is_staff, user.is_active = True, True
-    user.set_unusable_password()
-    user.save()
-    user.groups.set([Group.objects.get(name=CRIME_ANALYST)])
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return settings.SESSION_COOKIE_NAME, session.session_key
+    return signed_in(staff_user(USERNAME, CRIME_ANALYST))
+
 
 
 def start_server(port: int, log_file) -> subprocess.Popen:
