@@ -144,3 +144,13 @@ def test_a_name_outside_the_pdf_fonts_is_written_as_code_points_not_lost(client,
 
     text = pdf_text(client.get(pdf_url(clip)).content)
     assert "\\u95e8\\u53e3 café.mp4" in text
+
+
+def test_a_failed_integrity_check_is_stated_on_the_page_and_in_the_pdf(client, clip, investigator):
+    Clip.objects.filter(pk=clip.pk).update(integrity_failed_at=timezone.now())
+    client.force_login(investigator)
+
+    page = client.get(page_url(clip)).content.decode()
+    text = pdf_text(client.get(pdf_url(clip)).content)
+    for shown in (page, text):
+        assert "Integrity check FAILED at" in shown and "not yet re-checked" not in shown
