@@ -59,3 +59,23 @@ def test_printing_the_report_leaves_the_admin_out_and_the_hash_whole(page, clip)
                                    else "not yet re-checked at rest")
     expect(report.locator("#custody-entries tbody tr").first).to_contain_text("clip.uploaded")
     assert page.evaluate("document.documentElement.scrollWidth") <= page_width
+
+
+def test_the_report_passes_the_accessibility_engine(browser, live_server, clip):
+    """Its tables have headers and its hash a readable contrast (tests/browser/test_accessibility.py's engine)."""
+    from tests.browser.conftest import offline
+    from tests.browser.test_accessibility import AXE, blocking_violations
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` installs it (scripts/bootstrap.sh --test runs npm ci).")
+    context = offline(browser.new_context(base_url=live_server.url, bypass_csp=True))
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    url = f"/admin/requests_app/incident/clip/{clip.pk}/custody/"
+    staff_sign_in(page, "investigator", next_path=url)
+    try:
+        assert blocking_violations(page) == []
+        page.emulate_media(media="print")
+        assert blocking_violations(page) == []
+    finally:
+        context.close()
