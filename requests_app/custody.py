@@ -40,6 +40,8 @@ class CustodyReport:
 
 def human_size(size: int) -> str:
     """"12.4 MB (12,998,112 bytes)": the exact count stays, since a court compares it."""
+    if size < 1024:
+        return f"{size} bytes"
     return f"{filesizeformat(size)} ({size:,} bytes)".replace("\xa0", " ")
 
 

@@ -40,7 +40,7 @@ def pdf_url(clip):
 
 def test_sizes_and_durations_read_as_people_say_them_with_the_exact_count_kept():
     assert human_size(12_998_112) == "12.4 MB (12,998,112 bytes)"
-    assert human_size(900) == "900 bytes (900 bytes)"
+    assert human_size(900) == "900 bytes"
     assert human_duration(83.4) == "1:23.4 (83.4 s)"
     assert human_duration(3725) == "1:02:05.0 (3,725.0 s)"
     assert human_duration(None) == "not stated"
