@@ -31,6 +31,8 @@ class Action(StrEnum):
     CLIPS_LISTED = "clips.listed"
     CLIP_METADATA_VIEWED = "clip.metadata_viewed", _("looked at the details of your clip")
     CLIP_CUSTODY_VIEWED = "clip.custody_viewed", _("printed the chain-of-custody report of your clip")
+    CLIP_CUSTODY_PDF_DOWNLOADED = "clip.custody_pdf_downloaded", _("downloaded the chain-of-custody report of your "
+                                                                   "clip as a PDF")
     CLIP_INTEGRITY_FAILED = "clip.integrity_failed", _("found your clip altered and refused it")
     CLIP_PURGED = "clip.purged", _("deleted your clip (retention)")
     CLIP_LEGAL_HOLD_SET = "clip.legal_hold_set", _("put your clip under a legal hold (kept past its period)")

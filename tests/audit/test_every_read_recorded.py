@@ -20,6 +20,7 @@ from requests_app.models import FootageRequest
 from tests.conftest import STAFF_ROLES, make_staff, make_staff_named, sign_in_owner
 from tests.requests_app.factories import IncidentFactory
 from tests.requests_app.media import tiny_mp4
+from tests.requests_app.pdf_text import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,7 @@ def reads(w) -> dict[str, str]:
         "admin camera autocomplete": "/admin/autocomplete/?app_label=integration&model_name=liveshare"
                                      f"&field_name=camera&term={camera.label}",
         "custody report": f"/admin/requests_app/incident/clip/{clip.pk}/custody/",
+        "custody report pdf": f"/admin/requests_app/incident/clip/{clip.pk}/custody/pdf/",
         "map nearby": f"/map/nearby.json?lat={lat}&lng={lng}&radius=200&case={CASE}",
         "map viewport": f"/map/cameras.geojson?bbox={box}",
         "api camera": f"/api/v1/cameras/{camera.code}/",
@@ -82,12 +84,14 @@ READS = [
     "admin camera list", "admin camera search", "admin camera page", "admin owner list", "admin owner page",
     "admin incident page", "admin incident cameras", "admin clip list", "admin clip page", "admin change history",
     "custody report", "map nearby", "map viewport", "api camera", "api nearby", "api footage requests", "api clip",
-    "clip download", "admin camera history", "admin owner history", "admin camera autocomplete"]
+    "clip download", "admin camera history", "admin owner history", "admin camera autocomplete", "custody report pdf"]
 
 
 def body_of(response) -> str:
     if getattr(response, "streaming", False):
         return "<clip bytes>" if response.status_code == 200 else b"".join(response.streaming_content).decode()
+    if response.get("Content-Type") == "application/pdf":
+        return pdf_text(response.content)
     return response.content.decode(errors="replace")
 
 
@@ -147,5 +151,6 @@ def test_an_investigator_on_the_case_sees_owner_a_through_every_police_read(worl
     urls = reads(world)
     opened = {read for read in READS if shows_owner_a(body_of(client.get(urls[read])), world)}
     assert {"admin camera list", "admin camera page", "admin owner page", "admin incident page",
-            "admin incident cameras", "admin clip list", "admin clip page", "custody report", "map nearby",
+            "admin incident cameras", "admin clip list", "admin clip page", "custody report", "custody report pdf",
+            "map nearby",
             "map viewport", "api camera", "api nearby", "api footage requests", "api clip", "clip download"} <= opened
