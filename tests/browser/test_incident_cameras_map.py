@@ -92,6 +92,16 @@ def test_a_marker_ticks_its_row_and_a_box_highlights_its_marker(page, scene, smt
     assert set(FootageRequest.objects.values_list("camera_label", flat=True)) == {"Garage west", "Porch east"}
 
 
+def test_a_keyboard_can_skip_the_markers_to_the_list(page, scene):
+    staff_sign_in(page, "investigator", next_path=scene["path"])
+    skip = page.get_by_role("link", name="Skip the map to the list")
+    skip.focus()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#cam-{scene['cameras']['facing'].code}")).to_be_focused()  # the list's first box
+
+
 def test_an_already_asked_cameras_marker_does_not_tick(page, scene):
     staff_sign_in(page, "investigator", next_path=scene["path"])
     asked = marker(page, scene["cameras"]["asked"])
