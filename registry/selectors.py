@@ -123,6 +123,9 @@ class NearbyCamera:
     address: str
     records: bool
     retention_days: int
+    direction_deg: int  # the view cone, for maps that draw it
+    field_of_view_deg: int
+    range_m: int
     owner_code: str  # for the search's ledger entry, which the owner sees; never sent to the map
 
 
@@ -137,7 +140,7 @@ SELECT n.code, n.label, o.kind, n.level, n.distance_m,
            abs(mod(degrees(ST_Azimuth(n.location, n.g))::numeric - n.direction_deg + 540, 360) - 180)
            <= n.field_of_view_deg / 2.0, TRUE)) AS covers,
        ST_Y(n.location::geometry), ST_X(n.location::geometry), n.address, n.records, n.retention_days,
-       o.code::text
+       n.direction_deg, n.field_of_view_deg, n.range_m, o.code::text
 FROM (
     SELECT c.code::text AS code, c.label, c.owner_id, c.level, ST_Distance(c.location, p.g) AS distance_m,
            c.range_m, c.field_of_view_deg, c.direction_deg, c.location, c.address, c.records, c.retention_days, p.g

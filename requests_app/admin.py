@@ -15,11 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from audit.actions import Action
 from common import roles
 from common.admin_base import ChangeHistoryRedirectMixin
 from common.admin_paging import LargeListAdminMixin
+from common.base_map import map_config
 from registry.admin import StreetMapAdmin
 from registry.selectors import cameras_near
 from registry.services import map_search_record
@@ -48,6 +50,22 @@ def progress_summary(requests: list[FootageRequest]) -> str:
     delivered = len(requests) - counts.get(view.QUEUED, 0) - counts.get(view.SENDING, 0) - counts.get(view.FAILED, 0)
     parts = [f"{view(state).label}: {n}" for state, n in sorted(counts.items())]
     return f"{delivered} of {len(requests)} sent · " + " · ".join(parts)
+
+
+def cameras_map_data(incident: Incident, rows: list[dict]) -> dict:
+    """What the cameras page's map draws (static/requests_app/js/incident_cameras.js): the streets, the incident and
+    its radius, and the listed cameras with their view cones. The rows are the search already recorded; nothing
+    about their owners goes to the page."""
+    return {**map_config(),
+            "incident": {"lat": incident.location.y, "lng": incident.location.x, "radius": incident.radius_m},
+            "cameras": [{"code": row["camera"].code, "label": row["camera"].label, "lat": row["camera"].lat,
+                         "lng": row["camera"].lng, "direction": row["camera"].direction_deg,
+                         "fov": row["camera"].field_of_view_deg, "range": row["camera"].range_m,
+                         "covers": row["camera"].covers, "requested": row["requested"],
+                         "overwritten": row["overwritten"]} for row in rows],
+            # The words each marker's label adds to the camera's name, for those who hear the map.
+            "words": {"facesSpot": gettext("faces the spot"), "asked": gettext("already asked"),
+                      "overwritten": gettext("footage likely overwritten")}}
 
 
 class FootageRequestInline(admin.TabularInline):
@@ -280,11 +298,13 @@ class IncidentAdmin(LargeListAdminMixin, ChangeHistoryRedirectMixin, StreetMapAd
                           lat=round(incident.location.y, 6), lng=round(incident.location.x, 6),
                           radius_m=incident.radius_m)
         now = timezone.now()
-        rows = [{"camera": camera, "requested": camera.code in {str(c) for c in requested},
+        requested = {str(c) for c in requested}
+        rows = [{"camera": camera, "requested": camera.code in requested,
                  "overwritten": not camera.records or (now - incident.starts_at).days >= camera.retention_days}
                 for camera in cameras]
         context = {**self.admin_site.each_context(request), "title": f"Cameras near {incident.case_number}",
-                   "incident": incident, "rows": rows, "truncated": truncated, "opts": self.model._meta}
+                   "incident": incident, "rows": rows, "truncated": truncated, "opts": self.model._meta,
+                   "map_data": cameras_map_data(incident, rows)}
         return render(request, "admin/requests_app/incident/cameras.html", context)
 
     def _custody_clip(self, request, pk) -> Clip:

@@ -1,4 +1,4 @@
-"""What the registration and portal views share: the owner's portal session, emailed-link pages, map settings.
+"""What the registration and portal views share: the owner's portal session, emailed-link pages.
 
 Owners are not Django users: the portal keeps the owner's id in the session with its own expiry,
 so a portal session can never reach a staff page.
@@ -10,10 +10,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from common.change_history import acting_as
-from common.districts import districts_geojson
 from registry.links import LinkError, link_check
 from registry.models import Owner, OwnerLink
 
@@ -31,15 +29,6 @@ def portal_owner(request) -> Owner | None:
     if not data or data.get("until", 0) < timezone.now().timestamp():
         return None
     return Owner.objects.filter(pk=data.get("id")).first()
-
-
-def map_config() -> dict:
-    """What every map draws (static/connect/js/basemap.js): streets from the tile server (or none), and the
-    service area and districts, drawn whether or not the tiles load."""
-    return {"tiles": settings.MAP_TILES, "tileOptions": settings.MAP_TILE_OPTIONS, "area": settings.SERVICE_AREA,
-            "districts": districts_geojson(),
-            "tilesFailed": gettext("Street map unavailable: its tiles could not be loaded. The service area and "
-                                   "district lines are still shown.")}
 
 
 def emailed_link_landing(request, *, token: str, purpose: str, use, template: str, done: str = ""):

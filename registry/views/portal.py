@@ -10,13 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit import publishing
 from audit.selectors import owner_history
 from common import outbox
+from common.base_map import map_config
 from common.ratelimit import rate_limited
 from registry import selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
 from registry.models import Camera, OwnerLink
 from registry.owner_history import history_rows
 from registry.portal_access import own_camera, owner_required
-from registry.views.common import emailed_link_landing, map_config, portal_owner
+from registry.views.common import emailed_link_landing, portal_owner
 
 
 @require_http_methods(["GET", "POST"])

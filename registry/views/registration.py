@@ -6,12 +6,13 @@ from django.utils.translation import get_language, gettext
 from django.views.decorators.http import require_http_methods
 
 from common import outbox
+from common.base_map import map_config
 from common.change_history import changes_by
 from common.ratelimit import rate_limited
 from registry import services
 from registry.forms import CameraFormSet, OwnerForm
 from registry.models import OwnerLink
-from registry.views.common import emailed_link_landing, map_config
+from registry.views.common import emailed_link_landing
 
 
 def _camera_rows(formset) -> list[dict]:

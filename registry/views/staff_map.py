@@ -8,9 +8,9 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET
 
 from common.access import staff_permission_required
+from common.base_map import map_config
 from registry import selectors, services
 from registry.models import Camera, Owner
-from registry.views.common import map_config
 
 MAP_PERMISSION = "registry.view_camera"
 NEARBY_LIMIT = 500

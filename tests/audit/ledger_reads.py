@@ -10,3 +10,10 @@ def recorded_targets(action, **filters) -> list[str]:
     sealed = AccessEntry.objects.filter(action=action, **filters).values_list("target_code", flat=True)
     pending = PendingEntry.objects.filter(action=action, **filters).values_list("target_code", flat=True)
     return list(sealed.union(pending, all=True))
+
+
+def recorded_details(action, **filters) -> list[dict]:
+    """The detail of every entry with `action` (and `filters`), sealed or pending, one per entry."""
+    sealed = AccessEntry.objects.filter(action=action, **filters).values_list("detail", flat=True)
+    pending = PendingEntry.objects.filter(action=action, **filters).values_list("detail", flat=True)
+    return list(sealed.union(pending, all=True))

@@ -108,6 +108,22 @@ def test_staff_pages(context, role, paths):
     assert check(page, paths) == {}
 
 
+def test_choosing_cameras_for_an_incident(context):
+    """The cameras page with its map (markers are buttons named for their cameras), one camera already asked."""
+    investigator = make_staff("investigator")
+    incident = IncidentFactory(case_number="26-004513")
+    requests_services.incident_investigators_set(incident=incident, users=[investigator])
+    CameraFactory(label="Corner", owner=OwnerFactory(kind="business"))
+    asked = CameraFactory(label="Porch", owner=OwnerFactory(email="porch@example.org"))
+    FootageRequest.objects.create(incident=incident, camera=asked, camera_label="Porch", nonce="nonce-a11y-map",
+                                  state="sent", sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=10))
+    path = f"/admin/requests_app/incident/{incident.pk}/cameras/"
+    page = context.new_page()
+    staff_sign_in(page, "investigator", next_path=path)
+    page.locator("#cameras-map .incident-cam").first.wait_for()
+    assert check(page, [path]) == {}
+
+
 def contrast(rgb_a: str, rgb_b: str) -> float:
     def luminance(rgb: str) -> float:
         channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]

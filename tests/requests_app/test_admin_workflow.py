@@ -1,7 +1,12 @@
+import json
+import re
+
 import pytest
 from django.contrib.gis.geos import Point
 
+from audit.actions import Action
 from requests_app.models import FootageRequest, Incident
+from tests.audit.ledger_reads import recorded_details
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +69,29 @@ def test_choosing_cameras_and_sending_shows_progress(client, investigator, incid
 
     page = client.get(f"/admin/requests_app/incident/{incident.pk}/cameras/").content.decode()
     assert page.count(">asked<") == 3  # already asked cameras cannot be ticked again
+
+
+def test_the_cameras_map_gets_the_listed_cameras_only_and_nothing_of_their_owners(client, investigator, incident,
+                                                                                  street_cameras, footage_request):
+    client.force_login(investigator)
+    page = client.get(f"/admin/requests_app/incident/{incident.pk}/cameras/").content.decode()
+    sent = re.search(r'<script id="cameras-map-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    cameras = json.loads(sent)["cameras"]
+
+    near = street_cameras["near"]
+    assert [c["code"] for c in cameras] == [str(c.code) for c in near]  # nearest first; not the paused or far ones
+    assert {key for c in cameras for key in c} == {"code", "label", "lat", "lng", "direction", "fov", "range",
+                                                   "covers", "requested", "overwritten"}
+    assert [c["requested"] for c in cameras] == [True, False, False]  # footage_request asked the first
+    assert (cameras[1]["direction"], cameras[1]["fov"], cameras[1]["range"]) == (90, 90, 30)
+    assert cameras[1]["lat"] == pytest.approx(35.78) and cameras[1]["lng"] == pytest.approx(-78.6377)
+    for camera in near:
+        assert camera.owner.email not in sent and str(camera.owner.code) not in sent
+        assert camera.owner.address not in sent and camera.owner.name not in sent
+    # The map shows what the one recorded search found: each owner sees it in their history, and nothing more.
+    searches = recorded_details(Action.MAP_SEARCH)
+    assert len(searches) == 1
+    assert {code for codes in searches[0]["cameras"].values() for code in codes} == {c["code"] for c in cameras}
 
 
 def test_close_action(client, investigator, incident):
