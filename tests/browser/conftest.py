@@ -94,6 +94,15 @@ def keyboard_type_owner_and_camera(page, *, name: str, email: str, camera: str) 
         page.keyboard.type(text)
 
 
+def keyboard_accept_and_register(page) -> None:
+    """On /register/: ticks "faces a public place" and the terms, then sends the form, by Tab, Space and Enter."""
+    for checkbox in ("#id_cameras-0-faces_public", "#id_accept_terms"):
+        tab_to(page, checkbox)
+        page.keyboard.press("Space")
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+
+
 def screenshot(page, name: str) -> None:
     """Refreshes the README's screenshots when CONNECT_SCREENSHOTS=1 (they are committed files)."""
     if os.environ.get("CONNECT_SCREENSHOTS") == "1":

@@ -10,7 +10,13 @@ from addresses.services import address_points_replace
 from addresses.text import search_text
 from audit.models import AccessEntry
 from registry.models import Camera, Owner
-from tests.browser.conftest import keyboard_type_owner_and_camera, offline, staff_sign_in, tab_to
+from tests.browser.conftest import (
+    keyboard_accept_and_register,
+    keyboard_type_owner_and_camera,
+    offline,
+    staff_sign_in,
+    tab_to,
+)
 from tests.conftest import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,12 +59,7 @@ def test_a_resident_registers_a_camera_by_typing_the_street_address_with_the_key
     assert Owner.objects.count() == 0
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")  # nothing sideways
 
-    tab_to(page, "#id_cameras-0-faces_public")
-    page.keyboard.press("Space")
-    tab_to(page, "#id_accept_terms")
-    page.keyboard.press("Space")
-    tab_to(page, "button[type=submit]")
-    page.keyboard.press("Enter")
+    keyboard_accept_and_register(page)
 
     expect(page.locator("h1")).to_have_text("Check your email")
     camera = Camera.objects.get()

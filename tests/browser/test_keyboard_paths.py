@@ -8,7 +8,13 @@ from django.contrib.gis.geos import Point
 from playwright.sync_api import expect
 
 from registry.models import Camera
-from tests.browser.conftest import checked_page, keyboard_type_owner_and_camera, staff_sign_in, tab_to
+from tests.browser.conftest import (
+    checked_page,
+    keyboard_accept_and_register,
+    keyboard_type_owner_and_camera,
+    staff_sign_in,
+    tab_to,
+)
 from tests.conftest import make_staff
 from tests.integration.conftest import share_camera, trained
 from tests.registry.factories import CameraFactory, OwnerFactory
@@ -36,12 +42,7 @@ def test_a_resident_registers_a_camera_at_the_map_centre_with_the_keyboard_only(
                            " return [c.lat, c.lng]; })()")
     expect(page.locator("#id_cameras-0-latitude")).to_have_value(f"{centre[0]:.6f}")
 
-    tab_to(page, "#id_cameras-0-faces_public")
-    page.keyboard.press("Space")
-    tab_to(page, "#id_accept_terms")
-    page.keyboard.press("Space")
-    tab_to(page, "button[type=submit]")
-    page.keyboard.press("Enter")
+    keyboard_accept_and_register(page)
 
     expect(page.locator("h1")).to_have_text("Check your email")
     camera = Camera.objects.select_related("owner").get()

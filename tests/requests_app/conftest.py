@@ -47,3 +47,18 @@ def footage_request(incident, street_cameras):
     return FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near 0",
                                          nonce="nonce-1", state="sent", sent_at=timezone.now(),
                                          expires_at=timezone.now() + timedelta(days=10))
+
+
+def clip_uploaded(client, incident, camera, *, name: str, video: bytes, keep_days: int = 90):
+    """The clip an owner uploads through the consent page (the form without JavaScript) for a request sent to
+    `camera`; `client` ends signed out."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from requests_app.models import Clip
+
+    request = FootageRequest.objects.create(incident=incident, camera=camera, camera_label="Near", nonce="n",
+                                            state="sent", expires_at=timezone.now() + timedelta(days=5))
+    url = services.consent_link(request).replace("http://testserver", "")
+    client.post(url + "upload/", {"clips": [SimpleUploadedFile(name, video)], "keep_days": str(keep_days)})
+    client.logout()
+    return Clip.objects.get(request=request)

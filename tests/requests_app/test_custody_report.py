@@ -13,6 +13,7 @@ from requests_app import services
 from requests_app.custody import human_duration, human_size
 from requests_app.models import Clip, FootageRequest
 from tests.conftest import make_staff, sign_in_owner
+from tests.requests_app.conftest import clip_uploaded
 from tests.requests_app.media import tiny_mp4
 from tests.requests_app.pdf_text import pdf_text
 
@@ -22,12 +23,7 @@ VIDEO = tiny_mp4()
 
 @pytest.fixture
 def clip(client, incident, street_cameras):
-    request = FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near",
-                                            nonce="n", state="sent", expires_at=timezone.now() + timedelta(days=5))
-    url = services.consent_link(request).replace("http://testserver", "")
-    client.post(url + "upload/", {"clips": [SimpleUploadedFile("front door.mp4", VIDEO)], "keep_days": "90"})
-    client.logout()
-    return Clip.objects.get()
+    return clip_uploaded(client, incident, street_cameras["near"][0], name="front door.mp4", video=VIDEO)
 
 
 def page_url(clip):

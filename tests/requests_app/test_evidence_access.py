@@ -8,6 +8,7 @@ from audit.models import AccessEntry
 from requests_app import services
 from requests_app.models import Clip, FootageRequest
 from tests.conftest import make_staff
+from tests.requests_app.conftest import clip_uploaded
 from tests.requests_app.media import tiny_mp4
 
 pytestmark = pytest.mark.django_db
@@ -16,16 +17,7 @@ VIDEO = tiny_mp4()
 
 @pytest.fixture
 def clip(client, incident, street_cameras):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    request = FootageRequest.objects.create(incident=incident, camera=street_cameras["near"][0], camera_label="Near",
-                                            nonce="n", state="sent", expires_at=timezone.now() + timedelta(days=5))
-    url = services.consent_link(request).replace("http://testserver", "")
-    client.post(url + "upload/", {"clips": [SimpleUploadedFile("door.mp4", VIDEO)], "keep_days": "90"})
-    client.logout()
-    return Clip.objects.get()
+    return clip_uploaded(client, incident, street_cameras["near"][0], name="door.mp4", video=VIDEO)
 
 
 def download(client, user, clip, inline=False):
