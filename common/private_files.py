@@ -62,14 +62,15 @@ def private_folder(path: str | os.PathLike) -> Path:
     return folder
 
 
-def leftovers_sweep(folder: str | os.PathLike, pattern: str, *, grace_s: float = 60.0) -> list[Path]:
+def leftovers_sweep(folder: str | os.PathLike, pattern: str, *, grace_s: float = 60.0,
+                    now: float | None = None) -> list[Path]:
     """Removes the files matching `pattern` in `folder` that no live process holds (see the module's text) and
-    that were last changed more than `grace_s` seconds ago; returns what it removed."""
+    that were last changed more than `grace_s` seconds before `now` (the clock's time); returns what it removed."""
     removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed
-    cutoff = time.time() - grace_s
+    cutoff = (time.time() if now is None else now) - grace_s
     for path in folder.glob(pattern):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)

@@ -61,6 +61,11 @@ def _aad(index: int, last: bool) -> bytes:
     return struct.pack(">I?", index, last)
 
 
+def seal_record(aead: AESGCM, prefix: bytes, index: int, plaintext, *, last: bool) -> bytes:
+    """Record `index` of a sealed file whose nonce prefix is `prefix`, as it is written."""
+    return aead.encrypt(_nonce(prefix, index), plaintext, _aad(index, last))
+
+
 WRITEBACK_RECORDS = 8  # every 8 MiB sealed, the kernel is asked to start writing the file out
 
 
@@ -119,7 +124,7 @@ class EncryptingWriter:
         self._buffer += view  # keep at least one byte back: the last record is sealed as last
 
     def _seal(self, plaintext, *, last: bool) -> None:
-        self._file.write(self._aead.encrypt(_nonce(self._prefix, self._index), plaintext, _aad(self._index, last)))
+        self._file.write(seal_record(self._aead, self._prefix, self._index, plaintext, last=last))
         self._index += 1
         if self._index % WRITEBACK_RECORDS == 0:
             _start_writeback(self._file)

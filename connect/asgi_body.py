@@ -94,7 +94,7 @@ class SealedSpool(io.RawIOBase):
 
 
 def _view_streams_body(scope) -> bool:
-    if scope.get("method") not in ("POST", "PUT"):
+    if scope.get("method") not in ("POST", "PUT", "PATCH"):
         return False
     path = scope["path"]
     root = scope.get("root_path", "")

@@ -30,7 +30,7 @@ from common.mail import send_templated
 from common.metrics import Operation, evidence_store_error
 from common.private_files import leftovers_sweep
 from registry.models import Camera
-from requests_app import evidence, evidence_keys, selectors
+from requests_app import evidence, evidence_keys, resumable, selectors
 from requests_app.evidence_out import ClipStream
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
 from requests_app.signals import incident_closed
@@ -717,11 +717,12 @@ def _clip_object_delete(clip: Clip) -> None:
 def upload_leftovers_sweep(*, grace_s: float = 60.0) -> int:
     """Sealed uploads in the staging folder and spooled request bodies that a stopped web process left behind
     (killed mid-upload): removed once no live process holds them (common.private_files), so an upload still
-    under way, however slow, is never touched. Runs when web starts and hourly on beat; returns how many."""
+    under way, however slow, is never touched; and resumable uploads abandoned for a day. Runs when web starts and
+    hourly on beat; returns how many."""
     spool = settings.SPOOL_DIR
     removed = leftovers_sweep(evidence.evidence_dir(), "incoming-*.cnev", grace_s=grace_s)
     removed += leftovers_sweep(spool, "connect-body-*.sealed", grace_s=grace_s)
-    return len(removed)
+    return len(removed) + resumable.abandoned_sweep()
 
 
 @transaction.atomic

@@ -151,7 +151,7 @@ async def consent_upload_stream(request, token):
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone: nobody reads this, and nothing was kept
     # Sealed and probed: the clips are stored even if the client goes away now, as it sent every byte.
-    return await asyncio.shield(sync_to_async(_stream_finish)(request, token, uploads, keep_days))
+    return await asyncio.shield(sync_to_async(upload_finish)(request, token, uploads, keep_days))
 
 
 def _announced_files(request) -> list[tuple[str, int]] | None:
@@ -198,7 +198,8 @@ def _stream_admission(request, token):
 
 
 @changes_by("owner (footage request link)")
-def _stream_finish(request, token, uploads, keep_days):
+def upload_finish(request, token, uploads, keep_days):
+    """Sealed uploads (streamed, or resumed to their end) probed and stored as clips, or refused: the page to show."""
     try:  # again: the link may have lapsed, or the case closed, during a long upload
         footage_request = services.consent_request(token=token)
         clips = services.consent_upload(request=footage_request, uploads=uploads, keep_days=keep_days)

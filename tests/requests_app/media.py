@@ -35,3 +35,14 @@ def tiny_jpeg() -> bytes:
         for packet in stream.encode():
             container.mux(packet)
     return buffer.getvalue()
+
+
+def padded_mp4(total: int) -> bytes:
+    """A playable MP4 of `total` bytes: tiny_mp4 and a 'free' box of random bytes (so any 64-byte run of it is
+    unique, and a scan of the disk for plaintext finds it)."""
+    import os
+    import struct
+
+    video = tiny_mp4()
+    padding = total - len(video) - 8
+    return video + struct.pack(">I", padding + 8) + b"free" + os.urandom(padding)

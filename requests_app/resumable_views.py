@@ -1,0 +1,155 @@
+"""The consent page's resumable upload, a subset of tus 1.0.0: creation (POST), offset (HEAD), appending (PATCH
+with Upload-Offset) and termination (DELETE), under the consent link. A file becomes a clip, through the same
+code as the streamed upload, when its last byte arrives; until then nothing of it is listed anywhere."""
+
+import asyncio
+import base64
+import binascii
+import uuid
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestAborted
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from common.ratelimit import rate_limited
+from common.sealed import CHUNK
+from common.streamed_body import body_chunks, streams_body
+from requests_app import resumable, services
+from requests_app.views import _invalid, _page, _too_large, upload_finish
+
+TUS_VERSION = "1.0.0"
+
+
+def _tus(response: HttpResponse, **headers) -> HttpResponse:
+    response["Tus-Resumable"] = TUS_VERSION
+    response["Cache-Control"] = "no-store"
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = str(value)
+    return response
+
+
+def _metadata(header: str) -> dict[str, str]:
+    """tus Upload-Metadata: comma-separated `key base64(value)` pairs."""
+    values = {}
+    for pair in filter(None, (part.strip() for part in header.split(","))):
+        key, _sep, encoded = pair.partition(" ")
+        try:
+            values[key] = base64.b64decode(encoded, validate=True).decode("utf-8", errors="replace")
+        except (binascii.Error, ValueError):
+            values[key] = ""
+    return values
+
+
+@require_POST
+@rate_limited("consent-upload")
+def consent_uploads(request, token):
+    """Creates a resumable upload of one file: Upload-Length, and Upload-Metadata with `filename` and
+    `keep_days`. Answers 201 with its address in Location."""
+    try:
+        footage_request = services.consent_request(token=token)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    if request.headers.get("Tus-Resumable") != TUS_VERSION:
+        return _tus(HttpResponse(status=412), Tus_Version=TUS_VERSION)
+    metadata = _metadata(request.headers.get("Upload-Metadata", ""))
+    name = metadata.get("filename", "").strip()[:255] or "upload"
+    try:
+        keep_days = int(metadata.get("keep_days", ""))
+    except ValueError:
+        keep_days = None
+    if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
+        return _tus(_page(request, footage_request, error=_("Choose how long the clips may be kept."), status=400))
+    try:
+        length = int(request.headers.get("Upload-Length", ""))
+    except ValueError:
+        length = -1
+    if length <= 0:
+        return _tus(_page(request, footage_request, error=_("“%(name)s” is empty.") % {"name": name}, status=400))
+    if length > settings.UPLOAD_MAX_MB * 1024 * 1024:
+        return _tus(_too_large(request, footage_request))
+    staged = resumable.staged_create(token=token, name=name, length=length, keep_days=keep_days)
+    location = reverse("requests_app:consent_upload_resumable", args=[token, staged.id])
+    return _tus(HttpResponse(status=201), Location=location, Upload_Offset=0)
+
+
+def _admitted(token, upload_id):
+    """The upload, or the answer that refuses it: the link must still be open and the upload its own."""
+    try:
+        services.consent_request(token=token)
+        return resumable.staged_get(token=token, upload_id=upload_id)
+    except services.ConsentLinkError as exc:
+        return exc
+    except resumable.UploadNotFound:
+        return None
+
+
+@streams_body
+@require_http_methods(["HEAD", "PATCH", "DELETE"])
+async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
+    """HEAD: how much arrived (Upload-Offset). PATCH: the next bytes, from exactly that offset (else 409), as
+    application/offset+octet-stream. DELETE: the upload is dropped. The PATCH that brings the last byte answers with
+    the page the form would show (the clip stored, or why not)."""
+    staged = await sync_to_async(_admitted)(token, upload_id)
+    if isinstance(staged, services.ConsentLinkError):
+        return _tus(await sync_to_async(_invalid)(request, staged.reason))
+    if staged is None:
+        return _tus(HttpResponse(status=404))
+    if request.method == "HEAD":
+        return _tus(HttpResponse(status=200), Upload_Offset=staged.offset, Upload_Length=staged.length)
+    if request.method == "DELETE":
+        await sync_to_async(resumable.staged_delete)(staged)
+        return _tus(HttpResponse(status=204))
+    if request.content_type != "application/offset+octet-stream":
+        return _tus(HttpResponse(status=415))
+    try:
+        offset = int(request.headers.get("Upload-Offset", ""))
+    except ValueError:
+        return _tus(HttpResponse(status=400))
+    try:
+        appender = await sync_to_async(resumable.Appender)(staged)
+    except resumable.UploadBusy:
+        return _tus(HttpResponse(status=423))
+    except resumable.UploadNotFound:
+        return _tus(HttpResponse(status=404))
+    try:
+        if offset != appender.offset:
+            return _tus(HttpResponse(status=409), Upload_Offset=appender.offset)
+        overflow = await _append(appender, body_chunks(request))
+    except RequestAborted:
+        return HttpResponse(status=400)  # the client has gone; the whole records it sent are kept
+    finally:
+        await sync_to_async(appender.close)()
+    if overflow:
+        return _tus(HttpResponse(status=400), Upload_Offset=appender.offset)
+    if appender.offset < staged.length:
+        return _tus(HttpResponse(status=204), Upload_Offset=appender.offset)
+    # Every byte is here: the clip is stored even if the client goes away now.
+    return _tus(await asyncio.shield(sync_to_async(_finish)(request, token, staged)), Upload_Offset=staged.length)
+
+
+async def _append(appender: resumable.Appender, chunks) -> bool:
+    """Seals the body into whole records as it arrives; a last piece short of a record (not the file's end) is
+    dropped, and sent again from the offset. True if the body went on past the announced length."""
+    pending = bytearray()
+    seal = sync_to_async(appender.append_record, thread_sensitive=False)
+    async for chunk in chunks:
+        pending += chunk
+        while pending:
+            remaining = appender.staged.length - appender.offset
+            if remaining <= 0:
+                return True
+            size = min(CHUNK, remaining)
+            if len(pending) < size:
+                break
+            await seal(bytes(pending[:size]))
+            del pending[:size]
+    return False
+
+
+def _finish(request, token, staged):
+    upload = resumable.staged_sealed_upload(staged)
+    return upload_finish(request, token, [upload], staged.keep_days)
