@@ -3,7 +3,7 @@ it arrives into the staging folder, and turned into a clip only once every byte 
 
 The staging file has the layout of every sealed file (common.sealed): a header, then 1 MiB records under a data
 key. Between requests nothing of the plaintext is kept anywhere: the data key is stored wrapped by the key
-service beside the file (`resumable-<id>.json`, with the SHA-256 of the consent link it belongs to), and the
+service beside the file (`resumable-<id>.json`, with the footage request whose consent link made it), and the
 file holds whole records only, so the offset to resume from is always a record boundary that the file's size
 gives. A request cut in the middle of a record loses that record's bytes, never the records before it. The
 SHA-256 of the whole file is taken once, at the end, by reading the sealed records back (hashlib cannot carry a
@@ -25,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from common.private_files import leftovers_sweep, private_create
-from common.sealed import CHUNK, HEADER, MAGIC, RECORD, DecryptingReader, seal_record, unwrap_key, wrap_key
+from common.sealed import CHUNK, HEADER, MAGIC, RECORD, TAG, DecryptingReader, seal_record, unwrap_key, wrap_key
 from requests_app.evidence import SealedUpload, evidence_dir
 
 ABANDONED_AFTER_S = 24 * 3600
@@ -44,8 +44,8 @@ def _paths(upload_id: uuid.UUID) -> tuple[Path, Path]:
     return folder / f"resumable-{upload_id}.cnev", folder / f"resumable-{upload_id}.json"
 
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _owner_tag(request_code: uuid.UUID) -> str:
+    return str(request_code)
 
 
 def _context(upload_id: uuid.UUID) -> bytes:
@@ -59,7 +59,6 @@ class Staged:
     id: uuid.UUID
     name: str
     length: int
-    keep_days: int
     path: Path
     meta_path: Path
     _meta: dict
@@ -71,21 +70,25 @@ class Staged:
             size = self.path.stat().st_size
         except FileNotFoundError:
             raise UploadNotFound() from None
-        return min(max(size - HEADER, 0) // RECORD * CHUNK, self.length)
+        full, rest = divmod(max(size - HEADER, 0), RECORD)
+        if full * CHUNK + rest - TAG == self.length:  # the short last record, whole
+            return self.length
+        return min(full * CHUNK, self.length)
 
     def data_key(self) -> bytes:
         return unwrap_key(base64.b64decode(self._meta["wrapped_key"]), master_id=self._meta["key_id"],
                           context=_context(self.id))
 
 
-def staged_create(*, token: str, name: str, length: int, keep_days: int) -> Staged:
-    """A new, empty resumable upload bound to the consent link `token`, its id unguessable (a random UUID)."""
+def staged_create(*, request_code: uuid.UUID, name: str, length: int) -> Staged:
+    """A new, empty resumable upload of the footage request `request_code` (whose consent link made it), its id
+    unguessable (a random UUID)."""
     upload_id = uuid.uuid4()
     path, meta_path = _paths(upload_id)
     data_key = AESGCM.generate_key(bit_length=256)
     key_id, wrapped = wrap_key(data_key, context=_context(upload_id))
-    meta = {"token": _token_digest(token), "name": name, "length": length, "keep_days": keep_days,
-            "key_id": key_id, "wrapped_key": base64.b64encode(wrapped).decode()}
+    meta = {"request": _owner_tag(request_code), "name": name, "length": length, "key_id": key_id,
+            "wrapped_key": base64.b64encode(wrapped).decode()}
     file, lease = private_create(path)  # the file first: the sweep removes a description without one
     with file:
         file.write(MAGIC + os.urandom(8))
@@ -94,19 +97,20 @@ def staged_create(*, token: str, name: str, length: int, keep_days: int) -> Stag
     with file:
         file.write(json.dumps(meta).encode())
     lease.release()
-    return Staged(upload_id, name, length, keep_days, path, meta_path, meta)
+    return Staged(upload_id, name, length, path, meta_path, meta)
 
 
-def staged_get(*, token: str, upload_id: uuid.UUID) -> Staged:
-    """The upload `upload_id` of the consent link `token`; UploadNotFound for another link's, or none."""
+def staged_get(*, request_code: uuid.UUID, upload_id: uuid.UUID) -> Staged:
+    """The upload `upload_id` of the footage request `request_code`; UploadNotFound for another request's, or
+    none."""
     path, meta_path = _paths(upload_id)
     try:
         meta = json.loads(meta_path.read_bytes())
     except (FileNotFoundError, ValueError):
         raise UploadNotFound() from None
-    if not hmac.compare_digest(meta.get("token", ""), _token_digest(token)) or not path.exists():
+    if not hmac.compare_digest(meta.get("request", ""), _owner_tag(request_code)) or not path.exists():
         raise UploadNotFound()
-    return Staged(upload_id, meta["name"], meta["length"], meta["keep_days"], path, meta_path, meta)
+    return Staged(upload_id, meta["name"], meta["length"], path, meta_path, meta)
 
 
 class Appender:
@@ -124,9 +128,10 @@ class Appender:
             self._file.close()
             raise UploadBusy() from None
         self.offset = staged.offset
-        self._index = self.offset // CHUNK
-        self._file.seek(HEADER + self._index * RECORD)
-        self._file.truncate()  # a record a dropped request left half written
+        self._index = -(-self.offset // CHUNK)  # records sealed: the offset is a record boundary, or the end
+        if self.offset < staged.length:
+            self._file.seek(HEADER + self._index * RECORD)
+            self._file.truncate()  # a record a dropped request left half written
         self._prefix = os.pread(self._file.fileno(), 8, len(MAGIC))
         self._aead = AESGCM(staged.data_key())
         self._records = max(1, -(-staged.length // CHUNK))

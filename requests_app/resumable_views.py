@@ -1,8 +1,8 @@
 """The consent page's resumable upload, a subset of tus 1.0.0: creation (POST), offset (HEAD), appending (PATCH
-with Upload-Offset) and termination (DELETE), under the consent link. A file becomes a clip, through the same
-code as the streamed upload, when its last byte arrives; until then nothing of it is listed anywhere."""
+with Upload-Offset) and termination (DELETE), under the consent link; each chosen file is one upload. Once every
+file is whole, one more request (`consent_uploads_finish`) turns them into clips together, through the same code as
+the streamed upload: kept, or refused, as one answer. Until then nothing of them is listed anywhere."""
 
-import asyncio
 import base64
 import binascii
 import uuid
@@ -19,7 +19,7 @@ from common.ratelimit import rate_limited
 from common.sealed import CHUNK
 from common.streamed_body import body_chunks, streams_body
 from requests_app import resumable, services
-from requests_app.views import _invalid, _page, _too_large, upload_finish
+from requests_app.views import MAX_FILES, _invalid, _page, _too_large, upload_finish
 
 TUS_VERSION = "1.0.0"
 
@@ -47,22 +47,15 @@ def _metadata(header: str) -> dict[str, str]:
 @require_POST
 @rate_limited("consent-upload")
 def consent_uploads(request, token):
-    """Creates a resumable upload of one file: Upload-Length, and Upload-Metadata with `filename` and
-    `keep_days`. Answers 201 with its address in Location."""
+    """Creates a resumable upload of one file: Upload-Length, and Upload-Metadata with its `filename`. Answers 201
+    with its address in Location."""
     try:
         footage_request = services.consent_request(token=token)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
         return _tus(HttpResponse(status=412), Tus_Version=TUS_VERSION)
-    metadata = _metadata(request.headers.get("Upload-Metadata", ""))
-    name = metadata.get("filename", "").strip()[:255] or "upload"
-    try:
-        keep_days = int(metadata.get("keep_days", ""))
-    except ValueError:
-        keep_days = None
-    if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
-        return _tus(_page(request, footage_request, error=_("Choose how long the clips may be kept."), status=400))
+    name = _metadata(request.headers.get("Upload-Metadata", "")).get("filename", "").strip()[:255] or "upload"
     try:
         length = int(request.headers.get("Upload-Length", ""))
     except ValueError:
@@ -71,16 +64,60 @@ def consent_uploads(request, token):
         return _tus(_page(request, footage_request, error=_("“%(name)s” is empty.") % {"name": name}, status=400))
     if length > settings.UPLOAD_MAX_MB * 1024 * 1024:
         return _tus(_too_large(request, footage_request))
-    staged = resumable.staged_create(token=token, name=name, length=length, keep_days=keep_days)
+    staged = resumable.staged_create(request_code=footage_request.code, name=name, length=length)
     location = reverse("requests_app:consent_upload_resumable", args=[token, staged.id])
     return _tus(HttpResponse(status=201), Location=location, Upload_Offset=0)
 
 
-def _admitted(token, upload_id):
-    """The upload, or the answer that refuses it: the link must still be open and the upload its own."""
+@require_POST
+def consent_uploads_finish(request, token):
+    """The uploads named in X-Uploads (their ids, comma-separated), each whole, stored as clips kept for
+    X-Keep-Days after the case closes, or refused together: answers with the page the form would show. An upload
+    of another link, or none, is 404; one not yet whole, 409."""
     try:
-        services.consent_request(token=token)
-        return resumable.staged_get(token=token, upload_id=upload_id)
+        footage_request = services.consent_request(token=token)
+    except services.ConsentLinkError as exc:
+        return _invalid(request, exc.reason)
+    try:
+        keep_days = int(request.headers.get("X-Keep-Days", ""))
+        ids = list(dict.fromkeys(uuid.UUID(part) for part in request.headers.get("X-Uploads", "").split(",")))
+    except ValueError:
+        keep_days, ids = None, []
+    if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
+        # before the uploads are touched: refused clips are deleted, a slip of the form is not worth that
+        return _page(request, footage_request, error=_("Choose how long the clips may be kept."), status=400)
+    if len(ids) > MAX_FILES:
+        return _page(request, footage_request, status=400,
+                     error=_("Choose between one and %(count)d video or photo files.") % {"count": MAX_FILES})
+    appenders = []
+    try:  # each held, so a second finishing request or a late piece cannot touch it meanwhile
+        for upload_id in ids:
+            staged = resumable.staged_get(request_code=footage_request.code, upload_id=upload_id)
+            appenders.append(resumable.Appender(staged))
+    except resumable.UploadNotFound:
+        return _close_all(appenders, HttpResponse(status=404))
+    except resumable.UploadBusy:
+        return _close_all(appenders, HttpResponse(status=423))
+    if any(appender.offset < appender.staged.length for appender in appenders):
+        return _close_all(appenders, HttpResponse(status=409))
+    try:
+        uploads = [resumable.staged_sealed_upload(appender.staged) for appender in appenders]
+        return upload_finish(request, token, uploads, keep_days)
+    finally:
+        _close_all(appenders, None)
+
+
+def _close_all(appenders, response):
+    for appender in appenders:
+        appender.close()
+    return response
+
+
+def _admitted(token, upload_id):
+    """The upload, or the answer that refuses it: the link must still be open and the upload its request's."""
+    try:
+        footage_request = services.consent_request(token=token)
+        return resumable.staged_get(request_code=footage_request.code, upload_id=upload_id)
     except services.ConsentLinkError as exc:
         return exc
     except resumable.UploadNotFound:
@@ -91,8 +128,8 @@ def _admitted(token, upload_id):
 @require_http_methods(["HEAD", "PATCH", "DELETE"])
 async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
     """HEAD: how much arrived (Upload-Offset). PATCH: the next bytes, from exactly that offset (else 409), as
-    application/offset+octet-stream. DELETE: the upload is dropped. The PATCH that brings the last byte answers with
-    the page the form would show (the clip stored, or why not)."""
+    application/offset+octet-stream. DELETE: the upload is dropped. A whole upload waits for `consent_uploads_finish`
+    (or the sweep)."""
     staged = await sync_to_async(_admitted)(token, upload_id)
     if isinstance(staged, services.ConsentLinkError):
         return _tus(await sync_to_async(_invalid)(request, staged.reason))
@@ -125,10 +162,7 @@ async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
         await sync_to_async(appender.close)()
     if overflow:
         return _tus(HttpResponse(status=400), Upload_Offset=appender.offset)
-    if appender.offset < staged.length:
-        return _tus(HttpResponse(status=204), Upload_Offset=appender.offset)
-    # Every byte is here: the clip is stored even if the client goes away now.
-    return _tus(await asyncio.shield(sync_to_async(_finish)(request, token, staged)), Upload_Offset=staged.length)
+    return _tus(HttpResponse(status=204), Upload_Offset=appender.offset)
 
 
 async def _append(appender: resumable.Appender, chunks) -> bool:
@@ -148,8 +182,3 @@ async def _append(appender: resumable.Appender, chunks) -> bool:
             await seal(bytes(pending[:size]))
             del pending[:size]
     return False
-
-
-def _finish(request, token, staged):
-    upload = resumable.staged_sealed_upload(staged)
-    return upload_finish(request, token, [upload], staged.keep_days)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("footage/<str:token>/upload/", views.consent_upload, name="consent_upload"),
     path("footage/<str:token>/upload/stream/", views.consent_upload_stream, name="consent_upload_stream"),
     path("footage/<str:token>/uploads/", resumable_views.consent_uploads, name="consent_uploads"),
+    path("footage/<str:token>/uploads/finish/", resumable_views.consent_uploads_finish, name="consent_uploads_finish"),
     path("footage/<str:token>/uploads/<uuid:upload_id>", resumable_views.consent_upload_resumable,
          name="consent_upload_resumable"),
     path("evidence/<uuid:code>/download/", views.clip_download, name="clip_download"),

@@ -21,14 +21,22 @@ def uploads_url(footage_request) -> str:
     return services.consent_link(footage_request).replace("http://testserver", "") + "uploads/"
 
 
-def metadata(name: str, keep_days: str = "30") -> str:
-    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}"
-                    for key, value in (("filename", name), ("keep_days", keep_days)))
+def metadata(name: str) -> str:
+    return f"filename {base64.b64encode(name.encode()).decode()}"
 
 
-def create(client, footage_request, length: int, name: str = "porch.mp4", keep_days: str = "30"):
+def create(client, footage_request, length: int, name: str = "porch.mp4"):
     return client.post(uploads_url(footage_request), headers={**TUS, "Upload-Length": str(length),
-                                                              "Upload-Metadata": metadata(name, keep_days)})
+                                                              "Upload-Metadata": metadata(name)})
+
+
+def upload_id(location: str) -> str:
+    return location.rstrip("/").rsplit("/", 1)[1]
+
+
+def finish(client, footage_request, *locations: str, keep_days: str = "30"):
+    return client.post(uploads_url(footage_request) + "finish/",
+                       headers={"X-Uploads": ",".join(upload_id(loc) for loc in locations), "X-Keep-Days": keep_days})
 
 
 def patch(client, location: str, offset: int, data: bytes):
@@ -73,9 +81,15 @@ def test_an_upload_sent_in_pieces_becomes_one_clip_with_the_files_hash(client, f
     assert footage_request.state == "sent"
     assert not plaintext_on_disk(evidence_dir.parent, video)
 
-    done = patch(client, location, 2 * CHUNK, video[2 * CHUNK:])
-    assert done.status_code == 200 and done["Upload-Offset"] == str(len(video))
+    last = patch(client, location, 2 * CHUNK, video[2 * CHUNK:])
+    assert last.status_code == 204 and last["Upload-Offset"] == str(len(video))
+    assert head_offset(client, location) == len(video)
+    assert Clip.objects.count() == 0  # whole, but not shared until the page says it is done
+
+    done = finish(client, footage_request, location, keep_days="90")
+    assert done.status_code == 200 and "Thank you" in done.content.decode()
     clip = Clip.objects.get()
+    assert clip.keep_days_after_close == 90
     assert clip.sha256 == hashlib.sha256(video).hexdigest() and clip.size == len(video)
     assert clip.original_name == "porch.mp4" and clip.sha256 in done.content.decode()
     assert sorted(p.name for p in evidence_dir.iterdir()) == [clip.stored_name]
@@ -101,7 +115,8 @@ def test_a_piece_cut_mid_record_keeps_the_whole_records_before_it(client, footag
 
     response = patch(client, location, 0, video[:CHUNK + 5000])
     assert response.status_code == 204 and response["Upload-Offset"] == str(CHUNK)
-    assert patch(client, location, CHUNK, video[CHUNK:]).status_code == 200
+    assert patch(client, location, CHUNK, video[CHUNK:]).status_code == 204
+    assert finish(client, footage_request, location).status_code == 200
     assert Clip.objects.get().sha256 == hashlib.sha256(video).hexdigest()
 
 
@@ -118,15 +133,16 @@ def test_another_links_upload_answers_404(client, footage_request, street_camera
                                           expires_at=timezone.now() + timedelta(days=10))
     video = padded_mp4(CHUNK + 10)
     location = create(client, footage_request, len(video))["Location"]
-    upload_id = location.rstrip("/").rsplit("/", 1)[1]
-    elsewhere = uploads_url(other) + upload_id
+    elsewhere = uploads_url(other) + upload_id(location)
 
     assert client.head(elsewhere, headers=TUS).status_code == 404
     assert patch(client, elsewhere, 0, video).status_code == 404
     assert client.delete(elsewhere, headers=TUS).status_code == 404
     assert client.head(uploads_url(footage_request) + "6f1c3f8e-1b7a-4a8e-9d55-0c5d2b7a9e11",
                        headers=TUS).status_code == 404
-    assert head_offset(client, location) == 0  # untouched
+    patch(client, location, 0, video)
+    assert finish(client, other, location).status_code == 404
+    assert Clip.objects.count() == 0 and head_offset(client, location) == len(video)  # untouched
 
 
 @pytest.mark.django_db
@@ -141,6 +157,7 @@ def test_an_expired_link_refuses_its_uploads(client, footage_request):
     footage_request.save(update_fields=["expires_at"])
 
     assert patch(client, location, 0, video).status_code == 410
+    assert finish(client, footage_request, location).status_code == 410
     assert create(client, footage_request, len(video)).status_code == 410
     assert Clip.objects.count() == 0
 
@@ -150,8 +167,35 @@ def test_an_upload_over_the_limit_or_empty_is_refused_at_creation(client, footag
     settings.UPLOAD_MAX_MB = 1
     assert create(client, footage_request, CHUNK + 1).status_code == 413
     assert create(client, footage_request, 0).status_code == 400
-    assert create(client, footage_request, 10, keep_days="99999").status_code == 400
     assert not list(evidence_dir.glob("resumable-*")) if evidence_dir.exists() else True
+
+
+@pytest.mark.django_db
+def test_an_upload_not_yet_whole_cannot_be_finished(client, footage_request):
+    video = padded_mp4(2 * CHUNK)
+    location = create(client, footage_request, len(video))["Location"]
+    patch(client, location, 0, video[:CHUNK])
+
+    assert finish(client, footage_request, location).status_code == 409
+    assert Clip.objects.count() == 0 and head_offset(client, location) == CHUNK
+
+
+@pytest.mark.django_db
+def test_several_uploads_finish_as_one_answer_and_a_bad_retention_keeps_them(client, footage_request):
+    from tests.requests_app.media import tiny_jpeg
+
+    files = {"porch.mp4": padded_mp4(CHUNK + 99), "still.jpg": tiny_jpeg()}
+    locations = []
+    for name, content in files.items():
+        locations.append(create(client, footage_request, len(content), name=name)["Location"])
+        assert patch(client, locations[-1], 0, content).status_code == 204
+
+    assert finish(client, footage_request, *locations, keep_days="99999").status_code == 400
+    assert Clip.objects.count() == 0
+    done = finish(client, footage_request, *locations)
+    assert done.status_code == 200 and "We received 2 files" in done.content.decode()
+    assert {c.original_name: c.sha256 for c in Clip.objects.all()} == {
+        name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
 
 
 @pytest.mark.django_db
@@ -170,7 +214,8 @@ def test_a_file_that_is_not_media_is_refused_when_complete_and_nothing_is_kept(c
     junk = b"not a video at all " * 1000
     location = create(client, footage_request, len(junk), name="notes.mp4")["Location"]
 
-    response = patch(client, location, 0, junk)
+    patch(client, location, 0, junk)
+    response = finish(client, footage_request, location)
     assert response.status_code == 400 and "notes.mp4" in response.content.decode()
     assert Clip.objects.count() == 0 and list(evidence_dir.iterdir()) == []
 
@@ -251,7 +296,9 @@ def test_an_upload_cut_at_half_is_resumed_by_a_new_client_under_uvicorn(asgi_ser
         return answers[-1].status != 423
 
     assert wait_for(resumed, what="the upload let go by the cut request")
-    done = answers[-1]
-    assert done.status == 200 and done.getheader("Upload-Offset") == str(len(video))
+    assert answers[-1].status == 204 and answers[-1].getheader("Upload-Offset") == str(len(video))
+    done = _request(asgi_server, "POST", uploads_url(footage_request) + "finish/",
+                    headers={"X-Uploads": upload_id(location), "X-Keep-Days": "30"})
+    assert done.status == 200
     clip = Clip.objects.get()
     assert clip.sha256 == hashlib.sha256(video).hexdigest() and clip.size == len(video)
