@@ -45,7 +45,7 @@ def _metadata(header: str) -> dict[str, str]:
 
 
 @require_POST
-@rate_limited("consent-upload")
+@rate_limited("consent-upload-file")  # a count of its own: one upload of twenty files makes twenty
 def consent_uploads(request, token):
     """Creates a resumable upload of one file: Upload-Length, and Upload-Metadata with its `filename`. Answers 201
     with its address in Location."""
@@ -70,6 +70,7 @@ def consent_uploads(request, token):
 
 
 @require_POST
+@rate_limited("consent-upload")
 def consent_uploads_finish(request, token):
     """The uploads named in X-Uploads (their ids, comma-separated), each whole, stored as clips kept for
     X-Keep-Days after the case closes, or refused together: answers with the page the form would show. An upload

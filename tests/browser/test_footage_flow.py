@@ -53,9 +53,9 @@ def test_owner_uploads_from_the_email_and_investigator_downloads(page, smtp_sink
     owner_page.set_input_files("#clips", str(video))
     owner_page.select_option("#keep_days", "90")
     screenshot(owner_page, "consent-page")
-    with owner_page.expect_response(lambda r: r.url.endswith("/upload/stream/")) as streamed:
+    with owner_page.expect_response(lambda r: r.url.endswith("/uploads/finish/")) as streamed:
         owner_page.click("button:has-text('Upload')")
-    assert streamed.value.status == 200  # one file: sent as the raw body, sealed as it arrived
+    assert streamed.value.status == 200  # one file: sent in pieces, sealed as they arrived, then shared
     expect(owner_page.locator("h1")).to_have_text("Thank you")
     digest = hashlib.sha256(video.read_bytes()).hexdigest()
     expect(owner_page.locator("main")).to_contain_text(digest)
@@ -84,7 +84,7 @@ def test_an_owner_sees_a_refused_file_and_a_too_large_one_and_then_shares_two(pa
     settings.UPLOAD_MAX_MB = 1
     page.goto(services.consent_link(request).replace("http://testserver", ""))
     uploads = []
-    page.on("request", lambda r: uploads.append(r.url) if r.url.endswith("/upload/stream/") else None)
+    page.on("request", lambda r: uploads.append(r.url) if "/uploads/" in r.url else None)
 
     big = tmp_path / "long.mp4"
     big.write_bytes(b"\0" * (1024 * 1024 + 1))
@@ -104,7 +104,7 @@ def test_an_owner_sees_a_refused_file_and_a_too_large_one_and_then_shares_two(pa
     video.write_bytes(tiny_mp4())
     still.write_bytes(tiny_jpeg())
     page.set_input_files("#clips", [str(video), str(still)])  # the form shown with the error streams too
-    with page.expect_response(lambda r: r.url.endswith("/upload/stream/")):
+    with page.expect_response(lambda r: r.url.endswith("/uploads/finish/")):
         page.click("button:has-text('Upload')")
     expect(page.locator("h1")).to_have_text("Thank you")
     expect(page.locator("main")).to_contain_text("We received 2 files")

@@ -25,7 +25,7 @@ def evidence_dir(settings, tmp_path):
 
 @pytest.fixture
 def phone(browser, asgi_server):
-    """A phone-sized page under uvicorn (the footage page streams its upload to the ASGI endpoint); a JavaScript
+    """A phone-sized page under uvicorn (the footage page streams its upload pieces to the ASGI endpoint); a JavaScript
     error or a blocked script fails the test."""
     context = offline(browser.new_context(base_url=asgi_server, viewport={"width": 390, "height": 844},
                                           is_mobile=True, has_touch=True))
@@ -93,7 +93,7 @@ def test_registration_and_the_footage_page_in_spanish_on_a_phone(phone, smtp_sin
     video.write_bytes(tiny_mp4())
     phone.set_input_files("#clips", str(video))
     expect(phone.locator("#keep_days option").first).to_contain_text("días")
-    with phone.expect_response(lambda r: r.url.endswith("/upload/stream/")) as streamed:
+    with phone.expect_response(lambda r: r.url.endswith("/uploads/finish/")) as streamed:
         phone.click("button:has-text('Subir')")
     assert streamed.value.status == 200
     expect(phone.locator("h1")).to_have_text("Gracias")
