@@ -131,7 +131,7 @@ def test_nginx_accepts_the_sample(proxy):
     conf = CONF.read_text()
     limit = re.search(r"client_max_body_size (\d+)m;", conf).group(1)
     assert int(limit) == settings.UPLOAD_MAX_MB + 1  # the same allowance connect's body limit makes for the form
-    for location in ("/evidence/", "~ ^/footage/[^/]+/upload/"):
+    for location in ("/evidence/", "~ ^/footage/[^/]+/uploads?/"):
         block = conf.split(f"location {location} {{", 1)[1].split("}", 1)[0]
         assert "proxy_buffering off;" in block, location
     assert "proxy_request_buffering off;" in conf and "proxy_max_temp_file_size 0;" in conf
