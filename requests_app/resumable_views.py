@@ -101,8 +101,18 @@ def consent_uploads_finish(request, token):
         return _close_all(appenders, HttpResponse(status=423))
     if any(appender.offset < appender.staged.length for appender in appenders):
         return _close_all(appenders, HttpResponse(status=409))
+    if sum(appender.staged.length for appender in appenders) > settings.UPLOAD_MAX_MB * 1024 * 1024:
+        return _close_all(appenders, _too_large(request, footage_request))  # in all, as the form's limit
+    uploads = []
     try:
-        uploads = [resumable.staged_sealed_upload(appender.staged) for appender in appenders]
+        for appender in appenders:
+            uploads.append(resumable.staged_sealed_upload(appender.staged))
+    except BaseException:
+        for upload in uploads:
+            upload.close()
+        _close_all(appenders, None)
+        raise
+    try:
         return upload_finish(request, token, uploads, keep_days)
     finally:
         _close_all(appenders, None)

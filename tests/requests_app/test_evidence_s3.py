@@ -133,6 +133,17 @@ def test_a_streamed_upload_becomes_a_clip_in_the_bucket(client, footage_request_
     assert list(s3_evidence.names()) == [clip.stored_name] and not list(evidence_dir.glob("*"))
 
 
+def test_a_resumable_upload_becomes_a_clip_in_the_bucket(client, footage_request_s3, s3_evidence, evidence_dir):
+    from tests.requests_app.test_resumable_upload import create, finish, patch
+
+    location = create(client, footage_request_s3, len(VIDEO))["Location"]
+    assert patch(client, location, 0, VIDEO).status_code == 204
+    assert finish(client, footage_request_s3, location).status_code == 200
+    clip = Clip.objects.get()
+    assert clip.sha256 == hashlib.sha256(VIDEO).hexdigest()
+    assert list(s3_evidence.names()) == [clip.stored_name] and not list(evidence_dir.glob("*"))
+
+
 @pytest.mark.parametrize("store", ["s3", "local"])
 def test_the_sweep_removes_objects_no_clip_names_and_abandoned_uploads(incident, s3_evidence, settings, store):
     from datetime import timedelta

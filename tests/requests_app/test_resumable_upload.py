@@ -302,3 +302,17 @@ def test_an_upload_cut_at_half_is_resumed_by_a_new_client_under_uvicorn(asgi_ser
     assert done.status == 200
     clip = Clip.objects.get()
     assert clip.sha256 == hashlib.sha256(video).hexdigest() and clip.size == len(video)
+
+
+@pytest.mark.django_db
+def test_uploads_over_the_limit_in_all_are_refused_when_finished_and_kept(client, footage_request, settings):
+    settings.UPLOAD_MAX_MB = 1
+    files = [padded_mp4(600 * 1024), padded_mp4(600 * 1024)]
+    locations = [create(client, footage_request, len(content))["Location"] for content in files]
+    for location, content in zip(locations, files, strict=True):
+        assert patch(client, location, 0, content).status_code == 204
+
+    response = finish(client, footage_request, *locations)
+    assert response.status_code == 413 and "larger than 1 MB" in response.content.decode()
+    assert Clip.objects.count() == 0
+    assert finish(client, footage_request, locations[0]).status_code == 200  # one alone is within it

@@ -175,7 +175,8 @@
     }, function (error) {
       finished();
       var xhr = error instanceof Refused ? error.xhr : null;
-      if (xhr && xhr.status !== 409 && xhr.status !== 404) {
+      if (error instanceof Refused && !(xhr && (xhr.status === 409 || xhr.status === 423))) {
+        // refused or gone: a new try starts afresh (still offline: the addresses stay, to resume later)
         files.forEach(function (file) { remembered(storageKey(url, file), null); });
       }
       if (!(xhr && xhr.responseText && showPage(xhr.responseText))) showError(messages.failed);
