@@ -97,6 +97,14 @@ class Action(StrEnum):
     OWNER_CONTACT_LISTED = "owner.contact_listed", _("saw your contact details in the list of owners")
     OWNER_DELETED_BY_STAFF = "owner.deleted_by_staff"
     CAMERA_DELETED_BY_STAFF = "camera.deleted_by_staff"
+    # The yearly re-confirmation (registry/reconfirmation.py): every step of the cycle, so owners see it in their
+    # history and staff can tell a camera paused for silence from one its owner paused.
+    RECONFIRMATION_ASKED = "reconfirmation.asked", _("asked you to confirm your camera still exists and points "
+                                                     "where it did")
+    RECONFIRMATION_REMINDED = "reconfirmation.reminded", _("reminded you to confirm your camera")
+    CAMERA_RECONFIRMED = "camera.reconfirmed", _("confirmed the camera still exists and points where it did")
+    CAMERA_PAUSED_UNCONFIRMED = "camera.paused_unconfirmed", _("paused your camera: it was not confirmed in time")
+    CAMERA_PURGED_UNCONFIRMED = "camera.purged_unconfirmed", _("deleted your camera: it was not confirmed in time")
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

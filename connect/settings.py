@@ -413,6 +413,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "live-sessions-sweep": ("integration.tasks.live_sessions_sweep_task", _MINUTE),
     "live-sessions-purge": ("integration.tasks.live_sessions_purge_task", _DAY),
     "registrations-unconfirmed-purge": ("registry.tasks.registrations_unconfirmed_purge_task", _HOUR),
+    # The yearly re-confirmation: asks, reminds, pauses and purges cameras as their dates come (CONNECT_RECONFIRM_*).
+    "reconfirmations-advance": ("registry.tasks.reconfirmations_advance_task", _DAY),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
 })
@@ -420,6 +422,16 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",
              "CONNECT_REQUEST_SWEEP_MINUTES": "CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP (seconds)"})
 UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1)
+# The yearly re-confirmation (registry/reconfirmation.py): owners are asked this many days after a camera was last
+# confirmed, reminded some days after the ask, the camera is paused when the grace after the ask ends and purged
+# when the second grace after the pause ends. Each step mails the owner.
+RECONFIRM_DAYS = env_int("CONNECT_RECONFIRM_DAYS", 365, minimum=1)
+RECONFIRM_REMIND_DAYS = env_int("CONNECT_RECONFIRM_REMIND_DAYS", 14, minimum=1)
+RECONFIRM_PAUSE_DAYS = env_int("CONNECT_RECONFIRM_PAUSE_DAYS", 30, minimum=1)
+RECONFIRM_PURGE_DAYS = env_int("CONNECT_RECONFIRM_PURGE_DAYS", 60, minimum=1)
+if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
+    raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
+                               "reminder comes before the camera is paused.")
 
 # --- live integration --------------------------------------------------------------------------------
 LIVE_TERMS_VERSION = env_str("CONNECT_LIVE_TERMS_VERSION", "live-2026-1")
