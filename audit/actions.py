@@ -70,6 +70,11 @@ class Action(StrEnum):
     LIVE_SHARE_PAUSED = "live.share_paused", _("live sharing paused")
     LIVE_SHARE_RESUMED = "live.share_resumed", _("live sharing resumed")
     LIVE_SHARE_STOPPED = "live.share_stopped", _("live sharing stopped")
+    # Pilot limits (integration/pilot.py, integration/queue.py)
+    LIVE_SHARE_QUEUED = "live.share_queued", _("put your signed camera in the queue for live sharing: the program "
+                                               "is full")
+    LIVE_SHARE_ADMITTED = "live.share_admitted", _("started sharing your camera live: a place in the program freed")
+    PILOT_ENDED = "pilot.ended"
     CONNECTOR_TOKEN_ISSUED = "connector.token_issued", _("a new connector token was issued")
     CONNECTOR_TOKEN_REVOKED = "connector.token_revoked", _("the connector token was revoked")
     CONNECTOR_REFUSED = "connector.refused"
