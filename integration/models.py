@@ -204,8 +204,8 @@ class LiveShareWaiting(models.Model):
     limits = models.JSONField(help_text="The limits the owner set, applied when admitted")
 
     class Meta:
-        ordering = ["signed_at"]
-        indexes = [models.Index(fields=["kind", "signed_at"], name="live_waiting_queue")]
+        ordering = ["kind", "signed_at"]  # each queue, oldest first
+        indexes = [models.Index(fields=["kind", "signed_at"], name="live_waiting_queue")]  # serves the ordering
 
     def __str__(self):
         return f"camera {self.camera_id} waiting since {self.signed_at:%Y-%m-%d}"

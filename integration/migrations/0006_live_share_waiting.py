@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('camera', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='live_share_waiting', to='registry.camera')),
             ],
             options={
-                'ordering': ['signed_at'],
+                'ordering': ['kind', 'signed_at'],
                 'indexes': [models.Index(fields=['kind', 'signed_at'], name='live_waiting_queue')],
             },
         ),
