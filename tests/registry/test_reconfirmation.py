@@ -169,3 +169,17 @@ def test_the_mail_is_in_the_owners_language(smtp_sink, settings):
     reconfirmations_advance(now=days(settings.RECONFIRM_DAYS + 1))
     [ask] = mails_to(smtp_sink, "eva@example.org")
     assert "cámaras" in ask["Subject"]
+
+
+def test_in_the_demo_the_resident_is_asked_about_the_driveway_and_confirms_from_the_mail(smtp_sink, settings):
+    from django.core.management import call_command
+
+    settings.DEMO = True
+    call_command("seed_demo", residents=5, businesses=5, agency=2, addresses=50)
+    call_command("advance_reconfirmations")
+    [ask] = mails_to(smtp_sink, "resident@example.org")
+    assert "Driveway" in text_of(ask) and "Front porch" not in text_of(ask)
+
+    client = Client()
+    assert client.post(reconfirm_path(ask)).status_code == 302
+    assert not Camera.objects.filter(owner__email="resident@example.org", reconfirm_asked_at__isnull=False).exists()
