@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.ledger import record
+from common import outbox
+from common.mail import send_templated
 from integration import pilot, selectors, services
 from integration.models import LiveShare, LiveShareWaiting
 from registry import services as registry_services
@@ -41,6 +43,7 @@ def queue_admit() -> int:
                 services.live_share_create(camera=camera, signed_name=waiting.signed_name, signed_at=timezone.now(),
                                            ip=waiting.signed_ip, limits=waiting.limits, admitted=True)
                 waiting.delete()
+                _news(camera, "admitted")
                 admitted += 1
                 free = None if free is None else free - 1
     return admitted
@@ -54,16 +57,27 @@ def queue_admit_after_commit() -> None:
 def pilot_end_apply() -> dict[str, int]:
     """The program is over: every live share stops, the queue empties, and registrations go if so set."""
     stopped = 0
+    purging = settings.PILOT_END_REGISTRATIONS == "purge"
     for share in LiveShare.objects.filter(revoked_at__isnull=True).select_related("camera__owner"):
-        stopped += services.live_share_stop(camera=share.camera, by="program end")
+        if services.live_share_stop(camera=share.camera, by="program end"):
+            stopped += 1
+            if not purging:  # a purged owner gets the one mail below instead
+                _news(share.camera, "pilot_ended")
     dropped = LiveShareWaiting.objects.all().delete()[0]
     purged = 0
-    if settings.PILOT_END_REGISTRATIONS == "purge":
+    if purging:
         # Those who took part in the pilot; anyone registering afterwards joined a program that goes on.
         for owner in Owner.objects.filter(created_at__date__lte=settings.PILOT_ENDS).iterator():
-            registry_services.owner_delete(owner=owner)
+            with transaction.atomic():  # the notice first: once deleted, nobody knows the address
+                send_templated(to=owner.email, name="pilot-ended-purged", language=owner.language,
+                               context={"owner": owner, "cameras": list(owner.cameras.all())})
+                registry_services.owner_delete(owner=owner)
             purged += 1
     if stopped or dropped or purged:
         record(actor=None, action=Action.PILOT_ENDED, target_type="program", ended=str(settings.PILOT_ENDS),
                shares_stopped=stopped, queue_dropped=dropped, owners_purged=purged)
     return {"stopped": stopped, "dropped": dropped, "purged": purged}
+
+
+def _news(camera: Camera, news: str) -> None:
+    outbox.enqueue("integration.tasks.live_share_news_send_task", {"camera_id": camera.pk, "news": news})

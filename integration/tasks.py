@@ -30,3 +30,8 @@ def override_request_notice_send_task(override_id: int) -> str:
 @shared_task
 def pilot_limits_apply_task() -> str:
     return " ".join(f"{step} {count}" for step, count in queue.pilot_limits_apply().items())
+
+
+@shared_task(autoretry_for=(smtplib.SMTPException, OSError), retry_backoff=30, retry_backoff_max=480, max_retries=5)
+def live_share_news_send_task(camera_id: int, news: str) -> str:
+    return notices.live_share_news_send(camera_id=camera_id, news=news)

@@ -11,7 +11,7 @@ from audit.models import AccessEntry
 from integration import queue
 from integration.models import LiveShare, LiveShareWaiting
 from registry.models import Camera, Owner
-from tests.conftest import make_staff, sign_in_owner
+from tests.conftest import make_staff, parsed_mail, sign_in_owner
 from tests.integration.test_portal_live import sign_form
 from tests.registry.factories import CameraFactory, OwnerFactory
 
@@ -35,7 +35,8 @@ def two_business_places(settings):
     settings.LIVE_MAX_PER_KIND = {"resident": 0, "business": 2, "agency": 0}
 
 
-def test_the_third_business_waits_in_the_queue_and_is_admitted_when_a_place_frees(two_business_places):
+def test_the_third_business_waits_in_the_queue_and_is_admitted_when_a_place_frees(
+        two_business_places, smtp_sink, django_capture_on_commit_callbacks):
     first, second, third = (business_owner_signing_in(name) for name in ("Acme", "Bodega", "Cafe"))
     sign(*first[::2])
     sign(*second[::2])
@@ -59,7 +60,8 @@ def test_the_third_business_waits_in_the_queue_and_is_admitted_when_a_place_free
     assert LiveShare.objects.filter(camera=resident_camera).exists()
 
     first_client, _, first_camera = first
-    first_client.post(f"/owner/cameras/{first_camera.code}/live/stop/")
+    with django_capture_on_commit_callbacks(execute=True):
+        first_client.post(f"/owner/cameras/{first_camera.code}/live/stop/")
 
     camera.refresh_from_db()
     assert camera.level == "integrated"
@@ -68,6 +70,8 @@ def test_the_third_business_waits_in_the_queue_and_is_admitted_when_a_place_free
     assert not LiveShareWaiting.objects.exists()
     assert "Stop sharing now" in client.get(f"/owner/cameras/{camera.code}/live/").content.decode()
     assert "started sharing your camera live" in client.get("/owner/history/").content.decode()
+    [news] = [m for m in parsed_mail(smtp_sink) if m["To"] == owner.email]
+    assert "“Cafe front” is now shared live" in news["Subject"]
 
 
 def test_a_newcomer_never_jumps_the_queue(two_business_places):
@@ -100,7 +104,8 @@ def test_staff_see_the_limit_reached_and_the_queue(two_business_places):
 
 
 @pytest.mark.parametrize("registrations", ["keep", "purge"])
-def test_at_the_end_of_the_pilot_live_shares_stop(settings, registrations):
+def test_at_the_end_of_the_pilot_live_shares_stop(settings, registrations, smtp_sink,
+                                                  django_capture_on_commit_callbacks):
     settings.PILOT_ENDS = date.today() + timedelta(days=30)
     settings.PILOT_END_REGISTRATIONS = registrations
     client, owner, camera = business_owner_signing_in("Acme")
@@ -109,8 +114,11 @@ def test_at_the_end_of_the_pilot_live_shares_stop(settings, registrations):
     assert Camera.objects.get(pk=camera.pk).level == "integrated"
 
     after = timezone.now() + timedelta(days=32)  # the clock moved past the last day
-    result = queue.pilot_limits_apply(now=after)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = queue.pilot_limits_apply(now=after)
     assert result["stopped"] == 1
+    [notice] = [m for m in parsed_mail(smtp_sink) if m["To"] == owner.email]
+    assert "has ended" in notice["Subject"]
     assert not LiveShare.objects.filter(revoked_at__isnull=True).exists()
     if registrations == "keep":
         assert Camera.objects.get(pk=camera.pk).level == "registered"
@@ -119,5 +127,6 @@ def test_at_the_end_of_the_pilot_live_shares_stop(settings, registrations):
         assert "The pilot program has ended" in page and "Sign and share live" not in page
     else:
         assert not Owner.objects.exists()
+        assert "your registration is deleted" in notice["Subject"]
     assert AccessEntry.objects.filter(action="pilot.ended").count() == 1
     assert queue.pilot_limits_apply(now=after) == {"stopped": 0, "dropped": 0, "purged": 0}
