@@ -183,3 +183,18 @@ def test_in_the_demo_the_resident_is_asked_about_the_driveway_and_confirms_from_
     client = Client()
     assert client.post(reconfirm_path(ask)).status_code == 302
     assert not Camera.objects.filter(owner__email="resident@example.org", reconfirm_asked_at__isnull=False).exists()
+
+
+def test_the_lapsed_links_purge_keeps_an_unused_link_for_the_whole_cycle(carol, smtp_sink, settings):
+    from registry.models import OwnerLink
+    from registry.services import links_lapsed_purge
+
+    reconfirmations_advance(now=days(settings.RECONFIRM_DAYS + 1))
+    path = reconfirm_path(mails_to(smtp_sink, "carol@example.org")[-1])
+    OwnerLink.objects.update(created_at=days(-(settings.LINK_PURGE_DAYS + 10)))  # older than other links live
+    links_lapsed_purge()
+    assert Client().post(path).status_code == 302  # still confirms: the cycle is not over
+
+    OwnerLink.objects.update(created_at=days(-(settings.LINK_PURGE_DAYS + settings.RECONFIRM_PAUSE_DAYS
+                                               + settings.RECONFIRM_PURGE_DAYS + 1)))
+    assert links_lapsed_purge() == 1
