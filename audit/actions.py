@@ -70,6 +70,11 @@ class Action(StrEnum):
     LIVE_SHARE_PAUSED = "live.share_paused", _("live sharing paused")
     LIVE_SHARE_RESUMED = "live.share_resumed", _("live sharing resumed")
     LIVE_SHARE_STOPPED = "live.share_stopped", _("live sharing stopped")
+    # Pilot limits (integration/pilot.py, integration/queue.py)
+    LIVE_SHARE_QUEUED = "live.share_queued", _("put your signed camera in the queue for live sharing: the program "
+                                               "is full")
+    LIVE_SHARE_ADMITTED = "live.share_admitted", _("started sharing your camera live: a place in the program freed")
+    PILOT_ENDED = "pilot.ended"
     CONNECTOR_TOKEN_ISSUED = "connector.token_issued", _("a new connector token was issued")
     CONNECTOR_TOKEN_REVOKED = "connector.token_revoked", _("the connector token was revoked")
     CONNECTOR_REFUSED = "connector.refused"
@@ -97,6 +102,14 @@ class Action(StrEnum):
     OWNER_CONTACT_LISTED = "owner.contact_listed", _("saw your contact details in the list of owners")
     OWNER_DELETED_BY_STAFF = "owner.deleted_by_staff"
     CAMERA_DELETED_BY_STAFF = "camera.deleted_by_staff"
+    # The yearly re-confirmation (registry/reconfirmation.py): every step of the cycle, so owners see it in their
+    # history and staff can tell a camera paused for silence from one its owner paused.
+    RECONFIRMATION_ASKED = "reconfirmation.asked", _("asked you to confirm your camera still exists and points "
+                                                     "where it did")
+    RECONFIRMATION_REMINDED = "reconfirmation.reminded", _("reminded you to confirm your camera")
+    CAMERA_RECONFIRMED = "camera.reconfirmed", _("confirmed the camera still exists and points where it did")
+    CAMERA_PAUSED_UNCONFIRMED = "camera.paused_unconfirmed", _("paused your camera: it was not confirmed in time")
+    CAMERA_PURGED_UNCONFIRMED = "camera.purged_unconfirmed", _("deleted your camera: it was not confirmed in time")
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

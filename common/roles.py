@@ -31,13 +31,14 @@ ROLES: dict[str, set[str]] = {
                  "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip",
                  "requests_app.change_clip", "integration.open_live_view", "integration.override_incident_rule",
                  "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
-                 *DISPATCH_VIEW},
+                 "integration.view_livesharewaiting", *DISPATCH_VIEW},
     # Reads the ledger and the program's records, changes nothing. Not owners' contact details: checking who
     # accessed what needs the ledger (which names owners and cameras by code), not the contact book.
     AUDITOR: {"registry.view_camera", "registry.view_deletionrecord",
               "requests_app.view_incident", "requests_app.view_all_incidents", "requests_app.view_footagerequest",
               "requests_app.view_clip", "audit.view_accessentry", "accounts.view_accountlock",
               "accounts.view_signinattempt", "integration.view_livesession", "integration.view_liveshare",
+              "integration.view_livesharewaiting",
               "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
               "auditlog.view_logentry", *DISPATCH_VIEW},
     # Runs the program: registry records (the only role that browses owners), agency camera imports, staff accounts.
@@ -53,7 +54,7 @@ ROLES: dict[str, set[str]] = {
         "otp_static.view_staticdevice", "otp_static.delete_staticdevice",
         "integration.add_trainingrecord", "integration.view_trainingrecord", "integration.view_liveshare",
         "integration.change_liveshare", "integration.view_connectortoken", "integration.change_connectortoken",
-        "integration.view_livesession",
+        "integration.view_livesession", "integration.view_livesharewaiting",
         "api.view_apitoken", "api.add_apitoken", "api.change_apitoken", "auditlog.view_logentry",
     },
 }

@@ -3,6 +3,7 @@
 Every variable read here is listed, with its default, in the README.
 """
 
+from datetime import date
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -413,6 +414,10 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "live-sessions-sweep": ("integration.tasks.live_sessions_sweep_task", _MINUTE),
     "live-sessions-purge": ("integration.tasks.live_sessions_purge_task", _DAY),
     "registrations-unconfirmed-purge": ("registry.tasks.registrations_unconfirmed_purge_task", _HOUR),
+    # The yearly re-confirmation: asks, reminds, pauses and purges cameras as their dates come (CONNECT_RECONFIRM_*).
+    "reconfirmations-advance": ("registry.tasks.reconfirmations_advance_task", _DAY),
+    # Admits queued live shares as places free, and ends live sharing after the pilot's last day.
+    "pilot-limits-apply": ("integration.tasks.pilot_limits_apply_task", 5 * _MINUTE),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
 })
@@ -420,6 +425,16 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",
              "CONNECT_REQUEST_SWEEP_MINUTES": "CONNECT_BEAT_FOOTAGE_REQUESTS_SWEEP (seconds)"})
 UNCONFIRMED_PURGE_DAYS = env_int("CONNECT_UNCONFIRMED_PURGE_DAYS", 14, minimum=1)
+# The yearly re-confirmation (registry/reconfirmation.py): owners are asked this many days after a camera was last
+# confirmed, reminded some days after the ask, the camera is paused when the grace after the ask ends and purged
+# when the second grace after the pause ends. Each step mails the owner.
+RECONFIRM_DAYS = env_int("CONNECT_RECONFIRM_DAYS", 365, minimum=1)
+RECONFIRM_REMIND_DAYS = env_int("CONNECT_RECONFIRM_REMIND_DAYS", 14, minimum=1)
+RECONFIRM_PAUSE_DAYS = env_int("CONNECT_RECONFIRM_PAUSE_DAYS", 30, minimum=1)
+RECONFIRM_PURGE_DAYS = env_int("CONNECT_RECONFIRM_PURGE_DAYS", 60, minimum=1)
+if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
+    raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
+                               "reminder comes before the camera is paused.")
 
 # --- live integration --------------------------------------------------------------------------------
 LIVE_TERMS_VERSION = env_str("CONNECT_LIVE_TERMS_VERSION", "live-2026-1")
@@ -431,6 +446,17 @@ LIVE_RESIDENTIAL_ALLOWED = env_bool("CONNECT_LIVE_RESIDENTIAL", True)  # False: 
 LIVE_OVERRIDE_DECIDE_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_DECIDE_MINUTES", 15, minimum=1, maximum=24 * 60)
 LIVE_OVERRIDE_VALID_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)
 LIVE_SELF_OVERRIDE = env_bool("CONNECT_LIVE_SELF_OVERRIDE", False)
+# Pilot limits (integration/pilot.py): the most integrated cameras per owner kind (0: no limit; sign-ups past it wait
+# in a queue, admitted oldest first as places free), and the program's last day, after which live shares stop and
+# registrations are kept or purged.
+LIVE_MAX_PER_KIND = {kind: env_int(f"CONNECT_LIVE_MAX_{kind.upper()}", 0, minimum=0)
+                     for kind in ("resident", "business", "agency")}
+_pilot_ends = env_str("CONNECT_PILOT_ENDS", "")
+try:
+    PILOT_ENDS = date.fromisoformat(_pilot_ends) if _pilot_ends else None
+except ValueError:
+    raise ImproperlyConfigured(f"CONNECT_PILOT_ENDS must be a date like 2027-03-31, not {_pilot_ends!r}.") from None
+PILOT_END_REGISTRATIONS = env_choice("CONNECT_PILOT_END_REGISTRATIONS", "keep", ("keep", "purge"))
 TRAINING_VALID_DAYS = env_int("CONNECT_TRAINING_VALID_DAYS", 365, minimum=1)
 TRAINING_MIN_HOURS = env_int("CONNECT_TRAINING_MIN_HOURS", 2, minimum=0)
 LIVE_FRAME_MAX_KB = env_int("CONNECT_LIVE_FRAME_MAX_KB", 512, minimum=16, maximum=8192)

@@ -1,11 +1,12 @@
 """Admin for live integration: training records are entered here; shares, tokens and sessions are read,
 and an administrator may stop a share or revoke/reissue a connector token (each recorded in the ledger)."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 
 from common.admin_base import NulSafeChangelistMixin, RecordAdmin
-from integration import selectors, services
-from integration.models import ConnectorToken, LiveSession, LiveShare, TrainingRecord
+from integration import pilot, queue, selectors, services
+from integration.models import ConnectorToken, LiveSession, LiveShare, LiveShareWaiting, TrainingRecord
 
 
 @admin.register(TrainingRecord)
@@ -39,10 +40,41 @@ class LiveShareAdmin(RecordAdmin):
     @admin.action(description="Stop live sharing now (views close at once)", permissions=["stop"])
     def stop_sharing(self, request, queryset):
         stopped = sum(services.live_share_stop(camera=share.camera, by=request.user) for share in queryset)
+        queue.queue_admit()  # freed places go to the queue at once
         self.message_user(request, f"Stopped {stopped} share(s).", messages.SUCCESS)
 
     def has_stop_permission(self, request):
         return request.user.has_perm("integration.change_liveshare")
+
+    def changelist_view(self, request, extra_context=None):
+        _pilot_limits_message(self, request)
+        return super().changelist_view(request, extra_context)
+
+
+def _pilot_limits_message(model_admin, request) -> None:
+    """Staff see at the top of the shares and the queue where each pilot limit stands."""
+    for row in pilot.limits_summary():
+        level = messages.WARNING if row["reached"] else messages.INFO
+        state = "limit reached" if row["reached"] else "below the limit"
+        model_admin.message_user(request, f"{row['label']}: {row['integrated']} of {row['limit']} cameras shared "
+                                          f"live ({state}); {row['waiting']} waiting in the queue.", level)
+    if settings.PILOT_ENDS:
+        model_admin.message_user(request, f"The pilot program ends after {settings.PILOT_ENDS:%Y-%m-%d}; then live "
+                                          f"shares stop and registrations are {settings.PILOT_END_REGISTRATIONS}ed "
+                                          "(CONNECT_PILOT_END_REGISTRATIONS).", messages.INFO)
+
+
+@admin.register(LiveShareWaiting)
+class LiveShareWaitingAdmin(RecordAdmin):
+    """The queue of signatures waiting for a place (read-only: owners leave it themselves; admission is automatic)."""
+
+    list_display = ["camera", "kind", "signed_at"]
+    list_filter = ["kind"]
+    exclude = ["signed_ip", "signed_name", "limits"]
+
+    def changelist_view(self, request, extra_context=None):
+        _pilot_limits_message(self, request)
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(ConnectorToken)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.gis.measure import D
 from django.utils import timezone
 
-from integration import selectors
+from integration import pilot, selectors
 from integration.hours import window_end
 from integration.models import LiveSession
 from registry.models import Camera
@@ -35,6 +35,8 @@ def live_view_check(user, camera: Camera, incident, reason: str, override_reason
         raise LiveRefused("You have no privacy training on record. Live views need current training.")
     if training_until < now.date():
         raise LiveRefused(f"Your privacy training expired on {training_until:%Y-%m-%d}. Renew it to open live views.")
+    if pilot.program_ended(now):  # at once, not when beat next stops the shares
+        raise LiveRefused("The pilot program has ended: live sharing is over.", LiveSession.EndReason.OWNER_STOPPED)
     problem = selectors.live_share_ineligible(camera, for_viewing=True)
     if problem:
         raise LiveRefused(problem, LiveSession.EndReason.OWNER_STOPPED)

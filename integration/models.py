@@ -189,3 +189,23 @@ class OverrideRequest(models.Model):
 
     def __str__(self):
         return f"override request {str(self.code)[:8]} ({self.state})"
+
+
+class LiveShareWaiting(models.Model):
+    """An owner's signature kept in the queue while the program's limit of integrated cameras of their kind is
+    reached (CONNECT_LIVE_MAX_*). Not a share: nothing can be viewed until it is admitted (integration/pilot.py),
+    oldest first, when a place of its kind frees; then it becomes a LiveShare with these limits."""
+
+    camera = models.OneToOneField("registry.Camera", on_delete=models.CASCADE, related_name="live_share_waiting")
+    kind = models.CharField(max_length=16, help_text="The owner's kind when they signed: the queue it waits in")
+    signed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    signed_ip = models.GenericIPAddressField(null=True, blank=True)
+    limits = models.JSONField(help_text="The limits the owner set, applied when admitted")
+
+    class Meta:
+        ordering = ["kind", "signed_at"]  # each queue, oldest first
+        indexes = [models.Index(fields=["kind", "signed_at"], name="live_waiting_queue")]  # serves the ordering
+
+    def __str__(self):
+        return f"camera {self.camera_id} waiting since {self.signed_at:%Y-%m-%d}"

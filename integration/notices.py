@@ -1,10 +1,12 @@
-"""The email an owner asked for each time someone opens a live view of their camera."""
+"""Mail to owners about live sharing: the notice they asked for each time someone opens a live view of their camera,
+and the pilot's news (admitted from the queue, the program ended)."""
 
 from django.conf import settings
 from django.urls import reverse
 
 from common.mail import send_templated
 from integration.models import LiveSession
+from registry.models import Camera
 
 
 def analyst_label(user) -> str:
@@ -24,4 +26,16 @@ def live_view_notice_send(*, session_id: int) -> str:
         "who": analyst_label(session.analyst), "case": session.incident.case_number if session.incident else "",
         "portal_url": settings.PUBLIC_URL + reverse("integration:portal_live", args=[session.camera.code]),
     })
+    return "sent"
+
+
+def live_share_news_send(*, camera_id: int, news: str) -> str:
+    """Tells the owner their camera's live sharing began (admitted from the pilot's queue, news="admitted") or
+    stopped because the pilot program ended (news="pilot_ended")."""
+    camera = Camera.objects.select_related("owner").filter(pk=camera_id).first()
+    if camera is None:
+        return "gone"
+    send_templated(to=camera.owner.email, name=f"live-share-{news.replace('_', '-')}", language=camera.owner.language,
+                   context={"owner": camera.owner, "camera": camera,
+                            "portal_url": settings.PUBLIC_URL + reverse("integration:portal_live", args=[camera.code])})
     return "sent"

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audit.actions import Action
 from audit.ledger import record
@@ -21,10 +22,18 @@ from common.change_history import history_note
 from common.channel_layer import REDIS_DOWN
 from common.codes import parse_code
 from common.districts import district_of
-from integration import broadcast, frames, selectors
+from integration import broadcast, frames, pilot, selectors
 from integration.gating import LiveRefused, live_view_check
 from integration.hours import hours_validate
-from integration.models import ConnectorToken, LiveSession, LiveShare, OverrideRequest, PrivacyMask, TrainingRecord
+from integration.models import (
+    ConnectorToken,
+    LiveSession,
+    LiveShare,
+    LiveShareWaiting,
+    OverrideRequest,
+    PrivacyMask,
+    TrainingRecord,
+)
 from integration.overrides import session_override_reason
 from registry.models import Camera
 
@@ -49,11 +58,16 @@ def _report_fields(camera: Camera, incident) -> dict:
 
 # --- the owner's side ------------------------------------------------------------------------------------
 
-def live_share_sign(*, camera: Camera, signed_name: str, ip: str | None, limits: dict) -> LiveShare:
-    """The owner signs the current terms for this camera; it becomes integrated."""
+def live_share_sign(*, camera: Camera, signed_name: str, ip: str | None,
+                    limits: dict) -> LiveShare | LiveShareWaiting:
+    """The owner signs the current terms for this camera; it becomes integrated, or, when the program's limit for
+    the owner's kind is reached (or others already wait), the signature waits in the queue (integration/queue.py
+    admits it when a place frees)."""
     problem = selectors.live_share_ineligible(camera)
     if problem:
         raise ValidationError(problem)
+    if pilot.program_ended():
+        raise ValidationError(gettext("The pilot program has ended: no camera can be shared live any more."))
     if len(signed_name.strip()) < 3:
         raise ValidationError("Type your full name to sign.")
     limits = _limits_clean(limits)
@@ -61,13 +75,42 @@ def live_share_sign(*, camera: Camera, signed_name: str, ip: str | None, limits:
         camera = Camera.objects.select_for_update().get(pk=camera.pk)
         if selectors.live_share_current(camera) is not None:
             raise ValidationError("This camera is already shared live.")
-        share = LiveShare.objects.create(camera=camera, terms_version=settings.LIVE_TERMS_VERSION,
-                                         signed_name=signed_name.strip()[:200], signed_at=timezone.now(),
-                                         signed_ip=ip, **limits)
-        Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.INTEGRATED)
-        record(actor="owner", action=Action.LIVE_SHARE_SIGNED, target_type="camera", target_code=camera.code,
-               terms_version=share.terms_version, kind=camera.owner.kind,  # kind: for the transparency report
-               **_camera_fields(camera), **_limits_detail(share))
+        if pilot.waiting_of(camera) is not None:
+            raise ValidationError(gettext("This camera already waits in the queue for live sharing."))
+        kind = camera.owner.kind
+        if pilot.limit_of(kind):
+            pilot.queue_lock(kind)
+            # The queue goes first: a newcomer never takes a place that someone waiting is owed.
+            if pilot.places_left(kind) == 0 or LiveShareWaiting.objects.filter(kind=kind).exists():
+                waiting = LiveShareWaiting.objects.create(
+                    camera=camera, kind=kind, signed_name=signed_name.strip()[:200], signed_at=timezone.now(),
+                    signed_ip=ip, limits=limits)
+                record(actor="owner", action=Action.LIVE_SHARE_QUEUED, target_type="camera",
+                       target_code=camera.code, kind=kind, limit=pilot.limit_of(kind), **_camera_fields(camera))
+                return waiting
+        return live_share_create(camera=camera, signed_name=signed_name, signed_at=timezone.now(), ip=ip,
+                                 limits=limits)
+
+
+def live_share_waiting_withdraw(*, camera: Camera) -> bool:
+    """The owner takes their signature out of the queue; nothing was ever shared."""
+    return LiveShareWaiting.objects.filter(camera=camera).delete()[0] > 0
+
+
+def live_share_create(*, camera: Camera, signed_name: str, signed_at, ip: str | None, limits: dict,
+                      admitted: bool = False) -> LiveShare:
+    """The share itself, for a camera locked by the caller: signed now, or admitted from the queue."""
+    share = LiveShare.objects.create(camera=camera, terms_version=settings.LIVE_TERMS_VERSION,
+                                     signed_name=signed_name.strip()[:200], signed_at=signed_at, signed_ip=ip,
+                                     **limits)
+    Camera.objects.filter(pk=camera.pk).update(level=Camera.Level.INTEGRATED)
+    if admitted:  # the owner's history says why sharing began now, long after they signed
+        record(actor=None, action=Action.LIVE_SHARE_ADMITTED, target_type="camera", target_code=camera.code,
+               kind=camera.owner.kind, **_camera_fields(camera))
+    # The transparency report counts shares from this entry, however they began.
+    record(actor="owner", action=Action.LIVE_SHARE_SIGNED, target_type="camera", target_code=camera.code,
+           terms_version=share.terms_version, kind=camera.owner.kind, from_queue=admitted,
+           **_camera_fields(camera), **_limits_detail(share))
     return share
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("owner/cameras/<uuid:code>/live/", portal.live, name="portal_live"),
     path("owner/cameras/<uuid:code>/live/status.json", portal.live_status, name="portal_live_status"),
     path("owner/cameras/<uuid:code>/live/stop/", portal.live_stop, name="portal_live_stop"),
+    path("owner/cameras/<uuid:code>/live/queue/leave/", portal.live_queue_leave, name="portal_live_queue_leave"),
     path("owner/cameras/<uuid:code>/live/pause/", portal.live_pause, name="portal_live_pause"),
     path("owner/cameras/<uuid:code>/live/token/", portal.connector_token, name="portal_connector_token"),
     path("owner/cameras/<uuid:code>/live/masks/", portal.masks, name="portal_masks"),

@@ -37,6 +37,10 @@ class LinkSpec:
 def _spec(purpose: str) -> LinkSpec:
     if purpose == OwnerLink.Purpose.CONFIRM:
         return LinkSpec("registry:confirm", timedelta(hours=settings.CONFIRM_LINK_HOURS))
+    if purpose == OwnerLink.Purpose.RECONFIRM:
+        # Works for the whole cycle: a link from the first ask still confirms a camera paused for silence.
+        days = settings.RECONFIRM_PAUSE_DAYS + settings.RECONFIRM_PURGE_DAYS
+        return LinkSpec("registry:reconfirm", timedelta(days=days))
     return LinkSpec("registry:portal_sign_in", timedelta(minutes=settings.SIGNIN_LINK_MINUTES))
 
 

@@ -80,6 +80,13 @@ class Camera(models.Model):
     verified = models.BooleanField(default=False, help_text="Staff have checked this camera")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The yearly re-confirmation (registry/reconfirmation.py): when the owner last said the camera still exists and
+    # points where it did (None: never since it was registered, so created_at counts), and where the current cycle
+    # stands. All three cycle fields are None outside a cycle; confirming clears them.
+    reconfirmed_at = models.DateTimeField(null=True, blank=True)
+    reconfirm_asked_at = models.DateTimeField(null=True, blank=True)
+    reconfirm_reminded_at = models.DateTimeField(null=True, blank=True)
+    reconfirm_paused_at = models.DateTimeField(null=True, blank=True, help_text="Paused because never re-confirmed")
 
     class Meta:
         ordering = ["label"]
@@ -106,6 +113,10 @@ class Camera(models.Model):
         return self.label
 
     @property
+    def awaits_reconfirmation(self) -> bool:
+        return self.reconfirm_asked_at is not None
+
+    @property
     def latitude(self) -> float:
         return self.location.y
 
@@ -120,6 +131,7 @@ class OwnerLink(models.Model):
     class Purpose(models.TextChoices):
         CONFIRM = "confirm", "Confirm registration"
         SIGN_IN = "sign_in", "Sign in to the owner portal"
+        RECONFIRM = "reconfirm", "Confirm the cameras still exist (yearly)"
 
     owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="links")
     purpose = models.CharField(max_length=16, choices=Purpose.choices)

@@ -9,6 +9,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import Point
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.actions import Action
@@ -206,8 +207,17 @@ def camera_update(*, camera: Camera, data: dict) -> Camera:
             setattr(camera, field, data[field])
     if camera.placement == Camera.Placement.INDOOR:
         camera.level = Camera.Level.REGISTERED  # indoor cameras are never shared live
+    # Editing is the other way to answer the yearly question: the owner has just said where it is and points.
+    asked, paused_for_silence = camera.reconfirm_asked_at is not None, camera.reconfirm_paused_at is not None
+    camera.reconfirmed_at = timezone.now()
+    camera.reconfirm_asked_at = camera.reconfirm_reminded_at = camera.reconfirm_paused_at = None
     camera.full_clean()
     camera.save()
+    if paused_for_silence:  # the cycle paused it, not the owner: confirming resumes it
+        camera_set_paused(camera=camera, paused=False)
+    if asked:
+        record(actor="owner", action=Action.CAMERA_RECONFIRMED, target_type="camera", target_code=camera.code,
+               camera_code=camera.code, owner_code=camera.owner.code, by="edit")
     signals.camera_changed.send(sender=Camera, camera=camera)
     return camera
 
@@ -309,7 +319,11 @@ def links_lapsed_purge() -> int:
     """Deletes emailed owner links that were used or lapsed more than CONNECT_LINK_PURGE_DAYS ago."""
     cutoff = timezone.now() - timedelta(days=settings.LINK_PURGE_DAYS)
     longest = timedelta(hours=settings.CONFIRM_LINK_HOURS)
-    purged = OwnerLink.objects.filter(created_at__lt=cutoff - longest).delete()[0]
+    # An unused re-confirmation link works for the whole cycle (months): it stays until it lapses.
+    reconfirm_span = timedelta(days=settings.RECONFIRM_PAUSE_DAYS + settings.RECONFIRM_PURGE_DAYS)
+    still_working = Q(purpose=OwnerLink.Purpose.RECONFIRM, used_at__isnull=True,
+                      created_at__gte=cutoff - reconfirm_span)
+    purged = OwnerLink.objects.filter(created_at__lt=cutoff - longest).exclude(still_working).delete()[0]
     if purged:
         record(actor=None, action=Action.LINKS_PURGED, target_type="owner_link", count=purged)
     return purged

@@ -4,7 +4,7 @@ import smtplib
 
 from celery import shared_task
 
-from registry import services
+from registry import reconfirmation, services
 
 # Mail is retried with backoff: 30 s, 1, 2, 4 and 8 minutes, then the beat sweeper takes over.
 _MAIL_RETRY = {
@@ -47,3 +47,8 @@ def links_lapsed_purge_task() -> str:
 @shared_task(autoretry_for=(OSError,), retry_backoff=60, max_retries=6)
 def owner_digests_send_task() -> str:
     return f"sent {services.owner_digests_send()} digests"
+
+
+@shared_task(autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=60, max_retries=6)
+def reconfirmations_advance_task() -> str:
+    return " ".join(f"{step} {count}" for step, count in reconfirmation.reconfirmations_advance().items())

@@ -16,9 +16,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.client import client_ip
-from integration import selectors, services
+from integration import pilot, queue, selectors, services
 from integration.forms import LiveLimitsForm, LiveSignForm, MasksForm, PauseForm, terms_text
 from integration.hours import hours_summary
+from integration.models import LiveShareWaiting
 from integration.notices import analyst_label
 from registry.portal_access import own_camera, owner_required
 
@@ -52,20 +53,39 @@ def live(request, owner, code):
 
 def _sign(request, owner, camera):
     problem, terms = selectors.live_share_ineligible(camera), terms_text()
+    if not problem and pilot.program_ended():
+        problem = _("The pilot program has ended: no camera can be shared live any more.")
+    waiting = pilot.waiting_of(camera)
     form = LiveSignForm(request.POST or None)
-    if request.method == "POST" and not problem and terms and form.is_valid():
+    if request.method == "POST" and not problem and not waiting and terms and form.is_valid():
         try:
-            services.live_share_sign(camera=camera, signed_name=form.cleaned_data["signed_name"],
-                                     ip=client_ip(request), limits=form.limits())
+            result = services.live_share_sign(camera=camera, signed_name=form.cleaned_data["signed_name"],
+                                              ip=client_ip(request), limits=form.limits())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("“%(label)s” is now shared live within your limits. "
-                                        "Next: draw privacy masks and set up the camera connector.")
-                             % {"label": camera.label})
+            if isinstance(result, LiveShareWaiting):
+                messages.info(request, _("The program is full for now, so “%(label)s” waits in the queue. Sharing "
+                                         "starts by itself when a place frees.") % {"label": camera.label})
+            else:
+                messages.success(request, _("“%(label)s” is now shared live within your limits. "
+                                            "Next: draw privacy masks and set up the camera connector.")
+                                 % {"label": camera.label})
             return redirect("integration:portal_live", camera.code)
     return render(request, "integration/portal_live_sign.html", {
-        "owner": owner, "camera": camera, "problem": problem, "terms": terms, "form": form})
+        "owner": owner, "camera": camera, "problem": problem, "terms": terms, "form": form, "waiting": waiting,
+        "position": pilot.queue_position(waiting) if waiting else None,
+        "limit": pilot.limit_of(owner.kind), "full": pilot.places_left(owner.kind) == 0})
+
+
+@owner_required
+@require_POST
+def live_queue_leave(request, owner, code):
+    """The owner takes their signature back out of the queue."""
+    camera = own_camera(owner, code)
+    if services.live_share_waiting_withdraw(camera=camera):
+        messages.success(request, _("“%(label)s” has left the queue for live sharing.") % {"label": camera.label})
+    return redirect("registry:portal")
 
 
 @owner_required
@@ -83,6 +103,7 @@ def live_status(request, owner, code):
 def live_stop(request, owner, code):
     camera = own_camera(owner, code)
     if services.live_share_stop(camera=camera):
+        queue.queue_admit()  # its place goes to the next in the queue at once
         messages.success(request, _("Live sharing of “%(label)s” is stopped. Every view was closed.")
                          % {"label": camera.label})
     return redirect("integration:portal_live", camera.code)

@@ -12,7 +12,7 @@ from audit.selectors import owner_history
 from common import outbox
 from common.base_map import map_config
 from common.ratelimit import rate_limited
-from registry import selectors, services
+from registry import reconfirmation, selectors, services
 from registry.forms import CameraForm, OwnerDetailsForm, SignInRequestForm, camera_initial
 from registry.models import Camera, OwnerLink
 from registry.owner_history import history_rows
@@ -25,8 +25,10 @@ from registry.views.common import emailed_link_landing, portal_owner
 def home(request):
     owner = portal_owner(request)
     if owner is not None:
+        cameras = list(selectors.cameras_of_owner(owner=owner))
         return render(request, "registry/portal.html", {
-            "owner": owner, "cameras": selectors.cameras_of_owner(owner=owner),
+            "owner": owner, "cameras": cameras,
+            "awaiting_reconfirmation": [camera for camera in cameras if camera.awaits_reconfirmation],
         })
     form = SignInRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -44,6 +46,25 @@ def home(request):
 def sign_in(request, token):
     return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.SIGN_IN,
                                 use=services.owner_sign_in, template="registry/portal_sign_in_confirm.html")
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited("owner-link")
+def reconfirm_link(request, token):
+    """The one click from the yearly mail. GET shows only a button (scanners open links) and nothing of the
+    owner's cameras: the mail lists them; POST confirms them and opens the portal."""
+    return emailed_link_landing(request, token=token, purpose=OwnerLink.Purpose.RECONFIRM,
+                                use=reconfirmation.cameras_reconfirm_by_link, template="registry/reconfirm.html",
+                                done=_("Thank you: your cameras are confirmed for another year."))
+
+
+@owner_required
+@require_POST
+def reconfirm(request, owner):
+    """The portal's answer to the yearly question, for an owner who signed in instead of clicking the mail."""
+    reconfirmation.cameras_reconfirm(owner=owner)
+    messages.success(request, _("Thank you: your cameras are confirmed for another year."))
+    return redirect("registry:portal")
 
 
 @require_POST

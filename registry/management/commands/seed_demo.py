@@ -1,6 +1,7 @@
 """Demo data: a city's worth of cameras around Raleigh, NC, and one staff user per role. Idempotent."""
 
 import random
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -94,11 +95,14 @@ class Command(BaseCommand):
             kind="resident", name="Jordan Demo", email=DEMO_OWNER_EMAIL, phone="919-555-0142",
             address="210 Oberlin Rd, Raleigh, NC", terms_version=settings.TERMS_VERSION, terms_accepted_at=now,
             confirmed_at=now, confirmation_sent_at=now)
-        demo_cameras = (("Front porch", -78.6612, 35.7981, 90), ("Driveway", -78.6610, 35.7983, 180))
-        for label, lng, lat, direction in demo_cameras:
+        # The driveway camera was last confirmed over a year ago: the yearly re-confirmation asks about it
+        # (`manage.py advance_reconfirmations`, or beat's daily run), and the mail lands in the demo inbox.
+        year_ago = now - timedelta(days=settings.RECONFIRM_DAYS + 1)
+        demo_cameras = (("Front porch", -78.6612, 35.7981, 90, None), ("Driveway", -78.6610, 35.7983, 180, year_ago))
+        for label, lng, lat, direction, confirmed in demo_cameras:
             Camera.objects.create(owner=owner, label=label, location=Point(lng, lat, srid=4326),
                                   address=owner.address, direction_deg=direction, faces_public=True,
-                                  status=Camera.Status.ACTIVE)
+                                  status=Camera.Status.ACTIVE, reconfirmed_at=confirmed)
 
     def _point(self, rng):
         lat, lng = rng.choice(CENTRES)
