@@ -12,6 +12,7 @@ same HSTS, CSP, nosniff, referrer, opener and frame headers as the view's.
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
@@ -44,14 +45,23 @@ class FastRoute:
 
     def __init__(self, app):
         self.app = app
-        self.view_headers = drf_view_headers(self.path)
-        self.route_name = resolve(self.path).view_name  # the latency metric's label, as for the view's own answers
         # Built with the settings of now, as Django's handler builds its middleware chain.
         self.middlewares = _middleware_chain(_answer_prepared)
         # The headers the view and the middlewares give an answer of this route depend only on HTTPS and the status
         # (HSTS is for HTTPS only; django-csp skips some statuses in DEBUG): made by them once per pair, then
         # reused, as django-csp would otherwise rebuild the same policy for every answer (~0.2 ms).
         self.site_headers: dict[tuple[bool, int], list[tuple[bytes, bytes]]] = {}
+
+    # Looked up at the first request, not at import: a test that swaps the URL configuration may import the
+    # application meanwhile (pytest's `urls` marker), and the route serves the site's own view.
+    @cached_property
+    def view_headers(self) -> list[tuple[str, str]]:
+        return drf_view_headers(self.path)
+
+    @cached_property
+    def route_name(self) -> str:
+        """The latency metric's label, as for the view's own answers."""
+        return resolve(self.path).view_name
 
     def content_type(self, status: int) -> str:
         return "application/json"
