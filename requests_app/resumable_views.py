@@ -3,6 +3,7 @@ with Upload-Offset) and termination (DELETE), under the consent link; each chose
 file is whole, one more request (`consent_uploads_finish`) turns them into clips together, through the same code as
 the streamed upload: kept, or refused, as one answer. Until then nothing of them is listed anywhere."""
 
+import asyncio
 import base64
 import binascii
 import uuid
@@ -22,6 +23,10 @@ from requests_app import resumable, services
 from requests_app.views import MAX_FILES, _invalid, _page, _too_large, upload_finish
 
 TUS_VERSION = "1.0.0"
+# A piece whose bytes stop coming for this long is given up, its whole records kept: a client that vanished without
+# closing its connection (a closed tab, a phone out of coverage) must not hold the upload's lock, or its own next
+# try, from the server's offset, would be refused as busy for as long as the dead connection lasts.
+STALLED_AFTER_S = 20.0
 
 
 def _tus(response: HttpResponse, **headers) -> HttpResponse:
@@ -166,7 +171,7 @@ async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
     try:
         if offset != appender.offset:
             return _tus(HttpResponse(status=409), Upload_Offset=appender.offset)
-        overflow = await _append(appender, body_chunks(request))
+        overflow = await _append(appender, _until_stalled(body_chunks(request)))
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone; the whole records it sent are kept
     finally:
@@ -174,6 +179,19 @@ async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
     if overflow:
         return _tus(HttpResponse(status=400), Upload_Offset=appender.offset)
     return _tus(HttpResponse(status=204), Upload_Offset=appender.offset)
+
+
+async def _until_stalled(chunks):
+    """The body's pieces; RequestAborted once none has come for STALLED_AFTER_S."""
+    pieces = aiter(chunks)
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(pieces), STALLED_AFTER_S)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise RequestAborted() from None
+        yield chunk
 
 
 async def _append(appender: resumable.Appender, chunks) -> bool:

@@ -304,6 +304,38 @@ def test_an_upload_cut_at_half_is_resumed_by_a_new_client_under_uvicorn(asgi_ser
     assert clip.sha256 == hashlib.sha256(video).hexdigest() and clip.size == len(video)
 
 
+def test_a_piece_whose_client_stalls_lets_go_of_the_upload(asgi_server, footage_request, monkeypatch):
+    """A client that vanished without closing its connection (a closed tab, a phone out of coverage) holds the
+    upload only until its bytes have stopped for STALLED_AFTER_S; then the next try goes on from the offset."""
+    import socket
+
+    from requests_app import resumable_views
+
+    monkeypatch.setattr(resumable_views, "STALLED_AFTER_S", 1.0)
+    video = padded_mp4(4 * CHUNK + 99)
+    created = _request(asgi_server, "POST", uploads_url(footage_request),
+                       headers={"Upload-Length": str(len(video)), "Upload-Metadata": metadata("gate.mp4")})
+    location = created.getheader("Location")
+    piece = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+    # Two records' worth of the body, then silence on an open connection.
+    conn = http.client.HTTPConnection(urlsplit(asgi_server).netloc, timeout=60)
+    conn.putrequest("PATCH", location)
+    for name, value in {"Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF, "Origin": asgi_server, **TUS, **piece,
+                        "Content-Length": str(len(video))}.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    conn.send(video[:2 * CHUNK + 5])
+    stalled = conn.getresponse()  # the server gives up on it and answers, the connection still open
+    assert stalled.status == 400
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+
+    offset = int(_request(asgi_server, "HEAD", location).getheader("Upload-Offset"))
+    assert offset == 2 * CHUNK
+    rest = _request(asgi_server, "PATCH", location, video[offset:], {**piece, "Upload-Offset": str(offset)})
+    assert rest.status == 204 and rest.getheader("Upload-Offset") == str(len(video))
+
+
 @pytest.mark.django_db
 def test_uploads_over_the_limit_in_all_are_refused_when_finished_and_kept(client, footage_request, settings):
     settings.UPLOAD_MAX_MB = 1
