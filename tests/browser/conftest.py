@@ -35,9 +35,11 @@ def browser():
 
 
 @contextlib.contextmanager
-def checked_page(browser, base_url: str):
-    """A desktop-sized page on `base_url` that fails the test on a JavaScript error or a CSP violation."""
-    context = offline(browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900}))
+def checked_page(browser, base_url: str, **context_options):
+    """A page on `base_url` (desktop-sized unless `context_options` say otherwise) that fails the test on a
+    JavaScript error or a CSP violation."""
+    context = offline(browser.new_context(base_url=base_url, **{"viewport": {"width": 1280, "height": 900},
+                                                                **context_options}))
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors = []

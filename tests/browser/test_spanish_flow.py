@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from registry.models import Camera, Owner
 from requests_app import services
 from requests_app.models import Clip, FootageRequest
-from tests.browser.conftest import offline
+from tests.browser.conftest import checked_page
 from tests.conftest import link_in, parsed_mail, wait_for
 from tests.requests_app.factories import IncidentFactory
 from tests.requests_app.media import tiny_mp4
@@ -27,16 +27,9 @@ def evidence_dir(settings, tmp_path):
 def phone(browser, asgi_server):
     """A phone-sized page under uvicorn (the footage page streams its upload pieces to the ASGI endpoint); a JavaScript
     error or a blocked script fails the test."""
-    context = offline(browser.new_context(base_url=asgi_server, viewport={"width": 390, "height": 844},
-                                          is_mobile=True, has_touch=True))
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with checked_page(browser, asgi_server, viewport={"width": 390, "height": 844}, is_mobile=True,
+                      has_touch=True) as page:
+        yield page
 
 
 def fits_the_screen(page) -> bool:
