@@ -20,19 +20,30 @@
   map.on("zoomend", function () { zooming = false; });
 
   // Keyboard users keep their place. Every load rebuilds the markers, and the one that had focus took it with it to
-  // the page's body: note whose marker it was and give focus to that camera's new marker (or the group now holding
-  // it), else to the map itself.
+  // the page's body: note whose marker it was, and where, and give focus to that camera's new marker (or the group
+  // now holding it); a group has no camera to follow, so the marker now nearest to where it stood gets focus (the
+  // server regroups on every pan); else the map itself.
   var mapEl = document.getElementById("map");
+  var REFOCUS_PX = 80;  // one arrow-key pan: a group further than this from where it was is not the same group
   function focusedMarker() {
     var active = document.activeElement;
     if (!active || !mapEl.contains(active) || !active.closest(".leaflet-marker-pane")) return null;
-    for (var code in markersByCode) if (markersByCode[code].getElement() === active) return { code: code };
-    return { code: null };
+    var was = { code: null, at: map.layerPointToLatLng(L.DomUtil.getPosition(active)) };
+    for (var code in markersByCode) if (markersByCode[code].getElement() === active) was.code = code;
+    return was;
+  }
+  function nearestMarkerElement(latlng) {
+    var target = map.latLngToLayerPoint(latlng), best = null, bestDistance = REFOCUS_PX;
+    mapEl.querySelectorAll(".leaflet-marker-pane .leaflet-marker-icon").forEach(function (el) {
+      var distance = L.DomUtil.getPosition(el).distanceTo(target);
+      if (distance <= bestDistance) { best = el; bestDistance = distance; }
+    });
+    return best;
   }
   function refocus(was) {
     if (!was) return;
     var m = was.code && markersByCode[was.code], shown = m && clusters.getVisibleParent(m);
-    var el = shown && shown.getElement();
+    var el = (shown && shown.getElement()) || nearestMarkerElement(was.at);
     (el || mapEl).focus({ preventScroll: true });
   }
   // Arrow keys pan from a focused marker too: Leaflet pans only while the map itself has focus.
