@@ -150,3 +150,17 @@ def test_without_javascript_the_table_alone_works(browser, live_server, scene, s
         expect(page.locator(".messagelist")).to_contain_text("2 request(s) queued")
     finally:
         context.close()
+
+
+def test_with_no_camera_in_the_radius_the_map_still_shows_it(page):
+    investigator = make_staff("investigator")
+    incident = IncidentFactory(radius_m=200, location=Point(LNG, LAT, srid=4326))
+    services.incident_investigators_set(incident=incident, users=[investigator])
+    CameraFactory(label="Far lot", location=Point(LNG, LAT + 0.02, srid=4326))  # 2 km away: not listed
+    staff_sign_in(page, "investigator", next_path=f"/admin/requests_app/incident/{incident.pk}/cameras/")
+    expect(page.locator("#nearby-cameras")).to_contain_text("No active cameras in this radius.")
+    # The empty radius on the streets: where the investigator would widen the search.
+    expect(page.locator("#cameras-map .incident-radius")).to_have_count(1)
+    expect(page.locator("#cameras-map .incident-cam")).to_have_count(0)
+    expect(page.locator(".cameras-map-legend")).to_contain_text("No active camera is inside it.")
+    expect(page.get_by_role("button", name="Send requests to the ticked cameras")).to_have_count(0)
