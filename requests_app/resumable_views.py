@@ -175,7 +175,10 @@ async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone; the whole records it sent are kept
     finally:
-        await sync_to_async(appender.close)()
+        # Shielded, on a thread of its own: a client that goes away cancels this task, and a cancelled await here
+        # left the file open, and so its lock held, until garbage collection happened to close it (the same
+        # client's next try was refused as busy meanwhile, for a minute or more on a loaded machine).
+        await asyncio.shield(sync_to_async(appender.close, thread_sensitive=False)())
     if overflow:
         return _tus(HttpResponse(status=400), Upload_Offset=appender.offset)
     return _tus(HttpResponse(status=204), Upload_Offset=appender.offset)

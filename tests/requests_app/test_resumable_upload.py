@@ -304,6 +304,38 @@ def test_an_upload_cut_at_half_is_resumed_by_a_new_client_under_uvicorn(asgi_ser
     assert clip.sha256 == hashlib.sha256(video).hexdigest() and clip.size == len(video)
 
 
+def test_a_cut_piece_lets_go_of_the_upload_without_the_garbage_collector(asgi_server, footage_request):
+    """The client's going away cancels the request's task, even as it closes the upload's file: the file, and its
+    lock, are let go all the same. (A cancelled close had left them to the garbage collector: a phone's next try was
+    refused as busy for minutes.)"""
+    import gc
+
+    from tests.conftest import wait_for
+
+    video = padded_mp4(4 * CHUNK + 11)
+    location = _request(asgi_server, "POST", uploads_url(footage_request),
+                        headers={"Upload-Length": str(len(video)), "Upload-Metadata": metadata("porch.mp4")}
+                        ).getheader("Location")
+    piece = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
+    gc.disable()  # nothing closes a forgotten file by chance
+    try:
+        # Two whole records, then the tab closes: the disconnect cancels the task as it closes the file.
+        _request(asgi_server, "PATCH", location, video[:2 * CHUNK], {**piece, "Content-Length": str(len(video))},
+                 cut_after=2 * CHUNK)
+        answers = []
+
+        def resumed():
+            offset = int(_request(asgi_server, "HEAD", location).getheader("Upload-Offset"))
+            answers.append(_request(asgi_server, "PATCH", location, video[offset:],
+                                    {**piece, "Upload-Offset": str(offset)}))
+            return answers[-1].status != 423
+
+        wait_for(resumed, what="the cut piece's lock let go")
+    finally:
+        gc.enable()
+    assert answers[-1].status == 204 and answers[-1].getheader("Upload-Offset") == str(len(video))
+
+
 def test_a_piece_whose_client_stalls_lets_go_of_the_upload(asgi_server, footage_request, monkeypatch):
     """A client that vanished without closing its connection (a closed tab, a phone out of coverage) holds the
     upload only until its bytes have stopped for STALLED_AFTER_S; then the next try goes on from the offset."""
