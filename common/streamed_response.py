@@ -7,6 +7,7 @@ in Django's sync thread (`thread_sensitive`: a database cursor stays on its own 
 iterator it already streams.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 
 from asgiref.sync import sync_to_async
@@ -41,4 +42,6 @@ async def aiterate(items: Iterable, *, batch: int = BATCH) -> AsyncIterator:
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-            await sync_to_async(close, thread_sensitive=True)()
+            # Shielded: a client that goes away cancels the task, and a cancelled await here would leave the
+            # iterator's file or cursor to the garbage collector.
+            await asyncio.shield(sync_to_async(close, thread_sensitive=True)())
