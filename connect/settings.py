@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "audit",
     "dispatch",
     "backup",
+    "invitations",
     "api",
 ]
 
@@ -432,6 +433,10 @@ RECONFIRM_DAYS = env_int("CONNECT_RECONFIRM_DAYS", 365, minimum=1)
 RECONFIRM_REMIND_DAYS = env_int("CONNECT_RECONFIRM_REMIND_DAYS", 14, minimum=1)
 RECONFIRM_PAUSE_DAYS = env_int("CONNECT_RECONFIRM_PAUSE_DAYS", 30, minimum=1)
 RECONFIRM_PURGE_DAYS = env_int("CONNECT_RECONFIRM_PURGE_DAYS", 60, minimum=1)
+
+# Invitation campaigns (invitations): the most letters one campaign prints (an area drawn too large is refused
+# with the count, rather than a PDF no printer takes).
+INVITE_LETTERS_MAX = env_int("CONNECT_INVITE_LETTERS_MAX", 5000, minimum=1)
 if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
     raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
                                "reminder comes before the camera is paused.")
