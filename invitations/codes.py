@@ -8,7 +8,7 @@ import secrets
 from django.core import signing
 
 # No 0/O, 1/I/L, 5/S or 8/B: a code read off paper must not be mistyped. 26 letters and digits left, 8 of them:
-# about 2 * 10^11 codes, so one cannot be guessed from another (the landing page is rate-limited too).
+# about 2 * 10^11 codes, so one cannot be guessed from another (typing codes on /invite/ is rate-limited too).
 ALPHABET = "234679ACDEFGHJKMNPQRTUVWXY"
 LENGTH = 8
 _NOT_CODE = re.compile(r"[^0-9A-Z]")

@@ -111,7 +111,6 @@ def code_entry(request):
     return render(request, "invitations/code_entry.html", {"form": form})
 
 
-@rate_limited("invite-landing")
 def landing(request, code):
     """Counts the visit and opens the registration page with the invitation's area (a letter's address) filled in.
     An unknown code still leads to registration: the person came to register."""
@@ -128,9 +127,10 @@ def landing(request, code):
     return redirect(reverse("registry:register") + "?" + urlencode(query))
 
 
-@csrf_exempt  # RFC 8058: the mail program posts with no session or token; the signed link is the authority
+# RFC 8058: the mail program posts with no session or token; the signed link is the authority. Not rate-limited:
+# a large mail provider posts every one-click unsubscribe of its users from a few addresses, and each must count.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
-@rate_limited("invite-unsubscribe")
 def unsubscribe(request, token):
     """GET shows a button (mail scanners open links); POST, from that button or a one-click mail program,
     unsubscribes."""

@@ -111,3 +111,14 @@ def test_the_landing_and_registration_prefill_speak_spanish(letters, client):
     page = visitor.get("/invite/").content.decode()
     assert "Escriba el código impreso en su carta" in page
     assert "No encontramos ese código" in visitor.get("/invite/ZZZZZZZZ/").content.decode()
+
+
+def test_a_campaign_for_a_district_takes_that_districts_outline(client, staff_user):
+    client.force_login(staff_user("administrator"))
+    new_campaign(client, email_list=csv_upload("ana@example.org\n"), district="Downtown")
+    campaign = Campaign.objects.get()
+
+    assert campaign.district == "Downtown" and campaign.area is not None
+    response = client.get(f"/invite/{campaign.recipients.get().short_code}/")
+    assert "focus=" in response["Location"]
+    assert "Downtown" in client.get(f"/invitations/{campaign.code}/").content.decode()
