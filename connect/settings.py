@@ -435,8 +435,8 @@ RECONFIRM_PAUSE_DAYS = env_int("CONNECT_RECONFIRM_PAUSE_DAYS", 30, minimum=1)
 RECONFIRM_PURGE_DAYS = env_int("CONNECT_RECONFIRM_PURGE_DAYS", 60, minimum=1)
 
 # Invitation campaigns (invitations): the most letters one campaign prints (an area drawn too large is refused
-# with the count, rather than a PDF no printer takes).
-INVITE_LETTERS_MAX = env_int("CONNECT_INVITE_LETTERS_MAX", 5000, minimum=1)
+# with the count). The PDF is made in the request, about 30 ms a letter: 1000 letters take half a minute.
+INVITE_LETTERS_MAX = env_int("CONNECT_INVITE_LETTERS_MAX", 1000, minimum=1)
 if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
     raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
                                "reminder comes before the camera is paused.")

@@ -20,11 +20,18 @@ def _latin1(text: str) -> str:
 
 
 def _qr(pdf: FPDF, url: str, *, x: float, y: float) -> None:
+    """One rectangle per run of dark modules in a row: a third of the drawing operations of one per module."""
     for row_index, row in enumerate(segno.make(url, error="m").matrix):
-        for column_index, dark in enumerate(row):
-            if dark:
-                pdf.rect(x + column_index * QR_MODULE_MM, y + row_index * QR_MODULE_MM, QR_MODULE_MM, QR_MODULE_MM,
-                         style="F")
+        column = 0
+        while column < len(row):
+            if not row[column]:
+                column += 1
+                continue
+            start = column
+            while column < len(row) and row[column]:
+                column += 1
+            pdf.rect(x + start * QR_MODULE_MM, y + row_index * QR_MODULE_MM, (column - start) * QR_MODULE_MM,
+                     QR_MODULE_MM, style="F")
 
 
 def letters_pdf(campaign: Campaign) -> bytes:

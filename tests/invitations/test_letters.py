@@ -18,7 +18,7 @@ from tests.invitations.helpers import AREA_GEOJSON, address_points, new_campaign
 pytestmark = pytest.mark.django_db
 
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
-_RECT = re.compile(r"([\d.]+) ([\d.]+) ([\d.]+) -[\d.]+ re f")
+_RECT = re.compile(r"([\d.]+) ([\d.]+) ([\d.]+) -([\d.]+) re f")
 _TEXT = re.compile(r"\(([^)]*)\) Tj")
 
 
@@ -28,10 +28,12 @@ def _pages(pdf: bytes) -> list[str]:
 
 
 def _qr_drawn(page: str) -> set[tuple[int, int]]:
-    rects = [(float(x), float(y), float(size)) for x, y, size in _RECT.findall(page)]
-    step = rects[0][2]
-    left, top = min(x for x, _y, _s in rects), max(y for _x, y, _s in rects)
-    return {(round((top - y) / step), round((x - left) / step)) for x, y, _size in rects}
+    """The dark modules, from the rectangles drawn (each a run of modules along a row, one module high)."""
+    rects = [(float(x), float(y), float(width), float(height)) for x, y, width, height in _RECT.findall(page)]
+    step = rects[0][3]
+    left, top = min(rect[0] for rect in rects), max(rect[1] for rect in rects)
+    return {(round((top - y) / step), round((x - left) / step) + offset)
+            for x, y, width, _height in rects for offset in range(round(width / step))}
 
 
 def _qr_expected(url: str) -> set[tuple[int, int]]:

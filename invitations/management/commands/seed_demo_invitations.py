@@ -12,11 +12,11 @@ from invitations import services
 from invitations.models import Campaign
 
 EMAIL_CAMPAIGN = "Downtown neighbours (demo)"
-LETTER_CAMPAIGN = "Fayetteville St letters (demo)"
+LETTER_CAMPAIGN = "Downtown blocks letters (demo)"
 DEMO_LIST = [("maria.lopez@example.org", "es"), ("james.carter@example.org", ""), ("li.wei@example.org", ""),
              ("ana.garcia@example.org", "es"), ("tom.baker@example.org", ""), ("sam.reed@example.org", "")]
-# A few blocks around Fayetteville St downtown: some dozens of letters, not thousands.
-LETTER_AREA = (-78.6400, 35.7770, -78.6360, 35.7810)
+# A few blocks of downtown (about 66 of the generated address points): dozens of letters, not thousands.
+LETTER_AREA = (-78.6422, 35.7756, -78.6342, 35.7836)
 
 
 class Command(BaseCommand):
