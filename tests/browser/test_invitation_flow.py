@@ -66,3 +66,13 @@ def test_the_unsubscribe_page_fits_a_phone_in_spanish(browser, asgi_server):
         page.click("button:has-text('No enviarme más invitaciones')")
         expect(page.locator("h1")).to_have_text("No recibirá más invitaciones")
         assert_fits(page)
+
+
+def test_the_campaign_form_draws_its_map_without_errors(page, django_user_model):
+    from tests.browser.conftest import staff_sign_in
+    from tests.conftest import make_staff
+
+    make_staff("administrator")
+    staff_sign_in(page, "administrator", next_path="/invitations/new/")
+    expect(page.locator("#area-map")).to_be_visible()
+    expect(page.locator(".leaflet-draw-draw-polygon")).to_be_visible()

@@ -122,3 +122,14 @@ def test_a_campaign_for_a_district_takes_that_districts_outline(client, staff_us
     response = client.get(f"/invite/{campaign.recipients.get().short_code}/")
     assert "focus=" in response["Location"]
     assert "Downtown" in client.get(f"/invitations/{campaign.code}/").content.decode()
+
+
+def test_the_registration_page_ignores_a_prefill_it_cannot_use(client):
+    """A hand-edited link: a point outside the service area, junk, a bad invitation code. The page opens as usual."""
+    for query in ("lat=40.71&lng=-74.0&address=Elsewhere", "lat=junk&lng=nan&focus=1,2,3",
+                  "focus=10,10,5,5", "invite=<script>alert(1)</script>"):
+        response = client.get(f"/register/?{query}")
+        page = response.content.decode()
+        assert response.status_code == 200, query
+        assert 'value="Elsewhere"' not in page and '"focus"' not in page and 'cameras-0-latitude" value' not in page
+        assert 'name="invite"' not in page
