@@ -116,6 +116,7 @@ class Action(StrEnum):
     INVITATIONS_SENT = "invitations.sent"
     INVITATIONS_PRINTED = "invitations.printed"
     INVITATIONS_UNSUBSCRIBED = "invitations.unsubscribed"
+    INVITATION_LISTS_PURGED = "invitations.lists_purged"
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

@@ -2,6 +2,7 @@
 unsubscribe. Mail goes through the outbox and common.mail's session, one message per recipient in their language."""
 
 import logging
+from datetime import timedelta
 from urllib.parse import quote
 
 from django.conf import settings
@@ -193,6 +194,19 @@ def invitation_registered(*, code: str) -> bool:
         Campaign.objects.filter(pk=recipient["campaign_id"]).update(registrations=F("registrations") + 1)
         return True
     return False
+
+
+@transaction.atomic
+def invitation_lists_purge() -> int:
+    """Erases the addresses of invitations never mailed, CONNECT_INVITE_LIST_KEEP_DAYS after their campaign was
+    made: an unsent list is not kept. The hash stays (it names no one and counts nothing more)."""
+    cutoff = timezone.now() - timedelta(days=settings.INVITE_LIST_KEEP_DAYS)
+    erased = (Recipient.objects.filter(campaign__created_at__lt=cutoff, sent_at__isnull=True).exclude(email="")
+              .update(email=""))
+    if erased:
+        record(actor=None, action=Action.INVITATION_LISTS_PURGED, target_type="invitation", erased=erased,
+               keep_days=settings.INVITE_LIST_KEEP_DAYS)
+    return erased
 
 
 @transaction.atomic

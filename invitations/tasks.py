@@ -13,3 +13,8 @@ from invitations import services
              retry_jitter=False, max_retries=8)
 def campaign_mail_task(campaign_id: int, actor_id: int | None = None) -> str:
     return services.campaign_mail(campaign_id=campaign_id, actor_id=actor_id)
+
+
+@shared_task
+def invitation_lists_purge_task() -> str:
+    return f"erased {services.invitation_lists_purge()}"

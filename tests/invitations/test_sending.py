@@ -2,6 +2,7 @@
 the address cleared once sent, one-click unsubscribe honoured by the next campaign."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -98,3 +99,17 @@ def test_the_unsubscribe_link_asks_first_and_a_forged_one_is_not_found(client):
     assert client.post(f"/invite/unsubscribe/{token[:-2]}xx/").status_code == 404
     assert client.get("/invite/unsubscribe/junk/").status_code == 404
     assert not Unsubscribe.objects.exists()
+
+
+def test_a_list_never_sent_is_erased_after_the_keep_days(client, staff_user, settings):
+    client.force_login(staff_user("administrator"))
+    new_campaign(client, email_list=csv_upload("ana@example.org\nbo@example.org\n"))
+    campaign = Campaign.objects.get()
+    assert services.invitation_lists_purge() == 0  # a fresh list waits to be sent
+
+    Campaign.objects.filter(pk=campaign.pk).update(
+        created_at=campaign.created_at - timedelta(days=settings.INVITE_LIST_KEEP_DAYS, minutes=1))
+
+    assert services.invitation_lists_purge() == 2
+    assert not Recipient.objects.exclude(email="").exists()
+    assert AccessEntry.objects.filter(action=Action.INVITATION_LISTS_PURGED).count() == 1
