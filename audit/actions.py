@@ -111,6 +111,13 @@ class Action(StrEnum):
     CAMERA_PAUSED_UNCONFIRMED = "camera.paused_unconfirmed", _("paused your camera: it was not confirmed in time")
     CAMERA_PURGED_UNCONFIRMED = "camera.purged_unconfirmed", _("deleted your camera: it was not confirmed in time")
 
+    # Invitation campaigns (invitations): a campaign's mail sent or letters printed, and an address that asked for no
+    # more invitations (kept as a hash). No owner's data: auditors only.
+    INVITATIONS_SENT = "invitations.sent"
+    INVITATIONS_PRINTED = "invitations.printed"
+    INVITATIONS_UNSUBSCRIBED = "invitations.unsubscribed"
+    INVITATION_LISTS_PURGED = "invitations.lists_purged"
+
     # Dispatch
     CALLS_VIEWED = "calls.viewed"
     CALL_PROMOTED = "call.promoted"

@@ -48,3 +48,15 @@ def district_of(point: Point) -> str:
         if area.covers(point):
             return name
     return OUTSIDE
+
+
+def district_names() -> list[str]:
+    return [name for name, _area in _load(settings.DISTRICTS_FILE)]
+
+
+def district_area(name: str) -> GEOSGeometry | None:
+    """The outline of the district called `name` (as in the file), or None."""
+    for district, area in _load(settings.DISTRICTS_FILE):
+        if district == name:
+            return area
+    return None

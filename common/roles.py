@@ -56,6 +56,8 @@ ROLES: dict[str, set[str]] = {
         "integration.change_liveshare", "integration.view_connectortoken", "integration.change_connectortoken",
         "integration.view_livesession", "integration.view_livesharewaiting",
         "api.view_apitoken", "api.add_apitoken", "api.change_apitoken", "auditlog.view_logentry",
+        # Invitation campaigns (invitations): upload lists, print letters, read the (suppressed) figures.
+        "invitations.manage_campaigns",
     },
 }
 

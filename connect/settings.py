@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "audit",
     "dispatch",
     "backup",
+    "invitations",
     "api",
 ]
 
@@ -420,6 +421,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "pilot-limits-apply": ("integration.tasks.pilot_limits_apply_task", 5 * _MINUTE),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
+    # Erases the addresses of invitations not mailed within CONNECT_INVITE_LIST_KEEP_DAYS (drafts never sent).
+    "invitation-lists-purge": ("invitations.tasks.invitation_lists_purge_task", _DAY),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",
@@ -432,6 +435,13 @@ RECONFIRM_DAYS = env_int("CONNECT_RECONFIRM_DAYS", 365, minimum=1)
 RECONFIRM_REMIND_DAYS = env_int("CONNECT_RECONFIRM_REMIND_DAYS", 14, minimum=1)
 RECONFIRM_PAUSE_DAYS = env_int("CONNECT_RECONFIRM_PAUSE_DAYS", 30, minimum=1)
 RECONFIRM_PURGE_DAYS = env_int("CONNECT_RECONFIRM_PURGE_DAYS", 60, minimum=1)
+
+# Invitation campaigns (invitations): the most letters one campaign prints (an area drawn too large is refused
+# with the count). The PDF is made in the request, about 30 ms a letter: 1000 letters take half a minute.
+INVITE_LETTERS_MAX = env_int("CONNECT_INVITE_LETTERS_MAX", 1000, minimum=1)
+# An uploaded list's addresses are erased as each mail goes out; those never mailed (a campaign left unsent, a
+# server that kept refusing) are erased this many days after the campaign was made.
+INVITE_LIST_KEEP_DAYS = env_int("CONNECT_INVITE_LIST_KEEP_DAYS", 30, minimum=1)
 if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
     raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
                                "reminder comes before the camera is paused.")

@@ -332,3 +332,10 @@ def geocode(query: str) -> Point | None:
         return Point(places[0].lng, places[0].lat, srid=4326)
     match = cameras_visible_to_staff().filter(address__icontains=text).first()
     return match.location if match else None
+
+
+def owner_languages_by_email(*, emails: list[str]) -> dict[str, str]:
+    """The mail language of the registered owners among `emails` (lower case), for mail sent to addresses that
+    came from elsewhere (an invitation list): a person who chose Spanish gets Spanish. Nothing else is read."""
+    found = Owner.objects.filter(email__in=[email.strip().lower() for email in emails]).values_list("email", "language")
+    return dict(found)

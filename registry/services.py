@@ -41,9 +41,9 @@ def camera_build(data: dict, *, owner: Owner) -> Camera:
 
 @transaction.atomic
 def owner_register(*, kind: str, name: str, email: str, phone: str, address: str, cameras: list[dict],
-                   language: str = "en") -> Owner:
+                   language: str = "en", invite: str = "") -> Owner:
     """A new, unconfirmed owner with pending cameras; the confirmation mail goes out after commit, in `language`
-    (the one the form was filled in)."""
+    (the one the form was filled in). `invite`: the invitation code the person came with, passed on as it is."""
     owner = Owner.objects.create(
         kind=kind, name=name, email=email.lower(), phone=phone, address=address, language=language,
         terms_version=settings.TERMS_VERSION, terms_accepted_at=timezone.now(),
@@ -53,6 +53,7 @@ def owner_register(*, kind: str, name: str, email: str, phone: str, address: str
         camera.full_clean()
         camera.save()
     outbox.enqueue("registry.tasks.registration_confirmation_send_task", {"owner_id": owner.pk})
+    signals.owner_registered.send(sender=Owner, owner=owner, invite=invite)
     return owner
 
 

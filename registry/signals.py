@@ -27,3 +27,8 @@ cameras_deleted = Signal()
 # else is removed and before `cameras_deleted`. Arguments: sender=Owner, owner, camera_ids.
 # Integration ends the live views of the owner's integrated cameras.
 owner_deleted = Signal()
+
+# A new owner registered (`owner_register`, inside its transaction, after the owner and cameras are saved).
+# Arguments: sender=Owner, owner, invite (the opaque code of the invitation the person came from, or "").
+# Invitations counts the registrations its campaigns brought.
+owner_registered = Signal()

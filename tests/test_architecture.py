@@ -24,6 +24,7 @@ LAYERS = [
     {"registry"},
     {"requests_app"},
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
+    {"invitations"},  # campaigns inviting people to register: counts registrations the registry reports
     {"api"},
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]

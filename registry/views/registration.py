@@ -1,5 +1,8 @@
 """Public self-service registration and its email confirmation."""
 
+import math
+import re
+
 from django.conf import settings
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext
@@ -12,11 +15,44 @@ from common.ratelimit import rate_limited
 from registry import services
 from registry.forms import CameraFormSet, OwnerForm
 from registry.models import OwnerLink
+from registry.selectors import in_service_area
 from registry.views.common import emailed_link_landing
 
 
 def _camera_rows(formset) -> list[dict]:
     return [form.cleaned_data for form in formset.forms if form.cleaned_data]
+
+
+_INVITE = re.compile(r"[A-Za-z0-9-]{1,32}")
+
+
+def _invite(value: str) -> str:
+    """The invitation code a visitor came with (?invite=, then a hidden field): opaque here, passed on to
+    owner_register; anything that cannot be a code is dropped."""
+    value = (value or "").strip()
+    return value if _INVITE.fullmatch(value) else ""
+
+
+def _float(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _prefill(query) -> tuple[dict, list[float] | None]:
+    """What a link (an invitation's landing page) may fill in: the first camera's place (?lat=&lng=&address=,
+    used only inside the service area) and the map's view (?focus=west,south,east,north)."""
+    camera = {}
+    lat, lng = _float(query.get("lat")), _float(query.get("lng"))
+    if lat is not None and lng is not None and in_service_area(latitude=lat, longitude=lng):
+        camera = {"latitude": round(lat, 6), "longitude": round(lng, 6), "address": query.get("address", "")[:300]}
+    focus = [_float(part) for part in query.get("focus", "").split(",")]
+    if len(focus) != 4 or None in focus or not (-180 <= focus[0] < focus[2] <= 180
+                                                 and -90 <= focus[1] < focus[3] <= 90):
+        focus = None
+    return camera, focus
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,18 +68,25 @@ def register(request):
                 services.owner_register(
                     kind=data["kind"], name=data["name"], email=data["email"], phone=data["phone"],
                     address=data["address"], cameras=_camera_rows(cameras), language=owner_language(),
+                    invite=_invite(request.POST.get("invite")),
                 )
             # Only a masked form goes into the session table: deleting an owner must leave no email behind.
             request.session["registered_email"] = mask_email(data["email"])
             # The page says the truth: sent now, or (the broker was away) in a few minutes, by the outbox's sweep.
             request.session["confirmation_queued"] = confirmation.all_queued
             return redirect("registry:register_sent")
+        invite, focus = _invite(request.POST.get("invite")), None
     else:
-        owner_form = OwnerForm(initial={"kind": "resident"})
-        cameras = CameraFormSet(prefix="cameras")
+        camera, focus = _prefill(request.GET)
+        owner_form = OwnerForm(initial={"kind": "resident", "address": camera.get("address", "")})
+        cameras = CameraFormSet(prefix="cameras", initial=[camera] if camera else None)
+        invite = _invite(request.GET.get("invite"))
+    config = map_config()
+    if focus:
+        config["focus"] = [[focus[1], focus[0]], [focus[3], focus[2]]]  # Leaflet's [[south, west], [north, east]]
     return render(request, "registry/register.html", {
         "owner_form": owner_form, "cameras": cameras, "terms_version": settings.TERMS_VERSION,
-        "map_config": map_config(),
+        "map_config": config, "invite": invite,
     })
 
 

@@ -5,6 +5,7 @@
   var config = JSON.parse(document.getElementById("map-config").textContent);
 
   function areaBounds() {
+    if (config.focus) return L.latLngBounds(config.focus);  // an invitation's area (registry/views/registration.py)
     var ring = config.area.type === "Polygon" ? config.area.coordinates[0] : config.area.coordinates[0][0];
     return L.latLngBounds(ring.map(function (c) { return [c[1], c[0]]; }));
   }

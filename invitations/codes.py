@@ -1,0 +1,59 @@
+"""Short codes people type from a letter, and the hashed form of an address that unsubscribed."""
+
+import base64
+import hashlib
+import re
+import secrets
+
+from django.core import signing
+
+# No 0/O, 1/I/L, 5/S or 8/B: a code read off paper must not be mistyped. 26 letters and digits left, 8 of them:
+# about 2 * 10^11 codes, so one cannot be guessed from another (typing codes on /invite/ is rate-limited too).
+ALPHABET = "234679ACDEFGHJKMNPQRTUVWXY"
+LENGTH = 8
+_NOT_CODE = re.compile(r"[^0-9A-Z]")
+_UNSUBSCRIBE_SALT = "invitations.unsubscribe"
+
+
+def short_code_new() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def short_code_shown(code: str) -> str:
+    """'K7QM-3XPA': two halves are easier to copy."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def short_code_parsed(text: str) -> str | None:
+    """What a person typed ('k7qm 3xpa', 'K7QM-3XPA') as a stored code, or None if it cannot be one."""
+    code = _NOT_CODE.sub("", (text or "").upper())
+    return code if len(code) == LENGTH and all(c in ALPHABET for c in code) else None
+
+
+def email_normalized(address: str) -> str:
+    return address.strip().lower()
+
+
+def email_hash(address: str) -> str:
+    """SHA-256 of the address under a fixed prefix. Not keyed with the secret key: a key rotation must not forget
+    who unsubscribed ("honoured forever"). It still lets the list itself go."""
+    return hashlib.sha256(b"connect-invitations-unsubscribe:" + email_normalized(address).encode()).hexdigest()
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=_UNSUBSCRIBE_SALT, sep=".")  # "." is not in URL-safe base64: no quoting in a URL
+
+
+def unsubscribe_token(address_hash: str) -> str:
+    """The hash, URL-safe base64 (43 characters), signed; never expiring: an unsubscribe link in a years-old mail
+    must still work. Short, so the List-Unsubscribe header stays readable."""
+    return _signer().sign(base64.urlsafe_b64encode(bytes.fromhex(address_hash)).decode().rstrip("="))
+
+
+def unsubscribe_hash(token: str) -> str | None:
+    try:
+        value = _signer().unsign(token or "")
+        raw = base64.urlsafe_b64decode(value + "=")
+    except (signing.BadSignature, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
