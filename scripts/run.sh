@@ -16,6 +16,7 @@ export PORT=${PORT:-8000}
 export CONNECT_PUBLIC_URL=${CONNECT_PUBLIC_URL:-http://127.0.0.1:$PORT}
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
+.venv/bin/python manage.py policy_record  # a ledger entry when the policy in force has changed
 processes=(web worker beat ledger)
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
