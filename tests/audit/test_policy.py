@@ -132,3 +132,10 @@ def test_anonymous_and_owners_are_sent_to_sign_in(owner_a):
     response = owner_client.get(SETTINGS_URL)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert not AccessEntry.objects.filter(action="settings.viewed").exists()
+
+
+def test_the_staff_header_links_the_settings_page_for_those_who_may_read_it():
+    for role, shown in (("auditor", True), ("administrator", True), ("investigator", False), ("analyst", False)):
+        client = Client()
+        client.force_login(make_staff(role))
+        assert (f'href="{SETTINGS_URL}"' in page(client, "/admin/")) is shown, role
