@@ -74,8 +74,20 @@ def shown_value(value, *, secret: bool = False) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
-        return ",".join(str(item) for item in value)
-    return str(value)
+        return ",".join(_url_shown(str(item)) for item in value)
+    return _url_shown(str(value))
+
+
+def _url_shown(text: str) -> str:
+    """A URL's password and query string may carry credentials (a geocoder's API key): hidden."""
+    if "://" not in text:
+        return text
+    parts = urlparse(text)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":(hidden)@"))
+    if parts.query:
+        parts = parts._replace(query="(hidden)")
+    return parts.geturl()
 
 
 def _raw(name: str, environ=None) -> str | None:

@@ -103,6 +103,15 @@ def test_secrets_are_noted_hidden():
     assert made["SETTINGS_LOOKUPS"]["CONNECT_SENTRY_DSN"].value == "(not set)"
 
 
+def test_credentials_in_a_url_setting_are_hidden():
+    assert env.shown_value("https://geo.example.org/find?token=abc123&f=json") == \
+        "https://geo.example.org/find?(hidden)"
+    assert env.shown_value("https://user:pa55@tiles.example.org/{z}/{x}/{y}.png") == \
+        "https://user:(hidden)@tiles.example.org/{z}/{x}/{y}.png"
+    assert env.shown_value("https://tile.openstreetmap.org/{z}/{x}/{y}.png") == \
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
 def test_a_variable_set_but_never_read_is_named():
     misspelt = "CONNECT_" + "LIVE_RESIDENTAL"  # split: the README check takes whole names in tests for variables
     assert misspelt in settings_under(**{misspelt: "false"})["SETTINGS_UNREAD"]
