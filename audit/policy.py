@@ -87,8 +87,11 @@ def _warrant_words() -> str:
     if not kinds:
         return _("No kind of outside agency needs a warrant under this policy; every request still names its "
                  "legal basis and is approved or refused by the program's legal reviewer.")
+    words = [_kind_words(kind) for kind in kinds]
+    if len(words) > 1:
+        words = [_("%(some)s and %(last)s") % {"some": ", ".join(words[:-1]), "last": words[-1]}]
     return _("A warrant or court order is required before %(kinds)s receive any footage, camera locations or live "
-             "view.") % {"kinds": ", ".join(_kind_words(kind) for kind in kinds)}
+             "view.") % {"kinds": words[0]}
 
 
 def _pilot_words() -> str:

@@ -24,7 +24,7 @@ def test_transparency_shows_the_seattle_policy_in_plain_words(client, under_poli
     html = page(client)
     assert "The rules in force" in html and "The Seattle policy, version 1" in html
     assert "may be released on a public-records request" in html and "10 days to object" in html
-    assert "A warrant or court order is required before federal agencies, any agency from outside WA" in html
+    assert "A warrant or court order is required before federal agencies and any agency from outside WA receive" in html
     assert "Allowed for residents&#x27; cameras" in html
     assert "Not a pilot" in html
 
@@ -49,6 +49,8 @@ def test_transparency_in_spanish(client, under_policy):  # noqa: F811
     under_policy(CONNECT_POLICY="nashville")
     html = client.get("/transparency/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Las reglas en vigor" in html and "La política Nashville, versión 1" in html
+    assert "No permitida para las cámaras de residentes" in html
+    assert "antes de que las agencias federales y cualquier agencia de fuera de TN reciban" in html
 
 
 def test_without_a_preset_the_page_says_so(client, under_policy):  # noqa: F811
