@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from audit import policy
+from audit.ledger import seal
 from audit.models import AccessEntry
 from tests.conftest import STAFF_ROLES, make_staff, sign_in_owner
 from tests.connect.presets_helper import under_policy  # noqa: F401 (fixture)
@@ -141,3 +142,23 @@ def test_the_staff_header_links_the_settings_page_for_those_who_may_read_it():
         client = Client()
         client.force_login(make_staff(role))
         assert (f'href="{SETTINGS_URL}"' in page(client, "/admin/")) is shown, role
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_starting_together_record_one_entry():
+    """web, worker, beat and `make run` may all check at once: the lock makes it one entry, committed for real."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    def check(_):
+        try:
+            return policy.policy_record_if_changed()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(check, range(8)))
+    assert results.count(True) == 1
+    seal()  # whatever a thread's own sealing left pending
+    assert policy_entries().count() == 1
