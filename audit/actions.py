@@ -150,6 +150,11 @@ class Action(StrEnum):
     LEDGER_EXPORTED = "ledger.exported"
     LEDGER_PURGED = "ledger.purged"
 
+    # The program's policy (connect/presets.py, audit/policy.py): each change of the policy in force, and staff
+    # reading the settings page
+    POLICY_APPLIED = "policy.applied"
+    SETTINGS_VIEWED = "settings.viewed"
+
 
 def owner_visible() -> list[str]:
     """The actions an owner is shown, for filtering the ledger."""

@@ -43,6 +43,8 @@ class AccessEntry(models.Model):
     class Meta:
         ordering = ["-seq"]
         verbose_name_plural = "access entries"
+        # The staff settings page (every setting, its value with secrets hidden, and where it came from).
+        permissions = [("view_settings", "Can view the settings in force and their sources")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

@@ -25,3 +25,10 @@ def ledger_checkpoint_publish_task() -> str:
 
     checkpoint = publishing.publish()
     return f"published {checkpoint}" if checkpoint else "no new entries to publish"
+
+
+@shared_task
+def policy_record_task() -> str:
+    from audit import policy
+
+    return "recorded a policy change" if policy.policy_record_if_changed() else "policy unchanged"

@@ -15,6 +15,7 @@ from audit import transparency as transparency_report
 from audit.actions import Action
 from audit.forms import AuditSearchForm
 from audit.ledger import record
+from audit.policy import policy_in_plain_words
 from common.access import staff_permission_required
 from common.streamed_response import streamed
 
@@ -111,7 +112,8 @@ def transparency(request):
         "months": transparency_report.for_page(months), "chart": transparency_report.chart(months),
         "integrated_now": {kind: transparency_report.displayed(transparency_report.shown(n))
                            for kind, n in integrated_now.items()},
-        "as_of": report["as_of"], "checkpoints": _checkpoints(), "public_url": settings.PUBLIC_URL})
+        "as_of": report["as_of"], "checkpoints": _checkpoints(), "public_url": settings.PUBLIC_URL,
+        "policy": policy_in_plain_words()})
 
 
 def _checkpoints() -> dict:

@@ -40,7 +40,7 @@ ROLES: dict[str, set[str]] = {
               "accounts.view_signinattempt", "integration.view_livesession", "integration.view_liveshare",
               "integration.view_livesharewaiting",
               "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
-              "auditlog.view_logentry", *DISPATCH_VIEW},
+              "auditlog.view_logentry", "audit.view_settings", *DISPATCH_VIEW},
     # Runs the program: registry records (the only role that browses owners), agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
@@ -58,6 +58,7 @@ ROLES: dict[str, set[str]] = {
         "api.view_apitoken", "api.add_apitoken", "api.change_apitoken", "auditlog.view_logentry",
         # Invitation campaigns (invitations): upload lists, print letters, read the (suppressed) figures.
         "invitations.manage_campaigns",
+        "audit.view_settings",
     },
 }
 

@@ -4,34 +4,150 @@ Each parser rejects junk with ImproperlyConfigured naming the variable, so a typ
 fails at start-up instead of silently falling back to a default.
 """
 
+import hashlib
 import json
 import os
+import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
+from connect.presets import POLICY_VARIABLE, POLICY_VARIABLES, PRESETS, Preset
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def _raw(name: str, environ=None) -> str | None:
-    value = (environ if environ is not None else os.environ).get(name)
-    if value is None or value.strip() == "":
+# Where each variable's value came from, in the order settings read them: the staff settings page
+# (audit/settings_page.py) lists it. Only the process's own lookups are noted, not a test's `environ`.
+SOURCE_ENV, SOURCE_DEFAULT = "environment", "default"
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|DSN|_KEYS?$|_KEY_FILE$")
+
+
+@dataclass
+class Lookup:
+    name: str
+    value: str
+    source: str  # SOURCE_ENV, "preset seattle@1" or SOURCE_DEFAULT
+    secret: bool = False
+
+
+LOOKUPS: dict[str, Lookup] = {}
+
+
+def active_preset(environ=None) -> Preset | None:
+    """The preset CONNECT_POLICY names, or None; an unknown name stops start-up, listing the presets."""
+    value = ((environ if environ is not None else os.environ).get(POLICY_VARIABLE) or "").strip().lower()
+    if not value:
         return None
-    return value.strip()
+    if value not in PRESETS:
+        raise ImproperlyConfigured(f"{POLICY_VARIABLE} must name a policy preset: {', '.join(PRESETS)}; "
+                                   f"not {value!r} (docs/POLICY.md)")
+    return PRESETS[value]
+
+
+def _lookup(name: str, environ=None) -> tuple[str | None, str]:
+    """(value, source): the environment first, then the active preset, else None (the parser's default)."""
+    value = (environ if environ is not None else os.environ).get(name)
+    if value is not None and value.strip() != "":
+        return value.strip(), SOURCE_ENV
+    preset = active_preset(environ)
+    if preset is not None and name in preset.values:
+        return preset.values[name], f"preset {preset.label}"
+    return None, SOURCE_DEFAULT
+
+
+def _note(name: str, value, source: str, environ, *, secret: bool = False) -> None:
+    if environ is not None:
+        return
+    secret = secret or bool(_SECRET_NAME.search(name))
+    LOOKUPS[name] = Lookup(name=name, value=shown_value(value, secret=secret), source=source, secret=secret)
+
+
+def shown_value(value, *, secret: bool = False) -> str:
+    """A value as the settings page shows it: secrets only say whether they are set."""
+    if secret:
+        return "(set, hidden)" if value else "(not set)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_url_shown(str(item)) for item in value)
+    return _url_shown(str(value))
+
+
+def _url_shown(text: str) -> str:
+    """A URL's password and query string may carry credentials (a geocoder's API key): hidden."""
+    if "://" not in text:
+        return text
+    parts = urlparse(text)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":(hidden)@"))
+    if parts.query:
+        parts = parts._replace(query="(hidden)")
+    return parts.geturl()
+
+
+def _raw(name: str, environ=None) -> str | None:
+    value, source = _lookup(name, environ)
+    if value is not None:
+        _note(name, value, source, environ)
+    return value
+
+
+def _defaulted(name: str, default, environ):
+    _note(name, default, SOURCE_DEFAULT, environ)
+    return default
+
+
+def env_policy(*, environ=None) -> Preset | None:
+    """Read first in settings: a bad CONNECT_POLICY fails start-up before anything else is parsed."""
+    preset = active_preset(environ)
+    _note(POLICY_VARIABLE, preset.name if preset else "", SOURCE_ENV if preset else SOURCE_DEFAULT, environ)
+    return preset
+
+
+def source_of(name: str) -> str:
+    lookup = LOOKUPS.get(name)
+    return lookup.source if lookup else SOURCE_DEFAULT
+
+
+def policy_in_force(*, environ=None) -> dict:
+    """The program's policy as settings read it: the preset (if any) and every policy variable's value and
+    source, with a fingerprint over them that changes when any of them does (the ledger records each change)."""
+    preset = active_preset(environ)
+    values = {}
+    for name in POLICY_VARIABLES:
+        lookup = LOOKUPS.get(name) if environ is None else None
+        if lookup is not None:
+            values[name] = {"value": lookup.value, "source": lookup.source}
+        else:  # a variable this release does not read (yet): its raw value, if any
+            value, source = _lookup(name, environ)
+            values[name] = {"value": value or "", "source": source}
+    label = preset.label if preset else ""
+    digest = hashlib.sha256(json.dumps({"preset": label, "values": values}, sort_keys=True).encode()).hexdigest()
+    return {"name": preset.name if preset else "", "version": preset.version if preset else None,
+            "label": label, "program": preset.program if preset else "", "values": values, "fingerprint": digest}
+
+
+def unread_variables(*, environ=None) -> list[str]:
+    """CONNECT_* variables set in the environment that connect never read: a typo, or a retired setting."""
+    env = environ if environ is not None else os.environ
+    read = set(LOOKUPS) | {f"{name}_FILE" for name in LOOKUPS}
+    return sorted(name for name in env if name.startswith("CONNECT_") and name not in read)
 
 
 def env_str(name: str, default: str = "", *, environ=None) -> str:
     value = _raw(name, environ)
-    return default if value is None else value
+    return _defaulted(name, default, environ) if value is None else value
 
 
 def env_bool(name: str, default: bool, *, environ=None) -> bool:
     value = _raw(name, environ)
     if value is None:
-        return default
+        return _defaulted(name, default, environ)
     if value.lower() in _TRUE:
         return True
     if value.lower() in _FALSE:
@@ -42,7 +158,7 @@ def env_bool(name: str, default: bool, *, environ=None) -> bool:
 def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None, environ=None) -> int:
     value = _raw(name, environ)
     if value is None:
-        return default
+        return _defaulted(name, default, environ)
     try:
         number = int(value)
     except ValueError:
@@ -57,21 +173,24 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
 def env_list(name: str, default: list[str] | None = None, *, environ=None) -> list[str]:
     value = _raw(name, environ)
     if value is None:
-        return list(default or [])
+        return _defaulted(name, list(default or []), environ)
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def env_secret(name: str, default: str = "", *, environ=None) -> str:
     """A secret from NAME, or from the file named by NAME_FILE (Docker/systemd credentials)."""
-    value = _raw(name, environ)
-    file_name = _raw(f"{name}_FILE", environ)
+    value, source = _lookup(name, environ)
+    file_name, _ = _lookup(f"{name}_FILE", environ)
     if value is not None and file_name is not None:
         raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
     if file_name is not None:
         try:
-            return Path(file_name).read_text().strip()
+            secret = Path(file_name).read_text().strip()
         except OSError as exc:
             raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {exc.strerror}") from None
+        _note(name, secret, f"{SOURCE_ENV} ({name}_FILE)", environ, secret=True)
+        return secret
+    _note(name, value if value is not None else default, source, environ, secret=True)
     return default if value is None else value
 
 
@@ -106,7 +225,7 @@ def parse_beat_schedule(entries: dict[str, tuple[str, int]], *, environ=None) ->
 def env_retired(replacements: dict[str, str], *, environ=None) -> None:
     """A variable connect no longer reads, still set, is a deployment that would silently lose its setting."""
     for name, instead in replacements.items():
-        if _raw(name, environ) is not None:
+        if _lookup(name, environ)[0] is not None:
             raise ImproperlyConfigured(f"{name} is no longer read: set {instead} instead")
 
 

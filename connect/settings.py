@@ -3,7 +3,7 @@
 Every variable read here is listed, with its default, in the README.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -11,10 +11,12 @@ from django.core.exceptions import ImproperlyConfigured
 from addresses.setting import parse_geocoder
 from common.redis_url import celery_broker, channel_layer_host
 from connect.env import (
+    LOOKUPS,
     env_bool,
     env_choice,
     env_int,
     env_list,
+    env_policy,
     env_retired,
     env_secret,
     env_str,
@@ -25,10 +27,17 @@ from connect.env import (
     parse_map_tiles,
     parse_redis_url,
     parse_service_area,
+    policy_in_force,
+    source_of,
     tile_origin,
+    unread_variables,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A policy preset (connect/presets.py, docs/POLICY.md) supplies the defaults of the program's policy settings; a
+# variable set in the environment still wins. Read first: an unknown name stops start-up before anything else.
+POLICY_PRESET = env_policy()
 
 # "demo" is what `make run` starts: a fixed secret, local mail sink, demo data. Anything real is "production".
 MODE = env_choice("CONNECT_MODE", "production", ("demo", "production"))
@@ -408,6 +417,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "ledger-seal": ("audit.tasks.ledger_seal_task", _MINUTE),
     "ledger-purge": ("audit.tasks.ledger_purge_task", _DAY),
     "ledger-checkpoint-publish": ("audit.tasks.ledger_checkpoint_publish_task", _DAY),
+    # Records the policy in force when it differs from the last one recorded (also run by `make run` at start).
+    "policy-record": ("audit.tasks.policy_record_task", 5 * _MINUTE),
     "audit-weekly-review": ("audit.tasks.weekly_review_send_task", 7 * _DAY),
     "owner-digests": ("registry.tasks.owner_digests_send_task", _DAY),
     "links-lapsed-purge": ("registry.tasks.links_lapsed_purge_task", _DAY),
@@ -466,6 +477,19 @@ try:
     PILOT_ENDS = date.fromisoformat(_pilot_ends) if _pilot_ends else None
 except ValueError:
     raise ImproperlyConfigured(f"CONNECT_PILOT_ENDS must be a date like 2027-03-31, not {_pilot_ends!r}.") from None
+# Or a pilot's length in days (a preset's "45-day pilot") from its first day. CONNECT_PILOT_ENDS, when set, wins.
+PILOT_DAYS = env_int("CONNECT_PILOT_DAYS", 0, minimum=0, maximum=3650)
+_pilot_starts = env_str("CONNECT_PILOT_STARTS", "")
+try:
+    PILOT_STARTS = date.fromisoformat(_pilot_starts) if _pilot_starts else None
+except ValueError:
+    raise ImproperlyConfigured(f"CONNECT_PILOT_STARTS must be a date like 2027-01-04, not {_pilot_starts!r}.") from None
+if PILOT_DAYS and PILOT_ENDS is None:
+    if PILOT_STARTS is None:
+        raise ImproperlyConfigured(f"CONNECT_PILOT_DAYS={PILOT_DAYS} (from {source_of('CONNECT_PILOT_DAYS')}) makes "
+                                   "this a pilot of that many days: set CONNECT_PILOT_STARTS to its first day, "
+                                   "e.g. 2027-01-04 (or CONNECT_PILOT_ENDS to its last).")
+    PILOT_ENDS = PILOT_STARTS + timedelta(days=PILOT_DAYS - 1)
 PILOT_END_REGISTRATIONS = env_choice("CONNECT_PILOT_END_REGISTRATIONS", "keep", ("keep", "purge"))
 TRAINING_VALID_DAYS = env_int("CONNECT_TRAINING_VALID_DAYS", 365, minimum=1)
 TRAINING_MIN_HOURS = env_int("CONNECT_TRAINING_MIN_HOURS", 2, minimum=0)
@@ -611,3 +635,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# The program's policy in force (the preset and every policy variable's value and source, with a fingerprint):
+# /transparency/ shows it in plain words and the ledger records each change (audit/policy.py). Last, so that it
+# covers every variable read above; SETTINGS_LOOKUPS feeds the staff settings page.
+POLICY = policy_in_force()
+SETTINGS_LOOKUPS = LOOKUPS
+SETTINGS_UNREAD = unread_variables()

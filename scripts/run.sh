@@ -12,10 +12,13 @@ source scripts/stop-started.sh
 scripts/services.sh start
 eval "$(scripts/services.sh env)"
 export CONNECT_MODE=${CONNECT_MODE:-demo}
+# The demo is Raleigh's program: its policy preset, unless one is named (an empty CONNECT_POLICY means none).
+if [ "$CONNECT_MODE" = demo ]; then export CONNECT_POLICY=${CONNECT_POLICY-raleigh}; fi
 export PORT=${PORT:-8000}
 export CONNECT_PUBLIC_URL=${CONNECT_PUBLIC_URL:-http://127.0.0.1:$PORT}
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py collectstatic --noinput -v0
+.venv/bin/python manage.py policy_record  # a ledger entry when the policy in force has changed
 processes=(web worker beat ledger)
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo

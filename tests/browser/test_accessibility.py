@@ -97,7 +97,7 @@ def test_owner_pages(context):
     ("investigator", ["/map/", "/admin/", "/admin/requests_app/incident/"]),
     ("analyst", ["/map/", "/admin/"]),
     ("supervisor", ["/admin/", "/live/overrides/"]),
-    ("auditor", ["/audit/", "/admin/"]),
+    ("auditor", ["/audit/", "/admin/", "/audit/settings/"]),
 ])
 def test_staff_pages(context, role, paths):
     CameraFactory(label="Corner", owner=OwnerFactory(kind="business"))
