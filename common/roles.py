@@ -9,6 +9,7 @@ CRIME_ANALYST = "Crime analyst"
 SUPERVISOR = "Supervisor"
 AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
+RECORDS_OFFICER = "Records officer"
 
 # Calls for service and officer positions on the staff map (pushed by dispatch and vehicle location).
 DISPATCH_VIEW = ("dispatch.view_callforservice", "dispatch.view_officerposition")
@@ -57,6 +58,9 @@ ROLES: dict[str, set[str]] = {
         "integration.view_livesession", "integration.view_livesharewaiting",
         "api.view_apitoken", "api.add_apitoken", "api.change_apitoken", "auditlog.view_logentry",
     },
+    # Answers public-records requests (records/): the anonymised registry and closed cases' redacted clips, never
+    # owners' contact details, open cases or original footage.
+    RECORDS_OFFICER: {"records.prepare_release", "records.view_release"},
 }
 
 

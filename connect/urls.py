@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("integration.urls")),
     path("api/", include("api.urls")),
+    path("", include("records.urls")),
 ]

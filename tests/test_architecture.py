@@ -25,6 +25,7 @@ LAYERS = [
     {"requests_app"},
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
     {"api"},
+    {"records"},  # public-records releases: reads the registry and cases, redacts clips
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}
