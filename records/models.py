@@ -56,6 +56,7 @@ class Redaction(models.Model):
     keyframes = models.JSONField(default=list, help_text="[{'t': s, 'boxes': [[x, y, w, h, kind], ...]}, ...]")
     runs = models.PositiveSmallIntegerField(default=0)
     # The redacted output: a file of its own, sealed like evidence under its own key.
+    output_code = models.UUIDField(null=True, blank=True, help_text="Names the output's file and its shred key")
     stored_name = models.CharField(max_length=80, blank=True)
     master_key_id = models.CharField(max_length=16, blank=True)
     wrapped_key = models.BinaryField(null=True)

@@ -168,13 +168,19 @@ def objection_record(*, notice: OwnerNotice, text: str) -> None:
 
 # --- redaction ------------------------------------------------------------------------------------------
 
-def _stored_delete(name: str) -> None:
-    if not name:
-        return
-    try:
-        evidence_store().delete(name)
-    except EvidenceStoreError:
-        logger.warning("redacted object %s could not be removed", name)
+def _output_destroy(name: str, code) -> None:
+    """A redacted output no longer wanted (replaced, or from a failed run): its shred key destroyed, which makes any
+    copy unreadable, then its file removed."""
+    if code:
+        try:
+            clip_keys.clip_key_destroy(code)
+        except Exception:  # the key store is down: the file goes anyway; its wrapped key went with the row
+            logger.warning("shred key of redacted output %s could not be destroyed", code, exc_info=True)
+    if name:
+        try:
+            evidence_store().delete(name)
+        except EvidenceStoreError:
+            logger.warning("redacted object %s could not be removed", name)
 
 
 def redaction_run(*, redaction_id: int) -> str:
@@ -186,8 +192,9 @@ def redaction_run(*, redaction_id: int) -> str:
     item = Redaction.objects.select_related("clip__incident", "clip__request__camera__owner", "release").get(
         pk=redaction_id)
     clip = item.clip
-    previous = item.stored_name
-    name = f"{uuid.uuid4()}{STORED_SUFFIX}"
+    previous = (item.stored_name, item.output_code)
+    output_code = uuid.uuid4()  # each run's output has its own file and its own shred key
+    name = f"{output_code}{STORED_SUFFIX}"
     try:
         out = io.BytesIO()  # the redacted plaintext stays in memory: nothing unredacted or half-done touches disk
         reader = _original_reader(clip)
@@ -207,20 +214,22 @@ def redaction_run(*, redaction_id: int) -> str:
             writer.abort()  # the staging file goes, and its lease
             raise
         writer.lease.release()
-        master_id, wrapped = clip_keys.clip_key_wrap(writer.data_key, code=item.code)
+        master_id, wrapped = clip_keys.clip_key_wrap(writer.data_key, code=output_code)
     except Exception as exc:  # any failure: the reason is kept for the officer, nothing is left behind
-        _stored_delete(name)
+        logger.warning("redaction %s of clip %s failed", item.code, clip.code, exc_info=True)
         reason = _failure_reason(exc)
+        _output_destroy(name, output_code)
         Redaction.objects.filter(pk=item.pk).update(
-            state=Redaction.State.FAILED, failure_reason=reason[:300], stored_name="", sha256="", size=None,
-            wrapped_key=None, finished_at=timezone.now())
-        _stored_delete(previous)
+            state=Redaction.State.FAILED, failure_reason=reason[:300], stored_name="", output_code=None, sha256="",
+            size=None, wrapped_key=None, finished_at=timezone.now())
+        _output_destroy(*previous)
         record(actor=None, action=Action.REDACTION_FAILED, reason=reason, release=str(item.release.code),
                redaction=str(item.code), **clip_audit_args(clip))
         return "failed"
     with transaction.atomic():
         Redaction.objects.filter(pk=item.pk).update(
-            state=Redaction.State.DONE, stored_name=name, master_key_id=master_id, wrapped_key=wrapped,
+            state=Redaction.State.DONE, stored_name=name, output_code=output_code, master_key_id=master_id,
+            wrapped_key=wrapped,
             sha256=writer.sha256.hexdigest(), size=writer.size, keyframes=result.keyframes,
             runs=item.runs + 1, finished_at=timezone.now(), reviewed_by=None)
         faces = sum(1 for k in result.keyframes for box in k["boxes"] if box[4] == redaction.FACE)
@@ -230,8 +239,7 @@ def redaction_run(*, redaction_id: int) -> str:
                redacted_sha256=writer.sha256.hexdigest(), redacted_size=writer.size, original_sha256=clip.sha256,
                frames=result.frames, face_boxes_in_keyframes=faces, plate_boxes_in_keyframes=plates,
                added_boxes=len(item.added_boxes), whole_frame=item.whole_frame, **clip_audit_args(clip))
-    if previous and previous != name:
-        _stored_delete(previous)
+    _output_destroy(*previous)
     return "done"
 
 
@@ -339,7 +347,8 @@ def release_decide(*, release: Release, user, decision: str, note: str) -> None:
 # --- reading the redacted output ------------------------------------------------------------------------
 
 def redacted_reader(item: Redaction) -> crypto.DecryptingReader:
-    data_key = clip_keys.clip_key_unwrap(bytes(item.wrapped_key), master_id=item.master_key_id, code=item.code)
+    data_key = clip_keys.clip_key_unwrap(bytes(item.wrapped_key), master_id=item.master_key_id,
+                                         code=item.output_code)
     return crypto.DecryptingReader(evidence_store().open(item.stored_name, from_start=True), data_key)
 
 
