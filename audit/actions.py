@@ -147,6 +147,7 @@ class Action(StrEnum):
                                                          "record, redacted, unless you object in time")
     RELEASE_OBJECTED = "release.objected", _("you objected to the release of your clips")
     RELEASE_DECIDED = "release.decided"
+    RELEASE_VIEWED = "release.viewed"  # the review page: objections and redacted keyframes
     RELEASE_PUBLISHED = "release.published", _("released your clip as a public record, with faces, licence plates "
                                                "and your privacy masks blurred")
     REDACTION_STORED = "redaction.stored", _("made a redacted copy of your clip for a public-records request")

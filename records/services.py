@@ -344,6 +344,12 @@ def release_decide(*, release: Release, user, decision: str, note: str) -> None:
     release.refresh_from_db()
 
 
+def release_viewed(*, release: Release, user) -> None:
+    """The review page shows owners' objections and keyframes of their redacted clips: a read, recorded."""
+    record(actor=user, action=Action.RELEASE_VIEWED, target_type="release", target_code=release.code,
+           incident_code=release.incident.code, case_number=release.incident.case_number)
+
+
 # --- reading the redacted output ------------------------------------------------------------------------
 
 def redacted_reader(item: Redaction) -> crypto.DecryptingReader:

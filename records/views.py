@@ -94,6 +94,7 @@ def release_detail(request, code):
     release = _release(code)
     items = list(release.redactions.select_related("clip"))
     notices = list(release.notices.all())
+    services.release_viewed(release=release, user=request.user)
     return render(request, "records/release.html", {
         "release": release, "items": items, "box_form": BoxForm(), "decision_form": DecisionForm(),
         "notified": sum(1 for n in notices if n.sent_at), "owners": len(notices),

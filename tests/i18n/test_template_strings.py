@@ -25,6 +25,9 @@ STAFF = {
     "emails/weekly-review-body.html", "emails/weekly-review-body.txt", "emails/weekly-review-subject.txt",
     "emails/override-request-body.html", "emails/override-request-body.txt", "emails/override-request-subject.txt",
     "integration/overrides.html",
+    # The records officer's pages (the owner's objection page and email are public and translated).
+    "records/dashboard.html", "records/refused.html", "records/refusal_letter.html",
+    "records/refusal_letter_form.html", "records/release.html",
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
 # And the camera connector's settings file, shown to copy as it is.

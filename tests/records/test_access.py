@@ -83,3 +83,8 @@ def test_unknown_codes_are_not_found(releasable, officer_client):
 
     assert officer_client.get(f"/records/releases/{uuid.uuid4()}/").status_code == 404
     assert officer_client.get(f"/records/redactions/{uuid.uuid4()}/download/").status_code == 404
+
+
+def test_the_officers_admin_page_opens_on_the_records_work(released, officer_client):
+    page = officer_client.get("/admin/").content.decode()
+    assert "Public records" in page and "Records policy in force" in page and "releasable" in page
