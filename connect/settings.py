@@ -428,6 +428,9 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "pilot-limits-apply": ("integration.tasks.pilot_limits_apply_task", 5 * _MINUTE),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
+    # Records releases: fails redaction jobs a dead worker left running; destroys unreleased redacted copies of
+    # clips retention purged.
+    "redactions-sweep": ("records.tasks.redactions_sweep_task", _HOUR),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",

@@ -55,6 +55,7 @@ class Redaction(models.Model):
     whole_frame = models.BooleanField(default=False, help_text="Blur every frame whole")
     keyframes = models.JSONField(default=list, help_text="[{'t': s, 'boxes': [[x, y, w, h, kind], ...]}, ...]")
     runs = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the running job took it")
     # The redacted output: a file of its own, sealed like evidence under its own key.
     output_code = models.UUIDField(null=True, blank=True, help_text="Names the output's file and its shred key")
     stored_name = models.CharField(max_length=80, blank=True)

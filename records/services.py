@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit.actions import Action
 from audit.ledger import record
-from common import clip_keys
+from common import clip_keys, outbox
 from common import sealed as crypto
 from common.evidence_store import EvidenceStoreError, evidence_store
 from common.mail import send_templated
@@ -98,20 +98,13 @@ def release_prepare(*, incident: Incident, user, request_reference: str) -> Rele
         for owner in {owner.pk: owner for clip in clips if (owner := _clip_owner(clip))}.values():
             notice = OwnerNotice.objects.create(release=release, owner=owner, owner_code=str(owner.code),
                                                 nonce=secrets.token_urlsafe(24))
-            transaction.on_commit(lambda pk=notice.pk: _notice_send_later(pk))
+            outbox.enqueue("records.tasks.owner_notice_send_task", {"notice_id": notice.pk})
     return release
 
 
 def _redaction_queue(item: Redaction) -> None:
-    from records.tasks import redaction_run_task
-
-    transaction.on_commit(lambda: redaction_run_task.delay(item.pk))
-
-
-def _notice_send_later(notice_id: int) -> None:
-    from records.tasks import owner_notice_send_task
-
-    owner_notice_send_task.delay(notice_id)
+    # Through the outbox: queued with the commit, or by its sweep if the broker was away (common/outbox.py).
+    outbox.enqueue("records.tasks.redaction_run_task", {"redaction_id": item.pk})
 
 
 def objection_link(notice: OwnerNotice) -> str:
@@ -119,9 +112,14 @@ def objection_link(notice: OwnerNotice) -> str:
     return settings.PUBLIC_URL + reverse("records:object", kwargs={"token": token})
 
 
+@transaction.atomic
 def owner_notice_send(*, notice_id: int) -> str:
-    """Tells the owner, in their language, that their clips will be released redacted unless they object."""
-    notice = OwnerNotice.objects.select_related("release__incident", "owner").filter(pk=notice_id).first()
+    """Tells the owner, in their language, that their clips will be released redacted unless they object. The
+    notice stays locked while the mail goes out, so a task delivered twice sends once."""
+    notice = (OwnerNotice.objects.select_for_update(skip_locked=True, of=("self",))
+              .select_related("release__incident", "owner").filter(pk=notice_id).first())
+    if notice is None and OwnerNotice.objects.filter(pk=notice_id).exists():
+        return "being sent"
     if notice is None or notice.owner is None:
         return "owner gone"
     if notice.sent_at is not None:
@@ -187,7 +185,7 @@ def redaction_run(*, redaction_id: int) -> str:
     """Redacts one clip into a new sealed file. Claimed by a conditional update, so a task delivered twice runs
     once. A failure anywhere leaves no output: the row says why, and the release cannot go ahead."""
     if not Redaction.objects.filter(pk=redaction_id, state=Redaction.State.QUEUED).update(
-            state=Redaction.State.RUNNING, failure_reason=""):
+            state=Redaction.State.RUNNING, failure_reason="", started_at=timezone.now()):
         return "not queued"
     item = Redaction.objects.select_related("clip__incident", "clip__request__camera__owner", "release").get(
         pk=redaction_id)
@@ -337,6 +335,9 @@ def release_decide(*, release: Release, user, decision: str, note: str) -> None:
         record(actor=user, action=Action.RELEASE_DECIDED, target_type="release", target_code=release.code,
                incident_code=incident.code, case_number=incident.case_number, decision=decision, reason=note[:500],
                objections=release.notices.filter(objected_at__isnull=False).count())
+        if decision == Release.Decision.WITHHOLD:  # nothing of a withheld release is kept beyond the decision
+            for item in items:
+                transaction.on_commit(lambda item=item: _outputs_clear([item.pk]))
         if decision == Release.Decision.RELEASE:
             for item in items:
                 record(actor=user, action=Action.RELEASE_PUBLISHED, release=str(release.code),
@@ -348,6 +349,39 @@ def release_viewed(*, release: Release, user) -> None:
     """The review page shows owners' objections and keyframes of their redacted clips: a read, recorded."""
     record(actor=user, action=Action.RELEASE_VIEWED, target_type="release", target_code=release.code,
            incident_code=release.incident.code, case_number=release.incident.case_number)
+
+
+# --- the sweep ----------------------------------------------------------------------------------------------
+
+STUCK_AFTER = timedelta(hours=1)
+STUCK_REASON = "The redaction job stopped without finishing (its worker was lost); run it again."
+
+
+def _outputs_clear(ids: list[int]) -> int:
+    """Destroys the redacted outputs of these redactions (shred key, then file) and clears them from the rows."""
+    cleared = 0
+    for item in Redaction.objects.filter(pk__in=ids).exclude(stored_name=""):
+        _output_destroy(item.stored_name, item.output_code)
+        cleared += Redaction.objects.filter(pk=item.pk, stored_name=item.stored_name).update(
+            stored_name="", output_code=None, wrapped_key=None)
+    return cleared
+
+
+def redactions_sweep() -> tuple[int, int]:
+    """Beat's records sweep: (1) a job whose worker died mid-run is marked failed with a reason, its partial output
+    never stored (the officer runs it again); (2) redacted copies of clips purged by retention are destroyed unless
+    they were released (a released copy is a public record by then). Returns (stuck, destroyed)."""
+    stuck = list(Redaction.objects.filter(state=Redaction.State.RUNNING,
+                                          started_at__lt=timezone.now() - STUCK_AFTER)
+                 .select_related("clip__incident", "clip__request__camera__owner", "release"))
+    for item in stuck:
+        if Redaction.objects.filter(pk=item.pk, state=Redaction.State.RUNNING).update(
+                state=Redaction.State.FAILED, failure_reason=STUCK_REASON, finished_at=timezone.now()):
+            record(actor=None, action=Action.REDACTION_FAILED, reason=STUCK_REASON, release=str(item.release.code),
+                   redaction=str(item.code), **clip_audit_args(item.clip))
+    purged = list(Redaction.objects.filter(clip__purged_at__isnull=False, release__released_at__isnull=True)
+                  .exclude(stored_name="").values_list("pk", flat=True))
+    return len(stuck), _outputs_clear(purged)
 
 
 # --- reading the redacted output ------------------------------------------------------------------------

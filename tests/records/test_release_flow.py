@@ -123,15 +123,18 @@ def test_releasable_mode_releases_a_closed_cases_redacted_clip_after_the_owners_
             Action.RELEASE_PUBLISHED, Action.REDACTED_CLIP_DOWNLOADED} <= owner_sees
 
 
-def test_a_withheld_release_cannot_be_downloaded(releasable, officer_client, case_with_clip,
-                                                 django_capture_on_commit_callbacks):
+def test_a_withheld_release_cannot_be_downloaded_and_its_copies_are_destroyed(
+        releasable, officer_client, case_with_clip, django_capture_on_commit_callbacks, evidence_dir):
     close(case_with_clip["incident"])
     _prepare(officer_client, case_with_clip["incident"], django_capture_on_commit_callbacks)
     release, item = Release.objects.get(), Redaction.objects.get()
+    assert len(list(evidence_dir.glob("*.cnrd"))) == 1
     Release.objects.filter(pk=release.pk).update(objection_until=timezone.now() - timedelta(seconds=1))
-    officer_client.post(f"/records/releases/{release.code}/decide/", {"decision": "withhold", "note": "Objection"})
+    with django_capture_on_commit_callbacks(execute=True):
+        officer_client.post(f"/records/releases/{release.code}/decide/", {"decision": "withhold", "note": "Objection"})
     release.refresh_from_db()
     assert release.decision == Release.Decision.WITHHOLD and release.released_at is None
+    assert not list(evidence_dir.glob("*.cnrd")) and Redaction.objects.get().stored_name == ""
     response = officer_client.get(f"/records/redactions/{item.code}/download/")
     assert response.status_code == 409 and "has not been released" in response.content.decode()
 
@@ -178,3 +181,28 @@ def test_a_redaction_that_fails_half_way_releases_nothing_and_says_why(
     response = officer_client.post(f"/records/releases/{release.code}/decide/", {"decision": "release"})
     assert "no approved redaction" in response.content.decode() and "nothing was released" in response.content.decode()
     assert AccessEntry.objects.filter(action=Action.REDACTION_FAILED).exists()
+
+
+def test_the_sweep_fails_a_job_whose_worker_died(releasable, officer, case_with_clip):
+    from records import services
+
+    close(case_with_clip["incident"])
+    services.release_prepare(incident=case_with_clip["incident"], user=officer, request_reference="R")  # not run
+    Redaction.objects.update(state=Redaction.State.RUNNING, started_at=timezone.now() - timedelta(hours=2))
+    assert services.redactions_sweep() == (1, 0)
+    item = Redaction.objects.get()
+    assert item.state == Redaction.State.FAILED and "worker was lost" in item.failure_reason
+    assert AccessEntry.objects.filter(action=Action.REDACTION_FAILED, reason=item.failure_reason).exists()
+
+
+def test_the_sweep_destroys_unreleased_copies_of_purged_clips(releasable, officer_client, case_with_clip,
+                                                               django_capture_on_commit_callbacks, evidence_dir):
+    from records import services
+    from requests_app.models import Clip
+
+    close(case_with_clip["incident"])
+    _prepare(officer_client, case_with_clip["incident"], django_capture_on_commit_callbacks)
+    assert services.redactions_sweep() == (0, 0)
+    Clip.objects.update(purged_at=timezone.now())
+    assert services.redactions_sweep() == (0, 1)
+    assert not list(evidence_dir.glob("*.cnrd"))
