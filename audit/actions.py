@@ -145,6 +145,24 @@ class Action(StrEnum):
     ACCOUNT_RECOVERED = "account.recovered"
     MFA_DEVICE_REMOVED = "mfa.device_removed"
 
+    # Public-records releases (records/): refusals, the anonymised registry, and a closed case's redacted clips.
+    RECORDS_REFUSED = "records.refused"  # a release asked for that the policy or the case's state does not allow
+    RECORDS_REFUSAL_LETTER = "records.refusal_letter"
+    RECORDS_REGISTRY_EXPORTED = "records.registry_exported"  # no owner's data in it: no owner is named
+    RELEASE_PREPARED = "release.prepared"
+    RELEASE_OWNER_NOTIFIED = "release.owner_notified", _("told you a clip you shared will be released as a public "
+                                                         "record, redacted, unless you object in time")
+    RELEASE_OBJECTED = "release.objected", _("you objected to the release of your clips")
+    RELEASE_DECIDED = "release.decided"
+    RELEASE_VIEWED = "release.viewed"  # the review page: objections and redacted keyframes
+    RELEASE_PUBLISHED = "release.published", _("released your clip as a public record, with faces, licence plates "
+                                               "and your privacy masks blurred")
+    REDACTION_STORED = "redaction.stored", _("made a redacted copy of your clip for a public-records request")
+    REDACTION_FAILED = "redaction.failed"
+    REDACTION_ADJUSTED = "redaction.adjusted"
+    REDACTION_REVIEWED = "redaction.reviewed"
+    REDACTED_CLIP_DOWNLOADED = "redaction.downloaded", _("downloaded the released, redacted copy of your clip")
+
     # The ledger itself
     LEDGER_SEARCHED = "ledger.searched"
     LEDGER_EXPORTED = "ledger.exported"

@@ -9,6 +9,7 @@ CRIME_ANALYST = "Crime analyst"
 SUPERVISOR = "Supervisor"
 AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
+RECORDS_OFFICER = "Records officer"
 
 # Calls for service and officer positions on the staff map (pushed by dispatch and vehicle location).
 DISPATCH_VIEW = ("dispatch.view_callforservice", "dispatch.view_officerposition")
@@ -60,6 +61,9 @@ ROLES: dict[str, set[str]] = {
         "invitations.manage_campaigns",
         "audit.view_settings",
     },
+    # Answers public-records requests (records/): the anonymised registry and closed cases' redacted clips, never
+    # owners' contact details, open cases or original footage.
+    RECORDS_OFFICER: {"records.prepare_release", "records.view_release"},
 }
 
 

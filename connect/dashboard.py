@@ -228,12 +228,29 @@ def services() -> Panel:
 
 # --- who sees what -------------------------------------------------------------------------------------------------
 
+# --- records officers ------------------------------------------------------------------------------------------
+
+def records_work() -> Panel:
+    """The records policy in force and the releases waiting for their decision (records/)."""
+    from records.models import Redaction, Release
+
+    url = reverse("records:dashboard")
+    pending = Release.objects.filter(decision=Release.Decision.PENDING)
+    failed = Redaction.objects.filter(release__in=pending, state=Redaction.State.FAILED).count()
+    rows = [Row("Records policy in force", settings.RECORDS_POLICY, url),
+            Row("Releases waiting for a decision", str(pending.count()), url)]
+    if failed:
+        rows.append(Row("Redactions that failed", str(failed), url, warn=True))
+    return Panel("Public records", rows, more_url=url)
+
+
 ROLE_PANELS = {
     roles.INVESTIGATOR: (my_open_cases,),
     roles.CRIME_ANALYST: (my_live_views, my_training),
     roles.SUPERVISOR: (overrides_waiting, overrides_to_review, quiet_cases, my_open_cases),
     roles.AUDITOR: (unusual_access, chain_head),
     roles.ADMINISTRATOR: (locked_accounts, offline_connectors, failed_sends, services),
+    roles.RECORDS_OFFICER: (records_work,),
 }
 NEEDS_USER = {my_open_cases, my_live_views, my_training, overrides_waiting}
 

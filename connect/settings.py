@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "backup",
     "invitations",
     "api",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +260,13 @@ REQUEST_REMINDER_HOURS = [int(h) for h in env_list("CONNECT_REQUEST_REMINDER_HOU
 UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
+# Public-records releases (records/): "confidential" refuses every release (registry and footage are never public
+# records); "releasable" lets a records officer release the registry, anonymised, and a closed case's clips,
+# redacted, after owners had OBJECTION_DAYS to object. GRID_M: the exported registry's locations are the centres of
+# cells this many metres wide.
+RECORDS_POLICY = env_choice("CONNECT_RECORDS_POLICY", "confidential", ("confidential", "releasable"))
+RECORDS_OBJECTION_DAYS = env_int("CONNECT_RECORDS_OBJECTION_DAYS", 10, minimum=0, maximum=365)
+RECORDS_GRID_M = env_int("CONNECT_RECORDS_GRID_M", 500, minimum=50, maximum=10000)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
 # Request bodies past FILE_UPLOAD_MAX_MEMORY_SIZE are spooled here, sealed (connect/asgi_body.py): a private
 # folder of connect's own beside the evidence folder, swept of what a killed web process left (not the shared /tmp).
@@ -434,6 +442,9 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
     # Erases the addresses of invitations not mailed within CONNECT_INVITE_LIST_KEEP_DAYS (drafts never sent).
     "invitation-lists-purge": ("invitations.tasks.invitation_lists_purge_task", _DAY),
+    # Records releases: fails redaction jobs a dead worker left running; destroys unreleased redacted copies of
+    # clips retention purged.
+    "redactions-sweep": ("records.tasks.redactions_sweep_task", _HOUR),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("integration.urls")),
     path("", include("invitations.urls")),
     path("api/", include("api.urls")),
+    path("", include("records.urls")),
 ]

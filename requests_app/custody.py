@@ -7,6 +7,7 @@ from datetime import datetime
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from audit.actions import Action
 from audit.selectors import entries_for_target
 from audit.templatetags.program_time import program_time, program_time_zone
 from requests_app import clip_types
@@ -89,6 +90,15 @@ def verification_statement(clip: Clip) -> list[str]:
     return lines
 
 
+def redacted_copies(entries) -> list[Fact]:
+    """Redacted copies made of the clip for a public-records release (records/), each a new file with its own
+    SHA-256: linked here from the ledger entry that stored it, since requests_app does not import records."""
+    return [Fact(f"Redacted copy made {program_time(e.at)}",
+                 f"{e.detail.get('redacted_sha256', '')} (SHA-256; redaction {e.detail.get('redaction', '')}, "
+                 f"release {e.detail.get('release', '')})", verbatim=True)
+            for e in entries if e.action == Action.REDACTION_STORED]
+
+
 def custody_report(*, clip: Clip, user, now: datetime | None = None) -> CustodyReport:
     incident = clip.incident
     offense = f" ({incident.offense_type})" if incident.offense_type else ""
@@ -108,8 +118,9 @@ def custody_report(*, clip: Clip, user, now: datetime | None = None) -> CustodyR
     ]
     if clip.legal_hold:
         facts.append(Fact("Legal hold", clip.legal_hold_reason or "yes"))
-    accesses = [Access(program_time(e.at), e.actor_label, e.action, e.reason)
-                for e in entries_for_target(target_type="clip", target_code=clip.code)]
+    entries = list(entries_for_target(target_type="clip", target_code=clip.code))
+    facts += redacted_copies(entries)
+    accesses = [Access(program_time(e.at), e.actor_label, e.action, e.reason) for e in entries]
     return CustodyReport(title=f"Chain of custody: {clip.original_name}", zone=program_time_zone(), facts=facts,
                          verification=verification_statement(clip), accesses=accesses,
                          printed=f"{program_time(now or timezone.now())} by {user.get_username()}")

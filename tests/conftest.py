@@ -21,6 +21,7 @@ STAFF_ROLES = {
     "supervisor": roles.SUPERVISOR,
     "auditor": roles.AUDITOR,
     "administrator": roles.ADMINISTRATOR,
+    "records_officer": roles.RECORDS_OFFICER,
 }
 
 

@@ -26,6 +26,7 @@ LAYERS = [
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
     {"invitations"},  # campaigns inviting people to register: counts registrations the registry reports
     {"api"},
+    {"records"},  # public-records releases: reads the registry and cases, redacts clips
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}

@@ -13,7 +13,8 @@ from tests.connect.settings_source import SETTINGS
 POLICY_SETTINGS = ("POLICY", "SETTINGS_LOOKUPS", "SETTINGS_UNREAD", "LIVE_RESIDENTIAL_ALLOWED", "TRAINING_MIN_HOURS",
                    "TRAINING_VALID_DAYS", "LIVE_SELF_OVERRIDE", "LIVE_MAX_PER_KIND", "PILOT_DAYS", "PILOT_STARTS",
                    "PILOT_ENDS", "PILOT_END_REGISTRATIONS", "CLIP_KEEP_DAYS_MIN", "CLIP_KEEP_DAYS_MAX",
-                   "LIVE_SESSION_KEEP_DAYS", "OWNER_HISTORY_SHOWS", "LEDGER_KEEP_DAYS")
+                   "LIVE_SESSION_KEEP_DAYS", "OWNER_HISTORY_SHOWS", "LEDGER_KEEP_DAYS",
+                   "RECORDS_POLICY", "RECORDS_OBJECTION_DAYS", "WARRANT_REQUIRED_TYPES", "PROGRAM_STATE")
 
 
 def settings_under(**variables: str) -> dict:
@@ -39,7 +40,8 @@ def under_policy(settings):
     def apply(**variables: str) -> dict:
         made = settings_under(**variables)
         for name in POLICY_SETTINGS:
-            setattr(settings, name, made[name])
+            if name in made:
+                setattr(settings, name, made[name])
         return made
 
     return apply

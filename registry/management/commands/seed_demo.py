@@ -25,6 +25,7 @@ STAFF = [
     ("supervisor", roles.SUPERVISOR, "Lee", "Whitaker"),
     ("auditor", roles.AUDITOR, "Pat", "Nguyen"),
     ("admin", roles.ADMINISTRATOR, "Alex", "Morgan"),
+    ("records", roles.RECORDS_OFFICER, "Robin", "Castillo"),
 ]
 STREETS = ["Fayetteville St", "Hillsborough St", "Glenwood Ave", "Person St", "Blount St", "Wade Ave",
            "Oberlin Rd", "New Bern Ave", "Capital Blvd", "Six Forks Rd", "Falls of Neuse Rd", "Western Blvd",
