@@ -24,7 +24,7 @@ LAYERS = [
     {"registry"},
     {"requests_app"},
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
-    {"api"},
+    {"api", "concerns"},  # concerns: a neighbour's concern, answered with the cameras' masks (integration)
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}
