@@ -56,5 +56,6 @@ def concern_outcome_send(*, concern_id: int) -> str:
         return "nothing to send"
     send_templated(to=concern.email, name="concern-outcome", language=concern.language,
                    context={"counts": outcome_counts(concern)})
-    Concern.objects.filter(pk=concern.pk).update(outcome_sent_at=timezone.now())
+    # The neighbour's address for mail served its purpose: nothing else is ever sent, so it is not kept.
+    Concern.objects.filter(pk=concern.pk).update(outcome_sent_at=timezone.now(), email="")
     return "sent"

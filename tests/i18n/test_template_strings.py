@@ -24,7 +24,7 @@ STAFF = {
     "emails/staff-password-reset-body.txt", "emails/staff-password-reset-subject.txt",
     "emails/weekly-review-body.html", "emails/weekly-review-body.txt", "emails/weekly-review-subject.txt",
     "emails/override-request-body.html", "emails/override-request-body.txt", "emails/override-request-subject.txt",
-    "integration/overrides.html",
+    "integration/overrides.html", "concerns/staff_list.html", "concerns/staff_detail.html",
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
 # And the camera connector's settings file, shown to copy as it is.
