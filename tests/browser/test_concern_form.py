@@ -37,7 +37,7 @@ def test_a_neighbour_sends_and_confirms_a_concern_in_spanish_on_a_360_px_phone(p
     assert fits_the_screen(page)
     expect(page.locator("#id_website")).not_to_be_in_viewport()  # the honeypot is out of a person's sight
 
-    page.click("button[type=submit]")  # empty: every field says what is missing, in Spanish
+    page.click("form.concern button[type=submit]")  # empty: every field says what is missing, in Spanish
     expect(page.locator("#error-summary")).to_contain_text("Corrija los campos marcados")
     assert fits_the_screen(page)
 
