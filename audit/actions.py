@@ -117,6 +117,18 @@ class Action(StrEnum):
     INVITATIONS_PRINTED = "invitations.printed"
     INVITATIONS_UNSUBSCRIBED = "invitations.unsubscribed"
     INVITATION_LISTS_PURGED = "invitations.lists_purged"
+    # A neighbour's concern "Is a camera watching my home?" (concerns): the neighbour's confirmed concern, staff
+    # looking up the cameras that see the address (each owner sees it), the owners asked, their answers, masks held
+    # over the address until they answer, and the outcome mailed to the neighbour.
+    CONCERN_RECEIVED = "concern.received"
+    CONCERN_CAMERAS_VIEWED = "concern.cameras_viewed", _("looked at whether your camera sees a neighbour's home, "
+                                                         "after the neighbour asked")
+    CONCERN_OWNER_ASKED = "concern.owner_asked", _("a neighbour asked whether your camera sees their home: we asked "
+                                                   "you to re-aim it or mask it")
+    CONCERN_MASK_HELD = "concern.mask_held", _("masked a neighbour's home in your live picture until you answer "
+                                               "their concern")
+    CONCERN_ANSWERED = "concern.answered", _("you answered a neighbour's concern about your camera")
+    CONCERN_CLOSED = "concern.closed"  # the outcome mailed to the neighbour: counts only
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

@@ -17,13 +17,17 @@ from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
-FORMAT = 3  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
+FORMAT = 4  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
 REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
 LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
 BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
+# Neighbours' concerns (the concerns app): concerns confirmed, camera owners asked, and the owners' answers.
+CONCERN_FIGURES = ("concerns", "concern_owners_asked", "concern_masked", "concern_reaimed", "concern_declined")
+CONCERN_ACTIONS = {Action.CONCERN_RECEIVED: "concerns", Action.CONCERN_OWNER_ASKED: "concern_owners_asked"}
+CONCERN_ANSWERS = {"masked": "concern_masked", "reaimed": "concern_reaimed", "declined": "concern_declined"}
 BREAKDOWNS = ("offense", "district")  # each of those figures is also given per offense type and per district
 NO_INCIDENT = "no incident (allowed by the owner)"
 # The ledger holds no entry per decline (one would tell auditors which request was declined): the app that keeps
@@ -90,7 +94,8 @@ def _month_starts(months: int, today: date) -> list[date]:
 
 def _blank() -> dict:
     return {"registered": dict.fromkeys(KINDS, 0), "newly_integrated": dict.fromkeys(KINDS, 0),
-            **dict.fromkeys(REQUEST_FIGURES, 0), "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
+            **dict.fromkeys(REQUEST_FIGURES, 0), **dict.fromkeys(CONCERN_FIGURES, 0),
+            "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
             "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(BREAKDOWN_FIGURES, 0))
                                for by in BREAKDOWNS}}
 
@@ -111,7 +116,8 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
     since = datetime.combine(starts[0], datetime.min.time(), UTC)
     rows = (AccessEntry.objects.filter(at__gte=since, action__in=(
                 Action.CAMERA_REGISTERED, Action.REQUEST_MAILED, Action.REQUEST_ANSWERED,
-                Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE))
+                Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE, *CONCERN_ACTIONS,
+                Action.CONCERN_ANSWERED))
             .annotate(month=TruncMonth("at", tzinfo=UTC))
             .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type", "detail__district")
             .annotate(n=Count("id")))
@@ -123,6 +129,11 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         if action == Action.CAMERA_REGISTERED:
             if row["detail__kind"] in KINDS:
                 month["registered"][row["detail__kind"]] += n
+            continue
+        if action in CONCERN_ACTIONS or action == Action.CONCERN_ANSWERED:
+            figure = CONCERN_ACTIONS.get(action) or CONCERN_ANSWERS.get(row["detail__answer"])
+            if figure:
+                month[figure] += n
             continue
         if action == Action.LIVE_ENDED:
             figure = "live_sessions"
@@ -278,7 +289,7 @@ def csv_rows(report: list[dict], *, integrated: dict[str, int], as_of: date):
             yield [label, f"requests_{figure}", "", "", shown(month[figure])]
         median = "" if month["median_hours"] is None else month["median_hours"]
         yield [label, "median_hours_to_answer", "", "", median]
-        for figure in ("live_sessions", "live_minutes", "overrides"):
+        for figure in ("live_sessions", "live_minutes", "overrides", *CONCERN_FIGURES):
             yield [label, figure, "", "", shown(month[figure])]
         for by in BREAKDOWNS:
             for group, figures in breakdown_shown(month, by).items():
@@ -318,7 +329,7 @@ def for_display(report: list[dict]) -> list[dict]:
     """Newest month first, every count passed through `shown`."""
     months = []
     for month in reversed(report):
-        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides")
+        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides", *CONCERN_FIGURES)
         months.append({
             "month": month["month"], "median_hours": month["median_hours"],
             "shown": {

@@ -32,7 +32,7 @@ ROLES: dict[str, set[str]] = {
                  "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip",
                  "requests_app.change_clip", "integration.open_live_view", "integration.override_incident_rule",
                  "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
-                 "integration.view_livesharewaiting", *DISPATCH_VIEW},
+                 "integration.view_livesharewaiting", "concerns.handle_concern", *DISPATCH_VIEW},
     # Reads the ledger and the program's records, changes nothing. Not owners' contact details: checking who
     # accessed what needs the ledger (which names owners and cameras by code), not the contact book.
     AUDITOR: {"registry.view_camera", "registry.view_deletionrecord",

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "registry",
     "requests_app",
     "integration",
+    "concerns",
     "audit",
     "dispatch",
     "backup",
@@ -478,6 +479,9 @@ LIVE_RESIDENTIAL_ALLOWED = env_bool("CONNECT_LIVE_RESIDENTIAL", True)  # False: 
 LIVE_OVERRIDE_DECIDE_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_DECIDE_MINUTES", 15, minimum=1, maximum=24 * 60)
 LIVE_OVERRIDE_VALID_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)
 LIVE_SELF_OVERRIDE = env_bool("CONNECT_LIVE_SELF_OVERRIDE", False)
+# A neighbour's concern (concerns): true masks the neighbour's home in the live views of the cameras whose owners are
+# asked about it, from the moment they are asked until each owner answers.
+CONCERN_MASK_PENDING = env_bool("CONNECT_CONCERN_MASK_PENDING", False)
 # Pilot limits (integration/pilot.py): the most integrated cameras per owner kind (0: no limit; sign-ups past it wait
 # in a queue, admitted oldest first as places free), and the program's last day, after which live shares stop and
 # registrations are kept or purged.

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("integration.urls")),
     path("", include("invitations.urls")),
+    path("", include("concerns.urls")),
     path("api/", include("api.urls")),
     path("", include("records.urls")),
 ]

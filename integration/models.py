@@ -63,6 +63,9 @@ class PrivacyMask(models.Model):
     label = models.CharField(max_length=80, blank=True)
     points = models.JSONField(help_text="[[x, y], ...] with 0 <= x, y <= 1, at least three points")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set: placed automatically over a neighbour's home until the owner answers the neighbour's concern (the
+    # concerns app, CONNECT_CONCERN_MASK_PENDING); the owner's editor neither shows nor replaces such masks.
+    held_for = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["pk"]

@@ -38,10 +38,16 @@ def live_share_ineligible(camera: Camera, *, for_viewing: bool = False) -> str:
 def masks_json(camera: Camera) -> str:
     import json
 
-    return json.dumps(masks_of(camera.pk))
+    return json.dumps(owner_masks_of(camera.pk))
+
+
+def owner_masks_of(camera_id: int) -> list:
+    """The masks the owner drew (not those held for a neighbour's concern): what the owner's editor shows."""
+    return list(PrivacyMask.objects.filter(camera_id=camera_id, held_for="").values_list("points", flat=True))
 
 
 def masks_of(camera_id: int) -> list:
+    """Every mask the live picture gets: the owner's and those held pending a neighbour's concern."""
     return list(PrivacyMask.objects.filter(camera_id=camera_id).values_list("points", flat=True))
 
 

@@ -242,12 +242,33 @@ def privacy_masks_set(*, camera: Camera, masks: list) -> int:
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     with transaction.atomic():
-        PrivacyMask.objects.filter(camera=camera).delete()
+        PrivacyMask.objects.filter(camera=camera, held_for="").delete()  # masks held for a concern stay
         PrivacyMask.objects.bulk_create([PrivacyMask(camera=camera, points=points) for points in polygons])
         record(actor="owner", action=Action.LIVE_MASKS_CHANGED, target_type="camera", target_code=camera.code,
                masks=len(polygons), **_camera_fields(camera))
         broadcast.masks_changed(camera.code)
     return len(polygons)
+
+
+def pending_mask_place(*, camera: Camera, points: list, held_for: str) -> None:
+    """A mask put over a neighbour's home until the owner answers their concern (the concerns app records why)."""
+    try:
+        (polygon,) = frames.masks_validate([points])
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    with transaction.atomic():
+        PrivacyMask.objects.create(camera=camera, points=polygon, held_for=held_for, label="neighbour (pending)")
+        broadcast.masks_changed(camera.code)
+
+
+def pending_masks_lift(*, held_for: str) -> int:
+    """Removes the masks held for `held_for` (the owner answered); the cameras' connectors reload their masks."""
+    with transaction.atomic():
+        codes = set(PrivacyMask.objects.filter(held_for=held_for).values_list("camera__code", flat=True))
+        deleted, _rows = PrivacyMask.objects.filter(held_for=held_for).delete()
+        for code in codes:
+            broadcast.masks_changed(code)
+    return deleted
 
 
 STILL_WANTED_SECONDS = 120

@@ -31,6 +31,7 @@ STAFF = {
     # The records officer's pages (the owner's objection page and email are public and translated).
     "records/dashboard.html", "records/refused.html", "records/refusal_letter.html",
     "records/refusal_letter_form.html", "records/release.html",
+    "integration/overrides.html", "concerns/staff_list.html", "concerns/staff_detail.html",
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
 # And the camera connector's settings file, shown to copy as it is.
