@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "audit",
     "dispatch",
     "backup",
+    "agencies",
     "api",
 ]
 
@@ -149,6 +150,7 @@ if _channel_key:
     CHANNEL_LAYERS["default"]["CONFIG"]["symmetric_encryption_keys"] = [_channel_key]
 
 AUTHENTICATION_BACKENDS = [
+    "common.access.OutsideAgencyGuard",  # first: an outside agency's user holds no permission, whatever its groups
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -250,6 +252,11 @@ UPLOAD_MAX_MB = env_int("CONNECT_UPLOAD_MAX_MB", 2048, minimum=1)
 CLIP_KEEP_DAYS_MIN = env_int("CONNECT_CLIP_KEEP_DAYS_MIN", 30, minimum=0)
 CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEEP_DAYS_MIN)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Outside agencies (agencies/): requests from agencies of these types must carry a warrant or court order. Types are
+# those of agencies.models.OutsideAgency ("police", "prosecutor", "federal", "other"), plus "out_of_state": any
+# agency whose jurisdiction is not CONNECT_PROGRAM_STATE.
+WARRANT_REQUIRED_TYPES = env_list("CONNECT_WARRANT_REQUIRED_TYPES", ["federal", "out_of_state"])
+PROGRAM_STATE = env_str("CONNECT_PROGRAM_STATE", "NC").upper()
 # Request bodies past FILE_UPLOAD_MAX_MEMORY_SIZE are spooled here, sealed (connect/asgi_body.py): a private
 # folder of connect's own beside the evidence folder, swept of what a killed web process left (not the shared /tmp).
 SPOOL_DIR = Path(env_str("CONNECT_SPOOL_DIR", str(EVIDENCE_DIR.parent / "spool")))
@@ -419,6 +426,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Admits queued live shares as places free, and ends live sharing after the pilot's last day.
     "pilot-limits-apply": ("integration.tasks.pilot_limits_apply_task", 5 * _MINUTE),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
+    # Tells owners their footage went to an outside agency once a court's delay of notice has ended.
+    "agency-owner-notices-send": ("agencies.tasks.owner_notices_due_send_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.

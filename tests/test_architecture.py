@@ -24,6 +24,7 @@ LAYERS = [
     {"registry"},
     {"requests_app"},
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
+    {"agencies"},  # outside agencies: requests, warrants, releases of evidence on top of the cases
     {"api"},
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]
