@@ -6,14 +6,15 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutsideAgency(models.Model):
     class Type(models.TextChoices):
-        POLICE = "police", "Police department"
-        PROSECUTOR = "prosecutor", "Prosecutor's office"
-        FEDERAL = "federal", "Federal agency"
-        OTHER = "other", "Other"
+        POLICE = "police", _("Police department")
+        PROSECUTOR = "prosecutor", _("Prosecutor's office")
+        FEDERAL = "federal", _("Federal agency")
+        OTHER = "other", _("Other")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200, unique=True)
@@ -47,11 +48,11 @@ class RequestKind(models.TextChoices):
 
 
 class LegalBasis(models.TextChoices):
-    WARRANT = "warrant", "Search warrant"
-    COURT_ORDER = "court_order", "Court order"
-    SUBPOENA = "subpoena", "Subpoena"
-    CONSENT = "consent", "Owner's consent"
-    EXIGENT = "exigent", "Exigent circumstances"
+    WARRANT = "warrant", _("Search warrant")
+    COURT_ORDER = "court_order", _("Court order")
+    SUBPOENA = "subpoena", _("Subpoena")
+    CONSENT = "consent", _("Owner's consent")
+    EXIGENT = "exigent", _("Exigent circumstances")
 
 
 class Warrant(models.Model):

@@ -254,6 +254,10 @@ def agency_request_revoke(*, request: AgencyRequest, reviewer, reason: str) -> N
         record(actor=reviewer, action=Action.AGENCY_REQUEST_REVOKED, reason=reason, **_ledger_args(request))
 
 
+def record_review_view(*, request: AgencyRequest, user) -> None:
+    record(actor=user, action=Action.AGENCY_REQUEST_VIEWED, **_ledger_args(request))
+
+
 def warrant_read(*, request: AgencyRequest, user) -> bytes:
     """The sealed warrant, for the legal reviewer or the agency that filed it; recorded."""
     agency = selectors.agency_of(user)
