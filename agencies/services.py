@@ -153,8 +153,8 @@ def _reviewer_check(user) -> None:
 
 
 def _pending(request: AgencyRequest) -> AgencyRequest:
-    locked = AgencyRequest.objects.select_for_update().select_related("agency", "warrant", "incident").get(
-        pk=request.pk)
+    locked = AgencyRequest.objects.select_for_update(of=("self",)).select_related(
+        "agency", "warrant", "incident").get(pk=request.pk)
     if locked.state != AgencyRequest.State.PENDING:
         raise ValidationError(f"This request was already {locked.get_state_display().lower()}.")
     return locked
@@ -169,6 +169,7 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
     if not reason.strip():
         raise ValidationError("Give the reason for the approval: the agency and auditors read it.")
     now = timezone.now()
+    given = request
     with transaction.atomic():
         request = _pending(request)
         if until <= now:
@@ -202,6 +203,7 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
         record(actor=reviewer, action=Action.AGENCY_REQUEST_APPROVED, reason=reason.strip(), clips=len(clips),
                radius_m=request.approved_radius_m, until=until.isoformat(), **args)
         _releases_record(request, clips, reviewer)
+    given.refresh_from_db()  # the caller's copy says what was decided
     return request
 
 
@@ -232,6 +234,7 @@ def agency_request_refuse(*, request: AgencyRequest, reviewer, reason: str) -> A
     _reviewer_check(reviewer)
     if not reason.strip():
         raise ValidationError("Give the reason for the refusal: the agency reads it.")
+    given = request
     with transaction.atomic():
         request = _pending(request)
         request.state, request.reviewed_by, request.reviewed_at = (AgencyRequest.State.REFUSED, reviewer,
@@ -239,6 +242,7 @@ def agency_request_refuse(*, request: AgencyRequest, reviewer, reason: str) -> A
         request.decision_reason = reason.strip()
         request.save()
         record(actor=reviewer, action=Action.AGENCY_REQUEST_REFUSED, reason=reason.strip(), **_ledger_args(request))
+    given.refresh_from_db()
     return request
 
 
@@ -379,7 +383,7 @@ def owner_notice_send(*, notice_id: int) -> str:
     history. Claimed with a conditional update, so it is sent once."""
     from common.mail import send_templated
 
-    notice = OwnerNotice.objects.select_related("owner", "request__agency").filter(pk=notice_id).first()
+    notice = OwnerNotice.objects.select_related("owner", "request__agency", "request__warrant").filter(pk=notice_id).first()
     if notice is None:
         return "gone"
     if notice.due_on > timezone.localdate():
@@ -391,7 +395,8 @@ def owner_notice_send(*, notice_id: int) -> str:
         send_templated(to=owner.email, name="agency-footage-notice", language=owner.language, context={
             "owner_name": owner.name, "agency": request.agency.name, "agency_type": request.agency.get_type_display(),
             "legal_basis": request.get_legal_basis_display(), "clips": request.approved_clips.filter(
-                request__camera__owner=owner).count(), "delayed": notice.due_on > request.reviewed_at.date()})
+                request__camera__owner=owner).count(), "delayed": bool(request.warrant_id and request.warrant.notice_delayed_until
+                           and request.warrant.notice_delayed_until > timezone.localdate(request.reviewed_at))})
         for camera_code in notice.camera_codes or [""]:
             record(actor=None, action=Action.AGENCY_OWNER_TOLD, **{
                 **_ledger_args(request), "target_type": "owner", "target_code": owner.code,

@@ -70,7 +70,10 @@ class OutsideAgencyGuard:
         return None
 
     def get_user(self, user_id):
-        return None
+        # Django's test client (force_login) and any session naming this backend load users the plain way.
+        from django.contrib.auth.backends import ModelBackend
+
+        return ModelBackend().get_user(user_id)
 
     def has_perm(self, user_obj, perm, obj=None) -> bool:
         if is_outside(user_obj):
