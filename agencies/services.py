@@ -12,11 +12,21 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies import policy, selectors, warrants
-from agencies.models import AgencyMember, AgencyRequest, CasePacket, OutsideAgency, OwnerNotice, RequestKind, Warrant
+from agencies.models import (
+    AgencyMember,
+    AgencyRequest,
+    CasePacket,
+    LegalBasis,
+    OutsideAgency,
+    OwnerNotice,
+    RequestKind,
+    Warrant,
+)
 from audit.actions import Action
 from audit.ledger import record
 from common import outbox
 from common.access import is_program_staff
+from common.mail import send_templated
 from registry.selectors import cameras_visible_to_staff
 from requests_app.models import Clip, Incident
 from requests_app.services import clip_open_released
@@ -380,23 +390,25 @@ def packet_downloaded(*, packet: CasePacket, user) -> None:
 
 def owner_notice_send(*, notice_id: int) -> str:
     """Emails the owner (in their language) that an outside agency received their footage, and puts it in their
-    history. Claimed with a conditional update, so it is sent once."""
-    from common.mail import send_templated
-
-    notice = OwnerNotice.objects.select_related("owner", "request__agency", "request__warrant").filter(pk=notice_id).first()
+    history. Claimed with a conditional update, so it is sent once; a failed send rolls the claim back."""
+    notice = (OwnerNotice.objects.select_related("owner", "request__agency", "request__warrant")
+              .filter(pk=notice_id).first())
     if notice is None:
         return "gone"
     if notice.due_on > timezone.localdate():
         return "not due"
+    request, owner = notice.request, notice.owner
+    delayed_until = request.warrant.notice_delayed_until if request.warrant_id else None
     with transaction.atomic():
         if not OwnerNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
             return "already sent"
-        request, owner = notice.request, notice.owner
         send_templated(to=owner.email, name="agency-footage-notice", language=owner.language, context={
-            "owner_name": owner.name, "agency": request.agency.name, "agency_type": request.agency.get_type_display(),
-            "legal_basis": request.get_legal_basis_display(), "clips": request.approved_clips.filter(
-                request__camera__owner=owner).count(), "delayed": bool(request.warrant_id and request.warrant.notice_delayed_until
-                           and request.warrant.notice_delayed_until > timezone.localdate(request.reviewed_at))})
+            "owner_name": owner.name, "agency": request.agency.name,
+            # Lazy labels: rendered in the owner's language.
+            "agency_type": OutsideAgency.Type(request.agency.type).label,
+            "legal_basis": LegalBasis(request.legal_basis).label,
+            "clips": request.approved_clips.filter(request__camera__owner=owner).count(),
+            "delayed": bool(delayed_until and delayed_until > timezone.localdate(request.reviewed_at))})
         for camera_code in notice.camera_codes or [""]:
             record(actor=None, action=Action.AGENCY_OWNER_TOLD, **{
                 **_ledger_args(request), "target_type": "owner", "target_code": owner.code,

@@ -168,7 +168,9 @@ def test_the_owner_is_told_in_their_language(federal_agent, reviewer, case, smtp
                                         until=timezone.now() + timedelta(days=5),
                                         clip_codes=[case["clips"]["alice"].code])
     wait_for(lambda: parsed_mail(smtp_sink), what="the notice")
-    assert "entregó" in parsed_mail(smtp_sink)[0]["Subject"] or "Su grabación" in parsed_mail(smtp_sink)[0]["Subject"]
+    (mail,) = parsed_mail(smtp_sink)
+    assert mail["Subject"] == "Sus grabaciones se entregaron a Federal Bureau of Examples"
+    assert "Fundamento legal: Orden de registro" in mail.get_body(("plain",)).get_content()
 
 
 def test_approval_cannot_outlast_the_warrant(federal_agent, reviewer, case):

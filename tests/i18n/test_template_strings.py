@@ -25,6 +25,7 @@ STAFF = {
     "emails/weekly-review-body.html", "emails/weekly-review-body.txt", "emails/weekly-review-subject.txt",
     "emails/override-request-body.html", "emails/override-request-body.txt", "emails/override-request-subject.txt",
     "integration/overrides.html",
+    "agencies",  # outside agencies' people and the program's legal reviewer: professionals, like staff
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
 # And the camera connector's settings file, shown to copy as it is.
