@@ -1,8 +1,8 @@
 """Administrators keep outside agencies and tie accounts to them (through the service: recorded, no superuser).
 Requests are decided on the legal reviewer's pages (/agency/review/), not here."""
 
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django import forms
+from django.contrib import admin
 
 from agencies import services
 from agencies.models import AgencyMember, OutsideAgency
@@ -18,18 +18,29 @@ class OutsideAgencyAdmin(admin.ModelAdmin):
         return False  # its requests and the ledger name it
 
 
+class AgencyMemberForm(forms.ModelForm):
+    class Meta:
+        model = AgencyMember
+        fields = ["user", "agency"]
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if user.is_superuser:
+            raise forms.ValidationError("A superuser cannot be tied to an outside agency: take the superuser flag "
+                                        "away first.")
+        return user
+
+
 @admin.register(AgencyMember)
 class AgencyMemberAdmin(admin.ModelAdmin):
+    form = AgencyMemberForm
     list_display = ("user", "agency", "added_at")
     list_filter = ("agency",)
-    autocomplete_fields = ()
     raw_id_fields = ("user",)
 
     def has_change_permission(self, request, obj=None):
         return False  # remove and add again: a tie is not moved between agencies
 
     def save_model(self, request, obj, form, change):
-        try:
-            services.agency_member_add(agency=obj.agency, user=obj.user, actor=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+        member = services.agency_member_add(agency=obj.agency, user=obj.user, actor=request.user)
+        obj.pk = member.pk

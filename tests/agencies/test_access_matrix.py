@@ -134,9 +134,7 @@ def test_the_case_and_its_evidence_refuse_an_agency_account(client, outsider, ca
 @pytest.fixture
 def agency_token(federal):
     """A token of the agency holding every scope: the scopes open nothing."""
-    token, key = api_services.token_create(name="FBE system", scopes=[s.value for s in Scope])
-    token.agency = federal
-    token.save()
+    _token, key = api_services.token_create(name="FBE system", scopes=[s.value for s in Scope], agency=federal)
     return key
 
 

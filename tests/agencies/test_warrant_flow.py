@@ -346,3 +346,38 @@ def test_a_packet_is_for_its_prosecutors_office_only(client, prosecutor, federal
     assert client.post(f"/agency/packets/{packet.code}/").status_code == 403
     client.logout()
     assert client.post(f"/agency/packets/{packet.code}/").status_code == 302  # to sign in
+
+
+def test_the_owner_reads_it_in_their_history_only_once_told(client, federal_agent, reviewer, case, smtp_sink):
+    from tests.conftest import sign_in_owner
+
+    owner = case["clips"]["alice"].request.camera.owner
+    filed = file_case_request(federal_agent, with_warrant=warrant(
+        notice_delayed_until=timezone.localdate() + timedelta(days=2)))
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                    until=timezone.now() + timedelta(days=5),
+                                    clip_codes=[case["clips"]["alice"].code])
+    sign_in_owner(client, owner)
+    words = str(Action.AGENCY_OWNER_TOLD.owner_sees)
+    assert words not in client.get("/owner/history/").content.decode()  # the court delayed it
+
+    OwnerNotice.objects.update(due_on=timezone.localdate())
+    tasks.owner_notices_due_send_task()
+    assert words in client.get("/owner/history/").content.decode()
+
+
+def test_administrators_tie_accounts_to_an_agency_in_the_admin(client, federal):
+    from django.contrib.auth.models import User
+
+    from tests.conftest import make_staff
+
+    client.force_login(make_staff("administrator"))
+    person = User.objects.create_user("newagent")
+    root = User.objects.create_superuser("root9", "root9@example.org", None)
+    refused = client.post("/admin/agencies/agencymember/add/", {"user": root.pk, "agency": federal.pk})
+    assert refused.status_code == 200 and "superuser cannot be tied" in refused.content.decode()
+
+    client.post("/admin/agencies/agencymember/add/", {"user": person.pk, "agency": federal.pk})
+    person.refresh_from_db()
+    assert person.outside_agency.agency == federal and person.is_staff
+    assert AccessEntry.objects.filter(action=Action.AGENCY_MEMBER_ADDED, target_code=str(person.pk)).exists()
