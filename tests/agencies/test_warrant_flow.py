@@ -358,7 +358,7 @@ def test_the_owner_reads_it_in_their_history_only_once_told(client, federal_agen
                                     until=timezone.now() + timedelta(days=5),
                                     clip_codes=[case["clips"]["alice"].code])
     sign_in_owner(client, owner)
-    words = str(Action.AGENCY_OWNER_TOLD.owner_sees)
+    words = "gave your footage to an outside agency on a legal basis"
     assert words not in client.get("/owner/history/").content.decode()  # the court delayed it
 
     OwnerNotice.objects.update(due_on=timezone.localdate())
