@@ -13,6 +13,7 @@ from django.conf import settings
 
 from accounts.middleware import SESSION_ADDRESS, session_expired
 from accounts.services import session_in_lock, user_group
+from common.access import is_program_staff
 from common.layer_aware import LayerAware
 from common.socket_messages import BadMessage, BadMessages, Close, message_parse, message_send
 
@@ -88,7 +89,8 @@ def staff_scope_allowed(scope) -> bool:
     if session.get("_auth_user_id") != str(user.pk) or session_expired(session, time.time()):
         return False
     user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
-    if not (user.is_active and user.is_staff and (user.is_superuser or user.groups.exists())):
+    user.__dict__.pop("_connect_outside", None)  # asked afresh: a tie to an outside agency may be new
+    if not (is_program_staff(user) and (user.is_superuser or user.groups.exists())):
         return False
     second_factor_done = not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))
     if session_in_lock(username=user.get_username(), signed_in_from=session.get(SESSION_ADDRESS),

@@ -14,7 +14,7 @@ class ApiTokenForm(forms.ModelForm):
 
     class Meta:
         model = ApiToken
-        fields = ["name", "scopes"]
+        fields = ["name", "scopes", "agency"]
 
 
 @admin.register(ApiToken)
@@ -26,10 +26,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A token's scopes never widen after it is handed out: make a new token instead.
-        return ("name", "scopes", "prefix", "created_by", "created_at", "last_used_at", "revoked_at") if obj else ()
+        return ("name", "scopes", "agency", "prefix", "created_by", "created_at", "last_used_at",
+                "revoked_at") if obj else ()
 
     def get_fields(self, request, obj=None):
-        return self.get_readonly_fields(request, obj) if obj else ["name", "scopes"]
+        # A token of an outside agency: its scopes open nothing (api.permissions), whatever is ticked.
+        return self.get_readonly_fields(request, obj) if obj else ["name", "scopes", "agency"]
 
     @admin.display(description="scopes")
     def scope_list(self, token):
@@ -39,7 +41,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             return
         token, key = services.token_create(name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                                           user=request.user)
+                                           user=request.user, agency=form.cleaned_data.get("agency"))
         obj.pk, obj.prefix = token.pk, token.prefix
         messages.warning(request, f"The token for {token.name} is {key} — copy it now: it is not stored and will "
                                   "not be shown again.")

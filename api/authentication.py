@@ -116,7 +116,7 @@ async def token_for_fast_route(key: str, *, scope: str, checks=lambda token: [],
     prefix, digest = parts[0], services.token_hash(key)
     held = token_cache.kept(prefix)
     if held is not None and hmac.compare_digest(held.token.key_hash, digest):
-        if scope not in held.token.scopes:  # scopes never change (api.admin): Django answers the 403
+        if scope not in held.token.scopes or held.token.agency_id is not None:  # Django answers the 403
             return None
         counted = await limits.over_and_read_async(_counters(held.token, checks), read_key=token_cache.GENERATION_KEY)
         if counted is None:  # Redis unreachable: nothing kept can be trusted now, and nothing was counted
@@ -131,7 +131,7 @@ async def token_for_fast_route(key: str, *, scope: str, checks=lambda token: [],
     if not answered:
         return None
     token = await database(_token_from_database, prefix, digest, generation, True)
-    if token is None or not token.is_active or scope not in token.scopes:
+    if token is None or not token.is_active or scope not in token.scopes or token.agency_id is not None:
         return None
     counted = await limits.over_and_read_async(_counters(token, checks))
     return None if counted is None else (token, counted[0])

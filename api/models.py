@@ -23,6 +23,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # A system of an outside agency: its scopes open nothing (api.permissions); it reaches only what a legal
+    # reviewer approved for that agency (agencies).
+    agency = models.ForeignKey("agencies.OutsideAgency", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="api_tokens")
 
     class Meta:
         ordering = ["name"]

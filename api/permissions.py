@@ -6,6 +6,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from api.models import ApiToken
+from common.access import is_program_staff
 
 
 def view_action(view, request) -> str:
@@ -18,6 +19,9 @@ class ApiAccess(BasePermission):
     def has_permission(self, request, view) -> bool:
         action = view_action(view, request)
         if isinstance(request.auth, ApiToken):
+            if request.auth.agency_id is not None:
+                raise exceptions.PermissionDenied("An outside agency's token holds no scope in the program: it reaches "
+                                                  "only what a legal reviewer approved for the agency.")
             scope = getattr(view, "scopes", {}).get(action)
             if scope is None:
                 raise exceptions.PermissionDenied("API tokens cannot use this; staff use it signed in.")
@@ -30,7 +34,7 @@ class ApiAccess(BasePermission):
         perms = getattr(view, "perms", {}).get(action)
         if perms is None:
             raise exceptions.PermissionDenied("This is for other systems with an API token, not for staff.")
-        if not (user.is_active and user.is_staff):
+        if not is_program_staff(user):
             raise exceptions.PermissionDenied("Staff only.")
         return user.has_perms(perms)
 

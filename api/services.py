@@ -33,17 +33,18 @@ def token_parts(key: str) -> tuple[str, str] | None:
 
 
 @transaction.atomic
-def token_create(*, name: str, scopes, user=None, key: str | None = None) -> tuple[ApiToken, str]:
-    """Returns the token row and the token itself; only the hash is stored. `key` is for the demo's fixed token."""
+def token_create(*, name: str, scopes, user=None, key: str | None = None, agency=None) -> tuple[ApiToken, str]:
+    """Returns the token row and the token itself; only the hash is stored. `key` is for the demo's fixed token.
+    `agency`: an outside agency's system, whose scopes open nothing (api.permissions)."""
     unknown = set(scopes) - set(Scope.values)
     if unknown or not scopes:
         raise ValidationError(f"Choose scopes from: {', '.join(Scope.values)}.")
     key = key or f"{TOKEN_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
     prefix, _ = token_parts(key)
     token = ApiToken.objects.create(name=name, prefix=prefix, key_hash=token_hash(key), scopes=sorted(set(scopes)),
-                                    created_by=user)
+                                    created_by=user, agency=agency)
     record(actor=user, action=Action.API_TOKEN_CREATED, target_type="api_token", token=token.name,
-           scopes=token.scopes)
+           scopes=token.scopes, **({"agency": agency.name} if agency else {}))
     return token, key
 
 

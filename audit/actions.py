@@ -174,6 +174,26 @@ class Action(StrEnum):
     REDACTION_ADJUSTED = "redaction.adjusted"
     REDACTION_REVIEWED = "redaction.reviewed"
     REDACTED_CLIP_DOWNLOADED = "redaction.downloaded", _("downloaded the released, redacted copy of your clip")
+    # Outside agencies (agencies/): requests, the legal reviewer's decisions, releases, packets, owner notices. A
+    # release is for auditors only until the owner is told (a court may delay that): AGENCY_OWNER_TOLD is what
+    # owners read. The transparency report counts requests, approvals and refusals by `agency_type` and
+    # `legal_basis`, which each of those entries carries.
+    AGENCY_MEMBER_ADDED = "agency.member_added"
+    AGENCY_REQUEST_FILED = "agency.request_filed"
+    AGENCY_REQUEST_APPROVED = "agency.request_approved"
+    AGENCY_REQUEST_REFUSED = "agency.request_refused"
+    AGENCY_REQUEST_REVOKED = "agency.request_revoked"
+    AGENCY_REQUEST_VIEWED = "agency.request_viewed"
+    AGENCY_WARRANT_VIEWED = "agency.warrant_viewed"
+    AGENCY_CLIP_RELEASED = "agency.clip_released"
+    AGENCY_CLIP_DOWNLOADED = "agency.clip_downloaded"
+    AGENCY_CAMERAS_LISTED = "agency.cameras_listed"
+    AGENCY_ACCESS_REFUSED = "agency.access_refused"
+    AGENCY_PACKET_ISSUED = "agency.packet_issued"
+    AGENCY_PACKET_DOWNLOADED = "agency.packet_downloaded"
+    AGENCY_PACKET_REVOKED = "agency.packet_revoked"
+    AGENCY_OWNER_TOLD = "agency.owner_told", _("gave your footage to an outside agency on a legal basis the "
+                                               "program's legal reviewer approved; you were emailed")
 
     # The ledger itself
     LEDGER_SEARCHED = "ledger.searched"

@@ -22,36 +22,26 @@ _POLICY_LOCK = 0x706F6C69  # "poli": one recorder at a time, so a change is one 
 # Agency kinds a warrant rule may name (CONNECT_WARRANT_REQUIRED_TYPES), in plain words.
 _AGENCY_KINDS = {
     "federal": gettext_lazy("federal agencies"),
-    "police_department": gettext_lazy("other police departments"),
+    "police": gettext_lazy("other police departments"),
     "prosecutor": gettext_lazy("prosecutors' offices"),
     "other": gettext_lazy("other outside agencies"),
 }
 
 
-def _raw(name: str) -> str:
-    return settings.POLICY["values"].get(name, {}).get("value", "")
-
-
 def _records_policy() -> str:
-    return (getattr(settings, "RECORDS_POLICY", "") or _raw("CONNECT_RECORDS_POLICY") or "confidential").lower()
+    return settings.RECORDS_POLICY
 
 
 def _objection_days() -> int:
-    value = getattr(settings, "RECORDS_OBJECTION_DAYS", None) or _raw("CONNECT_RECORDS_OBJECTION_DAYS") or 10
-    return int(value)
+    return settings.RECORDS_OBJECTION_DAYS
 
 
 def _warrant_kinds() -> list[str]:
-    value = getattr(settings, "WARRANT_REQUIRED_TYPES", None)
-    if value is None:
-        value = _raw("CONNECT_WARRANT_REQUIRED_TYPES") or "federal,out_of_state"
-    if isinstance(value, str):
-        value = value.split(",")
-    return [kind.strip().lower() for kind in value if kind.strip()]
+    return [kind.strip().lower() for kind in settings.WARRANT_REQUIRED_TYPES if kind.strip()]
 
 
 def _program_state() -> str:
-    return getattr(settings, "PROGRAM_STATE", "") or _raw("CONNECT_PROGRAM_STATE") or "NC"
+    return settings.PROGRAM_STATE
 
 
 def _kind_words(kind: str) -> str:

@@ -17,7 +17,7 @@ from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
-FORMAT = 4  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
+FORMAT = 5  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
@@ -357,3 +357,44 @@ def for_page(report: list[dict]) -> list[dict]:
             displayed(group): {figure: displayed(value) for figure, value in cells.items()}
             for group, cells in groups.items()}) for title, groups in month["breakdowns"]]
     return months
+
+
+# --- Outside agencies (agencies/): requests, approvals and refusals over the report's months, by agency type (with
+# "(out of state)") and legal basis, as each entry recorded them. Refusals include those made as a request was filed
+# (no warrant where the policy requires one, an expired warrant, one that does not cover the ask).
+AGENCY_FIGURES = {Action.AGENCY_REQUEST_FILED: "requests", Action.AGENCY_REQUEST_APPROVED: "approved",
+                  Action.AGENCY_REQUEST_REFUSED: "refused"}
+
+
+def outside_agencies(*, months: int = 12, today: date | None = None) -> dict:
+    """{(agency type, legal basis): {"requests", "approved", "refused"}} counted from the ledger."""
+    starts = _month_starts(months, today or datetime.now(UTC).date())
+    since = datetime.combine(starts[0], datetime.min.time(), UTC)
+    rows = (AccessEntry.objects.filter(at__gte=since, action__in=list(AGENCY_FIGURES))
+            .values("action", "detail__agency_type", "detail__legal_basis").annotate(n=Count("id")))
+    table: dict = defaultdict(lambda: dict.fromkeys(AGENCY_FIGURES.values(), 0))
+    for row in rows:
+        key = (row["detail__agency_type"] or "unknown", row["detail__legal_basis"] or "unknown")
+        table[key][AGENCY_FIGURES[row["action"]]] += row["n"]
+    return dict(sorted(table.items()))
+
+
+# The values agencies/ records, in the visitor's language (audit imports no app: the words are repeated here).
+AGENCY_WORDS = {"police": _("police department"), "prosecutor": _("prosecutor's office"),
+                "federal": _("federal agency"), "other": _("other agency"), "warrant": _("search warrant"),
+                "court_order": _("court order"), "subpoena": _("subpoena"), "consent": _("owner's consent"),
+                "exigent": _("exigent circumstances"), "unknown": _("unknown")}
+OUT_OF_STATE = " (out of state)"
+
+
+def _agency_words(value: str):
+    if value.endswith(OUT_OF_STATE):
+        return _("%(type)s, out of state") % {"type": _agency_words(value[:-len(OUT_OF_STATE)])}
+    return AGENCY_WORDS.get(value, value)
+
+
+def outside_agencies_shown(table: dict) -> list[dict]:
+    """As published: counts under 5 as "fewer than 5" (a request is an agency's case; small counts stay vague)."""
+    return [{"agency_type": _agency_words(agency_type), "legal_basis": _agency_words(basis),
+             **{figure: displayed(shown(value)) for figure, value in figures.items()}}
+            for (agency_type, basis), figures in table.items()]

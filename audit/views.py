@@ -88,7 +88,7 @@ def _cached_report() -> dict:
         report = None
     if report is None:
         report = {"months": transparency_report.monthly(), "integrated_now": transparency_report.integrated_now(),
-                  "as_of": timezone.localdate()}
+                  "outside_agencies": transparency_report.outside_agencies(), "as_of": timezone.localdate()}
         try:
             cache.set(key, report, timeout=600)
         except Exception:
@@ -112,6 +112,7 @@ def transparency(request):
         "months": transparency_report.for_page(months), "chart": transparency_report.chart(months),
         "integrated_now": {kind: transparency_report.displayed(transparency_report.shown(n))
                            for kind, n in integrated_now.items()},
+        "outside_agencies": transparency_report.outside_agencies_shown(report["outside_agencies"]),
         "as_of": report["as_of"], "checkpoints": _checkpoints(), "public_url": settings.PUBLIC_URL,
         "policy": policy_in_plain_words()})
 

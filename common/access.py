@@ -18,7 +18,7 @@ def staff_permission_required(perm: str, *, api: bool = False):
                 if api:
                     return JsonResponse({"detail": "Sign in as staff first."}, status=401)
                 return redirect_to_login(request.get_full_path())
-            if not (user.is_active and user.is_staff and user.has_perm(perm)):
+            if not (is_program_staff(user) and user.has_perm(perm)):
                 if api:
                     return JsonResponse({"detail": "Your role does not include this."}, status=403)
                 raise PermissionDenied("Your role does not include this.")
@@ -27,3 +27,58 @@ def staff_permission_required(perm: str, *, api: bool = False):
         return wrapper
 
     return decorator
+
+
+# --- outside agencies ---------------------------------------------------------------------------------------------
+# People of an outside agency (another department, a prosecutor, a federal agency) sign in like staff but are never
+# the program's staff: no role, group or flag given to them opens the map, owners, live views or evidence. The app
+# that keeps agencies adds its rule here at start-up (agencies.apps); every staff check below asks it.
+_outside_rules: list = []
+
+
+def outside_rule_add(rule) -> None:
+    """`rule(user) -> bool`: whether the user is an outside agency's."""
+    if rule not in _outside_rules:
+        _outside_rules.append(rule)
+
+
+def is_outside(user) -> bool:
+    if not getattr(user, "is_authenticated", False) or getattr(user, "pk", None) is None:
+        return False
+    cached = getattr(user, "_connect_outside", None)  # once per request's user object
+    if cached is None:
+        cached = any(rule(user) for rule in _outside_rules)
+        try:
+            user._connect_outside = cached
+        except AttributeError:
+            pass
+    return cached
+
+
+def is_program_staff(user) -> bool:
+    """Signed in, active, staff, and not an outside agency's: the first half of every staff check."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff
+                and not is_outside(user))
+
+
+class OutsideAgencyGuard:
+    """An authentication backend listed first (settings.AUTHENTICATION_BACKENDS) that authenticates nobody: for an
+    outside agency's user it ends every permission check with a refusal (Django stops at PermissionDenied), so
+    the admin, guardian's object permissions and every `has_perm` deny whatever groups the user was given."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user(self, user_id):
+        # Django's test client (force_login) and any session naming this backend load users the plain way.
+        from django.contrib.auth.backends import ModelBackend
+
+        return ModelBackend().get_user(user_id)
+
+    def has_perm(self, user_obj, perm, obj=None) -> bool:
+        if is_outside(user_obj):
+            raise PermissionDenied("An outside agency's account holds no role in the program.")
+        return False
+
+    def has_module_perms(self, user_obj, app_label) -> bool:
+        return self.has_perm(user_obj, app_label)

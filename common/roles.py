@@ -10,6 +10,7 @@ SUPERVISOR = "Supervisor"
 AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
 RECORDS_OFFICER = "Records officer"
+LEGAL_REVIEWER = "Legal reviewer"
 
 # Calls for service and officer positions on the staff map (pushed by dispatch and vehicle location).
 DISPATCH_VIEW = ("dispatch.view_callforservice", "dispatch.view_officerposition")
@@ -41,7 +42,8 @@ ROLES: dict[str, set[str]] = {
               "accounts.view_signinattempt", "integration.view_livesession", "integration.view_liveshare",
               "integration.view_livesharewaiting",
               "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
-              "auditlog.view_logentry", "audit.view_settings", *DISPATCH_VIEW},
+              "auditlog.view_logentry", "audit.view_settings", "agencies.view_outsideagency",
+              "agencies.view_agencyrequest", *DISPATCH_VIEW},
     # Runs the program: registry records (the only role that browses owners), agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
@@ -60,10 +62,17 @@ ROLES: dict[str, set[str]] = {
         # Invitation campaigns (invitations): upload lists, print letters, read the (suppressed) figures.
         "invitations.manage_campaigns",
         "audit.view_settings",
+        # Outside agencies and their people's accounts; never their requests (the legal reviewer decides those).
+        "agencies.view_outsideagency", "agencies.add_outsideagency", "agencies.change_outsideagency",
+        "agencies.view_agencymember", "agencies.add_agencymember", "agencies.delete_agencymember",
     },
     # Answers public-records requests (records/): the anonymised registry and closed cases' redacted clips, never
     # owners' contact details, open cases or original footage.
     RECORDS_OFFICER: {"records.prepare_release", "records.view_release"},
+    # The program's lawyer: reads outside agencies' requests and their sealed warrants, approves (narrowing the
+    # scope) or refuses them, and issues and revokes prosecutors' case packets. No map, no owners, no live view.
+    LEGAL_REVIEWER: {"agencies.view_outsideagency", "agencies.view_agencyrequest", "agencies.review_agencyrequest",
+                     "agencies.view_casepacket", "agencies.add_casepacket", "agencies.change_casepacket"},
 }
 
 

@@ -75,7 +75,7 @@ PRESETS: dict[str, Preset] = {preset.name: preset for preset in (
     _preset("strict", 1, "every safeguard at its tightest",
             LIVE_RESIDENTIAL="false", TRAINING_MIN_HOURS="8", TRAINING_VALID_DAYS="180",
             RECORDS_POLICY="confidential", RECORDS_OBJECTION_DAYS="30",
-            WARRANT_REQUIRED_TYPES="federal,out_of_state,police_department,prosecutor,other",
+            WARRANT_REQUIRED_TYPES="federal,out_of_state,police,prosecutor,other",
             CLIP_KEEP_DAYS_MIN="0", CLIP_KEEP_DAYS_MAX="90", LIVE_SESSION_KEEP_DAYS="30",
             OWNER_HISTORY_SHOWS="badge"),
 )}

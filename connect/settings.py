@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "dispatch",
     "backup",
     "invitations",
+    "agencies",
     "api",
     "records",
 ]
@@ -161,6 +162,7 @@ if _channel_key:
     CHANNEL_LAYERS["default"]["CONFIG"]["symmetric_encryption_keys"] = [_channel_key]
 
 AUTHENTICATION_BACKENDS = [
+    "common.access.OutsideAgencyGuard",  # first: an outside agency's user holds no permission, whatever its groups
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -269,6 +271,11 @@ RECORDS_POLICY = env_choice("CONNECT_RECORDS_POLICY", "confidential", ("confiden
 RECORDS_OBJECTION_DAYS = env_int("CONNECT_RECORDS_OBJECTION_DAYS", 10, minimum=0, maximum=365)
 RECORDS_GRID_M = env_int("CONNECT_RECORDS_GRID_M", 500, minimum=50, maximum=10000)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
+# Outside agencies (agencies/): requests from agencies of these types must carry a warrant or court order. Types are
+# those of agencies.models.OutsideAgency ("police", "prosecutor", "federal", "other"), plus "out_of_state": any
+# agency whose jurisdiction is not CONNECT_PROGRAM_STATE.
+WARRANT_REQUIRED_TYPES = env_list("CONNECT_WARRANT_REQUIRED_TYPES", ["federal", "out_of_state"])
+PROGRAM_STATE = env_str("CONNECT_PROGRAM_STATE", "NC").upper()
 # Request bodies past FILE_UPLOAD_MAX_MEMORY_SIZE are spooled here, sealed (connect/asgi_body.py): a private
 # folder of connect's own beside the evidence folder, swept of what a killed web process left (not the shared /tmp).
 SPOOL_DIR = Path(env_str("CONNECT_SPOOL_DIR", str(EVIDENCE_DIR.parent / "spool")))
@@ -440,6 +447,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Admits queued live shares as places free, and ends live sharing after the pilot's last day.
     "pilot-limits-apply": ("integration.tasks.pilot_limits_apply_task", 5 * _MINUTE),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
+    # Tells owners their footage went to an outside agency once a court's delay of notice has ended.
+    "agency-owner-notices-send": ("agencies.tasks.owner_notices_due_send_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
     # Erases the addresses of invitations not mailed within CONNECT_INVITE_LIST_KEEP_DAYS (drafts never sent).
     "invitation-lists-purge": ("invitations.tasks.invitation_lists_purge_task", _DAY),

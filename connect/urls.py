@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("integration.urls")),
     path("", include("invitations.urls")),
     path("", include("concerns.urls")),
+    path("", include("agencies.urls")),
     path("api/", include("api.urls")),
     path("", include("records.urls")),
 ]

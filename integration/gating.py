@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.gis.measure import D
 from django.utils import timezone
 
+from common.access import is_program_staff
 from integration import pilot, selectors
 from integration.hours import window_end
 from integration.models import LiveSession
@@ -28,7 +29,7 @@ def live_view_check(user, camera: Camera, incident, reason: str, override_reason
                     opening: bool = True, now=None, approved: bool = False):
     """Returns when the view must end at the latest; raises LiveRefused with the rule that failed."""
     now = now or timezone.now()
-    if not (user.is_active and user.is_staff and user.has_perm(OPEN_PERMISSION)):
+    if not (is_program_staff(user) and user.has_perm(OPEN_PERMISSION)):
         raise LiveRefused("Live views are for crime analysts only.")
     training_until = selectors.training_valid_until(user)
     if training_until is None:

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
+from common.access import is_program_staff
 from integration import live_crypto
 from integration.models import ConnectorToken, LiveSession, LiveShare, PrivacyMask, TrainingRecord
 from registry.models import Camera, Owner
@@ -97,7 +98,7 @@ def session_for_viewer(*, code, user_id: int) -> LiveSession | None:
 def sessions_visible_to(*, user) -> QuerySet[LiveSession]:
     """Analysts see their own live sessions; supervisors, auditors and administrators (who oversee the program,
     holding view_liveshare) see every one."""
-    allowed = user.is_authenticated and user.is_active and user.is_staff
+    allowed = is_program_staff(user)
     if not (allowed and user.has_perm("integration.view_livesession")):
         return LiveSession.objects.none()
     sessions = LiveSession.objects.select_related("analyst", "camera", "incident")

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from addresses.geocoders import GeocoderUnavailable, geocoder
+from common.access import is_program_staff
 from registry.models import Camera, Owner
 
 # What staff may see (admin, map, API, exports): until an owner confirms by email nothing of a registration is the
@@ -45,7 +46,7 @@ def owner_access_rule_add(rule) -> None:
 
 def owners_open_to(*, user) -> QuerySet[Owner]:
     """The owners whose contact details this staff member may open (deny by default)."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not is_program_staff(user):
         return Owner.objects.none()
     if user.has_perm(LIST_OWNERS):
         return owners_visible_to_staff()

@@ -9,11 +9,12 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
+from common.access import is_program_staff
 from requests_app.models import FootageRequest, Incident
 
 
 def incidents_visible_to(*, user) -> QuerySet[Incident]:
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not is_program_staff(user):
         return Incident.objects.none()
     if user.has_perm("requests_app.view_all_incidents"):
         return Incident.objects.all()
@@ -21,7 +22,7 @@ def incidents_visible_to(*, user) -> QuerySet[Incident]:
 
 
 def can_view_incident(user, incident: Incident) -> bool:
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not is_program_staff(user):
         return False
     return user.has_perm("requests_app.view_all_incidents") or user.has_perm("requests_app.view_incident", incident)
 

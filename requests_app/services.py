@@ -524,6 +524,29 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
     return stream
 
 
+def clip_open_released(*, clip: Clip, actor, action: Action, reason: str = "", **detail) -> ClipStream:
+    """The whole clip for a release whose scope the caller checked (an outside agency's approved request, in
+    agencies/: no staff role is involved). Read, authenticated and recorded as clip_open does."""
+    if clip.wrapped_key is None:
+        raise crypto.EvidenceIntegrityError("This clip has been purged.")
+    try:
+        reader = _clip_reader(clip, user=actor)
+        try:
+            stream = ClipStream(reader, start=0, stop=reader.size, sha256=clip.sha256,
+                                on_failure=lambda exc: _clip_read_failed(clip, actor, exc),
+                                rehash=clip.integrity_failed_at is not None)
+        except BaseException:
+            reader.close()
+            raise
+    except (crypto.EvidenceIntegrityError, EvidenceStoreError) as exc:
+        _clip_read_failed(clip, actor, exc)
+        if isinstance(exc, EvidenceMissing):
+            raise crypto.EvidenceIntegrityError(str(exc)) from None
+        raise
+    record(actor=actor, action=action, reason=reason, sha256=clip.sha256, **clip_audit_args(clip), **detail)
+    return stream
+
+
 def _first_in_window(clip: Clip, user, action: str) -> bool:
     from django.core.cache import cache
 

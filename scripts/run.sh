@@ -27,6 +27,7 @@ if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo_invitations
   .venv/bin/python manage.py seed_demo_records
   .venv/bin/python manage.py seed_demo_concern
+  .venv/bin/python manage.py seed_demo_agencies
   demo_token=$(.venv/bin/python manage.py api_token_demo)
   demo_token_scopes=$(.venv/bin/python manage.py api_token_demo --scopes)  # what the stored token holds
   processes+=(mail connectors)
@@ -36,6 +37,8 @@ if [ "$CONNECT_MODE" = demo ]; then
 
   Staff sign in at http://127.0.0.1:$PORT/admin/ and the map at /map/, password: connect-demo-2026
     investigator  analyst  supervisor  auditor  admin  records (public-records requests at /records/)
+    investigator  analyst  supervisor  auditor  admin
+  Outside agency:  http://127.0.0.1:$PORT/agency/  as federal; the legal reviewer: lawyer (/agency/review/)
   Owner portal:    http://127.0.0.1:$PORT/owner/  with resident@example.org
   Demo inbox:      http://127.0.0.1:$PORT/demo/mail/  (sign-in and consent links land here; not signed in as staff)
   API:             http://127.0.0.1:$PORT/api/docs/   demo token ($demo_token_scopes): $demo_token

@@ -25,6 +25,7 @@ LAYERS = [
     {"requests_app"},
     {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
     {"invitations"},  # campaigns inviting people to register: counts registrations the registry reports
+    {"agencies"},  # outside agencies: requests, warrants, releases of evidence on top of the cases
     {"api", "concerns"},  # concerns: a neighbour's concern, answered with the cameras' masks (integration)
     {"records"},  # public-records releases: reads the registry and cases, redacts clips
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AgenciesConfig(AppConfig):
+    name = "agencies"
+    verbose_name = "Outside agencies"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The central guard (common/access.py): every staff check below this app asks it whether a user is an
+        # outside agency's, so no role, group or flag given to such a user opens the program's own data.
+        from agencies import selectors
+        from common import access
+
+        access.outside_rule_add(selectors.user_is_outside)

@@ -1,0 +1,421 @@
+"""Writes for outside agencies: members, requests and their warrants, the legal reviewer's decisions, releases of
+clips and cameras within the approved scope, prosecutors' packets, and owners' notices. Every step is a ledger
+entry; the transparency report reads them (agency type and legal basis ride in each)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.gis.measure import D
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from agencies import policy, selectors, warrants
+from agencies.models import (
+    AgencyMember,
+    AgencyRequest,
+    CasePacket,
+    LegalBasis,
+    OutsideAgency,
+    OwnerNotice,
+    RequestKind,
+    Warrant,
+)
+from audit.actions import Action
+from audit.ledger import record
+from common import outbox
+from common.access import is_program_staff
+from common.mail import send_templated
+from registry.selectors import cameras_visible_to_staff
+from requests_app.models import Clip, Incident
+from requests_app.services import clip_open_released
+
+REVIEW = "agencies.review_agencyrequest"
+
+
+class AgencyRequestRefused(Exception):
+    """A request refused as it was filed (no warrant where one is required, an expired warrant, a warrant that
+    does not cover the ask): kept as refused and recorded; `reason` says why in plain words."""
+
+    def __init__(self, reason: str, request: AgencyRequest):
+        super().__init__(reason)
+        self.reason, self.request = reason, request
+
+
+class OutOfScope(PermissionDenied):
+    """Asked for something outside the approved scope, after it expired, or another agency's: recorded."""
+
+
+def _ledger_args(request: AgencyRequest) -> dict:
+    """What every entry about a request carries, for auditors and the transparency report."""
+    return {"target_type": "agency_request", "target_code": request.code,
+            "incident_code": request.incident.code if request.incident_id else "",
+            "case_number": request.case_number, "agency": request.agency.name,
+            "agency_type": policy.agency_type_label(request.agency), "legal_basis": request.legal_basis,
+            "kind": request.kind}
+
+
+# --- members ------------------------------------------------------------------------------------------------------
+
+def agency_member_add(*, agency: OutsideAgency, user, actor) -> AgencyMember:
+    """Ties a sign-in account to an agency. It signs in like staff (password, second factor, lockout) and reaches
+    only its agency's requests: the central guard (common.access) refuses it everything else."""
+    if user.is_superuser:
+        raise ValidationError("A superuser cannot be tied to an outside agency: take the superuser flag away first.")
+    with transaction.atomic():
+        member = AgencyMember.objects.create(agency=agency, user=user)
+        if not user.is_staff:
+            type(user).objects.filter(pk=user.pk).update(is_staff=True)  # to sign in; no role comes with it
+        record(actor=actor, action=Action.AGENCY_MEMBER_ADDED, target_type="user", target_code=user.pk,
+               agency=agency.name, agency_type=policy.agency_type_label(agency))
+    return member
+
+
+# --- filing -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class WarrantGiven:
+    file: object  # the uploaded file
+    court: str
+    number: str
+    judge: str
+    signed_on: object
+    scope: str
+    scope_kinds: list
+    scope_case_number: str
+    scope_starts_at: object
+    scope_ends_at: object
+    expires_at: object
+    notice_delayed_until: object = None
+
+
+def _warrant_gap(warrant: WarrantGiven, request: AgencyRequest, now) -> str:
+    """Why this warrant does not support this request ('' if it does)."""
+    if warrant.expires_at <= now:
+        return "The warrant or court order has expired: upload one in force."
+    if request.kind not in warrant.scope_kinds:
+        return (f"The warrant's scope does not cover {request.get_kind_display().lower()}: it covers "
+                + (", ".join(RequestKind(kind).label.lower() for kind in warrant.scope_kinds) or "nothing listed")
+                + ".")
+    if (request.kind == RequestKind.CASE_FOOTAGE and warrant.scope_case_number
+            and warrant.scope_case_number.strip() != request.case_number.strip()):
+        return (f"The warrant names case {warrant.scope_case_number}, not case {request.case_number}: its scope "
+                "does not cover what is asked.")
+    if request.starts_at and request.ends_at:
+        if (warrant.scope_starts_at and request.starts_at < warrant.scope_starts_at) or (
+                warrant.scope_ends_at and request.ends_at > warrant.scope_ends_at):
+            return "The time asked for falls outside the warrant's time window: its scope does not cover it."
+    return ""
+
+
+def agency_request_file(*, user, kind: str, legal_basis: str, purpose: str, case_number: str = "",
+                        location=None, radius_m=None, starts_at=None, ends_at=None,
+                        warrant: WarrantGiven | None = None) -> AgencyRequest:
+    """Files an outside agency's request. Refused at once (AgencyRequestRefused, kept and recorded) if the
+    program's policy requires a warrant for this agency and none in force covering the ask came with it."""
+    agency = selectors.agency_of(user)
+    if agency is None:
+        raise PermissionDenied("Only an outside agency's account files these requests.")
+    now = timezone.now()
+    incident = None
+    if kind == RequestKind.CASE_FOOTAGE:
+        # No answer says whether a case exists: the reviewer sees it, the agency does not (no guessing by filing).
+        incident = Incident.objects.filter(case_number=case_number.strip()).first()
+    request = AgencyRequest(agency=agency, filed_by=user, kind=kind, legal_basis=legal_basis, purpose=purpose,
+                            case_number=case_number.strip(), incident=incident, location=location,
+                            radius_m=radius_m, starts_at=starts_at, ends_at=ends_at)
+    refusal = ""
+    if warrant is None and policy.warrant_required(agency):
+        refusal = ("The program's policy requires a warrant or court order for requests from this agency "
+                   f"({policy.agency_type_label(agency)}): none was attached.")
+    elif warrant is not None:
+        refusal = _warrant_gap(warrant, request, now)
+    with transaction.atomic():
+        if refusal:
+            request.state, request.decision_reason, request.reviewed_at = AgencyRequest.State.REFUSED, refusal, now
+            request.save()
+            record(actor=user, action=Action.AGENCY_REQUEST_FILED, **_ledger_args(request))
+            record(actor=None, action=Action.AGENCY_REQUEST_REFUSED, reason=refusal, automatic=True,
+                   **_ledger_args(request))
+        else:
+            if warrant is not None:
+                sealed_fields = warrants.seal_upload(warrant.file)
+                request.warrant = Warrant.objects.create(
+                    court=warrant.court, number=warrant.number, judge=warrant.judge, signed_on=warrant.signed_on,
+                    scope=warrant.scope, scope_kinds=list(warrant.scope_kinds),
+                    scope_case_number=warrant.scope_case_number, scope_starts_at=warrant.scope_starts_at,
+                    scope_ends_at=warrant.scope_ends_at, expires_at=warrant.expires_at,
+                    notice_delayed_until=warrant.notice_delayed_until, uploaded_by=user, **sealed_fields)
+            request.save()
+            record(actor=user, action=Action.AGENCY_REQUEST_FILED, warrant=request.warrant_id is not None,
+                   **_ledger_args(request))
+    if refusal:
+        raise AgencyRequestRefused(refusal, request)
+    return request
+
+
+# --- the legal reviewer -------------------------------------------------------------------------------------------
+
+def _reviewer_check(user) -> None:
+    if not (is_program_staff(user) and user.has_perm(REVIEW)):
+        raise PermissionDenied("Only the program's legal reviewer decides outside agencies' requests.")
+
+
+def _pending(request: AgencyRequest) -> AgencyRequest:
+    locked = AgencyRequest.objects.select_for_update(of=("self",)).select_related(
+        "agency", "warrant", "incident").get(pk=request.pk)
+    if locked.state != AgencyRequest.State.PENDING:
+        raise ValidationError(f"This request was already {locked.get_state_display().lower()}.")
+    return locked
+
+
+def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, until, clip_codes=None,
+                           radius_m: int | None = None) -> AgencyRequest:
+    """Approves the request within the scope given (narrower than asked if the reviewer wants): the chosen clips of
+    the case, or cameras within `radius_m`; reachable until `until`, never past the warrant's expiry. Owners of the
+    released clips are told (now, or when a court's delay of notice ends)."""
+    _reviewer_check(reviewer)
+    if not reason.strip():
+        raise ValidationError("Give the reason for the approval: the agency and auditors read it.")
+    now = timezone.now()
+    given = request
+    with transaction.atomic():
+        request = _pending(request)
+        if until <= now:
+            raise ValidationError("The approved access must end in the future.")
+        if request.warrant_id is not None:
+            if request.warrant.expires_at <= now:
+                raise ValidationError("The warrant or court order has expired: refuse the request instead.")
+            if until > request.warrant.expires_at:
+                raise ValidationError("The approved access cannot outlast the warrant, which expires "
+                                      f"{timezone.localtime(request.warrant.expires_at):%Y-%m-%d %H:%M}.")
+        clips = []
+        if request.kind == RequestKind.CASE_FOOTAGE:
+            if request.incident_id is None:
+                raise ValidationError("No case of the program has this number: refuse the request.")
+            wanted = {str(code) for code in clip_codes or []}
+            clips = list(Clip.objects.filter(incident=request.incident, purged_at__isnull=True)
+                         .select_related("request__camera__owner", "incident"))
+            clips = [clip for clip in clips if str(clip.code) in wanted]
+            if not clips or len(clips) != len(wanted):
+                raise ValidationError("Choose one or more clips of this case to release.")
+        elif request.kind == RequestKind.CAMERAS_NEAR:
+            radius_m = radius_m or request.radius_m
+            if not radius_m or radius_m > (request.radius_m or 0):
+                raise ValidationError("The approved radius cannot exceed the radius asked for.")
+            request.approved_radius_m = radius_m
+        request.state, request.reviewed_by, request.reviewed_at = AgencyRequest.State.APPROVED, reviewer, now
+        request.decision_reason, request.approved_until = reason.strip(), until
+        request.save()
+        request.approved_clips.set(clips)
+        args = _ledger_args(request)
+        record(actor=reviewer, action=Action.AGENCY_REQUEST_APPROVED, reason=reason.strip(), clips=len(clips),
+               radius_m=request.approved_radius_m, until=until.isoformat(), **args)
+        _releases_record(request, clips, reviewer)
+    given.refresh_from_db()  # the caller's copy says what was decided
+    return request
+
+
+def _releases_record(request: AgencyRequest, clips: list[Clip], reviewer) -> None:
+    """One entry per released clip, and a notice per owner: due today, or when the court's delay ends."""
+    due_on = timezone.localdate()
+    if request.warrant_id is not None and request.warrant.notice_delayed_until:
+        due_on = max(due_on, request.warrant.notice_delayed_until)
+    owners: dict[int, OwnerNotice] = {}
+    for clip in clips:
+        camera = clip.request.camera if clip.request_id else None
+        record(actor=reviewer, action=Action.AGENCY_CLIP_RELEASED, **{
+            **_ledger_args(request), "target_type": "clip", "target_code": clip.code,
+            "camera_code": camera.code if camera else "", "owner_code": camera.owner.code if camera else "",
+            "agency_request": str(request.code), "notice_due_on": due_on.isoformat()})
+        if camera is None:
+            continue
+        notice = owners.setdefault(camera.owner_id, OwnerNotice(request=request, owner=camera.owner, due_on=due_on))
+        if str(camera.code) not in notice.camera_codes:
+            notice.camera_codes.append(str(camera.code))
+    OwnerNotice.objects.bulk_create(owners.values())
+    if due_on <= timezone.localdate():
+        for notice in owners.values():
+            outbox.enqueue("agencies.tasks.owner_notice_send_task", {"notice_id": notice.pk})
+
+
+def agency_request_refuse(*, request: AgencyRequest, reviewer, reason: str) -> AgencyRequest:
+    _reviewer_check(reviewer)
+    if not reason.strip():
+        raise ValidationError("Give the reason for the refusal: the agency reads it.")
+    given = request
+    with transaction.atomic():
+        request = _pending(request)
+        request.state, request.reviewed_by, request.reviewed_at = (AgencyRequest.State.REFUSED, reviewer,
+                                                                   timezone.now())
+        request.decision_reason = reason.strip()
+        request.save()
+        record(actor=reviewer, action=Action.AGENCY_REQUEST_REFUSED, reason=reason.strip(), **_ledger_args(request))
+    given.refresh_from_db()
+    return request
+
+
+def agency_request_revoke(*, request: AgencyRequest, reviewer, reason: str) -> None:
+    """Ends an approved request's access at once, and every packet of it."""
+    _reviewer_check(reviewer)
+    with transaction.atomic():
+        changed = AgencyRequest.objects.filter(pk=request.pk, state=AgencyRequest.State.APPROVED).update(
+            state=AgencyRequest.State.REVOKED)
+        if not changed:
+            raise ValidationError("Only an approved request can be revoked.")
+        CasePacket.objects.filter(request=request, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        record(actor=reviewer, action=Action.AGENCY_REQUEST_REVOKED, reason=reason, **_ledger_args(request))
+
+
+def record_review_view(*, request: AgencyRequest, user) -> None:
+    record(actor=user, action=Action.AGENCY_REQUEST_VIEWED, **_ledger_args(request))
+
+
+def warrant_read(*, request: AgencyRequest, user) -> bytes:
+    """The sealed warrant, for the legal reviewer or the agency that filed it; recorded."""
+    agency = selectors.agency_of(user)
+    if not ((agency is not None and agency.pk == request.agency_id)
+            or (is_program_staff(user) and user.has_perm("agencies.view_agencyrequest"))):
+        raise PermissionDenied("Not yours to read.")
+    if request.warrant_id is None:
+        raise ValidationError("This request carries no warrant.")
+    record(actor=user, action=Action.AGENCY_WARRANT_VIEWED, sha256=request.warrant.sha256, **_ledger_args(request))
+    return warrants.read(request.warrant)
+
+
+# --- what an agency reaches ---------------------------------------------------------------------------------------
+
+def _refuse_access(*, user, request: AgencyRequest | None, asked: str, why: str):
+    extra = _ledger_args(request) if request is not None else {"target_type": "agency_request"}
+    record(actor=user, action=Action.AGENCY_ACCESS_REFUSED, reason=why, asked=asked, **extra)
+    raise OutOfScope(why)
+
+
+def scope_check(*, user, request: AgencyRequest | None, asked: str) -> AgencyRequest:
+    """The request, if this user's agency filed it and its approved scope is reachable now; else recorded and
+    refused."""
+    agency = selectors.agency_of(user)
+    if request is None or agency is None or request.agency_id != agency.pk:
+        _refuse_access(user=user, request=None, asked=asked, why="No such request of your agency.")
+    why = selectors.unreachable_reason(request)
+    if why:
+        _refuse_access(user=user, request=request, asked=asked, why=why)
+    return request
+
+
+def approved_clip(*, user, request: AgencyRequest | None, clip_code) -> Clip:
+    request = scope_check(user=user, request=request, asked=f"clip {clip_code}")
+    clip = request.approved_clips.select_related("incident", "request__camera__owner").filter(
+        code=clip_code).first()
+    if clip is None:
+        _refuse_access(user=user, request=request, asked=f"clip {clip_code}",
+                       why="This clip is not within the approved scope of the request.")
+    return clip
+
+
+def agency_clip_open(*, user, request: AgencyRequest | None, clip_code):
+    """(clip, its plaintext stream): an approved clip of an approved request, recorded."""
+    clip = approved_clip(user=user, request=request, clip_code=clip_code)
+    stream = clip_open_released(clip=clip, actor=user, action=Action.AGENCY_CLIP_DOWNLOADED,
+                                agency=request.agency.name, agency_request=str(request.code))
+    return clip, stream
+
+
+def agency_cameras_near(*, user, request: AgencyRequest | None) -> list[dict]:
+    """The cameras within the approved radius of an approved 'cameras near' request: code, kind and position to
+    about 100 m; no owner's details. Each camera listed is a ledger entry."""
+    request = scope_check(user=user, request=request, asked="cameras near")
+    if request.kind != RequestKind.CAMERAS_NEAR or request.location is None:
+        _refuse_access(user=user, request=request, asked="cameras near", why="This request is not for cameras.")
+    cameras = list(cameras_visible_to_staff().select_related("owner").filter(
+        location__dwithin=(request.location, D(m=request.approved_radius_m))).order_by("code"))
+    args = _ledger_args(request)
+    for camera in cameras:
+        record(actor=user, action=Action.AGENCY_CAMERAS_LISTED, **{**args, "target_type": "camera",
+               "target_code": camera.code, "camera_code": camera.code, "owner_code": camera.owner.code,
+               "agency_request": str(request.code)})
+    return [{"code": str(camera.code), "kind": camera.owner.kind, "lat": round(camera.location.y, 3),
+             "lon": round(camera.location.x, 3)} for camera in cameras]
+
+
+# --- prosecutors' packets ---------------------------------------------------------------------------------------
+
+def packet_issue(*, request: AgencyRequest, user, days: int = 14) -> CasePacket:
+    """A case packet of an approved case-footage request, for the prosecutor's office that filed it."""
+    if not (is_program_staff(user) and user.has_perm("agencies.add_casepacket")):
+        raise PermissionDenied("Only the legal reviewer issues case packets.")
+    if request.agency.type != OutsideAgency.Type.PROSECUTOR or request.kind != RequestKind.CASE_FOOTAGE:
+        raise ValidationError("Case packets are for a prosecutor's approved request for a case's footage.")
+    why = selectors.unreachable_reason(request)
+    if why:
+        raise ValidationError(why)
+    expires_at = min(timezone.now() + timedelta(days=days), selectors.reachable_until(request))
+    packet = CasePacket.objects.create(request=request, created_by=user, expires_at=expires_at)
+    record(actor=user, action=Action.AGENCY_PACKET_ISSUED, packet=str(packet.code),
+           expires_at=expires_at.isoformat(), **_ledger_args(request))
+    return packet
+
+
+def packet_revoke(*, packet: CasePacket, user) -> None:
+    if not (is_program_staff(user) and user.has_perm("agencies.change_casepacket")):
+        raise PermissionDenied("Only the legal reviewer revokes case packets.")
+    if CasePacket.objects.filter(pk=packet.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        record(actor=user, action=Action.AGENCY_PACKET_REVOKED, packet=str(packet.code),
+               **_ledger_args(packet.request))
+
+
+def packet_open(*, user, code) -> CasePacket:
+    """A packet this user's agency may download now: not revoked, not expired, its request still reachable."""
+    agency = selectors.agency_of(user)
+    packet = CasePacket.objects.select_related("request__agency", "request__warrant", "request__incident").filter(
+        code=code).first()
+    if packet is None or agency is None or packet.request.agency_id != agency.pk:
+        _refuse_access(user=user, request=None, asked=f"packet {code}", why="No such packet for your agency.")
+    if packet.revoked_at is not None:
+        _refuse_access(user=user, request=packet.request, asked=f"packet {code}", why="This packet was revoked.")
+    if packet.expires_at <= timezone.now():
+        _refuse_access(user=user, request=packet.request, asked=f"packet {code}", why="This packet's link expired.")
+    scope_check(user=user, request=packet.request, asked=f"packet {code}")
+    return packet
+
+
+def packet_downloaded(*, packet: CasePacket, user) -> None:
+    CasePacket.objects.filter(pk=packet.pk).update(downloads=F("downloads") + 1)
+    record(actor=user, action=Action.AGENCY_PACKET_DOWNLOADED, packet=str(packet.code),
+           clips=packet.request.approved_clips.count(), **_ledger_args(packet.request))
+
+
+# --- owners told --------------------------------------------------------------------------------------------------
+
+def owner_notice_send(*, notice_id: int) -> str:
+    """Emails the owner (in their language) that an outside agency received their footage, and puts it in their
+    history. Claimed with a conditional update, so it is sent once; a failed send rolls the claim back."""
+    notice = (OwnerNotice.objects.select_related("owner", "request__agency", "request__warrant")
+              .filter(pk=notice_id).first())
+    if notice is None:
+        return "gone"
+    if notice.due_on > timezone.localdate():
+        return "not due"
+    request, owner = notice.request, notice.owner
+    delayed_until = request.warrant.notice_delayed_until if request.warrant_id else None
+    with transaction.atomic():
+        if not OwnerNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
+            return "already sent"
+        send_templated(to=owner.email, name="agency-footage-notice", language=owner.language, context={
+            "owner_name": owner.name, "agency": request.agency.name,
+            # Lazy labels: rendered in the owner's language.
+            "agency_type": OutsideAgency.Type(request.agency.type).label,
+            "legal_basis": LegalBasis(request.legal_basis).label,
+            "clips": request.approved_clips.filter(request__camera__owner=owner).count(),
+            "delayed": bool(delayed_until and delayed_until > timezone.localdate(request.reviewed_at))})
+        for camera_code in notice.camera_codes or [""]:
+            record(actor=None, action=Action.AGENCY_OWNER_TOLD, **{
+                **_ledger_args(request), "target_type": "owner", "target_code": owner.code,
+                "owner_code": owner.code, "camera_code": camera_code})
+    return "sent"
+
+
+def owner_notices_due() -> list[int]:
+    return list(OwnerNotice.objects.filter(sent_at__isnull=True, due_on__lte=timezone.localdate())
+                .values_list("pk", flat=True)[:1000])
