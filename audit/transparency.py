@@ -17,11 +17,13 @@ from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
-FORMAT = 3  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
+FORMAT = 4  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
 REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
+# Public area requests (public_requests): requests published, and people who shared clips in answer.
+PUBLIC_ACTIONS = {Action.PUBLIC_REQUEST_PUBLISHED: "public_requests", Action.PUBLIC_ANSWER_SHARED: "public_answers"}
 LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
 BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
 BREAKDOWNS = ("offense", "district")  # each of those figures is also given per offense type and per district
@@ -90,7 +92,8 @@ def _month_starts(months: int, today: date) -> list[date]:
 
 def _blank() -> dict:
     return {"registered": dict.fromkeys(KINDS, 0), "newly_integrated": dict.fromkeys(KINDS, 0),
-            **dict.fromkeys(REQUEST_FIGURES, 0), "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
+            **dict.fromkeys(REQUEST_FIGURES, 0), **dict.fromkeys(PUBLIC_ACTIONS.values(), 0),
+            "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
             "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(BREAKDOWN_FIGURES, 0))
                                for by in BREAKDOWNS}}
 
@@ -111,7 +114,7 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
     since = datetime.combine(starts[0], datetime.min.time(), UTC)
     rows = (AccessEntry.objects.filter(at__gte=since, action__in=(
                 Action.CAMERA_REGISTERED, Action.REQUEST_MAILED, Action.REQUEST_ANSWERED,
-                Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE))
+                Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE, *PUBLIC_ACTIONS))
             .annotate(month=TruncMonth("at", tzinfo=UTC))
             .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type", "detail__district")
             .annotate(n=Count("id")))
@@ -123,6 +126,9 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
         if action == Action.CAMERA_REGISTERED:
             if row["detail__kind"] in KINDS:
                 month["registered"][row["detail__kind"]] += n
+            continue
+        if action in PUBLIC_ACTIONS:
+            month[PUBLIC_ACTIONS[action]] += n  # totals only: a request is one case, so no breakdown
             continue
         if action == Action.LIVE_ENDED:
             figure = "live_sessions"
@@ -278,7 +284,7 @@ def csv_rows(report: list[dict], *, integrated: dict[str, int], as_of: date):
             yield [label, f"requests_{figure}", "", "", shown(month[figure])]
         median = "" if month["median_hours"] is None else month["median_hours"]
         yield [label, "median_hours_to_answer", "", "", median]
-        for figure in ("live_sessions", "live_minutes", "overrides"):
+        for figure in ("live_sessions", "live_minutes", "overrides", *PUBLIC_ACTIONS.values()):
             yield [label, figure, "", "", shown(month[figure])]
         for by in BREAKDOWNS:
             for group, figures in breakdown_shown(month, by).items():
@@ -318,7 +324,7 @@ def for_display(report: list[dict]) -> list[dict]:
     """Newest month first, every count passed through `shown`."""
     months = []
     for month in reversed(report):
-        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides")
+        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides", *PUBLIC_ACTIONS.values())
         months.append({
             "month": month["month"], "median_hours": month["median_hours"],
             "shown": {

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "audit",
     "dispatch",
     "backup",
+    "public_requests",
     "api",
 ]
 
@@ -179,6 +180,8 @@ RATE_LIMITS_ENABLED = env_bool("CONNECT_RATE_LIMITS", True)
 RATE_LIMIT_WINDOW_MINUTES = env_int("CONNECT_RATE_LIMIT_WINDOW_MINUTES", 10, minimum=1)
 RATE_LIMIT_PER_ADDRESS = env_int("CONNECT_RATE_LIMIT_PER_ADDRESS", 30, minimum=1)
 RATE_LIMIT_PER_EMAIL = env_int("CONNECT_RATE_LIMIT_PER_EMAIL", 5, minimum=1)
+# Public area requests are published only once a supervisor approves them (off: at once, as posted).
+PUBLIC_REQUESTS_APPROVAL = env_bool("CONNECT_PUBLIC_REQUESTS_APPROVAL", True)
 # Owners' contact pages one staff member may open an hour, even from their own cases: no scraping (registry admin).
 OWNER_PAGE_OPENS_PER_HOUR = env_int("CONNECT_OWNER_PAGE_OPENS_PER_HOUR", 30, minimum=1)
 
@@ -420,6 +423,9 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     "pilot-limits-apply": ("integration.tasks.pilot_limits_apply_task", 5 * _MINUTE),
     "calls-purge": ("dispatch.tasks.calls_purge_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
+    # Deletion receipts to the public's uploaders once retention purged their clips; unconfirmed answers' addresses.
+    "public-clip-deletion-receipts": ("public_requests.tasks.public_clip_deletion_receipts_send_task", _HOUR),
+    "public-answers-unconfirmed-purge": ("public_requests.tasks.public_answers_unconfirmed_purge_task", _DAY),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("audit.urls")),
     path("", include("integration.urls")),
+    path("", include("public_requests.urls")),
     path("api/", include("api.urls")),
 ]

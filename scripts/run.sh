@@ -20,6 +20,7 @@ processes=(web worker beat ledger)
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
   .venv/bin/python manage.py seed_demo_incidents
+  .venv/bin/python manage.py seed_demo_public_request
   .venv/bin/python manage.py seed_demo_live
   demo_token=$(.venv/bin/python manage.py api_token_demo)
   demo_token_scopes=$(.venv/bin/python manage.py api_token_demo --scopes)  # what the stored token holds

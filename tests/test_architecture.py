@@ -23,7 +23,7 @@ LAYERS = [
     {"addresses"},  # the city's address points and geocoders: no owner's data
     {"registry"},
     {"requests_app"},
-    {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
+    {"integration", "dispatch", "backup", "public_requests"},  # backup: the database, evidence and keys together
     {"api"},
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]

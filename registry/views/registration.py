@@ -39,7 +39,8 @@ def register(request):
             request.session["confirmation_queued"] = confirmation.all_queued
             return redirect("registry:register_sent")
     else:
-        owner_form = OwnerForm(initial={"kind": "resident"})
+        # A public uploader offered to register comes with their address (public_requests).
+        owner_form = OwnerForm(initial={"kind": "resident", "email": request.GET.get("email", "")[:254]})
         cameras = CameraFormSet(prefix="cameras")
     return render(request, "registry/register.html", {
         "owner_form": owner_form, "cameras": cameras, "terms_version": settings.TERMS_VERSION,
