@@ -11,15 +11,22 @@ from requests_app.selectors import incidents_visible_to
 SMALL = 5  # counts under this are shown as "fewer than 5", as in the transparency report
 
 
+def _ever_public() -> QuerySet[PublicRequest]:
+    """Requests that were published: a withdrawn one stays listed among the past (police requests are public)."""
+    return PublicRequest.objects.filter(published_at__isnull=False,
+                                        state__in=(PublicRequest.State.PUBLISHED, PublicRequest.State.WITHDRAWN))
+
+
 def public_requests_listed() -> tuple[list[PublicRequest], list[PublicRequest]]:
-    """(active, past) published requests, each with `answered`: how many people shared clips."""
+    """(active, past) requests ever published, each with `answered`: how many people shared clips."""
     now = timezone.now()
-    rows = (PublicRequest.objects.filter(state=PublicRequest.State.PUBLISHED).select_related("incident")
+    rows = (_ever_public().select_related("incident")
             .annotate(answered=Count("answers", filter=Q(answers__answer_clips__isnull=False), distinct=True))
             .order_by("-published_at"))
     active, past = [], []
     for row in rows:
-        is_active = row.answers_until > now and row.incident.status == Incident.Status.OPEN
+        is_active = (row.state == PublicRequest.State.PUBLISHED and row.answers_until > now
+                     and row.incident.status == Incident.Status.OPEN)
         (active if is_active else past).append(row)
     return active, past
 
@@ -30,8 +37,8 @@ def answered_shown(count: int) -> str | None:
 
 
 def public_request_published(code) -> PublicRequest | None:
-    return (PublicRequest.objects.filter(code=code, state=PublicRequest.State.PUBLISHED)
-            .select_related("incident").first())
+    """A request as the public may see it: published, or published and withdrawn since."""
+    return _ever_public().filter(code=code).select_related("incident").first()
 
 
 def public_requests_visible_to(*, user) -> QuerySet[PublicRequest]:

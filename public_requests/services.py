@@ -3,6 +3,7 @@ clips, receipts)."""
 
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -177,7 +178,8 @@ def public_answer_receipt_send(*, answer_id: int, clip_ids: list[int]) -> str:
                                                                                     clip_id__in=clip_ids)]
     send_templated(to=answer.email, name="public-answer-receipt", language=answer.language, context={
         "clips": clips, "url": links.access_link(answer), "incident": answer.request.incident,
-        "register_url": settings.PUBLIC_URL + "/register/" if answer.wants_to_register else ""})
+        "register_url": (settings.PUBLIC_URL + "/register/?" + urlencode({"email": answer.email})
+                         if answer.wants_to_register else "")})
     PublicAnswer.objects.filter(pk=answer.pk).update(receipt_sent_at=timezone.now())
     return "sent"
 

@@ -29,7 +29,8 @@ def _request_row(public_request) -> dict:
     return {"code": str(public_request.code), "offense_type": incident.offense_type,
             "starts_at": public_request.starts_at, "ends_at": public_request.ends_at,
             "answers_until": public_request.answers_until, "published_at": public_request.published_at,
-            "summary": public_request.summary, "answered": selectors.answered_shown(public_request.answered),
+            "summary": public_request.summary, "withdrawn": public_request.state == public_request.State.WITHDRAWN,
+            "answered": selectors.answered_shown(public_request.answered),
             "area": _area_geojson(public_request)}
 
 

@@ -210,10 +210,73 @@ def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits
     assert statuses == [201, 201, 429]
 
 
-def test_a_withdrawn_or_expired_request_takes_no_answers(client, published, investigator):
+def test_a_withdrawn_request_stays_listed_and_takes_no_answers(client, published, investigator):
+    answer = confirmed_answer(published)
     services.public_request_withdraw(public_request=published, user=investigator)
-    assert client.get(f"/requests/{published.code}/").status_code == 404
-    assert answer_via_form(client, published).status_code == 404
+    listed = client.get("/requests/").content.decode()
+    assert "Withdrawn by the department." in listed and "There are no open requests right now." in listed
+    page = client.get(f"/requests/{published.code}/")
+    assert page.status_code == 200 and b"This request has been withdrawn." in page.content
+    refused = answer_via_form(client, published)
+    assert refused.status_code == 410 and b"This request has been withdrawn." in refused.content
+    assert client.post(links.access_path(answer) + "uploads/", headers={**TUS, "Upload-Length": "10"}).status_code \
+        == 410
+    assert PublicAnswer.objects.count() == 1
+
+
+def test_a_request_past_its_answer_time_is_listed_as_past_and_says_so(client, published):
+    PublicRequest.objects.filter(pk=published.pk).update(answers_until=published.created_at)
+    assert "There are no open requests right now." in client.get("/requests/").content.decode()
+    refused = answer_via_form(client, published)
+    assert refused.status_code == 410 and b"This request no longer takes answers." in refused.content
+
+
+def test_a_drawn_area_is_coarsened_to_whole_cells_around_it(investigator, incident):
+    from django.contrib.gis.geos import Polygon
+
+    drawn = Polygon(((-78.6390, 35.7790), (-78.6370, 35.7790), (-78.6370, 35.7800), (-78.6390, 35.7790)), srid=4326)
+    public_request = post_request(investigator, incident, area_drawn=drawn)
+    shown = public_request.public_area
+    assert shown.contains(drawn) and shown.area > 20 * drawn.area
+    # Two areas in the same cells show the same rectangle: the shown one says nothing finer than the grid.
+    nudged = Polygon(((-78.6389, 35.7791), (-78.6371, 35.7791), (-78.6371, 35.7799), (-78.6389, 35.7791)), srid=4326)
+    from public_requests.area import coarsened
+    assert coarsened(nudged).equals(shown)
+
+
+def test_an_investigator_posts_from_the_admin_and_a_supervisor_approves_there(investigator, supervisor, incident):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    poster, approver = Client(), Client()
+    poster.force_login(investigator)
+    approver.force_login(supervisor)
+    form = poster.get(f"/admin/public_requests/publicrequest/add/?incident={incident.pk}")
+    assert form.status_code == 200 and incident.case_number in form.content.decode()
+    fmt = "%Y-%m-%d %H:%M:%S"
+    data = {"incident": incident.pk, "area": "", "starts_at_0": incident.starts_at.strftime("%Y-%m-%d"),
+            "starts_at_1": incident.starts_at.strftime("%H:%M:%S"),
+            "ends_at_0": incident.ends_at.strftime("%Y-%m-%d"), "ends_at_1": incident.ends_at.strftime("%H:%M:%S"),
+            "answers_until_0": (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%d"),
+            "answers_until_1": "12:00:00", "summary": "Footage wanted."}
+    refused = poster.post("/admin/public_requests/publicrequest/add/", data)
+    assert refused.status_code == 200
+    assert "Answers must be taken until a time in the future." in refused.content.decode()
+    data["answers_until_0"] = (timezone.now() + timedelta(days=5)).strftime("%Y-%m-%d")
+    assert poster.post("/admin/public_requests/publicrequest/add/", data).status_code == 302
+    public_request = PublicRequest.objects.get()
+    assert public_request.state == PublicRequest.State.PENDING and fmt
+    own = poster.post("/admin/public_requests/publicrequest/", {"action": "approve",
+                                                                "_selected_action": [public_request.pk]})
+    assert own.status_code in (302, 403)
+    public_request.refresh_from_db()
+    assert public_request.state == PublicRequest.State.PENDING  # an investigator approves nothing
+    approver.post("/admin/public_requests/publicrequest/", {"action": "approve",
+                                                           "_selected_action": [public_request.pk]})
+    public_request.refresh_from_db()
+    assert public_request.state == PublicRequest.State.PUBLISHED
+    assert AccessEntry.objects.filter(action="public_request.published", target_code=str(public_request.code)).exists()
 
 
 def test_a_purged_public_clip_gets_its_uploader_a_deletion_receipt(client, published, smtp_sink):
