@@ -133,6 +133,9 @@ def test_a_confirmed_answer_shares_a_clip_police_can_download_and_the_uploader_s
     download = staff.get(f"/evidence/{clip.code}/download/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == content
     assert AccessEntry.objects.filter(action="clip.downloaded", target_code=str(clip.code)).exists()
+    # It is in the incident's evidence, beside the owners' clips.
+    case_page = staff.get(f"/admin/requests_app/incident/{incident.pk}/change/").content.decode()
+    assert f"/evidence/{clip.code}/download/" in case_page
     page = client.get(links.access_path(answer)).content.decode()
     assert "downloaded your clip" in page and clip.sha256 in page
     # The public count stays "fewer than 5".
