@@ -17,6 +17,7 @@ from common.base_map import map_config
 from common.ratelimit import rate_limited
 from public_requests import links, selectors, services
 from public_requests.forms import AnswerForm
+from public_requests.models import PublicAnswer
 from requests_app.views import _keep_days_choices
 
 
@@ -91,6 +92,8 @@ def answer_confirm(request, token):
         answer = links.confirm_answer_of(token)
     except links.AnswerLinkError as exc:
         return _link_invalid(request, exc.reason)
+    if answer.state == PublicAnswer.State.CONFIRMED:  # used once already
+        return _link_invalid(request, _already_confirmed())
     if request.method == "GET":
         return render(request, "public_requests/confirm.html", {"answer": answer})
     if not services.public_answer_confirm(answer=answer):

@@ -98,3 +98,30 @@ def test_a_visitor_who_never_registered_answers_on_a_phone_and_the_investigator_
                     if "/requests/answers/" in u][0]
     page.goto(path_of(history_link))
     expect(page.locator("#history")).to_contain_text("downloaded your clip")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}])
+def test_the_public_pages_pass_the_accessibility_engine(browser, live_server, viewport):
+    from public_requests import links
+    from tests.browser.test_accessibility import AXE, check
+
+    assert AXE.exists()
+    investigator, supervisor = make_staff("investigator"), make_staff("supervisor")
+    incident = IncidentFactory()
+    incident_services.incident_investigators_set(incident=incident, users=[investigator])
+    posted = services.public_request_post(
+        user=investigator, incident=incident, starts_at=incident.starts_at, ends_at=incident.ends_at,
+        answers_until=timezone.now() + timedelta(days=7), summary="A parked car was broken into near here.")
+    services.public_request_approve(public_request=posted, user=supervisor)
+    answer = services.public_answer_start(public_request=posted, email="n@example.org", language="en",
+                                          wants_to_register=False)
+    confirm = path_of(links.confirm_link(answer))
+    services.public_answer_confirm(answer=answer)
+    context = offline(browser.new_context(base_url=live_server.url, bypass_csp=True, viewport=viewport))
+    try:
+        page = context.new_page()
+        assert check(page, ["/requests/", f"/requests/{posted.code}/", links.access_path(answer)]) == {}
+        page.goto(confirm)  # used already: its own friendly page
+        expect(page.locator("h1")).to_have_text("This link cannot be used")
+    finally:
+        context.close()
