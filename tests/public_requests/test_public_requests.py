@@ -333,3 +333,17 @@ def test_the_demo_seed_publishes_a_request_for_the_demo_case(settings, client):
     call_command("seed_demo_public_request")  # idempotent
     assert PublicRequest.objects.get().state == PublicRequest.State.PUBLISHED
     assert "Vehicle break-in" in client.get("/requests/").content.decode()
+
+
+def test_unconfirmed_answers_are_purged_after_a_week_and_confirmed_ones_stay(published):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    stale = services.public_answer_start(public_request=published, email="old@example.org", language="en",
+                                         wants_to_register=False)
+    kept = confirmed_answer(published, "kept@example.org")
+    PublicAnswer.objects.update(created_at=timezone.now() - timedelta(days=8))
+    assert services.public_answers_unconfirmed_purge() == 1
+    assert list(PublicAnswer.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not PublicAnswer.objects.filter(pk=stale.pk).exists()
