@@ -53,6 +53,14 @@ class Action(StrEnum):
     # Footage requests: the incident page listing requests' cameras (issue 12, declines)
     REQUESTS_LISTED = "requests.listed", _("looked at the footage requests of a case, your camera among them")
 
+    # Public area requests (public_requests): posted by an investigator, published once a supervisor approves (or at
+    # once, by setting), withdrawn; an answer counted when its first clips are shared. The clips themselves are
+    # CLIP_* entries like any other, which the uploader reads through their own link.
+    PUBLIC_REQUEST_POSTED = "public_request.posted"
+    PUBLIC_REQUEST_PUBLISHED = "public_request.published"
+    PUBLIC_REQUEST_WITHDRAWN = "public_request.withdrawn"
+    PUBLIC_ANSWER_SHARED = "public_answer.shared"
+
     # Live integration
     LIVE_STARTED = "live.started", _("started watching live")
     LIVE_ENDED = "live.ended", _("stopped watching live")

@@ -20,6 +20,13 @@ def owner_history(*, owner_code) -> QuerySet[AccessEntry]:
     return AccessEntry.objects.filter(owner_code=str(owner_code), action__in=owner_visible()).order_by("-seq")
 
 
+def entries_about_clips(*, clip_codes) -> QuerySet[AccessEntry]:
+    """What the uploader of these clips is shown (an answer to a public request, with no camera or owner code):
+    the entries about the clips that an owner would see, newest first."""
+    return AccessEntry.objects.filter(target_type="clip", target_code__in=[str(code) for code in clip_codes],
+                                      action__in=owner_visible()).order_by("-seq")
+
+
 def _searches_of(owner_code) -> Q:
     # Matches the partial GIN index audit_map_search_owners (migration 0007).
     return Q(action=Action.MAP_SEARCH, detail__owners__contains=[str(owner_code)])

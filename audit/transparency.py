@@ -17,11 +17,13 @@ from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
-FORMAT = 5  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
+FORMAT = 6  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
 REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
+# Public area requests (public_requests): requests published, and people who shared clips in answer.
+PUBLIC_ACTIONS = {Action.PUBLIC_REQUEST_PUBLISHED: "public_requests", Action.PUBLIC_ANSWER_SHARED: "public_answers"}
 LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
 BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
 # Neighbours' concerns (the concerns app): concerns confirmed, camera owners asked, and the owners' answers.
@@ -95,6 +97,7 @@ def _month_starts(months: int, today: date) -> list[date]:
 def _blank() -> dict:
     return {"registered": dict.fromkeys(KINDS, 0), "newly_integrated": dict.fromkeys(KINDS, 0),
             **dict.fromkeys(REQUEST_FIGURES, 0), **dict.fromkeys(CONCERN_FIGURES, 0),
+            **dict.fromkeys(PUBLIC_ACTIONS.values(), 0),
             "answer_seconds": [], "live_sessions": 0, "live_minutes": 0,
             "overrides": 0, **{f"by_{by}": defaultdict(lambda: dict.fromkeys(BREAKDOWN_FIGURES, 0))
                                for by in BREAKDOWNS}}
@@ -117,7 +120,7 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
     rows = (AccessEntry.objects.filter(at__gte=since, action__in=(
                 Action.CAMERA_REGISTERED, Action.REQUEST_MAILED, Action.REQUEST_ANSWERED,
                 Action.REQUEST_LAPSED, Action.LIVE_ENDED, Action.LIVE_OVERRIDE, *CONCERN_ACTIONS,
-                Action.CONCERN_ANSWERED))
+                Action.CONCERN_ANSWERED, *PUBLIC_ACTIONS))
             .annotate(month=TruncMonth("at", tzinfo=UTC))
             .values("month", "action", "detail__kind", "detail__answer", "detail__offense_type", "detail__district")
             .annotate(n=Count("id")))
@@ -134,6 +137,9 @@ def monthly(*, months: int = 12, today: date | None = None) -> list[dict]:
             figure = CONCERN_ACTIONS.get(action) or CONCERN_ANSWERS.get(row["detail__answer"])
             if figure:
                 month[figure] += n
+            continue
+        if action in PUBLIC_ACTIONS:
+            month[PUBLIC_ACTIONS[action]] += n  # totals only: a request is one case, so no breakdown
             continue
         if action == Action.LIVE_ENDED:
             figure = "live_sessions"
@@ -289,7 +295,8 @@ def csv_rows(report: list[dict], *, integrated: dict[str, int], as_of: date):
             yield [label, f"requests_{figure}", "", "", shown(month[figure])]
         median = "" if month["median_hours"] is None else month["median_hours"]
         yield [label, "median_hours_to_answer", "", "", median]
-        for figure in ("live_sessions", "live_minutes", "overrides", *CONCERN_FIGURES):
+        for figure in ("live_sessions", "live_minutes", "overrides", *CONCERN_FIGURES,
+                       *PUBLIC_ACTIONS.values()):
             yield [label, figure, "", "", shown(month[figure])]
         for by in BREAKDOWNS:
             for group, figures in breakdown_shown(month, by).items():
@@ -329,7 +336,8 @@ def for_display(report: list[dict]) -> list[dict]:
     """Newest month first, every count passed through `shown`."""
     months = []
     for month in reversed(report):
-        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides", *CONCERN_FIGURES)
+        figures = (*REQUEST_FIGURES, "live_sessions", "live_minutes", "overrides", *CONCERN_FIGURES,
+                   *PUBLIC_ACTIONS.values())
         months.append({
             "month": month["month"], "median_hours": month["median_hours"],
             "shown": {

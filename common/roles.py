@@ -22,7 +22,8 @@ ROLES: dict[str, set[str]] = {
     # Finds cameras around a crime and contacts their owners: one owner at a time, for a case; never the list.
     INVESTIGATOR: {"registry.view_owner", "registry.view_camera", "requests_app.add_incident",
                    "requests_app.view_incident", "requests_app.change_incident", "requests_app.view_footagerequest",
-                   "requests_app.view_clip", *DISPATCH_VIEW},
+                   "requests_app.view_clip", "public_requests.add_publicrequest", "public_requests.view_publicrequest",
+                   "public_requests.change_publicrequest", *DISPATCH_VIEW},
     # Works the live map; needs camera positions, not owners' contact details.
     CRIME_ANALYST: {"registry.view_camera", "integration.open_live_view", "integration.view_livesession",
                     *DISPATCH_VIEW},
@@ -33,7 +34,9 @@ ROLES: dict[str, set[str]] = {
                  "requests_app.view_all_incidents", "requests_app.view_footagerequest", "requests_app.view_clip",
                  "requests_app.change_clip", "integration.open_live_view", "integration.override_incident_rule",
                  "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
-                 "integration.view_livesharewaiting", "concerns.handle_concern", *DISPATCH_VIEW},
+                 "integration.view_livesharewaiting", "concerns.handle_concern", "public_requests.add_publicrequest",
+                 "public_requests.view_publicrequest", "public_requests.change_publicrequest",
+                 "public_requests.approve_publicrequest", *DISPATCH_VIEW},
     # Reads the ledger and the program's records, changes nothing. Not owners' contact details: checking who
     # accessed what needs the ledger (which names owners and cameras by code), not the contact book.
     AUDITOR: {"registry.view_camera", "registry.view_deletionrecord",
@@ -43,7 +46,7 @@ ROLES: dict[str, set[str]] = {
               "integration.view_livesharewaiting",
               "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
               "auditlog.view_logentry", "audit.view_settings", "agencies.view_outsideagency",
-              "agencies.view_agencyrequest", *DISPATCH_VIEW},
+              "agencies.view_agencyrequest", "public_requests.view_publicrequest", *DISPATCH_VIEW},
     # Runs the program: registry records (the only role that browses owners), agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",

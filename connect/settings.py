@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "backup",
     "invitations",
     "agencies",
+    "public_requests",
     "api",
     "records",
 ]
@@ -193,6 +194,8 @@ RATE_LIMITS_ENABLED = env_bool("CONNECT_RATE_LIMITS", True)
 RATE_LIMIT_WINDOW_MINUTES = env_int("CONNECT_RATE_LIMIT_WINDOW_MINUTES", 10, minimum=1)
 RATE_LIMIT_PER_ADDRESS = env_int("CONNECT_RATE_LIMIT_PER_ADDRESS", 30, minimum=1)
 RATE_LIMIT_PER_EMAIL = env_int("CONNECT_RATE_LIMIT_PER_EMAIL", 5, minimum=1)
+# Public area requests are published only once a supervisor approves them (off: at once, as posted).
+PUBLIC_REQUESTS_APPROVAL = env_bool("CONNECT_PUBLIC_REQUESTS_APPROVAL", True)
 # Owners' contact pages one staff member may open an hour, even from their own cases: no scraping (registry admin).
 OWNER_PAGE_OPENS_PER_HOUR = env_int("CONNECT_OWNER_PAGE_OPENS_PER_HOUR", 30, minimum=1)
 
@@ -455,6 +458,9 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Records releases: fails redaction jobs a dead worker left running; destroys unreleased redacted copies of
     # clips retention purged.
     "redactions-sweep": ("records.tasks.redactions_sweep_task", _HOUR),
+    # Deletion receipts to the public's uploaders once retention purged their clips; unconfirmed answers' addresses.
+    "public-clip-deletion-receipts": ("public_requests.tasks.public_clip_deletion_receipts_send_task", _HOUR),
+    "public-answers-unconfirmed-purge": ("public_requests.tasks.public_answers_unconfirmed_purge_task", _DAY),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",

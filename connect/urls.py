@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("invitations.urls")),
     path("", include("concerns.urls")),
     path("", include("agencies.urls")),
+    path("", include("public_requests.urls")),
     path("api/", include("api.urls")),
     path("", include("records.urls")),
 ]

@@ -29,7 +29,7 @@ TUS_VERSION = "1.0.0"
 STALLED_AFTER_S = 20.0
 
 
-def _tus(response: HttpResponse, **headers) -> HttpResponse:
+def tus(response: HttpResponse, **headers) -> HttpResponse:
     response["Tus-Resumable"] = TUS_VERSION
     response["Cache-Control"] = "no-store"
     for name, value in headers.items():
@@ -37,7 +37,7 @@ def _tus(response: HttpResponse, **headers) -> HttpResponse:
     return response
 
 
-def _metadata(header: str) -> dict[str, str]:
+def upload_metadata(header: str) -> dict[str, str]:
     """tus Upload-Metadata: comma-separated `key base64(value)` pairs."""
     values = {}
     for pair in filter(None, (part.strip() for part in header.split(","))):
@@ -47,6 +47,25 @@ def _metadata(header: str) -> dict[str, str]:
         except (binascii.Error, ValueError):
             values[key] = ""
     return values
+
+
+def upload_announced(request) -> tuple[str, int]:
+    """(file name, length) a tus creation request announces; the length is -1 if it is missing or not a number."""
+    name = upload_metadata(request.headers.get("Upload-Metadata", "")).get("filename", "").strip()[:255] or "upload"
+    try:
+        return name, int(request.headers.get("Upload-Length", ""))
+    except ValueError:
+        return name, -1
+
+
+def finish_announced(request) -> tuple[int | None, list[uuid.UUID]]:
+    """(days to keep, upload ids) a finishing request names in X-Keep-Days and X-Uploads; (None, []) if malformed."""
+    try:
+        keep_days = int(request.headers.get("X-Keep-Days", ""))
+        ids = list(dict.fromkeys(uuid.UUID(part) for part in request.headers.get("X-Uploads", "").split(",")))
+    except ValueError:
+        return None, []
+    return keep_days, ids
 
 
 @require_POST
@@ -59,19 +78,15 @@ def consent_uploads(request, token):
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        return _tus(HttpResponse(status=412), Tus_Version=TUS_VERSION)
-    name = _metadata(request.headers.get("Upload-Metadata", "")).get("filename", "").strip()[:255] or "upload"
-    try:
-        length = int(request.headers.get("Upload-Length", ""))
-    except ValueError:
-        length = -1
+        return tus(HttpResponse(status=412), Tus_Version=TUS_VERSION)
+    name, length = upload_announced(request)
     if length <= 0:
-        return _tus(_page(request, footage_request, error=_("“%(name)s” is empty.") % {"name": name}, status=400))
+        return tus(_page(request, footage_request, error=_("“%(name)s” is empty.") % {"name": name}, status=400))
     if length > settings.UPLOAD_MAX_MB * 1024 * 1024:
-        return _tus(_too_large(request, footage_request))
+        return tus(_too_large(request, footage_request))
     staged = resumable.staged_create(request_code=footage_request.code, name=name, length=length)
     location = reverse("requests_app:consent_upload_resumable", args=[token, staged.id])
-    return _tus(HttpResponse(status=201), Location=location, Upload_Offset=0)
+    return tus(HttpResponse(status=201), Location=location, Upload_Offset=0)
 
 
 @require_POST
@@ -84,30 +99,44 @@ def consent_uploads_finish(request, token):
         footage_request = services.consent_request(token=token)
     except services.ConsentLinkError as exc:
         return _invalid(request, exc.reason)
-    try:
-        keep_days = int(request.headers.get("X-Keep-Days", ""))
-        ids = list(dict.fromkeys(uuid.UUID(part) for part in request.headers.get("X-Uploads", "").split(",")))
-    except ValueError:
-        keep_days, ids = None, []
+    keep_days, ids = finish_announced(request)
     if keep_days is None or not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
         # before the uploads are touched: refused clips are deleted, a slip of the form is not worth that
         return _page(request, footage_request, error=_("Choose how long the clips may be kept."), status=400)
     if len(ids) > MAX_FILES:
         return _page(request, footage_request, status=400,
                      error=_("Choose between one and %(count)d video or photo files.") % {"count": MAX_FILES})
+    appenders = staged_hold(request_code=footage_request.code, ids=ids)
+    if isinstance(appenders, HttpResponse):
+        return appenders
+    if sum(appender.staged.length for appender in appenders) > settings.UPLOAD_MAX_MB * 1024 * 1024:
+        return close_all(appenders, _too_large(request, footage_request))  # in all, as the form's limit
+    try:
+        uploads = staged_uploads(appenders)
+        return upload_finish(request, token, uploads, keep_days)
+    finally:
+        close_all(appenders, None)
+
+
+def staged_hold(*, request_code: uuid.UUID, ids: list[uuid.UUID]):
+    """The uploads `ids` of `request_code`, each held (so a second finishing request or a late piece cannot touch
+    them meanwhile) and whole; or the answer refusing them: 404 for another's or none, 423 busy, 409 not whole."""
     appenders = []
-    try:  # each held, so a second finishing request or a late piece cannot touch it meanwhile
+    try:
         for upload_id in ids:
-            staged = resumable.staged_get(request_code=footage_request.code, upload_id=upload_id)
+            staged = resumable.staged_get(request_code=request_code, upload_id=upload_id)
             appenders.append(resumable.Appender(staged))
     except resumable.UploadNotFound:
-        return _close_all(appenders, HttpResponse(status=404))
+        return close_all(appenders, HttpResponse(status=404))
     except resumable.UploadBusy:
-        return _close_all(appenders, HttpResponse(status=423))
+        return close_all(appenders, HttpResponse(status=423))
     if any(appender.offset < appender.staged.length for appender in appenders):
-        return _close_all(appenders, HttpResponse(status=409))
-    if sum(appender.staged.length for appender in appenders) > settings.UPLOAD_MAX_MB * 1024 * 1024:
-        return _close_all(appenders, _too_large(request, footage_request))  # in all, as the form's limit
+        return close_all(appenders, HttpResponse(status=409))
+    return appenders
+
+
+def staged_uploads(appenders) -> list:
+    """The held, whole uploads as sealed uploads (the caller closes the appenders, and the uploads once used)."""
     uploads = []
     try:
         for appender in appenders:
@@ -115,15 +144,11 @@ def consent_uploads_finish(request, token):
     except BaseException:
         for upload in uploads:
             upload.close()
-        _close_all(appenders, None)
         raise
-    try:
-        return upload_finish(request, token, uploads, keep_days)
-    finally:
-        _close_all(appenders, None)
+    return uploads
 
 
-def _close_all(appenders, response):
+def close_all(appenders, response):
     for appender in appenders:
         appender.close()
     return response
@@ -148,29 +173,34 @@ async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
     (or the sweep)."""
     staged = await sync_to_async(_admitted)(token, upload_id)
     if isinstance(staged, services.ConsentLinkError):
-        return _tus(await sync_to_async(_invalid)(request, staged.reason))
+        return tus(await sync_to_async(_invalid)(request, staged.reason))
     if staged is None:
-        return _tus(HttpResponse(status=404))
+        return tus(HttpResponse(status=404))
+    return await staged_serve(request, staged)
+
+
+async def staged_serve(request, staged: resumable.Staged) -> HttpResponse:
+    """HEAD, PATCH or DELETE on an upload its endpoint has admitted (every resumable endpoint shares this)."""
     if request.method == "HEAD":
-        return _tus(HttpResponse(status=200), Upload_Offset=staged.offset, Upload_Length=staged.length)
+        return tus(HttpResponse(status=200), Upload_Offset=staged.offset, Upload_Length=staged.length)
     if request.method == "DELETE":
         await sync_to_async(resumable.staged_delete)(staged)
-        return _tus(HttpResponse(status=204))
+        return tus(HttpResponse(status=204))
     if request.content_type != "application/offset+octet-stream":
-        return _tus(HttpResponse(status=415))
+        return tus(HttpResponse(status=415))
     try:
         offset = int(request.headers.get("Upload-Offset", ""))
     except ValueError:
-        return _tus(HttpResponse(status=400))
+        return tus(HttpResponse(status=400))
     try:
         appender = await sync_to_async(resumable.Appender)(staged)
     except resumable.UploadBusy:
-        return _tus(HttpResponse(status=423))
+        return tus(HttpResponse(status=423))
     except resumable.UploadNotFound:
-        return _tus(HttpResponse(status=404))
+        return tus(HttpResponse(status=404))
     try:
         if offset != appender.offset:
-            return _tus(HttpResponse(status=409), Upload_Offset=appender.offset)
+            return tus(HttpResponse(status=409), Upload_Offset=appender.offset)
         overflow = await _append(appender, _until_stalled(body_chunks(request)))
     except RequestAborted:
         return HttpResponse(status=400)  # the client has gone; the whole records it sent are kept
@@ -180,8 +210,8 @@ async def consent_upload_resumable(request, token, upload_id: uuid.UUID):
         # client's next try was refused as busy meanwhile, for a minute or more on a loaded machine).
         await asyncio.shield(sync_to_async(appender.close, thread_sensitive=False)())
     if overflow:
-        return _tus(HttpResponse(status=400), Upload_Offset=appender.offset)
-    return _tus(HttpResponse(status=204), Upload_Offset=appender.offset)
+        return tus(HttpResponse(status=400), Upload_Offset=appender.offset)
+    return tus(HttpResponse(status=204), Upload_Offset=appender.offset)
 
 
 async def _until_stalled(chunks):

@@ -312,6 +312,58 @@ def consent_decline(*, request: FootageRequest, reason: str) -> None:
 def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUpload], keep_days: int) -> list[Clip]:
     """Turns sealed uploads into clips and answers the request, or adds them to the clips already shared (until the
     request lapses: `consent_request` checks); rejects the lot if any is not media."""
+
+    def store_failed(exc, count):
+        camera = request.camera
+        record(actor="owner", action=Action.EVIDENCE_STORE_FAILED, target_type="footage_request",
+               target_code=request.code, incident_code=request.incident.code,
+               case_number=request.incident.case_number, camera_code=camera.code if camera else "",
+               owner_code=camera.owner.code if camera else "", reason=str(exc), files=count)
+
+    def save(probed):
+        # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
+        state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
+        addition = state == FootageRequest.State.UPLOADED
+        if state in (FootageRequest.State.NO_FOOTAGE, FootageRequest.State.DECLINED):
+            _answer_with_clips_after_all(request, was=state)
+        elif not addition:
+            _answer(request, FootageRequest.State.UPLOADED)
+        return [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
+                for upload, info in probed]
+
+    return _uploads_ingest(uploads=uploads, keep_days=keep_days, store_failed=store_failed, save=save,
+                           doing="sealing an owner's upload")
+
+
+def public_clips_store(*, incident: Incident, uploads: list[evidence.SealedUpload], keep_days: int,
+                       answer_code) -> list[Clip]:
+    """Clips a member of the public shared for `incident` in answer to a public request (public_requests), checked
+    and stored exactly as an owner's: the lot refused if any is not media. `answer_code` names the answer in the
+    ledger, where the uploader reads their clips' history."""
+
+    def store_failed(exc, count):
+        record(actor="public", action=Action.EVIDENCE_STORE_FAILED, target_type="public_answer",
+               target_code=answer_code, incident_code=incident.code, case_number=incident.case_number,
+               reason=str(exc), files=count)
+
+    def save(probed):
+        clips = []
+        for upload, info in probed:
+            clip = _clip_row(upload=upload, info=info, incident=incident, request=None, keep_days=keep_days,
+                             uploaded_by="public")
+            record(actor="public", action=Action.CLIP_UPLOADED, target_type="clip", target_code=clip.code,
+                   incident_code=incident.code, case_number=incident.case_number, sha256=clip.sha256,
+                   size=clip.size, public_answer=str(answer_code))
+            clips.append(clip)
+        return clips
+
+    return _uploads_ingest(uploads=uploads, keep_days=keep_days, store_failed=store_failed, save=save,
+                           doing="sealing a public upload")
+
+
+def _uploads_ingest(*, uploads, keep_days: int, store_failed, save, doing: str) -> list[Clip]:
+    """Every upload probed (the lot refused if one is not media), moved into the evidence store, then `save`d as
+    clips in one transaction; on any failure nothing is kept."""
     if not uploads:
         raise ValidationError(_("Choose at least one video or photo file."))
     if not settings.CLIP_KEEP_DAYS_MIN <= keep_days <= settings.CLIP_KEEP_DAYS_MAX:
@@ -331,22 +383,10 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             for upload in uploads:
                 upload.store()
         except EvidenceStoreError as exc:
-            camera = request.camera
-            record(actor="owner", action=Action.EVIDENCE_STORE_FAILED, target_type="footage_request",
-                   target_code=request.code, incident_code=request.incident.code,
-                   case_number=request.incident.case_number, camera_code=camera.code if camera else "",
-                   owner_code=camera.owner.code if camera else "", reason=str(exc), files=len(uploads))
+            store_failed(exc, len(uploads))
             raise
         with transaction.atomic():
-            # Locked, so two uploads at once are one answer and one addition, never a refused second upload.
-            state = FootageRequest.objects.select_for_update().values_list("state", flat=True).get(pk=request.pk)
-            addition = state == FootageRequest.State.UPLOADED
-            if state in (FootageRequest.State.NO_FOOTAGE, FootageRequest.State.DECLINED):
-                _answer_with_clips_after_all(request, was=state)
-            elif not addition:
-                _answer(request, FootageRequest.State.UPLOADED)
-            clips = [_clip_store(request=request, upload=upload, info=info, keep_days=keep_days, addition=addition)
-                     for upload, info in zip(uploads, probes, strict=True)]
+            clips = save(list(zip(uploads, probes, strict=True)))
     except BaseException as exc:
         if isinstance(exc, OSError):  # the evidence folder refused the rename
             evidence_store_error(Operation.WRITE, exc)
@@ -354,7 +394,7 @@ def consent_upload(*, request: FootageRequest, uploads: list[evidence.SealedUplo
             upload.kept = False  # kept or not: nothing was committed
             upload.close()
         if isinstance(exc, evidence_keys.KEY_FAILURES):
-            evidence_keys.key_failure_record(actor="owner", error=exc, doing="sealing an owner's upload")
+            evidence_keys.key_failure_record(actor="owner", error=exc, doing=doing)
             raise ValidationError(_("Your files could not be stored safely just now, and nothing was kept. "
                                     "Please try again in a few minutes.")) from None
         raise
@@ -384,15 +424,22 @@ def _answer_with_clips_after_all(request: FootageRequest, *, was: str) -> None:
            offense_type=incident.offense_type, district=district_of(incident.location), **again)
 
 
-def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
-    clip = Clip(code=upload.code, request=request, incident=request.incident, original_name=upload.name[:255],
+def _clip_row(*, upload, info, incident: Incident, request: FootageRequest | None, keep_days: int,
+              uploaded_by: str) -> Clip:
+    clip = Clip(code=upload.code, request=request, incident=incident, original_name=upload.name[:255],
                 media_format=info.media_format, size=upload.size, sha256=upload.sha256,
                 duration_s=info.duration_s, width=info.width, height=info.height, recorded_at=info.recorded_at,
-                keep_days_after_close=keep_days, uploaded_by="owner")
+                keep_days_after_close=keep_days, uploaded_by=uploaded_by)
     clip.stored_name = upload.stored_as
     evidence_keys.clip_key_seal(clip, upload.data_key)
     clip.save()
     upload.kept = True  # from here the request's end must not delete it; a rollback below still does
+    return clip
+
+
+def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, addition: bool = False) -> Clip:
+    clip = _clip_row(upload=upload, info=info, incident=request.incident, request=request, keep_days=keep_days,
+                     uploaded_by="owner")
     camera = request.camera
     record(actor="owner", action=Action.CLIP_UPLOADED, target_type="clip", target_code=clip.code,
            camera_code=camera.code if camera else "", owner_code=camera.owner.code if camera else "",

@@ -23,6 +23,7 @@ processes=(web worker beat ledger)
 if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo
   .venv/bin/python manage.py seed_demo_incidents
+  .venv/bin/python manage.py seed_demo_public_request
   .venv/bin/python manage.py seed_demo_live
   .venv/bin/python manage.py seed_demo_invitations
   .venv/bin/python manage.py seed_demo_records

@@ -23,7 +23,7 @@ LAYERS = [
     {"addresses"},  # the city's address points and geocoders: no owner's data
     {"registry"},
     {"requests_app"},
-    {"integration", "dispatch", "backup"},  # backup: the database, evidence and keys together
+    {"integration", "dispatch", "backup", "public_requests"},  # backup: the database, evidence and keys together
     {"invitations"},  # campaigns inviting people to register: counts registrations the registry reports
     {"agencies"},  # outside agencies: requests, warrants, releases of evidence on top of the cases
     {"api", "concerns"},  # concerns: a neighbour's concern, answered with the cameras' masks (integration)

@@ -78,7 +78,9 @@ def register(request):
         invite, focus = _invite(request.POST.get("invite")), None
     else:
         camera, focus = _prefill(request.GET)
-        owner_form = OwnerForm(initial={"kind": "resident", "address": camera.get("address", "")})
+        # A public uploader offered to register comes with their email address (public_requests).
+        owner_form = OwnerForm(initial={"kind": "resident", "address": camera.get("address", ""),
+                                        "email": request.GET.get("email", "")[:254]})
         cameras = CameraFormSet(prefix="cameras", initial=[camera] if camera else None)
         invite = _invite(request.GET.get("invite"))
     config = map_config()

@@ -31,7 +31,7 @@ STAFF = {
     # The records officer's pages (the owner's objection page and email are public and translated).
     "records/dashboard.html", "records/refused.html", "records/refusal_letter.html",
     "records/refusal_letter_form.html", "records/release.html",
-    "integration/overrides.html", "concerns/staff_list.html", "concerns/staff_detail.html",
+    "concerns/staff_list.html", "concerns/staff_detail.html",
     "agencies",  # outside agencies' people and the program's legal reviewer: professionals, like staff
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
