@@ -7,6 +7,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
 django.setup(set_prefix=False)
 
+from api.map_route import MapRoute  # noqa: E402
 from api.nearby_route import NearbyRoute  # noqa: E402
 from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
@@ -28,10 +29,10 @@ class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
 
 # Each request's sync code runs on a thread kept between requests rather than a new one per request.
 django_asgi_app = ReusedRequestThreads(DjangoHandler())
-# Two hot endpoints have explicit routes on the event loop for their plain case (api.fast_route): vehicle
-# location's one-position pushes and other systems' nearby searches; every other request goes to Django.
-# In front of them all: the request id and the latency metric.
-http_app = RequestObservation(NearbyRoute(PositionPush(django_asgi_app)))
+# Three hot endpoints have explicit routes on the event loop for their plain case (api.fast_route): vehicle
+# location's one-position pushes, other systems' nearby searches and the staff map's data; every other request goes
+# to Django. In front of them all: the request id and the latency metric.
+http_app = RequestObservation(NearbyRoute(MapRoute(PositionPush(django_asgi_app))))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
