@@ -1,11 +1,18 @@
 """ASGI entry point: HTTP through Django, websockets through Channels (host- and origin-checked)."""
 
+import logging
 import os
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
+# uvicorn's --no-access-log leaves its access logger without handlers; Django's logging configuration (connect's
+# LOGGING) would give it the console handler back, and every answer would pay for a line nobody asked for.
+_access = logging.getLogger("uvicorn.access")
+_access_log_off = not _access.handlers and not _access.propagate
 django.setup(set_prefix=False)
+if _access_log_off:
+    _access.handlers, _access.propagate = [], False
 
 from api.map_route import MapRoute  # noqa: E402
 from api.nearby_route import NearbyRoute  # noqa: E402
