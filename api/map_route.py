@@ -19,6 +19,7 @@ HEAD, a malformed CSRF cookie (Django answers a new one), a Host or scheme Djang
 tests/api/test_map_route_parity.py sends the same requests both ways.
 """
 
+import asyncio
 import io
 import logging
 import time
@@ -88,9 +89,18 @@ class MapRoute(FastRoute):
         if not isinstance(asked, tuple):  # Django's 400
             return await self.app(scope, receive, send)
         try:
-            user = await self._staff_reader(request)
+            data = await _queries.run(fast_checks.session_data, request.session)
         except Exception:  # the database unreachable, say: Django's answer (and its error page) as for any request
-            logger.warning("map request passed on: the session could not be checked", exc_info=True)
+            logger.warning("map request passed on: the session could not be read", exc_info=True)
+            data = None
+        if not data or not session_quiet(data, time.time()):
+            return await self.app(scope, receive, send)
+        # Who asks and what the map shows are read side by side, on two connections; what was read is used only
+        # once the checks have passed (else it is dropped: nothing answered, nothing recorded).
+        user, read = await asyncio.gather(self._staff_reader(request, data), self._read(*asked),
+                                          return_exceptions=True)
+        if isinstance(user, BaseException):
+            logger.warning("map request passed on: the session could not be checked", exc_info=user)
             user = None
         if user is None:
             return await self.app(scope, receive, send)
@@ -98,7 +108,13 @@ class MapRoute(FastRoute):
         if context is not None:  # as common.request_context.RequestUserMiddleware notes a staff member
             context.user_id = user.pk
         try:
-            content = await self._read(user, *asked)
+            if isinstance(read, BaseException):
+                raise read
+            clusters, features, shown = read
+            _box, kinds, levels, _zoom = asked
+            # The view's own entry, committed before any of the answer leaves.
+            await _ledger.record([services.map_view_entry(actor=user, **shown, kinds=kinds, levels=levels)])
+            content = staff_map.in_view_body(clusters, features)
         except Exception:
             logger.exception("map request failed")
             content = None
@@ -107,11 +123,9 @@ class MapRoute(FastRoute):
             return await self.answer(request, send, 500, b'{"detail": "The map could not be read. Try again."}')
         await self.answer(request, send, 200, self._compressed(request, content))
 
-    async def _staff_reader(self, request):
-        """The signed-in staff member whom Django would serve this request without changing anything, or None."""
-        data = await _queries.run(fast_checks.session_data, request.session)
-        if not data or not session_quiet(data, time.time()):
-            return None
+    async def _staff_reader(self, request, data: dict):
+        """The signed-in staff member of this quiet session whom Django would serve without changing anything, or
+        None."""
         user = await _queries.run(fast_checks.staff_holding, data, staff_map.MAP_PERMISSION)
         if user is None:
             return None
@@ -121,18 +135,16 @@ class MapRoute(FastRoute):
         request.session_read = data
         return user
 
-    async def _read(self, user, box: dict, kinds: list, levels: list, cell_zoom: int | None) -> bytes:
+    @staticmethod
+    async def _read(box: dict, kinds: list, levels: list, cell_zoom: int | None):
+        """What the view reads: (groups or None, the cameras' GeoJSON or None, the box the answer shows)."""
         clusters = counted = None
         if cell_zoom is not None:
             clusters, counted = await _queries.run(_clusters, box, cell_zoom, kinds, levels)
         clusters = staff_map.in_view_groups(clusters)
-        shown = box if clusters is None else counted
-        entry = services.map_view_entry(actor=user, **shown, kinds=kinds, levels=levels)
-        features = None
-        if clusters is None:
-            features = await _queries.run(_cameras, box, kinds, levels)
-        await _ledger.record([entry])  # committed before any of the answer leaves
-        return staff_map.in_view_body(clusters, features)
+        if clusters is not None:
+            return clusters, None, counted  # groups count whole squares, past the map's edges
+        return None, await _queries.run(_cameras, box, kinds, levels), box
 
     @staticmethod
     def _compressed(request, content: bytes) -> bytes:
