@@ -44,6 +44,16 @@ def session_expired(session, now: float) -> str | None:
     return None
 
 
+def session_quiet(session, now: float) -> bool:
+    """Whether a signed-in staff session passes StaffSessionMiddleware's time checks with nothing to write: within
+    both limits, its start and address kept, last seen less than SEEN_STEP_SECONDS ago. (The lock and the second
+    factor are checked apart: accounts.fast_checks.) The staff map's fast route (api.map_route) serves only such
+    sessions and hands every other one to the middleware."""
+    seen = session.get(SESSION_SEEN)
+    return (session_expired(session, now) is None and SESSION_ADDRESS in session and SESSION_STARTED in session
+            and seen is not None and 0 <= now - seen < SEEN_STEP_SECONDS)
+
+
 class StaffSessionMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -42,15 +42,16 @@ class FastRoute:
     plain case and calls `self.app` for the rest."""
 
     path: str
+    header_middleware = HEADER_MIDDLEWARE  # the site's middlewares whose headers this route's answers carry
 
     def __init__(self, app):
         self.app = app
         # Built with the settings of now, as Django's handler builds its middleware chain.
-        self.middlewares = _middleware_chain(_answer_prepared)
+        self.middlewares = _middleware_chain(_answer_prepared, self.header_middleware)
         # The headers the view and the middlewares give an answer of this route depend only on HTTPS and the status
         # (HSTS is for HTTPS only; django-csp skips some statuses in DEBUG): made by them once per pair, then
         # reused, as django-csp would otherwise rebuild the same policy for every answer (~0.2 ms).
-        self.site_headers: dict[tuple[bool, int], list[tuple[bytes, bytes]]] = {}
+        self.site_headers: dict[tuple, list[tuple[bytes, bytes]]] = {}
 
     # Looked up at the first request, not at import: a test that swaps the URL configuration may import the
     # application meanwhile (pytest's `urls` marker), and the route serves the site's own view.
@@ -66,7 +67,11 @@ class FastRoute:
     def content_type(self, status: int) -> str:
         return "application/json"
 
-    def answer_prepared(self, status: int) -> HttpResponse:
+    def header_key(self, request, status: int) -> tuple:
+        """What the answer's headers depend on (see site_headers)."""
+        return request.is_secure(), status
+
+    def answer_prepared(self, request, status: int) -> HttpResponse:
         """The view's response before the middlewares, without its body: with the headers DRF adds."""
         response = HttpResponse(status=status, content_type=self.content_type(status))
         for name, value in self.view_headers:
@@ -93,9 +98,9 @@ class FastRoute:
         await send({"type": "http.response.body", "body": content})
 
     def _site_headers(self, request, status: int) -> list[tuple[bytes, bytes]]:
-        key = (request.is_secure(), status)
+        key = self.header_key(request, status)
         if key not in self.site_headers:
-            request.prepared_answer = self.answer_prepared(status)
+            request.prepared_answer = self.answer_prepared(request, status)
             response = self.middlewares[0](request) if self.middlewares else request.prepared_answer
             self.site_headers[key] = [(name.lower().encode("latin-1"), value.encode("latin-1"))
                                       for name, value in response.items() if name.lower() != "content-length"]
@@ -179,19 +184,22 @@ def drf_view_headers(path: str) -> list[tuple[str, str]]:
     return [(name, value) for name, value in response.items() if name.lower() != "content-type"]
 
 
-def _middleware_chain(view) -> list:
-    """The site's header middlewares (HEADER_MIDDLEWARE, in settings.MIDDLEWARE's order) around `view`, outermost
+def _middleware_chain(view, header_middleware=HEADER_MIDDLEWARE) -> list:
+    """The site's header middlewares (`header_middleware`, in settings.MIDDLEWARE's order) around `view`, outermost
     first: calling the first runs them all, as Django's handler would."""
     chain = []
-    for path in reversed([path for path in settings.MIDDLEWARE if path in HEADER_MIDDLEWARE]):
+    for path in reversed([path for path in settings.MIDDLEWARE if path in header_middleware]):
         chain.insert(0, import_string(path)(chain[0] if chain else view))
     return chain
 
 
 def _answer_prepared(request):
     """The innermost 'view': the answer already made on the event loop. The session is read as Django's stack reads
-    it for every request (no cookie: nothing to load), so that SessionMiddleware says what it says there."""
+    it for every request (no cookie: nothing to load; a route that read the session itself, api.map_route, leaves its
+    data in `session_read`), so that SessionMiddleware says what it says there."""
     session = getattr(request, "session", None)
     if session is not None:
+        if getattr(request, "session_read", None) is not None:
+            session._session_cache = request.session_read
         session.get(SESSION_KEY)
     return request.prepared_answer

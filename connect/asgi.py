@@ -1,12 +1,20 @@
 """ASGI entry point: HTTP through Django, websockets through Channels (host- and origin-checked)."""
 
+import logging
 import os
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "connect.settings")
+# uvicorn's --no-access-log leaves its access logger without handlers; Django's logging configuration (connect's
+# LOGGING) would give it the console handler back, and every answer would pay for a line nobody asked for.
+_access = logging.getLogger("uvicorn.access")
+_access_log_off = not _access.handlers and not _access.propagate
 django.setup(set_prefix=False)
+if _access_log_off:
+    _access.handlers, _access.propagate = [], False
 
+from api.map_route import MapRoute  # noqa: E402
 from api.nearby_route import NearbyRoute  # noqa: E402
 from api.position_push import PositionPush  # noqa: E402
 from connect.asgi_body import SealedBodyASGIHandler  # noqa: E402  (needs Django set up first)
@@ -28,10 +36,10 @@ class DjangoHandler(SyncStackInOneHop, SealedBodyASGIHandler):
 
 # Each request's sync code runs on a thread kept between requests rather than a new one per request.
 django_asgi_app = ReusedRequestThreads(DjangoHandler())
-# Two hot endpoints have explicit routes on the event loop for their plain case (api.fast_route): vehicle
-# location's one-position pushes and other systems' nearby searches; every other request goes to Django.
-# In front of them all: the request id and the latency metric.
-http_app = RequestObservation(NearbyRoute(PositionPush(django_asgi_app)))
+# Three hot endpoints have explicit routes on the event loop for their plain case (api.fast_route): vehicle
+# location's one-position pushes, other systems' nearby searches and the staff map's data; every other request goes
+# to Django. In front of them all: the request id and the latency metric.
+http_app = RequestObservation(NearbyRoute(MapRoute(PositionPush(django_asgi_app))))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

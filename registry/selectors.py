@@ -220,11 +220,25 @@ def cameras_geojson_in_bbox(
     *, west: float, south: float, east: float, north: float, kinds=ALL_KINDS, levels=ALL_LEVELS, limit: int
 ) -> str:
     """Active cameras in the box as a GeoJSON FeatureCollection text, built entirely by PostGIS."""
-    params = {"west": west, "south": south, "east": east, "north": north,
-              "kinds": list(kinds), "levels": list(levels), "limit": limit}
     with connection.cursor() as cursor:
-        cursor.execute(_GEOJSON_SQL, params)
+        cursor.execute(_GEOJSON_SQL, _geojson_params(west, south, east, north, kinds, levels, limit))
         return cursor.fetchone()[0]
+
+
+async def cameras_geojson_in_bbox_async(
+    connection, *, west: float, south: float, east: float, north: float, kinds=ALL_KINDS, levels=ALL_LEVELS,
+    limit: int,
+) -> str:
+    """cameras_geojson_in_bbox on a psycopg AsyncConnection (the staff map's fast route: api.map_route)."""
+    async with connection.cursor() as cursor:
+        await cursor.execute(_GEOJSON_SQL, _geojson_params(west, south, east, north, kinds, levels, limit),
+                             prepare=True)
+        return (await cursor.fetchone())[0]
+
+
+def _geojson_params(west, south, east, north, kinds, levels, limit) -> dict:
+    return {"west": west, "south": south, "east": east, "north": north, "kinds": list(kinds), "levels": list(levels),
+            "limit": limit}
 
 
 # --- true counts per map square (registry.models.CameraCell, kept by triggers) ------------------------------------
@@ -295,6 +309,19 @@ def camera_clusters_in_bbox(*, west: float, south: float, east: float, north: fl
     with connection.cursor() as cursor:
         cursor.execute(_CLUSTERS_SQL, params)
         return [CameraCluster(*row) for row in cursor.fetchall()], squares_extent(params)
+
+
+async def camera_clusters_in_bbox_async(
+    connection, *, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
+    levels=ALL_LEVELS,
+) -> tuple[list[CameraCluster], dict[str, float]]:
+    """camera_clusters_in_bbox on a psycopg AsyncConnection, awaited on the event loop (api.map_route): the same
+    query, prepared once per connection."""
+    params = camera_clusters_params(west=west, south=south, east=east, north=north, zoom=zoom, kinds=kinds,
+                                    levels=levels)
+    async with connection.cursor() as cursor:
+        await cursor.execute(_CLUSTERS_SQL, params, prepare=True)
+        return [CameraCluster(*row) for row in await cursor.fetchall()], squares_extent(params)
 
 
 def cameras_of_owner(*, owner: Owner) -> QuerySet[Camera]:

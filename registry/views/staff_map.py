@@ -1,5 +1,6 @@
 """The staff map: viewport GeoJSON built in PostGIS and radius searches around a point or address."""
 
+import orjson
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse, JsonResponse
@@ -44,16 +45,16 @@ def base_map(request):
     return JsonResponse(map_config())
 
 
-def _viewport(request) -> tuple[tuple[float, float, float, float], list[str], list[str]] | JsonResponse:
+def _viewport(query) -> tuple[tuple[float, float, float, float], list[str], list[str]] | JsonResponse:
     """The box and layers of a map data request, or the 400 that says what is wrong with them."""
     try:
-        west, south, east, north = (float(part) for part in request.GET.get("bbox", "").split(","))
+        west, south, east, north = (float(part) for part in query.get("bbox", "").split(","))
     except ValueError:
         return _bad_request("bbox must be west,south,east,north in degrees.")
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         return _bad_request("bbox is not a valid box: west < east and south < north, in degrees.")
-    kinds = request.GET.getlist("kind") or selectors.ALL_KINDS
-    levels = request.GET.getlist("level") or selectors.ALL_LEVELS
+    kinds = query.getlist("kind") or selectors.ALL_KINDS
+    levels = query.getlist("level") or selectors.ALL_LEVELS
     if not set(kinds) <= set(selectors.ALL_KINDS) or not set(levels) <= set(selectors.ALL_LEVELS):
         return _bad_request("Unknown kind or level.")
     return (west, south, east, north), list(kinds), list(levels)
@@ -65,7 +66,7 @@ def _viewport(request) -> tuple[tuple[float, float, float, float], list[str], li
 @gzip_page
 def cameras_geojson(request):
     """?bbox=west,south,east,north[&kind=..&level=..] -> FeatureCollection of active cameras."""
-    asked = _viewport(request)
+    asked = _viewport(request.GET)
     if isinstance(asked, JsonResponse):
         return asked
     (west, south, east, north), kinds, levels = asked
@@ -83,32 +84,53 @@ def cameras_in_view(request):
     """?bbox=..&zoom=..[&kind=..&level=..] -> the staff map's cameras: each camera when the view holds few enough
     (CONNECT_MAP_CLUSTER_ABOVE), else groups per square with the true count of every camera in them.
 
-    One ledger entry per request, whichever answer, as for the GeoJSON: the box whose cameras it showed or counted."""
-    asked = _viewport(request)
+    One ledger entry per request, whichever answer, as for the GeoJSON: the box whose cameras it showed or counted.
+    api.map_route answers a signed-in staff member's plain request with these same functions on the event loop."""
+    asked = in_view_asked(request.GET)
+    if isinstance(asked, JsonResponse):
+        return asked
+    box, kinds, levels, cell_zoom = asked
+    clusters = counted = None
+    if cell_zoom is not None:
+        clusters, counted = selectors.camera_clusters_in_bbox(**box, zoom=cell_zoom, kinds=kinds, levels=levels)
+    clusters = in_view_groups(clusters)
+    # The box whose cameras the answer showed: groups count whole squares, past the map's edges.
+    services.map_view_record(actor=request.user, **(box if clusters is None else counted), kinds=kinds,
+                             levels=levels)
+    features = None
+    if clusters is None:
+        features = selectors.cameras_geojson_in_bbox(**box, kinds=kinds, levels=levels,
+                                                     limit=settings.MAP_MAX_FEATURES)
+    return HttpResponse(in_view_body(clusters, features), content_type="application/json")
+
+
+def in_view_asked(query) -> tuple[dict, list[str], list[str], int | None] | JsonResponse:
+    """The box, layers and squares' zoom of a /map/cameras.json request, or the 400 that says what is wrong."""
+    asked = _viewport(query)
     if isinstance(asked, JsonResponse):
         return asked
     (west, south, east, north), kinds, levels = asked
     try:
-        zoom = int(request.GET.get("zoom", ""))
+        zoom = int(query.get("zoom", ""))
     except ValueError:
         return _bad_request("zoom must be a whole number.")
     if not 0 <= zoom <= 22:
         return _bad_request("zoom must be between 0 and 22.")
-    box = {"west": west, "south": south, "east": east, "north": north}
-    cell_zoom = selectors.map_cell_zoom(zoom)
-    clusters = None
-    if cell_zoom is not None:
-        clusters, counted = selectors.camera_clusters_in_bbox(**box, zoom=cell_zoom, kinds=kinds, levels=levels)
-        if sum(cluster.cameras for cluster in clusters) <= settings.MAP_CLUSTER_ABOVE:
-            clusters = None
-    # The box whose cameras the answer showed: groups count whole squares, past the map's edges.
-    shown = box if clusters is None else counted
-    services.map_view_record(actor=request.user, **shown, kinds=kinds, levels=levels)
+    return {"west": west, "south": south, "east": east, "north": north}, kinds, levels, selectors.map_cell_zoom(zoom)
+
+
+def in_view_groups(clusters):
+    """The groups to answer with, or None when the view holds few enough cameras to show each."""
+    if clusters is None or sum(cluster.cameras for cluster in clusters) <= settings.MAP_CLUSTER_ABOVE:
+        return None
+    return clusters
+
+
+def in_view_body(clusters, features: str | None) -> bytes:
+    """The answer: the cameras (PostGIS's GeoJSON text) or the groups."""
     if clusters is None:
-        features = selectors.cameras_geojson_in_bbox(**box, kinds=kinds, levels=levels,
-                                                     limit=settings.MAP_MAX_FEATURES)
-        return HttpResponse('{"mode":"cameras","cameras":' + features + "}", content_type="application/json")
-    return JsonResponse({
+        return ('{"mode":"cameras","cameras":' + features + "}").encode()
+    return orjson.dumps({
         "mode": "clusters",
         "total": sum(cluster.cameras for cluster in clusters),
         "clusters": [[round(c.lat, 6), round(c.lng, 6), c.cameras, c.integrated] for c in clusters],

@@ -94,6 +94,16 @@ def test_without_a_trusted_proxy_an_offered_request_id_is_not_taken_and_logs_sta
     assert not text.lstrip().startswith("{")  # people read the default format
 
 
+def test_uvicorns_no_access_log_leaves_no_access_lines_and_the_rest_of_the_log_stays(transactional_db, tmp_path):
+    log = tmp_path / "web.log"
+    with web_process({}, log_path=log) as base:  # --no-access-log, as the benchmarks run it
+        status, _, _ = get(base + f"/no-such-page/{SIGNED_LINK_TOKEN}/")
+    assert status == 404
+    text = log.read_text()
+    assert "uvicorn.access" not in text and '"GET /' not in text
+    assert "Not Found: /no-such-page/[redacted]/" in text  # Django's own lines still come
+
+
 def test_an_exception_is_a_field_of_its_own_and_scrubbed():
     record = logging.LogRecord("connect.test", logging.ERROR, __file__, 1, "mail to %s failed", ("bob@example.org",),
                                None)
