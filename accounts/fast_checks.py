@@ -16,8 +16,11 @@ from django.utils.crypto import constant_time_compare
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-# Permissions are ModelBackend's (guardian's backend grants nothing without an object): any other list, ask Django.
-BACKENDS = [MODEL_BACKEND, "guardian.backends.ObjectPermissionBackend"]
+# Permissions are ModelBackend's (guardian's backend grants nothing without an object), after the outside agencies'
+# guard, which refuses an agency's account every permission: a route using these checks asks common.access.is_outside
+# of the user they return. Any other list, ask Django.
+OUTSIDE_GUARD = "common.access.OutsideAgencyGuard"
+BACKENDS = [OUTSIDE_GUARD, MODEL_BACKEND, "guardian.backends.ObjectPermissionBackend"]
 
 # As the db session engine loads a session: its row, unexpired.
 _SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
@@ -63,7 +66,8 @@ async def staff_holding(connection, data: dict, perm: str) -> User | None:
     """The active staff member the session's data signs in, holding `perm`, with no open lock of their name; None
     for anything else (ask Django). The user is built from its row, with what the ledger and the request's context
     read (id, username)."""
-    if data.get(BACKEND_SESSION_KEY) != MODEL_BACKEND or not data.get(HASH_SESSION_KEY):
+    # The guard loads a session's user as ModelBackend does (Django's test client names the first backend).
+    if data.get(BACKEND_SESSION_KEY) not in (MODEL_BACKEND, OUTSIDE_GUARD) or not data.get(HASH_SESSION_KEY):
         return None
     try:
         user_id = User._meta.pk.to_python(data[SESSION_KEY])

@@ -35,7 +35,7 @@ from accounts.middleware import session_quiet
 from api.fast_route import HEADER_MIDDLEWARE, DatabaseThreads, FastRoute, repeated
 from api.loop_database import LoopDatabase
 from audit.ledger import GroupCommit
-from common import request_context
+from common import access, request_context
 from registry import selectors, services
 from registry.views import staff_map
 
@@ -127,7 +127,8 @@ class MapRoute(FastRoute):
         """The signed-in staff member of this quiet session whom Django would serve without changing anything, or
         None."""
         user = await _queries.run(fast_checks.staff_holding, data, staff_map.MAP_PERMISSION)
-        if user is None:
+        # The outside agencies' guard refuses such an account every permission, which the SQL above cannot see.
+        if user is None or await _database.run(access.is_outside, user):
             return None
         if settings.MFA_REQUIRED and not await _database.run(fast_checks.second_factor_verified, user, data):
             return None

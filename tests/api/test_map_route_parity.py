@@ -242,3 +242,20 @@ def test_a_malformed_csrf_cookie_is_renewed_by_django(cameras):
     django_app = CountingApp(SealedBodyASGIHandler())
     status, headers, _ = get(MapRoute(django_app), CITY, cookie=cookie)
     assert django_app.calls == 1 and status == 200 and "csrftoken=" in headers.get("set-cookie", "")
+
+
+def test_an_outside_agencys_account_holding_every_role_gets_djangos_refusal(cameras):
+    """The route reads permissions in SQL, below Django's authentication backends: an outside agency's account, which
+    the agencies' guard refuses every permission, must not be served there."""
+    from agencies.models import OutsideAgency
+    from tests.agencies.conftest import agency_user
+
+    federal = OutsideAgency.objects.create(name="Federal Bureau of Examples", type=OutsideAgency.Type.FEDERAL,
+                                           jurisdiction_state="DC")
+    agent = agency_user(federal, "agent", with_every_role=True)
+    User.objects.filter(pk=agent.pk).update(is_staff=True)  # made staff by mistake: still nothing of the program's
+    agent.refresh_from_db()
+    cookie = session_of(agent)
+    fast, django, passed_on, fast_entries, _ = both_ways(CITY, cookie=cookie)
+    assert passed_on == 2 and fast[0] == django[0] != 200
+    assert fast_entries == []
