@@ -3,7 +3,6 @@ unsubscribe. Mail goes through the outbox and common.mail's session, one message
 
 import logging
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -111,11 +110,11 @@ def unsubscribe_url(address_hash: str) -> str:
 def invitation_mail(*, campaign: Campaign, recipient: Recipient):
     """The invitation to one recipient, in their language, with RFC 2369 / RFC 8058 unsubscribe headers."""
     unsubscribe = unsubscribe_url(recipient.email_hash)
-    token = codes.unsubscribe_token(recipient.email_hash)
     message = render_templated(to=recipient.email, name="invitation", language=recipient.language or campaign.language,
                                context={"url": landing_url(recipient), "unsubscribe_url": unsubscribe})
-    mailto = f"mailto:{settings.AGENCY_EMAIL}?subject={quote('unsubscribe ' + token)}"
-    message.extra_headers.update({"List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+    # The https link only: nothing reads the agency's mailbox for "unsubscribe" mail, so a mailto: would promise an
+    # unsubscribe that depends on someone noticing it.
+    message.extra_headers.update({"List-Unsubscribe": f"<{unsubscribe}>",
                                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
     return message
 
