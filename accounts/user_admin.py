@@ -6,20 +6,34 @@ account's sessions end and its owner is told by email."""
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts import services
 from accounts.authority import may_manage
 from audit.actions import Action
 from audit.ledger import record
+from common.access import is_outside
 
 PRIVILEGED = ("is_superuser", "user_permissions")
 WATCHED = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions", "email")
 
 
+class StaffUserChangeForm(UserChangeForm):
+    def clean(self):
+        cleaned = super().clean()
+        # Django grants a superuser every permission before any backend is asked, the outside agencies' guard
+        # included: an agency's account made superuser would hold the whole program.
+        if cleaned.get("is_superuser") and is_outside(self.instance):
+            raise ValidationError("An outside agency's account cannot be a superuser: remove it from its agency first.")
+        return cleaned
+
+
 class StaffUserAdmin(UserAdmin):
+    form = StaffUserChangeForm
+
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False

@@ -170,3 +170,18 @@ def test_an_agency_account_is_none_of_the_program_staff_even_made_superuser_late
     root = User.objects.create_superuser("root2", "r@example.org", None)
     with pytest.raises(ValidationError, match="superuser"):
         services.agency_member_add(agency=selectors.agency_of(outsider), user=root, actor=None)
+
+
+def test_a_superuser_cannot_make_an_agency_account_a_superuser_in_the_admin(client, outsider):
+    root = User.objects.create_superuser("root3", "root3@example.org", "correct-horse-battery-9")
+    client.force_login(root)
+    path = f"/admin/auth/user/{outsider.pk}/change/"
+    form = client.get(path).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update({"is_superuser": "on", "is_staff": "on", "is_active": "on", "date_joined_0": "2026-12-01",
+                 "date_joined_1": "10:00:00", "groups": [], "user_permissions": []})
+    response = client.post(path, data)
+    assert response.status_code == 200  # the form again, with the reason
+    assert "cannot be a superuser" in response.content.decode()
+    outsider.refresh_from_db()
+    assert not outsider.is_superuser
