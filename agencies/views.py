@@ -6,6 +6,7 @@ import io
 import zipfile
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -56,6 +57,9 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def request_new(request):
     form = AgencyRequestForm(request.POST or None, request.FILES or None)
+    if getattr(request, "upload_skipped", None):  # common/upload_handlers.py: too large to parse in memory
+        form.add_error("warrant_file", f"The file is over {settings.UPLOAD_IN_MEMORY_MAX_MB} MB: attach a smaller "
+                                       "scan (the signed pages are enough).")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         warrant = None
@@ -146,7 +150,8 @@ def packet(request, code):
             with zipped.open(f"clips/{name}", "w", force_zip64=True) as out:
                 for piece in stream:
                     out.write(piece)
-            zipped.writestr(f"custody/{clip.code}.pdf", custody_pdf(custody_report(clip=clip, user=request.user)))
+            zipped.writestr(f"custody/{clip.code}.pdf", custody_pdf(custody_report(clip=clip, user=request.user,
+                                                                                  outside=True)))
             sums.append(f"{clip.sha256}  clips/{name}")
         zipped.writestr("SHA256SUMS", "\n".join(sums) + "\n")
     services.packet_downloaded(packet=found, user=request.user)

@@ -279,6 +279,10 @@ EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evid
 # agency whose jurisdiction is not CONNECT_PROGRAM_STATE.
 WARRANT_REQUIRED_TYPES = env_list("CONNECT_WARRANT_REQUIRED_TYPES", ["federal", "out_of_state"])
 PROGRAM_STATE = env_str("CONNECT_PROGRAM_STATE", "NC").upper()
+# Files posted in forms (warrants, email lists, camera lists) are parsed in memory, never into the temporary folder
+# in plain text (common/upload_handlers.py); a file over this many MB is skipped. Clips have their own handler.
+FILE_UPLOAD_HANDLERS = ["common.upload_handlers.MemoryOnlyUploadHandler"]
+UPLOAD_IN_MEMORY_MAX_MB = env_int("CONNECT_UPLOAD_IN_MEMORY_MAX_MB", 50, minimum=1, maximum=1024)
 # Request bodies past FILE_UPLOAD_MAX_MEMORY_SIZE are spooled here, sealed (connect/asgi_body.py): a private
 # folder of connect's own beside the evidence folder, swept of what a killed web process left (not the shared /tmp).
 SPOOL_DIR = Path(env_str("CONNECT_SPOOL_DIR", str(EVIDENCE_DIR.parent / "spool")))

@@ -99,15 +99,18 @@ def redacted_copies(entries) -> list[Fact]:
             for e in entries if e.action == Action.REDACTION_STORED]
 
 
-def custody_report(*, clip: Clip, user, now: datetime | None = None) -> CustodyReport:
+def custody_report(*, clip: Clip, user, now: datetime | None = None, outside: bool = False) -> CustodyReport:
+    """`outside`: for an outside agency (a prosecutor's case packet): no owner's words (the file name and the
+    camera's label, which often carry a name) and no reasons given by others; the chain of who handled the clip and
+    its hashes stay whole."""
     incident = clip.incident
     offense = f" ({incident.offense_type})" if incident.offense_type else ""
-    answering = f" answering the request to “{clip.request.camera_label}”" if clip.request_id else ""
+    answering = f" answering the request to “{clip.request.camera_label}”" if clip.request_id and not outside else ""
     resolution = f"{clip.width} × {clip.height} pixels" if clip.width and clip.height else "not stated"
     facts = [
         Fact("Case", f"{incident.case_number}{offense}"),
         Fact("Clip", str(clip.code), verbatim=True),
-        Fact("Original file name", clip.original_name),
+        Fact("Original file name", "withheld from outside agencies" if outside else clip.original_name),
         Fact("Format", human_format(clip.media_format)),
         Fact("Duration", human_duration(clip.duration_s)),
         Fact("Resolution", resolution),
@@ -120,7 +123,8 @@ def custody_report(*, clip: Clip, user, now: datetime | None = None) -> CustodyR
         facts.append(Fact("Legal hold", clip.legal_hold_reason or "yes"))
     entries = list(entries_for_target(target_type="clip", target_code=clip.code))
     facts += redacted_copies(entries)
-    accesses = [Access(program_time(e.at), e.actor_label, e.action, e.reason) for e in entries]
-    return CustodyReport(title=f"Chain of custody: {clip.original_name}", zone=program_time_zone(), facts=facts,
+    accesses = [Access(program_time(e.at), e.actor_label, e.action, "" if outside else e.reason) for e in entries]
+    title = f"Chain of custody: clip {clip.code}" if outside else f"Chain of custody: {clip.original_name}"
+    return CustodyReport(title=title, zone=program_time_zone(), facts=facts,
                          verification=verification_statement(clip), accesses=accesses,
                          printed=f"{program_time(now or timezone.now())} by {user.get_username()}")

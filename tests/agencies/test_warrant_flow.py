@@ -4,7 +4,9 @@ only; only that clip reachable, only until the approved date and never past the 
 when a court's delay ends); every step in the ledger and counted in the transparency report."""
 
 import io
+import re
 import zipfile
+import zlib
 from datetime import timedelta
 
 import pytest
@@ -299,6 +301,12 @@ def test_the_transparency_report_counts_by_agency_type_and_legal_basis(client, f
     assert "search warrant" in page
 
 
+def pdf_contents(pdf: bytes) -> bytes:
+    """The PDF's metadata and its pages' drawing operators, inflated: every piece of text it shows."""
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    return pdf + b"".join(zlib.decompress(stream) for stream in streams if stream.startswith(b"x"))
+
+
 def test_prosecutor_packets_expire_count_downloads_and_can_be_revoked(client, prosecutor, reviewer, case):
     from agencies.models import CasePacket
 
@@ -322,6 +330,9 @@ def test_prosecutor_packets_expire_count_downloads_and_can_be_revoked(client, pr
     assert f"custody/{alice.code}.pdf" in names and "SHA256SUMS" in names
     assert zipped.read("SHA256SUMS").decode().startswith(alice.sha256)
     assert zipped.read(next(n for n in names if n.startswith("clips/"))).startswith(b"video of alice's porch")
+    # The custody report keeps the chain and the hashes, not the owner's words: her file name and camera's label.
+    report = pdf_contents(zipped.read(f"custody/{alice.code}.pdf"))
+    assert alice.sha256.encode() in report and b"alice" not in report.lower()
     packet.refresh_from_db()
     assert packet.downloads == 1
     assert AccessEntry.objects.filter(action=Action.AGENCY_PACKET_DOWNLOADED).count() == 1
