@@ -18,6 +18,7 @@ from addresses.geocoders import GeocoderUnavailable, geocoder
 from addresses.selectors import MIN_CHARS, SUGGESTIONS
 from audit.actions import Action
 from audit.ledger import record
+from common.access import is_program_staff
 from common.client import client_ip
 from common.ratelimit import over_limit
 
@@ -34,7 +35,7 @@ def _refused(message: str, status: int) -> JsonResponse:
 
 
 def _over_limit(request) -> bool:
-    if not settings.RATE_LIMITS_ENABLED or _is_staff(request):
+    if not settings.RATE_LIMITS_ENABLED or is_program_staff(request.user):  # an agency's account is limited
         return False
     return over_limit("address-search:ip", client_ip(request) or "", limit=settings.ADDRESS_SEARCH_PER_MINUTE,
                       window_s=60)

@@ -170,6 +170,17 @@ def _pending(request: AgencyRequest) -> AgencyRequest:
     return locked
 
 
+def _in_warrant_window(warrant, clip: Clip) -> bool:
+    """Whether the warrant's time window (if it has one) covers when the clip was recorded; an unknown time is not
+    covered."""
+    if warrant is None or not (warrant.scope_starts_at or warrant.scope_ends_at):
+        return True
+    if clip.recorded_at is None:
+        return False
+    return not ((warrant.scope_starts_at and clip.recorded_at < warrant.scope_starts_at)
+                or (warrant.scope_ends_at and clip.recorded_at > warrant.scope_ends_at))
+
+
 def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, until, clip_codes=None,
                            radius_m: int | None = None) -> AgencyRequest:
     """Approves the request within the scope given (narrower than asked if the reviewer wants): the chosen clips of
@@ -184,6 +195,10 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
         request = _pending(request)
         if until <= now:
             raise ValidationError("The approved access must end in the future.")
+        if request.warrant_id is None and policy.warrant_required(request.agency):
+            raise ValidationError("The program's policy now requires a warrant or court order for requests from "
+                                  f"this agency ({policy.agency_type_label(request.agency)}) and none came with "
+                                  "this one: refuse the request instead.")
         if request.warrant_id is not None:
             if request.warrant.expires_at <= now:
                 raise ValidationError("The warrant or court order has expired: refuse the request instead.")
@@ -200,6 +215,12 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             clips = [clip for clip in clips if str(clip.code) in wanted]
             if not clips or len(clips) != len(wanted):
                 raise ValidationError("Choose one or more clips of this case to release.")
+            outside = [clip for clip in clips if not _in_warrant_window(request.warrant, clip)]
+            if outside:
+                raise ValidationError(
+                    "The warrant's time window does not cover "
+                    + ", ".join(clip.original_name for clip in outside)
+                    + " (recorded outside it, or when it was recorded is not known): leave them out.")
         elif request.kind == RequestKind.CAMERAS_NEAR:
             radius_m = radius_m or request.radius_m
             if not radius_m or radius_m > (request.radius_m or 0):
@@ -276,7 +297,7 @@ def warrant_read(*, request: AgencyRequest, user) -> bytes:
     """The sealed warrant, for the legal reviewer or the agency that filed it; recorded."""
     agency = selectors.agency_of(user)
     if not ((agency is not None and agency.pk == request.agency_id)
-            or (is_program_staff(user) and user.has_perm("agencies.view_agencyrequest"))):
+            or (is_program_staff(user) and user.has_perm(REVIEW))):
         raise PermissionDenied("Not yours to read.")
     if request.warrant_id is None:
         raise ValidationError("This request carries no warrant.")

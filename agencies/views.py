@@ -223,7 +223,7 @@ def review_revoke(request, code):
     return redirect("agencies:review_detail", code=filed.code)
 
 
-@staff_permission_required("agencies.view_agencyrequest")
+@staff_permission_required("agencies.review_agencyrequest")
 def review_warrant(request, code):
     filed = get_object_or_404(selectors.requests_to_review(), code=code)
     if filed.warrant_id is None:

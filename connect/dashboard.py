@@ -19,6 +19,7 @@ from audit.ledger import backlog, sealer_holds_lock
 from audit.models import AccessEntry
 from audit.review import weekly_review
 from common import roles
+from common.access import is_outside
 from integration.models import ConnectorToken, LiveSession, LiveShare
 from integration.overrides import overrides_for_supervisor
 from integration.selectors import training_valid_until
@@ -256,7 +257,10 @@ NEEDS_USER = {my_open_cases, my_live_views, my_training, overrides_waiting}
 
 
 def panels_for(user) -> list[tuple[str, list[Panel]]]:
-    """(role, its panels) for each role the user holds, in a fixed order; each panel made once."""
+    """(role, its panels) for each role the user holds, in a fixed order; each panel made once. None for an outside
+    agency's account, whatever groups it was given (its permissions are all refused)."""
+    if is_outside(user):
+        return []
     held = set(user.groups.values_list("name", flat=True))
     if user.is_superuser:
         held |= {roles.ADMINISTRATOR, roles.AUDITOR}

@@ -72,9 +72,15 @@ def _clip_owner(clip: Clip):
     return camera.owner if camera else None
 
 
+def clip_ownerless(clip: Clip) -> bool:
+    """A public upload, or a clip whose camera is gone: no owner to tell and no privacy mask to apply."""
+    return _clip_owner(clip) is None
+
+
 def release_prepare(*, incident: Incident, user, request_reference: str) -> Release:
     """A release of the case's clips: each queued for redaction, each owner told. ReleaseRefused (recorded) in
-    confidential mode, for an open case, or a case with no clip left."""
+    confidential mode, for an open case, or a case with no clip left. A clip no owner can be told of, and no
+    privacy mask covers, is blurred whole."""
     try:
         policy.release_allowed_check(incident)
     except policy.ReleaseRefused as exc:
@@ -93,7 +99,7 @@ def release_prepare(*, incident: Incident, user, request_reference: str) -> Rele
                incident_code=incident.code, case_number=incident.case_number, clips=len(clips),
                reference=release.request_reference, objection_until=release.objection_until)
         for clip in clips:
-            item = Redaction.objects.create(release=release, clip=clip)
+            item = Redaction.objects.create(release=release, clip=clip, whole_frame=clip_ownerless(clip))
             _redaction_queue(item)
         for owner in {owner.pk: owner for clip in clips if (owner := _clip_owner(clip))}.values():
             notice = OwnerNotice.objects.create(release=release, owner=owner, owner_code=str(owner.code),
@@ -127,6 +133,11 @@ def owner_notice_send(*, notice_id: int) -> str:
     release = notice.release
     clips = [item.clip for item in release.redactions.select_related("clip__request__camera")
              if _clip_owner(item.clip) == notice.owner]
+    # The owner's days are counted from the sending: a notice that went out late moves the release's window on.
+    until = timezone.now() + timedelta(days=settings.RECORDS_OBJECTION_DAYS)
+    if until > release.objection_until:
+        Release.objects.filter(pk=release.pk, objection_until__lt=until).update(objection_until=until)
+        release.objection_until = until
     send_templated(to=notice.owner.email, name="records-release-notice", language=notice.owner.language, context={
         "owner_name": notice.owner.name, "incident": release.incident, "clips": clips,
         "until": release.objection_until, "url": objection_link(notice)})
@@ -296,6 +307,7 @@ def redaction_approve(*, item: Redaction, user) -> None:
 
 
 def _editable_check(item: Redaction) -> None:
+    policy.release_allowed_check(item.release.incident)  # a policy now confidential, or the case reopened
     if item.release.decision != Release.Decision.PENDING:
         raise policy.ReleaseRefused("This release has been decided; its redactions no longer change.")
 
@@ -318,6 +330,10 @@ def release_decide(*, release: Release, user, decision: str, note: str) -> None:
             raise policy.ReleaseRefused("Choose to release or to withhold.")
         items = list(release.redactions.select_related("clip__incident", "clip__request__camera__owner"))
         if decision == Release.Decision.RELEASE:
+            unsent = release.notices.filter(sent_at__isnull=True).count()
+            if unsent:
+                raise policy.ReleaseRefused(f"{unsent} owner notice(s) have not been sent yet: nothing is released "
+                                            "before every owner was told and had their time to object.")
             waiting = [item for item in items if item.state != Redaction.State.APPROVED]
             if waiting:
                 raise policy.ReleaseRefused(f"{len(waiting)} clip(s) have no approved redaction (failed, running or "
@@ -393,7 +409,13 @@ def redacted_reader(item: Redaction) -> crypto.DecryptingReader:
 
 
 def redacted_download(*, item: Redaction, user) -> crypto.DecryptingReader:
-    """The released redacted clip, recorded; ReleaseRefused before the release was decided for release."""
+    """The released redacted clip, recorded; ReleaseRefused before the release was decided for release, and once
+    the policy turned confidential or the case was reopened."""
+    try:
+        policy.release_allowed_check(item.release.incident)
+    except policy.ReleaseRefused as exc:
+        raise _refused(user=user, reason=str(exc), incident=item.release.incident,
+                       doing="download redacted clip") from None
     if item.release.released_at is None or item.state != Redaction.State.APPROVED:
         raise _refused(user=user, incident=item.release.incident, doing="download redacted clip",
                        reason="This clip has not been released: only approved redactions of a released case can "
@@ -404,7 +426,9 @@ def redacted_download(*, item: Redaction, user) -> crypto.DecryptingReader:
 
 
 def keyframe_jpeg(*, item: Redaction, index: int) -> bytes:
-    """One keyframe of the redacted output, boxes outlined, for the officer's review (never of the original)."""
+    """One keyframe of the redacted output, boxes outlined, for the officer's review (never of the original);
+    ReleaseRefused when the policy or the case no longer allows a release."""
+    policy.release_allowed_check(item.release.incident)
     keyframe = item.keyframes[index]
     reader = redacted_reader(item)
     try:

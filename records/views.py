@@ -92,7 +92,9 @@ def _release(code) -> Release:
 @staff_permission_required(PERM)
 def release_detail(request, code):
     release = _release(code)
-    items = list(release.redactions.select_related("clip"))
+    items = list(release.redactions.select_related("clip__request__camera__owner"))
+    for item in items:
+        item.ownerless = services.clip_ownerless(item.clip)
     notices = list(release.notices.all())
     services.release_viewed(release=release, user=request.user)
     return render(request, "records/release.html", {
@@ -126,7 +128,11 @@ def keyframe(request, code, index):
     item = _item(code)
     if item.state not in (Redaction.State.DONE, Redaction.State.APPROVED) or not 0 <= index < len(item.keyframes):
         return HttpResponse(status=404)
-    response = HttpResponse(services.keyframe_jpeg(item=item, index=index), content_type="image/jpeg")
+    try:
+        image = services.keyframe_jpeg(item=item, index=index)
+    except policy.ReleaseRefused as exc:
+        return _refused(request, str(exc))
+    response = HttpResponse(image, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
 
