@@ -68,6 +68,16 @@ def concern_cameras_view(*, concern: Concern, user) -> list[selectors.CoveringCa
     return covering
 
 
+def concern_asks_view(*, concern: Concern, user) -> list[OwnerAsk]:
+    """The cameras whose owners were asked about the concern, for staff (once asked or closed): a read of those
+    cameras like the look-up before the ask, so each owner reads in their history that staff looked."""
+    asks = list(concern.asks.select_related("camera__owner"))
+    for ask in asks:
+        record(actor=user, action=Action.CONCERN_CAMERAS_VIEWED, target_type="camera", target_code=ask.camera.code,
+               camera_code=ask.camera.code, owner_code=ask.camera.owner.code, concern=str(concern.code))
+    return asks
+
+
 def concern_owners_ask(*, concern: Concern, user) -> int:
     """Asks the owner of every camera covering the concern by email; masks the home in their live views until they
     answer when CONNECT_CONCERN_MASK_PENDING is on. With no camera covering it, the concern closes at once and the
