@@ -137,6 +137,7 @@ class Action(StrEnum):
                                                "their concern")
     CONCERN_ANSWERED = "concern.answered", _("you answered a neighbour's concern about your camera")
     CONCERN_CLOSED = "concern.closed"  # the outcome mailed to the neighbour: counts only
+    CONCERNS_PURGED = "concerns.purged"  # unconfirmed concerns deleted, closed ones' email and text erased: counts
 
     # Dispatch
     CALLS_VIEWED = "calls.viewed"

@@ -12,7 +12,7 @@ from registry.selectors import in_service_area
 class ConcernForm(forms.Form):
     address = forms.CharField(label=_("The address of your home"), max_length=300,
                               help_text=_("Type at least 3 characters and choose your address from the list."))
-    # Filled by the type-ahead when an address is chosen; without JavaScript the address text is looked up.
+    # Filled by the type-ahead when an address is chosen, but never trusted: clean() looks up the address text.
     latitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     longitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     email = forms.EmailField(label=_("Your email"),
@@ -27,17 +27,18 @@ class ConcernForm(forms.Form):
         data = super().clean()
         if self.has_error("address"):
             return data
-        latitude, longitude = data.get("latitude"), data.get("longitude")
-        if latitude is None or longitude is None:
-            try:
-                place = place_of_address(data.get("address", ""))
-            except GeocoderUnavailable:
-                place = None
-            if place is None:
-                self.add_error("address", _("We could not find that address. Check it and choose it from the "
-                                            "list of suggestions."))
-                return data
-            data["latitude"], data["longitude"], data["address"] = place.lat, place.lng, place.address
+        # The place is always the chosen address's own point, looked up here: the hidden latitude and longitude
+        # come from the browser, and a spot sent with another address's text would put the home (the cameras
+        # looked up, the mask held) somewhere other than the address staff and owners read.
+        try:
+            place = place_of_address(data.get("address", ""))
+        except GeocoderUnavailable:
+            place = None
+        if place is None:
+            self.add_error("address", _("We could not find that address. Check it and choose it from the "
+                                        "list of suggestions."))
+            return data
+        data["latitude"], data["longitude"], data["address"] = place.lat, place.lng, place.address
         if not in_service_area(latitude=data["latitude"], longitude=data["longitude"]):
             self.add_error("address", _("This address is outside the area %(agency)s serves, so no camera in its "
                                         "program can see it. Check the address, or contact the police of that "

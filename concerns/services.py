@@ -1,6 +1,8 @@
 """Writes for a neighbour's concern: submit, confirm, ask the owners of the cameras that see it, the owners'
 answers, and the outcome mailed to the neighbour. Every step is in the ledger; mail goes through the outbox."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
@@ -64,6 +66,16 @@ def concern_cameras_view(*, concern: Concern, user) -> list[selectors.CoveringCa
         record(actor=user, action=Action.CONCERN_CAMERAS_VIEWED, target_type="camera", target_code=camera.code,
                camera_code=camera.code, owner_code=camera.owner_code, concern=str(concern.code))
     return covering
+
+
+def concern_asks_view(*, concern: Concern, user) -> list[OwnerAsk]:
+    """The cameras whose owners were asked about the concern, for staff (once asked or closed): a read of those
+    cameras like the look-up before the ask, so each owner reads in their history that staff looked."""
+    asks = list(concern.asks.select_related("camera__owner"))
+    for ask in asks:
+        record(actor=user, action=Action.CONCERN_CAMERAS_VIEWED, target_type="camera", target_code=ask.camera.code,
+               camera_code=ask.camera.code, owner_code=ask.camera.owner.code, concern=str(concern.code))
+    return asks
 
 
 def concern_owners_ask(*, concern: Concern, user) -> int:
@@ -171,3 +183,23 @@ def _close(*, concern: Concern, actor) -> None:
     counts = outcome_counts(concern)
     record(actor=actor, action=Action.CONCERN_CLOSED, target_type="concern", target_code=concern.code, **counts)
     outbox.enqueue("concerns.tasks.concern_outcome_send_task", {"concern_id": concern.pk})
+
+
+UNCONFIRMED_KEEP_DAYS = 7
+
+
+def concerns_purge() -> str:
+    """Deletes concerns never confirmed after a week (an email, an address and a text, nothing more), and erases the
+    email and free text of concerns closed more than CONNECT_CONCERN_KEEP_DAYS ago. A run that purges anything
+    leaves a ledger entry with the counts."""
+    now = timezone.now()
+    with transaction.atomic():
+        deleted = Concern.objects.filter(state=Concern.State.UNCONFIRMED,
+                                         created_at__lt=now - timedelta(days=UNCONFIRMED_KEEP_DAYS)).delete()[0]
+        erased = (Concern.objects.filter(state=Concern.State.CLOSED,
+                                         closed_at__lt=now - timedelta(days=settings.CONCERN_KEEP_DAYS))
+                  .exclude(email="", text="").update(email="", text=""))
+        if deleted or erased:
+            record(actor=None, action=Action.CONCERNS_PURGED, target_type="concern", deleted=deleted, erased=erased,
+                   keep_days=settings.CONCERN_KEEP_DAYS, unconfirmed_keep_days=UNCONFIRMED_KEEP_DAYS)
+    return f"deleted {deleted}, erased {erased}"

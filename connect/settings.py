@@ -465,6 +465,9 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Deletion receipts to the public's uploaders once retention purged their clips; unconfirmed answers' addresses.
     "public-clip-deletion-receipts": ("public_requests.tasks.public_clip_deletion_receipts_send_task", _HOUR),
     "public-answers-unconfirmed-purge": ("public_requests.tasks.public_answers_unconfirmed_purge_task", _DAY),
+    # Neighbours' concerns: deletes those never confirmed after a week; erases closed ones' email and text after
+    # CONNECT_CONCERN_KEEP_DAYS.
+    "concerns-purge": ("concerns.tasks.concerns_purge_task", _DAY),
 })
 # The two intervals once set in minutes: a deployment still setting them must not silently lose its interval.
 env_retired({"CONNECT_RESEND_EVERY_MINUTES": "CONNECT_BEAT_REGISTRATION_CONFIRMATIONS_RESEND (seconds)",
@@ -501,6 +504,9 @@ LIVE_SELF_OVERRIDE = env_bool("CONNECT_LIVE_SELF_OVERRIDE", False)
 # A neighbour's concern (concerns): true masks the neighbour's home in the live views of the cameras whose owners are
 # asked about it, from the moment they are asked until each owner answers.
 CONCERN_MASK_PENDING = env_bool("CONNECT_CONCERN_MASK_PENDING", False)
+# A closed concern's email and free text are erased this many days after it closed (the address and the counts stay
+# for the owners' history); a concern never confirmed is deleted after a week.
+CONCERN_KEEP_DAYS = env_int("CONNECT_CONCERN_KEEP_DAYS", 90, minimum=1)
 # Pilot limits (integration/pilot.py): the most integrated cameras per owner kind (0: no limit; sign-ups past it wait
 # in a queue, admitted oldest first as places free), and the program's last day, after which live shares stop and
 # registrations are kept or purged.

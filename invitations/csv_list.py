@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_LINES = 20_000  # a longer list is refused whole (split it), not cut short without anyone noticing
 
 
 @dataclass
@@ -29,7 +30,14 @@ def email_list_read(data: bytes) -> EmailList:
         return result
     languages = {code for code, _name in settings.LANGUAGES}
     seen = set()
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for number, row in enumerate(_records(text), start=1):
+        if number > MAX_LINES:
+            return EmailList(problems=[_("The list has more than %(max)d lines: split it into lists of at most "
+                                         "%(max)d and make a campaign of each.") % {"max": MAX_LINES}])
+        if row is None:
+            result.problems.append(_("Line %(line)d cannot be read as CSV (a value longer than 128 KB, for "
+                                     "example): it is left out.") % {"line": number})
+            continue
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
@@ -56,3 +64,15 @@ def email_list_read(data: bytes) -> EmailList:
         seen.add(key)
         result.rows.append((address, language))
     return result
+
+
+def _records(text: str):
+    """The CSV's rows, None for one the reader refuses (a field past its size limit raises csv.Error)."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield None

@@ -35,7 +35,8 @@ def concern_detail(request, code):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("concerns:staff_detail", concern.code)
-    covering = (services.concern_cameras_view(concern=concern, user=request.user)
-                if concern.state == Concern.State.OPEN else [])
-    return render(request, "concerns/staff_detail.html", {
-        "concern": concern, "covering": covering, "asks": concern.asks.select_related("camera__owner")})
+    if concern.state == Concern.State.OPEN:
+        covering, asks = services.concern_cameras_view(concern=concern, user=request.user), []
+    else:
+        covering, asks = [], services.concern_asks_view(concern=concern, user=request.user)
+    return render(request, "concerns/staff_detail.html", {"concern": concern, "covering": covering, "asks": asks})

@@ -81,3 +81,15 @@ def test_the_neighbour_pages_name_no_owner_camera_or_place(client, owner_a, djan
         text = response.content.decode()
         for secret in ("Alice", "alice@", "porch", "Secret side gate", str(owner_a.code), "Alpha Street"):
             assert secret not in text
+
+
+@pytest.mark.parametrize("language, says", [
+    ("en", "The owners are told the address to keep out of view, never your name or email."),
+    ("es", "A los propietarios les decimos la dirección que deben dejar fuera de la vista, nunca su nombre ni su "
+           "correo."),
+])
+def test_the_form_says_what_owners_are_told_the_address(client, language, says):
+    # The owners asked are mailed the neighbour's address: the form must not promise they never learn who asked.
+    page = " ".join(client.get("/concern/", HTTP_ACCEPT_LANGUAGE=language).content.decode().split())
+    assert says in page
+    assert "never tell them who you are" not in page and "nunca les decimos a ellos quién es usted" not in page

@@ -6,7 +6,7 @@ from addresses.reading import AddressRow
 from addresses.services import address_points_replace
 from addresses.text import search_text
 from concerns.models import Concern
-from tests.concerns.helpers import concern_form
+from tests.concerns.helpers import FAR, FAR_ADDRESS, HOME, HOME_ADDRESS, concern_form
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
     ({"text": "x" * 2001}, "at most 2000 characters"),
     ({"address": ""}, "This field is required."),
     ({"latitude": "", "longitude": "", "address": "99 Nowhere Lane"}, "We could not find that address."),
-    ({"latitude": "40.7128", "longitude": "-74.0060"}, "outside the area"),
+    ({"address": FAR_ADDRESS}, "outside the area"),
+    # A spot sent with an address that is no address point is not taken on the browser's word.
+    ({"address": "12 Elm St"}, "We could not find that address."),
 ])
 def test_bad_input_says_what_is_wrong_and_keeps_what_was_typed(client, overrides, message):
     response = client.post("/concern/", concern_form(**overrides))
@@ -37,6 +39,17 @@ def test_an_address_typed_without_javascript_is_looked_up(client):
     assert response.status_code == 302
     concern = Concern.objects.get()
     assert (round(concern.location.y, 4), concern.address) == (35.7623, "1200 Fayetteville St, Raleigh 27603")
+
+
+def test_the_place_is_the_typed_address_point_never_the_browser_spot(client):
+    # "14 Gamma Street" typed, another spot (outside the area even) in the hidden fields: the home is the address's
+    # own point, so the cameras looked up and the mask held are those of the address staff and owners read.
+    response = client.post("/concern/", concern_form(latitude=f"{FAR[0]}", longitude=f"{FAR[1]}",
+                                                     address="14 gamma st"))
+    assert response.status_code == 302
+    concern = Concern.objects.get()
+    assert (round(concern.location.y, 6), round(concern.location.x, 6)) == (round(HOME[0], 6), round(HOME[1], 6))
+    assert concern.address == HOME_ADDRESS  # the looked-up text, not what was typed
 
 
 def test_the_honeypot_keeps_nothing_and_tells_a_robot_nothing(client):

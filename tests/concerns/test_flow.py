@@ -127,3 +127,22 @@ def test_the_owner_link_signs_in_once_and_is_no_confirmation_link(client, owner_
     assert client.post(url).status_code == 410
     # a confirmation token is no owner link, and the other way round
     assert client.get(f"/concern/confirm/{token_from(url)}/").status_code == 410
+
+
+@pytest.mark.parametrize("close", [False, True])
+def test_staff_reading_the_asked_cameras_is_in_each_owners_history(owner_a, close):
+    # Once the owners are asked (and after the close), the page lists the asked cameras and their owners' kinds:
+    # that read is recorded as the look-up before the ask is, with the fields the owner's history shows.
+    concern = confirmed_concern()
+    user = supervisor()
+    services.concern_owners_ask(concern=concern, user=user)
+    if close:
+        services.concern_close(concern=concern, user=user)
+    camera = Camera.objects.get(owner=owner_a, concern_asks__concern=concern)
+    before = AccessEntry.objects.filter(action=Action.CONCERN_CAMERAS_VIEWED).count()
+    response = client_for_supervisor().get(f"/staff/concerns/{concern.code}/")
+    assert response.status_code == 200 and camera.label in response.content.decode()
+    assert AccessEntry.objects.filter(action=Action.CONCERN_CAMERAS_VIEWED).count() == before + 1
+    entry = AccessEntry.objects.filter(action=Action.CONCERN_CAMERAS_VIEWED).order_by("-seq").first()
+    assert (entry.target_code, entry.camera_code, entry.owner_code, entry.detail["concern"]) == (
+        str(camera.code), str(camera.code), str(owner_a.code), str(concern.code))

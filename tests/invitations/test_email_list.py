@@ -2,7 +2,7 @@
 
 import pytest
 
-from invitations.csv_list import email_list_read
+from invitations.csv_list import MAX_LINES, email_list_read
 from invitations.models import Campaign
 from tests.invitations.helpers import csv_upload, new_campaign
 
@@ -70,3 +70,18 @@ def test_an_email_campaign_without_a_list_and_letters_without_an_area_are_refuse
     assert "The drawn area is not a GeoJSON polygon" in page
     assert "choose a district or draw one" in new_campaign(client, channel="letter").content.decode()
     assert not Campaign.objects.exists()
+
+
+def test_a_value_too_long_for_the_csv_reader_is_a_problem_line_not_an_error():
+    listed = email_list_read(("ana@example.org\n" + "x" * 140_000 + "@example.org\nbo@example.org\n").encode())
+    assert listed.rows == [("ana@example.org", ""), ("bo@example.org", "")]
+    assert listed.problems == ["Line 2 cannot be read as CSV (a value longer than 128 KB, for example): it is left "
+                               "out."]
+
+
+def test_a_list_longer_than_the_cap_is_refused_whole_with_the_reason():
+    listed = email_list_read("".join(f"a{n}@example.org\n" for n in range(MAX_LINES + 1)).encode())
+    assert listed.rows == []
+    assert listed.problems == [f"The list has more than {MAX_LINES} lines: split it into lists of at most "
+                               f"{MAX_LINES} and make a campaign of each."]
+    assert len(email_list_read("".join(f"a{n}@example.org\n" for n in range(MAX_LINES)).encode()).rows) == MAX_LINES
