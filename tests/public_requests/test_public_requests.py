@@ -203,7 +203,7 @@ def test_answers_are_rate_limited_per_email_and_per_address(client, published, l
 
 
 def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits_on):
-    limits_on.RATE_LIMIT_PER_ADDRESS = 2
+    limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 10  # the email's own limit, not the address's
     answer = confirmed_answer(published)
     base = links.access_path(answer) + "uploads/"
     statuses = []
@@ -211,6 +211,33 @@ def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits
         other = Client(REMOTE_ADDR=f"10.0.0.{i + 1}")
         statuses.append(other.post(base, headers={**TUS, "Upload-Length": "100"}).status_code)
     assert statuses == [201, 201, 429]
+
+
+def test_one_answer_may_store_at_most_the_upload_limit_in_all(client, published, settings):
+    settings.UPLOAD_MAX_MB = 1
+    answer = confirmed_answer(published)
+    base = links.access_path(answer) + "uploads/"
+    half = {**TUS, "Upload-Length": str(600 * 1024),
+            "Upload-Metadata": "filename " + base64.b64encode(b"a.mp4").decode()}
+    assert client.post(base, headers=half).status_code == 201
+    refused = client.post(base, headers=half)  # the first one's announced bytes count too
+    assert refused.status_code == 413 and "may total at most 1 MB" in refused.content.decode()
+    # Checked again when finished: clips stored meanwhile count.
+    from requests_app import resumable
+    for staged in resumable.staged_announced(request_code=answer.code):
+        resumable.staged_delete(staged)
+    content = tiny_mp4()
+    created = client.post(base, headers={**TUS, "Upload-Length": str(len(content)),
+                                         "Upload-Metadata": "filename " + base64.b64encode(b"b.mp4").decode()})
+    assert created.status_code == 201
+    location = created["Location"]
+    client.patch(location, data=content, content_type="application/offset+octet-stream",
+                 headers={**TUS, "Upload-Offset": "0"})
+    assert upload(client, answer, content).status_code == 200  # a first clip fits
+    Clip.objects.update(size=1024 * 1024 - len(content) + 1)
+    finished = client.post(base + "finish/", headers={"X-Uploads": location.rsplit("/", 1)[1], "X-Keep-Days": "30"})
+    assert finished.status_code == 413 and "may total at most 1 MB" in finished.content.decode()
+    assert Clip.objects.count() == 1
 
 
 def test_a_withdrawn_request_stays_listed_and_takes_no_answers(client, published, investigator):
