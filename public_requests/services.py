@@ -50,9 +50,9 @@ def public_request_post(*, user, incident: Incident, area_drawn=None, starts_at,
     if not incident_selectors.can_work_incident(user, incident):
         raise PermissionDenied("You may post public requests only for open cases you work on.")
     public_request_validate(incident=incident, starts_at=starts_at, ends_at=ends_at, answers_until=answers_until)
-    exact = area_drawn or area.circle(incident.location, incident.radius_m)
+    shown = area.coarsened(area_drawn) if area_drawn else area.around(incident.location, incident.radius_m)
     public_request = PublicRequest.objects.create(
-        incident=incident, area=area_drawn, public_area=area.coarsened(exact), starts_at=starts_at, ends_at=ends_at,
+        incident=incident, area=area_drawn, public_area=shown, starts_at=starts_at, ends_at=ends_at,
         answers_until=answers_until, summary=summary.strip(), created_by=user)
     record(actor=user, action=Action.PUBLIC_REQUEST_POSTED, **_ledger_fields(public_request))
     if not settings.PUBLIC_REQUESTS_APPROVAL:
@@ -62,9 +62,10 @@ def public_request_post(*, user, incident: Incident, area_drawn=None, starts_at,
 
 def public_request_area_set(*, public_request: PublicRequest, area_drawn) -> None:
     """Recomputes the public area after the exact one changed (the admin's form)."""
-    exact = area_drawn or area.circle(public_request.incident.location, public_request.incident.radius_m)
+    incident = public_request.incident
     public_request.area = area_drawn
-    public_request.public_area = area.coarsened(exact)
+    public_request.public_area = (area.coarsened(area_drawn) if area_drawn
+                                  else area.around(incident.location, incident.radius_m))
 
 
 def _publish(public_request: PublicRequest, *, user) -> None:

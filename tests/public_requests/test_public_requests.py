@@ -261,6 +261,34 @@ def test_a_request_past_its_answer_time_is_listed_as_past_and_says_so(client, pu
     assert refused.status_code == 410 and b"This request no longer takes answers." in refused.content
 
 
+def test_two_incidents_in_one_cell_with_one_radius_show_the_same_area(investigator):
+    from django.contrib.gis.geos import Point
+
+    from public_requests.area import CELL_M, _steps, circle
+    from requests_app import services as incident_services
+    from tests.requests_app.factories import IncidentFactory
+
+    lng_step, lat_step = _steps(35.78)
+    cell_x, cell_y = int(-78.638 // lng_step), int(35.78 // lat_step)
+    shown = []
+    for fx, fy, case in ((0.03, 0.05, "26-777101"), (0.97, 0.94, "26-777102"), (0.5, 0.2, "26-777103")):
+        incident = IncidentFactory(case_number=case, radius_m=250,
+                                   location=Point((cell_x + fx) * lng_step, (cell_y + fy) * lat_step, srid=4326))
+        incident_services.incident_investigators_set(incident=incident, users=[investigator])
+        public_request = post_request(investigator, incident)
+        assert public_request.public_area.contains(circle(incident.location, 250))
+        shown.append(public_request.public_area)
+    assert shown[0].equals(shown[1]) and shown[0].equals(shown[2])
+    # Five cells a side for 250 m: ceil(250 / 300) + 1 around the centre's cell.
+    west, south, east, north = shown[0].extent
+    assert round((north - south) / lat_step) == 5 and round((east - west) / lng_step) == 5
+    # Any radius, anywhere in the cell: the circle is inside.
+    from public_requests.area import around
+    for radius in (CELL_M, 2 * CELL_M, 1000):
+        center = Point((cell_x + 0.999) * lng_step, (cell_y + 0.999) * lat_step, srid=4326)
+        assert around(center, radius).contains(circle(center, radius))
+
+
 def test_a_drawn_area_is_coarsened_to_whole_cells_around_it(investigator, incident):
     from django.contrib.gis.geos import Polygon
 
