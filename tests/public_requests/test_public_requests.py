@@ -337,6 +337,31 @@ def test_an_investigator_posts_from_the_admin_and_a_supervisor_approves_there(in
     assert AccessEntry.objects.filter(action="public_request.published", target_code=str(public_request.code)).exists()
 
 
+def test_a_published_request_cannot_be_changed_in_the_admin(published, investigator):
+    from datetime import timedelta
+
+    staff = Client()
+    staff.force_login(investigator)
+    url = f"/admin/public_requests/publicrequest/{published.pk}/change/"
+    later = published.answers_until + timedelta(days=30)
+    data = {"area": "", "starts_at_0": "2020-01-01", "starts_at_1": "00:00:00", "ends_at_0": "2030-01-01",
+            "ends_at_1": "00:00:00", "answers_until_0": later.strftime("%Y-%m-%d"), "answers_until_1": "12:00:00",
+            "summary": "Changed after approval."}
+    staff.post(url, data)
+    before = (published.summary, published.starts_at, published.ends_at, published.answers_until,
+              published.public_area.wkt)
+    published.refresh_from_db()
+    assert (published.summary, published.starts_at, published.ends_at, published.answers_until,
+            published.public_area.wkt) == before
+    page = staff.get(url).content.decode()
+    assert 'name="summary"' not in page and 'name="answers_until_0"' not in page
+    # A pending one stays editable.
+    pending = post_request(investigator, published.incident)
+    assert staff.post(f"/admin/public_requests/publicrequest/{pending.pk}/change/", data).status_code == 302
+    pending.refresh_from_db()
+    assert pending.summary == "Changed after approval."
+
+
 def test_a_purged_public_clip_gets_its_uploader_a_deletion_receipt(client, published, smtp_sink):
     from django.utils import timezone
 
