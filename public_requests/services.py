@@ -179,6 +179,7 @@ def public_answer_receipt_send(*, answer_id: int, clip_ids: list[int]) -> str:
                                                                                     clip_id__in=clip_ids)]
     send_templated(to=answer.email, name="public-answer-receipt", language=answer.language, context={
         "clips": clips, "url": links.access_link(answer), "incident": answer.request.incident,
+        "public_request": answer.request,
         "register_url": (settings.PUBLIC_URL + "/register/?" + urlencode({"email": answer.email})
                          if answer.wants_to_register else "")})
     PublicAnswer.objects.filter(pk=answer.pk).update(receipt_sent_at=timezone.now())
@@ -190,14 +191,15 @@ def public_clip_deletion_receipts_send(*, limit: int = 200) -> int:
     of public answers are ours). Each is marked once delivered to the mail server."""
     sent = 0
     pending = (AnswerClip.objects.filter(clip__purged_at__isnull=False, deletion_receipt_sent_at__isnull=True)
-               .select_related("clip__incident", "answer").order_by("pk")[:limit])
+               .select_related("clip__incident", "answer__request").order_by("pk")[:limit])
     for link in pending:
         with transaction.atomic():
             if not AnswerClip.objects.select_for_update(skip_locked=True).filter(
                     pk=link.pk, deletion_receipt_sent_at__isnull=True).exists():
                 continue
             send_templated(to=link.answer.email, name="public-clip-deleted", language=link.answer.language,
-                           context={"clip": link.clip, "incident": link.clip.incident})
+                           context={"clip": link.clip, "incident": link.clip.incident,
+                                    "public_request": link.answer.request})
             AnswerClip.objects.filter(pk=link.pk).update(deletion_receipt_sent_at=timezone.now())
             sent += 1
     return sent

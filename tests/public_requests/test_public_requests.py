@@ -127,6 +127,10 @@ def test_a_confirmed_answer_shares_a_clip_police_can_download_and_the_uploader_s
     assert clip.request is None and clip.public_answer.answer == answer
     receipt = parsed_mail(smtp_sink)[-1]
     assert receipt["To"] == "walker@example.org" and clip.sha256 in receipt.get_body(("plain",)).get_content()
+    # An anonymous uploader never learns the internal case number: the receipt names the request's offense.
+    for part in ("plain", "html"):
+        body = receipt.get_body((part,)).get_content()
+        assert incident.case_number not in body and "request about a Burglary" in body
     # The investigator downloads it, and the download is in the ledger, which the uploader reads.
     staff = Client()
     staff.force_login(investigator)
@@ -138,6 +142,7 @@ def test_a_confirmed_answer_shares_a_clip_police_can_download_and_the_uploader_s
     assert f"/evidence/{clip.code}/download/" in case_page
     page = client.get(links.access_path(answer)).content.decode()
     assert "downloaded your clip" in page and clip.sha256 in page
+    assert incident.case_number not in page
     # The public count stays "fewer than 5".
     assert "Fewer than 5 people answered" in client.get("/requests/").content.decode()
     assert AccessEntry.objects.filter(action="public_answer.shared").count() == 1
@@ -370,7 +375,9 @@ def test_a_purged_public_clip_gets_its_uploader_a_deletion_receipt(client, publi
     Clip.objects.update(purged_at=timezone.now(), wrapped_key=None)
     assert services.public_clip_deletion_receipts_send() == 1
     assert services.public_clip_deletion_receipts_send() == 0
-    assert "has been deleted" in parsed_mail(smtp_sink)[-1]["Subject"]
+    deleted = parsed_mail(smtp_sink)[-1]
+    assert "has been deleted" in deleted["Subject"]
+    assert published.incident.case_number not in deleted.get_body(("plain",)).get_content()
 
 
 def test_staff_roles_see_public_requests_of_their_cases_only(published):
