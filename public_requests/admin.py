@@ -61,6 +61,9 @@ class PublicRequestAdmin(StreetMapAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state != PublicRequest.State.PENDING:
+            # What the public was shown is what a supervisor approved: a change needs a new request.
+            return ("incident", "area", "starts_at", "ends_at", "answers_until", "summary", *self.readonly_fields)
         if obj is not None:
             return ("incident", *self.readonly_fields)
         return self.readonly_fields
@@ -68,7 +71,8 @@ class PublicRequestAdmin(StreetMapAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
-            services.public_request_area_set(public_request=obj, area_drawn=data.get("area"))
+            if "area" in form.fields:  # read-only once published: nothing to recompute
+                services.public_request_area_set(public_request=obj, area_drawn=data.get("area"))
             obj.save()
             return
         posted = services.public_request_post(

@@ -50,9 +50,9 @@ def public_request_post(*, user, incident: Incident, area_drawn=None, starts_at,
     if not incident_selectors.can_work_incident(user, incident):
         raise PermissionDenied("You may post public requests only for open cases you work on.")
     public_request_validate(incident=incident, starts_at=starts_at, ends_at=ends_at, answers_until=answers_until)
-    exact = area_drawn or area.circle(incident.location, incident.radius_m)
+    shown = area.coarsened(area_drawn) if area_drawn else area.around(incident.location, incident.radius_m)
     public_request = PublicRequest.objects.create(
-        incident=incident, area=area_drawn, public_area=area.coarsened(exact), starts_at=starts_at, ends_at=ends_at,
+        incident=incident, area=area_drawn, public_area=shown, starts_at=starts_at, ends_at=ends_at,
         answers_until=answers_until, summary=summary.strip(), created_by=user)
     record(actor=user, action=Action.PUBLIC_REQUEST_POSTED, **_ledger_fields(public_request))
     if not settings.PUBLIC_REQUESTS_APPROVAL:
@@ -62,9 +62,10 @@ def public_request_post(*, user, incident: Incident, area_drawn=None, starts_at,
 
 def public_request_area_set(*, public_request: PublicRequest, area_drawn) -> None:
     """Recomputes the public area after the exact one changed (the admin's form)."""
-    exact = area_drawn or area.circle(public_request.incident.location, public_request.incident.radius_m)
+    incident = public_request.incident
     public_request.area = area_drawn
-    public_request.public_area = area.coarsened(exact)
+    public_request.public_area = (area.coarsened(area_drawn) if area_drawn
+                                  else area.around(incident.location, incident.radius_m))
 
 
 def _publish(public_request: PublicRequest, *, user) -> None:
@@ -178,6 +179,7 @@ def public_answer_receipt_send(*, answer_id: int, clip_ids: list[int]) -> str:
                                                                                     clip_id__in=clip_ids)]
     send_templated(to=answer.email, name="public-answer-receipt", language=answer.language, context={
         "clips": clips, "url": links.access_link(answer), "incident": answer.request.incident,
+        "public_request": answer.request,
         "register_url": (settings.PUBLIC_URL + "/register/?" + urlencode({"email": answer.email})
                          if answer.wants_to_register else "")})
     PublicAnswer.objects.filter(pk=answer.pk).update(receipt_sent_at=timezone.now())
@@ -189,14 +191,15 @@ def public_clip_deletion_receipts_send(*, limit: int = 200) -> int:
     of public answers are ours). Each is marked once delivered to the mail server."""
     sent = 0
     pending = (AnswerClip.objects.filter(clip__purged_at__isnull=False, deletion_receipt_sent_at__isnull=True)
-               .select_related("clip__incident", "answer").order_by("pk")[:limit])
+               .select_related("clip__incident", "answer__request").order_by("pk")[:limit])
     for link in pending:
         with transaction.atomic():
             if not AnswerClip.objects.select_for_update(skip_locked=True).filter(
                     pk=link.pk, deletion_receipt_sent_at__isnull=True).exists():
                 continue
             send_templated(to=link.answer.email, name="public-clip-deleted", language=link.answer.language,
-                           context={"clip": link.clip, "incident": link.clip.incident})
+                           context={"clip": link.clip, "incident": link.clip.incident,
+                                    "public_request": link.answer.request})
             AnswerClip.objects.filter(pk=link.pk).update(deletion_receipt_sent_at=timezone.now())
             sent += 1
     return sent

@@ -10,6 +10,7 @@ import uuid
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from common.streamed_body import streams_body
 from public_requests import links, services
 from public_requests.views import _link_invalid, answer_page
 from requests_app import resumable
+from requests_app.models import Clip
 from requests_app.resumable_views import (
     TUS_VERSION,
     close_all,
@@ -37,7 +39,7 @@ from requests_app.views import MAX_FILES
 def _email_over_limit(answer, scope: str) -> bool:
     if not settings.RATE_LIMITS_ENABLED:
         return False
-    return over_limit(f"{scope}:email", answer.email, limit=settings.RATE_LIMIT_PER_ADDRESS,
+    return over_limit(f"{scope}:email", answer.email, limit=settings.RATE_LIMIT_PER_EMAIL,
                       window_s=settings.RATE_LIMIT_WINDOW_MINUTES * 60)
 
 
@@ -51,6 +53,21 @@ def _too_large(request, answer):
     return answer_page(request, answer, status=413, error=_(
         "The upload is larger than %(max)s MB. Send a shorter clip, or write to %(email)s.")
         % {"max": settings.UPLOAD_MAX_MB, "email": settings.AGENCY_EMAIL})
+
+
+def _over_quota(answer, announced: int) -> bool:
+    """Whether the answer's clips (stored) plus `announced` bytes would pass UPLOAD_MAX_MB: one answer cannot fill
+    the evidence store however many uploads it starts."""
+    stored = Clip.objects.filter(public_answer__answer=answer, purged_at__isnull=True).aggregate(
+        total=Sum("size"))["total"] or 0
+    return stored + announced > settings.UPLOAD_MAX_MB * 1024 * 1024
+
+
+def _quota_used(request, answer):
+    return answer_page(request, answer, status=413, error=_(
+        "Your clips for this request may total at most %(max)s MB, and this upload would go past that. "
+        "If you have more footage, write to %(email)s.") % {"max": settings.UPLOAD_MAX_MB,
+                                                            "email": settings.AGENCY_EMAIL})
 
 
 def _open_answer(request, token):
@@ -80,6 +97,9 @@ def uploads_create(request, token):
         return tus(answer_page(request, answer, error=_("“%(name)s” is empty.") % {"name": name}, status=400))
     if length > settings.UPLOAD_MAX_MB * 1024 * 1024:
         return tus(_too_large(request, answer))
+    pending = sum(staged.length for staged in resumable.staged_announced(request_code=answer.code))
+    if _over_quota(answer, pending + length):
+        return tus(_quota_used(request, answer))
     staged = resumable.staged_create(request_code=answer.code, name=name, length=length)
     location = reverse("public_requests:upload_resumable", args=[token, staged.id])
     return tus(HttpResponse(status=201), Location=location, Upload_Offset=0)
@@ -104,6 +124,8 @@ def uploads_finish(request, token):
         return appenders
     if sum(appender.staged.length for appender in appenders) > settings.UPLOAD_MAX_MB * 1024 * 1024:
         return close_all(appenders, _too_large(request, answer))
+    if _over_quota(answer, sum(appender.staged.length for appender in appenders)):
+        return close_all(appenders, _quota_used(request, answer))
     try:
         uploads = staged_uploads(appenders)
         try:

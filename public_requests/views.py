@@ -132,8 +132,7 @@ def _history_rows(entries) -> list[dict]:
             who = entry.detail.get("unit") or _("Staff")
         else:
             who = _("You") if entry.actor_label == "public" else settings.AGENCY_NAME
-        rows.append({"at": entry.at, "who": who, "what": str(Action(entry.action).owner_sees),
-                     "case_number": entry.case_number})
+        rows.append({"at": entry.at, "who": who, "what": str(Action(entry.action).owner_sees)})
     return rows
 
 

@@ -100,6 +100,17 @@ def staged_create(*, request_code: uuid.UUID, name: str, length: int) -> Staged:
     return Staged(upload_id, name, length, path, meta_path, meta)
 
 
+def staged_announced(*, request_code: uuid.UUID) -> list[Staged]:
+    """The unfinished uploads of the footage request `request_code` (what their creation announced)."""
+    found = []
+    for meta_path in evidence_dir().glob("resumable-*.json"):
+        try:
+            found.append(staged_get(request_code=request_code, upload_id=uuid.UUID(meta_path.stem[len("resumable-"):])))
+        except (UploadNotFound, ValueError):
+            continue
+    return found
+
+
 def staged_get(*, request_code: uuid.UUID, upload_id: uuid.UUID) -> Staged:
     """The upload `upload_id` of the footage request `request_code`; UploadNotFound for another request's, or
     none."""

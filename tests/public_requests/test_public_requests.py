@@ -127,6 +127,10 @@ def test_a_confirmed_answer_shares_a_clip_police_can_download_and_the_uploader_s
     assert clip.request is None and clip.public_answer.answer == answer
     receipt = parsed_mail(smtp_sink)[-1]
     assert receipt["To"] == "walker@example.org" and clip.sha256 in receipt.get_body(("plain",)).get_content()
+    # An anonymous uploader never learns the internal case number: the receipt names the request's offense.
+    for part in ("plain", "html"):
+        body = receipt.get_body((part,)).get_content()
+        assert incident.case_number not in body and "request about a Burglary" in body
     # The investigator downloads it, and the download is in the ledger, which the uploader reads.
     staff = Client()
     staff.force_login(investigator)
@@ -138,6 +142,7 @@ def test_a_confirmed_answer_shares_a_clip_police_can_download_and_the_uploader_s
     assert f"/evidence/{clip.code}/download/" in case_page
     page = client.get(links.access_path(answer)).content.decode()
     assert "downloaded your clip" in page and clip.sha256 in page
+    assert incident.case_number not in page
     # The public count stays "fewer than 5".
     assert "Fewer than 5 people answered" in client.get("/requests/").content.decode()
     assert AccessEntry.objects.filter(action="public_answer.shared").count() == 1
@@ -203,7 +208,7 @@ def test_answers_are_rate_limited_per_email_and_per_address(client, published, l
 
 
 def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits_on):
-    limits_on.RATE_LIMIT_PER_ADDRESS = 2
+    limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 10  # the email's own limit, not the address's
     answer = confirmed_answer(published)
     base = links.access_path(answer) + "uploads/"
     statuses = []
@@ -211,6 +216,33 @@ def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits
         other = Client(REMOTE_ADDR=f"10.0.0.{i + 1}")
         statuses.append(other.post(base, headers={**TUS, "Upload-Length": "100"}).status_code)
     assert statuses == [201, 201, 429]
+
+
+def test_one_answer_may_store_at_most_the_upload_limit_in_all(client, published, settings):
+    settings.UPLOAD_MAX_MB = 1
+    answer = confirmed_answer(published)
+    base = links.access_path(answer) + "uploads/"
+    half = {**TUS, "Upload-Length": str(600 * 1024),
+            "Upload-Metadata": "filename " + base64.b64encode(b"a.mp4").decode()}
+    assert client.post(base, headers=half).status_code == 201
+    refused = client.post(base, headers=half)  # the first one's announced bytes count too
+    assert refused.status_code == 413 and "may total at most 1 MB" in refused.content.decode()
+    # Checked again when finished: clips stored meanwhile count.
+    from requests_app import resumable
+    for staged in resumable.staged_announced(request_code=answer.code):
+        resumable.staged_delete(staged)
+    content = tiny_mp4()
+    created = client.post(base, headers={**TUS, "Upload-Length": str(len(content)),
+                                         "Upload-Metadata": "filename " + base64.b64encode(b"b.mp4").decode()})
+    assert created.status_code == 201
+    location = created["Location"]
+    client.patch(location, data=content, content_type="application/offset+octet-stream",
+                 headers={**TUS, "Upload-Offset": "0"})
+    assert upload(client, answer, content).status_code == 200  # a first clip fits
+    Clip.objects.update(size=1024 * 1024 - len(content) + 1)
+    finished = client.post(base + "finish/", headers={"X-Uploads": location.rsplit("/", 1)[1], "X-Keep-Days": "30"})
+    assert finished.status_code == 413 and "may total at most 1 MB" in finished.content.decode()
+    assert Clip.objects.count() == 1
 
 
 def test_a_withdrawn_request_stays_listed_and_takes_no_answers(client, published, investigator):
@@ -232,6 +264,34 @@ def test_a_request_past_its_answer_time_is_listed_as_past_and_says_so(client, pu
     assert "There are no open requests right now." in client.get("/requests/").content.decode()
     refused = answer_via_form(client, published)
     assert refused.status_code == 410 and b"This request no longer takes answers." in refused.content
+
+
+def test_two_incidents_in_one_cell_with_one_radius_show_the_same_area(investigator):
+    from django.contrib.gis.geos import Point
+
+    from public_requests.area import CELL_M, _steps, circle
+    from requests_app import services as incident_services
+    from tests.requests_app.factories import IncidentFactory
+
+    lng_step, lat_step = _steps(35.78)
+    cell_x, cell_y = int(-78.638 // lng_step), int(35.78 // lat_step)
+    shown = []
+    for fx, fy, case in ((0.03, 0.05, "26-777101"), (0.97, 0.94, "26-777102"), (0.5, 0.2, "26-777103")):
+        incident = IncidentFactory(case_number=case, radius_m=250,
+                                   location=Point((cell_x + fx) * lng_step, (cell_y + fy) * lat_step, srid=4326))
+        incident_services.incident_investigators_set(incident=incident, users=[investigator])
+        public_request = post_request(investigator, incident)
+        assert public_request.public_area.contains(circle(incident.location, 250))
+        shown.append(public_request.public_area)
+    assert shown[0].equals(shown[1]) and shown[0].equals(shown[2])
+    # Five cells a side for 250 m: ceil(250 / 300) + 1 around the centre's cell.
+    west, south, east, north = shown[0].extent
+    assert round((north - south) / lat_step) == 5 and round((east - west) / lng_step) == 5
+    # Any radius, anywhere in the cell: the circle is inside.
+    from public_requests.area import around
+    for radius in (CELL_M, 2 * CELL_M, 1000):
+        center = Point((cell_x + 0.999) * lng_step, (cell_y + 0.999) * lat_step, srid=4326)
+        assert around(center, radius).contains(circle(center, radius))
 
 
 def test_a_drawn_area_is_coarsened_to_whole_cells_around_it(investigator, incident):
@@ -282,6 +342,31 @@ def test_an_investigator_posts_from_the_admin_and_a_supervisor_approves_there(in
     assert AccessEntry.objects.filter(action="public_request.published", target_code=str(public_request.code)).exists()
 
 
+def test_a_published_request_cannot_be_changed_in_the_admin(published, investigator):
+    from datetime import timedelta
+
+    staff = Client()
+    staff.force_login(investigator)
+    url = f"/admin/public_requests/publicrequest/{published.pk}/change/"
+    later = published.answers_until + timedelta(days=30)
+    data = {"area": "", "starts_at_0": "2020-01-01", "starts_at_1": "00:00:00", "ends_at_0": "2030-01-01",
+            "ends_at_1": "00:00:00", "answers_until_0": later.strftime("%Y-%m-%d"), "answers_until_1": "12:00:00",
+            "summary": "Changed after approval."}
+    staff.post(url, data)
+    before = (published.summary, published.starts_at, published.ends_at, published.answers_until,
+              published.public_area.wkt)
+    published.refresh_from_db()
+    assert (published.summary, published.starts_at, published.ends_at, published.answers_until,
+            published.public_area.wkt) == before
+    page = staff.get(url).content.decode()
+    assert 'name="summary"' not in page and 'name="answers_until_0"' not in page
+    # A pending one stays editable.
+    pending = post_request(investigator, published.incident)
+    assert staff.post(f"/admin/public_requests/publicrequest/{pending.pk}/change/", data).status_code == 302
+    pending.refresh_from_db()
+    assert pending.summary == "Changed after approval."
+
+
 def test_a_purged_public_clip_gets_its_uploader_a_deletion_receipt(client, published, smtp_sink):
     from django.utils import timezone
 
@@ -290,7 +375,9 @@ def test_a_purged_public_clip_gets_its_uploader_a_deletion_receipt(client, publi
     Clip.objects.update(purged_at=timezone.now(), wrapped_key=None)
     assert services.public_clip_deletion_receipts_send() == 1
     assert services.public_clip_deletion_receipts_send() == 0
-    assert "has been deleted" in parsed_mail(smtp_sink)[-1]["Subject"]
+    deleted = parsed_mail(smtp_sink)[-1]
+    assert "has been deleted" in deleted["Subject"]
+    assert published.incident.case_number not in deleted.get_body(("plain",)).get_content()
 
 
 def test_staff_roles_see_public_requests_of_their_cases_only(published):
