@@ -271,7 +271,8 @@ CLIP_KEEP_DAYS_MAX = env_int("CONNECT_CLIP_KEEP_DAYS_MAX", 365, minimum=CLIP_KEE
 # redacted, after owners had OBJECTION_DAYS to object. GRID_M: the exported registry's locations are the centres of
 # cells this many metres wide.
 RECORDS_POLICY = env_choice("CONNECT_RECORDS_POLICY", "confidential", ("confidential", "releasable"))
-RECORDS_OBJECTION_DAYS = env_int("CONNECT_RECORDS_OBJECTION_DAYS", 10, minimum=1, maximum=365)
+# At least a day, except in the demo, where 0 lets a release be walked through in one sitting.
+RECORDS_OBJECTION_DAYS = env_int("CONNECT_RECORDS_OBJECTION_DAYS", 10, minimum=0 if DEMO else 1, maximum=365)
 RECORDS_GRID_M = env_int("CONNECT_RECORDS_GRID_M", 500, minimum=50, maximum=10000)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
 # Outside agencies (agencies/): requests from agencies of these types must carry a warrant or court order. Types are
