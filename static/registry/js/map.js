@@ -114,6 +114,7 @@
     statusEl.textContent = body.total.toLocaleString() + " cameras in view, grouped: zoom in to see each one.";
     mapEl.dataset.loaded = String(body.total);
     mapEl.dataset.mode = "clusters";
+    mapEl.dataset.draws = String(Number(mapEl.dataset.draws || 0) + 1);  // for tests: a load has been drawn
   }
 
   function draw(data) {
@@ -137,6 +138,7 @@
       (data.truncated ? " (only the first " + data.features.length + ": zoom in to see all)" : "") + ".";
     mapEl.dataset.loaded = String(data.features.length);
     mapEl.dataset.mode = "cameras";
+    mapEl.dataset.draws = String(Number(mapEl.dataset.draws || 0) + 1);
   }
 
   function search(params) {
