@@ -20,6 +20,7 @@ tests/api/test_map_route_parity.py sends the same requests both ways.
 """
 
 import asyncio
+import functools
 import io
 import logging
 import time
@@ -34,7 +35,7 @@ from accounts import fast_checks
 from accounts.middleware import session_quiet
 from api.fast_route import HEADER_MIDDLEWARE, DatabaseThreads, FastRoute, repeated
 from api.loop_database import LoopDatabase
-from audit.ledger import GroupCommit
+from audit.ledger import GroupCommit, record_many_on_loop
 from common import access, request_context
 from registry import selectors, services
 from registry.views import staff_map
@@ -47,8 +48,10 @@ READ = {b"cookie", b"host", b"x-forwarded-host", b"x-forwarded-proto", b"content
 QUERIES = 4  # at once, each on its own connection
 
 _queries = LoopDatabase(QUERIES)
-_database = DatabaseThreads(1, "map-db")  # the second factor's device, when the site requires one
-_ledger = GroupCommit(DatabaseThreads(1, "map-ledger").run)
+# The second factor's device when the site requires one, an outside rule without SQL, the sealer's lookups.
+_database = DatabaseThreads(1, "map-db")
+# The view's entries, written together on one of the loop's connections (no thread hop).
+_ledger = GroupCommit(_queries.run, write=functools.partial(record_many_on_loop, run=_database.run))
 # The view's compression (gzip_page), applied to the same body.
 _gzip = GZipMiddleware(lambda request: None)
 
@@ -88,18 +91,10 @@ class MapRoute(FastRoute):
         asked = staff_map.in_view_asked(request.GET)
         if not isinstance(asked, tuple):  # Django's 400
             return await self.app(scope, receive, send)
-        try:
-            data = await _queries.run(fast_checks.session_data, request.session)
-        except Exception:  # the database unreachable, say: Django's answer (and its error page) as for any request
-            logger.warning("map request passed on: the session could not be read", exc_info=True)
-            data = None
-        if not data or not session_quiet(data, time.time()):
-            return await self.app(scope, receive, send)
         # Who asks and what the map shows are read side by side, on two connections; what was read is used only
         # once the checks have passed (else it is dropped: nothing answered, nothing recorded).
-        user, read = await asyncio.gather(self._staff_reader(request, data), self._read(*asked),
-                                          return_exceptions=True)
-        if isinstance(user, BaseException):
+        user, read = await asyncio.gather(self._staff_reader(request), self._read(*asked), return_exceptions=True)
+        if isinstance(user, BaseException):  # the database unreachable, say: Django's answer, as for any request
             logger.warning("map request passed on: the session could not be checked", exc_info=user)
             user = None
         if user is None:
@@ -123,12 +118,15 @@ class MapRoute(FastRoute):
             return await self.answer(request, send, 500, b'{"detail": "The map could not be read. Try again."}')
         await self.answer(request, send, 200, self._compressed(request, content))
 
-    async def _staff_reader(self, request, data: dict):
+    async def _staff_reader(self, request):
         """The signed-in staff member of this quiet session whom Django would serve without changing anything, or
         None."""
-        user = await _queries.run(fast_checks.staff_holding, data, staff_map.MAP_PERMISSION)
-        # The outside agencies' guard refuses such an account every permission, which the SQL above cannot see.
-        if user is None or await _database.run(access.is_outside, user):
+        data, user = await _queries.run(fast_checks.session_and_staff, request.session, staff_map.MAP_PERMISSION)
+        if not data or user is None or not session_quiet(data, time.time()):
+            return None
+        # The outside agencies' guard refuses such an account every permission: read with the checks above when
+        # every rule has its SQL, else asked of the rules on a database thread.
+        if access.is_outside(user) if access.outside_known(user) else await _database.run(access.is_outside, user):
             return None
         if settings.MFA_REQUIRED and not await _database.run(fast_checks.second_factor_verified, user, data):
             return None

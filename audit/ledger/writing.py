@@ -9,6 +9,7 @@ import time
 import uuid
 import weakref
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
@@ -61,19 +62,53 @@ def record(*, actor, action: Action, **fields) -> None:
 
 def record_many(entries: list[dict]) -> None:
     """Records entries in one go (purges write thousands): multi-row INSERTs, sealed together."""
-    if not entries:
+    ids, statements = _inserts(entries)
+    if not ids:
         return
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+    _seal_after_commit(ids)
+
+
+async def record_many_on_loop(connection, entries: list[dict], *, run) -> None:
+    """record_many() on an event loop's own autocommit psycopg connection (api.loop_database): the same rows,
+    committed when this returns, without a thread hop. The seal is asked for as record_many()'s commit asks for it;
+    its lookups, when this process's last look for the sealer is stale, on `run(function, *args)` (a database
+    thread, awaitable)."""
+    ids, statements = _inserts(entries)
+    if not ids:
+        return
+    # Django's cursors bind parameters on the client: the same here, so the rows are the same.
+    async with psycopg.AsyncClientCursor(connection) as cursor:
+        if len(statements) == 1:  # autocommit: one round trip, committed
+            await cursor.execute(*statements[0])
+        else:
+            async with connection.transaction():
+                for statement, params in statements:
+                    await cursor.execute(statement, params)
+    running = sealer.sealer_running_known()
+    if running is None:
+        running = await run(sealer.sealer_running)
+    if not running:  # else the sealer process chains them within milliseconds
+        await run(functools.partial(sealing.seal_quietly, own=ids))
+
+
+def _inserts(entries: list[dict]) -> tuple[list[str], list[tuple[str, list]]]:
+    """(the new pending ids, the INSERT statements with their parameters) that write `entries`."""
+    if not entries:
+        return [], []
     now = timezone.now()  # the time of the event, whenever it is sealed
     # Sealing takes entries in (at, id) order; sorted ids keep these, which share `at`, in the order given.
     ids = sorted(_time_ordered_uuid() for _ in entries)
     rows = [_row(values, pending_id, now) for values, pending_id in zip(entries, ids, strict=True)]
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start:start + _INSERT_CHUNK]
-            cursor.execute(_INSERT + ", ".join(template for template, _ in chunk),
-                           [param for _, params in chunk for param in params])
-    _seal_after_commit(ids)
+    statements = []
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start:start + _INSERT_CHUNK]
+        statements.append((_INSERT + ", ".join(template for template, _ in chunk),
+                           [param for _, params in chunk for param in params]))
+    return ids, statements
 
 
 def _row(values: dict, pending_id: str, now) -> tuple[str, list]:
