@@ -11,6 +11,8 @@ tests/api/test_map_route_parity.py sends the same requests both ways for each ca
 """
 
 import functools
+import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -55,10 +57,29 @@ session AS (SELECT session_data FROM django_session WHERE session_key = %(sessio
 SELECT session.session_data, {_USER_COLUMNS}
 FROM session LEFT JOIN auth_user u ON u.id = %(user_id)s"""
 
+# known_staff_condition: the session's row unchanged since its checks passed, and its user passing them all now.
+_KNOWN_STAFF_SQL = """EXISTS (
+    SELECT 1 FROM django_session s JOIN auth_user u ON u.id = %(user_id)s
+    WHERE s.session_key = %(session_key)s AND s.expire_date > now() AND s.session_data = %(session_text)s
+      AND u.username = %(username)s AND sha256(convert_to(u.password, 'UTF8')) = %(password_sha256)s
+      AND u.is_active AND u.is_staff
+      AND (u.is_superuser
+           OR EXISTS (SELECT 1 FROM auth_user_user_permissions up
+                      WHERE up.user_id = u.id AND up.permission_id IN (SELECT id FROM perm))
+           OR EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group_permissions gp ON gp.group_id = ug.group_id
+                      WHERE ug.user_id = u.id AND gp.permission_id IN (SELECT id FROM perm)))
+      AND NOT EXISTS (SELECT 1 FROM accounts_accountlock l
+                      WHERE UPPER(l.username::text) = UPPER(u.username::text) AND l.unlocked_at IS NULL
+                        AND (l.expires_at IS NULL OR l.expires_at > now()))
+      AND NOT ({outside}))""".replace("(SELECT id FROM perm)", """(
+          SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
+          WHERE ct.app_label = %(app_label)s AND p.codename = %(codename)s)""")
+
 # Which user each session signed in, as learnt from its data: the id only, never whether they may see anything (every
 # check is read again on every request). A session's user does not change under the same key (Django's login() flushes
 # or cycles the key), and each use is checked against the row's data anyway. Bounded: emptied when full.
 _session_users: dict[str, int] = {}
+_known_sessions: dict[str, "KnownSession"] = {}  # sessions that passed every check (KnownSession)
 SESSION_USERS_MAX = 10_000
 
 
@@ -85,47 +106,99 @@ async def session_and_staff(connection, session, perm: str) -> tuple[dict | None
     """(the session's data, the active staff member it signs in who holds `perm`, has no open lock of their name
     and whose session hash verifies), with None for what Django must decide. One statement when the session's user
     is known from an earlier request, else two. The user's outside-agency standing is noted on it when every rule
-    has SQL (common.access.outside_known)."""
+    has SQL (common.access.outside_known); a user who passes is remembered for known_staff_condition."""
     key = session.session_key
     if not key:
         return None, None
     staff_sql, session_staff_sql = _current_statements()
     app_label, codename = perm.split(".", 1)
     params = {"app_label": app_label, "codename": codename, "session_key": key}
-    known = _session_users.get(key)
-    if known is not None:
-        async with connection.cursor() as cursor:
-            await cursor.execute(session_staff_sql, {**params, "user_id": known}, prepare=True)
-            row = await cursor.fetchone()
-        if row is None:
-            return None, None
-        data = session.decode(row[0])
-        if _user_id(data) == known:
-            return data, _staff_of(data, known, row[1:])
-    else:
-        data = await session_data(connection, session)
-        if not data:
-            return data, None
+    hint = _session_users.get(key)
+    async with connection.cursor() as cursor:
+        if hint is not None:
+            await cursor.execute(session_staff_sql, {**params, "user_id": hint}, prepare=True)
+        else:
+            await cursor.execute(_SESSION_SQL, [key], prepare=True)
+        row = await cursor.fetchone()
+    if row is None:
+        _forget(key)
+        return None, None
+    session_text, data = row[0], session.decode(row[0])
     user_id = _user_id(data)
     if user_id is None:
+        _forget(key)
         return data, None
-    if len(_session_users) >= SESSION_USERS_MAX:
-        _session_users.clear()
-    _session_users[key] = user_id
-    async with connection.cursor() as cursor:
-        await cursor.execute(staff_sql, {**params, "user_id": user_id}, prepare=True)
-        row = await cursor.fetchone()
-    return data, (_staff_of(data, user_id, row) if row is not None else None)
+    if user_id != hint:
+        _remember(_session_users, key, user_id)
+        async with connection.cursor() as cursor:
+            await cursor.execute(staff_sql, {**params, "user_id": user_id}, prepare=True)
+            columns = await cursor.fetchone()
+        if columns is None:
+            _forget(key)
+            return data, None
+    else:
+        columns = row[1:]
+    user = _staff_of(data, user_id, columns)
+    if user is None or not access.outside_known(user) or access.is_outside(user):
+        _known_sessions.pop(key, None)
+    else:
+        _remember(_known_sessions, key, KnownSession(
+            session_key=key, session_text=session_text, data=data, user_id=user_id, username=user.username,
+            password_sha256=_sha256(user.password), perm=perm))
+    return data, user
 
 
-async def session_data(connection, session) -> dict | None:
-    """The session's data (decoded by the session store itself), or None where Django would find none."""
-    if not session.session_key:
+@dataclass(frozen=True)
+class KnownSession:
+    """A session whose row and user passed every check once (session_and_staff): its row's text as then (signature,
+    user id and session hash verified against it), the user's name and a digest of their password hash then. What
+    known_staff_condition asks the database to find unchanged, with every check of who asks read again."""
+
+    session_key: str
+    session_text: str
+    data: dict
+    user_id: int
+    username: str
+    password_sha256: bytes
+    perm: str
+
+    def user(self) -> User:
+        """The user as the ledger and the request's context read them (id, username)."""
+        return User(id=self.user_id, username=self.username, is_active=True, is_staff=True)
+
+
+def known_session(session_key: str | None) -> KnownSession | None:
+    return _known_sessions.get(session_key) if session_key else None
+
+
+def known_staff_condition(known: KnownSession) -> tuple[str, dict] | None:
+    """An SQL condition (and its parameters) true exactly when the known session's row is still there, unexpired and
+    unchanged, and its user still passes every check of session_and_staff: the same name and password hash (so the
+    session hash verified before still verifies), active, staff, holding the permission, no open lock, not an
+    outside agency's. For a statement that writes the ledger entry only if who asks may see the answer. None when an
+    outside rule has no SQL (ask the rules: session_and_staff)."""
+    outside = access.outside_rules_sql()
+    if outside is None:
         return None
-    async with connection.cursor() as cursor:
-        await cursor.execute(_SESSION_SQL, [session.session_key], prepare=True)
-        row = await cursor.fetchone()
-    return session.decode(row[0]) if row else None
+    app_label, codename = known.perm.split(".", 1)
+    return _KNOWN_STAFF_SQL.replace("{outside}", " OR ".join(("FALSE", *outside))), {
+        "app_label": app_label, "codename": codename, "session_key": known.session_key, "user_id": known.user_id,
+        "session_text": known.session_text, "username": known.username, "password_sha256": known.password_sha256}
+
+
+def _remember(store: dict, key: str, value) -> None:
+    if len(store) >= SESSION_USERS_MAX:
+        store.clear()
+    store[key] = value
+
+
+def _forget(key: str) -> None:
+    _session_users.pop(key, None)
+    _known_sessions.pop(key, None)
+
+
+def _sha256(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
 
 
 def _user_id(data: dict) -> int | None:

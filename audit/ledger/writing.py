@@ -5,6 +5,7 @@ runs at once). A rolled-back transaction leaves nothing behind, and its seal nev
 import functools
 import json
 import os
+import re
 import time
 import uuid
 import weakref
@@ -88,11 +89,31 @@ async def record_many_on_loop(connection, entries: list[dict], *, run) -> None:
             async with connection.transaction():
                 for statement, params in statements:
                     await cursor.execute(statement, params)
+    await seal_after_loop_write(ids, run=run)
+
+
+async def seal_after_loop_write(ids: list[str], *, run) -> None:
+    """The seal a committed write on an event loop's connection asks for, as record_many()'s commit does: none while
+    the sealer process runs (it chains them within milliseconds). Lookups and the seal on `run` (a database
+    thread), the first only when this process's last look for the sealer is stale."""
     running = sealer.sealer_running_known()
     if running is None:
         running = await run(sealer.sealer_running)
-    if not running:  # else the sealer process chains them within milliseconds
+    if not running:
         await run(functools.partial(sealing.seal_quietly, own=ids))
+
+
+def pending_insert_select(values: dict, *, condition: str, prefix: str = "ledger_") -> tuple[str, dict, str]:
+    """One entry (entry()'s values) as `INSERT INTO ... SELECT ... WHERE <condition>`, with named parameters
+    (`%(<prefix>N)s`), for a caller that writes it in the same statement as what decides whether it is written (the
+    staff map's fast route: its checks and its read). Returns (the statement, its parameters, the pending id). The
+    row is record_many()'s; once the statement has committed, ask for the seal (seal_after_loop_write) if it wrote."""
+    pending_id = _time_ordered_uuid()
+    template, params = _row(values, pending_id, timezone.now())
+    names = iter(range(len(params)))
+    select_list = re.sub(r"%s", lambda _: f"%({prefix}{next(names)})s", template[1:-1])
+    statement = f"{_INSERT.removesuffix(' VALUES ')} SELECT {select_list} WHERE {condition}"
+    return statement, {f"{prefix}{i}": value for i, value in enumerate(params)}, pending_id
 
 
 def _inserts(entries: list[dict]) -> tuple[list[str], list[tuple[str, list]]]:
