@@ -13,11 +13,12 @@ from api.map_route import MapRoute
 from audit.actions import Action
 from audit.models import AccessEntry
 from connect.asgi_body import SealedBodyASGIHandler
+from tests.api import test_map_route_parity as parity
 from tests.api.asgi_exchange import CountingApp
-from tests.api.test_map_route_parity import (  # noqa: F401  (cameras: the fixture)
-    CITY, assert_same, cameras, content, get, map_views, session_of,
-)
+from tests.api.test_map_route_parity import CITY, assert_same, content, get, map_views, session_of
 from tests.conftest import make_staff
+
+cameras = parity.cameras  # the fixture: a few cameras, the route's connections ended after
 
 
 @pytest.fixture
