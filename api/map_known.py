@@ -13,7 +13,6 @@ taken away therefore refuses the very next request.
 
 from dataclasses import dataclass
 
-import psycopg
 from django.conf import settings
 
 from accounts import fast_checks
@@ -56,9 +55,8 @@ def statement_for(known: fast_checks.KnownSession, box: dict, kinds: list, level
 
 async def groups_if_allowed(connection, statement: str, params: dict, pending_id: str) -> Served | None:
     """The groups if the statement recorded the view (every check passed), else None (nothing was recorded)."""
-    # Bound on the client, as Django's cursors bind: the entry's values reach their columns as the usual INSERT's do.
-    async with psycopg.AsyncClientCursor(connection) as cursor:
-        await cursor.execute(statement, params)
+    async with connection.cursor() as cursor:
+        await cursor.execute(statement, params, prepare=True)
         rows = await cursor.fetchall()
     if not rows or rows[0][0] != 1:
         return None

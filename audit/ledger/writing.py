@@ -25,6 +25,8 @@ _TEXT = ("actor_label", "action", "target_type", "target_code", "camera_code", "
 # it saves the round trip a query from here would cost.
 _ROW = f"({', '.join(['%s'] * (len(PENDING_FIELDS) + 2))}, audit_actor_unit(%s))"
 _ROW_NO_USER = f"({', '.join(['%s'] * (len(PENDING_FIELDS) + 2))}, '')"  # the system, 'owner': no roles
+# The SQL types of _ROW's parameters, in order (pending_insert_select).
+_PARAMETER_TYPES = ("uuid", "timestamptz", "bigint", *["text"] * 9, "jsonb", "text", "bigint")
 _INSERT = f"INSERT INTO audit_pendingentry (id, {', '.join(PENDING_FIELDS)}, mac, unit) VALUES "
 
 # Per connection, the ids recorded in its current transaction and not yet sealed: every record() in a transaction
@@ -110,8 +112,10 @@ def pending_insert_select(values: dict, *, condition: str, prefix: str = "ledger
     row is record_many()'s; once the statement has committed, ask for the seal (seal_after_loop_write) if it wrote."""
     pending_id = _time_ordered_uuid()
     template, params = _row(values, pending_id, timezone.now())
-    names = iter(range(len(params)))
-    select_list = re.sub(r"%s", lambda _: f"%({prefix}{next(names)})s", template[1:-1])
+    # Typed, as a SELECT's parameters get no type from the columns they go into (a VALUES row's do): so the
+    # statement can be bound on the server and prepared once.
+    names = iter(enumerate(_PARAMETER_TYPES))
+    select_list = re.sub(r"%s", lambda _: "%({}{})s::{}".format(prefix, *next(names)), template[1:-1])
     statement = f"{_INSERT.removesuffix(' VALUES ')} SELECT {select_list} WHERE {condition}"
     return statement, {f"{prefix}{i}": value for i, value in enumerate(params)}, pending_id
 
