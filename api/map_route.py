@@ -3,11 +3,16 @@ staff map's explicit fast route in connect.asgi (api.fast_route says what the fa
 
 Through Django each map move cost 8–14× the map's own SQL (bench/map_tiles.py); profiled, about 7 of its 8–9 ms of
 CPU went to the ORM's building of the five queries that check who asks (session, user, two permission reads, the
-lock) and the middlewares around them. Here the same checks take two plain statements on the route's own
-connections (accounts.fast_checks, api.loop_database); the groups or cameras are the view's own SQL
-(registry.selectors, awaited), the answer the view's own (registry.views.staff_map.in_view_*), and its ledger entry
-the view's own (registry.services.map_view_entry), committed together with concurrent requests' entries
-(audit.ledger.GroupCommit) before any of the answer leaves.
+lock) and the middlewares around them. Here the same checks (and the outside agencies' rule) take one plain
+statement on the route's own connections (accounts.fast_checks, api.loop_database; two for a session's first
+request), read side by side with the groups or cameras, which are the view's own SQL (registry.selectors, awaited);
+the answer is the view's own (registry.views.staff_map.in_view_*), and its ledger entry the view's own
+(registry.services.map_view_entry), committed on the loop's connection together with concurrent requests' entries
+(audit.ledger.GroupCommit, record_many_on_loop) before any of the answer leaves.
+
+Once a session has passed every check here, its next groups answers take a single round trip (api.map_known): one
+statement reads the groups, checks afresh that the session's row is unchanged and its user still passes every check,
+and writes the entry only if so; otherwise it writes nothing and the request takes the path above.
 
 Only the plain case is served here: a GET to exactly that path, without a body, with valid parameters, from a
 session that Django would let through changing nothing (accounts.middleware.session_quiet) of an active staff
@@ -139,7 +144,7 @@ class MapRoute(FastRoute):
             return False
         if served is None:
             return False
-        request.session_read = known.data  # the row's data, unchanged (the statement compared it)
+        request.session_read = dict(known.data)  # the row's data, unchanged (the statement compared it)
         context = request_context.current()
         if context is not None:
             context.user_id = known.user_id

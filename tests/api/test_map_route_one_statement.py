@@ -148,3 +148,15 @@ def test_a_view_of_few_cameras_records_once_and_shows_each(cameras, one_statemen
     answer = get(route, few, cookie=cookie)
     assert answer[0] == 200 and content(answer)["mode"] == "cameras" and django_app.calls == 0
     assert one_statement[-1] is None and len(map_views()) == before + 1
+
+
+def test_an_outside_rule_without_sql_is_still_asked_of_every_request(cameras, one_statement, monkeypatch):
+    """A rule the statements cannot read (no SQL given with it) sends each request to the rules themselves."""
+    from common import access
+
+    user, cookie, route, django_app = known_analyst()
+    before = len(map_views())
+    monkeypatch.setattr(access, "_outside_rules", [*access._outside_rules, lambda u: u.username == "analyst"])
+    status = get(route, CITY, cookie=cookie)[0]
+    assert one_statement == [] and django_app.calls == 1 and status == 403
+    assert len(map_views()) == before
