@@ -12,4 +12,4 @@ class AgenciesConfig(AppConfig):
         from agencies import selectors
         from common import access
 
-        access.outside_rule_add(selectors.user_is_outside)
+        access.outside_rule_add(selectors.user_is_outside, sql=selectors.USER_IS_OUTSIDE_SQL)

@@ -6,6 +6,9 @@ from django.utils import timezone
 
 from agencies.models import AgencyMember, AgencyRequest, OutsideAgency
 
+# user_is_outside as SQL, for the staff map's one-statement checks (common.access.outside_rule_add).
+USER_IS_OUTSIDE_SQL = f"EXISTS (SELECT 1 FROM {AgencyMember._meta.db_table} WHERE user_id = %(user_id)s)"
+
 
 def user_is_outside(user) -> bool:
     """The central guard's rule (common.access.is_outside)."""

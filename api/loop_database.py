@@ -16,6 +16,7 @@ import psycopg
 from django.db import connection as django_connection
 
 IDLE_CLOSE_S = 10.0
+PREPARE_THRESHOLD = 5  # psycopg's own default: a statement run this often is prepared (at once with prepare=True)
 # Django's own: its cursor class (synchronous) and its adapters (which return jsonb as text, for one) are not for a
 # plain AsyncConnection; the fast route's queries read plain values.
 _NOT_FOR_ASYNC = {"cursor_factory", "context"}
@@ -76,6 +77,11 @@ class LoopDatabase:
 async def _connect() -> psycopg.AsyncConnection:
     params = {name: value for name, value in django_connection.get_connection_params().items()
               if name not in _NOT_FOR_ASYNC}
+    # Django turns psycopg's prepared statements off (prepare_threshold None) unless the site's OPTIONS say
+    # otherwise, and psycopg then ignores `prepare=True`: the routes' hot statements were planned anew on every
+    # request. These connections are the routes' own, so psycopg's default applies here unless the site set one.
+    if "prepare_threshold" not in django_connection.settings_dict.get("OPTIONS", {}):
+        params["prepare_threshold"] = PREPARE_THRESHOLD
     return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 

@@ -3,11 +3,16 @@ staff map's explicit fast route in connect.asgi (api.fast_route says what the fa
 
 Through Django each map move cost 8–14× the map's own SQL (bench/map_tiles.py); profiled, about 7 of its 8–9 ms of
 CPU went to the ORM's building of the five queries that check who asks (session, user, two permission reads, the
-lock) and the middlewares around them. Here the same checks take two plain statements on the route's own
-connections (accounts.fast_checks, api.loop_database); the groups or cameras are the view's own SQL
-(registry.selectors, awaited), the answer the view's own (registry.views.staff_map.in_view_*), and its ledger entry
-the view's own (registry.services.map_view_entry), committed together with concurrent requests' entries
-(audit.ledger.GroupCommit) before any of the answer leaves.
+lock) and the middlewares around them. Here the same checks (and the outside agencies' rule) take one plain
+statement on the route's own connections (accounts.fast_checks, api.loop_database; two for a session's first
+request), read side by side with the groups or cameras, which are the view's own SQL (registry.selectors, awaited);
+the answer is the view's own (registry.views.staff_map.in_view_*), and its ledger entry the view's own
+(registry.services.map_view_entry), committed on the loop's connection together with concurrent requests' entries
+(audit.ledger.GroupCommit, record_many_on_loop) before any of the answer leaves.
+
+Once a session has passed every check here, its next groups answers take a single round trip (api.map_known): one
+statement reads the groups, checks afresh that the session's row is unchanged and its user still passes every check,
+and writes the entry only if so; otherwise it writes nothing and the request takes the path above.
 
 Only the plain case is served here: a GET to exactly that path, without a body, with valid parameters, from a
 session that Django would let through changing nothing (accounts.middleware.session_quiet) of an active staff
@@ -20,6 +25,7 @@ tests/api/test_map_route_parity.py sends the same requests both ways.
 """
 
 import asyncio
+import functools
 import io
 import logging
 import time
@@ -32,9 +38,11 @@ from django.utils.functional import cached_property
 
 from accounts import fast_checks
 from accounts.middleware import session_quiet
+from api import map_known
 from api.fast_route import HEADER_MIDDLEWARE, DatabaseThreads, FastRoute, repeated
 from api.loop_database import LoopDatabase
-from audit.ledger import GroupCommit
+from audit.ledger import GroupCommit, record_many_on_loop
+from audit.ledger.writing import seal_after_loop_write
 from common import access, request_context
 from registry import selectors, services
 from registry.views import staff_map
@@ -47,8 +55,10 @@ READ = {b"cookie", b"host", b"x-forwarded-host", b"x-forwarded-proto", b"content
 QUERIES = 4  # at once, each on its own connection
 
 _queries = LoopDatabase(QUERIES)
-_database = DatabaseThreads(1, "map-db")  # the second factor's device, when the site requires one
-_ledger = GroupCommit(DatabaseThreads(1, "map-ledger").run)
+# The second factor's device when the site requires one, an outside rule without SQL, the sealer's lookups.
+_database = DatabaseThreads(1, "map-db")
+# The view's entries, written together on one of the loop's connections (no thread hop).
+_ledger = GroupCommit(_queries.run, write=functools.partial(record_many_on_loop, run=_database.run))
 # The view's compression (gzip_page), applied to the same body.
 _gzip = GZipMiddleware(lambda request: None)
 
@@ -88,18 +98,12 @@ class MapRoute(FastRoute):
         asked = staff_map.in_view_asked(request.GET)
         if not isinstance(asked, tuple):  # Django's 400
             return await self.app(scope, receive, send)
-        try:
-            data = await _queries.run(fast_checks.session_data, request.session)
-        except Exception:  # the database unreachable, say: Django's answer (and its error page) as for any request
-            logger.warning("map request passed on: the session could not be read", exc_info=True)
-            data = None
-        if not data or not session_quiet(data, time.time()):
-            return await self.app(scope, receive, send)
+        if await self._served_in_one(request, send, asked):
+            return
         # Who asks and what the map shows are read side by side, on two connections; what was read is used only
         # once the checks have passed (else it is dropped: nothing answered, nothing recorded).
-        user, read = await asyncio.gather(self._staff_reader(request, data), self._read(*asked),
-                                          return_exceptions=True)
-        if isinstance(user, BaseException):
+        user, read = await asyncio.gather(self._staff_reader(request), self._read(*asked), return_exceptions=True)
+        if isinstance(user, BaseException):  # the database unreachable, say: Django's answer, as for any request
             logger.warning("map request passed on: the session could not be checked", exc_info=user)
             user = None
         if user is None:
@@ -123,12 +127,47 @@ class MapRoute(FastRoute):
             return await self.answer(request, send, 500, b'{"detail": "The map could not be read. Try again."}')
         await self.answer(request, send, 200, self._compressed(request, content))
 
-    async def _staff_reader(self, request, data: dict):
+    async def _served_in_one(self, request, send, asked) -> bool:
+        """Answers a known session's groups from one statement (api.map_known) if its checks pass there; False, with
+        nothing recorded or sent, for the usual path."""
+        box, kinds, levels, cell_zoom = asked
+        known = fast_checks.known_session(request.session.session_key)
+        if cell_zoom is None or known is None or not session_quiet(known.data, time.time()):
+            return False
+        prepared = map_known.statement_for(known, box, kinds, levels, cell_zoom)
+        if prepared is None:
+            return False
+        try:
+            served = await _queries.run(map_known.groups_if_allowed, *prepared)
+        except Exception:  # the usual path reads, checks and answers again (or hands the request to Django)
+            logger.warning("map request: the one-statement answer failed", exc_info=True)
+            return False
+        if served is None:
+            return False
+        request.session_read = dict(known.data)  # the row's data, unchanged (the statement compared it)
+        context = request_context.current()
+        if context is not None:
+            context.user_id = known.user_id
+        try:
+            await seal_after_loop_write([served.pending_id], run=_database.run)
+            content = staff_map.in_view_body(served.clusters, None)
+        except Exception:  # the entry is committed; answer as the usual path answers a failure
+            logger.exception("map request failed")
+            request.compressed, request.compression_headers = False, ()
+            await self.answer(request, send, 500, b'{"detail": "The map could not be read. Try again."}')
+            return True
+        await self.answer(request, send, 200, self._compressed(request, content))
+        return True
+
+    async def _staff_reader(self, request):
         """The signed-in staff member of this quiet session whom Django would serve without changing anything, or
         None."""
-        user = await _queries.run(fast_checks.staff_holding, data, staff_map.MAP_PERMISSION)
-        # The outside agencies' guard refuses such an account every permission, which the SQL above cannot see.
-        if user is None or await _database.run(access.is_outside, user):
+        data, user = await _queries.run(fast_checks.session_and_staff, request.session, staff_map.MAP_PERMISSION)
+        if not data or user is None or not session_quiet(data, time.time()):
+            return None
+        # The outside agencies' guard refuses such an account every permission: read with the checks above when
+        # every rule has its SQL, else asked of the rules on a database thread.
+        if access.is_outside(user) if access.outside_known(user) else await _database.run(access.is_outside, user):
             return None
         if settings.MFA_REQUIRED and not await _database.run(fast_checks.second_factor_verified, user, data):
             return None

@@ -281,7 +281,9 @@ class CameraCluster:
     integrated: int
 
 
-_CLUSTERS_SQL = """
+# The groups' query (camera_clusters_params' parameters); its columns are CameraCluster's fields, in order. Public for
+# the staff map's fast route, which runs it inside its one statement (api.map_known).
+CLUSTERS_SQL = _CLUSTERS_SQL = """
 SELECT sum(sum_lat) / sum(cameras), sum(sum_lng) / sum(cameras), sum(cameras)::int,
        COALESCE(sum(cameras) FILTER (WHERE level = 'integrated'), 0)::int
 FROM registry_cameracell

@@ -15,7 +15,8 @@ behind one another (batch sealing, a group commit):
    however many entries it records.
 
 On an event loop, `GroupCommit` writes concurrent requests' entries in one `record_many()` (one INSERT, one commit),
-each request waiting for that commit (audit/ledger/group_commit.py).
+each request waiting for that commit (audit/ledger/group_commit.py); `record_many_on_loop()` is the same write on the
+loop's own psycopg connection, without a thread hop (the staff map's fast route).
 
 If a process dies between the two steps its entries stay pending, and the next seal takes them: the sealer's, the
 next writer's, `audit_verify`'s, or the beat task's every minute (`seal`). Chain order (`seq`) is sealing order;
@@ -30,7 +31,7 @@ from audit.ledger.purging import purge
 from audit.ledger.sealer import sealer_holds_lock
 from audit.ledger.sealing import seal
 from audit.ledger.verifying import Backlog, PendingCheck, backlog, pending, verify
-from audit.ledger.writing import entry, record, record_many
+from audit.ledger.writing import entry, record, record_many, record_many_on_loop
 
 __all__ = ["Action", "Backlog", "GroupCommit", "PendingCheck", "backlog", "carrying", "entry", "pending", "purge",
-           "record", "record_many", "seal", "sealer_holds_lock", "verify"]
+           "record", "record_many", "record_many_on_loop", "seal", "sealer_holds_lock", "verify"]

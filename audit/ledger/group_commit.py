@@ -26,8 +26,11 @@ class _LoopState:
 
 
 class GroupCommit:
-    def __init__(self, run):
+    def __init__(self, run, *, write=record_many):
+        """`await run(write, entries)` writes and commits (`write`: record_many on a database thread, or
+        record_many_on_loop on an event loop's connection)."""
         self.run = run
+        self.write = write
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState] = weakref.WeakKeyDictionary()
 
     async def record(self, entries: list[dict]) -> None:
@@ -49,7 +52,7 @@ class GroupCommit:
             while state.waiting:
                 batch, state.waiting = state.waiting, []
                 try:
-                    await self.run(record_many, [values for entries, _ in batch for values in entries])
+                    await self.run(self.write, [values for entries, _ in batch for values in entries])
                 except BaseException as exc:
                     for _, committed in batch:
                         if not committed.done():

@@ -48,6 +48,14 @@ def sealer_running() -> bool:
     return running
 
 
+def sealer_running_known() -> bool | None:
+    """sealer_running()'s answer while this process's last look is fresh, else None (a caller on an event loop then
+    asks sealer_running() on a database thread)."""
+    if time.monotonic() - _presence["checked_at"] < PRESENCE_TTL_S:
+        return _presence["running"]
+    return None
+
+
 def sealer_holds_lock() -> bool:
     """Whether some sealer process holds SEALER_LOCK now, read from pg_locks (for monitoring: no lock is taken, and
     unlike sealer_running() nothing is cached)."""

@@ -5,10 +5,12 @@ runs at once). A rolled-back transaction leaves nothing behind, and its seal nev
 import functools
 import json
 import os
+import re
 import time
 import uuid
 import weakref
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
@@ -23,6 +25,8 @@ _TEXT = ("actor_label", "action", "target_type", "target_code", "camera_code", "
 # it saves the round trip a query from here would cost.
 _ROW = f"({', '.join(['%s'] * (len(PENDING_FIELDS) + 2))}, audit_actor_unit(%s))"
 _ROW_NO_USER = f"({', '.join(['%s'] * (len(PENDING_FIELDS) + 2))}, '')"  # the system, 'owner': no roles
+# The SQL types of _ROW's parameters, in order (pending_insert_select).
+_PARAMETER_TYPES = ("uuid", "timestamptz", "bigint", *["text"] * 9, "jsonb", "text", "bigint")
 _INSERT = f"INSERT INTO audit_pendingentry (id, {', '.join(PENDING_FIELDS)}, mac, unit) VALUES "
 
 # Per connection, the ids recorded in its current transaction and not yet sealed: every record() in a transaction
@@ -61,19 +65,75 @@ def record(*, actor, action: Action, **fields) -> None:
 
 def record_many(entries: list[dict]) -> None:
     """Records entries in one go (purges write thousands): multi-row INSERTs, sealed together."""
-    if not entries:
+    ids, statements = _inserts(entries)
+    if not ids:
         return
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+    _seal_after_commit(ids)
+
+
+async def record_many_on_loop(connection, entries: list[dict], *, run) -> None:
+    """record_many() on an event loop's own autocommit psycopg connection (api.loop_database): the same rows,
+    committed when this returns, without a thread hop. The seal is asked for as record_many()'s commit asks for it;
+    its lookups, when this process's last look for the sealer is stale, on `run(function, *args)` (a database
+    thread, awaitable)."""
+    ids, statements = _inserts(entries)
+    if not ids:
+        return
+    # Django's cursors bind parameters on the client: the same here, so the rows are the same.
+    async with psycopg.AsyncClientCursor(connection) as cursor:
+        if len(statements) == 1:  # autocommit: one round trip, committed
+            await cursor.execute(*statements[0])
+        else:
+            async with connection.transaction():
+                for statement, params in statements:
+                    await cursor.execute(statement, params)
+    await seal_after_loop_write(ids, run=run)
+
+
+async def seal_after_loop_write(ids: list[str], *, run) -> None:
+    """The seal a committed write on an event loop's connection asks for, as record_many()'s commit does: none while
+    the sealer process runs (it chains them within milliseconds). Lookups and the seal on `run` (a database
+    thread), the first only when this process's last look for the sealer is stale."""
+    running = sealer.sealer_running_known()
+    if running is None:
+        running = await run(sealer.sealer_running)
+    if not running:
+        await run(functools.partial(sealing.seal_quietly, own=ids))
+
+
+def pending_insert_select(values: dict, *, condition: str, prefix: str = "ledger_") -> tuple[str, dict, str]:
+    """One entry (entry()'s values) as `INSERT INTO ... SELECT ... WHERE <condition>`, with named parameters
+    (`%(<prefix>N)s`), for a caller that writes it in the same statement as what decides whether it is written (the
+    staff map's fast route: its checks and its read). Returns (the statement, its parameters, the pending id). The
+    row is record_many()'s; once the statement has committed, ask for the seal (seal_after_loop_write) if it wrote."""
+    pending_id = _time_ordered_uuid()
+    template, params = _row(values, pending_id, timezone.now())
+    # Typed, as a SELECT's parameters get no type from the columns they go into (a VALUES row's do): so the
+    # statement can be bound on the server and prepared once.
+    names = iter(enumerate(_PARAMETER_TYPES))
+    select_list = re.sub(r"%s", lambda _: "%({}{})s::{}".format(prefix, *next(names)), template[1:-1])
+    statement = f"{_INSERT.removesuffix(' VALUES ')} SELECT {select_list} WHERE {condition}"
+    return statement, {f"{prefix}{i}": value for i, value in enumerate(params)}, pending_id
+
+
+def _inserts(entries: list[dict]) -> tuple[list[str], list[tuple[str, list]]]:
+    """(the new pending ids, the INSERT statements with their parameters) that write `entries`."""
+    if not entries:
+        return [], []
     now = timezone.now()  # the time of the event, whenever it is sealed
     # Sealing takes entries in (at, id) order; sorted ids keep these, which share `at`, in the order given.
     ids = sorted(_time_ordered_uuid() for _ in entries)
     rows = [_row(values, pending_id, now) for values, pending_id in zip(entries, ids, strict=True)]
-    connection = connections[DEFAULT_DB_ALIAS]
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start:start + _INSERT_CHUNK]
-            cursor.execute(_INSERT + ", ".join(template for template, _ in chunk),
-                           [param for _, params in chunk for param in params])
-    _seal_after_commit(ids)
+    statements = []
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start:start + _INSERT_CHUNK]
+        statements.append((_INSERT + ", ".join(template for template, _ in chunk),
+                           [param for _, params in chunk for param in params]))
+    return ids, statements
 
 
 def _row(values: dict, pending_id: str, now) -> tuple[str, list]:
