@@ -169,9 +169,14 @@ def campaign_letters_printed(*, actor, campaign: Campaign) -> None:
            letters=campaign.recipients.count(), first_printing=bool(first), campaign=campaign.name)
 
 
+def invitation_of(*, code: str) -> Recipient | None:
+    return Recipient.objects.select_related("campaign").filter(short_code=code).first()
+
+
 def invitation_visit(*, code: str) -> Recipient | None:
-    """The recipient behind a landing code; their first visit is counted."""
-    recipient = Recipient.objects.select_related("campaign").filter(short_code=code).first()
+    """The recipient behind a landing code; their first visit is counted. Called on a person's action only (the
+    landing page's button, a typed code), never on a GET a mail scanner makes."""
+    recipient = invitation_of(code=code)
     if recipient is None:
         return None
     with transaction.atomic():

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from common.access import staff_permission_required
 from common.base_map import map_config
-from common.ratelimit import rate_limited
+from common.client import client_ip
+from common.ratelimit import over_limit, rate_limited
 from invitations import codes, letters, selectors, services
 from invitations.csv_list import email_list_read
 from invitations.forms import CampaignForm, CodeForm
@@ -101,23 +102,43 @@ def campaign_letters(request, code):
 @require_http_methods(["GET", "POST"])
 @rate_limited("invite-code")
 def code_entry(request):
-    """Where a letter's reader types the code printed on it."""
+    """Where a letter's reader types the code printed on it: typing it is a person's visit, counted here."""
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         code = codes.short_code_parsed(form.cleaned_data["code"])
-        if code:
-            return redirect("invitations:landing", code=code)
+        recipient = services.invitation_visit(code=code) if code else None
+        if recipient is not None:
+            return _registration_redirect(recipient)
         form.add_error("code", _("That is not a code from one of our letters. Check it and type it again."))
     return render(request, "invitations/code_entry.html", {"form": form})
 
 
+def _guesses_over_limit(request) -> bool:
+    """Unknown codes opened from one address: a person mistypes a few, a guesser many."""
+    return settings.RATE_LIMITS_ENABLED and over_limit(
+        "invite-guess:ip", client_ip(request) or "", limit=settings.RATE_LIMIT_PER_ADDRESS,
+        window_s=settings.RATE_LIMIT_WINDOW_MINUTES * 60)
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited("invite-landing")
 def landing(request, code):
-    """Counts the visit and opens the registration page with the invitation's area (a letter's address) filled in.
-    An unknown code still leads to registration: the person came to register."""
+    """GET shows a Continue button and counts nothing: mail scanners and link previews open every link in a mail.
+    The button's POST, a person's own action, counts the visit and opens the registration page with the
+    invitation's area (a letter's address) filled in. An unknown code still leads to registration."""
     parsed = codes.short_code_parsed(code)
-    recipient = services.invitation_visit(code=parsed) if parsed else None
+    recipient = services.invitation_of(code=parsed) if parsed else None
     if recipient is None:
+        if _guesses_over_limit(request):
+            return render(request, "rate_limited.html", {"minutes": settings.RATE_LIMIT_WINDOW_MINUTES}, status=429)
         return render(request, "invitations/unknown_code.html", status=404)
+    if request.method == "POST":
+        services.invitation_visit(code=parsed)
+        return _registration_redirect(recipient)
+    return render(request, "invitations/landing.html")
+
+
+def _registration_redirect(recipient):
     query = {"invite": recipient.short_code}
     if recipient.location is not None:
         query.update(lat=f"{recipient.location.y:.6f}", lng=f"{recipient.location.x:.6f}", address=recipient.address)
