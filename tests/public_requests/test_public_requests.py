@@ -207,6 +207,30 @@ def test_answers_are_rate_limited_per_email_and_per_address(client, published, l
     assert PublicAnswer.objects.count() == 3
 
 
+def test_the_per_email_limit_folds_plus_tags_dots_and_case(client, published, limits_on):
+    """a+1@b, A+2@B and a.n.a@gmail.com are each one mailbox: spelling it otherwise does not dodge the limit."""
+    limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 100
+    spellings = ["ana+1@example.org", "ANA+two@Example.org", "ana@example.org"]
+    statuses = [answer_via_form(Client(REMOTE_ADDR=f"10.0.1.{i}"), published, email=email).status_code
+                for i, email in enumerate(spellings)]
+    assert statuses == [200, 200, 429]
+    gmail = ["a.n.a@gmail.com", "ana+x@googlemail.com", "A.NA@gmail.com"]
+    statuses = [answer_via_form(Client(REMOTE_ADDR=f"10.0.2.{i}"), published, email=email).status_code
+                for i, email in enumerate(gmail)]
+    assert statuses == [200, 200, 429]
+
+
+def test_uploads_of_one_mailbox_are_limited_however_its_answers_spell_it(published, limits_on):
+    limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 10
+    statuses = []
+    for i, email in enumerate(["ana+a@example.org", "Ana+b@example.org", "ana@example.org"]):
+        answer = confirmed_answer(published, email=email)
+        other = Client(REMOTE_ADDR=f"10.0.3.{i + 1}")
+        statuses.append(other.post(links.access_path(answer) + "uploads/",
+                                   headers={**TUS, "Upload-Length": "100"}).status_code)
+    assert statuses == [201, 201, 429]
+
+
 def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits_on):
     limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 10  # the email's own limit, not the address's
     answer = confirmed_answer(published)
