@@ -3,6 +3,8 @@
 Every variable read here is listed, with its default, in the README.
 """
 
+import hashlib
+import hmac
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -488,6 +490,12 @@ INVITE_LETTERS_MAX = env_int("CONNECT_INVITE_LETTERS_MAX", 1000, minimum=1)
 # An uploaded list's addresses are erased as each mail goes out; those never mailed (a campaign left unsent, a
 # server that kept refusing) are erased this many days after the campaign was made.
 INVITE_LIST_KEEP_DAYS = env_int("CONNECT_INVITE_LIST_KEEP_DAYS", 30, minimum=1)
+# Keys the hash an invitation keeps of an address (to honour an unsubscribe forever without keeping the address):
+# without a key, anyone holding the table could test a guessed address against it. Unset, it is derived from
+# CONNECT_LEDGER_KEY, which is kept for the life of the ledger; never from CONNECT_SECRET_KEY, whose rotation would
+# forget every unsubscribe.
+INVITE_HASH_KEY = env_secret("CONNECT_INVITE_HASH_KEY") or hmac.new(
+    LEDGER_KEY.encode(), b"connect invitations address hash v1", hashlib.sha256).hexdigest()
 if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
     raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
                                "reminder comes before the camera is paused.")

@@ -94,8 +94,17 @@ def campaign_send(*, actor, campaign: Campaign) -> bool:
     return bool(claimed)
 
 
-def _unsubscribed(address_hash: str) -> bool:
-    return Unsubscribe.objects.filter(email_hash=address_hash).exists()
+def _unsubscribed(address: str) -> bool:
+    """Whether the address unsubscribed, under the keyed hash or the unkeyed one stored before the key existed. A
+    legacy entry found is rekeyed, so the unkeyed hashes left dwindle with every campaign."""
+    keyed, legacy = codes.email_hash(address), codes.email_hash_legacy(address)
+    if Unsubscribe.objects.filter(email_hash=keyed).exists():
+        return True
+    old = Unsubscribe.objects.filter(email_hash=legacy).first()
+    if old is None:
+        return False
+    Unsubscribe.objects.filter(pk=old.pk).update(email_hash=keyed)
+    return True
 
 
 def landing_url(recipient: Recipient) -> str:
@@ -109,7 +118,7 @@ def unsubscribe_url(address_hash: str) -> str:
 
 def invitation_mail(*, campaign: Campaign, recipient: Recipient):
     """The invitation to one recipient, in their language, with RFC 2369 / RFC 8058 unsubscribe headers."""
-    unsubscribe = unsubscribe_url(recipient.email_hash)
+    unsubscribe = unsubscribe_url(codes.email_hash(recipient.email))
     message = render_templated(to=recipient.email, name="invitation", language=recipient.language or campaign.language,
                                context={"url": landing_url(recipient), "unsubscribe_url": unsubscribe})
     # The https link only: nothing reads the agency's mailbox for "unsubscribe" mail, so a mailto: would promise an
@@ -131,7 +140,7 @@ def campaign_mail(*, campaign_id: int, actor_id: int | None = None) -> str:
                              .filter(pk=pk, sent_at__isnull=True).exclude(email="").first())
                 if recipient is None:
                     continue
-                if _unsubscribed(recipient.email_hash):
+                if _unsubscribed(recipient.email):
                     Recipient.objects.filter(pk=pk).update(email="")
                     skipped += 1
                     continue
@@ -143,7 +152,8 @@ def campaign_mail(*, campaign_id: int, actor_id: int | None = None) -> str:
                         Recipient.objects.filter(pk=pk).update(email="")
                     refused += 1
                     continue
-                Recipient.objects.filter(pk=pk).update(sent_at=timezone.now(), email="")
+                Recipient.objects.filter(pk=pk).update(sent_at=timezone.now(), email="",
+                                                       email_hash=codes.email_hash(recipient.email))
                 sent += 1
     with transaction.atomic():
         Campaign.objects.filter(pk=campaign_id).update(
