@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -130,6 +131,13 @@ def ask_link_use(*, token: str) -> OwnerAsk:
         raise ConcernLinkError(_("This link has already been used. Sign in to the owner portal to see the "
                                  "request."))
     return ask
+
+
+def ask_link_pages(ask: OwnerAsk) -> list[str]:
+    """What an owner's emailed link opens: the request's page, and its camera's mask editor and still picture."""
+    camera = ask.camera.code
+    return [reverse("concerns:portal_detail", args=[ask.code]), reverse("integration:portal_masks", args=[camera]),
+            reverse("integration:portal_still", args=[camera])]
 
 
 def ask_link_check(*, token: str) -> None:

@@ -13,7 +13,7 @@ from concerns import links, services
 from concerns.models import Concern, OwnerAsk
 from registry.models import Camera
 from tests.concerns.helpers import HOME_ADDRESS, concern_form, confirmed_concern, supervisor
-from tests.conftest import link_in, parsed_mail, token_from
+from tests.conftest import link_in, parsed_mail, sign_in_owner, token_from
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def test_a_concern_ends_with_the_owner_adding_a_mask_and_the_neighbour_told_only
     with django_capture_on_commit_callbacks(execute=True):
         done = owner_client.post(landing["Location"], {"answer": "masked"}, follow=True)
     assert "your answer is recorded" in done.content.decode()
+    sign_in_owner(owner_client, owner_a)  # the emailed link opened the request only; the history needs a sign-in
     assert "a neighbour asked whether your camera sees their home" in owner_client.get(
         "/owner/history/").content.decode()
 
@@ -127,6 +128,43 @@ def test_the_owner_link_signs_in_once_and_is_no_confirmation_link(client, owner_
     assert client.post(url).status_code == 410
     # a confirmation token is no owner link, and the other way round
     assert client.get(f"/concern/confirm/{token_from(url)}/").status_code == 410
+
+
+def test_the_owner_link_opens_that_request_and_its_cameras_masks_only_and_briefly(client, owner_a, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.registry.factories import CameraFactory
+
+    camera = owner_a.cameras.get()
+    second = CameraFactory(owner=owner_a, label="Alice garage", direction_deg=270)
+    services.concern_owners_ask(concern=confirmed_concern(), user=supervisor())
+    ask = OwnerAsk.objects.get()
+    assert client.post(links.link_url(nonce=ask.link_nonce, purpose=links.ASK)).status_code == 302
+
+    assert client.get(f"/owner/concerns/{ask.code}/").status_code == 200
+    assert client.get(f"/owner/cameras/{camera.code}/live/masks/").status_code == 200
+    for elsewhere in ("/owner/history/", "/owner/concerns/", f"/owner/cameras/{second.code}/live/masks/",
+                      f"/owner/cameras/{camera.code}/", "/owner/details/"):
+        response = client.get(elsewhere)
+        assert response.status_code == 302 and response["Location"] == "/owner/", elsewhere
+    assert "Sign in" in client.get("/owner/").content.decode()  # the portal's home asks for a sign-in
+    assert client.get(f"/owner/concerns/{ask.code}/").status_code == 200  # still open after those refusals
+
+    session = client.session
+    assert session["portal_owner"]["until"] <= (timezone.now() + timedelta(minutes=31)).timestamp()
+    session["portal_owner"]["until"] = (timezone.now() - timedelta(seconds=1)).timestamp()
+    session.save()
+    assert client.get(f"/owner/concerns/{ask.code}/").status_code == 302
+
+
+def test_an_owner_signed_in_fully_keeps_the_whole_portal_after_the_link(client, owner_a):
+    services.concern_owners_ask(concern=confirmed_concern(), user=supervisor())
+    ask = OwnerAsk.objects.get()
+    sign_in_owner(client, owner_a)
+    client.post(links.link_url(nonce=ask.link_nonce, purpose=links.ASK))
+    assert client.get("/owner/history/").status_code == 200
 
 
 @pytest.mark.parametrize("close", [False, True])
