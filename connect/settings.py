@@ -198,6 +198,9 @@ RATE_LIMIT_PER_ADDRESS = env_int("CONNECT_RATE_LIMIT_PER_ADDRESS", 30, minimum=1
 RATE_LIMIT_PER_EMAIL = env_int("CONNECT_RATE_LIMIT_PER_EMAIL", 5, minimum=1)
 # Public area requests are published only once a supervisor approves them (off: at once, as posted).
 PUBLIC_REQUESTS_APPROVAL = env_bool("CONNECT_PUBLIC_REQUESTS_APPROVAL", True)
+# A public uploader's email is kept for their receipts only: erased once every clip they shared is deleted and its
+# receipt sent, or this many days after they confirmed it if they shared nothing.
+PUBLIC_ANSWER_EMAIL_KEEP_DAYS = env_int("CONNECT_PUBLIC_ANSWER_EMAIL_KEEP_DAYS", 30, minimum=1)
 # Owners' contact pages one staff member may open an hour, even from their own cases: no scraping (registry admin).
 OWNER_PAGE_OPENS_PER_HOUR = env_int("CONNECT_OWNER_PAGE_OPENS_PER_HOUR", 30, minimum=1)
 
@@ -468,6 +471,7 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Deletion receipts to the public's uploaders once retention purged their clips; unconfirmed answers' addresses.
     "public-clip-deletion-receipts": ("public_requests.tasks.public_clip_deletion_receipts_send_task", _HOUR),
     "public-answers-unconfirmed-purge": ("public_requests.tasks.public_answers_unconfirmed_purge_task", _DAY),
+    "public-answer-emails-erase": ("public_requests.tasks.public_answer_emails_erase_task", _DAY),
     # Neighbours' concerns: deletes those never confirmed after a week; erases closed ones' email and text after
     # CONNECT_CONCERN_KEEP_DAYS.
     "concerns-purge": ("concerns.tasks.concerns_purge_task", _DAY),

@@ -458,3 +458,44 @@ def test_unconfirmed_answers_are_purged_after_a_week_and_confirmed_ones_stay(pub
     assert services.public_answers_unconfirmed_purge() == 1
     assert list(PublicAnswer.objects.values_list("pk", flat=True)) == [kept.pk]
     assert not PublicAnswer.objects.filter(pk=stale.pk).exists()
+
+
+def test_the_uploaders_email_is_kept_only_while_a_receipt_needs_it(published, settings, smtp_sink):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.actions import Action
+    from public_requests.models import AnswerClip
+    from tests.requests_app.factories import sealed_clip
+
+    sharer, idle, fresh = (confirmed_answer(published, email=f"{who}@example.org") for who in ("sharer", "idle", "new"))
+    clip = sealed_clip(published.incident, b"street video " * 100, name="street.mp4")
+    AnswerClip.objects.create(answer=sharer, clip=clip)
+    PublicAnswer.objects.filter(pk=idle.pk).update(
+        confirmed_at=timezone.now() - timedelta(days=settings.PUBLIC_ANSWER_EMAIL_KEEP_DAYS + 1))
+    PublicAnswer.objects.filter(pk=sharer.pk).update(confirmed_at=timezone.now() - timedelta(days=400))
+
+    assert services.public_answer_emails_erase() == 1  # the idle one: shared nothing in the keep days
+    emails = dict(PublicAnswer.objects.values_list("pk", "email"))
+    assert emails == {sharer.pk: "sharer@example.org", idle.pk: "", fresh.pk: "new@example.org"}
+
+    Clip.objects.filter(pk=clip.pk).update(purged_at=timezone.now())  # retention deleted the clip
+    assert services.public_answer_emails_erase() == 0  # its deletion receipt still needs the address
+    assert services.public_clip_deletion_receipts_send() == 1
+    assert [m["To"] for m in parsed_mail(smtp_sink)] == ["sharer@example.org"]
+    assert services.public_answer_emails_erase() == 1
+    assert PublicAnswer.objects.get(pk=sharer.pk).email == ""
+    assert AccessEntry.objects.filter(action=Action.PUBLIC_ANSWER_EMAILS_ERASED).count() == 2
+    assert client_page_of(sharer).status_code == 200  # the uploader's own link still opens their page
+
+
+def client_page_of(answer):
+    return Client().get(links.access_path(answer))
+
+
+def test_the_answer_form_says_how_long_the_email_is_kept(client, published):
+    page = client.get(f"/requests/{published.code}/").content.decode()
+    assert "erased once your clips are deleted" in page and "30 days after you confirm it" in page
+    page = Client(headers={"accept-language": "es"}).get(f"/requests/{published.code}/").content.decode()
+    assert "30 días después de confirmarla" in page
