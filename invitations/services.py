@@ -169,16 +169,6 @@ def _actor(actor_id: int | None):
     return get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
 
 
-@transaction.atomic
-def campaign_letters_printed(*, actor, campaign: Campaign) -> None:
-    """Letters count as sent when staff first print them; printing again is recorded too (who holds copies)."""
-    now = timezone.now()
-    first = campaign.recipients.filter(sent_at__isnull=True).update(sent_at=now)
-    Campaign.objects.filter(pk=campaign.pk, sent_at__isnull=True).update(status=Campaign.Status.SENT, sent_at=now)
-    record(actor=actor, action=Action.INVITATIONS_PRINTED, target_type="campaign", target_code=campaign.code,
-           letters=campaign.recipients.count(), first_printing=bool(first), campaign=campaign.name)
-
-
 def invitation_of(*, code: str) -> Recipient | None:
     return Recipient.objects.select_related("campaign").filter(short_code=code).first()
 

@@ -9,16 +9,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.access import staff_permission_required
 from common.base_map import map_config
 from common.client import client_ip
 from common.ratelimit import over_limit, rate_limited
-from invitations import codes, letters, selectors, services
+from invitations import codes, letter_files, letter_prints, selectors, services
 from invitations.csv_list import email_list_read
 from invitations.forms import CampaignForm, CodeForm
-from invitations.models import Campaign
+from invitations.models import Campaign, LetterPrint
 
 PERMISSION = "invitations.manage_campaigns"
 PROBLEMS_SHOWN = 50
@@ -87,12 +87,31 @@ def campaign_send(request, code):
     return redirect("invitations:campaign", code=campaign.code)
 
 
+@require_http_methods(["GET", "POST"])
 @staff_permission_required(PERMISSION)
 def campaign_letters(request, code):
+    """POST asks a worker to build the letters (up to CONNECT_INVITE_LETTERS_MAX pages: never in the request); GET
+    shows the build's progress (the page reloads itself while it runs) and, once ready, the download."""
     campaign = get_object_or_404(Campaign, code=code, channel=Campaign.Channel.LETTER)
-    services.campaign_letters_printed(actor=request.user, campaign=campaign)
-    response = HttpResponse(letters.letters_pdf(campaign), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="invitations-{campaign.code}.pdf"'
+    if request.method == "POST":
+        letter_prints.letters_build_request(actor=request.user, campaign=campaign)
+        return redirect("invitations:campaign_letters", code=campaign.code)
+    latest = campaign.prints.first()
+    return render(request, "invitations/staff/letters.html", {
+        "campaign": campaign, "print": latest,
+        "building": latest is not None and latest.status in (LetterPrint.Status.QUEUED, LetterPrint.Status.BUILDING)})
+
+
+@require_GET
+@staff_permission_required(PERMISSION)
+def campaign_letters_download(request, code, print_code):
+    letter_print = get_object_or_404(LetterPrint.objects.select_related("campaign"), code=print_code,
+                                     campaign__code=code, status=LetterPrint.Status.READY)
+    pdf = letter_files.read(letter_print)
+    letter_prints.letters_downloaded(actor=request.user, letter_print=letter_print)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="invitations-{letter_print.campaign.code}.pdf"'
+    response["Cache-Control"] = "no-store"
     return response
 
 
