@@ -11,7 +11,7 @@ from common.ratelimit import rate_limited
 from concerns import selectors, services
 from concerns.forms import AnswerForm
 from concerns.links import ConcernLinkError
-from registry.portal_access import owner_required
+from registry.portal_access import owner_required, portal_scoped_home
 from registry.views.common import portal_sign_in_session
 
 
@@ -37,7 +37,8 @@ def ask_detail(request, owner, code):
             messages.success(request, _("Thank you: your answer is recorded. The neighbour is told only what owners "
                                         "did, never who you are or which camera."))
             return redirect("concerns:portal_detail", ask.code)
-    return render(request, "concerns/portal_detail.html", {"owner": owner, "ask": ask, "form": form})
+    return render(request, "concerns/portal_detail.html", {"owner": owner, "ask": ask, "form": form,
+                                                           "portal_scoped": portal_scoped_home(request) is not None})
 
 
 # The emailed link's session: long enough to draw a mask and answer, not a standing key to the portal.

@@ -167,7 +167,8 @@ def masks(request, owner, code):
             return redirect(portal_scoped_home(request) or reverse("integration:portal_live", args=[camera.code]))
     has_still = selectors.still_for_masks(camera.code) is not None
     return render(request, "integration/portal_masks.html",
-                  {"owner": owner, "camera": camera, "form": form, "has_still": has_still})
+                  {"owner": owner, "camera": camera, "form": form, "has_still": has_still,
+                   "portal_scoped": portal_scoped_home(request) is not None})
 
 
 @owner_required

@@ -149,8 +149,9 @@ def test_the_owner_link_opens_that_request_and_its_cameras_masks_only_and_briefl
     ask = OwnerAsk.objects.get()
     assert client.post(links.link_url(nonce=ask.link_nonce, purpose=links.ASK)).status_code == 302
 
-    assert client.get(f"/owner/concerns/{ask.code}/").status_code == 200
-    assert client.get(f"/owner/cameras/{camera.code}/live/masks/").status_code == 200
+    for page in (f"/owner/concerns/{ask.code}/", f"/owner/cameras/{camera.code}/live/masks/"):
+        text = client.get(page).content.decode()
+        assert "opens this request and its camera" in text and "Who accessed my cameras" not in text, page
     for elsewhere in ("/owner/history/", "/owner/concerns/", f"/owner/cameras/{second.code}/live/masks/",
                       f"/owner/cameras/{camera.code}/", "/owner/details/"):
         response = client.get(elsewhere)
