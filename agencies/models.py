@@ -153,3 +153,19 @@ class OwnerNotice(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["request", "owner"], name="agency_notice_once_per_owner")]
+
+
+class UploaderNotice(models.Model):
+    """A member of the public whose clip (an answer to a public request) went to an outside agency is told, as an
+    owner is: on `due_on`, later when a court order delays notice. The answer is named by its code only: its
+    address stays with public_requests."""
+
+    request = models.ForeignKey(AgencyRequest, on_delete=models.CASCADE, related_name="uploader_notices")
+    answer_code = models.UUIDField()
+    clip_codes = models.JSONField(default=list)
+    due_on = models.DateField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "answer_code"],
+                                               name="agency_uploader_notice_once")]

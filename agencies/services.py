@@ -20,6 +20,7 @@ from agencies.models import (
     OutsideAgency,
     OwnerNotice,
     RequestKind,
+    UploaderNotice,
     Warrant,
 )
 from audit.actions import Action
@@ -27,6 +28,7 @@ from audit.ledger import record
 from common import outbox
 from common.access import is_program_staff
 from common.mail import send_templated
+from public_requests import selectors as public_selectors
 from registry.selectors import cameras_visible_to_staff
 from requests_app.models import Clip, Incident
 from requests_app.services import clip_open_released
@@ -256,9 +258,17 @@ def _releases_record(request: AgencyRequest, clips: list[Clip], reviewer) -> Non
         if str(camera.code) not in notice.camera_codes:
             notice.camera_codes.append(str(camera.code))
     OwnerNotice.objects.bulk_create(owners.values())
+    uploaders: dict[str, UploaderNotice] = {}
+    for clip_id, answer_code in public_selectors.answer_codes_of_clips(clip.pk for clip in clips).items():
+        notice = uploaders.setdefault(answer_code, UploaderNotice(request=request, answer_code=answer_code,
+                                                                  due_on=due_on))
+        notice.clip_codes.append(str(next(clip.code for clip in clips if clip.pk == clip_id)))
+    UploaderNotice.objects.bulk_create(uploaders.values())
     if due_on <= timezone.localdate():
         for notice in owners.values():
             outbox.enqueue("agencies.tasks.owner_notice_send_task", {"notice_id": notice.pk})
+        for notice in uploaders.values():
+            outbox.enqueue("agencies.tasks.uploader_notice_send_task", {"notice_id": notice.pk})
 
 
 def agency_request_refuse(*, request: AgencyRequest, reviewer, reason: str) -> AgencyRequest:
@@ -435,6 +445,38 @@ def owner_notice_send(*, notice_id: int) -> str:
                 **_ledger_args(request), "target_type": "owner", "target_code": owner.code,
                 "owner_code": owner.code, "camera_code": camera_code})
     return "sent"
+
+
+def uploader_notice_send(*, notice_id: int) -> str:
+    """Emails a member of the public whose clip an outside agency received, as owner_notice_send does an owner,
+    with the link to their own page; their page's history shows it (an entry per clip, as owners' history has)."""
+    notice = UploaderNotice.objects.select_related("request__agency", "request__warrant").filter(pk=notice_id).first()
+    if notice is None:
+        return "gone"
+    if notice.due_on > timezone.localdate():
+        return "not due"
+    request = notice.request
+    delayed_until = request.warrant.notice_delayed_until if request.warrant_id else None
+    contact = public_selectors.answer_contact(notice.answer_code)
+    with transaction.atomic():
+        if not UploaderNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
+            return "already sent"
+        if contact is not None:
+            send_templated(to=contact.email, name="public-agency-notice", language=contact.language, context={
+                "agency": request.agency.name, "agency_type": OutsideAgency.Type(request.agency.type).label,
+                "legal_basis": LegalBasis(request.legal_basis).label, "clips": len(notice.clip_codes),
+                "url": contact.history_url,
+                "delayed": bool(delayed_until and delayed_until > timezone.localdate(request.reviewed_at))})
+        for clip_code in notice.clip_codes:
+            record(actor=None, action=Action.AGENCY_OWNER_TOLD, **{
+                **_ledger_args(request), "target_type": "clip", "target_code": clip_code,
+                "public_answer": str(notice.answer_code), "emailed": contact is not None})
+    return "sent" if contact is not None else "no address kept"
+
+
+def uploader_notices_due() -> list[int]:
+    return list(UploaderNotice.objects.filter(sent_at__isnull=True, due_on__lte=timezone.localdate())
+                .values_list("pk", flat=True)[:1000])
 
 
 def owner_notices_due() -> list[int]:

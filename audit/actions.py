@@ -60,6 +60,7 @@ class Action(StrEnum):
     PUBLIC_REQUEST_PUBLISHED = "public_request.published"
     PUBLIC_REQUEST_WITHDRAWN = "public_request.withdrawn"
     PUBLIC_ANSWER_SHARED = "public_answer.shared"
+    PUBLIC_ANSWER_EMAILS_ERASED = "public_answer.emails_erased"  # uploaders' emails no receipt needs: counts only
 
     # Live integration
     LIVE_STARTED = "live.started", _("started watching live")

@@ -18,6 +18,30 @@ from common.client import client_ip
 logger = logging.getLogger(__name__)
 
 
+# Mail providers that ignore dots in the local part: a.b@gmail.com and ab@gmail.com are one mailbox.
+_DOTLESS_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+
+def email_folded(address: str) -> str:
+    """One mailbox's many spellings as one: lower case, the "+tag" dropped (every large provider delivers a+x@b
+    to a@b), and dots dropped where the provider ignores them. For counting only: mail still goes to the address
+    as typed."""
+    local, at, domain = (address or "").strip().lower().rpartition("@")
+    if not at or not local:
+        return (address or "").strip().lower()
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        local = local.replace(".", "") or local
+        domain = "gmail.com"
+    return f"{local}@{domain}"
+
+
+def email_over_limit(scope: str, address: str) -> bool:
+    """Counts one hit for the mailbox behind `address` under the per-email limit."""
+    return over_limit(f"{scope}:email", email_folded(address), limit=settings.RATE_LIMIT_PER_EMAIL,
+                      window_s=settings.RATE_LIMIT_WINDOW_MINUTES * 60)
+
+
 def over_limit(scope: str, value: str, *, limit: int, window_s: int) -> bool:
     """Counts one hit for (scope, value) and says whether the window's limit is exceeded."""
     if not value:
@@ -48,8 +72,7 @@ def rate_limited(scope: str, *, email_field: str | None = None):
                               window_s=window):
                     return _limited_response(request)
                 email = request.POST.get(email_field, "") if email_field else ""
-                if email and over_limit(f"{scope}:email", email, limit=settings.RATE_LIMIT_PER_EMAIL,
-                                        window_s=window):
+                if email and email_over_limit(scope, email):
                     return _limited_response(request)
             return view(request, *args, **kwargs)
 

@@ -40,3 +40,40 @@ def home_band(*, camera_lng: float, camera_lat: float, direction_deg: int, field
     if right - left <= 0:
         return None
     return [[round(left, 5), 0.0], [round(right, 5), 0.0], [round(right, 5), 1.0], [round(left, 5), 1.0]]
+
+
+def home_span(*, camera_lng: float, camera_lat: float, direction_deg: int, field_of_view_deg: int,
+              home_lng: float, home_lat: float) -> tuple[float, float] | None:
+    """The part of the picture's width (fractions, left to right) the house front itself spans, without the
+    margin home_band adds; None when the home is outside the field of view. (0, 1) for a camera at the home."""
+    distance = _distance_m(camera_lng, camera_lat, home_lng, home_lat)
+    if distance < HALF_WIDTH_M:
+        return 0.0, 1.0
+    offset = (_bearing_deg(camera_lng, camera_lat, home_lng, home_lat) - direction_deg + 540) % 360 - 180
+    half = math.degrees(math.atan2(HALF_WIDTH_M, distance))
+    fov = max(field_of_view_deg, 1)
+    left = min(max(0.5 + (offset - half) / fov, 0.0), 1.0)
+    right = min(max(0.5 + (offset + half) / fov, 0.0), 1.0)
+    return (left, right) if right > left else None
+
+
+def masks_cover_span(masks: list, span: tuple[float, float]) -> bool:
+    """Whether the masks (polygons of [x, y] fractions) together hide the house front's span at mid-height, where a
+    home at street distance sits in the picture."""
+    from django.contrib.gis.geos import LineString, Polygon
+
+    shapes = []
+    for points in masks:
+        ring = [tuple(point) for point in points]
+        if len(ring) < 3:
+            continue
+        polygon = Polygon(ring + [ring[0]])
+        shapes.append(polygon if polygon.valid else polygon.buffer(0))
+    if not shapes:
+        return False
+    union = shapes[0]
+    for shape in shapes[1:]:
+        union = union.union(shape)
+    left, right = span
+    inset = min(0.001, (right - left) / 4)  # a mask drawn to the picture's very edge still counts
+    return union.buffer(0.002).covers(LineString((left + inset, 0.5), (right - inset, 0.5)))

@@ -1,12 +1,14 @@
 """Writes for a neighbour's concern: submit, confirm, ask the owners of the cameras that see it, the owners'
 answers, and the outcome mailed to the neighbour. Every step is in the ledger; mail goes through the outbox."""
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,6 +134,13 @@ def ask_link_use(*, token: str) -> OwnerAsk:
     return ask
 
 
+def ask_link_pages(ask: OwnerAsk) -> list[str]:
+    """What an owner's emailed link opens: the request's page, and its camera's mask editor and still picture."""
+    camera = ask.camera.code
+    return [reverse("concerns:portal_detail", args=[ask.code]), reverse("integration:portal_masks", args=[camera]),
+            reverse("integration:portal_still", args=[camera])]
+
+
 def ask_link_check(*, token: str) -> None:
     nonce = links.link_nonce(token=token, purpose=links.ASK)
     ask = OwnerAsk.objects.filter(link_nonce=nonce).first()
@@ -147,9 +156,8 @@ def ask_answer(*, ask: OwnerAsk, owner: Owner, answer: str) -> None:
     lifted either way (the owner decides). The last answer closes the concern and mails the neighbour."""
     if answer not in (OwnerAsk.Answer.REAIMED, OwnerAsk.Answer.MASKED, OwnerAsk.Answer.DECLINED):
         raise ValidationError(_("Choose one of the answers."))
-    if answer == OwnerAsk.Answer.MASKED and not owner_masks_of(ask.camera_id):
-        raise ValidationError(_("This camera has no privacy mask yet: draw one over that home first, then "
-                                "answer."))
+    if answer == OwnerAsk.Answer.MASKED:
+        _masks_hide_home_check(ask)
     with transaction.atomic():
         ask = OwnerAsk.objects.select_for_update().select_related("camera", "concern").get(pk=ask.pk,
                                                                                          camera__owner=owner)
@@ -163,6 +171,25 @@ def ask_answer(*, ask: OwnerAsk, owner: Owner, answer: str) -> None:
         concern = Concern.objects.select_for_update().get(pk=ask.concern_id)
         if concern.state == Concern.State.ASKED and not concern.asks.filter(answer=OwnerAsk.Answer.PENDING).exists():
             _close(concern=concern, actor=None)
+
+
+def _masks_hide_home_check(ask: OwnerAsk) -> None:
+    """A 'masked' answer stands only if the owner's masks hide the home where it falls in the camera's picture
+    (placed from the camera's direction and field of view, as the held mask is): any mask elsewhere is no answer."""
+    masks = owner_masks_of(ask.camera_id)
+    if not masks:
+        raise ValidationError(_("This camera has no privacy mask yet: draw one over that home first, then "
+                                "answer."))
+    camera, home = ask.camera, ask.concern.location
+    span = pending_mask.home_span(camera_lng=camera.longitude, camera_lat=camera.latitude,
+                                  direction_deg=camera.direction_deg, field_of_view_deg=camera.field_of_view_deg,
+                                  home_lng=home.x, home_lat=home.y)
+    if span is None or pending_mask.masks_cover_span(masks, span):
+        return
+    raise ValidationError(_(
+        "Your privacy mask does not hide that home yet. In this camera's picture the home is between "
+        "%(left)d%% and %(right)d%% of the width from the left edge, around the middle of the height: draw the mask "
+        "over that part, save it, then answer.") % {"left": math.floor(span[0] * 100), "right": math.ceil(span[1] * 100)})
 
 
 def concern_close(*, concern: Concern, user) -> None:

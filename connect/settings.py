@@ -3,6 +3,8 @@
 Every variable read here is listed, with its default, in the README.
 """
 
+import hashlib
+import hmac
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -196,6 +198,9 @@ RATE_LIMIT_PER_ADDRESS = env_int("CONNECT_RATE_LIMIT_PER_ADDRESS", 30, minimum=1
 RATE_LIMIT_PER_EMAIL = env_int("CONNECT_RATE_LIMIT_PER_EMAIL", 5, minimum=1)
 # Public area requests are published only once a supervisor approves them (off: at once, as posted).
 PUBLIC_REQUESTS_APPROVAL = env_bool("CONNECT_PUBLIC_REQUESTS_APPROVAL", True)
+# A public uploader's email is kept for their receipts only: erased once every clip they shared is deleted and its
+# receipt sent, or this many days after they confirmed it if they shared nothing.
+PUBLIC_ANSWER_EMAIL_KEEP_DAYS = env_int("CONNECT_PUBLIC_ANSWER_EMAIL_KEEP_DAYS", 30, minimum=1)
 # Owners' contact pages one staff member may open an hour, even from their own cases: no scraping (registry admin).
 OWNER_PAGE_OPENS_PER_HOUR = env_int("CONNECT_OWNER_PAGE_OPENS_PER_HOUR", 30, minimum=1)
 
@@ -466,6 +471,7 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Deletion receipts to the public's uploaders once retention purged their clips; unconfirmed answers' addresses.
     "public-clip-deletion-receipts": ("public_requests.tasks.public_clip_deletion_receipts_send_task", _HOUR),
     "public-answers-unconfirmed-purge": ("public_requests.tasks.public_answers_unconfirmed_purge_task", _DAY),
+    "public-answer-emails-erase": ("public_requests.tasks.public_answer_emails_erase_task", _DAY),
     # Neighbours' concerns: deletes those never confirmed after a week; erases closed ones' email and text after
     # CONNECT_CONCERN_KEEP_DAYS.
     "concerns-purge": ("concerns.tasks.concerns_purge_task", _DAY),
@@ -488,6 +494,12 @@ INVITE_LETTERS_MAX = env_int("CONNECT_INVITE_LETTERS_MAX", 1000, minimum=1)
 # An uploaded list's addresses are erased as each mail goes out; those never mailed (a campaign left unsent, a
 # server that kept refusing) are erased this many days after the campaign was made.
 INVITE_LIST_KEEP_DAYS = env_int("CONNECT_INVITE_LIST_KEEP_DAYS", 30, minimum=1)
+# Keys the hash an invitation keeps of an address (to honour an unsubscribe forever without keeping the address):
+# without a key, anyone holding the table could test a guessed address against it. Unset, it is derived from
+# CONNECT_LEDGER_KEY, which is kept for the life of the ledger; never from CONNECT_SECRET_KEY, whose rotation would
+# forget every unsubscribe.
+INVITE_HASH_KEY = env_secret("CONNECT_INVITE_HASH_KEY") or hmac.new(
+    LEDGER_KEY.encode(), b"connect invitations address hash v1", hashlib.sha256).hexdigest()
 if RECONFIRM_REMIND_DAYS >= RECONFIRM_PAUSE_DAYS:
     raise ImproperlyConfigured("CONNECT_RECONFIRM_REMIND_DAYS must be less than CONNECT_RECONFIRM_PAUSE_DAYS: the "
                                "reminder comes before the camera is paused.")

@@ -2,9 +2,11 @@
 
 import base64
 import hashlib
+import hmac
 import re
 import secrets
 
+from django.conf import settings
 from django.core import signing
 
 # No 0/O, 1/I/L, 5/S or 8/B: a code read off paper must not be mistyped. 26 letters and digits left, 8 of them:
@@ -35,8 +37,14 @@ def email_normalized(address: str) -> str:
 
 
 def email_hash(address: str) -> str:
-    """SHA-256 of the address under a fixed prefix. Not keyed with the secret key: a key rotation must not forget
-    who unsubscribed ("honoured forever"). It still lets the list itself go."""
+    """HMAC-SHA256 of the address under CONNECT_INVITE_HASH_KEY: the list itself can go, and the hashes kept cannot
+    be tested against guessed addresses by whoever reads the table. Not keyed with the secret key: its rotation
+    must not forget who unsubscribed ("honoured forever")."""
+    return hmac.new(settings.INVITE_HASH_KEY.encode(), email_normalized(address).encode(), hashlib.sha256).hexdigest()
+
+
+def email_hash_legacy(address: str) -> str:
+    """The unkeyed hash stored before the key: unsubscribes (and links mailed) from then are still honoured."""
     return hashlib.sha256(b"connect-invitations-unsubscribe:" + email_normalized(address).encode()).hexdigest()
 
 

@@ -34,13 +34,19 @@ def _qr(pdf: FPDF, url: str, *, x: float, y: float) -> None:
                      QR_MODULE_MM, style="F")
 
 
-def letters_pdf(campaign: Campaign) -> bytes:
+PROGRESS_EVERY = 25  # pages between two progress reports
+
+
+def letters_pdf(campaign: Campaign, progress=None) -> bytes:
+    """The campaign's letters, one page each; `progress(pages_done)` is called every PROGRESS_EVERY pages."""
     pdf = FPDF(format="letter", unit="mm")
     pdf.set_auto_page_break(False)
     pdf.set_title(_latin1(campaign.name))
     entry = settings.PUBLIC_URL + "/invite/"
     with translation.override(campaign.language):
-        for recipient in campaign.recipients.order_by("address", "pk"):
+        for done, recipient in enumerate(campaign.recipients.order_by("address", "pk")):
+            if progress is not None and done and done % PROGRESS_EVERY == 0:
+                progress(done)
             pdf.add_page()
             pdf.set_font("Helvetica", "B", 14)
             pdf.set_xy(20, 20)

@@ -69,3 +69,32 @@ class Unsubscribe(models.Model):
 
     email_hash = models.CharField(max_length=64, unique=True)
     at = models.DateTimeField(auto_now_add=True)
+
+
+class LetterPrint(models.Model):
+    """A letter campaign's PDF, built by a Celery task (up to CONNECT_INVITE_LETTERS_MAX pages: never in a request)
+    and kept sealed like evidence (it holds every address and code of the campaign) until a newer build replaces
+    it. Downloading it is what counts as printing, in the ledger."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        BUILDING = "building", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prints")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    pages = models.PositiveIntegerField(default=0)
+    pages_done = models.PositiveIntegerField(default=0)
+    stored_name = models.CharField(max_length=80, blank=True)
+    master_key_id = models.CharField(max_length=16, blank=True)
+    wrapped_key = models.BinaryField(null=True, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -94,8 +94,17 @@ def campaign_send(*, actor, campaign: Campaign) -> bool:
     return bool(claimed)
 
 
-def _unsubscribed(address_hash: str) -> bool:
-    return Unsubscribe.objects.filter(email_hash=address_hash).exists()
+def _unsubscribed(address: str) -> bool:
+    """Whether the address unsubscribed, under the keyed hash or the unkeyed one stored before the key existed. A
+    legacy entry found is rekeyed, so the unkeyed hashes left dwindle with every campaign."""
+    keyed, legacy = codes.email_hash(address), codes.email_hash_legacy(address)
+    if Unsubscribe.objects.filter(email_hash=keyed).exists():
+        return True
+    old = Unsubscribe.objects.filter(email_hash=legacy).first()
+    if old is None:
+        return False
+    Unsubscribe.objects.filter(pk=old.pk).update(email_hash=keyed)
+    return True
 
 
 def landing_url(recipient: Recipient) -> str:
@@ -109,7 +118,7 @@ def unsubscribe_url(address_hash: str) -> str:
 
 def invitation_mail(*, campaign: Campaign, recipient: Recipient):
     """The invitation to one recipient, in their language, with RFC 2369 / RFC 8058 unsubscribe headers."""
-    unsubscribe = unsubscribe_url(recipient.email_hash)
+    unsubscribe = unsubscribe_url(codes.email_hash(recipient.email))
     message = render_templated(to=recipient.email, name="invitation", language=recipient.language or campaign.language,
                                context={"url": landing_url(recipient), "unsubscribe_url": unsubscribe})
     # The https link only: nothing reads the agency's mailbox for "unsubscribe" mail, so a mailto: would promise an
@@ -131,7 +140,7 @@ def campaign_mail(*, campaign_id: int, actor_id: int | None = None) -> str:
                              .filter(pk=pk, sent_at__isnull=True).exclude(email="").first())
                 if recipient is None:
                     continue
-                if _unsubscribed(recipient.email_hash):
+                if _unsubscribed(recipient.email):
                     Recipient.objects.filter(pk=pk).update(email="")
                     skipped += 1
                     continue
@@ -143,7 +152,8 @@ def campaign_mail(*, campaign_id: int, actor_id: int | None = None) -> str:
                         Recipient.objects.filter(pk=pk).update(email="")
                     refused += 1
                     continue
-                Recipient.objects.filter(pk=pk).update(sent_at=timezone.now(), email="")
+                Recipient.objects.filter(pk=pk).update(sent_at=timezone.now(), email="",
+                                                       email_hash=codes.email_hash(recipient.email))
                 sent += 1
     with transaction.atomic():
         Campaign.objects.filter(pk=campaign_id).update(
@@ -159,19 +169,14 @@ def _actor(actor_id: int | None):
     return get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
 
 
-@transaction.atomic
-def campaign_letters_printed(*, actor, campaign: Campaign) -> None:
-    """Letters count as sent when staff first print them; printing again is recorded too (who holds copies)."""
-    now = timezone.now()
-    first = campaign.recipients.filter(sent_at__isnull=True).update(sent_at=now)
-    Campaign.objects.filter(pk=campaign.pk, sent_at__isnull=True).update(status=Campaign.Status.SENT, sent_at=now)
-    record(actor=actor, action=Action.INVITATIONS_PRINTED, target_type="campaign", target_code=campaign.code,
-           letters=campaign.recipients.count(), first_printing=bool(first), campaign=campaign.name)
+def invitation_of(*, code: str) -> Recipient | None:
+    return Recipient.objects.select_related("campaign").filter(short_code=code).first()
 
 
 def invitation_visit(*, code: str) -> Recipient | None:
-    """The recipient behind a landing code; their first visit is counted."""
-    recipient = Recipient.objects.select_related("campaign").filter(short_code=code).first()
+    """The recipient behind a landing code; their first visit is counted. Called on a person's action only (the
+    landing page's button, a typed code), never on a GET a mail scanner makes."""
+    recipient = invitation_of(code=code)
     if recipient is None:
         return None
     with transaction.atomic():

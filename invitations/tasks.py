@@ -5,7 +5,7 @@ import smtplib
 from celery import shared_task
 
 from common.mail import MailServerLost
-from invitations import services
+from invitations import letter_prints, services
 
 
 # The mail server away: tried again with backoff; what went out already is not sent twice.
@@ -18,3 +18,8 @@ def campaign_mail_task(campaign_id: int, actor_id: int | None = None) -> str:
 @shared_task
 def invitation_lists_purge_task() -> str:
     return f"erased {services.invitation_lists_purge()}"
+
+
+@shared_task(acks_late=True)
+def letters_build_task(print_id: int) -> str:
+    return letter_prints.letters_build(print_id=print_id)

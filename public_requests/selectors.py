@@ -1,9 +1,12 @@
 """Reads of public requests: what the public page lists (never the exact area, never who answered), and the
 answers staff may see."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from public_requests import links
 from public_requests.models import AnswerClip, PublicAnswer, PublicRequest
 from requests_app.models import Incident
 from requests_app.selectors import incidents_visible_to
@@ -54,3 +57,24 @@ def answers_shown_to_police(public_request: PublicRequest) -> QuerySet[PublicAns
 def clips_of_answer(answer: PublicAnswer) -> list:
     return [link.clip for link in AnswerClip.objects.filter(answer=answer).select_related("clip")
             .order_by("clip__uploaded_at")]
+
+
+def answer_codes_of_clips(clip_ids) -> dict[int, str]:
+    """{clip id: the public answer's code} for the clips among `clip_ids` that members of the public shared."""
+    return {clip_id: str(code) for clip_id, code in
+            AnswerClip.objects.filter(clip_id__in=list(clip_ids)).values_list("clip_id", "answer__code")}
+
+
+@dataclass(frozen=True)
+class AnswerContact:
+    email: str
+    language: str
+    history_url: str  # the uploader's own page: their clips and who accessed them
+
+
+def answer_contact(code) -> AnswerContact | None:
+    """How to reach the uploader of a confirmed answer; None once the address is erased (or never confirmed)."""
+    answer = PublicAnswer.objects.filter(code=code, state=PublicAnswer.State.CONFIRMED).exclude(email="").first()
+    if answer is None:
+        return None
+    return AnswerContact(email=answer.email, language=answer.language, history_url=links.access_link(answer))

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,3 +211,23 @@ def public_answers_unconfirmed_purge(*, older_than_hours: int = 7 * 24) -> int:
     cutoff = timezone.now() - timedelta(hours=older_than_hours)
     deleted, _ = PublicAnswer.objects.filter(state=PublicAnswer.State.UNCONFIRMED, created_at__lt=cutoff).delete()
     return deleted
+
+
+def public_answer_emails_erase() -> int:
+    """Erases the email of confirmed answers no receipt needs any more: every clip shared is deleted and its deletion
+    receipt sent, or nothing was shared CONNECT_PUBLIC_ANSWER_EMAIL_KEEP_DAYS after confirming. The uploader's own
+    link still opens their page; later mail (an agency's notice) has no address to go to, and says so in the ledger."""
+    cutoff = timezone.now() - timedelta(days=settings.PUBLIC_ANSWER_EMAIL_KEEP_DAYS)
+    confirmed = PublicAnswer.objects.filter(state=PublicAnswer.State.CONFIRMED).exclude(email="")
+    receipt_owed = AnswerClip.objects.filter(answer=OuterRef("pk")).filter(
+        Q(clip__purged_at__isnull=True) | Q(deletion_receipt_sent_at__isnull=True))
+    with transaction.atomic():
+        all_deleted = (confirmed.filter(answer_clips__isnull=False).exclude(Exists(receipt_owed))
+                       .values_list("pk", flat=True).distinct())
+        nothing_shared = confirmed.filter(answer_clips__isnull=True, confirmed_at__lt=cutoff).values_list("pk",
+                                                                                                          flat=True)
+        erased = PublicAnswer.objects.filter(pk__in=[*all_deleted, *nothing_shared]).update(email="")
+        if erased:
+            record(actor=None, action=Action.PUBLIC_ANSWER_EMAILS_ERASED, target_type="public_answer",
+                   erased=erased, keep_days=settings.PUBLIC_ANSWER_EMAIL_KEEP_DAYS)
+    return erased

@@ -28,3 +28,8 @@ def public_clip_deletion_receipts_send_task() -> str:
 @shared_task
 def public_answers_unconfirmed_purge_task() -> str:
     return f"purged {services.public_answers_unconfirmed_purge()}"
+
+
+@shared_task
+def public_answer_emails_erase_task() -> str:
+    return f"erased {services.public_answer_emails_erase()}"

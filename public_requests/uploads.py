@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.evidence_store import EvidenceStoreError
-from common.ratelimit import over_limit, rate_limited
+from common.ratelimit import email_over_limit, rate_limited
 from common.streamed_body import streams_body
 from public_requests import links, services
 from public_requests.views import _link_invalid, answer_page
@@ -39,8 +39,7 @@ from requests_app.views import MAX_FILES
 def _email_over_limit(answer, scope: str) -> bool:
     if not settings.RATE_LIMITS_ENABLED:
         return False
-    return over_limit(f"{scope}:email", answer.email, limit=settings.RATE_LIMIT_PER_EMAIL,
-                      window_s=settings.RATE_LIMIT_WINDOW_MINUTES * 60)
+    return email_over_limit(scope, answer.email)
 
 
 def _limited(request):

@@ -51,6 +51,7 @@ def _detail(request, public_request, *, form=None, closed: str = "", status: int
     row = _request_row(public_request)
     return render(request, "public_requests/detail.html", {
         "req": row, "form": form or AnswerForm(), "closed": closed, "map_config": map_config(),
+        "email_keep_days": settings.PUBLIC_ANSWER_EMAIL_KEEP_DAYS,
         "areas": [{"code": row["code"], "area": row["area"], "active": not closed}]}, status=status)
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from common.change_history import acting_as
 from registry import selectors
 from registry.models import Camera, Owner
-from registry.views.common import SESSION_KEY, portal_owner
+from registry.views.common import SESSION_KEY, portal_owner, portal_session_scoped
 
 
 def owner_required(view):
@@ -20,6 +20,10 @@ def owner_required(view):
     def wrapper(request, *args, **kwargs):
         owner = portal_owner(request)
         if owner is None:
+            if portal_session_scoped(request):  # kept: the page it opens still works
+                messages.info(request, _("The link you followed opens only the page it was sent for. Sign in to "
+                                         "the owner portal to see the rest."))
+                return redirect("registry:portal")
             request.session.pop(SESSION_KEY, None)
             messages.info(request, _("Please sign in to the owner portal first."))
             return redirect("registry:portal")
@@ -27,6 +31,12 @@ def owner_required(view):
             return view(request, owner, *args, **kwargs)
 
     return wrapper
+
+
+def portal_scoped_home(request) -> str | None:
+    """Where a scoped portal session starts (the page its link was sent for), or None for a full session."""
+    paths = portal_session_scoped(request)
+    return paths[0] if paths else None
 
 
 def own_camera(owner: Owner, code) -> Camera:

@@ -11,7 +11,7 @@ from common.ratelimit import rate_limited
 from concerns import selectors, services
 from concerns.forms import AnswerForm
 from concerns.links import ConcernLinkError
-from registry.portal_access import owner_required
+from registry.portal_access import owner_required, portal_scoped_home
 from registry.views.common import portal_sign_in_session
 
 
@@ -36,15 +36,20 @@ def ask_detail(request, owner, code):
         else:
             messages.success(request, _("Thank you: your answer is recorded. The neighbour is told only what owners "
                                         "did, never who you are or which camera."))
-            return redirect("concerns:portal_list")
-    return render(request, "concerns/portal_detail.html", {"owner": owner, "ask": ask, "form": form})
+            return redirect("concerns:portal_detail", ask.code)
+    return render(request, "concerns/portal_detail.html", {"owner": owner, "ask": ask, "form": form,
+                                                           "portal_scoped": portal_scoped_home(request) is not None})
+
+
+# The emailed link's session: long enough to draw a mask and answer, not a standing key to the portal.
+ASK_SESSION_MINUTES = 30
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("owner-link")
 def ask_link(request, token):
-    """The link in the owner's email: GET shows a button (scanners open links); POST signs the owner in to the
-    portal on the request."""
+    """The link in the owner's email: GET shows a button (scanners open links); POST opens, for
+    ASK_SESSION_MINUTES, that request's page and its camera's mask pages only, not the rest of the portal."""
     try:
         if request.method == "GET":
             services.ask_link_check(token=token)
@@ -52,5 +57,6 @@ def ask_link(request, token):
         ask = services.ask_link_use(token=token)
     except ConcernLinkError as exc:
         return render(request, "registry/link_invalid.html", {"reason": exc.reason, "sign_in": True}, status=410)
-    portal_sign_in_session(request, ask.camera.owner)
+    portal_sign_in_session(request, ask.camera.owner, only_paths=services.ask_link_pages(ask),
+                           minutes=ASK_SESSION_MINUTES)
     return redirect("concerns:portal_detail", ask.code)

@@ -21,7 +21,7 @@ from integration.forms import LiveLimitsForm, LiveSignForm, MasksForm, PauseForm
 from integration.hours import hours_summary
 from integration.models import LiveShareWaiting
 from integration.notices import analyst_label
-from registry.portal_access import own_camera, owner_required
+from registry.portal_access import own_camera, owner_required, portal_scoped_home
 
 
 def _viewing_now(camera) -> list[dict]:
@@ -164,10 +164,11 @@ def masks(request, owner, code):
             messages.success(request, ngettext("%(count)d masked area saved; it applies from the next frame.",
                                                "%(count)d masked areas saved; they apply from the next frame.",
                                                count) % {"count": count})
-            return redirect("integration:portal_live", camera.code)
+            return redirect(portal_scoped_home(request) or reverse("integration:portal_live", args=[camera.code]))
     has_still = selectors.still_for_masks(camera.code) is not None
     return render(request, "integration/portal_masks.html",
-                  {"owner": owner, "camera": camera, "form": form, "has_still": has_still})
+                  {"owner": owner, "camera": camera, "form": form, "has_still": has_still,
+                   "portal_scoped": portal_scoped_home(request) is not None})
 
 
 @owner_required

@@ -149,12 +149,12 @@ def test_a_court_delay_holds_the_notice_until_its_date_then_the_beat_sends_it(fe
     services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
                                     until=timezone.now() + timedelta(days=5),
                                     clip_codes=[case["clips"]["alice"].code])
-    assert tasks.owner_notices_due_send_task() == "0 owners told"
+    assert tasks.owner_notices_due_send_task() == "0 owners told, 0 uploaders told"
     assert not parsed_mail(smtp_sink)
     assert not AccessEntry.objects.filter(action=Action.AGENCY_OWNER_TOLD).exists()  # not in the history yet
 
     OwnerNotice.objects.update(due_on=timezone.localdate())  # the date has come
-    assert tasks.owner_notices_due_send_task() == "1 owners told"
+    assert tasks.owner_notices_due_send_task() == "1 owners told, 0 uploaders told"
     (mail,) = parsed_mail(smtp_sink)
     assert "court order delayed this notice" in mail.get_body(("plain",)).get_content()
 
@@ -392,3 +392,61 @@ def test_administrators_tie_accounts_to_an_agency_in_the_admin(client, federal):
     person.refresh_from_db()
     assert person.outside_agency.agency == federal and person.is_staff
     assert AccessEntry.objects.filter(action=Action.AGENCY_MEMBER_ADDED, target_code=str(person.pk)).exists()
+
+
+def _public_clip(case, email="walker@example.org"):
+    """A clip a member of the public shared in answer to the case's public request."""
+    from public_requests import area
+    from public_requests import services as public_services
+    from public_requests.models import AnswerClip, PublicRequest
+    from tests.requests_app.factories import sealed_clip
+
+    incident = case["incident"]
+    now = timezone.now()
+    public_request = PublicRequest.objects.create(
+        incident=incident, public_area=area.around(incident.location, incident.radius_m), starts_at=now - timedelta(
+            days=1), ends_at=now, answers_until=now + timedelta(days=5), summary="A car was broken into",
+        state=PublicRequest.State.PUBLISHED, published_at=now)
+    answer = public_services.public_answer_start(public_request=public_request, email=email, language="es",
+                                                 wants_to_register=False)
+    public_services.public_answer_confirm(answer=answer)
+    clip = sealed_clip(incident, b"video from the street " * 1000, name="street.mp4")
+    AnswerClip.objects.create(answer=answer, clip=clip)
+    return answer, clip
+
+
+def test_a_public_uploader_is_told_as_owners_are_and_their_page_shows_it(
+        client, federal_agent, reviewer, case, smtp_sink, django_capture_on_commit_callbacks):
+    from public_requests import links
+
+    answer, clip = _public_clip(case)
+    filed = file_case_request(federal_agent, with_warrant=warrant())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agency_request_approve(request=filed, reviewer=reviewer, reason="Warrant covers the street clip",
+                                        until=timezone.now() + timedelta(days=5), clip_codes=[clip.code])
+
+    wait_for(lambda: parsed_mail(smtp_sink), what="the uploader's notice")
+    (mail,) = parsed_mail(smtp_sink)
+    text = mail.get_body(("plain",)).get_content()
+    assert mail["To"] == "walker@example.org" and "Federal Bureau of Examples" in mail["Subject"]
+    assert "Fundamento legal: Orden de registro" in text  # in the language they answered in
+    assert links.access_link(answer) in text
+    page = client.get(links.access_path(answer)).content.decode()
+    assert "outside agency" in page or "agencia externa" in page
+    assert tasks.owner_notices_due_send_task() == "0 owners told, 0 uploaders told"  # sent once
+
+
+def test_a_court_delay_holds_the_uploaders_notice_too(federal_agent, reviewer, case, smtp_sink):
+    from agencies.models import UploaderNotice
+
+    _answer, clip = _public_clip(case)
+    filed = file_case_request(federal_agent, with_warrant=warrant(
+        notice_delayed_until=timezone.localdate() + timedelta(days=3)))
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                    until=timezone.now() + timedelta(days=5), clip_codes=[clip.code])
+    assert tasks.owner_notices_due_send_task() == "0 owners told, 0 uploaders told"
+    UploaderNotice.objects.update(due_on=timezone.localdate())
+    assert tasks.owner_notices_due_send_task() == "0 owners told, 1 uploaders told"
+    (mail,) = parsed_mail(smtp_sink)
+    assert "orden judicial" in mail.get_body(("plain",)).get_content().lower() or \
+        "court order" in mail.get_body(("plain",)).get_content()

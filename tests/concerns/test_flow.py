@@ -2,6 +2,7 @@
 person reads, and what the ledger and the transparency report keep."""
 
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -13,7 +14,7 @@ from concerns import links, services
 from concerns.models import Concern, OwnerAsk
 from registry.models import Camera
 from tests.concerns.helpers import HOME_ADDRESS, concern_form, confirmed_concern, supervisor
-from tests.conftest import link_in, parsed_mail, token_from
+from tests.conftest import link_in, parsed_mail, sign_in_owner, token_from
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +63,17 @@ def test_a_concern_ends_with_the_owner_adding_a_mask_and_the_neighbour_told_only
     assert landing.status_code == 302 and landing["Location"] == f"/owner/concerns/{ask.code}/"
     refused = owner_client.post(landing["Location"], {"answer": "masked"})
     assert "no privacy mask yet" in refused.content.decode()
-    owner_client.post(f"/owner/cameras/{alice_camera.code}/live/masks/",
-                      {"masks": json.dumps([[[0.5, 0], [0.9, 0], [0.9, 1], [0.5, 1]]]), "action": "save"})
+    masks_url = f"/owner/cameras/{alice_camera.code}/live/masks/"
+    owner_client.post(masks_url, {"masks": json.dumps([[[0.5, 0], [0.9, 0], [0.9, 1], [0.5, 1]]]), "action": "save"})
+    refused = owner_client.post(landing["Location"], {"answer": "masked"}).content.decode()
+    # Half the home still shows: refused, saying where in the picture the home is.
+    assert "does not hide that home yet" in refused and re.search(r"between [89]% and 9[12]% of the width", refused)
+    owner_client.post(masks_url, {"masks": json.dumps([[[0.05, 0.2], [0.95, 0.2], [0.95, 0.8], [0.05, 0.8]]]),
+                                  "action": "save"})
     with django_capture_on_commit_callbacks(execute=True):
         done = owner_client.post(landing["Location"], {"answer": "masked"}, follow=True)
     assert "your answer is recorded" in done.content.decode()
+    sign_in_owner(owner_client, owner_a)  # the emailed link opened the request only; the history needs a sign-in
     assert "a neighbour asked whether your camera sees their home" in owner_client.get(
         "/owner/history/").content.decode()
 
@@ -127,6 +134,68 @@ def test_the_owner_link_signs_in_once_and_is_no_confirmation_link(client, owner_
     assert client.post(url).status_code == 410
     # a confirmation token is no owner link, and the other way round
     assert client.get(f"/concern/confirm/{token_from(url)}/").status_code == 410
+
+
+def test_the_owner_link_opens_that_request_and_its_cameras_masks_only_and_briefly(client, owner_a, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.registry.factories import CameraFactory
+
+    camera = owner_a.cameras.get()
+    second = CameraFactory(owner=owner_a, label="Alice garage", direction_deg=270)
+    services.concern_owners_ask(concern=confirmed_concern(), user=supervisor())
+    ask = OwnerAsk.objects.get()
+    assert client.post(links.link_url(nonce=ask.link_nonce, purpose=links.ASK)).status_code == 302
+
+    for page in (f"/owner/concerns/{ask.code}/", f"/owner/cameras/{camera.code}/live/masks/"):
+        text = client.get(page).content.decode()
+        assert "opens this request and its camera" in text and "Who accessed my cameras" not in text, page
+    for elsewhere in ("/owner/history/", "/owner/concerns/", f"/owner/cameras/{second.code}/live/masks/",
+                      f"/owner/cameras/{camera.code}/", "/owner/details/"):
+        response = client.get(elsewhere)
+        assert response.status_code == 302 and response["Location"] == "/owner/", elsewhere
+    assert "Sign in" in client.get("/owner/").content.decode()  # the portal's home asks for a sign-in
+    assert client.get(f"/owner/concerns/{ask.code}/").status_code == 200  # still open after those refusals
+
+    session = client.session
+    assert session["portal_owner"]["until"] <= (timezone.now() + timedelta(minutes=31)).timestamp()
+    session["portal_owner"]["until"] = (timezone.now() - timedelta(seconds=1)).timestamp()
+    session.save()
+    assert client.get(f"/owner/concerns/{ask.code}/").status_code == 302
+
+
+def test_an_owner_signed_in_fully_keeps_the_whole_portal_after_the_link(client, owner_a):
+    services.concern_owners_ask(concern=confirmed_concern(), user=supervisor())
+    ask = OwnerAsk.objects.get()
+    sign_in_owner(client, owner_a)
+    client.post(links.link_url(nonce=ask.link_nonce, purpose=links.ASK))
+    assert client.get("/owner/history/").status_code == 200
+
+
+@pytest.mark.parametrize(("masks", "stands"), [
+    ([[[0.0, 0.0], [0.3, 0.0], [0.3, 1.0], [0.0, 1.0]]], False),  # a corner of the picture, not the home
+    ([[[0.1, 0.0], [0.5, 0.0], [0.5, 1.0], [0.1, 1.0]]], False),  # half the house front
+    ([[[0.05, 0.4], [0.5, 0.4], [0.5, 0.6], [0.05, 0.6]], [[0.5, 0.4], [0.95, 0.4], [0.95, 0.6], [0.5, 0.6]]], True),
+    ([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]], True),
+])
+def test_a_masked_answer_needs_masks_that_hide_the_home_in_the_picture(owner_a, masks, stands):
+    from django.core.exceptions import ValidationError
+
+    from integration.models import PrivacyMask
+
+    services.concern_owners_ask(concern=confirmed_concern(), user=supervisor())
+    ask = OwnerAsk.objects.select_related("camera", "concern").get()
+    for points in masks:
+        PrivacyMask.objects.create(camera=ask.camera, points=points)
+    if stands:
+        services.ask_answer(ask=ask, owner=owner_a, answer=OwnerAsk.Answer.MASKED)
+        assert OwnerAsk.objects.get().answer == OwnerAsk.Answer.MASKED
+    else:
+        with pytest.raises(ValidationError, match="does not hide that home"):
+            services.ask_answer(ask=ask, owner=owner_a, answer=OwnerAsk.Answer.MASKED)
+        assert OwnerAsk.objects.get().is_pending
 
 
 @pytest.mark.parametrize("close", [False, True])

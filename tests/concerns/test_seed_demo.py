@@ -24,8 +24,11 @@ def test_the_demo_concern_ends_with_its_owner_adding_a_mask(client, django_captu
     assert any("A neighbour asks about your camera" in m.subject for m in mailoutbox)
     owner = ask.camera.owner
     sign_in_owner(client, owner)
-    client.post(f"/owner/cameras/{ask.camera.code}/live/masks/",
-                {"masks": json.dumps([[[0.3, 0], [0.7, 0], [0.7, 1], [0.3, 1]]]), "action": "save"})
+    masks_url = f"/owner/cameras/{ask.camera.code}/live/masks/"
+    client.post(masks_url, {"masks": json.dumps([[[0.3, 0], [0.7, 0], [0.7, 1], [0.3, 1]]]), "action": "save"})
+    refused = client.post(f"/owner/concerns/{ask.code}/", {"answer": "masked"}).content.decode()
+    assert "does not hide that home yet" in refused  # the home, 15 m ahead, fills the picture's width
+    client.post(masks_url, {"masks": json.dumps([[[0, 0.25], [1, 0.25], [1, 0.75], [0, 0.75]]]), "action": "save"})
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/owner/concerns/{ask.code}/", {"answer": "masked"})
     assert Concern.objects.get().state == Concern.State.CLOSED

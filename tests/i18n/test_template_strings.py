@@ -27,7 +27,7 @@ STAFF = {
     "emails/override-request-body.html", "emails/override-request-body.txt", "emails/override-request-subject.txt",
     "integration/overrides.html",
     "invitations/staff/campaign_list.html", "invitations/staff/campaign_new.html",
-    "invitations/staff/campaign_detail.html",
+    "invitations/staff/campaign_detail.html", "invitations/staff/letters.html",
     # The records officer's pages (the owner's objection page and email are public and translated).
     "records/dashboard.html", "records/refused.html", "records/refusal_letter.html",
     "records/refusal_letter_form.html", "records/release.html",

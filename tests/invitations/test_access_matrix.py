@@ -28,7 +28,11 @@ def campaign(administrator):
 def _staff_urls(campaign) -> list[tuple[str, str]]:
     return [("get", "/invitations/"), ("get", "/invitations/new/"), ("post", "/invitations/new/"),
             ("get", f"/invitations/{campaign.code}/"), ("post", f"/invitations/{campaign.code}/send/"),
-            ("get", f"/invitations/{campaign.code}/letters.pdf")]
+            ("get", f"/invitations/{campaign.code}/letters/"), ("post", f"/invitations/{campaign.code}/letters/"),
+            ("get", f"/invitations/{campaign.code}/letters/{UNKNOWN_PRINT}.pdf")]
+
+
+UNKNOWN_PRINT = "00000000-0000-4000-8000-000000000000"
 
 
 def _public_urls(campaign) -> list[str]:
@@ -70,4 +74,5 @@ def test_administrators_reach_every_campaign_page(campaign, administrator):
     assert client.get("/invitations/new/").status_code == 200
     assert client.get(f"/invitations/{campaign.code}/").status_code == 200
     # Letters only for a letter campaign, sending only for an email one.
-    assert client.get(f"/invitations/{campaign.code}/letters.pdf").status_code == 404
+    assert client.get(f"/invitations/{campaign.code}/letters/").status_code == 404
+    assert client.post(f"/invitations/{campaign.code}/letters/").status_code == 404

@@ -33,16 +33,53 @@ def test_the_landing_page_prefills_the_registration_and_counts_one_visit(letters
     visitor = Client()
     recipient = letters.recipients.order_by("address").first()
 
-    response = visitor.get(f"/invite/{recipient.short_code}/")
+    response = visitor.post(f"/invite/{recipient.short_code}/")
 
     assert response.status_code == 302 and response["Location"].startswith("/register/?")
     page = visitor.get(response["Location"]).content.decode()
     assert f'name="invite" value="{recipient.short_code}"' in page
     assert 'value="100 Test St, Raleigh 27601"' in page  # the letter's address, on the owner and the camera
     assert re.search(r'name="cameras-0-latitude"[^>]*value="35\.78', page)
-    visitor.get(f"/invite/{short_code_shown(recipient.short_code).lower()}/")  # typed again, as printed
+    visitor.post(f"/invite/{short_code_shown(recipient.short_code).lower()}/")  # typed again, as printed
     letters.refresh_from_db()
     assert letters.visits == 1
+
+
+def test_opening_the_link_counts_no_visit_until_the_person_continues(letters):
+    """Mail scanners and link previews GET every link in a mail: a GET shows the Continue button, counts nothing."""
+    from django.test import Client
+
+    recipient = letters.recipients.order_by("address").first()
+    for _scanner in range(3):
+        page = Client().get(f"/invite/{recipient.short_code}/")
+        assert page.status_code == 200 and "Continue to registration" in page.content.decode()
+    letters.refresh_from_db()
+    assert letters.visits == 0
+
+    Client().post(f"/invite/{recipient.short_code}/")
+    letters.refresh_from_db()
+    assert letters.visits == 1
+
+
+def test_a_typed_code_counts_the_visit_and_opens_registration(letters):
+    from django.test import Client
+
+    recipient = letters.recipients.order_by("address").first()
+    response = Client().post("/invite/", {"code": short_code_shown(recipient.short_code).lower()})
+    assert response.status_code == 302 and response["Location"].startswith("/register/?invite=")
+    letters.refresh_from_db()
+    assert letters.visits == 1
+
+
+def test_guessing_codes_is_rate_limited(letters, settings):
+    from django.core.cache import cache
+    from django.test import Client
+
+    settings.RATE_LIMITS_ENABLED, settings.RATE_LIMIT_PER_ADDRESS = True, 3
+    cache.clear()
+    guesser = Client()
+    statuses = [guesser.get(f"/invite/ZZZZZZZ{c}/").status_code for c in "2346"]
+    assert statuses == [404, 404, 404, 429]
 
 
 def test_a_registration_from_an_invitation_is_counted_once(letters, client, django_capture_on_commit_callbacks):
@@ -79,7 +116,7 @@ def test_an_email_campaign_for_an_area_shows_that_area_on_the_registration_map(c
     new_campaign(client, email_list=csv_upload("ana@example.org\n"), area_geojson=AREA_GEOJSON)
     recipient = Campaign.objects.get().recipients.get()
 
-    response = client.get(f"/invite/{recipient.short_code}/")
+    response = client.post(f"/invite/{recipient.short_code}/")
 
     assert "focus=-78.64500%2C35.77500%2C-78.63500%2C35.78500" in response["Location"]
     page = client.get(response["Location"]).content.decode()
@@ -99,7 +136,7 @@ def test_the_code_entry_page_takes_a_code_as_printed(letters, client):
 
     response = client.post("/invite/", {"code": f" {short_code_shown(recipient.short_code).lower()} "})
 
-    assert response.status_code == 302 and response["Location"] == f"/invite/{recipient.short_code}/"
+    assert response.status_code == 302 and response["Location"].startswith(f"/register/?invite={recipient.short_code}")
     page = client.post("/invite/", {"code": "hello"}).content.decode()
     assert "That is not a code from one of our letters" in page and 'value="hello"' in page
 
@@ -119,7 +156,7 @@ def test_a_campaign_for_a_district_takes_that_districts_outline(client, staff_us
     campaign = Campaign.objects.get()
 
     assert campaign.district == "Downtown" and campaign.area is not None
-    response = client.get(f"/invite/{campaign.recipients.get().short_code}/")
+    response = client.post(f"/invite/{campaign.recipients.get().short_code}/")
     assert "focus=" in response["Location"]
     assert "Downtown" in client.get(f"/invitations/{campaign.code}/").content.decode()
 

@@ -17,6 +17,11 @@ from tests.invitations.helpers import AREA_GEOJSON, address_points, new_campaign
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+
 _STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
 _RECT = re.compile(r"([\d.]+) ([\d.]+) ([\d.]+) -([\d.]+) re f")
 _TEXT = re.compile(r"\(([^)]*)\) Tj")
@@ -41,14 +46,25 @@ def _qr_expected(url: str) -> set[tuple[int, int]]:
     return {(row, column) for row, cells in enumerate(matrix) for column, dark in enumerate(cells) if dark}
 
 
-def test_the_pdf_has_one_page_per_address_each_with_its_code_and_qr(client, staff_user):
+def _built(client, campaign, capture) -> str:
+    """Asks for the letters (POST) with the worker's task run at the commit; the download link the page then shows."""
+    with capture(execute=True):
+        response = client.post(f"/invitations/{campaign.code}/letters/")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "Ready: " in page
+    return re.search(r'id="letters-download" href="([^"]+)"', page).group(1)
+
+
+def test_the_pdf_has_one_page_per_address_each_with_its_code_and_qr(client, staff_user,
+                                                                    django_capture_on_commit_callbacks):
     address_points(4)
     address_points(2, inside=False)
     client.force_login(staff_user("administrator"))
     new_campaign(client, channel="letter", language="es", area_geojson=AREA_GEOJSON)
     campaign = Campaign.objects.get()
 
-    response = client.get(f"/invitations/{campaign.code}/letters.pdf")
+    response = client.get(_built(client, campaign, django_capture_on_commit_callbacks))
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pdf = response.content
@@ -68,6 +84,38 @@ def test_the_pdf_has_one_page_per_address_each_with_its_code_and_qr(client, staf
     assert campaign.status == Campaign.Status.SENT
     assert campaign.recipients.filter(sent_at__isnull=True).count() == 0
     assert AccessEntry.objects.filter(action=Action.INVITATIONS_PRINTED, target_code=str(campaign.code)).exists()
+
+
+def test_asking_for_the_letters_builds_nothing_in_the_request_and_records_only_the_download(
+        client, staff_user, django_capture_on_commit_callbacks, settings):
+    from invitations.models import LetterPrint
+
+    address_points(3)
+    client.force_login(staff_user("administrator"))
+    new_campaign(client, channel="letter", area_geojson=AREA_GEOJSON)
+    campaign = Campaign.objects.get()
+
+    client.post(f"/invitations/{campaign.code}/letters/")  # the task is not run: no worker yet
+    client.post(f"/invitations/{campaign.code}/letters/")  # a second click: the same build
+    [waiting] = LetterPrint.objects.all()
+    assert waiting.status == LetterPrint.Status.QUEUED and waiting.pages == 3
+    page = client.get(f"/invitations/{campaign.code}/letters/").content.decode()
+    assert "Building: 0 of 3 pages" in page and 'http-equiv="refresh"' in page and "letters-download" not in page
+    assert not AccessEntry.objects.filter(action=Action.INVITATIONS_PRINTED).exists()
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT  # not printed until downloaded
+
+    from invitations import tasks
+
+    assert tasks.letters_build_task(waiting.pk) == "built 3 pages"
+    waiting.refresh_from_db()
+    stored = (settings.EVIDENCE_DIR / "letters" / waiting.stored_name).read_bytes()
+    assert b"%PDF" not in stored and b"Test St" not in stored  # sealed: no address in plain text on disk
+    assert not AccessEntry.objects.filter(action=Action.INVITATIONS_PRINTED).exists()
+    url = re.search(r'id="letters-download" href="([^"]+)"',
+                    client.get(f"/invitations/{campaign.code}/letters/").content.decode()).group(1)
+    assert client.get(url).content.startswith(b"%PDF")
+    assert AccessEntry.objects.filter(action=Action.INVITATIONS_PRINTED).count() == 1
 
 
 def test_an_area_with_more_addresses_than_allowed_is_refused_with_the_count(client, staff_user, settings):

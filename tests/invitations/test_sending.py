@@ -90,6 +90,36 @@ def test_one_click_unsubscribe_then_a_later_campaign_skips_the_address(
     assert second.skipped_unsubscribed == 1
 
 
+def test_the_kept_hash_of_an_address_is_keyed_so_a_guess_cannot_be_tested(
+        client, staff_user, smtp_sink, django_capture_on_commit_callbacks, settings):
+    import hashlib
+
+    client.force_login(staff_user("administrator"))
+    _sent(client, "ana@example.org\n", django_capture_on_commit_callbacks)
+    [to_ana] = parsed_mail(smtp_sink)
+    Client().post(_unsubscribe_link(to_ana))
+
+    kept = {Unsubscribe.objects.get().email_hash, Recipient.objects.get().email_hash}
+    unkeyed = hashlib.sha256(b"connect-invitations-unsubscribe:ana@example.org").hexdigest()
+    assert unkeyed not in kept and hashlib.sha256(b"ana@example.org").hexdigest() not in kept
+    settings.INVITE_HASH_KEY = "another-key-another-key-another-key"
+    assert codes.email_hash("ana@example.org") not in kept  # the key, not the address alone, makes the hash
+
+
+def test_an_unsubscribe_link_mailed_before_the_key_still_works_and_is_honoured(
+        client, staff_user, smtp_sink, django_capture_on_commit_callbacks):
+    old_link = f"/invite/unsubscribe/{codes.unsubscribe_token(codes.email_hash_legacy('ana@example.org'))}/"
+    assert Client().post(old_link).status_code == 200
+
+    client.force_login(staff_user("administrator"))
+    campaign = _sent(client, "ana@example.org\nbo@example.org\n", django_capture_on_commit_callbacks)
+
+    assert [message["To"] for message in parsed_mail(smtp_sink)] == ["bo@example.org"]
+    assert campaign.skipped_unsubscribed == 1
+    # Rekeyed once the address was seen again: no unkeyed hash of it is left.
+    assert list(Unsubscribe.objects.values_list("email_hash", flat=True)) == [codes.email_hash("ana@example.org")]
+
+
 def test_the_unsubscribe_link_asks_first_and_a_forged_one_is_not_found(client):
     token = codes.unsubscribe_token(codes.email_hash("ana@example.org"))
 

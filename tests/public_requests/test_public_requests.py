@@ -207,6 +207,30 @@ def test_answers_are_rate_limited_per_email_and_per_address(client, published, l
     assert PublicAnswer.objects.count() == 3
 
 
+def test_the_per_email_limit_folds_plus_tags_dots_and_case(client, published, limits_on):
+    """a+1@b, A+2@B and a.n.a@gmail.com are each one mailbox: spelling it otherwise does not dodge the limit."""
+    limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 100
+    spellings = ["ana+1@example.org", "ANA+two@Example.org", "ana@example.org"]
+    statuses = [answer_via_form(Client(REMOTE_ADDR=f"10.0.1.{i}"), published, email=email).status_code
+                for i, email in enumerate(spellings)]
+    assert statuses == [200, 200, 429]
+    gmail = ["a.n.a@gmail.com", "ana+x@googlemail.com", "A.NA@gmail.com"]
+    statuses = [answer_via_form(Client(REMOTE_ADDR=f"10.0.2.{i}"), published, email=email).status_code
+                for i, email in enumerate(gmail)]
+    assert statuses == [200, 200, 429]
+
+
+def test_uploads_of_one_mailbox_are_limited_however_its_answers_spell_it(published, limits_on):
+    limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 10
+    statuses = []
+    for i, email in enumerate(["ana+a@example.org", "Ana+b@example.org", "ana@example.org"]):
+        answer = confirmed_answer(published, email=email)
+        other = Client(REMOTE_ADDR=f"10.0.3.{i + 1}")
+        statuses.append(other.post(links.access_path(answer) + "uploads/",
+                                   headers={**TUS, "Upload-Length": "100"}).status_code)
+    assert statuses == [201, 201, 429]
+
+
 def test_uploads_of_one_email_are_limited_whatever_the_address(published, limits_on):
     limits_on.RATE_LIMIT_PER_EMAIL, limits_on.RATE_LIMIT_PER_ADDRESS = 2, 10  # the email's own limit, not the address's
     answer = confirmed_answer(published)
@@ -434,3 +458,44 @@ def test_unconfirmed_answers_are_purged_after_a_week_and_confirmed_ones_stay(pub
     assert services.public_answers_unconfirmed_purge() == 1
     assert list(PublicAnswer.objects.values_list("pk", flat=True)) == [kept.pk]
     assert not PublicAnswer.objects.filter(pk=stale.pk).exists()
+
+
+def test_the_uploaders_email_is_kept_only_while_a_receipt_needs_it(published, settings, smtp_sink):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.actions import Action
+    from public_requests.models import AnswerClip
+    from tests.requests_app.factories import sealed_clip
+
+    sharer, idle, fresh = (confirmed_answer(published, email=f"{who}@example.org") for who in ("sharer", "idle", "new"))
+    clip = sealed_clip(published.incident, b"street video " * 100, name="street.mp4")
+    AnswerClip.objects.create(answer=sharer, clip=clip)
+    PublicAnswer.objects.filter(pk=idle.pk).update(
+        confirmed_at=timezone.now() - timedelta(days=settings.PUBLIC_ANSWER_EMAIL_KEEP_DAYS + 1))
+    PublicAnswer.objects.filter(pk=sharer.pk).update(confirmed_at=timezone.now() - timedelta(days=400))
+
+    assert services.public_answer_emails_erase() == 1  # the idle one: shared nothing in the keep days
+    emails = dict(PublicAnswer.objects.values_list("pk", "email"))
+    assert emails == {sharer.pk: "sharer@example.org", idle.pk: "", fresh.pk: "new@example.org"}
+
+    Clip.objects.filter(pk=clip.pk).update(purged_at=timezone.now())  # retention deleted the clip
+    assert services.public_answer_emails_erase() == 0  # its deletion receipt still needs the address
+    assert services.public_clip_deletion_receipts_send() == 1
+    assert [m["To"] for m in parsed_mail(smtp_sink)] == ["sharer@example.org"]
+    assert services.public_answer_emails_erase() == 1
+    assert PublicAnswer.objects.get(pk=sharer.pk).email == ""
+    assert AccessEntry.objects.filter(action=Action.PUBLIC_ANSWER_EMAILS_ERASED).count() == 2
+    assert client_page_of(sharer).status_code == 200  # the uploader's own link still opens their page
+
+
+def client_page_of(answer):
+    return Client().get(links.access_path(answer))
+
+
+def test_the_answer_form_says_how_long_the_email_is_kept(client, published):
+    page = client.get(f"/requests/{published.code}/").content.decode()
+    assert "erased once your clips are deleted" in page and "30 days after you confirm it" in page
+    page = Client(headers={"accept-language": "es"}).get(f"/requests/{published.code}/").content.decode()
+    assert "30 días después de confirmarla" in page
