@@ -10,7 +10,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.gis.geos import Point
-from django.test import Client
 from django.utils import timezone
 
 from audit.models import AccessEntry
