@@ -17,6 +17,7 @@ from integration import services, wall
 from integration.models import LiveSession
 from registry.models import Camera
 from registry.owner_history import history_rows
+from requests_app import services as requests_services
 from tests.conftest import make_staff
 from tests.integration.conftest import (
     connector_socket,
@@ -166,6 +167,17 @@ def test_a_wall_needs_a_reason_and_a_spot(spot_incident, around, client):
     assert not LiveSession.objects.exists()
     page = client.get(f"/live/wall/?case={spot_incident.case_number}")
     assert page.status_code == 200 and spot_incident.case_number in page.content.decode()
+
+
+def test_the_incident_admin_page_links_the_wall_for_those_who_may_watch_live(spot_incident, client):
+    page = f"/admin/requests_app/incident/{spot_incident.pk}/change/"
+    client.force_login(trained(make_staff("supervisor")))
+    assert f'/live/wall/?incident={spot_incident.code}' in client.get(page).content.decode()
+    investigator = make_staff("investigator")
+    requests_services.incident_investigators_set(incident=spot_incident, users=[investigator])
+    client.force_login(investigator)
+    response = client.get(page)
+    assert response.status_code == 200 and "/live/wall/" not in response.content.decode()
 
 
 # --- the socket -------------------------------------------------------------------------------------------------

@@ -43,11 +43,12 @@
     var close = el("button", "button wall-close", "Close");
     close.type = "button";
     close.setAttribute("aria-label", "Close " + tile.camera.label);
-    close.addEventListener("click", function () { send({ type: "close", session: tile.session }); });
+    close.addEventListener("click", function () { tile.closing = true; send({ type: "close", session: tile.session }); });
     tile.li.querySelector(".wall-tile-bar").appendChild(close);
   }
 
   function ended(tile, reason) {
+    if (tile.li.classList.contains("ended")) return;  // the first reason given is the one that counts
     tile.li.dataset.ended = reason || "ended";
     tile.li.classList.add("ended");
     var img = tile.li.querySelector("img");
@@ -67,7 +68,7 @@
   var seen = new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) {
       var tile = tiles[entry.target.dataset.session];
-      if (!tile || tile.li.classList.contains("ended")) return;
+      if (!tile || tile.closing || tile.li.classList.contains("ended")) return;
       tile.visible = entry.isIntersecting;
       send({ type: entry.isIntersecting ? "watch" : "unwatch", session: tile.session });
     });
