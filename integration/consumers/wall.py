@@ -17,6 +17,7 @@ from typing import Literal, TypedDict
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.consumers import revoke_concerns, staff_scope_allowed
@@ -135,8 +136,6 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
                                           ends_by=session.ends_by.isoformat(),
                                           case=session.incident.case_number if session.incident else None))
         await self._show(tile)
-        await self.layer_call(self.channel_layer.group_send(broadcast.connector_group(camera_code),
-                                                            {"type": "connector.demand"}))
 
     def _session_of(self, code: str) -> LiveSession | None:
         try:
@@ -151,13 +150,24 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
         tile.inbox.frames.clear()
         await hub().join(tile.camera_code, tile.inbox)
         tile.pump = asyncio.create_task(self._pump(tile))
+        if await self.layer_call(cache.adelete(selectors.session_hidden_key(tile.session.code))):
+            await self._demand(tile)
 
     async def _hide(self, tile: Tile) -> None:
-        """Out of sight: no frame of it is sent (and none read from Redis here, unless another viewer has it)."""
+        """Out of sight: no frame of it is sent, none is read from Redis here, and unless someone else watches the
+        camera its connector stops until the tile is back in sight."""
         tile.visible = False
         if tile.pump:
             tile.pump.cancel()
         await hub().leave(tile.camera_code, tile.inbox)
+        seconds = max(60, int((tile.session.ends_by - timezone.now()).total_seconds()) + 60)
+        if await self.layer_call(cache.aset(selectors.session_hidden_key(tile.session.code), True, seconds)):
+            await self._demand(tile)
+
+    async def _demand(self, tile: Tile) -> None:
+        """The camera's connector re-checks whether anyone watches (start or stop)."""
+        await self.layer_call(self.channel_layer.group_send(broadcast.connector_group(tile.camera_code),
+                                                            {"type": "connector.demand"}))
 
     async def _pump(self, tile: Tile) -> None:
         header = bytes([tile.slot])

@@ -239,14 +239,17 @@ def test_one_socket_carries_every_tile_and_stop_sharing_closes_only_that_tile(sp
         got = await frames_by_slot(view, connectors, set(slots.values()))
         assert got[slots["Near grocery"]] == red and got[slots["Corner bakery"]] == blue
 
-        # Scrolled out: no frame of that tile is sent while the other's still are.
+        # Scrolled out: no frame of that tile is sent while the other's still are, and its connector stops (nobody
+        # else watches that camera); back in sight, it starts again.
         await view.send_json_to({"type": "unwatch", "session": sessions["Corner bakery"]})
+        await receive_json_type(connectors["Corner bakery"][0], "stop", timeout=3)
         await asyncio.sleep(0.3)  # let frames already in flight arrive
         while not await view.receive_nothing(timeout=0.2):
             await view.receive_output()
         got = await frames_by_slot(view, connectors, {slots["Near grocery"]})
         assert slots["Corner bakery"] not in got
         await view.send_json_to({"type": "watch", "session": sessions["Corner bakery"]})
+        await receive_json_type(connectors["Corner bakery"][0], "start", timeout=3)
         await frames_by_slot(view, connectors, {slots["Corner bakery"]})
 
         # The grocer stops sharing: that tile ends and says why, the bakery's goes on.
