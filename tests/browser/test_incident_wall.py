@@ -5,11 +5,14 @@ camera the gate refuses says why in its tile; a direction of flight re-orders th
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
+from rest_framework.test import APIClient
 
+from api import services as api_services
 from integration import services
 from integration.models import LiveSession
-from tests.browser.conftest import offline
+from tests.browser.conftest import checked_page, offline, staff_sign_in
 from tests.conftest import STAFF_PASSWORD, make_staff, start_connector
 from tests.integration.conftest import trained
 from tests.integration.test_wall import at, camera
@@ -82,3 +85,26 @@ def test_the_wall_shows_two_live_cameras_over_one_socket(browser, asgi_server, v
         for connector in connectors:
             connector.terminate()
             connector.wait(timeout=10)
+
+
+def test_a_calls_popup_on_the_staff_map_opens_the_wall_of_its_spot(browser, asgi_server):
+    camera("Near grocery", east_m=20)  # the owner allows live views only for an open incident within 300 m
+    trained(make_staff("analyst"))
+    _, key = api_services.token_create(name="CAD", scopes=["dispatch:write"])
+    cad = APIClient()
+    cad.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    with checked_page(browser, asgi_server) as page:
+        staff_sign_in(page, "analyst")
+        spot = at()
+        assert cad.post("/api/v1/calls/", {"dispatch_id": "C26-90", "call_type": "Robbery", "priority": 1,
+                                           "lat": spot.y, "lng": spot.x, "received_at": timezone.now().isoformat()},
+                        format="json").status_code == 201
+        link = page.locator("#dispatch-calls > li a.wall-link")
+        expect(link).to_have_attribute("href", re.compile(r"^/live/wall/\?lat=35\.780000&lng=-78\.638200$"))
+        link.click()
+        expect(page.locator("h1")).to_have_text("Incident wall")
+        page.fill("#wall-reason", "Robbery call, suspect ran off")
+        page.click("#wall-open")
+        # A call not yet an incident: the gate refuses the camera and the tile says why.
+        expect(page.locator("#wall-grid > li[aria-label='Near grocery']")).to_contain_text("open incident within 300 m")
+    assert not LiveSession.objects.exists()
