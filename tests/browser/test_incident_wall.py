@@ -3,6 +3,7 @@ gives a reason, and the grid shows frames of two cameras (the real connector's t
 camera the gate refuses says why in its tile; a direction of flight re-orders the tiles; a tile closes by keyboard."""
 
 import re
+import time
 
 import pytest
 from django.utils import timezone
@@ -53,6 +54,11 @@ def test_the_wall_shows_two_live_cameras_over_one_socket(browser, asgi_server, v
 
         tiles = page.locator("#wall-grid > li")
         expect(tiles).to_have_count(3)
+        # Every open tile is opened on the socket at once, in sight or not (a view never opened ends in a minute).
+        deadline = time.monotonic() + 15
+        while LiveSession.objects.filter(watched_at__isnull=True).exists():
+            assert time.monotonic() < deadline, "a tile out of sight was never opened"
+            page.wait_for_timeout(100)
         for label in ("Near grocery", "Corner bakery"):
             tile = page.locator(f"#wall-grid > li[aria-label='{label}']")
             tile.scroll_into_view_if_needed()

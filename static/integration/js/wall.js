@@ -79,7 +79,13 @@
     ws.binaryType = "blob";
     ws.onopen = function () {
       statusEl.textContent = "Connected.";
-      Object.keys(tiles).forEach(function (code) { seen.unobserve(tiles[code].li); seen.observe(tiles[code].li); });
+      // Every tile is opened at once (a view never opened ends itself within a minute); the observer then unwatches
+      // those out of sight, and watches them again as they scroll in.
+      Object.keys(tiles).forEach(function (code) {
+        send({ type: "watch", session: code });
+        seen.unobserve(tiles[code].li);
+        seen.observe(tiles[code].li);
+      });
     };
     ws.onmessage = function (event) {
       if (typeof event.data !== "string") { showFrame(event.data); return; }
@@ -133,7 +139,6 @@
     var open = Object.keys(tiles).length;
     statusEl.textContent = open + " of " + body.tiles.length + " cameras open.";
     if (open) connect();
-    Object.keys(tiles).forEach(function (code) { seen.observe(tiles[code].li); });
   }
 
   form.addEventListener("submit", function (event) {
