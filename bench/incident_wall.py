@@ -63,8 +63,8 @@ def sockets_for(scenario: str, world: dict) -> tuple[list, list[tuple[str, list[
         streaming = [c for c in cameras if str(c.code) in {t.camera.code for t in tiles}]
         return streaming, [("/ws/wall/", codes)]
     streaming = cameras[:1] if scenario == "single" else cameras[:TILES]
-    return streaming, [(f"/ws/live/{services.live_session_open(user=user, camera=c, incident=None, reason=reason).code}/",
-                        []) for c in streaming]
+    opened = [services.live_session_open(user=user, camera=c, incident=None, reason=reason) for c in streaming]
+    return streaming, [(f"/ws/live/{session.code}/", []) for session in opened]
 
 
 async def drive(port: int, streaming: list, tokens: dict, views: list, cookie: str, seconds: float,
@@ -133,10 +133,11 @@ async def drive(port: int, streaming: list, tokens: dict, views: list, cookie: s
                 problems.append(message)
 
     readies = [asyncio.Event() for _ in views]
-    tasks = [asyncio.create_task(view(path, sessions, ready)) for (path, sessions), ready in zip(views, readies)]
+    tasks = [asyncio.create_task(view(path, sessions, ready))
+             for (path, sessions), ready in zip(views, readies, strict=True)]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 30)
     starts = [asyncio.Event() for _ in streaming]
-    senders = [asyncio.create_task(send_frames(c, s)) for c, s in zip(streaming, starts)]
+    senders = [asyncio.create_task(send_frames(c, s)) for c, s in zip(streaming, starts, strict=True)]
     await asyncio.wait_for(asyncio.gather(*(s.wait() for s in starts)), 30)
     pids = live_relay.process_tree(server_pid)
     go.set()
@@ -172,7 +173,7 @@ def scenario(name: str, world: dict, pictures: list[bytes], seconds: float, tmp:
     import uvloop
 
     streaming, views = sockets_for(name, world)
-    tokens = {str(c.code): t for c, t in zip(world["cameras"], world["tokens"])}
+    tokens = {str(c.code): t for c, t in zip(world["cameras"], world["tokens"], strict=True)}
     port = free_port()
     with open(tmp / f"{name}.log", "w") as log_file:
         server = live_relay.start_connect(port, None, 1, [], log_file)

@@ -67,7 +67,8 @@ class Tile:
     slot: int
     camera_code: str
     inbox: Inbox = field(default_factory=lambda: Inbox(settings.LIVE_VIEWER_QUEUE))
-    visible: bool = False
+    visible: bool = False  # frames flowing to the page now
+    wanted: bool = True  # the page has it in sight (watch / unwatch), whatever Redis does meanwhile
     pump: asyncio.Task | None = None
     watch: asyncio.Task | None = None
 
@@ -76,6 +77,7 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.tiles: dict[str, Tile] = {}  # by session code
+        self.asked: list[str] = []  # sessions asked for while Redis was away: admitted once it is back
         self.closing = False
         self.bad_messages = BadMessages()
 
@@ -105,8 +107,13 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
             return
         code, tile = message["session"], self.tiles.get(message["session"])
         if message["type"] == "watch":
-            await (self._show(tile) if tile else self._admit(code))
+            if tile:
+                tile.wanted = True
+                await self._show(tile)
+            else:
+                await self._admit(code)
         elif tile and message["type"] == "unwatch":
+            tile.wanted = False
             await self._hide(tile)
         elif tile and message["type"] == "close":
             await self._end_tile(tile, "You closed this tile.", LiveSession.EndReason.VIEWER_CLOSED)
@@ -124,6 +131,7 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
         camera_code = str(session.camera.code)
         # Listen first, then check: a stop that commits in between is either seen by the check or heard.
         if not await self.layer_join(broadcast.viewers_group(camera_code)):
+            self.asked.append(code)  # Redis is away: the page was told; admitted, rules checked, once it is back
             return
         refusal = await database_sync_to_async(view_admit)(session)
         if refusal:
@@ -132,10 +140,14 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
         slot = min(set(range(256)) - {tile.slot for tile in self.tiles.values()})
         tile = self.tiles[code] = Tile(session=session, slot=slot, camera_code=camera_code)
         tile.watch = asyncio.create_task(self._watch(tile))
-        await message_send(self, TileOpen(type="tile", session=code, slot=slot, camera=session.camera.label,
-                                          ends_by=session.ends_by.isoformat(),
-                                          case=session.incident.case_number if session.incident else None))
+        await self._tile_open(tile)
         await self._show(tile)
+
+    async def _tile_open(self, tile: Tile) -> None:
+        session = tile.session
+        await message_send(self, TileOpen(type="tile", session=str(session.code), slot=tile.slot,
+                                          camera=session.camera.label, ends_by=session.ends_by.isoformat(),
+                                          case=session.incident.case_number if session.incident else None))
 
     def _session_of(self, code: str) -> LiveSession | None:
         try:
@@ -231,17 +243,29 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
         for tile in self.tiles.values():
             if tile.pump:
                 tile.pump.cancel()
-            tile.visible, tile.pump = False, None
+            tile.visible, tile.pump = False, None  # still in the hub, like a single view: it resubscribes itself
         await message_send(self, Interrupted(type="interrupted", reason=str(LIVE_SERVICE_LOST)))
 
     async def on_layer_back(self) -> None:
+        """Each tile re-checked as after half a minute: one whose rules no longer pass ends (its owner may have stopped
+        sharing meanwhile, and that message was lost); the others say so again, and those in sight get frames."""
+        if self.closing:
+            return
         for tile in list(self.tiles.values()):
             fresh, refusal = await database_sync_to_async(view_recheck)(self.scope, tile.session)
             tile.session = fresh or tile.session
+            if refusal is None and tile.session.ends_by <= timezone.now():
+                reason = await database_sync_to_async(services.live_session_expire)(session=tile.session)
+                refusal = Refusal(Close.ENDED, reason)
             if refusal:
                 await self._end_tile(tile, refusal.reason)
-            else:
-                await self._show(tile)  # the page hides it again if it is out of sight
+                continue
+            await self._tile_open(tile)
+            if tile.wanted:
+                await self._show(tile)
+        asked, self.asked = self.asked, []
+        for code in asked:
+            await self._admit(code)
 
     # Channel-layer events: the same as a single view's, for the tile of that camera or session ---------------
 

@@ -97,6 +97,14 @@
         if (tile) ended(tile, m.reason); else if (!m.session) statusEl.textContent = m.reason;
       } else if (m.type === "interrupted") {
         statusEl.textContent = m.reason;
+        // No frozen picture that could pass for live: every open tile goes blank until it says it is live again.
+        Object.keys(tiles).forEach(function (code) {
+          var t = tiles[code], img = t.li.querySelector("img");
+          if (t.li.classList.contains("ended")) return;
+          if (img.src) URL.revokeObjectURL(img.src);
+          img.removeAttribute("src");
+          t.li.querySelector(".wall-note").textContent = m.reason;
+        });
       }
     };
     ws.onclose = function () { statusEl.textContent = "The wall's connection closed."; grid.dataset.closed = "1"; };
