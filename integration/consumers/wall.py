@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.consumers import revoke_concerns, staff_scope_allowed
 from accounts.services import user_group
+from common.codes import parse_code
 from common.layer_aware import LayerAware
 from common.socket_messages import (
     LIVE_SERVICE_LOST,
@@ -150,10 +151,8 @@ class WallSocket(LayerAware, AsyncWebsocketConsumer):
                                           case=session.incident.case_number if session.incident else None))
 
     def _session_of(self, code: str) -> LiveSession | None:
-        try:
-            return selectors.session_for_viewer(code=code, user_id=self.scope["user"].pk)
-        except Exception:  # not a UUID: nobody's session
-            return None
+        parsed = parse_code(code)  # junk is nobody's session, like another analyst's
+        return selectors.session_for_viewer(code=parsed, user_id=self.scope["user"].pk) if parsed else None
 
     async def _show(self, tile: Tile) -> None:
         if tile.visible or self.layer_down:
