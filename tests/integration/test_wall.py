@@ -18,6 +18,7 @@ from integration.models import LiveSession
 from registry.models import Camera
 from registry.owner_history import history_rows
 from requests_app import services as requests_services
+from tests.accounts.socket_junk import JUNK, answers_every_junk_message, closes_after_too_many
 from tests.conftest import make_staff
 from tests.integration.conftest import (
     connector_socket,
@@ -300,3 +301,25 @@ def test_the_wall_socket_opens_no_one_elses_session_and_nothing_for_a_lapsed_tra
 
 def test_the_camera_level_in_the_test_data_is_integrated(around):
     assert all(c.level == Camera.Level.INTEGRATED for c in around.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wall_socket_answers_junk_and_closes_after_too_much_ending_its_tiles(spot_incident, two_live):
+    (grocery, _bakery), _tokens = two_live
+    analyst = trained(make_staff("analyst"))
+    session = services.live_session_open(user=analyst, camera=grocery, incident=spot_incident, reason=REASON)
+    cookie = session_cookie(analyst)
+
+    async def scenario():
+        view = wall_socket(cookie)
+        assert (await view.connect(timeout=5))[0]
+        await view.send_json_to({"type": "watch", "session": str(session.code)})
+        await receive_json_type(view, "tile")
+        reasons = await answers_every_junk_message(view)
+        code = await closes_after_too_many(view)
+        return reasons, code
+
+    reasons, code = run_async(scenario())
+    assert len(reasons) == len(JUNK) and code == 4400
+    session.refresh_from_db()
+    assert session.ended_at is not None  # no tile outlives its socket
