@@ -71,6 +71,7 @@ class Action(StrEnum):
                                                          "nearby, for one case")
     LIVE_OVERRIDE_REFUSED = "live.override_refused", _("a supervisor refused a live view without an incident nearby")
     LIVE_REFUSED = "live.refused"
+    LIVE_WALL_OPENED = "live.wall_opened"  # the analyst's side; each tile is its own live.started
     LIVE_SESSION_VIEWED = "live.session_viewed"
     LIVE_SESSIONS_VIEWED = "live.sessions_viewed"
     LIVE_SHARE_SIGNED = "live.share_signed", _("you signed the live-sharing terms")

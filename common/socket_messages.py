@@ -2,7 +2,7 @@
 helper, and the checks of what clients send, before a consumer acts on it. Junk is answered, never raised: an
 unhandled exception would only kill the socket and fill the server log.
 
-Close codes, one meaning each, for every socket (ws/staff/, ws/dispatch/, ws/live/<session>/,
+Close codes, one meaning each, for every socket (ws/staff/, ws/dispatch/, ws/live/<session>/, ws/wall/,
 ws/connector/<camera>/); `Close.<NAME>.meaning` says it in words:
 
     1009  TOO_BIG           a text message longer than the socket accepts

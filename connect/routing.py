@@ -8,12 +8,13 @@ from django.urls import path
 
 from accounts.consumers import StaffSocket
 from dispatch.consumers import DispatchSocket
-from integration.consumers import ConnectorSocket, LiveViewSocket
+from integration.consumers import ConnectorSocket, LiveViewSocket, WallSocket
 
 websocket_urlpatterns = [
     path("ws/staff/", StaffSocket.as_asgi()),
     path("ws/dispatch/", DispatchSocket.as_asgi()),
     path("ws/live/<uuid:session>/", LiveViewSocket.as_asgi()),
+    path("ws/wall/", WallSocket.as_asgi()),
 ]
 
 connector_urlpatterns = [

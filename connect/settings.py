@@ -552,6 +552,8 @@ LIVE_FRAME_MAX_KB = env_int("CONNECT_LIVE_FRAME_MAX_KB", 512, minimum=16, maximu
 LIVE_MAX_FPS = env_int("CONNECT_LIVE_MAX_FPS", 15, minimum=1, maximum=1000)
 LIVE_WIDTH = env_int("CONNECT_LIVE_WIDTH", 960, minimum=160, maximum=3840)
 LIVE_VIEWER_QUEUE = env_int("CONNECT_LIVE_VIEWER_QUEUE", 3, minimum=1, maximum=30)
+# An incident wall: at most this many live views of the cameras around an incident or call, on one socket.
+WALL_CAMERAS = env_int("CONNECT_WALL_CAMERAS", 9, minimum=1, maximum=25)
 LIVE_SESSION_KEEP_DAYS = env_int("CONNECT_LIVE_SESSION_KEEP_DAYS", 90, minimum=1)
 # Live pictures (frames, the owner's still for the mask editor) are sealed with AES-256-GCM while they pass through
 # Redis (integration/live_crypto.py). A list for rolling restarts: the first key seals, every key opens. Without

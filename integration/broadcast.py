@@ -34,17 +34,18 @@ def _send(group: str, message: dict) -> None:
 
 def camera_closed(camera_code, *, reason: str) -> None:
     """Sharing stopped or paused: every viewer closes now and the connector is told to stop."""
-    _send(viewers_group(camera_code), {"type": "live.closed", "reason": reason})
+    _send(viewers_group(camera_code), {"type": "live.closed", "reason": reason, "camera": str(camera_code)})
     _send(connector_group(camera_code), {"type": "connector.closed", "reason": reason})
 
 
 def session_closed(camera_code, *, session_code, reason: str) -> None:
-    _send(viewers_group(camera_code), {"type": "live.session_closed", "session": str(session_code), "reason": reason})
+    _send(viewers_group(camera_code), {"type": "live.session_closed", "session": str(session_code), "reason": reason,
+                                       "camera": str(camera_code)})
 
 
 def sessions_changed(camera_code) -> None:
     """Viewers re-read their session's end; the connector re-checks whether anyone is watching."""
-    _send(viewers_group(camera_code), {"type": "live.refresh"})
+    _send(viewers_group(camera_code), {"type": "live.refresh", "camera": str(camera_code)})
     _send(connector_group(camera_code), {"type": "connector.demand"})
 
 

@@ -57,6 +57,22 @@ def open_sessions(camera: Camera) -> list[LiveSession]:
                 .filter(camera=camera, ended_at__isnull=True))
 
 
+SESSION_HIDDEN_PREFIX = "live-hidden:"  # + session code: a wall's tile scrolled out of sight (consumers/wall.py)
+
+
+def session_hidden_key(session_code) -> str:
+    return f"{SESSION_HIDDEN_PREFIX}{session_code}"
+
+
+def camera_watched(camera_id: int) -> bool:
+    """Whether someone watches the camera: an open session not scrolled out of sight on a wall. A connector streams
+    only then (consumers/connector.py). Redis away: the caller stops the connector anyway."""
+    codes = list(LiveSession.objects.filter(camera_id=camera_id, ended_at__isnull=True).values_list("code", flat=True))
+    if not codes:
+        return False
+    return len(cache.get_many([session_hidden_key(code) for code in codes])) < len(codes)
+
+
 def sessions_overdue(*, now) -> QuerySet[LiveSession]:
     """Open sessions past their end, and sessions whose view never connected within a minute."""
     from django.db.models import Q

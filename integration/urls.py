@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integration.views import overrides, portal, staff
+from integration.views import overrides, portal, staff, wall
 
 app_name = "integration"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("owner/cameras/<uuid:code>/live/still.jpg", portal.still, name="portal_still"),
     path("live/cameras/<uuid:code>.json", staff.camera_live_info, name="camera_live_info"),
     path("live/sessions/", staff.session_open, name="session_open"),
+    path("live/wall/", wall.wall_page, name="wall"),
+    path("live/wall/open/", wall.wall_open, name="wall_open"),
+    path("live/wall/order.json", wall.wall_order, name="wall_order"),
     path("live/overrides/", overrides.override_list, name="overrides"),
     path("live/overrides/ask/", overrides.override_ask, name="override_ask"),
     path("live/overrides/<uuid:code>.json", overrides.override_status, name="override_status"),

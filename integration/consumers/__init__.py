@@ -3,5 +3,6 @@
 
 from integration.consumers.connector import ConnectorSocket
 from integration.consumers.live_view import LiveViewSocket
+from integration.consumers.wall import WallSocket
 
-__all__ = ["ConnectorSocket", "LiveViewSocket"]
+__all__ = ["ConnectorSocket", "LiveViewSocket", "WallSocket"]

@@ -330,8 +330,10 @@ class ConnectorSocket(LayerAware, AsyncWebsocketConsumer):
     # Channel-layer events ---------------------------------------------------------------------------------
 
     async def connector_demand(self, event):
-        watching = await database_sync_to_async(
-            LiveSession.objects.filter(camera_id=self.camera.pk, ended_at__isnull=True).exists)()
+        try:
+            watching = await database_sync_to_async(selectors.camera_watched)(self.camera.pk)
+        except REDIS_DOWN:
+            watching = False
         watching = watching and not self.layer_down  # frames cannot reach anyone without Redis
         if watching != self.started:
             self.started = watching

@@ -82,6 +82,43 @@ def refusal_of(refused: LiveRefused) -> Refusal:
     return Refusal(Close.ENDED if refused.end_reason in SESSION_OVER else Close.FORBIDDEN, refused.message)
 
 
+def view_admit(session: LiveSession) -> Refusal | None:
+    """Re-checks the rules as a view opens; marks it watched once (a second window is refused). The wall's tiles
+    (consumers/wall.py) open through this too."""
+    try:
+        live_view_check(session.analyst, session.camera, session.incident, session.reason,
+                        session.override_reason, opening=False, approved=session.override_id is not None)
+    except LiveRefused as refused:
+        services.live_session_end(session=session, reason=refused.end_reason, note=refused.message)
+        return refusal_of(refused)
+    if session.ends_by <= timezone.now():  # asked for before an outage that outlasted the owner's limit
+        return Refusal(Close.ENDED, services.live_session_expire(session=session))
+    first = LiveSession.objects.filter(pk=session.pk, watched_at__isnull=True).update(watched_at=timezone.now())
+    if not first:
+        return Refusal(Close.DUPLICATE, "This live view is already open in another window.")
+    return None
+
+
+def view_recheck(scope, session: LiveSession) -> tuple[LiveSession | None, Refusal | None]:
+    """The session as it is now and, if it must end, why: everything as it is now (the analyst's permissions, not
+    the ones cached when the view opened; the camera, its owner and the incident)."""
+    fresh = selectors.session_for_viewer(code=session.code, user_id=session.analyst_id)
+    if fresh is None:
+        return None, Refusal(Close.ENDED, "This live view has ended.")
+    if fresh.ended_at is not None:  # ended while no message could reach this socket (Redis away): say why
+        return fresh, Refusal(Close.ENDED, f"This live view has ended. {fresh.get_end_reason_display()}.")
+    if not staff_scope_allowed(scope):
+        services.live_session_end(session=fresh, reason=LiveSession.EndReason.ACCESS_LOST)
+        return fresh, Refusal(Close.UNAUTHENTICATED, SIGN_IN_AGAIN)
+    try:
+        live_view_check(fresh.analyst, fresh.camera, fresh.incident, fresh.reason, fresh.override_reason,
+                        opening=False, approved=fresh.override_id is not None)
+    except LiveRefused as refused:
+        services.live_session_end(session=fresh, reason=refused.end_reason, note=refused.message)
+        return fresh, refusal_of(refused)
+    return fresh, None
+
+
 class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,19 +200,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
         await self._live_again()
 
     def _open(self, session: LiveSession) -> Refusal | None:
-        """Re-checks the rules as the view opens; marks it watched once (a second window is refused)."""
-        try:
-            live_view_check(session.analyst, session.camera, session.incident, session.reason,
-                            session.override_reason, opening=False, approved=session.override_id is not None)
-        except LiveRefused as refused:
-            services.live_session_end(session=session, reason=refused.end_reason, note=refused.message)
-            return refusal_of(refused)
-        if session.ends_by <= timezone.now():  # asked for before an outage that outlasted the owner's limit
-            return Refusal(Close.ENDED, services.live_session_expire(session=session))
-        first = LiveSession.objects.filter(pk=session.pk, watched_at__isnull=True).update(watched_at=timezone.now())
-        if not first:
-            return Refusal(Close.DUPLICATE, "This live view is already open in another window.")
-        return None
+        return view_admit(session)
 
     async def _end_view(self, refusal: Refusal) -> None:
         """Says why, then closes; once only (several messages may announce the same end)."""
@@ -213,25 +238,9 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
                     return
 
     def _recheck(self) -> Refusal | None:
-        # Everything as it is now: the analyst's permissions (not the ones cached when the view opened), the
-        # camera, its owner and the incident.
-        fresh = selectors.session_for_viewer(code=self.session.code, user_id=self.session.analyst_id)
-        if fresh is None:
-            return Refusal(Close.ENDED, "This live view has ended.")
-        if fresh.ended_at is not None:  # ended while no message could reach this socket (Redis away): say why
-            return Refusal(Close.ENDED, f"This live view has ended. {fresh.get_end_reason_display()}.")
-        self.session = fresh
-        if not staff_scope_allowed(self.scope):
-            services.live_session_end(session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
-            return Refusal(Close.UNAUTHENTICATED, SIGN_IN_AGAIN)
-        try:
-            live_view_check(self.session.analyst, self.session.camera, self.session.incident, self.session.reason,
-                            self.session.override_reason, opening=False,
-                            approved=self.session.override_id is not None)
-        except LiveRefused as refused:
-            services.live_session_end(session=self.session, reason=refused.end_reason, note=refused.message)
-            return refusal_of(refused)
-        return None
+        fresh, refusal = view_recheck(self.scope, self.session)
+        self.session = fresh or self.session
+        return refusal
 
     async def disconnect(self, code):
         for task in self.tasks:

@@ -40,6 +40,13 @@
     box.appendChild(el("div", "", (c.address || c.lat.toFixed(5) + ", " + c.lng.toFixed(5)) + " · " +
       c.status.replace("_", " ") + " · " + new Date(c.received_at).toLocaleTimeString()));
     if (c.incident) box.appendChild(el("div", "dispatch-case", "Case " + c.incident));
+    if (window.connectLive) {  // live_view.js: only for those allowed to open live views
+      var q = new URLSearchParams({ lat: c.lat.toFixed(6), lng: c.lng.toFixed(6) });
+      if (c.incident) q.set("case", c.incident);
+      var wall = el("a", "button wall-link", "Incident wall");
+      wall.href = "/live/wall/?" + q;
+      box.appendChild(wall);
+    }
     var cams = el("ul", "dispatch-cameras");
     if (!c.cameras.length) cams.appendChild(el("li", "", "No registered camera nearby."));
     c.cameras.forEach(function (cam) {

@@ -171,7 +171,8 @@
     })
     .catch(function () {});
   caseSelect.addEventListener("change", function () {
-    var c = cases[caseSelect.value];
+    var c = cases[caseSelect.value], wall = document.getElementById("case-wall");
+    if (wall) { wall.hidden = !c; if (c) wall.href = "/live/wall/?incident=" + encodeURIComponent(c.code); }
     if (!c) return;
     document.getElementById("search-radius").value = c.radius;
     search(new URLSearchParams({ lat: c.lat.toFixed(6), lng: c.lng.toFixed(6), case: c.case_number }));
