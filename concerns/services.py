@@ -189,7 +189,8 @@ def _masks_hide_home_check(ask: OwnerAsk) -> None:
     raise ValidationError(_(
         "Your privacy mask does not hide that home yet. In this camera's picture the home is between "
         "%(left)d%% and %(right)d%% of the width from the left edge, around the middle of the height: draw the mask "
-        "over that part, save it, then answer.") % {"left": math.floor(span[0] * 100), "right": math.ceil(span[1] * 100)})
+        "over that part, save it, then answer.")
+        % {"left": math.floor(span[0] * 100), "right": math.ceil(span[1] * 100)})
 
 
 def concern_close(*, concern: Concern, user) -> None:
