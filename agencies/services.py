@@ -72,6 +72,17 @@ def agency_member_add(*, agency: OutsideAgency, user, actor) -> AgencyMember:
     return member
 
 
+def agency_member_remove(*, member: AgencyMember, actor) -> None:
+    """Unties an account from its agency: it keeps no reach into the agency's requests; recorded. The account
+    stays (the ledger names it) but loses the staff flag the tie gave it, so it can no longer sign in."""
+    user, agency = member.user, member.agency
+    with transaction.atomic():
+        member.delete()
+        type(user).objects.filter(pk=user.pk).update(is_staff=False)
+        record(actor=actor, action=Action.AGENCY_MEMBER_REMOVED, target_type="user", target_code=user.pk,
+               agency=agency.name, agency_type=policy.agency_type_label(agency))
+
+
 # --- filing -------------------------------------------------------------------------------------------------------
 
 @dataclass

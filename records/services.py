@@ -425,11 +425,13 @@ def redacted_download(*, item: Redaction, user) -> crypto.DecryptingReader:
     return redacted_reader(item)
 
 
-def keyframe_jpeg(*, item: Redaction, index: int) -> bytes:
+def keyframe_jpeg(*, item: Redaction, index: int, user) -> bytes:
     """One keyframe of the redacted output, boxes outlined, for the officer's review (never of the original);
-    ReleaseRefused when the policy or the case no longer allows a release."""
+    ReleaseRefused when the policy or the case no longer allows a release. A look at an owner's footage: recorded."""
     policy.release_allowed_check(item.release.incident)
     keyframe = item.keyframes[index]
+    record(actor=user, action=Action.REDACTION_KEYFRAME_VIEWED, release=str(item.release.code),
+           redaction=str(item.code), keyframe=index, **clip_audit_args(item.clip))
     reader = redacted_reader(item)
     try:
         return redaction.keyframe_image(reader, at=keyframe["t"], boxes=keyframe["boxes"])

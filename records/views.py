@@ -129,7 +129,7 @@ def keyframe(request, code, index):
     if item.state not in (Redaction.State.DONE, Redaction.State.APPROVED) or not 0 <= index < len(item.keyframes):
         return HttpResponse(status=404)
     try:
-        image = services.keyframe_jpeg(item=item, index=index)
+        image = services.keyframe_jpeg(item=item, index=index, user=request.user)
     except policy.ReleaseRefused as exc:
         return _refused(request, str(exc))
     response = HttpResponse(image, content_type="image/jpeg")

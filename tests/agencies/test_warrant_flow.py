@@ -392,3 +392,21 @@ def test_administrators_tie_accounts_to_an_agency_in_the_admin(client, federal):
     person.refresh_from_db()
     assert person.outside_agency.agency == federal and person.is_staff
     assert AccessEntry.objects.filter(action=Action.AGENCY_MEMBER_ADDED, target_code=str(person.pk)).exists()
+
+
+def test_administrators_untie_an_account_in_the_admin_and_it_is_recorded(client, federal):
+    from django.contrib.auth.models import User
+
+    from agencies.models import AgencyMember
+    from tests.conftest import make_staff
+
+    client.force_login(make_staff("administrator"))
+    person = User.objects.create_user("leaving")
+    services.agency_member_add(agency=federal, user=person, actor=None)
+    member = AgencyMember.objects.get(user=person)
+    response = client.post(f"/admin/agencies/agencymember/{member.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not AgencyMember.objects.filter(user=person).exists()
+    person.refresh_from_db()
+    assert not person.is_staff  # the tie gave the flag; untied, the account cannot sign in as anyone's staff
+    removed = AccessEntry.objects.get(action=Action.AGENCY_MEMBER_REMOVED, target_code=str(person.pk))
+    assert removed.detail["agency"] == federal.name

@@ -87,6 +87,8 @@ def test_releasable_mode_releases_a_closed_cases_redacted_clip_after_the_owners_
     assert "My neighbour&#x27;s children" in detail and f"/records/redactions/{item.code}/keyframes/0.jpg" in detail
     keyframe = officer_client.get(f"/records/redactions/{item.code}/keyframes/0.jpg")
     assert keyframe["Content-Type"] == "image/jpeg" and keyframe.content[:2] == b"\xff\xd8"
+    viewed = AccessEntry.objects.get(action=Action.REDACTION_KEYFRAME_VIEWED)  # a look at the owner's footage
+    assert viewed.owner_code == str(owner.code) and viewed.detail["redaction"] == str(item.code)
 
     # Before the window ends nothing is released.
     response = officer_client.post(f"/records/releases/{release.code}/decide/", {"decision": "release"})
