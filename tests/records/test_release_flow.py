@@ -36,11 +36,15 @@ def test_confidential_mode_refuses_every_release_and_prints_the_refusal_letter(o
 
     page = officer_client.get("/records/")
     assert "Policy in force: confidential" in page.content.decode()
-    letter = officer_client.get("/records/refusal-letter/", {"requester": "J. Doe, 1 Main St", "reference": "PRR-7"})
+    # Opening the form with the fields filled in (a reload, a prefetch) prints and records nothing.
+    form = officer_client.get("/records/refusal-letter/", {"requester": "J. Doe, 1 Main St", "reference": "PRR-7"})
+    assert form.status_code == 200 and "CONNECT_RECORDS_POLICY=confidential" not in form.content.decode()
+    assert not AccessEntry.objects.filter(action=Action.RECORDS_REFUSAL_LETTER).exists()
+    letter = officer_client.post("/records/refusal-letter/", {"requester": "J. Doe, 1 Main St", "reference": "PRR-7"})
     text = letter.content.decode()
     assert letter.status_code == 200
     assert "CONNECT_RECORDS_POLICY=confidential" in text and "PRR-7" in text and "J. Doe" in text
-    pdf = officer_client.get("/records/refusal-letter/", {"requester": "J. Doe", "reference": "PRR-7",
+    pdf = officer_client.post("/records/refusal-letter/", {"requester": "J. Doe", "reference": "PRR-7",
                                                           "format": "pdf"})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     actions = list(AccessEntry.objects.values_list("action", flat=True))
