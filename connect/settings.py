@@ -274,6 +274,8 @@ RECORDS_POLICY = env_choice("CONNECT_RECORDS_POLICY", "confidential", ("confiden
 # At least a day, except in the demo, where 0 lets a release be walked through in one sitting.
 RECORDS_OBJECTION_DAYS = env_int("CONNECT_RECORDS_OBJECTION_DAYS", 10, minimum=0 if DEMO else 1, maximum=365)
 RECORDS_GRID_M = env_int("CONNECT_RECORDS_GRID_M", 500, minimum=50, maximum=10000)
+# k-anonymity of the released registry: a cell with fewer cameras is coarsened, then left out (records/).
+RECORDS_MIN_CELL_CAMERAS = env_int("CONNECT_RECORDS_MIN_CELL_CAMERAS", 5, minimum=1, maximum=1000)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
 # Outside agencies (agencies/): requests from agencies of these types must carry a warrant or court order. Types are
 # those of agencies.models.OutsideAgency ("police", "prosecutor", "federal", "other"), plus "out_of_state": any

@@ -62,11 +62,11 @@ def refusal_letter_view(request):
 @staff_permission_required(PERM)
 def registry_export(request):
     try:
-        services.registry_export_start(user=request.user)
+        counted = services.registry_export_start(user=request.user)
     except policy.ReleaseRefused as exc:
         return _refused(request, str(exc))
     writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in export.rows())
+    rows = (writer.writerow(row) for row in export.rows(counted))
     response = StreamingHttpResponse(streamed(request, rows), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="camera-registry-public.csv"'
     return response
