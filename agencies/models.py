@@ -115,6 +115,9 @@ class AgencyRequest(models.Model):
     # The approved scope: only this is ever reachable, and only until approved_until.
     approved_clips = models.ManyToManyField("requests_app.Clip", blank=True, related_name="+")
     approved_radius_m = models.PositiveIntegerField(null=True, blank=True)
+    # The cameras within the approved radius when the reviewer approved: the scope never grows with cameras
+    # registered later (a camera withdrawn or paused since drops out of what the agency sees).
+    approved_cameras = models.ManyToManyField("registry.Camera", blank=True, related_name="+")
     approved_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -216,7 +216,7 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             if until > request.warrant.expires_at:
                 raise ValidationError("The approved access cannot outlast the warrant, which expires "
                                       f"{timezone.localtime(request.warrant.expires_at):%Y-%m-%d %H:%M}.")
-        clips = []
+        clips, cameras = [], []
         if request.kind == RequestKind.CASE_FOOTAGE:
             if request.incident_id is None:
                 raise ValidationError("No case of the program has this number: refuse the request.")
@@ -237,13 +237,17 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             if not radius_m or radius_m > (request.radius_m or 0):
                 raise ValidationError("The approved radius cannot exceed the radius asked for.")
             request.approved_radius_m = radius_m
+            cameras = list(cameras_visible_to_staff().filter(
+                location__dwithin=(request.location, D(m=radius_m))).order_by("code"))
         request.state, request.reviewed_by, request.reviewed_at = AgencyRequest.State.APPROVED, reviewer, now
         request.decision_reason, request.approved_until = reason.strip(), until
         request.save()
         request.approved_clips.set(clips)
+        request.approved_cameras.set(cameras)
         args = _ledger_args(request)
         record(actor=reviewer, action=Action.AGENCY_REQUEST_APPROVED, reason=reason.strip(), clips=len(clips),
-               radius_m=request.approved_radius_m, until=until.isoformat(), **args)
+               cameras=[str(camera.code) for camera in cameras], radius_m=request.approved_radius_m,
+               until=until.isoformat(), **args)
         _releases_record(request, clips, reviewer)
     given.refresh_from_db()  # the caller's copy says what was decided
     return request
@@ -360,8 +364,9 @@ def agency_cameras_near(*, user, request: AgencyRequest | None) -> list[dict]:
     request = scope_check(user=user, request=request, asked="cameras near")
     if request.kind != RequestKind.CAMERAS_NEAR or request.location is None:
         _refuse_access(user=user, request=request, asked="cameras near", why="This request is not for cameras.")
+    # The list frozen at approval, less any camera no longer in the program (withdrawn, paused, pending).
     cameras = list(cameras_visible_to_staff().select_related("owner").filter(
-        location__dwithin=(request.location, D(m=request.approved_radius_m))).order_by("code"))
+        pk__in=request.approved_cameras.values("pk")).order_by("code"))
     args = _ledger_args(request)
     for camera in cameras:
         record(actor=user, action=Action.AGENCY_CAMERAS_LISTED, **{**args, "target_type": "camera",

@@ -410,3 +410,26 @@ def test_administrators_untie_an_account_in_the_admin_and_it_is_recorded(client,
     assert not person.is_staff  # the tie gave the flag; untied, the account cannot sign in as anyone's staff
     removed = AccessEntry.objects.get(action=Action.AGENCY_MEMBER_REMOVED, target_code=str(person.pk))
     assert removed.detail["agency"] == federal.name
+
+
+def test_the_cameras_near_list_is_frozen_at_approval(client, police, reviewer, case):
+    from django.contrib.gis.geos import Point
+
+    from tests.registry.factories import CameraFactory
+
+    here = Point(-78.6382, 35.7796, srid=4326)
+    there = CameraFactory(location=here)
+    officer = agency_user(police, "officer2")
+    now = timezone.now()
+    filed = services.agency_request_file(user=officer, kind=RequestKind.CAMERAS_NEAR, legal_basis="exigent",
+                                         purpose="Shooting", location=here, radius_m=300,
+                                         starts_at=now - timedelta(hours=2), ends_at=now)
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok", until=now + timedelta(days=1),
+                                    radius_m=300)
+    later = CameraFactory(location=here)  # registered after the approval, in the same spot
+    client.force_login(officer)
+    page = client.get(f"/agency/requests/{filed.code}/").content.decode()
+    assert str(there.code) in page and str(later.code) not in page
+    assert not AccessEntry.objects.filter(action=Action.AGENCY_CAMERAS_LISTED, camera_code=str(later.code)).exists()
+    approved = AccessEntry.objects.get(action=Action.AGENCY_REQUEST_APPROVED)
+    assert str(there.code) in approved.detail["cameras"] and str(later.code) not in approved.detail["cameras"]
