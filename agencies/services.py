@@ -192,11 +192,27 @@ def _in_warrant_window(warrant, clip: Clip) -> bool:
                 or (warrant.scope_ends_at and clip.recorded_at > warrant.scope_ends_at))
 
 
+def _notice_delay_check(request: AgencyRequest, delay) -> None:
+    """A delay of the owners' notice needs a court order that orders one, and never outlasts what it orders."""
+    if delay is None:
+        return
+    ordered = request.warrant.notice_delayed_until if request.warrant_id else None
+    if ordered is None:
+        raise ValidationError("Owner notice can be delayed only by a court order that says so: this request's "
+                              "warrant or order gives no date to delay it to.")
+    if delay > ordered:
+        raise ValidationError(f"The court order delays owner notice until {ordered:%Y-%m-%d} at most: choose that "
+                              "date or an earlier one.")
+    if delay <= timezone.localdate():
+        raise ValidationError("A delay of owner notice must end after today; leave it empty to tell the owners now.")
+
+
 def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, until, clip_codes=None,
-                           radius_m: int | None = None) -> AgencyRequest:
+                           radius_m: int | None = None, notice_delayed_until=None) -> AgencyRequest:
     """Approves the request within the scope given (narrower than asked if the reviewer wants): the chosen clips of
     the case, or cameras within `radius_m`; reachable until `until`, never past the warrant's expiry. Owners of the
-    released clips are told (now, or when a court's delay of notice ends)."""
+    released clips are told now, or when the court's delay of notice ends: a delay the reviewer confirms here
+    (`notice_delayed_until`), within the date the order gives; the agency's word alone delays nothing."""
     _reviewer_check(reviewer)
     if not reason.strip():
         raise ValidationError("Give the reason for the approval: the agency and auditors read it.")
@@ -216,6 +232,7 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             if until > request.warrant.expires_at:
                 raise ValidationError("The approved access cannot outlast the warrant, which expires "
                                       f"{timezone.localtime(request.warrant.expires_at):%Y-%m-%d %H:%M}.")
+        _notice_delay_check(request, notice_delayed_until)
         clips, cameras = [], []
         if request.kind == RequestKind.CASE_FOOTAGE:
             if request.incident_id is None:
@@ -241,13 +258,15 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
                 location__dwithin=(request.location, D(m=radius_m))).order_by("code"))
         request.state, request.reviewed_by, request.reviewed_at = AgencyRequest.State.APPROVED, reviewer, now
         request.decision_reason, request.approved_until = reason.strip(), until
+        request.notice_delayed_until = notice_delayed_until
         request.save()
         request.approved_clips.set(clips)
         request.approved_cameras.set(cameras)
         args = _ledger_args(request)
         record(actor=reviewer, action=Action.AGENCY_REQUEST_APPROVED, reason=reason.strip(), clips=len(clips),
                cameras=[str(camera.code) for camera in cameras], radius_m=request.approved_radius_m,
-               until=until.isoformat(), **args)
+               until=until.isoformat(),
+               notice_delayed_until=notice_delayed_until.isoformat() if notice_delayed_until else "", **args)
         _releases_record(request, clips, reviewer)
     given.refresh_from_db()  # the caller's copy says what was decided
     return request
@@ -256,8 +275,8 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
 def _releases_record(request: AgencyRequest, clips: list[Clip], reviewer) -> None:
     """One entry per released clip, and a notice per owner: due today, or when the court's delay ends."""
     due_on = timezone.localdate()
-    if request.warrant_id is not None and request.warrant.notice_delayed_until:
-        due_on = max(due_on, request.warrant.notice_delayed_until)
+    if request.notice_delayed_until:  # confirmed by the reviewer (_notice_delay_check)
+        due_on = max(due_on, request.notice_delayed_until)
     owners: dict[int, OwnerNotice] = {}
     for clip in clips:
         camera = clip.request.camera if clip.request_id else None
@@ -435,7 +454,7 @@ def owner_notice_send(*, notice_id: int) -> str:
     if notice.due_on > timezone.localdate():
         return "not due"
     request, owner = notice.request, notice.owner
-    delayed_until = request.warrant.notice_delayed_until if request.warrant_id else None
+    delayed_until = request.notice_delayed_until
     with transaction.atomic():
         if not OwnerNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
             return "already sent"

@@ -204,7 +204,7 @@ def review_decide(request, code):
             services.agency_request_approve(
                 request=filed, reviewer=request.user, reason=form.cleaned_data["reason"],
                 until=form.cleaned_data["until"], clip_codes=form.cleaned_data["clips"],
-                radius_m=form.cleaned_data["radius_m"])
+                radius_m=form.cleaned_data["radius_m"], notice_delayed_until=form.cleaned_data["notice_delayed_until"])
             messages.success(request, "Approved within the scope chosen.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

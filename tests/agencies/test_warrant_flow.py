@@ -148,7 +148,7 @@ def test_a_court_delay_holds_the_notice_until_its_date_then_the_beat_sends_it(fe
     filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=delay))
     services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
                                     until=timezone.now() + timedelta(days=5),
-                                    clip_codes=[case["clips"]["alice"].code])
+                                    clip_codes=[case["clips"]["alice"].code], notice_delayed_until=delay)
     assert tasks.owner_notices_due_send_task() == "0 owners told"
     assert not parsed_mail(smtp_sink)
     assert not AccessEntry.objects.filter(action=Action.AGENCY_OWNER_TOLD).exists()  # not in the history yet
@@ -433,3 +433,40 @@ def test_the_cameras_near_list_is_frozen_at_approval(client, police, reviewer, c
     assert not AccessEntry.objects.filter(action=Action.AGENCY_CAMERAS_LISTED, camera_code=str(later.code)).exists()
     approved = AccessEntry.objects.get(action=Action.AGENCY_REQUEST_APPROVED)
     assert str(there.code) in approved.detail["cameras"] and str(later.code) not in approved.detail["cameras"]
+
+
+def test_only_the_legal_reviewer_delays_owner_notice_and_never_past_the_order(federal_agent, reviewer, case,
+                                                                             smtp_sink):
+    ordered = timezone.localdate() + timedelta(days=30)
+    filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=ordered))
+    alice = [case["clips"]["alice"].code]
+    until = timezone.now() + timedelta(days=5)
+    with pytest.raises(ValidationError, match="until .* at most"):
+        services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok", until=until, clip_codes=alice,
+                                        notice_delayed_until=ordered + timedelta(days=1))
+    # The reviewer confirms a shorter delay than the order allows: that date holds, recorded.
+    confirmed = timezone.localdate() + timedelta(days=10)
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok", until=until, clip_codes=alice,
+                                    notice_delayed_until=confirmed)
+    assert OwnerNotice.objects.get().due_on == confirmed
+    approved = AccessEntry.objects.get(action=Action.AGENCY_REQUEST_APPROVED)
+    assert approved.detail["notice_delayed_until"] == confirmed.isoformat()
+
+
+def test_the_agencys_word_alone_delays_no_notice(federal_agent, reviewer, case, smtp_sink):
+    filed = file_case_request(federal_agent, with_warrant=warrant(
+        notice_delayed_until=timezone.localdate() + timedelta(days=365)))
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                    until=timezone.now() + timedelta(days=5),
+                                    clip_codes=[case["clips"]["alice"].code])
+    assert OwnerNotice.objects.get().due_on == timezone.localdate()  # told now
+
+
+def test_no_delay_without_an_order_that_gives_one(police, reviewer, case):
+    officer = agency_user(police, "durham")
+    filed = file_case_request(officer, legal_basis="subpoena")
+    with pytest.raises(ValidationError, match="only by a court order"):
+        services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                        until=timezone.now() + timedelta(days=5),
+                                        clip_codes=[case["clips"]["alice"].code],
+                                        notice_delayed_until=timezone.localdate() + timedelta(days=3))
