@@ -2,8 +2,6 @@
 Deny by default: an agency's pages need its member, the reviewer's need program staff with the reviewer's
 permission; anything else is refused, and an agency's reach beyond its approved scope is recorded."""
 
-import io
-import zipfile
 from functools import wraps
 
 from django.conf import settings
@@ -18,7 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from agencies import policy, selectors, services
 from agencies.forms import AgencyRequestForm, ApproveForm, RefuseForm
 from agencies.models import AgencyRequest, CasePacket, RequestKind
+from agencies.packet_zip import packet_chunks
 from common.access import staff_permission_required
+from common.streamed_response import streamed
 from requests_app.clip_types import container_of
 from requests_app.custody import custody_report
 from requests_app.custody_pdf import custody_pdf
@@ -141,23 +141,30 @@ def packet(request, code):
     clips = list(found.request.approved_clips.select_related("incident", "request__camera"))
     if request.method == "GET":
         return render(request, "agencies/packet.html", {"packet": found, "clips": clips})
-    archive = io.BytesIO()
-    sums = []
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
-        for clip in clips:
-            _clip, stream = services.agency_clip_open(user=request.user, request=found.request, clip_code=clip.code)
-            name = download_name(clip)
-            with zipped.open(f"clips/{name}", "w", force_zip64=True) as out:
-                for piece in stream:
-                    out.write(piece)
-            zipped.writestr(f"custody/{clip.code}.pdf", custody_pdf(custody_report(clip=clip, user=request.user,
-                                                                                  outside=True)))
-            sums.append(f"{clip.sha256}  clips/{name}")
-        zipped.writestr("SHA256SUMS", "\n".join(sums) + "\n")
     services.packet_downloaded(packet=found, user=request.user)
-    response = HttpResponse(archive.getvalue(), content_type="application/zip")
+    response = StreamingHttpResponse(streamed(request, packet_chunks(_packet_entries(request.user, found, clips)),
+                                              batch=4),
+                                     content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="case-packet-{found.code}.zip"'
     return response
+
+
+def _packet_entries(user, found: CasePacket, clips: list):
+    """What the packet holds, in order: each clip (read and recorded when its turn comes), its custody report, and
+    the SHA-256 list of the clips."""
+    sums = []
+    for clip in clips:
+        name = download_name(clip)
+
+        def clip_pieces(clip=clip):
+            _clip, stream = services.agency_clip_open(user=user, request=found.request, clip_code=clip.code)
+            return stream
+
+        yield f"clips/{name}", clip_pieces
+        report = custody_pdf(custody_report(clip=clip, user=user, outside=True))
+        yield f"custody/{clip.code}.pdf", lambda report=report: [report]
+        sums.append(f"{clip.sha256}  clips/{name}")
+    yield "SHA256SUMS", lambda: [("\n".join(sums) + "\n").encode()]
 
 
 # --- the legal reviewer -------------------------------------------------------------------------------------------

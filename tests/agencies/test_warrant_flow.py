@@ -325,7 +325,7 @@ def test_prosecutor_packets_expire_count_downloads_and_can_be_revoked(client, pr
     assert "Download the packet" in client.get(url).content.decode()  # GET only shows it (mail scanners)
     packet.refresh_from_db()
     assert packet.downloads == 0
-    zipped = zipfile.ZipFile(io.BytesIO(client.post(url).content))
+    zipped = zipfile.ZipFile(io.BytesIO(b"".join(client.post(url).streaming_content)))
     names = zipped.namelist()
     assert f"custody/{alice.code}.pdf" in names and "SHA256SUMS" in names
     assert zipped.read("SHA256SUMS").decode().startswith(alice.sha256)
@@ -470,3 +470,41 @@ def test_no_delay_without_an_order_that_gives_one(police, reviewer, case):
                                         until=timezone.now() + timedelta(days=5),
                                         clip_codes=[case["clips"]["alice"].code],
                                         notice_delayed_until=timezone.localdate() + timedelta(days=3))
+
+
+def test_a_packet_streams_with_flat_memory_however_large_its_clip(client, prosecutor, reviewer, case):
+    import hashlib
+    import os
+    import tracemalloc
+
+    from tests.requests_app.factories import sealed_clip
+
+    big = os.urandom(1 << 20) * 24  # 24 MiB
+    clip = sealed_clip(case["incident"], big, name="long.mp4")
+    lawyer = agency_user(prosecutor, "ada2")
+    filed = file_case_request(lawyer, legal_basis="subpoena")
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                    until=timezone.now() + timedelta(days=30), clip_codes=[clip.code])
+    packet = services.packet_issue(request=filed, user=reviewer)
+    client.force_login(lawyer)
+    tracemalloc.start()
+    try:
+        response = client.post(f"/agency/packets/{packet.code}/")
+        assert response.streaming, "the packet is sent as it is written"
+        digest, size, path = hashlib.sha256(), 0, f"{os.environ.get('TMPDIR', '/tmp')}/packet-{packet.code}.zip"
+        with open(path, "wb") as out:
+            for piece in response.streaming_content:
+                out.write(piece)
+                size += len(piece)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > len(big) and peak < 8 * (1 << 20), f"peak {peak} bytes for a {len(big)}-byte clip"
+    with zipfile.ZipFile(path) as zipped:
+        (name,) = [n for n in zipped.namelist() if n.startswith("clips/")]
+        with zipped.open(name) as stored:
+            while piece := stored.read(1 << 20):
+                digest.update(piece)
+        assert zipped.read("SHA256SUMS").decode().startswith(clip.sha256)
+    os.unlink(path)
+    assert digest.hexdigest() == clip.sha256
