@@ -5,6 +5,7 @@ entry; the transparency report reads them (agency type and legal basis ride in e
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.gis.measure import D
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,6 +29,9 @@ from common import outbox
 from common.access import is_program_staff
 from common.mail import send_templated
 from registry.selectors import cameras_visible_to_staff
+from integration.outside import OutsideGrant
+from integration.services import live_session_open
+from registry.models import Camera
 from requests_app.models import Clip, Incident
 from requests_app.services import clip_open_released
 
@@ -137,7 +141,11 @@ def agency_request_file(*, user, kind: str, legal_basis: str, purpose: str, case
                             case_number=case_number.strip(), incident=incident, location=location,
                             radius_m=radius_m, starts_at=starts_at, ends_at=ends_at)
     refusal = ""
-    if warrant is None and policy.warrant_required(agency):
+    if kind == RequestKind.LIVE_VIEW and not settings.AGENCY_LIVE_VIEWS:
+        refusal = ("The program's policy does not allow outside agencies live views "
+                   f"(CONNECT_AGENCY_LIVE_VIEWS is off, policy {settings.POLICY['label'] or 'default'}): ask for "
+                   "footage instead.")
+    elif warrant is None and policy.warrant_required(agency):
         refusal = ("The program's policy requires a warrant or court order for requests from this agency "
                    f"({policy.agency_type_label(agency)}): none was attached.")
     elif warrant is not None:
@@ -256,6 +264,20 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             request.approved_radius_m = radius_m
             cameras = list(cameras_visible_to_staff().filter(
                 location__dwithin=(request.location, D(m=radius_m))).order_by("code"))
+        elif request.kind == RequestKind.LIVE_VIEW:
+            radius_m = radius_m or request.radius_m
+            if not radius_m or radius_m > (request.radius_m or 0):
+                raise ValidationError("The approved radius cannot exceed the radius asked for.")
+            if request.ends_at and until > request.ends_at:
+                raise ValidationError("Live viewing cannot be approved past the end of the window asked for "
+                                      f"({timezone.localtime(request.ends_at):%Y-%m-%d %H:%M}).")
+            request.approved_radius_m = radius_m
+            # Only cameras connected for live viewing; the owner's sharing and hours still decide each view.
+            cameras = list(cameras_visible_to_staff().filter(
+                level=Camera.Level.INTEGRATED, location__dwithin=(request.location, D(m=radius_m))).order_by("code"))
+            if not cameras:
+                raise ValidationError("No camera connected for live viewing lies within that radius: refuse the "
+                                      "request instead.")
         request.state, request.reviewed_by, request.reviewed_at = AgencyRequest.State.APPROVED, reviewer, now
         request.decision_reason, request.approved_until = reason.strip(), until
         request.notice_delayed_until = notice_delayed_until
@@ -393,6 +415,68 @@ def agency_cameras_near(*, user, request: AgencyRequest | None) -> list[dict]:
                "agency_request": str(request.code)})
     return [{"code": str(camera.code), "kind": camera.owner.kind, "lat": round(camera.location.y, 3),
              "lon": round(camera.location.x, 3)} for camera in cameras]
+
+
+# --- live views -------------------------------------------------------------------------------------------------
+
+def live_window_reason(request: AgencyRequest, *, now) -> str:
+    """Why an approved live-view request's window is not open now ('' when it is)."""
+    why = selectors.unreachable_reason(request, now=now)
+    if why:
+        return why
+    if request.kind != RequestKind.LIVE_VIEW:
+        return "This request is not for a live view."
+    if request.starts_at and now < request.starts_at:
+        return (f"The approved window for live viewing opens at "
+                f"{timezone.localtime(request.starts_at):%Y-%m-%d %H:%M}.")
+    return ""
+
+
+def live_grant(user, camera, now) -> OutsideGrant | str:
+    """integration's rule for an outside person's live view (integration/outside.py): the camera must be one
+    frozen into an approved live-view request this user filed, inside its window; else the reason it is not."""
+    agency = selectors.agency_of(user)
+    if agency is None:
+        return "Live views are for the program's crime analysts only."
+    if not settings.AGENCY_LIVE_VIEWS:
+        return "The program's policy does not allow outside agencies live views."
+    requests = (AgencyRequest.objects.select_related("agency", "warrant")
+                .filter(agency=agency, filed_by=user, kind=RequestKind.LIVE_VIEW, approved_cameras=camera))
+    reasons = []
+    for request in requests:
+        why = live_window_reason(request, now=now)
+        if not why:
+            until = selectors.reachable_until(request)
+            return OutsideGrant(agency=agency.name, request_code=str(request.code), until=until)
+        reasons.append(why)
+    return reasons[0] if reasons else "No approved live-view request of yours covers this camera."
+
+
+def agency_live_open(*, user, request: AgencyRequest | None, camera_code, reason: str):
+    """Opens a live session of one approved camera of an approved live-view request (integration's gating does
+    the rest: training, the owner's sharing, hours and limits, the program's policy). OutOfScope, recorded, for
+    another camera or outside the window; LiveRefused for a rule of integration's (recorded there)."""
+    request = scope_check(user=user, request=request, asked=f"live view of camera {camera_code}")
+    if request.kind != RequestKind.LIVE_VIEW:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}",
+                       why="This request is not for a live view.")
+    if request.filed_by_id != user.pk:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}",
+                       why="Only the person who filed the request, whom the approval names, may watch.")
+    why = live_window_reason(request, now=timezone.now())
+    if why:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}", why=why)
+    camera = request.approved_cameras.select_related("owner").filter(code=camera_code).first()
+    if camera is None:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}",
+                       why="This camera is not within the approved scope of the request.")
+    return live_session_open(user=user, camera=camera, incident=None, reason=reason)
+
+
+def live_cameras_of(request: AgencyRequest) -> list[dict]:
+    """The approved cameras of a live-view request, as the agency sees them: code and kind, no owner's details."""
+    return [{"code": str(camera.code), "kind": camera.owner.kind}
+            for camera in request.approved_cameras.select_related("owner").order_by("code")]
 
 
 # --- prosecutors' packets ---------------------------------------------------------------------------------------

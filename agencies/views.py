@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies import policy, selectors, services
@@ -19,6 +20,7 @@ from agencies.models import AgencyRequest, CasePacket, RequestKind
 from agencies.packet_zip import packet_chunks
 from common.access import staff_permission_required
 from common.streamed_response import streamed
+from integration.gating import LiveRefused
 from requests_app.clip_types import container_of
 from requests_app.custody import custody_report
 from requests_app.custody_pdf import custody_pdf
@@ -96,8 +98,11 @@ def request_detail(request, code):
     cameras = None
     if reachable and filed.kind == RequestKind.CAMERAS_NEAR:
         cameras = services.agency_cameras_near(user=request.user, request=filed)
+    live_cameras = services.live_cameras_of(filed) if reachable and filed.kind == RequestKind.LIVE_VIEW else None
     return render(request, "agencies/request_detail.html", {
         "filed": filed, "reachable": reachable, "until": selectors.reachable_until(filed),
+        "live_cameras": live_cameras,
+        "live_window_reason": services.live_window_reason(filed, now=timezone.now()) if live_cameras else "",
         "clips": filed.approved_clips.all() if reachable else [], "cameras": cameras,
         "packets": filed.packets.filter(revoked_at__isnull=True) if reachable else []})
 
@@ -114,6 +119,21 @@ def clip_download(request, code, clip):
     response["Content-Length"] = str(stream.length)
     response["Content-Disposition"] = f'attachment; filename="{download_name(found)}"'
     return response
+
+
+@agency_member_required
+@require_POST
+def live_open(request, code, camera):
+    """Opens a live view of one approved camera, then the page that shows it; refused with the reason."""
+    filed = selectors.request_of_agency(request.agency, code)
+    try:
+        session = services.agency_live_open(user=request.user, request=filed, camera_code=camera,
+                                            reason=request.POST.get("reason", "")[:500])
+    except services.OutOfScope as exc:
+        return _out_of_scope(request, exc)
+    except LiveRefused as refused:
+        return render(request, "agencies/refused.html", {"reason": refused.message}, status=403)
+    return render(request, "agencies/live.html", {"filed": filed, "session": session})
 
 
 @agency_member_required

@@ -282,6 +282,8 @@ EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evid
 # agency whose jurisdiction is not CONNECT_PROGRAM_STATE.
 WARRANT_REQUIRED_TYPES = env_list("CONNECT_WARRANT_REQUIRED_TYPES", ["federal", "out_of_state"])
 PROGRAM_STATE = env_str("CONNECT_PROGRAM_STATE", "NC").upper()
+# Whether an outside agency may ask for a live view at all (off: the kind is refused when filed); set by presets.
+AGENCY_LIVE_VIEWS = env_bool("CONNECT_AGENCY_LIVE_VIEWS", True)
 # Files posted in forms (warrants, email lists, camera lists) are parsed in memory, never into the temporary folder
 # in plain text (common/upload_handlers.py); a file over this many MB is skipped. Clips have their own handler.
 FILE_UPLOAD_HANDLERS = ["common.upload_handlers.MemoryOnlyUploadHandler"]

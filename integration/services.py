@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from audit.actions import Action
 from audit.ledger import record
 from common import outbox
+from common.access import is_outside
 from common.change_history import history_note
 from common.channel_layer import REDIS_DOWN
 from common.codes import parse_code
@@ -25,6 +26,7 @@ from common.districts import district_of
 from integration import broadcast, frames, pilot, selectors
 from integration.gating import LiveRefused, live_view_check
 from integration.hours import hours_validate
+from integration.outside import outside_grant
 from integration.models import (
     ConnectorToken,
     LiveSession,
@@ -391,13 +393,19 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
         if share is None or (share.paused_until and share.paused_until > timezone.now()):
             raise LiveRefused("The owner stopped or paused live sharing just now.",
                               LiveSession.EndReason.OWNER_STOPPED)
+        grant = outside_grant(user, camera, timezone.now()) if is_outside(user) else None
+        if isinstance(grant, str):
+            raise LiveRefused(grant)
         session = LiveSession.objects.create(analyst=user, camera=camera, incident=incident, reason=reason.strip(),
                                              override_reason=override_reason.strip(), override=override,
-                                             ends_by=ends_by)
+                                             ends_by=ends_by, outside_agency=grant.agency if grant else "",
+                                             outside_request=grant.request_code if grant else None)
         common = {"target_type": "live_session", "target_code": session.code, "reason": session.reason,
                   "incident_code": incident.code if incident else "",
                   "case_number": incident.case_number if incident else "", **_camera_fields(camera),
                   **_report_fields(camera, incident)}
+        if grant is not None:  # the owner's history says who: an outside agency, under which request
+            common.update(outside_agency=grant.agency, agency_request=grant.request_code)
         record(actor=user, action=Action.LIVE_STARTED, incident=incident.case_number if incident else None,
                ends_by=ends_by.isoformat(), **common)
         if session.override_reason:

@@ -41,7 +41,9 @@ def _who(*, units, labels) -> str:
 
 
 def _entry_row(entry, camera: str) -> dict:
-    if entry.actor_id is not None:
+    if entry.detail.get("outside_agency"):  # an outside agency's person, under a request the program approved
+        who = _("%(agency)s (an outside agency)") % {"agency": entry.detail["outside_agency"]}
+    elif entry.actor_id is not None:
         who = _who(units=[entry.detail.get("unit")], labels=[entry.actor_label])
     else:
         who = _("You") if entry.actor_label == "owner" else settings.AGENCY_NAME

@@ -98,7 +98,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         user = self.scope.get("user")
-        if not await database_sync_to_async(staff_scope_allowed)(self.scope):
+        if not await database_sync_to_async(staff_scope_allowed)(self.scope, outside_ok=True):
             await self._end_view(Refusal(Close.UNAUTHENTICATED, "Sign in as staff first."))
             return
         session = await database_sync_to_async(selectors.session_for_viewer)(
@@ -221,7 +221,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
         if fresh.ended_at is not None:  # ended while no message could reach this socket (Redis away): say why
             return Refusal(Close.ENDED, f"This live view has ended. {fresh.get_end_reason_display()}.")
         self.session = fresh
-        if not staff_scope_allowed(self.scope):
+        if not staff_scope_allowed(self.scope, outside_ok=True):
             services.live_session_end(session=self.session, reason=LiveSession.EndReason.ACCESS_LOST)
             return Refusal(Close.UNAUTHENTICATED, SIGN_IN_AGAIN)
         try:
@@ -254,7 +254,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
         except BadMessage as bad:
             await self.bad_messages.refuse(self, bad, close=self._end_view)
             return
-        if not await database_sync_to_async(staff_scope_allowed)(self.scope):
+        if not await database_sync_to_async(staff_scope_allowed)(self.scope, outside_ok=True):
             await self.session_revoke({})
             return
         if self.closing:
