@@ -28,10 +28,10 @@ from audit.ledger import record
 from common import outbox
 from common.access import is_program_staff
 from common.mail import send_templated
-from registry.selectors import cameras_visible_to_staff
 from integration.outside import OutsideGrant
 from integration.services import live_session_open
 from registry.models import Camera
+from registry.selectors import cameras_visible_to_staff
 from requests_app.models import Clip, Incident
 from requests_app.services import clip_open_released
 

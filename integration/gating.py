@@ -10,8 +10,8 @@ from django.utils import timezone
 from common.access import is_outside, is_program_staff
 from integration import pilot, selectors
 from integration.hours import window_end
-from integration.outside import OutsideGrant, outside_grant
 from integration.models import LiveSession
+from integration.outside import OutsideGrant, outside_grant
 from registry.models import Camera
 
 MIN_REASON = 10

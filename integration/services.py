@@ -26,7 +26,6 @@ from common.districts import district_of
 from integration import broadcast, frames, pilot, selectors
 from integration.gating import LiveRefused, live_view_check
 from integration.hours import hours_validate
-from integration.outside import outside_grant
 from integration.models import (
     ConnectorToken,
     LiveSession,
@@ -36,6 +35,7 @@ from integration.models import (
     PrivacyMask,
     TrainingRecord,
 )
+from integration.outside import outside_grant
 from integration.overrides import session_override_reason
 from registry.models import Camera
 

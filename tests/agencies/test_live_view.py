@@ -15,8 +15,14 @@ from audit.models import AccessEntry
 from integration import services as live
 from integration.models import LiveSession
 from tests.agencies.conftest import agency_user
-from tests.integration.conftest import receive_json_type, run_async, session_cookie, share_camera, trained, \
-    viewer_socket
+from tests.integration.conftest import (
+    receive_json_type,
+    run_async,
+    session_cookie,
+    share_camera,
+    trained,
+    viewer_socket,
+)
 from tests.registry.factories import CameraFactory, OwnerFactory
 
 HERE = Point(-78.6382, 35.7796, srid=4326)
