@@ -418,6 +418,13 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
     return session
 
 
+def _outside_fields(session: LiveSession) -> dict:
+    """An outside agency's view says so in each of its entries: the owner's history names the agency."""
+    if not session.outside_agency:
+        return {}
+    return {"outside_agency": session.outside_agency, "agency_request": str(session.outside_request)}
+
+
 def live_session_end(*, session: LiveSession, reason: str, note: str = "", notify: bool = True) -> bool:
     """Ends a session once (later calls change nothing) and records how long it lasted and why."""
     now = timezone.now()
@@ -431,7 +438,7 @@ def live_session_end(*, session: LiveSession, reason: str, note: str = "", notif
         record(actor=session.analyst, action=Action.LIVE_ENDED, target_type="live_session", target_code=session.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
                reason=session.reason, minutes=session.minutes, end_reason=reason, note=note,
-               **_camera_fields(session.camera), **_report_fields(session.camera, incident))
+               **_camera_fields(session.camera), **_report_fields(session.camera, incident), **_outside_fields(session))
         if notify:
             broadcast.session_closed(session.camera.code, session_code=session.code,
                                      reason=note or LiveSession.EndReason(reason).label)

@@ -80,8 +80,18 @@ def test_the_named_person_watches_an_approved_camera_and_the_owner_sees_the_agen
     # The owner is shown the view as an outside agency's, in their live page and their history.
     from registry.owner_history import history_rows
 
+    live.live_session_end(session=session, reason=LiveSession.EndReason.VIEWER_CLOSED)
     rows = history_rows(owner=shop.owner)
-    assert any(row["who"] == "Durham Police Department (an outside agency)" for row in rows)
+    assert [row["who"] for row in rows if "watching live" in row["what"]] == [
+        "Durham Police Department (an outside agency)"] * 2  # started and stopped
+    from django.test import Client
+
+    from tests.conftest import sign_in_owner
+
+    owner_client = Client()
+    sign_in_owner(owner_client, shop.owner)
+    sessions = owner_client.get(f"/owner/cameras/{shop.code}/live/").content.decode()
+    assert "Durham Police Department (an outside agency)" in sessions
 
 
 def test_a_camera_outside_the_approved_scope_is_refused_and_recorded(client, officer, reviewer, shop):
