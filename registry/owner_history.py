@@ -50,8 +50,11 @@ def _entry_row(entry, camera: str) -> dict:
     what = str(Action(entry.action).owner_sees)
     if entry.action == Action.LIVE_ENDED and entry.detail.get("minutes") is not None:
         what += " " + _("after %(minutes)s min") % {"minutes": entry.detail["minutes"]}  # how long it lasted
+    why = entry.reason
+    if entry.action == Action.AGENCY_OWNER_TOLD:  # whom the program gave the footage to
+        why = entry.detail.get("agency", "")
     return {"at": entry.at, "camera": camera, "who": who, "what": what, "case": entry.case_number,
-            "why": entry.reason, "summary": False, "seq": entry.seq}
+            "why": why, "summary": False, "seq": entry.seq}
 
 
 def _search_row(search: dict, camera: str) -> dict:

@@ -363,18 +363,20 @@ def test_the_owner_reads_it_in_their_history_only_once_told(client, federal_agen
     from tests.conftest import sign_in_owner
 
     owner = case["clips"]["alice"].request.camera.owner
-    filed = file_case_request(federal_agent, with_warrant=warrant(
-        notice_delayed_until=timezone.localdate() + timedelta(days=2)))
+    delay = timezone.localdate() + timedelta(days=2)
+    filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=delay))
     services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
                                     until=timezone.now() + timedelta(days=5),
-                                    clip_codes=[case["clips"]["alice"].code])
+                                    clip_codes=[case["clips"]["alice"].code], notice_delayed_until=delay)
+    assert tasks.owner_notices_due_send_task() == "0 owners told"
     sign_in_owner(client, owner)
     words = "gave your footage to an outside agency on a legal basis"
     assert words not in client.get("/owner/history/").content.decode()  # the court delayed it
 
     OwnerNotice.objects.update(due_on=timezone.localdate())
     tasks.owner_notices_due_send_task()
-    assert words in client.get("/owner/history/").content.decode()
+    history = client.get("/owner/history/").content.decode()
+    assert words in history and "Federal Bureau of Examples" in history  # which agency, not only that one did
 
 
 def test_administrators_tie_accounts_to_an_agency_in_the_admin(client, federal):
