@@ -13,7 +13,7 @@ from django.conf import settings
 
 from accounts.middleware import SESSION_ADDRESS, session_expired
 from accounts.services import session_in_lock, user_group
-from common.access import is_program_staff
+from common.access import is_outside, is_program_staff
 from common.layer_aware import LayerAware
 from common.socket_messages import BadMessage, BadMessages, Close, message_parse, message_send
 
@@ -76,8 +76,10 @@ class StaffSocket(LayerAware, AsyncJsonWebsocketConsumer):
         return staff_scope_allowed(self.scope)
 
 
-def staff_scope_allowed(scope) -> bool:
-    """Whether a socket's user is still signed-in, active staff with a role (and MFA where required)."""
+def staff_scope_allowed(scope, *, outside_ok: bool = False) -> bool:
+    """Whether a socket's user is still signed-in, active staff with a role (and MFA where required).
+    `outside_ok`: an outside agency's signed-in person passes too (no role: the consumer's own rule decides what
+    they reach, as the live view's gating does)."""
     user, scope_session = scope.get("user"), scope.get("session")
     if user is None or not user.is_authenticated or scope_session is None or not scope_session.session_key:
         return False
@@ -90,7 +92,8 @@ def staff_scope_allowed(scope) -> bool:
         return False
     user.refresh_from_db(fields=["is_active", "is_staff", "is_superuser"])
     user.__dict__.pop("_connect_outside", None)  # asked afresh: a tie to an outside agency may be new
-    if not (is_program_staff(user) and (user.is_superuser or user.groups.exists())):
+    outside = outside_ok and user.is_active and user.is_staff and is_outside(user)
+    if not (outside or (is_program_staff(user) and (user.is_superuser or user.groups.exists()))):
         return False
     second_factor_done = not settings.MFA_REQUIRED or bool(session.get("otp_device_id"))
     if session_in_lock(username=user.get_username(), signed_in_from=session.get(SESSION_ADDRESS),

@@ -41,6 +41,13 @@ class AgencyMemberAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # remove and add again: a tie is not moved between agencies
 
+    def delete_model(self, request, obj):
+        services.agency_member_remove(member=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for member in queryset.select_related("user", "agency"):
+            services.agency_member_remove(member=member, actor=request.user)
+
     def save_model(self, request, obj, form, change):
         member = services.agency_member_add(agency=obj.agency, user=obj.user, actor=request.user)
         obj.pk = member.pk

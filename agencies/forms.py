@@ -33,8 +33,8 @@ class AgencyRequestForm(forms.Form):
     scope_starts_at = forms.DateTimeField(label="Warrant's window from", required=False, widget=WHEN)
     scope_ends_at = forms.DateTimeField(label="Warrant's window until", required=False, widget=WHEN)
     expires_at = forms.DateTimeField(label="Warrant expires", required=False, widget=WHEN)
-    notice_delayed_until = forms.DateField(label="Court delays owner notice until", required=False,
-                                           widget=forms.DateInput(attrs={"type": "date"}))
+    notice_delayed_until = forms.DateField(label="The order delays owner notice until (the legal reviewer confirms it)",
+                                           required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     WARRANT_FIELDS = ("court", "number", "judge", "signed_on", "scope", "scope_kinds", "expires_at")
 
@@ -69,6 +69,9 @@ class ApproveForm(forms.Form):
     until = forms.DateTimeField(label="Approved until", widget=WHEN)
     clips = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     radius_m = forms.IntegerField(label="Approved radius (m)", required=False, min_value=10)
+    notice_delayed_until = forms.DateField(
+        label="Delay owner notice until (only as the court order says; empty: owners are told now)", required=False,
+        widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, clip_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -70,8 +70,9 @@ class Warrant(models.Model):
     scope_starts_at = models.DateTimeField(null=True, blank=True)
     scope_ends_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()
-    notice_delayed_until = models.DateField(null=True, blank=True,
-                                            help_text="The court delays telling the owners until this date")
+    notice_delayed_until = models.DateField(
+        null=True, blank=True, help_text="The agency says the court order delays telling the owners until this date; "
+                                         "only the legal reviewer's confirmation (AgencyRequest) delays anything")
     original_name = models.CharField(max_length=255)
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -115,7 +116,14 @@ class AgencyRequest(models.Model):
     # The approved scope: only this is ever reachable, and only until approved_until.
     approved_clips = models.ManyToManyField("requests_app.Clip", blank=True, related_name="+")
     approved_radius_m = models.PositiveIntegerField(null=True, blank=True)
+    # The cameras within the approved radius when the reviewer approved: the scope never grows with cameras
+    # registered later (a camera withdrawn or paused since drops out of what the agency sees).
+    approved_cameras = models.ManyToManyField("registry.Camera", blank=True, related_name="+")
     approved_until = models.DateTimeField(null=True, blank=True)
+    # Set only by the legal reviewer, after reading the order, and never past the date the warrant gives.
+    notice_delayed_until = models.DateField(null=True, blank=True,
+                                            help_text="The legal reviewer confirmed the court delays owner notice "
+                                                      "until this date")
 
     class Meta:
         ordering = ["-filed_at"]

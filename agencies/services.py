@@ -5,6 +5,7 @@ entry; the transparency report reads them (agency type and legal basis ride in e
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.gis.measure import D
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,7 +29,10 @@ from audit.ledger import record
 from common import outbox
 from common.access import is_program_staff
 from common.mail import send_templated
+from integration.outside import OutsideGrant
+from integration.services import live_session_open
 from public_requests import selectors as public_selectors
+from registry.models import Camera
 from registry.selectors import cameras_visible_to_staff
 from requests_app.models import Clip, Incident
 from requests_app.services import clip_open_released
@@ -72,6 +76,17 @@ def agency_member_add(*, agency: OutsideAgency, user, actor) -> AgencyMember:
         record(actor=actor, action=Action.AGENCY_MEMBER_ADDED, target_type="user", target_code=user.pk,
                agency=agency.name, agency_type=policy.agency_type_label(agency))
     return member
+
+
+def agency_member_remove(*, member: AgencyMember, actor) -> None:
+    """Unties an account from its agency: it keeps no reach into the agency's requests; recorded. The account
+    stays (the ledger names it) but loses the staff flag the tie gave it, so it can no longer sign in."""
+    user, agency = member.user, member.agency
+    with transaction.atomic():
+        member.delete()
+        type(user).objects.filter(pk=user.pk).update(is_staff=False)
+        record(actor=actor, action=Action.AGENCY_MEMBER_REMOVED, target_type="user", target_code=user.pk,
+               agency=agency.name, agency_type=policy.agency_type_label(agency))
 
 
 # --- filing -------------------------------------------------------------------------------------------------------
@@ -128,7 +143,11 @@ def agency_request_file(*, user, kind: str, legal_basis: str, purpose: str, case
                             case_number=case_number.strip(), incident=incident, location=location,
                             radius_m=radius_m, starts_at=starts_at, ends_at=ends_at)
     refusal = ""
-    if warrant is None and policy.warrant_required(agency):
+    if kind == RequestKind.LIVE_VIEW and not settings.AGENCY_LIVE_VIEWS:
+        refusal = ("The program's policy does not allow outside agencies live views "
+                   f"(CONNECT_AGENCY_LIVE_VIEWS is off, policy {settings.POLICY['label'] or 'default'}): ask for "
+                   "footage instead.")
+    elif warrant is None and policy.warrant_required(agency):
         refusal = ("The program's policy requires a warrant or court order for requests from this agency "
                    f"({policy.agency_type_label(agency)}): none was attached.")
     elif warrant is not None:
@@ -183,11 +202,27 @@ def _in_warrant_window(warrant, clip: Clip) -> bool:
                 or (warrant.scope_ends_at and clip.recorded_at > warrant.scope_ends_at))
 
 
+def _notice_delay_check(request: AgencyRequest, delay) -> None:
+    """A delay of the owners' notice needs a court order that orders one, and never outlasts what it orders."""
+    if delay is None:
+        return
+    ordered = request.warrant.notice_delayed_until if request.warrant_id else None
+    if ordered is None:
+        raise ValidationError("Owner notice can be delayed only by a court order that says so: this request's "
+                              "warrant or order gives no date to delay it to.")
+    if delay > ordered:
+        raise ValidationError(f"The court order delays owner notice until {ordered:%Y-%m-%d} at most: choose that "
+                              "date or an earlier one.")
+    if delay <= timezone.localdate():
+        raise ValidationError("A delay of owner notice must end after today; leave it empty to tell the owners now.")
+
+
 def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, until, clip_codes=None,
-                           radius_m: int | None = None) -> AgencyRequest:
+                           radius_m: int | None = None, notice_delayed_until=None) -> AgencyRequest:
     """Approves the request within the scope given (narrower than asked if the reviewer wants): the chosen clips of
     the case, or cameras within `radius_m`; reachable until `until`, never past the warrant's expiry. Owners of the
-    released clips are told (now, or when a court's delay of notice ends)."""
+    released clips are told now, or when the court's delay of notice ends: a delay the reviewer confirms here
+    (`notice_delayed_until`), within the date the order gives; the agency's word alone delays nothing."""
     _reviewer_check(reviewer)
     if not reason.strip():
         raise ValidationError("Give the reason for the approval: the agency and auditors read it.")
@@ -207,7 +242,8 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             if until > request.warrant.expires_at:
                 raise ValidationError("The approved access cannot outlast the warrant, which expires "
                                       f"{timezone.localtime(request.warrant.expires_at):%Y-%m-%d %H:%M}.")
-        clips = []
+        _notice_delay_check(request, notice_delayed_until)
+        clips, cameras = [], []
         if request.kind == RequestKind.CASE_FOOTAGE:
             if request.incident_id is None:
                 raise ValidationError("No case of the program has this number: refuse the request.")
@@ -228,13 +264,33 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
             if not radius_m or radius_m > (request.radius_m or 0):
                 raise ValidationError("The approved radius cannot exceed the radius asked for.")
             request.approved_radius_m = radius_m
+            cameras = list(cameras_visible_to_staff().filter(
+                location__dwithin=(request.location, D(m=radius_m))).order_by("code"))
+        elif request.kind == RequestKind.LIVE_VIEW:
+            radius_m = radius_m or request.radius_m
+            if not radius_m or radius_m > (request.radius_m or 0):
+                raise ValidationError("The approved radius cannot exceed the radius asked for.")
+            if request.ends_at and until > request.ends_at:
+                raise ValidationError("Live viewing cannot be approved past the end of the window asked for "
+                                      f"({timezone.localtime(request.ends_at):%Y-%m-%d %H:%M}).")
+            request.approved_radius_m = radius_m
+            # Only cameras connected for live viewing; the owner's sharing and hours still decide each view.
+            cameras = list(cameras_visible_to_staff().filter(
+                level=Camera.Level.INTEGRATED, location__dwithin=(request.location, D(m=radius_m))).order_by("code"))
+            if not cameras:
+                raise ValidationError("No camera connected for live viewing lies within that radius: refuse the "
+                                      "request instead.")
         request.state, request.reviewed_by, request.reviewed_at = AgencyRequest.State.APPROVED, reviewer, now
         request.decision_reason, request.approved_until = reason.strip(), until
+        request.notice_delayed_until = notice_delayed_until
         request.save()
         request.approved_clips.set(clips)
+        request.approved_cameras.set(cameras)
         args = _ledger_args(request)
         record(actor=reviewer, action=Action.AGENCY_REQUEST_APPROVED, reason=reason.strip(), clips=len(clips),
-               radius_m=request.approved_radius_m, until=until.isoformat(), **args)
+               cameras=[str(camera.code) for camera in cameras], radius_m=request.approved_radius_m,
+               until=until.isoformat(),
+               notice_delayed_until=notice_delayed_until.isoformat() if notice_delayed_until else "", **args)
         _releases_record(request, clips, reviewer)
     given.refresh_from_db()  # the caller's copy says what was decided
     return request
@@ -243,8 +299,8 @@ def agency_request_approve(*, request: AgencyRequest, reviewer, reason: str, unt
 def _releases_record(request: AgencyRequest, clips: list[Clip], reviewer) -> None:
     """One entry per released clip, and a notice per owner: due today, or when the court's delay ends."""
     due_on = timezone.localdate()
-    if request.warrant_id is not None and request.warrant.notice_delayed_until:
-        due_on = max(due_on, request.warrant.notice_delayed_until)
+    if request.notice_delayed_until:  # confirmed by the reviewer (_notice_delay_check)
+        due_on = max(due_on, request.notice_delayed_until)
     owners: dict[int, OwnerNotice] = {}
     for clip in clips:
         camera = clip.request.camera if clip.request_id else None
@@ -359,8 +415,9 @@ def agency_cameras_near(*, user, request: AgencyRequest | None) -> list[dict]:
     request = scope_check(user=user, request=request, asked="cameras near")
     if request.kind != RequestKind.CAMERAS_NEAR or request.location is None:
         _refuse_access(user=user, request=request, asked="cameras near", why="This request is not for cameras.")
+    # The list frozen at approval, less any camera no longer in the program (withdrawn, paused, pending).
     cameras = list(cameras_visible_to_staff().select_related("owner").filter(
-        location__dwithin=(request.location, D(m=request.approved_radius_m))).order_by("code"))
+        pk__in=request.approved_cameras.values("pk")).order_by("code"))
     args = _ledger_args(request)
     for camera in cameras:
         record(actor=user, action=Action.AGENCY_CAMERAS_LISTED, **{**args, "target_type": "camera",
@@ -368,6 +425,68 @@ def agency_cameras_near(*, user, request: AgencyRequest | None) -> list[dict]:
                "agency_request": str(request.code)})
     return [{"code": str(camera.code), "kind": camera.owner.kind, "lat": round(camera.location.y, 3),
              "lon": round(camera.location.x, 3)} for camera in cameras]
+
+
+# --- live views -------------------------------------------------------------------------------------------------
+
+def live_window_reason(request: AgencyRequest, *, now) -> str:
+    """Why an approved live-view request's window is not open now ('' when it is)."""
+    why = selectors.unreachable_reason(request, now=now)
+    if why:
+        return why
+    if request.kind != RequestKind.LIVE_VIEW:
+        return "This request is not for a live view."
+    if request.starts_at and now < request.starts_at:
+        return (f"The approved window for live viewing opens at "
+                f"{timezone.localtime(request.starts_at):%Y-%m-%d %H:%M}.")
+    return ""
+
+
+def live_grant(user, camera, now) -> OutsideGrant | str:
+    """integration's rule for an outside person's live view (integration/outside.py): the camera must be one
+    frozen into an approved live-view request this user filed, inside its window; else the reason it is not."""
+    agency = selectors.agency_of(user)
+    if agency is None:
+        return "Live views are for the program's crime analysts only."
+    if not settings.AGENCY_LIVE_VIEWS:
+        return "The program's policy does not allow outside agencies live views."
+    requests = (AgencyRequest.objects.select_related("agency", "warrant")
+                .filter(agency=agency, filed_by=user, kind=RequestKind.LIVE_VIEW, approved_cameras=camera))
+    reasons = []
+    for request in requests:
+        why = live_window_reason(request, now=now)
+        if not why:
+            until = selectors.reachable_until(request)
+            return OutsideGrant(agency=agency.name, request_code=str(request.code), until=until)
+        reasons.append(why)
+    return reasons[0] if reasons else "No approved live-view request of yours covers this camera."
+
+
+def agency_live_open(*, user, request: AgencyRequest | None, camera_code, reason: str):
+    """Opens a live session of one approved camera of an approved live-view request (integration's gating does
+    the rest: training, the owner's sharing, hours and limits, the program's policy). OutOfScope, recorded, for
+    another camera or outside the window; LiveRefused for a rule of integration's (recorded there)."""
+    request = scope_check(user=user, request=request, asked=f"live view of camera {camera_code}")
+    if request.kind != RequestKind.LIVE_VIEW:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}",
+                       why="This request is not for a live view.")
+    if request.filed_by_id != user.pk:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}",
+                       why="Only the person who filed the request, whom the approval names, may watch.")
+    why = live_window_reason(request, now=timezone.now())
+    if why:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}", why=why)
+    camera = request.approved_cameras.select_related("owner").filter(code=camera_code).first()
+    if camera is None:
+        _refuse_access(user=user, request=request, asked=f"live view of camera {camera_code}",
+                       why="This camera is not within the approved scope of the request.")
+    return live_session_open(user=user, camera=camera, incident=None, reason=reason)
+
+
+def live_cameras_of(request: AgencyRequest) -> list[dict]:
+    """The approved cameras of a live-view request, as the agency sees them: code and kind, no owner's details."""
+    return [{"code": str(camera.code), "kind": camera.owner.kind}
+            for camera in request.approved_cameras.select_related("owner").order_by("code")]
 
 
 # --- prosecutors' packets ---------------------------------------------------------------------------------------
@@ -429,7 +548,7 @@ def owner_notice_send(*, notice_id: int) -> str:
     if notice.due_on > timezone.localdate():
         return "not due"
     request, owner = notice.request, notice.owner
-    delayed_until = request.warrant.notice_delayed_until if request.warrant_id else None
+    delayed_until = request.notice_delayed_until
     with transaction.atomic():
         if not OwnerNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):
             return "already sent"
@@ -456,7 +575,7 @@ def uploader_notice_send(*, notice_id: int) -> str:
     if notice.due_on > timezone.localdate():
         return "not due"
     request = notice.request
-    delayed_until = request.warrant.notice_delayed_until if request.warrant_id else None
+    delayed_until = request.notice_delayed_until  # the reviewer's, as for owners
     contact = public_selectors.answer_contact(notice.answer_code)
     with transaction.atomic():
         if not UploaderNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=timezone.now()):

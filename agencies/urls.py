@@ -10,6 +10,7 @@ urlpatterns = [
     path("agency/requests/<uuid:code>/", views.request_detail, name="request"),
     path("agency/requests/<uuid:code>/clips/<uuid:clip>/", views.clip_download, name="clip"),
     path("agency/requests/<uuid:code>/warrant/", views.own_warrant, name="own_warrant"),
+    path("agency/requests/<uuid:code>/live/<uuid:camera>/", views.live_open, name="live"),
     path("agency/packets/<uuid:code>/", views.packet, name="packet"),
     path("agency/review/", views.review_list, name="review_list"),
     path("agency/review/<uuid:code>/", views.review_detail, name="review_detail"),

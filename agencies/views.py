@@ -2,8 +2,6 @@
 Deny by default: an agency's pages need its member, the reviewer's need program staff with the reviewer's
 permission; anything else is refused, and an agency's reach beyond its approved scope is recorded."""
 
-import io
-import zipfile
 from functools import wraps
 
 from django.conf import settings
@@ -13,12 +11,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from agencies import policy, selectors, services
 from agencies.forms import AgencyRequestForm, ApproveForm, RefuseForm
 from agencies.models import AgencyRequest, CasePacket, RequestKind
+from agencies.packet_zip import packet_chunks
 from common.access import staff_permission_required
+from common.streamed_response import streamed
+from integration.gating import LiveRefused
 from requests_app.clip_types import container_of
 from requests_app.custody import custody_report
 from requests_app.custody_pdf import custody_pdf
@@ -96,8 +98,11 @@ def request_detail(request, code):
     cameras = None
     if reachable and filed.kind == RequestKind.CAMERAS_NEAR:
         cameras = services.agency_cameras_near(user=request.user, request=filed)
+    live_cameras = services.live_cameras_of(filed) if reachable and filed.kind == RequestKind.LIVE_VIEW else None
     return render(request, "agencies/request_detail.html", {
         "filed": filed, "reachable": reachable, "until": selectors.reachable_until(filed),
+        "live_cameras": live_cameras,
+        "live_window_reason": services.live_window_reason(filed, now=timezone.now()) if live_cameras else "",
         "clips": filed.approved_clips.all() if reachable else [], "cameras": cameras,
         "packets": filed.packets.filter(revoked_at__isnull=True) if reachable else []})
 
@@ -114,6 +119,21 @@ def clip_download(request, code, clip):
     response["Content-Length"] = str(stream.length)
     response["Content-Disposition"] = f'attachment; filename="{download_name(found)}"'
     return response
+
+
+@agency_member_required
+@require_POST
+def live_open(request, code, camera):
+    """Opens a live view of one approved camera, then the page that shows it; refused with the reason."""
+    filed = selectors.request_of_agency(request.agency, code)
+    try:
+        session = services.agency_live_open(user=request.user, request=filed, camera_code=camera,
+                                            reason=request.POST.get("reason", "")[:500])
+    except services.OutOfScope as exc:
+        return _out_of_scope(request, exc)
+    except LiveRefused as refused:
+        return render(request, "agencies/refused.html", {"reason": refused.message}, status=403)
+    return render(request, "agencies/live.html", {"filed": filed, "session": session})
 
 
 @agency_member_required
@@ -141,23 +161,30 @@ def packet(request, code):
     clips = list(found.request.approved_clips.select_related("incident", "request__camera"))
     if request.method == "GET":
         return render(request, "agencies/packet.html", {"packet": found, "clips": clips})
-    archive = io.BytesIO()
-    sums = []
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:
-        for clip in clips:
-            _clip, stream = services.agency_clip_open(user=request.user, request=found.request, clip_code=clip.code)
-            name = download_name(clip)
-            with zipped.open(f"clips/{name}", "w", force_zip64=True) as out:
-                for piece in stream:
-                    out.write(piece)
-            zipped.writestr(f"custody/{clip.code}.pdf", custody_pdf(custody_report(clip=clip, user=request.user,
-                                                                                  outside=True)))
-            sums.append(f"{clip.sha256}  clips/{name}")
-        zipped.writestr("SHA256SUMS", "\n".join(sums) + "\n")
     services.packet_downloaded(packet=found, user=request.user)
-    response = HttpResponse(archive.getvalue(), content_type="application/zip")
+    response = StreamingHttpResponse(streamed(request, packet_chunks(_packet_entries(request.user, found, clips)),
+                                              batch=4),
+                                     content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="case-packet-{found.code}.zip"'
     return response
+
+
+def _packet_entries(user, found: CasePacket, clips: list):
+    """What the packet holds, in order: each clip (read and recorded when its turn comes), its custody report, and
+    the SHA-256 list of the clips."""
+    sums = []
+    for clip in clips:
+        name = download_name(clip)
+
+        def clip_pieces(clip=clip):
+            _clip, stream = services.agency_clip_open(user=user, request=found.request, clip_code=clip.code)
+            return stream
+
+        yield f"clips/{name}", clip_pieces
+        report = custody_pdf(custody_report(clip=clip, user=user, outside=True))
+        yield f"custody/{clip.code}.pdf", lambda report=report: [report]
+        sums.append(f"{clip.sha256}  clips/{name}")
+    yield "SHA256SUMS", lambda: [("\n".join(sums) + "\n").encode()]
 
 
 # --- the legal reviewer -------------------------------------------------------------------------------------------
@@ -204,7 +231,7 @@ def review_decide(request, code):
             services.agency_request_approve(
                 request=filed, reviewer=request.user, reason=form.cleaned_data["reason"],
                 until=form.cleaned_data["until"], clip_codes=form.cleaned_data["clips"],
-                radius_m=form.cleaned_data["radius_m"])
+                radius_m=form.cleaned_data["radius_m"], notice_delayed_until=form.cleaned_data["notice_delayed_until"])
             messages.success(request, "Approved within the scope chosen.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

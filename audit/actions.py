@@ -184,12 +184,14 @@ class Action(StrEnum):
     REDACTION_FAILED = "redaction.failed"
     REDACTION_ADJUSTED = "redaction.adjusted"
     REDACTION_REVIEWED = "redaction.reviewed"
+    REDACTION_KEYFRAME_VIEWED = "redaction.keyframe_viewed"  # the officer's preview of a redacted clip's frame
     REDACTED_CLIP_DOWNLOADED = "redaction.downloaded", _("downloaded the released, redacted copy of your clip")
     # Outside agencies (agencies/): requests, the legal reviewer's decisions, releases, packets, owner notices. A
     # release is for auditors only until the owner is told (a court may delay that): AGENCY_OWNER_TOLD is what
     # owners read. The transparency report counts requests, approvals and refusals by `agency_type` and
     # `legal_basis`, which each of those entries carries.
     AGENCY_MEMBER_ADDED = "agency.member_added"
+    AGENCY_MEMBER_REMOVED = "agency.member_removed"
     AGENCY_REQUEST_FILED = "agency.request_filed"
     AGENCY_REQUEST_APPROVED = "agency.request_approved"
     AGENCY_REQUEST_REFUSED = "agency.request_refused"

@@ -73,6 +73,13 @@ def _records_words() -> str:
 
 
 def _warrant_words() -> str:
+    words = _warrant_rule_words()
+    if not settings.AGENCY_LIVE_VIEWS:
+        words += " " + _("No outside agency is ever given a live view.")
+    return words
+
+
+def _warrant_rule_words() -> str:
     kinds = _warrant_kinds()
     if not kinds:
         return _("No kind of outside agency needs a warrant under this policy; every request still names its "

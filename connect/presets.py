@@ -33,6 +33,7 @@ _BASELINE = {
     "CONNECT_RECORDS_POLICY": "confidential",
     "CONNECT_RECORDS_OBJECTION_DAYS": "10",
     "CONNECT_WARRANT_REQUIRED_TYPES": "federal,out_of_state",
+    "CONNECT_AGENCY_LIVE_VIEWS": "true",
     "CONNECT_LIVE_MAX_RESIDENT": "0",
     "CONNECT_LIVE_MAX_BUSINESS": "0",
     "CONNECT_LIVE_MAX_AGENCY": "0",
@@ -72,8 +73,8 @@ PRESETS: dict[str, Preset] = {preset.name: preset for preset in (
             PROGRAM_STATE="MS", LIVE_MAX_AGENCY="5", LIVE_MAX_BUSINESS="5", LIVE_RESIDENTIAL="false",
             PILOT_DAYS="45"),
     # Every safeguard at its tightest; the program's state stays whatever the deployment sets.
-    _preset("strict", 1, "every safeguard at its tightest",
-            LIVE_RESIDENTIAL="false", TRAINING_MIN_HOURS="8", TRAINING_VALID_DAYS="180",
+    _preset("strict", 2, "every safeguard at its tightest",
+            LIVE_RESIDENTIAL="false", AGENCY_LIVE_VIEWS="false", TRAINING_MIN_HOURS="8", TRAINING_VALID_DAYS="180",
             RECORDS_POLICY="confidential", RECORDS_OBJECTION_DAYS="30",
             WARRANT_REQUIRED_TYPES="federal,out_of_state,police,prosecutor,other",
             CLIP_KEEP_DAYS_MIN="0", CLIP_KEEP_DAYS_MAX="90", LIVE_SESSION_KEEP_DAYS="30",

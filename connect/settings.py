@@ -279,12 +279,16 @@ RECORDS_POLICY = env_choice("CONNECT_RECORDS_POLICY", "confidential", ("confiden
 # At least a day, except in the demo, where 0 lets a release be walked through in one sitting.
 RECORDS_OBJECTION_DAYS = env_int("CONNECT_RECORDS_OBJECTION_DAYS", 10, minimum=0 if DEMO else 1, maximum=365)
 RECORDS_GRID_M = env_int("CONNECT_RECORDS_GRID_M", 500, minimum=50, maximum=10000)
+# k-anonymity of the released registry: a cell with fewer cameras is coarsened, then left out (records/).
+RECORDS_MIN_CELL_CAMERAS = env_int("CONNECT_RECORDS_MIN_CELL_CAMERAS", 5, minimum=1, maximum=1000)
 EVIDENCE_DIR = Path(env_str("CONNECT_EVIDENCE_DIR", str(BASE_DIR / "var" / "evidence")))
 # Outside agencies (agencies/): requests from agencies of these types must carry a warrant or court order. Types are
 # those of agencies.models.OutsideAgency ("police", "prosecutor", "federal", "other"), plus "out_of_state": any
 # agency whose jurisdiction is not CONNECT_PROGRAM_STATE.
 WARRANT_REQUIRED_TYPES = env_list("CONNECT_WARRANT_REQUIRED_TYPES", ["federal", "out_of_state"])
 PROGRAM_STATE = env_str("CONNECT_PROGRAM_STATE", "NC").upper()
+# Whether an outside agency may ask for a live view at all (off: the kind is refused when filed); set by presets.
+AGENCY_LIVE_VIEWS = env_bool("CONNECT_AGENCY_LIVE_VIEWS", True)
 # Files posted in forms (warrants, email lists, camera lists) are parsed in memory, never into the temporary folder
 # in plain text (common/upload_handlers.py); a file over this many MB is skipped. Clips have their own handler.
 FILE_UPLOAD_HANDLERS = ["common.upload_handlers.MemoryOnlyUploadHandler"]

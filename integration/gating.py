@@ -7,10 +7,11 @@ from django.conf import settings
 from django.contrib.gis.measure import D
 from django.utils import timezone
 
-from common.access import is_program_staff
+from common.access import is_outside, is_program_staff
 from integration import pilot, selectors
 from integration.hours import window_end
 from integration.models import LiveSession
+from integration.outside import OutsideGrant, outside_grant
 from registry.models import Camera
 
 MIN_REASON = 10
@@ -29,7 +30,12 @@ def live_view_check(user, camera: Camera, incident, reason: str, override_reason
                     opening: bool = True, now=None, approved: bool = False):
     """Returns when the view must end at the latest; raises LiveRefused with the rule that failed."""
     now = now or timezone.now()
-    if not (is_program_staff(user) and user.has_perm(OPEN_PERMISSION)):
+    grant = None
+    if is_outside(user):  # an outside agency's person: only within an approved request (integration/outside.py)
+        grant = outside_grant(user, camera, now)
+        if not isinstance(grant, OutsideGrant):
+            raise LiveRefused(grant)
+    elif not (is_program_staff(user) and user.has_perm(OPEN_PERMISSION)):
         raise LiveRefused("Live views are for crime analysts only.")
     training_until = selectors.training_valid_until(user)
     if training_until is None:
@@ -53,8 +59,14 @@ def live_view_check(user, camera: Camera, incident, reason: str, override_reason
         raise LiveRefused("The owner does not allow live viewing at this hour.", LiveSession.EndReason.HOURS_ENDED)
     if opening and len(reason.strip()) < MIN_REASON:
         raise LiveRefused(f"Give a reason of at least {MIN_REASON} characters.")
-    _incident_check(user, camera, share, incident, override_reason, approved)
     limit = now + timedelta(minutes=share.max_session_minutes)
+    if grant is not None:
+        # The owner allowed views only for the program's own nearby open cases: an outside request is not one.
+        if share.incident_required:
+            raise LiveRefused("The owner allows live views only for the program's open incidents nearby: not for "
+                              "an outside agency's request.", LiveSession.EndReason.OWNER_STOPPED)
+        return min(limit, hours_end, grant.until)
+    _incident_check(user, camera, share, incident, override_reason, approved)
     return min(limit, hours_end)
 
 

@@ -117,6 +117,9 @@ class LiveSession(models.Model):
                                        help_text="A supervisor's written reason for setting the incident rule aside")
     override = models.ForeignKey("OverrideRequest", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="sessions", help_text="The second person's approval it opened on")
+    # An outside agency's view, opened under its approved request (integration/outside.py): the owner is shown it.
+    outside_agency = models.CharField(max_length=200, blank=True)
+    outside_request = models.UUIDField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     watched_at = models.DateTimeField(null=True, blank=True, help_text="When the analyst's view connected")
     ends_by = models.DateTimeField(help_text="The latest end: the owner's session limit or allowed hours")

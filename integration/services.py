@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from audit.actions import Action
 from audit.ledger import record
 from common import outbox
+from common.access import is_outside
 from common.change_history import history_note
 from common.channel_layer import REDIS_DOWN
 from common.codes import parse_code
@@ -34,6 +35,7 @@ from integration.models import (
     PrivacyMask,
     TrainingRecord,
 )
+from integration.outside import outside_grant
 from integration.overrides import session_override_reason
 from registry.models import Camera
 
@@ -391,13 +393,19 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
         if share is None or (share.paused_until and share.paused_until > timezone.now()):
             raise LiveRefused("The owner stopped or paused live sharing just now.",
                               LiveSession.EndReason.OWNER_STOPPED)
+        grant = outside_grant(user, camera, timezone.now()) if is_outside(user) else None
+        if isinstance(grant, str):
+            raise LiveRefused(grant)
         session = LiveSession.objects.create(analyst=user, camera=camera, incident=incident, reason=reason.strip(),
                                              override_reason=override_reason.strip(), override=override,
-                                             ends_by=ends_by)
+                                             ends_by=ends_by, outside_agency=grant.agency if grant else "",
+                                             outside_request=grant.request_code if grant else None)
         common = {"target_type": "live_session", "target_code": session.code, "reason": session.reason,
                   "incident_code": incident.code if incident else "",
                   "case_number": incident.case_number if incident else "", **_camera_fields(camera),
                   **_report_fields(camera, incident)}
+        if grant is not None:  # the owner's history says who: an outside agency, under which request
+            common.update(outside_agency=grant.agency, agency_request=grant.request_code)
         record(actor=user, action=Action.LIVE_STARTED, incident=incident.case_number if incident else None,
                ends_by=ends_by.isoformat(), **common)
         if session.override_reason:
@@ -408,6 +416,13 @@ def live_session_open(*, user, camera: Camera, incident, reason: str, override_r
         if share.notify_each_view:
             outbox.enqueue("integration.tasks.live_view_notice_send_task", {"session_id": session.pk})
     return session
+
+
+def _outside_fields(session: LiveSession) -> dict:
+    """An outside agency's view says so in each of its entries: the owner's history names the agency."""
+    if not session.outside_agency:
+        return {}
+    return {"outside_agency": session.outside_agency, "agency_request": str(session.outside_request)}
 
 
 def live_session_end(*, session: LiveSession, reason: str, note: str = "", notify: bool = True) -> bool:
@@ -423,7 +438,7 @@ def live_session_end(*, session: LiveSession, reason: str, note: str = "", notif
         record(actor=session.analyst, action=Action.LIVE_ENDED, target_type="live_session", target_code=session.code,
                incident_code=incident.code if incident else "", case_number=incident.case_number if incident else "",
                reason=session.reason, minutes=session.minutes, end_reason=reason, note=note,
-               **_camera_fields(session.camera), **_report_fields(session.camera, incident))
+               **_camera_fields(session.camera), **_report_fields(session.camera, incident), **_outside_fields(session))
         if notify:
             broadcast.session_closed(session.camera.code, session_code=session.code,
                                      reason=note or LiveSession.EndReason(reason).label)

@@ -26,7 +26,7 @@ from common import sealed as crypto
 from common.evidence_store import EvidenceStoreError, evidence_store
 from common.mail import send_templated
 from integration.models import PrivacyMask
-from records import policy, redaction
+from records import policy, redaction, registry_export
 from records.models import OwnerNotice, Redaction, Release
 from requests_app import evidence, evidence_keys
 from requests_app.models import Clip, Incident
@@ -50,14 +50,18 @@ def _refused(*, user, reason: str, incident: Incident | None = None, doing: str)
 
 # --- the registry ---------------------------------------------------------------------------------------
 
-def registry_export_start(*, user) -> None:
-    """Checks the policy and records the export; the caller streams records.registry_export.rows()."""
+def registry_export_start(*, user) -> registry_export.Cells:
+    """Checks the policy and records the export (with how many cameras it leaves out); the caller streams
+    records.registry_export.rows() of the cells returned."""
     try:
         policy.release_allowed_check()
     except policy.ReleaseRefused as exc:
         raise _refused(user=user, reason=str(exc), doing="registry export") from None
+    counted = registry_export.cells()
     record(actor=user, action=Action.RECORDS_REGISTRY_EXPORTED, target_type="registry",
-           grid_m=settings.RECORDS_GRID_M)
+           grid_m=settings.RECORDS_GRID_M, min_cell_cameras=counted.k,
+           suppressed=registry_export.suppressed(counted))
+    return counted
 
 
 def refusal_letter_record(*, user, requester: str, reference: str) -> None:
@@ -425,11 +429,13 @@ def redacted_download(*, item: Redaction, user) -> crypto.DecryptingReader:
     return redacted_reader(item)
 
 
-def keyframe_jpeg(*, item: Redaction, index: int) -> bytes:
+def keyframe_jpeg(*, item: Redaction, index: int, user) -> bytes:
     """One keyframe of the redacted output, boxes outlined, for the officer's review (never of the original);
-    ReleaseRefused when the policy or the case no longer allows a release."""
+    ReleaseRefused when the policy or the case no longer allows a release. A look at an owner's footage: recorded."""
     policy.release_allowed_check(item.release.incident)
     keyframe = item.keyframes[index]
+    record(actor=user, action=Action.REDACTION_KEYFRAME_VIEWED, release=str(item.release.code),
+           redaction=str(item.code), keyframe=index, **clip_audit_args(item.clip))
     reader = redacted_reader(item)
     try:
         return redaction.keyframe_image(reader, at=keyframe["t"], boxes=keyframe["boxes"])

@@ -36,34 +36,37 @@ def dashboard(request):
         "releases": Release.objects.select_related("incident")[:100], "form": PrepareForm()})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_permission_required(PERM)
 def refusal_letter_view(request):
+    """GET shows the form (reloading or prefetching it records nothing); POST prints the letter, recorded."""
     if policy.policy() != policy.CONFIDENTIAL:
         return _refused(request, "The records policy in force is releasable: there is no standing refusal to print. "
                                  "Prepare the release instead, or refuse it with a reason of its own.")
-    form = RefusalLetterForm(request.GET or None)
+    if request.method == "GET":
+        return render(request, "records/refusal_letter_form.html", {"form": RefusalLetterForm()})
+    form = RefusalLetterForm(request.POST)
     if not form.is_valid():
-        return render(request, "records/refusal_letter_form.html", {"form": form})
+        return render(request, "records/refusal_letter_form.html", {"form": form}, status=400)
     data = form.cleaned_data
     services.refusal_letter_record(user=request.user, requester=data["requester"], reference=data["reference"])
     made = letter.refusal_letter(user=request.user, requester=data["requester"], reference=data["reference"])
-    if request.GET.get("format") == "pdf":
+    if request.POST.get("format") == "pdf":
         response = HttpResponse(letter.refusal_letter_pdf(made), content_type="application/pdf")
         response["Content-Disposition"] = 'attachment; filename="records-refusal.pdf"'
         return response
-    return render(request, "records/refusal_letter.html", {"letter": made, "query": request.GET.urlencode()})
+    return render(request, "records/refusal_letter.html", {"letter": made, "form": data})
 
 
 @require_GET
 @staff_permission_required(PERM)
 def registry_export(request):
     try:
-        services.registry_export_start(user=request.user)
+        counted = services.registry_export_start(user=request.user)
     except policy.ReleaseRefused as exc:
         return _refused(request, str(exc))
     writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in export.rows())
+    rows = (writer.writerow(row) for row in export.rows(counted))
     response = StreamingHttpResponse(streamed(request, rows), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="camera-registry-public.csv"'
     return response
@@ -129,7 +132,7 @@ def keyframe(request, code, index):
     if item.state not in (Redaction.State.DONE, Redaction.State.APPROVED) or not 0 <= index < len(item.keyframes):
         return HttpResponse(status=404)
     try:
-        image = services.keyframe_jpeg(item=item, index=index)
+        image = services.keyframe_jpeg(item=item, index=index, user=request.user)
     except policy.ReleaseRefused as exc:
         return _refused(request, str(exc))
     response = HttpResponse(image, content_type="image/jpeg")

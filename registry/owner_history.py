@@ -41,15 +41,20 @@ def _who(*, units, labels) -> str:
 
 
 def _entry_row(entry, camera: str) -> dict:
-    if entry.actor_id is not None:
+    if entry.detail.get("outside_agency"):  # an outside agency's person, under a request the program approved
+        who = _("%(agency)s (an outside agency)") % {"agency": entry.detail["outside_agency"]}
+    elif entry.actor_id is not None:
         who = _who(units=[entry.detail.get("unit")], labels=[entry.actor_label])
     else:
         who = _("You") if entry.actor_label == "owner" else settings.AGENCY_NAME
     what = str(Action(entry.action).owner_sees)
     if entry.action == Action.LIVE_ENDED and entry.detail.get("minutes") is not None:
         what += " " + _("after %(minutes)s min") % {"minutes": entry.detail["minutes"]}  # how long it lasted
+    why = entry.reason
+    if entry.action == Action.AGENCY_OWNER_TOLD:  # whom the program gave the footage to
+        why = entry.detail.get("agency", "")
     return {"at": entry.at, "camera": camera, "who": who, "what": what, "case": entry.case_number,
-            "why": entry.reason, "summary": False, "seq": entry.seq}
+            "why": why, "summary": False, "seq": entry.seq}
 
 
 def _search_row(search: dict, camera: str) -> dict:

@@ -99,7 +99,7 @@ def view_admit(session: LiveSession) -> Refusal | None:
     return None
 
 
-def view_recheck(scope, session: LiveSession) -> tuple[LiveSession | None, Refusal | None]:
+def view_recheck(scope, session: LiveSession, *, outside_ok: bool = False) -> tuple[LiveSession | None, Refusal | None]:
     """The session as it is now and, if it must end, why: everything as it is now (the analyst's permissions, not
     the ones cached when the view opened; the camera, its owner and the incident)."""
     fresh = selectors.session_for_viewer(code=session.code, user_id=session.analyst_id)
@@ -107,7 +107,7 @@ def view_recheck(scope, session: LiveSession) -> tuple[LiveSession | None, Refus
         return None, Refusal(Close.ENDED, "This live view has ended.")
     if fresh.ended_at is not None:  # ended while no message could reach this socket (Redis away): say why
         return fresh, Refusal(Close.ENDED, f"This live view has ended. {fresh.get_end_reason_display()}.")
-    if not staff_scope_allowed(scope):
+    if not staff_scope_allowed(scope, outside_ok=outside_ok):  # an agency's approved view only (not the wall)
         services.live_session_end(session=fresh, reason=LiveSession.EndReason.ACCESS_LOST)
         return fresh, Refusal(Close.UNAUTHENTICATED, SIGN_IN_AGAIN)
     try:
@@ -135,7 +135,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
         user = self.scope.get("user")
-        if not await database_sync_to_async(staff_scope_allowed)(self.scope):
+        if not await database_sync_to_async(staff_scope_allowed)(self.scope, outside_ok=True):
             await self._end_view(Refusal(Close.UNAUTHENTICATED, "Sign in as staff first."))
             return
         session = await database_sync_to_async(selectors.session_for_viewer)(
@@ -238,7 +238,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
                     return
 
     def _recheck(self) -> Refusal | None:
-        fresh, refusal = view_recheck(self.scope, self.session)
+        fresh, refusal = view_recheck(self.scope, self.session, outside_ok=True)
         self.session = fresh or self.session
         return refusal
 
@@ -263,7 +263,7 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
         except BadMessage as bad:
             await self.bad_messages.refuse(self, bad, close=self._end_view)
             return
-        if not await database_sync_to_async(staff_scope_allowed)(self.scope):
+        if not await database_sync_to_async(staff_scope_allowed)(self.scope, outside_ok=True):
             await self.session_revoke({})
             return
         if self.closing:

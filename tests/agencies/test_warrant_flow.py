@@ -148,7 +148,7 @@ def test_a_court_delay_holds_the_notice_until_its_date_then_the_beat_sends_it(fe
     filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=delay))
     services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
                                     until=timezone.now() + timedelta(days=5),
-                                    clip_codes=[case["clips"]["alice"].code])
+                                    clip_codes=[case["clips"]["alice"].code], notice_delayed_until=delay)
     assert tasks.owner_notices_due_send_task() == "0 owners told, 0 uploaders told"
     assert not parsed_mail(smtp_sink)
     assert not AccessEntry.objects.filter(action=Action.AGENCY_OWNER_TOLD).exists()  # not in the history yet
@@ -325,7 +325,7 @@ def test_prosecutor_packets_expire_count_downloads_and_can_be_revoked(client, pr
     assert "Download the packet" in client.get(url).content.decode()  # GET only shows it (mail scanners)
     packet.refresh_from_db()
     assert packet.downloads == 0
-    zipped = zipfile.ZipFile(io.BytesIO(client.post(url).content))
+    zipped = zipfile.ZipFile(io.BytesIO(b"".join(client.post(url).streaming_content)))
     names = zipped.namelist()
     assert f"custody/{alice.code}.pdf" in names and "SHA256SUMS" in names
     assert zipped.read("SHA256SUMS").decode().startswith(alice.sha256)
@@ -363,18 +363,20 @@ def test_the_owner_reads_it_in_their_history_only_once_told(client, federal_agen
     from tests.conftest import sign_in_owner
 
     owner = case["clips"]["alice"].request.camera.owner
-    filed = file_case_request(federal_agent, with_warrant=warrant(
-        notice_delayed_until=timezone.localdate() + timedelta(days=2)))
+    delay = timezone.localdate() + timedelta(days=2)
+    filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=delay))
     services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
                                     until=timezone.now() + timedelta(days=5),
-                                    clip_codes=[case["clips"]["alice"].code])
+                                    clip_codes=[case["clips"]["alice"].code], notice_delayed_until=delay)
+    assert tasks.owner_notices_due_send_task() == "0 owners told, 0 uploaders told"
     sign_in_owner(client, owner)
     words = "gave your footage to an outside agency on a legal basis"
     assert words not in client.get("/owner/history/").content.decode()  # the court delayed it
 
     OwnerNotice.objects.update(due_on=timezone.localdate())
     tasks.owner_notices_due_send_task()
-    assert words in client.get("/owner/history/").content.decode()
+    history = client.get("/owner/history/").content.decode()
+    assert words in history and "Federal Bureau of Examples" in history  # which agency, not only that one did
 
 
 def test_administrators_tie_accounts_to_an_agency_in_the_admin(client, federal):
@@ -440,13 +442,130 @@ def test_a_court_delay_holds_the_uploaders_notice_too(federal_agent, reviewer, c
     from agencies.models import UploaderNotice
 
     _answer, clip = _public_clip(case)
-    filed = file_case_request(federal_agent, with_warrant=warrant(
-        notice_delayed_until=timezone.localdate() + timedelta(days=3)))
+    delay = timezone.localdate() + timedelta(days=3)
+    filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=delay))
     services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
-                                    until=timezone.now() + timedelta(days=5), clip_codes=[clip.code])
+                                    until=timezone.now() + timedelta(days=5), clip_codes=[clip.code],
+                                    notice_delayed_until=delay)  # confirmed by the reviewer, as owners' delays are
     assert tasks.owner_notices_due_send_task() == "0 owners told, 0 uploaders told"
     UploaderNotice.objects.update(due_on=timezone.localdate())
     assert tasks.owner_notices_due_send_task() == "0 owners told, 1 uploaders told"
     (mail,) = parsed_mail(smtp_sink)
     assert "orden judicial" in mail.get_body(("plain",)).get_content().lower() or \
         "court order" in mail.get_body(("plain",)).get_content()
+
+
+def test_administrators_untie_an_account_in_the_admin_and_it_is_recorded(client, federal):
+    from django.contrib.auth.models import User
+
+    from agencies.models import AgencyMember
+    from tests.conftest import make_staff
+
+    client.force_login(make_staff("administrator"))
+    person = User.objects.create_user("leaving")
+    services.agency_member_add(agency=federal, user=person, actor=None)
+    member = AgencyMember.objects.get(user=person)
+    response = client.post(f"/admin/agencies/agencymember/{member.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not AgencyMember.objects.filter(user=person).exists()
+    person.refresh_from_db()
+    assert not person.is_staff  # the tie gave the flag; untied, the account cannot sign in as anyone's staff
+    removed = AccessEntry.objects.get(action=Action.AGENCY_MEMBER_REMOVED, target_code=str(person.pk))
+    assert removed.detail["agency"] == federal.name
+
+
+def test_the_cameras_near_list_is_frozen_at_approval(client, police, reviewer, case):
+    from django.contrib.gis.geos import Point
+
+    from tests.registry.factories import CameraFactory
+
+    here = Point(-78.6382, 35.7796, srid=4326)
+    there = CameraFactory(location=here)
+    officer = agency_user(police, "officer2")
+    now = timezone.now()
+    filed = services.agency_request_file(user=officer, kind=RequestKind.CAMERAS_NEAR, legal_basis="exigent",
+                                         purpose="Shooting", location=here, radius_m=300,
+                                         starts_at=now - timedelta(hours=2), ends_at=now)
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok", until=now + timedelta(days=1),
+                                    radius_m=300)
+    later = CameraFactory(location=here)  # registered after the approval, in the same spot
+    client.force_login(officer)
+    page = client.get(f"/agency/requests/{filed.code}/").content.decode()
+    assert str(there.code) in page and str(later.code) not in page
+    assert not AccessEntry.objects.filter(action=Action.AGENCY_CAMERAS_LISTED, camera_code=str(later.code)).exists()
+    approved = AccessEntry.objects.get(action=Action.AGENCY_REQUEST_APPROVED)
+    assert str(there.code) in approved.detail["cameras"] and str(later.code) not in approved.detail["cameras"]
+
+
+def test_only_the_legal_reviewer_delays_owner_notice_and_never_past_the_order(federal_agent, reviewer, case,
+                                                                             smtp_sink):
+    ordered = timezone.localdate() + timedelta(days=30)
+    filed = file_case_request(federal_agent, with_warrant=warrant(notice_delayed_until=ordered))
+    alice = [case["clips"]["alice"].code]
+    until = timezone.now() + timedelta(days=5)
+    with pytest.raises(ValidationError, match="until .* at most"):
+        services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok", until=until, clip_codes=alice,
+                                        notice_delayed_until=ordered + timedelta(days=1))
+    # The reviewer confirms a shorter delay than the order allows: that date holds, recorded.
+    confirmed = timezone.localdate() + timedelta(days=10)
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok", until=until, clip_codes=alice,
+                                    notice_delayed_until=confirmed)
+    assert OwnerNotice.objects.get().due_on == confirmed
+    approved = AccessEntry.objects.get(action=Action.AGENCY_REQUEST_APPROVED)
+    assert approved.detail["notice_delayed_until"] == confirmed.isoformat()
+
+
+def test_the_agencys_word_alone_delays_no_notice(federal_agent, reviewer, case, smtp_sink):
+    filed = file_case_request(federal_agent, with_warrant=warrant(
+        notice_delayed_until=timezone.localdate() + timedelta(days=365)))
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                    until=timezone.now() + timedelta(days=5),
+                                    clip_codes=[case["clips"]["alice"].code])
+    assert OwnerNotice.objects.get().due_on == timezone.localdate()  # told now
+
+
+def test_no_delay_without_an_order_that_gives_one(police, reviewer, case):
+    officer = agency_user(police, "durham")
+    filed = file_case_request(officer, legal_basis="subpoena")
+    with pytest.raises(ValidationError, match="only by a court order"):
+        services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                        until=timezone.now() + timedelta(days=5),
+                                        clip_codes=[case["clips"]["alice"].code],
+                                        notice_delayed_until=timezone.localdate() + timedelta(days=3))
+
+
+def test_a_packet_streams_with_flat_memory_however_large_its_clip(client, prosecutor, reviewer, case):
+    import hashlib
+    import os
+    import tracemalloc
+
+    from tests.requests_app.factories import sealed_clip
+
+    big = os.urandom(1 << 20) * 24  # 24 MiB
+    clip = sealed_clip(case["incident"], big, name="long.mp4")
+    lawyer = agency_user(prosecutor, "ada2")
+    filed = file_case_request(lawyer, legal_basis="subpoena")
+    services.agency_request_approve(request=filed, reviewer=reviewer, reason="ok",
+                                    until=timezone.now() + timedelta(days=30), clip_codes=[clip.code])
+    packet = services.packet_issue(request=filed, user=reviewer)
+    client.force_login(lawyer)
+    tracemalloc.start()
+    try:
+        response = client.post(f"/agency/packets/{packet.code}/")
+        assert response.streaming, "the packet is sent as it is written"
+        digest, size, path = hashlib.sha256(), 0, f"{os.environ.get('TMPDIR', '/tmp')}/packet-{packet.code}.zip"
+        with open(path, "wb") as out:
+            for piece in response.streaming_content:
+                out.write(piece)
+                size += len(piece)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > len(big) and peak < 8 * (1 << 20), f"peak {peak} bytes for a {len(big)}-byte clip"
+    with zipfile.ZipFile(path) as zipped:
+        (name,) = [n for n in zipped.namelist() if n.startswith("clips/")]
+        with zipped.open(name) as stored:
+            while piece := stored.read(1 << 20):
+                digest.update(piece)
+        assert zipped.read("SHA256SUMS").decode().startswith(clip.sha256)
+    os.unlink(path)
+    assert digest.hexdigest() == clip.sha256

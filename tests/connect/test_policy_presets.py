@@ -20,8 +20,8 @@ def test_each_preset_loads_and_names_itself(name):
     assert policy["name"] == name and policy["label"] == f"{name}@{PRESETS[name].version}"
     assert set(policy["values"]) == set(POLICY_VARIABLES)
     for variable, value in PRESETS[name].values.items():
-        assert policy["values"][variable] == {"value": value, "source": f"preset {name}@1"}, variable
-    assert made["SETTINGS_LOOKUPS"]["CONNECT_LIVE_RESIDENTIAL"].source == f"preset {name}@1"
+        assert policy["values"][variable] == {"value": value, "source": f"preset {PRESETS[name].label}"}, variable
+    assert made["SETTINGS_LOOKUPS"]["CONNECT_LIVE_RESIDENTIAL"].source == f"preset {PRESETS[name].label}"
 
 
 def test_each_city_keeps_its_rules():

@@ -17,7 +17,7 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Staff-only templates: English is allowed there.
 STAFF = {
     "admin", "accounts", "demo", "audit/search.html", "audit/settings.html", "registry/map.html",
-    "integration/_live_viewer.html",
+    "integration/_live_viewer.html", "integration/wall.html",  # the analysts' incident wall
     "requests_app/clip_integrity_failed.html", "requests_app/clip_key_unavailable.html",
     "requests_app/clip_play.html", "requests_app/clip_purged.html", "requests_app/clip_unavailable.html",
     "emails/staff-email-changed-body.html", "emails/staff-email-changed-body.txt",

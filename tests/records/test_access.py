@@ -35,7 +35,7 @@ def released(releasable, case_with_clip, django_capture_on_commit_callbacks, cli
 def _urls(released) -> list[tuple[str, str]]:
     release, item, incident = released["release"], released["item"], released["incident"]
     return [("get", "/records/"), ("get", "/records/registry.csv"),
-            ("get", "/records/refusal-letter/?requester=a&reference=b"),
+            ("get", "/records/refusal-letter/"), ("post", "/records/refusal-letter/"),
             ("post", f"/records/cases/{incident.code}/release/"),
             ("get", f"/records/releases/{release.code}/"), ("post", f"/records/releases/{release.code}/decide/"),
             ("get", f"/records/redactions/{item.code}/keyframes/0.jpg"),

@@ -36,11 +36,15 @@ def test_confidential_mode_refuses_every_release_and_prints_the_refusal_letter(o
 
     page = officer_client.get("/records/")
     assert "Policy in force: confidential" in page.content.decode()
-    letter = officer_client.get("/records/refusal-letter/", {"requester": "J. Doe, 1 Main St", "reference": "PRR-7"})
+    # Opening the form with the fields filled in (a reload, a prefetch) prints and records nothing.
+    form = officer_client.get("/records/refusal-letter/", {"requester": "J. Doe, 1 Main St", "reference": "PRR-7"})
+    assert form.status_code == 200 and "CONNECT_RECORDS_POLICY=confidential" not in form.content.decode()
+    assert not AccessEntry.objects.filter(action=Action.RECORDS_REFUSAL_LETTER).exists()
+    letter = officer_client.post("/records/refusal-letter/", {"requester": "J. Doe, 1 Main St", "reference": "PRR-7"})
     text = letter.content.decode()
     assert letter.status_code == 200
     assert "CONNECT_RECORDS_POLICY=confidential" in text and "PRR-7" in text and "J. Doe" in text
-    pdf = officer_client.get("/records/refusal-letter/", {"requester": "J. Doe", "reference": "PRR-7",
+    pdf = officer_client.post("/records/refusal-letter/", {"requester": "J. Doe", "reference": "PRR-7",
                                                           "format": "pdf"})
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     actions = list(AccessEntry.objects.values_list("action", flat=True))
@@ -87,6 +91,8 @@ def test_releasable_mode_releases_a_closed_cases_redacted_clip_after_the_owners_
     assert "My neighbour&#x27;s children" in detail and f"/records/redactions/{item.code}/keyframes/0.jpg" in detail
     keyframe = officer_client.get(f"/records/redactions/{item.code}/keyframes/0.jpg")
     assert keyframe["Content-Type"] == "image/jpeg" and keyframe.content[:2] == b"\xff\xd8"
+    viewed = AccessEntry.objects.get(action=Action.REDACTION_KEYFRAME_VIEWED)  # a look at the owner's footage
+    assert viewed.owner_code == str(owner.code) and viewed.detail["redaction"] == str(item.code)
 
     # Before the window ends nothing is released.
     response = officer_client.post(f"/records/releases/{release.code}/decide/", {"decision": "release"})

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agencies', '0002_roles'),
+        ('agencies', '0004_reviewer_confirms_notice_delay'),
     ]
 
     operations = [
