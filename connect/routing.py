@@ -7,6 +7,7 @@ connectors are programs, send no Origin, and prove themselves with a per-camera 
 from django.urls import path
 
 from accounts.consumers import StaffSocket
+from bulletins.consumers import PatrolSocket, ReceiptsSocket
 from dispatch.consumers import DispatchSocket
 from integration.consumers import ConnectorSocket, LiveViewSocket
 
@@ -14,6 +15,8 @@ websocket_urlpatterns = [
     path("ws/staff/", StaffSocket.as_asgi()),
     path("ws/dispatch/", DispatchSocket.as_asgi()),
     path("ws/live/<uuid:session>/", LiveViewSocket.as_asgi()),
+    path("ws/patrol/", PatrolSocket.as_asgi()),
+    path("ws/bulletins/<uuid:code>/", ReceiptsSocket.as_asgi()),
 ]
 
 connector_urlpatterns = [
