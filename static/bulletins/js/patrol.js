@@ -1,6 +1,7 @@
 // The patrol page: bulletins live over ws/patrol/, newest first, updates threaded under the first bulletin.
-// A new one sounds (once the officer turned the sound on: browsers allow audio only after a tap), counts in the
-// title and the app badge until the page is looked at, and is marked opened when the page is visible.
+// A new one sounds (once the officer turned the sound on: browsers allow audio only after a tap) and vibrates;
+// the title, the page's badge and the installed app's badge count the bulletins not yet acknowledged. A bulletin
+// is marked opened once the page is visible.
 (function () {
   "use strict";
   var list = document.getElementById("bulletins");
@@ -8,7 +9,7 @@
   var badge = document.getElementById("badge");
   var texts = JSON.parse(document.getElementById("patrol-texts").textContent);
   var baseTitle = document.title;
-  var unread = 0, audio = null, socket = null, retry = 1000;
+  var audio = null, socket = null, retry = 1000;
   var cards = {};  // code -> card element
 
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol/" }).catch(function () {});
@@ -29,6 +30,7 @@
   }
 
   function showUnread() {
+    var unread = Object.keys(cards).filter(function (code) { return cards[code].dataset.state !== "acknowledged"; }).length;
     badge.hidden = unread === 0;
     badge.textContent = String(unread);
     document.title = unread ? "(" + unread + ") " + baseTitle : baseTitle;
@@ -37,7 +39,6 @@
 
   function looked() {
     if (document.visibilityState !== "visible") return;
-    unread = 0; showUnread();
     Object.keys(cards).forEach(function (code) {
       var card = cards[code];
       if (card.dataset.state === "received" || card.dataset.state === "sent") send({ type: "open", code: code });
@@ -126,14 +127,15 @@
       if (message.type === "snapshot") {
         // Oldest first, so the newest ends on top and updates find their first bulletin.
         message.bulletins.slice().reverse().forEach(function (b) { place(b, false); });
-        looked();
+        showUnread(); looked();
       } else if (message.type === "bulletin") {
         place(message.bulletin, true);
-        unread += 1; showUnread(); beep();
+        showUnread(); beep();
         if (navigator.vibrate) navigator.vibrate(200);
         looked();
       } else if (message.type === "receipt") {
         setState(message.code, message.state);
+        showUnread();
       } else if (message.type === "interrupted") {
         statusEl.textContent = message.reason;
       }
