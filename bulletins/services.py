@@ -37,6 +37,10 @@ class Addressees:
     zone: str = ""
     usernames: list[str] = field(default_factory=list)
 
+    def any(self) -> bool:
+        """Whether anyone is addressed (a point alone addresses nobody)."""
+        return bool(self.units or self.within_km is not None or self.zone or self.usernames)
+
 
 def _km_between(lat1, lng1, lat2, lng2) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -113,17 +117,9 @@ def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority
     if still is not None and len(still.jpeg) > media.MAX_BYTES:
         raise ValidationError("The still is larger than 4 MB.")
     root = (thread.thread or thread) if thread is not None else None
-    if root is not None:
-        extra = {r.user_id: (r.user, r.via) for r in root.recipients.select_related("user")}
-        try:
-            found = recipients_resolve(addressees)
-        except ValidationError:
-            if addressees != Addressees():
-                raise
-            found = {}
-        found = {**extra, **found}
-    else:
-        found = recipients_resolve(addressees)
+    found = recipients_resolve(addressees) if root is None or addressees.any() else {}
+    if root is not None:  # the first bulletin's recipients hear of every update
+        found = {**{r.user_id: (r.user, r.via) for r in root.recipients.select_related("user")}, **found}
     incident = incident if incident is not None else (root.incident if root is not None else None)
     now = timezone.now()
     with transaction.atomic():
