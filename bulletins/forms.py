@@ -14,8 +14,9 @@ def _names(text: str) -> list[str]:
 
 class ComposeForm(forms.Form):
     incident = forms.TypedChoiceField(label=_("Case"), required=False, coerce=int, empty_value=None)
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-                                  help_text=_("For example: white hat, grey backpack, heading north on Fayetteville St"))
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        help_text=_("For example: white hat, grey backpack, heading north on Fayetteville St"))
     priority = forms.ChoiceField(label=_("Priority"), choices=Bulletin.Priority.choices,
                                  initial=Bulletin.Priority.URGENT)
     lat = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)

@@ -81,7 +81,8 @@ def recipients_resolve(addressees: Addressees) -> dict[int, tuple[object, str]]:
         else:
             nearby = [u for u in units_within(point=addressees.near, km=addressees.within_km) if u in officers]
             if not nearby:
-                problems.append(f"No unit with a patrol officer reported a position within {addressees.within_km:g} km.")
+                problems.append("No unit with a patrol officer reported a position within "
+                                f"{addressees.within_km:g} km.")
             for unit in nearby:
                 add(officers[unit].user, f"unit {unit} within {addressees.within_km:g} km")
     if addressees.zone:

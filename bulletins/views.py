@@ -12,15 +12,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from audit.actions import Action
 from audit.ledger import record
 from bulletins import selectors, services
 from bulletins.forms import ComposeForm
-from bulletins.models import Bulletin, PatrolOfficer
+from bulletins.models import PatrolOfficer
 from common.access import is_program_staff, staff_permission_required
 from common.base_map import map_config
 from common.districts import district_names
@@ -108,7 +108,8 @@ def compose(request):
                 messages.success(request, f"Bulletin sent to {bulletin.recipients.count()} recipient(s).")
                 return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
     return render(request, "bulletins/compose.html", {
-        "form": form, "held": held, "held_b64": base64.b64encode(held.jpeg).decode() if held else "", "token": token, "thread": thread, "map_config": map_config(),
+        "form": form, "held": held, "held_b64": base64.b64encode(held.jpeg).decode() if held else "",
+        "token": token, "thread": thread, "map_config": map_config(),
         "sent": selectors.bulletins_sent_by(user=request.user)[:10]})
 
 
