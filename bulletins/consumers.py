@@ -1,10 +1,15 @@
 """ws/patrol/: a patrol officer's bulletins, live; ws/bulletins/<code>/: who received, opened and acknowledged one.
 
 Both are staff sockets (accounts.consumers.StaffSocket: an active, verified session, closed at sign-out), deny by
-default: the patrol socket needs the receive permission and hears only its user's own group, so a bulletin reaches
-nobody it was not sent to; the receipts socket opens only for the bulletin's sender, supervisors and auditors.
-The session and permission are re-checked on events at most every RECHECK_S seconds."""
+default: the patrol socket needs the receive permission and forwards only the bulletins naming its own user among
+the recipients (all patrol sockets share one group: bulletins/live.py says why); the receipts socket opens only for the bulletin's sender, supervisors and auditors.
+Sign-out, a disabled account or a removed role close both at once (the user's group hears the revocation); on top
+of that the receipts socket re-checks on events at most every RECHECK_S seconds, and the patrol socket on a timer
+(every WATCH_S seconds, jittered) rather than on each bulletin: a bulletin reaches every patrol socket of a process
+at once, and 200 session checks in a row held the last officer's copy back by seconds (bench/bulletin_fanout.py)."""
 
+import asyncio
+import random
 import time
 
 from channels.db import database_sync_to_async
@@ -15,6 +20,7 @@ from bulletins import live, selectors, services
 from common.socket_messages import Close, message_send
 
 RECHECK_S = 2.0
+WATCH_S = 30.0
 
 
 class _Rechecked(StaffSocket):
@@ -59,8 +65,24 @@ class PatrolSocket(_Rechecked):
         user = self.scope["user"]
         self.group = user_group(user.pk)
         await self.accept()
-        if await self.layer_join(self.group, live.recipient_group(user.pk)):  # before the snapshot: none lost
+        self.watch = asyncio.create_task(self._watch())
+        if await self.layer_join(self.group, live.PATROL_GROUP):  # before the snapshot: none lost
             await message_send(self, await self._snapshot())
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_S * random.uniform(0.5, 1))
+            refused = await self.refusal()
+            if refused is not None:
+                await self.close(code=refused)
+                return
+            self.checked_at = time.monotonic()
+
+    async def disconnect(self, code):
+        watch = getattr(self, "watch", None)
+        if watch is not None and watch is not asyncio.current_task():
+            watch.cancel()
+        await super().disconnect(code)
 
     async def on_layer_back(self) -> None:
         self.checked_at = 0.0
@@ -77,7 +99,7 @@ class PatrolSocket(_Rechecked):
             selectors.bulletin_payload(b, state=r.state if r.received_at else "received") for b, r in rows]}
 
     async def bulletin_new(self, event):
-        if not await self.still_allowed():
+        if self.scope["user"].pk not in event["to"]:  # for others: never forwarded
             return
         payload = {**event["bulletin"], "state": "received"}
         await message_send(self, {"type": "bulletin", "bulletin": payload})

@@ -1,6 +1,10 @@
-"""Channel-layer messages of bulletins, sent after the change commits. Each recipient listens on their own group
-(`bulletins.to.<user id>`), so a bulletin reaches only the people it was sent to; a bulletin's thread has a group
-its sender's status page listens on (`bulletins.receipts.<thread code>`)."""
+"""Channel-layer messages of bulletins, sent after the change commits.
+
+Every patrol socket listens on one group, `bulletins.patrol`, and a new bulletin is one message to it naming its
+recipients' user ids; each socket forwards it only when its own user is among them (bulletins.consumers). One
+message, not one per recipient: channels-redis delivers a group message once per server process, while one group
+per recipient put 200 messages into the process's one Redis queue, past its capacity (100), and half were dropped
+(bench/bulletin_fanout.py). A bulletin's thread has a group its sender's page listens on for receipts."""
 
 import logging
 
@@ -10,9 +14,7 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-
-def recipient_group(user_id: int) -> str:
-    return f"bulletins.to.{user_id}"
+PATROL_GROUP = "bulletins.patrol"
 
 
 def receipts_group(thread_code) -> str:

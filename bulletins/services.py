@@ -147,8 +147,7 @@ def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority
             record(actor=sender, action=Action.BULLETIN_STILL_SHARED, **audit, camera_code=still.camera_code,
                    owner_code=still.owner_code, recipients=len(found))
         payload = bulletin_payload(bulletin, state="sent")
-        for user_id in found:
-            live.after_commit(live.recipient_group(user_id), {"type": "bulletin.new", "bulletin": payload})
+        live.after_commit(live.PATROL_GROUP, {"type": "bulletin.new", "to": sorted(found), "bulletin": payload})
     return bulletin
 
 

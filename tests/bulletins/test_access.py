@@ -152,3 +152,17 @@ def test_the_receipts_socket_is_for_the_sender_supervisors_and_auditors_and_goes
         await follower.disconnect()
 
     run_async(scenario())
+
+
+def test_a_patrol_socket_closes_when_the_officer_loses_the_role(people):
+    adams = people["recipient"]
+    socket = socket_for(adams)
+
+    async def scenario():
+        connected, _ = await socket.connect(timeout=5)
+        assert connected and (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        await asyncio.to_thread(adams.groups.clear)
+        closed = await socket.receive_output(timeout=5)
+        assert closed["type"] == "websocket.close" and closed["code"] == 4401
+
+    run_async(scenario())
