@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from bulletins.models import Bulletin, PatrolOfficer, Recipient
 from common.access import is_program_staff
@@ -75,8 +76,8 @@ def bulletin_supervisable(*, user, code) -> Bulletin | None:
 
 
 def bulletins_received(*, user, limit: int = 100) -> list[tuple[Bulletin, Recipient]]:
-    """A recipient's bulletins, newest first, each with their own receipt."""
-    rows = (Recipient.objects.filter(user=user).select_related("bulletin", "bulletin__sender", "bulletin__thread")
+    """A recipient's bulletins not yet expired, newest first, each with their own receipt."""
+    rows = (Recipient.objects.filter(user=user, bulletin__expires_at__gt=timezone.now()).select_related("bulletin", "bulletin__sender", "bulletin__thread")
             .order_by("-bulletin__created_at")[:limit])
     return [(row.bulletin, row) for row in rows]
 

@@ -18,6 +18,8 @@ from bulletins.models import Bulletin, PatrolOfficer, Recipient
 from bulletins.selectors import bulletin_payload, receipt_payload
 from common.access import is_program_staff
 from dispatch import selectors as dispatch_selectors
+from registry import selectors as registry_selectors
+from requests_app import services as requests_services
 
 
 @dataclass
@@ -193,6 +195,29 @@ def media_read(*, user, bulletin: Bulletin) -> bytes:
     record(actor=user, action=Action.BULLETIN_MEDIA_VIEWED, target_type="bulletin", target_code=bulletin.code,
            case_number=bulletin.case_number, size=len(data))
     return data
+
+
+def bulletin_media_save(*, user, bulletin: Bulletin) -> None:
+    """Keeps a bulletin's still as evidence of its case (requests_app's still store: sealed, hashed, recorded, the
+    owner told as for any saved still) and past the bulletin's expiry. For its sender or a supervisor, whom the view
+    checked (bulletins.selectors.bulletin_supervisable)."""
+    if bulletin.media_saved_to_case:
+        raise ValidationError("This still is already saved to the case.")
+    if not bulletin.has_media:
+        raise ValidationError("This bulletin's still has expired and was destroyed.")
+    if bulletin.incident is None:
+        raise ValidationError("This bulletin names no case to save its still to.")
+    camera = registry_selectors.camera_visible_to_staff(code=bulletin.camera_code) if bulletin.camera_code else None
+    if camera is None:
+        raise ValidationError("The camera this still came from is no longer registered; it cannot be saved.")
+    jpeg = media.media_open(bulletin.media_sealed, wrapped=bulletin.media_key_wrapped, key_id=bulletin.media_key_id,
+                            code=bulletin.code)
+    with transaction.atomic():
+        requests_services.still_store(incident=bulletin.incident, camera=camera, jpeg=jpeg, user=user,
+                                      name=f"bulletin-still-{bulletin.created_at:%Y%m%dT%H%M%SZ}.jpg",
+                                      session_code=bulletin.code)
+        Bulletin.objects.filter(pk=bulletin.pk).update(media_saved_to_case=True)
+        bulletin.media_saved_to_case = True
 
 
 def bulletins_media_purge(*, now=None) -> int:

@@ -11,4 +11,5 @@ urlpatterns = [
     path("bulletins/new/", views.compose, name="compose"),
     path("bulletins/<uuid:code>/", views.detail, name="detail"),
     path("bulletins/<uuid:code>/still.jpg", views.media, name="media"),
+    path("bulletins/<uuid:code>/save/", views.save_to_case, name="save_to_case"),
 ]

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import Action
 from audit.ledger import record
@@ -27,6 +27,8 @@ from common.districts import district_names
 from integration import frame_share
 from requests_app.models import Incident
 from requests_app.selectors import incidents_visible_to
+
+SUPERVISE = "requests_app.change_clip"  # supervisors: they correct case evidence; auditors read, change nothing
 
 
 @never_cache
@@ -136,6 +138,23 @@ def detail(request, code):
                case_number=root.case_number)
     return render(request, "bulletins/detail.html", {
         "root": root, "rows": [(b, selectors.receipts_of(b)) for b in thread]})
+
+
+@require_POST
+def save_to_case(request, code):
+    """Keeps the still as evidence of the bulletin's case: its sender or a supervisor."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    bulletin = selectors.bulletin_supervisable(user=request.user, code=code)
+    if bulletin is None or not (bulletin.sender_id == request.user.pk or request.user.has_perm(SUPERVISE)):
+        raise Http404
+    try:
+        services.bulletin_media_save(user=request.user, bulletin=bulletin)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The still is saved to case {bulletin.case_number} and kept past the bulletin.")
+    return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
 
 
 @never_cache

@@ -16,6 +16,13 @@ from tests.requests_app.factories import IncidentFactory
 DOWNTOWN = Point(-78.6382, 35.7796, srid=4326)
 
 
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    """A still saved to a case is evidence: into a folder of the test's own."""
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    return settings.EVIDENCE_DIR
+
+
 def jpeg(size=(64, 48), colour=(200, 30, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "JPEG")

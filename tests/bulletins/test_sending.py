@@ -114,3 +114,38 @@ def test_expiry_destroys_the_still_unless_saved_to_the_case(officers, analyst, s
         services.media_read(user=officers[0], bulletin=old)
     purge = AccessEntry.objects.get(action=Action.BULLETINS_MEDIA_PURGED)
     assert purge.detail["count"] == 1
+
+
+def test_saving_the_still_to_the_case_keeps_it_past_expiry_as_evidence(officers, analyst, owner_a, incident):
+    from requests_app.models import Clip
+
+    camera = owner_a.cameras.get()
+    bulletin = services.bulletin_send(sender=analyst, description="x", incident=incident, addressees=Addressees(
+        units=["2B11"]), still=Still(jpeg=jpeg(), camera_code=str(camera.code), owner_code=str(owner_a.code)))
+    services.bulletin_media_save(user=analyst, bulletin=bulletin)
+    clip = Clip.objects.get(incident=incident)
+    assert clip.original_name.startswith("bulletin-still-")
+    with pytest.raises(ValidationError, match="already saved"):
+        services.bulletin_media_save(user=analyst, bulletin=bulletin)
+    Bulletin.objects.filter(pk=bulletin.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert services.bulletins_media_purge() == 0
+    bulletin.refresh_from_db()
+    assert bulletin.has_media
+
+
+def test_only_the_sender_or_a_supervisor_saves_a_still_to_the_case(officers, analyst, owner_a, incident, client):
+    from tests.conftest import make_staff
+
+    camera = owner_a.cameras.get()
+    bulletin = services.bulletin_send(sender=analyst, description="x", incident=incident, addressees=Addressees(
+        units=["2B11"]), still=Still(jpeg=jpeg(), camera_code=str(camera.code), owner_code=str(owner_a.code)))
+    for user in (officers[0], make_staff("auditor")):
+        client.force_login(user)
+        assert client.post(f"/bulletins/{bulletin.code}/save/").status_code == 404
+    bulletin.refresh_from_db()
+    assert not bulletin.media_saved_to_case
+    client.force_login(make_staff("supervisor"))
+    response = client.post(f"/bulletins/{bulletin.code}/save/", follow=True)
+    assert "The still is saved to case 26-004100" in response.content.decode()
+    bulletin.refresh_from_db()
+    assert bulletin.media_saved_to_case
