@@ -2,7 +2,8 @@
 
 Both are staff sockets (accounts.consumers.StaffSocket: an active, verified session, closed at sign-out), deny by
 default: the patrol socket needs the receive permission and forwards only the bulletins naming its own user among
-the recipients (all patrol sockets share one group: bulletins/live.py says why); the receipts socket opens only for the bulletin's sender, supervisors and auditors.
+the recipients (all patrol sockets share one group: bulletins/live.py says why); the receipts socket opens only for
+the bulletin's sender, supervisors and auditors.
 Sign-out, a disabled account or a removed role close both at once (the user's group hears the revocation); on top
 of that the receipts socket re-checks on events at most every RECHECK_S seconds, and the patrol socket on a timer
 (every WATCH_S seconds, jittered) rather than on each bulletin: a bulletin reaches every patrol socket of a process
