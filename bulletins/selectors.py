@@ -78,7 +78,8 @@ def bulletin_supervisable(*, user, code) -> Bulletin | None:
 def bulletins_received(*, user, limit: int = 100) -> list[tuple[Bulletin, Recipient]]:
     """A recipient's bulletins not yet expired, newest first, each with their own receipt."""
     rows = (Recipient.objects.filter(user=user, bulletin__expires_at__gt=timezone.now())
-            .select_related("bulletin", "bulletin__sender", "bulletin__thread").order_by("-bulletin__created_at")[:limit])
+            .select_related("bulletin", "bulletin__sender", "bulletin__thread")
+            .order_by("-bulletin__created_at")[:limit])
     return [(row.bulletin, row) for row in rows]
 
 
