@@ -26,6 +26,7 @@ class ComposeForm(forms.Form):
     zone = forms.ChoiceField(label=_("Zone"), required=False)
     units = forms.CharField(label=_("Units (ids, comma separated)"), required=False, max_length=1000)
     users = forms.CharField(label=_("People (user names, comma separated)"), required=False, max_length=1000)
+    evidence = forms.UUIDField(label=_("A saved still of the case (its evidence code)"), required=False)
     frame = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     thread = forms.UUIDField(widget=forms.HiddenInput, required=False)
 

@@ -19,7 +19,9 @@ from bulletins.selectors import bulletin_payload, receipt_payload
 from common.access import is_program_staff
 from dispatch import selectors as dispatch_selectors
 from registry import selectors as registry_selectors
+from requests_app import selectors as requests_selectors
 from requests_app import services as requests_services
+from requests_app.models import Clip
 
 
 @dataclass
@@ -29,6 +31,40 @@ class Still:
     jpeg: bytes
     camera_code: str = ""
     owner_code: str = ""
+    evidence_code: str = ""  # a still saved as evidence of the case, when it is one
+
+
+STILL_FORMATS = {"image2", "jpeg_pipe", "png_pipe", "mjpeg"}
+
+
+def evidence_still(*, user, code):
+    """(Still, incident) of a still saved as evidence of a case the user may view; ValidationError otherwise (a
+    stranger's case reads as not found). Read through requests_app's evidence access, which checks the case."""
+    clip = (Clip.objects.select_related("incident", "request__camera__owner").filter(code=code).first()
+            if _uuid_or_none(code) else None)
+    if clip is None or not requests_selectors.can_view_incident(user, clip.incident):
+        raise ValidationError("No saved still with that evidence code in a case you may view.")
+    if clip.media_format not in STILL_FORMATS or clip.duration_s:
+        raise ValidationError("That evidence is a video clip, not a still.")
+    if clip.size > media.MAX_BYTES:
+        raise ValidationError("The still is larger than 4 MB.")
+    stream = requests_services.clip_open(clip=clip, user=user, action=None)  # recorded as the bulletin's send
+    try:
+        data = b"".join(stream)
+    finally:
+        stream.close()
+    camera = clip.request.camera if clip.request_id and clip.request.camera_id else None
+    return Still(jpeg=data, camera_code=str(camera.code) if camera else "",
+                 owner_code=str(camera.owner.code) if camera else "", evidence_code=str(clip.code)), clip.incident
+
+
+def _uuid_or_none(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -144,6 +180,7 @@ def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority
                  "incident_code": incident.code if incident is not None else ""}
         record(actor=sender, action=Action.BULLETIN_SENT, **audit, recipients=len(found),
                addressed=sorted({via for _, via in found.values()})[:50], still=still is not None,
+               evidence=still.evidence_code if still is not None else "",
                thread=str(root.code) if root else "")
         if still is not None and still.camera_code:
             record(actor=sender, action=Action.BULLETIN_STILL_SHARED, **audit, camera_code=still.camera_code,

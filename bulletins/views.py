@@ -96,6 +96,18 @@ def compose(request):
             if held.incident_id and incident is not None and incident.pk != held.incident_id:
                 form.add_error("incident", "A frame from a live view goes with the case of that view.")
             still = services.Still(jpeg=held.jpeg, camera_code=held.camera_code, owner_code=held.owner_code)
+        if data.get("evidence") and not form.errors:
+            if held is not None:
+                form.add_error("evidence", "Send either the live view's frame or a saved still, not both.")
+            else:
+                try:
+                    still, still_incident = services.evidence_still(user=request.user, code=data["evidence"])
+                except ValidationError as exc:
+                    form.add_error("evidence", exc.messages[0])
+                else:
+                    if incident is not None and incident.pk != still_incident.pk:
+                        form.add_error("incident", "A saved still goes with its own case.")
+                    incident = still_incident
         if not form.errors:
             try:
                 bulletin = services.bulletin_send(sender=request.user, description=data["description"],

@@ -108,3 +108,25 @@ def test_the_demo_has_patrol_officers_within_two_km_of_its_case(settings):
     assert {p["unit"] for p in positions_latest()} == {"2B11", "4C22"}
     assert all(timezone.now() - timedelta(minutes=1) < timezone.datetime.fromisoformat(p["at"])
                for p in positions_latest())
+
+
+def test_a_saved_still_of_the_case_goes_with_its_case(officers, owner_a, settings, tmp_path):
+    from guardian.shortcuts import assign_perm
+
+    from requests_app.services import still_store
+    from tests.conftest import make_staff
+
+    incident = IncidentFactory(case_number="26-004300")
+    camera = owner_a.cameras.get()
+    investigator = make_staff("investigator")
+    saved = still_store(incident=incident, camera=camera, jpeg=jpeg(), user=investigator, name="still.jpg",
+                        session_code="00000000-0000-4000-8000-000000000000")
+    client = signed_in(investigator)
+    refused = client.post("/bulletins/new/", {**FORM, "evidence": str(saved.code)})
+    assert "No saved still with that evidence code" in refused.content.decode()  # not on the case yet
+    assert not Bulletin.objects.exists()
+    assign_perm("requests_app.view_incident", investigator, incident)
+    response = client.post("/bulletins/new/", {**FORM, "evidence": str(saved.code)})
+    assert response.status_code == 302
+    bulletin = Bulletin.objects.get()
+    assert bulletin.has_media and bulletin.case_number == "26-004300"
