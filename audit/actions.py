@@ -148,6 +148,14 @@ class Action(StrEnum):
     POSITIONS_VIEWED = "positions.viewed"
     POSITIONS_PURGED = "positions.purged"
     DISPATCH_LIVE_OPENED = "dispatch.live_opened"
+    # Bulletins to patrol units (bulletins): each send, each recipient's opening and acknowledgement, each read of a
+    # bulletin's still, and the purge of expired stills. A still from a camera tells its owner, never its content.
+    BULLETIN_SENT = "bulletin.sent"
+    BULLETIN_STILL_SHARED = "bulletin.still_shared", _("shared a still from your camera with patrol units for a case")
+    BULLETIN_VIEWED = "bulletin.viewed"
+    BULLETIN_MEDIA_VIEWED = "bulletin.media_viewed"
+    BULLETIN_ACKNOWLEDGED = "bulletin.acknowledged"
+    BULLETINS_MEDIA_PURGED = "bulletins.media_purged"
 
     # Staff accounts and API tokens
     SIGNIN_SUCCEEDED = "signin.succeeded"

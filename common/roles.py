@@ -11,6 +11,7 @@ AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
 RECORDS_OFFICER = "Records officer"
 LEGAL_REVIEWER = "Legal reviewer"
+PATROL_OFFICER = "Patrol officer"
 
 # Calls for service and officer positions on the staff map (pushed by dispatch and vehicle location).
 DISPATCH_VIEW = ("dispatch.view_callforservice", "dispatch.view_officerposition")
@@ -23,10 +24,11 @@ ROLES: dict[str, set[str]] = {
     INVESTIGATOR: {"registry.view_owner", "registry.view_camera", "requests_app.add_incident",
                    "requests_app.view_incident", "requests_app.change_incident", "requests_app.view_footagerequest",
                    "requests_app.view_clip", "public_requests.add_publicrequest", "public_requests.view_publicrequest",
-                   "public_requests.change_publicrequest", *DISPATCH_VIEW},
+                   "public_requests.change_publicrequest", "bulletins.send_bulletin", "bulletins.receive_bulletin",
+                   *DISPATCH_VIEW},
     # Works the live map; needs camera positions, not owners' contact details.
     CRIME_ANALYST: {"registry.view_camera", "integration.open_live_view", "integration.view_livesession",
-                    *DISPATCH_VIEW},
+                    "bulletins.send_bulletin", *DISPATCH_VIEW},
     # Verifies cameras and approves; may correct a camera's status or level. Calls an owner about a camera (one
     # owner at a time, with a reason), never browses the list.
     SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera",
@@ -36,7 +38,7 @@ ROLES: dict[str, set[str]] = {
                  "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
                  "integration.view_livesharewaiting", "concerns.handle_concern", "public_requests.add_publicrequest",
                  "public_requests.view_publicrequest", "public_requests.change_publicrequest",
-                 "public_requests.approve_publicrequest", *DISPATCH_VIEW},
+                 "public_requests.approve_publicrequest", "bulletins.view_all_bulletins", *DISPATCH_VIEW},
     # Reads the ledger and the program's records, changes nothing. Not owners' contact details: checking who
     # accessed what needs the ledger (which names owners and cameras by code), not the contact book.
     AUDITOR: {"registry.view_camera", "registry.view_deletionrecord",
@@ -46,7 +48,8 @@ ROLES: dict[str, set[str]] = {
               "integration.view_livesharewaiting",
               "integration.view_trainingrecord", "integration.view_connectortoken", "api.view_apitoken",
               "auditlog.view_logentry", "audit.view_settings", "agencies.view_outsideagency",
-              "agencies.view_agencyrequest", "public_requests.view_publicrequest", *DISPATCH_VIEW},
+              "agencies.view_agencyrequest", "public_requests.view_publicrequest", "bulletins.view_all_bulletins",
+              *DISPATCH_VIEW},
     # Runs the program: registry records (the only role that browses owners), agency camera imports, staff accounts.
     ADMINISTRATOR: {
         "registry.add_owner", "registry.change_owner", "registry.delete_owner", "registry.view_owner",
@@ -76,6 +79,9 @@ ROLES: dict[str, set[str]] = {
     # scope) or refuses them, and issues and revokes prosecutors' case packets. No map, no owners, no live view.
     LEGAL_REVIEWER: {"agencies.view_outsideagency", "agencies.view_agencyrequest", "agencies.review_agencyrequest",
                      "agencies.view_casepacket", "agencies.add_casepacket", "agencies.change_casepacket"},
+    # Rides in a dispatch unit: receives the bulletins sent to them, their unit or their zone on /patrol/, and
+    # acknowledges them. No map, no owners, no cases, no live views.
+    PATROL_OFFICER: {"bulletins.receive_bulletin"},
 }
 
 

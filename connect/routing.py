@@ -7,6 +7,7 @@ connectors are programs, send no Origin, and prove themselves with a per-camera 
 from django.urls import path
 
 from accounts.consumers import StaffSocket
+from bulletins.consumers import PatrolSocket, ReceiptsSocket
 from dispatch.consumers import DispatchSocket
 from integration.consumers import ConnectorSocket, LiveViewSocket, WallSocket
 
@@ -15,6 +16,8 @@ websocket_urlpatterns = [
     path("ws/dispatch/", DispatchSocket.as_asgi()),
     path("ws/live/<uuid:session>/", LiveViewSocket.as_asgi()),
     path("ws/wall/", WallSocket.as_asgi()),
+    path("ws/patrol/", PatrolSocket.as_asgi()),
+    path("ws/bulletins/<uuid:code>/", ReceiptsSocket.as_asgi()),
 ]
 
 connector_urlpatterns = [

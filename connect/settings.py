@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "public_requests",
     "api",
     "records",
+    "bulletins",
 ]
 
 MIDDLEWARE = [
@@ -467,6 +468,8 @@ CELERY_BEAT_SCHEDULE = parse_beat_schedule({
     # Tells owners their footage went to an outside agency once a court's delay of notice has ended.
     "agency-owner-notices-send": ("agencies.tasks.owner_notices_due_send_task", _HOUR),
     "positions-purge": ("dispatch.tasks.positions_purge_task", 10 * _MINUTE),
+    # Destroys the stills of expired bulletins (CONNECT_BULLETIN_HOURS) unless saved to the case.
+    "bulletins-media-purge": ("bulletins.tasks.bulletins_media_purge_task", 10 * _MINUTE),
     # Erases the addresses of invitations not mailed within CONNECT_INVITE_LIST_KEEP_DAYS (drafts never sent).
     "invitation-lists-purge": ("invitations.tasks.invitation_lists_purge_task", _DAY),
     # Records releases: fails redaction jobs a dead worker left running; destroys unreleased redacted copies of
@@ -606,6 +609,8 @@ POSITIONS_PER_UNIT_PER_MINUTE = env_int("CONNECT_POSITIONS_PER_UNIT_PER_MINUTE",
 # --- dispatch: calls for service and officer positions ---------------------------------------------
 CALLS_KEEP_DAYS = env_int("CONNECT_CALLS_KEEP_DAYS", 7, minimum=1)
 POSITIONS_KEEP_HOURS = env_int("CONNECT_POSITIONS_KEEP_HOURS", 24, minimum=1)
+# Bulletins to patrol units expire after this many hours; their stills are destroyed then unless saved to the case.
+BULLETIN_HOURS = env_int("CONNECT_BULLETIN_HOURS", 12, minimum=1)
 CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, maximum=2000)
 CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
 DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)

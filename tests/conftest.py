@@ -22,6 +22,7 @@ STAFF_ROLES = {
     "auditor": roles.AUDITOR,
     "administrator": roles.ADMINISTRATOR,
     "records_officer": roles.RECORDS_OFFICER,
+    "patrol": roles.PATROL_OFFICER,
 }
 
 

@@ -28,6 +28,7 @@ LAYERS = [
     {"agencies"},  # outside agencies: requests, warrants, releases of evidence on top of the cases
     {"api", "concerns"},  # concerns: a neighbour's concern, answered with the cameras' masks (integration)
     {"records"},  # public-records releases: reads the registry and cases, redacts clips
+    {"bulletins"},  # bulletins to patrol units: stills from live views (integration), units' positions (dispatch)
     {"connect"},  # wiring: settings, urls, ASGI, Celery; may import anything
 ]
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}

@@ -33,14 +33,14 @@ from common.socket_messages import (
     message_parse,
     message_send,
 )
-from integration import broadcast, selectors, services
+from integration import broadcast, frame_share, selectors, services
 from integration.gating import LiveRefused, live_view_check
 from integration.models import LiveSession
 from integration.relay import Inbox, hub
 
 RECHECK_SECONDS = 30
 STILLS_EVERY_SECONDS = 3
-VIEWER_MESSAGES = {"still": {}, "ping": {}}  # what a live view may send
+VIEWER_MESSAGES = {"still": {}, "share": {}, "ping": {}}  # what a live view may send
 CLIENT_CLOSED = (1000, 1001)  # the analyst closed the view or left the page
 # Rules that fail because the session is over, rather than because viewing is not allowed.
 SESSION_OVER = {LiveSession.EndReason.CASE_CLOSED, LiveSession.EndReason.TIME_LIMIT, LiveSession.EndReason.HOURS_ENDED}
@@ -270,6 +270,8 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
             return
         if message["type"] == "still":
             await self._still()
+        elif message["type"] == "share":
+            await self._share()
         elif message["type"] == "ping":
             await message_send(self, Pong(type="pong", dropped=self.inbox.dropped))
 
@@ -290,6 +292,18 @@ class LiveViewSocket(LayerAware, AsyncWebsocketConsumer):
             await message_send(self, StillFailed(type="still_failed", reason=" ".join(exc.messages)))
             return
         await message_send(self, StillSaved(type="still_saved", clip=str(clip.code), sha256=clip.sha256))
+
+    async def _share(self) -> None:
+        """'Send this frame': holds the frame on screen for the page that shares it (integration/frame_share.py)."""
+        if self.last_frame is None:
+            await message_send(self, StillFailed(type="still_failed", reason="No picture has arrived yet."))
+            return
+        token = await database_sync_to_async(frame_share.frame_hold)(session=self.session, frame=self.last_frame)
+        url = frame_share.target_url(token)
+        if url is None:
+            await message_send(self, StillFailed(type="still_failed", reason="Sharing frames is not available."))
+            return
+        await message_send(self, {"type": "frame_held", "url": url})
 
     # Channel-layer events ---------------------------------------------------------------------------------
 

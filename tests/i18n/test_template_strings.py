@@ -32,6 +32,8 @@ STAFF = {
     "records/dashboard.html", "records/refused.html", "records/refusal_letter.html",
     "records/refusal_letter_form.html", "records/release.html",
     "concerns/staff_list.html", "concerns/staff_detail.html",
+    # The analyst's compose page and the sender's receipts page (the patrol page is translated).
+    "bulletins/compose.html", "bulletins/detail.html",
     "agencies",  # outside agencies' people and the program's legal reviewer: professionals, like staff
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 BBOX = "/map/cameras.geojson?bbox=-78.82,35.70,-78.47,35.97"
 NEARBY = "/map/nearby.json?lat=35.7796&lng=-78.6382&radius=500"
 ALL = ["anonymous", "owner_a", "owner_b", *STAFF_ROLES]
-# Every role that works with cameras works from the map; the records officer releases only anonymised records.
-MAP_ROLES = set(STAFF_ROLES) - {"records_officer"}
+# Every role that works with cameras works from the map; the records officer releases only anonymised records, and
+# a patrol officer receives bulletins on /patrol/, no map.
+MAP_ROLES = set(STAFF_ROLES) - {"records_officer", "patrol"}
 
 
 def as_who(client, who, owner_a, owner_b):

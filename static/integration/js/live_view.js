@@ -122,6 +122,7 @@
     viewer.focus();
     statusEl.textContent = "Connecting…";
     stillButton.disabled = false;
+    shareButton.disabled = false;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + location.host + session.socket);
     ws.binaryType = "blob";
@@ -151,6 +152,11 @@
         stopped();
       } else if (message.type === "still_saved") {
         statusEl.textContent = "Still saved as evidence (SHA-256 " + message.sha256.slice(0, 12) + "…).";
+      } else if (message.type === "frame_held") {
+        // The frame is held on the server; the bulletin page opens beside the live view.
+        statusEl.textContent = "Frame held for a bulletin.";
+        var opened = window.open(message.url, "_blank");
+        if (!opened) window.location.assign(message.url);
       } else if (message.type === "still_failed") {
         statusEl.textContent = "Still not saved: " + message.reason;
       }
@@ -167,10 +173,15 @@
     frameEl.removeAttribute("src");
     if (lastUrl) { URL.revokeObjectURL(lastUrl); lastUrl = null; }
     stillButton.disabled = true;
+    shareButton.disabled = true;
   }
   var stillButton = document.getElementById("live-still");
   stillButton.addEventListener("click", function () {
     if (socket) socket.send(JSON.stringify({ type: "still" }));
+  });
+  var shareButton = document.getElementById("live-share");
+  shareButton.addEventListener("click", function () {
+    if (socket) socket.send(JSON.stringify({ type: "share" }));
   });
   document.getElementById("live-close").addEventListener("click", function () {
     if (socket) socket.close(1000);

@@ -1,0 +1,156 @@
+"""ws/patrol/: a patrol officer's bulletins, live; ws/bulletins/<code>/: who received, opened and acknowledged one.
+
+Both are staff sockets (accounts.consumers.StaffSocket: an active, verified session, closed at sign-out), deny by
+default: the patrol socket needs the receive permission and forwards only the bulletins naming its own user among
+the recipients (all patrol sockets share one group: bulletins/live.py says why); the receipts socket opens only for
+the bulletin's sender, supervisors and auditors.
+Sign-out, a disabled account or a removed role close both at once (the user's group hears the revocation); on top
+of that the receipts socket re-checks on events at most every RECHECK_S seconds, and the patrol socket on a timer
+(every WATCH_S seconds, jittered) rather than on each bulletin: a bulletin reaches every patrol socket of a process
+at once, and 200 session checks in a row held the last officer's copy back by seconds (bench/bulletin_fanout.py)."""
+
+import asyncio
+import random
+import time
+
+from channels.db import database_sync_to_async
+
+from accounts.consumers import StaffSocket
+from accounts.services import user_group
+from bulletins import live, selectors, services
+from common.socket_messages import Close, message_send
+
+RECHECK_S = 2.0
+WATCH_S = 30.0
+
+
+class _Rechecked(StaffSocket):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checked_at = 0.0
+
+    async def still_allowed(self) -> bool:
+        now = time.monotonic()
+        if now - self.checked_at < RECHECK_S:
+            return True
+        refused = await self.refusal()
+        if refused is not None:
+            await self.close(code=refused)
+            return False
+        self.checked_at = now
+        return True
+
+    async def refusal(self) -> Close | None:
+        if not await self._allowed():
+            return Close.UNAUTHENTICATED
+        if not await database_sync_to_async(self.may)():
+            return Close.FORBIDDEN
+        return None
+
+    def may(self) -> bool:
+        raise NotImplementedError
+
+
+class PatrolSocket(_Rechecked):
+    accepted_messages = {"ping": {}, "open": {"code": str}, "ack": {"code": str}}
+
+    def may(self) -> bool:
+        return selectors.may_receive(self.scope["user"])
+
+    async def connect(self):
+        refused = await self.refusal()
+        if refused is not None:
+            await self.close(code=refused)
+            return
+        self.checked_at = time.monotonic()
+        user = self.scope["user"]
+        self.group = user_group(user.pk)
+        await self.accept()
+        self.watch = asyncio.create_task(self._watch())
+        if await self.layer_join(self.group, live.PATROL_GROUP):  # before the snapshot: none lost
+            await message_send(self, await self._snapshot())
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_S * random.uniform(0.5, 1))
+            refused = await self.refusal()
+            if refused is not None:
+                await self.close(code=refused)
+                return
+            self.checked_at = time.monotonic()
+
+    async def disconnect(self, code):
+        watch = getattr(self, "watch", None)
+        if watch is not None and watch is not asyncio.current_task():
+            watch.cancel()
+        await super().disconnect(code)
+
+    async def on_layer_back(self) -> None:
+        self.checked_at = 0.0
+        if await self.still_allowed():
+            await message_send(self, await self._snapshot())
+
+    @database_sync_to_async
+    def _snapshot(self) -> dict:
+        user = self.scope["user"]
+        rows = selectors.bulletins_received(user=user)
+        for bulletin, _ in rows:
+            services.receipt_mark(user=user, code=bulletin.code, step="received")
+        return {"type": "snapshot", "bulletins": [
+            selectors.bulletin_payload(b, state=r.state if r.received_at else "received") for b, r in rows]}
+
+    async def bulletin_new(self, event):
+        if self.scope["user"].pk not in event["to"]:  # for others: never forwarded
+            return
+        payload = {**event["bulletin"], "state": "received"}
+        await message_send(self, {"type": "bulletin", "bulletin": payload})
+        await database_sync_to_async(services.receipt_mark)(user=self.scope["user"], code=payload["code"],
+                                                            step="received")
+
+    async def receive_json(self, content, **kwargs):
+        if content["type"] == "ping":
+            return await super().receive_json(content, **kwargs)
+        self.checked_at = 0.0  # acting on a bulletin: the session and role as they are now
+        if not await self.still_allowed():
+            return
+        step = "opened" if content["type"] == "open" else "acknowledged"
+        recipient = await database_sync_to_async(services.receipt_mark)(user=self.scope["user"],
+                                                                         code=content["code"], step=step)
+        if recipient is None:
+            await message_send(self, {"type": "error", "reason": "No such bulletin for you."})
+        else:
+            await message_send(self, {"type": "receipt", "code": content["code"], "state": recipient.state})
+
+
+class ReceiptsSocket(_Rechecked):
+    def may(self) -> bool:
+        return selectors.bulletin_supervisable(user=self.scope["user"],
+                                               code=self.scope["url_route"]["kwargs"]["code"]) is not None
+
+    async def connect(self):
+        refused = await self.refusal()
+        if refused is not None:
+            await self.close(code=refused)
+            return
+        self.checked_at = time.monotonic()
+        self.group = user_group(self.scope["user"].pk)
+        await self.accept()
+        thread = await database_sync_to_async(self._thread_code)()
+        if await self.layer_join(self.group, live.receipts_group(thread)):
+            await message_send(self, await database_sync_to_async(self._snapshot)())
+
+    def _thread_code(self) -> str:
+        bulletin = selectors.bulletin_supervisable(user=self.scope["user"],
+                                                   code=self.scope["url_route"]["kwargs"]["code"])
+        return str((bulletin.thread or bulletin).code)
+
+    def _snapshot(self) -> dict:
+        bulletin = selectors.bulletin_supervisable(user=self.scope["user"],
+                                                   code=self.scope["url_route"]["kwargs"]["code"])
+        root = bulletin.thread or bulletin
+        receipts = [selectors.receipt_payload(r) for b in [root, *root.updates.all()] for r in selectors.receipts_of(b)]
+        return {"type": "receipts", "receipts": receipts}
+
+    async def bulletin_receipt(self, event):
+        if await self.still_allowed():
+            await message_send(self, {"type": "receipt", "receipt": event["receipt"]})

@@ -1,0 +1,88 @@
+"""Bulletins, their recipients and the patrol officers who receive them.
+
+A bulletin's media (a still) is sealed at rest: AES-256-GCM under a data key of its own, wrapped by the key
+service's master key (common.sealed). Purging it destroys the wrapped key and the ciphertext (crypto-shredding)."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+
+
+class PatrolOfficer(models.Model):
+    """Ties a staff account to the dispatch unit it rides in (the unit ids vehicle location pushes) and its zone."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patrol_officer")
+    unit = models.CharField(max_length=32, unique=True, help_text="The unit id vehicle location reports")
+    zone = models.CharField(max_length=80, blank=True, help_text="The district this officer patrols")
+
+    def __str__(self):
+        return f"{self.unit} ({self.user.get_username()})"
+
+
+class Bulletin(models.Model):
+    class Priority(models.TextChoices):
+        ROUTINE = "routine", "Routine"
+        URGENT = "urgent", "Urgent"
+        EMERGENCY = "emergency", "Emergency"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    thread = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="updates",
+                               help_text="The first bulletin this one updates")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    incident = models.ForeignKey("requests_app.Incident", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    case_number = models.CharField(max_length=32, blank=True)
+    location = models.PointField(geography=True, srid=4326, null=True, blank=True)
+    description = models.TextField()
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.URGENT)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    # The still, sealed; the camera and owner codes only for the ledger (never shown to recipients).
+    media_type = models.CharField(max_length=40, blank=True)
+    media_sealed = models.BinaryField(null=True, blank=True)
+    media_key_wrapped = models.BinaryField(null=True, blank=True)
+    media_key_id = models.CharField(max_length=80, blank=True)
+    media_purged_at = models.DateTimeField(null=True, blank=True)
+    media_saved_to_case = models.BooleanField(default=False)
+    camera_code = models.CharField(max_length=36, blank=True)
+    owner_code = models.CharField(max_length=36, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("receive_bulletin", "Receive bulletins on the patrol page"),
+            ("send_bulletin", "Send bulletins to patrol units"),
+            ("view_all_bulletins", "Read every bulletin and its receipts (supervision, audit)"),
+        ]
+
+    def __str__(self):
+        return f"bulletin {self.code}"
+
+    @property
+    def has_media(self) -> bool:
+        return self.media_key_wrapped is not None and self.media_purged_at is None
+
+
+class Recipient(models.Model):
+    """One person a bulletin was sent to, and how far it got: received (on their page), opened, acknowledged."""
+
+    bulletin = models.ForeignKey(Bulletin, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    via = models.CharField(max_length=120, help_text="unit X within N km, zone Z, or named")
+    received_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bulletin", "user"], name="bulletin_recipient_once")]
+
+    @property
+    def state(self) -> str:
+        if self.acknowledged_at:
+            return "acknowledged"
+        if self.opened_at:
+            return "opened"
+        if self.received_at:
+            return "received"
+        return "sent"

@@ -1,0 +1,117 @@
+"""Who may read a bulletin (deny by default), and the payloads the pages and sockets carry.
+
+A bulletin is seen by its recipients, its sender, and those whose role reads every bulletin (supervisors,
+auditors): all of them active program staff. Nobody else: not another patrol officer, not a camera's owner, not
+an outside agency's account."""
+
+from typing import TypedDict
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from bulletins.models import Bulletin, PatrolOfficer, Recipient
+from common.access import is_program_staff
+
+RECEIVE = "bulletins.receive_bulletin"
+SEND = "bulletins.send_bulletin"
+READ_ALL = "bulletins.view_all_bulletins"
+
+
+class BulletinPayload(TypedDict):
+    code: str
+    thread: str | None
+    case: str
+    description: str
+    priority: str
+    lat: float | None
+    lng: float | None
+    sender: str
+    created_at: str
+    expires_at: str
+    media_url: str | None
+    state: str  # this recipient's: sent, received, opened, acknowledged ("" for readers who are not recipients)
+
+
+class ReceiptPayload(TypedDict):
+    bulletin: str
+    user: str
+    via: str
+    state: str
+    received_at: str | None
+    opened_at: str | None
+    acknowledged_at: str | None
+
+
+def may_receive(user) -> bool:
+    return is_program_staff(user) and user.has_perm(RECEIVE)
+
+
+def may_send(user) -> bool:
+    return is_program_staff(user) and user.has_perm(SEND)
+
+
+def may_read_all(user) -> bool:
+    return is_program_staff(user) and user.has_perm(READ_ALL)
+
+
+def bulletin_readable(*, user, code) -> Bulletin | None:
+    """The bulletin if this user may read it, else None (a stranger cannot tell it exists)."""
+    if not is_program_staff(user):
+        return None
+    bulletin = Bulletin.objects.select_related("sender", "thread").filter(code=code).first()
+    if bulletin is None:
+        return None
+    if bulletin.sender_id == user.pk or may_read_all(user) or bulletin.recipients.filter(user=user).exists():
+        return bulletin
+    return None
+
+
+def bulletin_supervisable(*, user, code) -> Bulletin | None:
+    """The bulletin if this user may follow its receipts: its sender, supervisors and auditors."""
+    bulletin = bulletin_readable(user=user, code=code)
+    if bulletin is None or not (bulletin.sender_id == user.pk or may_read_all(user)):
+        return None
+    return bulletin
+
+
+def bulletins_received(*, user, limit: int = 100) -> list[tuple[Bulletin, Recipient]]:
+    """A recipient's bulletins not yet expired, newest first, each with their own receipt."""
+    rows = (Recipient.objects.filter(user=user, bulletin__expires_at__gt=timezone.now())
+            .select_related("bulletin", "bulletin__sender", "bulletin__thread")
+            .order_by("-bulletin__created_at")[:limit])
+    return [(row.bulletin, row) for row in rows]
+
+
+def bulletins_sent_by(*, user, limit: int = 50) -> QuerySet[Bulletin]:
+    return Bulletin.objects.filter(sender=user).order_by("-created_at")[:limit]
+
+
+def receipts_of(bulletin: Bulletin) -> list[Recipient]:
+    return list(bulletin.recipients.select_related("user").order_by("user__username"))
+
+
+def officer_of(user) -> PatrolOfficer | None:
+    return PatrolOfficer.objects.filter(user=user).first()
+
+
+def bulletin_payload(bulletin: Bulletin, *, state: str = "") -> BulletinPayload:
+    return {
+        "code": str(bulletin.code), "thread": str(bulletin.thread.code) if bulletin.thread_id else None,
+        "case": bulletin.case_number, "description": bulletin.description, "priority": bulletin.priority,
+        "lat": bulletin.location.y if bulletin.location else None,
+        "lng": bulletin.location.x if bulletin.location else None,
+        "sender": bulletin.sender.get_username() if bulletin.sender_id else "",
+        "created_at": bulletin.created_at.isoformat(), "expires_at": bulletin.expires_at.isoformat(),
+        "media_url": reverse("bulletins:media", args=[bulletin.code]) if bulletin.has_media else None,
+        "state": state,
+    }
+
+
+def receipt_payload(recipient: Recipient) -> ReceiptPayload:
+    def at(value):
+        return value.isoformat() if value else None
+
+    return {"bulletin": str(recipient.bulletin.code), "user": recipient.user.get_username(), "via": recipient.via,
+            "state": recipient.state, "received_at": at(recipient.received_at), "opened_at": at(recipient.opened_at),
+            "acknowledged_at": at(recipient.acknowledged_at)}

@@ -1,0 +1,274 @@
+"""Sending bulletins, recipients' receipts, reading a still, and purging expired stills."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.ledger import record
+from bulletins import live, media
+from bulletins.models import Bulletin, PatrolOfficer, Recipient
+from bulletins.selectors import bulletin_payload, receipt_payload
+from common.access import is_program_staff
+from dispatch import selectors as dispatch_selectors
+from registry import selectors as registry_selectors
+from requests_app import selectors as requests_selectors
+from requests_app import services as requests_services
+from requests_app.models import Clip
+
+
+@dataclass
+class Still:
+    """A still to send: its bytes and, when it came from a camera, whose camera (for the owner's history)."""
+
+    jpeg: bytes
+    camera_code: str = ""
+    owner_code: str = ""
+    evidence_code: str = ""  # a still saved as evidence of the case, when it is one
+
+
+STILL_FORMATS = {"image2", "jpeg_pipe", "png_pipe", "mjpeg"}
+
+
+def evidence_still(*, user, code):
+    """(Still, incident) of a still saved as evidence of a case the user may view; ValidationError otherwise (a
+    stranger's case reads as not found). Read through requests_app's evidence access, which checks the case."""
+    clip = (Clip.objects.select_related("incident", "request__camera__owner").filter(code=code).first()
+            if _uuid_or_none(code) else None)
+    if clip is None or not requests_selectors.can_view_incident(user, clip.incident):
+        raise ValidationError("No saved still with that evidence code in a case you may view.")
+    if clip.media_format not in STILL_FORMATS or clip.duration_s:
+        raise ValidationError("That evidence is a video clip, not a still.")
+    if clip.size > media.MAX_BYTES:
+        raise ValidationError("The still is larger than 4 MB.")
+    stream = requests_services.clip_open(clip=clip, user=user, action=None)  # recorded as the bulletin's send
+    try:
+        data = b"".join(stream)
+    finally:
+        stream.close()
+    camera = clip.request.camera if clip.request_id and clip.request.camera_id else None
+    return Still(jpeg=data, camera_code=str(camera.code) if camera else "",
+                 owner_code=str(camera.owner.code) if camera else "", evidence_code=str(clip.code)), clip.incident
+
+
+def _uuid_or_none(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Addressees:
+    units: list[str] = field(default_factory=list)  # unit ids, each must have an officer
+    near: Point | None = None  # with within_km: every unit whose last position is that close
+    within_km: float | None = None
+    zone: str = ""
+    usernames: list[str] = field(default_factory=list)
+
+    def any(self) -> bool:
+        """Whether anyone is addressed (a point alone addresses nobody)."""
+        return bool(self.units or self.within_km is not None or self.zone or self.usernames)
+
+
+def _km_between(lat1, lng1, lat2, lng2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0088 * 2 * math.asin(math.sqrt(a))
+
+
+def units_within(*, point: Point, km: float) -> list[str]:
+    """The units whose last reported position (dispatch) lies within `km` of the point, nearest first."""
+    found = [(_km_between(point.y, point.x, p["lat"], p["lng"]), p["unit"])
+             for p in dispatch_selectors.positions_latest()]
+    return [unit for distance, unit in sorted(found) if distance <= km]
+
+
+def recipients_resolve(addressees: Addressees) -> dict[int, tuple[object, str]]:
+    """{user id: (user, how they were addressed)}. Raises ValidationError naming every addressee that cannot
+    receive (a unit nobody rides in, a gone account): nothing is sent then."""
+    found: dict[int, tuple[object, str]] = {}
+    problems: list[str] = []
+
+    def add(user, via: str):
+        if not is_program_staff(user):
+            problems.append(f"{user.get_username()} cannot receive bulletins (the account is not active staff).")
+        else:
+            found.setdefault(user.pk, (user, via))
+
+    officers = {o.unit: o for o in PatrolOfficer.objects.select_related("user")}
+    for unit in addressees.units:
+        officer = officers.get(unit)
+        if officer is None:
+            problems.append(f"Unit {unit} does not exist or has no patrol officer assigned.")
+        else:
+            add(officer.user, f"unit {unit}")
+    if addressees.within_km is not None:
+        if addressees.near is None:
+            problems.append("Units within a distance need a location: put the point on the map.")
+        else:
+            nearby = [u for u in units_within(point=addressees.near, km=addressees.within_km) if u in officers]
+            if not nearby:
+                problems.append("No unit with a patrol officer reported a position within "
+                                f"{addressees.within_km:g} km.")
+            for unit in nearby:
+                add(officers[unit].user, f"unit {unit} within {addressees.within_km:g} km")
+    if addressees.zone:
+        in_zone = [o for o in officers.values() if o.zone == addressees.zone]
+        if not in_zone:
+            problems.append(f"No patrol officer is assigned to zone {addressees.zone}.")
+        for officer in in_zone:
+            add(officer.user, f"zone {addressees.zone}")
+    users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=addressees.usernames)}
+    for name in addressees.usernames:
+        if name not in users:
+            problems.append(f"There is no account named {name}.")
+        else:
+            add(users[name], "named")
+    if problems:
+        raise ValidationError(problems)
+    if not found:
+        raise ValidationError("Choose who receives the bulletin: units near the point, a zone, units or people.")
+    return found
+
+
+def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority.URGENT, incident=None,
+                  location: Point | None = None, addressees: Addressees, still: Still | None = None,
+                  thread: Bulletin | None = None) -> Bulletin:
+    """Sends a bulletin to every addressee, or to nobody: all rows, the sealed still and the ledger in one
+    transaction; the sockets hear of it once it commits. An update (`thread`) goes to the first bulletin's
+    recipients as well as any added."""
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError("Say what to look for: the description is empty.")
+    if still is not None and not still.jpeg:
+        raise ValidationError("The still is empty.")
+    if still is not None and len(still.jpeg) > media.MAX_BYTES:
+        raise ValidationError("The still is larger than 4 MB.")
+    root = (thread.thread or thread) if thread is not None else None
+    found = recipients_resolve(addressees) if root is None or addressees.any() else {}
+    if root is not None:  # the first bulletin's recipients hear of every update
+        found = {**{r.user_id: (r.user, r.via) for r in root.recipients.select_related("user")}, **found}
+    incident = incident if incident is not None else (root.incident if root is not None else None)
+    now = timezone.now()
+    with transaction.atomic():
+        bulletin = Bulletin(sender=sender, thread=root, incident=incident,
+                            case_number=incident.case_number if incident is not None else "",
+                            location=location if location is not None else (root.location if root else None),
+                            description=description, priority=priority,
+                            expires_at=now + timedelta(hours=settings.BULLETIN_HOURS))
+        if still is not None:
+            bulletin.save()  # the code binds the sealed still
+            bulletin.media_sealed, bulletin.media_key_wrapped, bulletin.media_key_id = media.media_seal(
+                still.jpeg, code=bulletin.code)
+            bulletin.media_type = "image/jpeg"
+            bulletin.camera_code, bulletin.owner_code = still.camera_code, still.owner_code
+        bulletin.save()
+        Recipient.objects.bulk_create([Recipient(bulletin=bulletin, user=user, via=via)
+                                       for user, via in found.values()])
+        audit = {"target_type": "bulletin", "target_code": bulletin.code, "case_number": bulletin.case_number,
+                 "incident_code": incident.code if incident is not None else ""}
+        record(actor=sender, action=Action.BULLETIN_SENT, **audit, recipients=len(found),
+               addressed=sorted({via for _, via in found.values()})[:50], still=still is not None,
+               evidence=still.evidence_code if still is not None else "",
+               thread=str(root.code) if root else "")
+        if still is not None and still.camera_code:
+            record(actor=sender, action=Action.BULLETIN_STILL_SHARED, **audit, camera_code=still.camera_code,
+                   owner_code=still.owner_code, recipients=len(found))
+        payload = bulletin_payload(bulletin, state="sent")
+        live.after_commit(live.PATROL_GROUP, {"type": "bulletin.new", "to": sorted(found), "bulletin": payload})
+    return bulletin
+
+
+_STAMPS = {"received": "received_at", "opened": "opened_at", "acknowledged": "acknowledged_at"}
+_STAMP_ACTIONS = {"opened": Action.BULLETIN_VIEWED, "acknowledged": Action.BULLETIN_ACKNOWLEDGED}
+
+
+def receipt_mark(*, user, code, step: str) -> Recipient | None:
+    """Stamps a recipient's receipt (received, opened, acknowledged; an acknowledgement implies the others) once,
+    records opening and acknowledging in the ledger and tells the sender's page. None if not a recipient."""
+    recipient = Recipient.objects.select_related("bulletin", "bulletin__thread", "user").filter(
+        user=user, bulletin__code=code).first()
+    if recipient is None:
+        return None
+    now = timezone.now()
+    steps = list(_STAMPS)[:list(_STAMPS).index(step) + 1]
+    changed = [name for name in (_STAMPS[s] for s in steps) if getattr(recipient, name) is None]
+    if not changed:
+        return recipient
+    with transaction.atomic():
+        # Conditional: two windows of one officer cannot stamp twice.
+        for name in changed:
+            if Recipient.objects.filter(pk=recipient.pk, **{f"{name}__isnull": True}).update(**{name: now}):
+                setattr(recipient, name, now)
+                action = _STAMP_ACTIONS.get(next(s for s, n in _STAMPS.items() if n == name))
+                if action is not None:
+                    bulletin = recipient.bulletin
+                    record(actor=user, action=action, target_type="bulletin", target_code=bulletin.code,
+                           case_number=bulletin.case_number)
+        bulletin = recipient.bulletin
+        root = bulletin.thread or bulletin
+        live.after_commit(live.receipts_group(root.code), {"type": "bulletin.receipt",
+                                                           "receipt": receipt_payload(recipient)})
+    return recipient
+
+
+def media_read(*, user, bulletin: Bulletin) -> bytes:
+    """The still, for someone the view already allowed (bulletins.selectors.bulletin_readable); recorded."""
+    if not bulletin.has_media:
+        raise ValidationError("This bulletin's still has expired and was destroyed.")
+    data = media.media_open(bulletin.media_sealed, wrapped=bulletin.media_key_wrapped, key_id=bulletin.media_key_id,
+                            code=bulletin.code)
+    record(actor=user, action=Action.BULLETIN_MEDIA_VIEWED, target_type="bulletin", target_code=bulletin.code,
+           case_number=bulletin.case_number, size=len(data))
+    return data
+
+
+def bulletin_media_save(*, user, bulletin: Bulletin) -> None:
+    """Keeps a bulletin's still as evidence of its case (requests_app's still store: sealed, hashed, recorded, the
+    owner told as for any saved still) and past the bulletin's expiry. For its sender or a supervisor, whom the view
+    checked (bulletins.selectors.bulletin_supervisable)."""
+    if bulletin.media_saved_to_case:
+        raise ValidationError("This still is already saved to the case.")
+    if not bulletin.has_media:
+        raise ValidationError("This bulletin's still has expired and was destroyed.")
+    if bulletin.incident is None:
+        raise ValidationError("This bulletin names no case to save its still to.")
+    camera = registry_selectors.camera_visible_to_staff(code=bulletin.camera_code) if bulletin.camera_code else None
+    if camera is None:
+        raise ValidationError("The camera this still came from is no longer registered; it cannot be saved.")
+    jpeg = media.media_open(bulletin.media_sealed, wrapped=bulletin.media_key_wrapped, key_id=bulletin.media_key_id,
+                            code=bulletin.code)
+    with transaction.atomic():
+        requests_services.still_store(incident=bulletin.incident, camera=camera, jpeg=jpeg, user=user,
+                                      name=f"bulletin-still-{bulletin.created_at:%Y%m%dT%H%M%SZ}.jpg",
+                                      session_code=bulletin.code)
+        Bulletin.objects.filter(pk=bulletin.pk).update(media_saved_to_case=True)
+        bulletin.media_saved_to_case = True
+
+
+def bulletins_media_purge(*, now=None) -> int:
+    """Destroys the stills of bulletins past their expiry (the key and the ciphertext: crypto-shredding), unless
+    saved to the case; records the purge. The bulletins' text and receipts stay for the record."""
+    now = now or timezone.now()
+    due = Bulletin.objects.filter(expires_at__lte=now, media_purged_at__isnull=True, media_key_wrapped__isnull=False,
+                                  media_saved_to_case=False)
+    codes = [str(code) for code in due.values_list("code", flat=True)[:1000]]
+    if not codes:
+        return 0
+    with transaction.atomic():
+        count = Bulletin.objects.filter(code__in=codes, media_purged_at__isnull=True).update(
+            media_sealed=None, media_key_wrapped=None, media_key_id="", media_purged_at=now)
+        record(actor=None, action=Action.BULLETINS_MEDIA_PURGED, target_type="bulletin", count=count,
+               cutoff=now.isoformat(), bulletins=codes[:100])
+    return count

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from bulletins import views
+
+app_name = "bulletins"
+
+urlpatterns = [
+    path("patrol/", views.patrol, name="patrol"),
+    path("patrol/manifest.webmanifest", views.manifest, name="manifest"),
+    path("patrol/sw.js", views.service_worker, name="service_worker"),
+    path("bulletins/new/", views.compose, name="compose"),
+    path("bulletins/<uuid:code>/", views.detail, name="detail"),
+    path("bulletins/<uuid:code>/still.jpg", views.media, name="media"),
+    path("bulletins/<uuid:code>/save/", views.save_to_case, name="save_to_case"),
+]

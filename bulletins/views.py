@@ -1,0 +1,187 @@
+"""Pages of bulletins: the patrol page (a small installable web app), compose, a bulletin's receipts, its still.
+
+Every view checks who asks: the patrol page needs the receive permission, composing the send permission, a
+bulletin's page and still are for its recipients, its sender, supervisors and auditors only (404 to anyone else,
+so a stranger cannot tell one exists)."""
+
+import base64
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.actions import Action
+from audit.ledger import record
+from bulletins import selectors, services
+from bulletins.forms import ComposeForm
+from bulletins.models import PatrolOfficer
+from common.access import is_program_staff, staff_permission_required
+from common.base_map import map_config
+from common.districts import district_names
+from integration import frame_share
+from requests_app.models import Incident
+from requests_app.selectors import incidents_visible_to
+
+SUPERVISE = "requests_app.change_clip"  # supervisors: they correct case evidence; auditors read, change nothing
+
+
+@never_cache
+@staff_permission_required(selectors.RECEIVE)
+def patrol(request):
+    texts = {"ack": gettext("Acknowledge"), "acked": gettext("Acknowledged"), "live": gettext("Live"),
+             "lost": gettext("Connection lost; reconnecting…"), "none": gettext("No bulletins."),
+             "case": gettext("Case"), "update": gettext("Update"), "map": gettext("Map"),
+             "expires": gettext("Expires"), "from": gettext("From"), "refused": gettext("Signed out: sign in again.")}
+    return render(request, "bulletins/patrol.html", {"officer": selectors.officer_of(request.user), "texts": texts})
+
+
+@require_GET
+def manifest(request):
+    return render(request, "bulletins/manifest.webmanifest", content_type="application/manifest+json")
+
+
+@require_GET
+def service_worker(request):
+    response = render(request, "bulletins/sw.js", content_type="text/javascript")
+    response["Service-Worker-Allowed"] = "/patrol/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _incidents(user, held):
+    incidents = list(incidents_visible_to(user=user).filter(status=Incident.Status.OPEN).order_by("-created_at")[:200])
+    if held is not None and held.incident_id and all(i.pk != held.incident_id for i in incidents):
+        incidents += list(Incident.objects.filter(pk=held.incident_id))  # the case of the analyst's own live view
+    return incidents
+
+
+def _zones() -> list[str]:
+    zones = set(district_names()) | set(PatrolOfficer.objects.exclude(zone="").values_list("zone", flat=True))
+    return sorted(zones)
+
+
+@never_cache
+@staff_permission_required(selectors.SEND)
+def compose(request):
+    token = request.POST.get("frame") or request.GET.get("frame") or ""
+    held = frame_share.frame_held(token=token, user_id=request.user.pk) if token else None
+    if token and held is None:
+        messages.error(request, "The held frame has lapsed (frames are held for ten minutes): send this frame "
+                                "again from the live view, or send text alone.")
+        token = ""
+    thread = None
+    thread_code = request.POST.get("thread") or request.GET.get("thread")
+    if thread_code:
+        thread = selectors.bulletin_supervisable(user=request.user, code=thread_code) if _is_uuid(thread_code) else None
+        if thread is None:
+            raise Http404
+    incidents = _incidents(request.user, held)
+    initial = {"frame": token, "thread": thread.code if thread else None}
+    if held is not None and held.incident_id:
+        initial["incident"] = held.incident_id
+    if thread is not None and thread.incident_id:
+        initial["incident"] = thread.incident_id
+    form = ComposeForm(request.POST or None, initial=initial, incidents=incidents, zones=_zones())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        incident = next((i for i in incidents if i.pk == data["incident"]), None)
+        still = None
+        if held is not None:
+            if held.incident_id and incident is not None and incident.pk != held.incident_id:
+                form.add_error("incident", "A frame from a live view goes with the case of that view.")
+            still = services.Still(jpeg=held.jpeg, camera_code=held.camera_code, owner_code=held.owner_code)
+        if data.get("evidence") and not form.errors:
+            if held is not None:
+                form.add_error("evidence", "Send either the live view's frame or a saved still, not both.")
+            else:
+                try:
+                    still, still_incident = services.evidence_still(user=request.user, code=data["evidence"])
+                except ValidationError as exc:
+                    form.add_error("evidence", exc.messages[0])
+                else:
+                    if incident is not None and incident.pk != still_incident.pk:
+                        form.add_error("incident", "A saved still goes with its own case.")
+                    incident = still_incident
+        if not form.errors:
+            try:
+                bulletin = services.bulletin_send(sender=request.user, description=data["description"],
+                                                  priority=data["priority"], incident=incident, location=form.point(),
+                                                  addressees=form.addressees(), still=still, thread=thread)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                if held is not None:
+                    frame_share.frame_release(token)
+                messages.success(request, f"Bulletin sent to {bulletin.recipients.count()} recipient(s).")
+                return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
+    return render(request, "bulletins/compose.html", {
+        "form": form, "held": held, "held_b64": base64.b64encode(held.jpeg).decode() if held else "",
+        "token": token, "thread": thread, "map_config": map_config(),
+        "sent": selectors.bulletins_sent_by(user=request.user)[:10]})
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@never_cache
+def detail(request, code):
+    """A bulletin's thread and who received, opened and acknowledged it: its sender, supervisors, auditors."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    bulletin = selectors.bulletin_supervisable(user=request.user, code=code) if is_program_staff(request.user) else None
+    if bulletin is None:
+        raise Http404
+    root = bulletin.thread or bulletin
+    thread = [root, *root.updates.select_related("sender").order_by("created_at")]
+    if bulletin.sender_id != request.user.pk:  # a supervisor's or auditor's reading is recorded
+        record(actor=request.user, action=Action.BULLETIN_VIEWED, target_type="bulletin", target_code=root.code,
+               case_number=root.case_number)
+    return render(request, "bulletins/detail.html", {
+        "root": root, "rows": [(b, selectors.receipts_of(b)) for b in thread]})
+
+
+@require_POST
+def save_to_case(request, code):
+    """Keeps the still as evidence of the bulletin's case: its sender or a supervisor."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    bulletin = selectors.bulletin_supervisable(user=request.user, code=code)
+    if bulletin is None or not (bulletin.sender_id == request.user.pk or request.user.has_perm(SUPERVISE)):
+        raise Http404
+    try:
+        services.bulletin_media_save(user=request.user, bulletin=bulletin)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The still is saved to case {bulletin.case_number} and kept past the bulletin.")
+    return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
+
+
+@never_cache
+def media(request, code):
+    """The still: recipients, the sender, supervisors, auditors; recorded. Never any owner's details with it."""
+    if not request.user.is_authenticated:
+        return HttpResponse("Sign in first.", status=401, content_type="text/plain")
+    bulletin = selectors.bulletin_readable(user=request.user, code=code)
+    if bulletin is None:
+        raise Http404
+    try:
+        data = services.media_read(user=request.user, bulletin=bulletin)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=410, content_type="text/plain")
+    response = HttpResponse(data, content_type=bulletin.media_type or "image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

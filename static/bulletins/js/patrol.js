@@ -1,0 +1,152 @@
+// The patrol page: bulletins live over ws/patrol/, newest first, updates threaded under the first bulletin.
+// A new one sounds (once the officer turned the sound on: browsers allow audio only after a tap) and vibrates;
+// the title, the page's badge and the installed app's badge count the bulletins not yet acknowledged. A bulletin
+// is marked opened once the page is visible.
+(function () {
+  "use strict";
+  var list = document.getElementById("bulletins");
+  var statusEl = document.getElementById("status");
+  var badge = document.getElementById("badge");
+  var texts = JSON.parse(document.getElementById("patrol-texts").textContent);
+  var baseTitle = document.title;
+  var audio = null, socket = null, retry = 1000;
+  var cards = {};  // code -> card element
+
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol/" }).catch(function () {});
+
+  document.getElementById("sound-on").addEventListener("click", function (event) {
+    audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+    audio.resume();
+    event.target.hidden = true;
+    beep();
+  });
+
+  function beep() {
+    if (!audio) return;
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = 880; gain.gain.value = 0.2;
+    osc.connect(gain); gain.connect(audio.destination);
+    osc.start(); osc.stop(audio.currentTime + 0.35);
+  }
+
+  function showUnread() {
+    var unread = Object.keys(cards).filter(function (code) { return cards[code].dataset.state !== "acknowledged"; }).length;
+    badge.hidden = unread === 0;
+    badge.textContent = String(unread);
+    document.title = unread ? "(" + unread + ") " + baseTitle : baseTitle;
+    if (navigator.setAppBadge) { (unread ? navigator.setAppBadge(unread) : navigator.clearAppBadge()).catch(function () {}); }
+  }
+
+  function looked() {
+    if (document.visibilityState !== "visible") return;
+    Object.keys(cards).forEach(function (code) {
+      var card = cards[code];
+      if (card.dataset.state === "received" || card.dataset.state === "sent") send({ type: "open", code: code });
+    });
+  }
+  document.addEventListener("visibilitychange", looked);
+  window.addEventListener("focus", looked);
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+
+  function card(b) {
+    var node = el("article", "bulletin " + b.priority);
+    node.id = "bulletin-" + b.code;
+    node.dataset.code = b.code;
+    var meta = el("p", "meta", (b.thread ? texts.update + " · " : "") + b.priority.toUpperCase() + " · " + time(b.created_at) +
+                  (b.case ? " · " + texts["case"] + " " + b.case : "") + " · " + texts.from + " " + b.sender);
+    node.appendChild(meta);
+    node.appendChild(el("p", "description", b.description));
+    if (b.media_url) {
+      var img = el("img");
+      img.alt = b.description;
+      img.src = b.media_url;
+      node.appendChild(img);
+    }
+    if (b.lat !== null) {
+      var map = el("a", "map", texts.map + " " + b.lat.toFixed(5) + ", " + b.lng.toFixed(5));
+      map.href = "geo:" + b.lat + "," + b.lng;
+      node.appendChild(map);
+    }
+    var actions = el("p", "actions");
+    var ack = el("button", "ack", texts.ack);
+    ack.type = "button";
+    ack.addEventListener("click", function () { send({ type: "ack", code: b.code }); ack.disabled = true; });
+    actions.appendChild(ack);
+    actions.appendChild(el("span", "state"));
+    node.appendChild(actions);
+    if (!b.thread) node.appendChild(el("div", "updates"));
+    cards[b.code] = node;
+    setState(b.code, b.state);
+    return node;
+  }
+
+  function setState(code, state) {
+    var node = cards[code];
+    if (!node) return;
+    node.dataset.state = state;
+    var acked = state === "acknowledged";
+    node.querySelector(".ack").disabled = acked;
+    node.querySelector(".state").textContent = acked ? texts.acked : "";
+  }
+
+  function place(b, fresh) {
+    if (cards[b.code]) return;
+    var empty = list.querySelector(".empty");
+    if (empty) empty.remove();
+    var node = card(b);
+    if (fresh) node.classList.add("new");
+    var root = b.thread && cards[b.thread];
+    if (root) {
+      var updates = root.querySelector(".updates");
+      updates.insertBefore(node, updates.firstChild);
+      list.insertBefore(root, list.firstChild);  // a thread with news comes to the top
+    } else {
+      list.insertBefore(node, list.firstChild);
+    }
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + location.host + list.dataset.socket);
+    socket = ws;
+    ws.onopen = function () { retry = 1000; statusEl.textContent = texts.live; };
+    ws.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      if (message.type === "snapshot") {
+        // Oldest first, so the newest ends on top and updates find their first bulletin.
+        message.bulletins.slice().reverse().forEach(function (b) { place(b, false); });
+        showUnread(); looked();
+      } else if (message.type === "bulletin") {
+        place(message.bulletin, true);
+        showUnread(); beep();
+        if (navigator.vibrate) navigator.vibrate(200);
+        looked();
+      } else if (message.type === "receipt") {
+        setState(message.code, message.state);
+        showUnread();
+      } else if (message.type === "interrupted") {
+        statusEl.textContent = message.reason;
+      }
+    };
+    ws.onclose = function (event) {
+      if (socket === ws) socket = null;
+      if (event.code === 4401 || event.code === 4403) { statusEl.textContent = texts.refused; return; }
+      statusEl.textContent = texts.lost;
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
+  }
+  connect();
+})();

@@ -1,0 +1,55 @@
+"""Bulletins: two patrol officers in their units and zones with fresh positions, an analyst who sends, a case."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+from PIL import Image
+
+from bulletins.models import PatrolOfficer
+from dispatch.models import OfficerPosition
+from tests.conftest import make_staff, make_staff_named
+from tests.requests_app.factories import IncidentFactory
+
+DOWNTOWN = Point(-78.6382, 35.7796, srid=4326)
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings, tmp_path):
+    """A still saved to a case is evidence: into a folder of the test's own."""
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    return settings.EVIDENCE_DIR
+
+
+def jpeg(size=(64, 48), colour=(200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def officer(username: str, unit: str, zone: str, at: Point | None):
+    user = make_staff_named("patrol", username)
+    PatrolOfficer.objects.create(user=user, unit=unit, zone=zone)
+    if at is not None:
+        OfficerPosition.objects.create(unit=unit, location=at, recorded_at=timezone.now() - timedelta(seconds=30))
+    return user
+
+
+@pytest.fixture
+def officers(db):
+    """Adams in unit 2B11, 500 m from downtown; Baker in 4C22, about 11 km away; different zones."""
+    near = officer("adams", "2B11", "Downtown", Point(-78.6382, 35.7841, srid=4326))
+    far = officer("baker", "4C22", "North", Point(-78.6382, 35.8796, srid=4326))
+    return near, far
+
+
+@pytest.fixture
+def analyst(db):
+    return make_staff("analyst")
+
+
+@pytest.fixture
+def incident(db):
+    return IncidentFactory(case_number="26-004100")
