@@ -37,7 +37,7 @@ from _runs import code_commit, pressure_share, pressure_totals, single_run_guard
 
 OFFICERS = 200
 STILL_BYTES = 200 * 1024
-REDIS_DB = 23  # this script's own Redis database (bench/_services.py)
+REDIS_DB = 24  # this script's own Redis database (bench/_services.py)
 REDIS_URL = f"{_data.REDIS}/{REDIS_DB}"
 
 
