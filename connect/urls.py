@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("public_requests.urls")),
     path("api/", include("api.urls")),
     path("", include("records.urls")),
+    path("", include("detections.urls")),
 ]
