@@ -103,7 +103,7 @@ def _shown(item: Detection) -> dict:
     camera = item.camera
     return {"code": item.code, "item": item, "camera": camera,
             "lat": camera.location.y if camera else None, "lng": camera.location.x if camera else None,
-            "open": f"{reverse('requests_app:clip_play', args=[item.clip.code])}?t={item.t_s:g}",
+            "open": f"{reverse('requests_app:clip_play', args=[item.clip.code])}?t={item.first_s:g}",  # where it appears
             "thumb": reverse("detections:thumbnail", args=[item.code])}
 
 
