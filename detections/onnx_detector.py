@@ -19,12 +19,12 @@ MIN_SCORE = 0.4
 
 class OnnxDetector:
     def __init__(self, path: str):
+        if "face" in Path(path).name.lower():
+            raise DetectorUnavailable("a face model is never loaded")
         try:
             import onnxruntime
         except ImportError:
             raise DetectorUnavailable("onnxruntime is not installed (pip install 'connect[onnx]')") from None
-        if "face" in Path(path).name.lower():
-            raise DetectorUnavailable("a face model is never loaded")
         if not Path(path).is_file():
             raise DetectorUnavailable(f"no model file at {path}")
         options = onnxruntime.SessionOptions()

@@ -119,3 +119,19 @@ def test_a_saved_still_is_indexed_too(incident, investigator, camera):
     (person,) = _indexed(still)
     assert (person.kind, person.upper_colour, person.hat_colour, person.bag, person.t_s) == (
         "person", "red", "white", True, 0.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_indexes_the_clip_once_its_upload_commits(celery_worker, client, street_clip):
+    from tests.conftest import make_staff, wait_for
+    from tests.registry.factories import CameraFactory, OwnerFactory
+    from tests.requests_app.conftest import clip_uploaded
+    from tests.requests_app.factories import IncidentFactory
+
+    make_staff("investigator")
+    incident = IncidentFactory()
+    camera = CameraFactory(owner=OwnerFactory(email="worker@example.org"))
+    clip = clip_uploaded(client, incident, camera, name="street.mp4", video=street_clip)
+    wait_for(lambda: ClipIndex.objects.get(clip=clip).state == ClipIndex.State.INDEXED, timeout=120,
+             what="the worker indexed the clip")
+    assert Detection.objects.filter(clip=clip, hat_colour="white", bag=True).count() == 1
