@@ -55,7 +55,14 @@ def detections_matching(*, incident, criteria: Criteria, limit: int = 200) -> Qu
         found = found.filter(seen_at__lte=criteria.until)
     if criteria.camera_ids:
         found = found.filter(camera_id__in=criteria.camera_ids)
-    return found.select_related("clip", "camera").order_by("seen_at", "clip_id", "t_s")[:limit]
+    # Only what the page shows: a clip row carries its wrapped key and hashes, a camera its owner's words.
+    return (found.select_related("clip", "camera")
+            .only(*SHOWN, "clip__code", "camera__label", "camera__location")
+            .order_by("seen_at", "clip_id", "t_s")[:limit])
+
+
+SHOWN = ("code", "clip", "camera", "kind", "t_s", "first_s", "last_s", "seen_at", "upper_colour", "lower_colour",
+         "hat", "hat_colour", "bag", "vehicle_type", "vehicle_colour", "direction")
 
 
 def index_states(*, incident) -> dict[str, int]:
