@@ -449,6 +449,20 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, additi
     return clip
 
 
+def sealed_upload_from_bytes(*, name: str, data: bytes) -> evidence.SealedUpload:
+    """A file made on the server (the demo's generated clip) sealed as an upload is: encrypted as it is written,
+    hashed, ready for consent_upload or public_clips_store. NotMediaError is theirs to raise."""
+    writer = crypto.EncryptingWriter(str(evidence.evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+    try:
+        writer.write(data)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return evidence.SealedUpload(name=name, path=Path(writer.path), size=writer.size,
+                                 sha256=writer.sha256.hexdigest(), data_key=writer.data_key, lease=writer.lease)
+
+
 def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, session_code) -> Clip:
     """A still an analyst took from a live view: hashed, sealed and kept like any clip of the case.
     The clip's retention is the agency's maximum after the case closes (no owner chose one)."""
