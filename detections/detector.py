@@ -59,6 +59,7 @@ class OpenCVDetector:
 
     name = "opencv-hog+motion"
     HIT_THRESHOLD = 0.3  # the SVM's margin: below it a pole or a doorway is called a person too often
+    WINDOW = (64, 128)  # the people detector's window, width and height
     VEHICLE_MIN_AREA = 0.006  # of the frame: smaller moving blobs are people's limbs, bags, shadows, noise
 
     def __init__(self):
@@ -68,6 +69,10 @@ class OpenCVDetector:
         self.moving: np.ndarray | None = None  # the last frame's moving pixels, for the colour stage
 
     def detect(self, frame: np.ndarray, *, still: bool = False) -> list[Found]:
+        height, width = frame.shape[:2]
+        if height < self.WINDOW[1] or width < self.WINDOW[0]:
+            # Smaller than the detector's window: no person fits (and OpenCV's HOG crashes the process on it).
+            return [] if still else _suppress(self._moving_vehicles(frame, []))
         rects, weights = self._hog.detectMultiScale(frame, hitThreshold=self.HIT_THRESHOLD, winStride=(8, 8),
                                                     padding=(16, 16), scale=1.05)
         people = [Found("person", tuple(int(v) for v in rect), float(score))

@@ -40,3 +40,14 @@ def test_a_missing_model_leaves_every_clip_not_indexed_with_the_reason_and_no_re
     index = ClipIndex.objects.get(clip=clip)
     assert index.state == ClipIndex.State.FAILED
     assert "onnxruntime is not installed" in index.reason or "no model file" in index.reason
+
+
+def test_frames_smaller_than_the_people_window_are_looked_at_without_crashing():
+    """OpenCV's HOG ended the whole worker process (a segmentation fault) on a 64x48 clip: such frames skip it."""
+    import io
+
+    from detections import indexing
+    from tests.requests_app.media import tiny_jpeg, tiny_mp4
+
+    assert indexing.index_source(io.BytesIO(tiny_mp4())).found == []
+    assert indexing.index_source(io.BytesIO(tiny_jpeg()), still=True).found == []
