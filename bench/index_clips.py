@@ -217,7 +217,9 @@ def vtest(limit_s: float) -> dict | None:
         counts = []
         started = time.perf_counter()
         detector = __import__("detections.detector", fromlist=["x"]).OpenCVDetector()
-        for t, image in indexing.frames_sampled(source, fps=2, width=960):
+        from django.conf import settings
+
+        for t, image in indexing.frames_sampled(source, fps=2, width=settings.DETECTIONS_WIDTH):
             if t > limit_s:
                 break
             counts.append(sum(f.kind == "person" for f in detector.detect(image)))
