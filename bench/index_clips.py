@@ -38,7 +38,7 @@ from _runs import code_commit, single_run_guard  # noqa: E402
 REDIS_DB = 19  # this script's own Redis database (bench/_services.py)
 CLIPS = 10_000
 PER_CLIP = 12
-VTEST = os.environ.get("CONNECT_BENCH_VTEST", "/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+VTEST = os.environ.get("BENCH_VTEST", "/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 PALETTE = ("red", "blue", "green", "yellow", "white", "black", "orange", "purple", "grey")
 HATS = ("white", "red", "blue", "yellow", "green", "black")
 

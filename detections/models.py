@@ -12,6 +12,7 @@ class ClipIndex(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", "Waiting to be indexed"
+        RUNNING = "running", "Being indexed"
         INDEXED = "indexed", "Indexed"
         FAILED = "failed", "Not indexed"
         PURGED = "purged", "Purged with the clip"

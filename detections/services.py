@@ -41,9 +41,13 @@ def clip_index(*, clip_id: int, max_attempts: int) -> int:
     """Indexes one clip: reads it through the decrypting reader, detects, and stores its detections and its
     indexed state in one transaction (a crash or a timeout leaves none of them). Returns the detections stored;
     raises IndexFailed after marking the clip "not indexed: reason" (retried up to `max_attempts`)."""
-    claimed = ClipIndex.objects.filter(clip_id=clip_id, state__in=(ClipIndex.State.PENDING, ClipIndex.State.FAILED),
-                                       attempts__lt=max_attempts)
-    if not claimed.update(attempts=F("attempts") + 1):
+    # RUNNING too: a worker that died mid-clip (killed, or the detector crashed the process) left it so, and its
+    # task comes back (acks_late); each claim counts as an attempt, so such a clip is not tried forever.
+    claimed = ClipIndex.objects.filter(clip_id=clip_id, attempts__lt=max_attempts, state__in=(
+        ClipIndex.State.PENDING, ClipIndex.State.FAILED, ClipIndex.State.RUNNING))
+    if not claimed.update(attempts=F("attempts") + 1, state=ClipIndex.State.RUNNING):
+        ClipIndex.objects.filter(clip_id=clip_id, state=ClipIndex.State.RUNNING).update(
+            state=ClipIndex.State.FAILED, reason="the indexer stopped before it finished, at every attempt")
         return 0  # indexed already, purged, or out of attempts
     index = ClipIndex.objects.select_related("clip__incident", "clip__request__camera__owner").get(clip_id=clip_id)
     clip = index.clip

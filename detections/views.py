@@ -5,15 +5,18 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from common.base_map import map_config
 
+from common.evidence_store import EvidenceStoreError
 from common.sealed import EvidenceIntegrityError
 from detections import colours, selectors, services
 from detections.models import Detection
+from requests_app.evidence_keys import ClipDestroyed, EvidenceKeyUnavailable
 from requests_app.models import Incident
 
 DIRECTIONS = ("left", "right", "toward", "away", "still")
@@ -58,9 +61,14 @@ def _criteria(data, incident) -> tuple[selectors.Criteria, list[str]]:
     for name in ("since", "until"):
         text = data.get(name, "").strip()
         if text:
-            value = parse_datetime(text)
+            try:
+                value = parse_datetime(text)
+            except ValueError:  # well formed but impossible, as 2026-02-30
+                value = None
             if value is None:
                 errors.append(f"“{text}” is not a date and time (for example 2026-03-01T14:30).")
+            elif timezone.is_naive(value):  # the form's local time: the agency's time zone
+                value = timezone.make_aware(value)
             setattr(criteria, name, value)
     allowed = {camera.pk for camera in selectors.case_cameras(incident=incident)}
     try:
@@ -130,8 +138,10 @@ def thumbnail(request, code):
         raise Http404("No such picture.")
     try:
         jpeg = services.thumbnail(detection=detection, user=request.user)
-    except (EvidenceIntegrityError, ValueError):
+    except (EvidenceIntegrityError, ClipDestroyed, ValueError):
         raise Http404("The clip is no longer readable.") from None
+    except (EvidenceKeyUnavailable, EvidenceStoreError):  # recorded where it failed; try again later
+        return HttpResponse("The evidence store cannot be read just now.", status=503, content_type="text/plain")
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response

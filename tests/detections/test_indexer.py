@@ -135,3 +135,12 @@ def test_a_real_worker_indexes_the_clip_once_its_upload_commits(celery_worker, c
     wait_for(lambda: ClipIndex.objects.get(clip=clip).state == ClipIndex.State.INDEXED, timeout=120,
              what="the worker indexed the clip")
     assert Detection.objects.filter(clip=clip, hat_colour="white", bag=True).count() == 1
+
+
+def test_a_clip_whose_worker_died_at_every_attempt_is_not_indexed_with_that_reason(clip):
+    """A detector that ends the worker process leaves the clip "running"; the task comes back (acks_late) and
+    each claim is an attempt: after the last, the clip says why it is not indexed instead of waiting forever."""
+    ClipIndex.objects.filter(clip=clip).update(state=ClipIndex.State.RUNNING, attempts=3)
+    assert services.clip_index(clip_id=clip.pk, max_attempts=3) == 0
+    index = ClipIndex.objects.get(clip=clip)
+    assert index.state == ClipIndex.State.FAILED and "stopped before it finished" in index.reason

@@ -136,3 +136,18 @@ def test_searches_count_in_the_transparency_report(client, investigator, inciden
         _search(client, investigator, incident)
     assert transparency.monthly(months=1)[-1]["attribute_searches"] == 2
     assert User.objects.filter(username=investigator.username).exists()
+
+
+def test_the_time_range_is_the_agencys_local_time_and_keeps_matches_inside_it(client, investigator, incident,
+                                                                               indexed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    seen = timezone.localtime(timezone.now().replace(microsecond=0))
+    Detection.objects.filter(clip=indexed).update(seen_at=seen)
+    inside = {**WHITE_HAT_BACKPACK, "since": (seen - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
+              "until": (seen + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")}
+    assert len(_results(_search(client, investigator, incident, inside))) == 1
+    later = {**inside, "since": (seen + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"), "until": ""}
+    assert _results(_search(client, investigator, incident, later)) == []
