@@ -1,13 +1,13 @@
 """Indexing speed, detector precision and recall on labelled rendered clips, and attribute search at 10,000 clips.
 
     PG_PORT=... REDIS_PORT=... .venv/bin/python bench/index_clips.py          # 40 labelled clips, 30 s speed clip
-    PG_PORT=... REDIS_PORT=... .venv/bin/python bench/index_clips.py --quick  # 5 labelled clips, 4 s speed clip
+    PG_PORT=... REDIS_PORT=... .venv/bin/python bench/index_clips.py --quick  # 5 labelled clips, 4 s clip
 
 1. Speed, on one core (the process pinned to one CPU, OpenCV and FFmpeg single-threaded): a rendered 720p street
    clip at 25 fps, decoded bare (PyAV decode and conversion to pixels: the floor any indexer pays), then indexed as
    the worker does (CONNECT_DETECTIONS_SAMPLE_FPS frames a second, scaled to CONNECT_DETECTIONS_WIDTH), and again
-   with every frame analysed (a shorter clip). Reported: frames/s, and the clip's length over the time taken (above 1: faster than
-   real time).
+   with every frame analysed (a shorter clip). Reported: frames/s, and the clip's length over the time taken
+   (above 1: faster than real time).
 2. Precision and recall of what ships (the OpenCV detector and the colour stage) on rendered 720p clips whose
    people and vehicles are known: 1 to 3 people (random clothing colours, hat or not and its colour, bag or not,
    walking left or right, 200-320 px tall) and 0 or 1 car per clip, fixed seed. A track matches a person when the

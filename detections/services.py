@@ -69,8 +69,9 @@ def clip_index(*, clip_id: int, max_attempts: int) -> int:
         Detection.objects.filter(clip=clip).delete()
         base = clip.recorded_at
         Detection.objects.bulk_create([_row(clip, index, item, base) for item in result.found])
-        ClipIndex.objects.filter(pk=index.pk).update(state=ClipIndex.State.INDEXED, reason="", indexed_at=timezone.now(),
-                                                     detector=result.detector[:120], frames=result.frames)
+        ClipIndex.objects.filter(pk=index.pk).update(
+            state=ClipIndex.State.INDEXED, reason="", indexed_at=timezone.now(), detector=result.detector[:120],
+            frames=result.frames)
         people = sum(item.kind == Detection.Kind.PERSON for item in result.found)
         record(actor=None, action=Action.DETECTIONS_INDEXED, detector=result.detector, frames=result.frames,
                people=people, vehicles=len(result.found) - people, **clip_audit_args(clip))

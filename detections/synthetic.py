@@ -60,7 +60,8 @@ def draw_figure(img: np.ndarray, figure: Figure, cx: float, top: float) -> None:
     cv2.rectangle(img, (int(cx - 2 * s), int(top + 13 * s)), (int(cx + 2 * s), int(top + 15 * s)), SKIN, -1)
     if figure.hat:
         cv2.ellipse(img, (int(cx), int(top + 4 * s)), (int(6 * s), int(4 * s)), 0, 180, 360, BGR[figure.hat], -1)
-        cv2.rectangle(img, (int(cx - 6 * s), int(top + 3 * s)), (int(cx + 6 * s), int(top + 5 * s)), BGR[figure.hat], -1)
+        brim = ((int(cx - 6 * s), int(top + 3 * s)), (int(cx + 6 * s), int(top + 5 * s)))
+        cv2.rectangle(img, *brim, BGR[figure.hat], -1)
     if figure.bag:
         cv2.fillPoly(img, [poly([(10, 18), (17, 20), (17, 40), (10, 40)])], BGR["black"])
 

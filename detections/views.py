@@ -11,7 +11,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from common.base_map import map_config
-
 from common.evidence_store import EvidenceStoreError
 from common.sealed import EvidenceIntegrityError
 from detections import colours, selectors, services
@@ -112,7 +111,8 @@ def _shown(item: Detection) -> dict:
     camera = item.camera
     return {"code": item.code, "item": item, "camera": camera,
             "lat": camera.location.y if camera else None, "lng": camera.location.x if camera else None,
-            "open": f"{reverse('requests_app:clip_play', args=[item.clip.code])}?t={item.first_s:g}",  # where it appears
+            # Opened where it first appears.
+            "open": f"{reverse('requests_app:clip_play', args=[item.clip.code])}?t={item.first_s:g}",
             "thumb": reverse("detections:thumbnail", args=[item.code])}
 
 

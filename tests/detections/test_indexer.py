@@ -76,7 +76,7 @@ def test_a_crashing_detector_leaves_the_clip_not_indexed_with_its_reason_and_is_
 
     original = OpenCVDetector.detect
     monkeypatch.setattr(OpenCVDetector, "detect", crash)
-    for attempt in (1, 2):
+    for _attempt in (1, 2):
         with pytest.raises(services.IndexFailed) as failed:
             services.clip_index(clip_id=clip.pk, max_attempts=3)
         assert failed.value.retry

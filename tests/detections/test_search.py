@@ -6,11 +6,12 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
+from agencies.models import OutsideAgency
 from audit.actions import Action
 from audit.models import AccessEntry
 from detections import services
 from detections.models import Detection
-from tests.agencies.conftest import agency_user, federal  # noqa: F401 (a fixture)
+from tests.agencies.conftest import agency_user
 from tests.conftest import make_staff
 from tests.detections.conftest import SUSPECT
 
@@ -84,8 +85,10 @@ def test_the_page_says_what_it_cannot_find(client, investigator, incident, index
 
 
 @pytest.mark.parametrize("who", ["other_investigator", "analyst", "auditor", "records_officer", "outsider"])
-def test_no_one_else_searches_the_case_or_sees_its_thumbnails(client, who, incident, indexed, federal):
+def test_no_one_else_searches_the_case_or_sees_its_thumbnails(client, who, incident, indexed):
     if who == "outsider":
+        federal = OutsideAgency.objects.create(name="Federal Bureau of Examples", type=OutsideAgency.Type.FEDERAL,
+                                               jurisdiction_state="DC")
         user = agency_user(federal, "agent", with_every_role=True)
     elif who == "other_investigator":  # an investigator, not assigned to this case
         user = User.objects.create_user(username="other", is_staff=True)
