@@ -39,6 +39,14 @@ class Action(StrEnum):
     CLIP_LEGAL_HOLD_RELEASED = "clip.legal_hold_released", _("released the legal hold on your clip")
     CLIP_STILL_TAKEN = "clip.still_taken", _("saved a still of your live picture as evidence")
     EVIDENCE_KEY_ROTATED = "evidence.key_rotated"
+    # Object and attribute search (detections): a clip read by the indexer (people and vehicles, never faces), a clip
+    # it could not index, detections purged with their clips, a search of a case (its attributes and reason), and a
+    # thumbnail of a found person or vehicle opened.
+    DETECTIONS_INDEXED = "detections.indexed", _("looked for people and vehicles in your clip (never faces)")
+    DETECTIONS_INDEX_FAILED = "detections.index_failed"
+    DETECTIONS_PURGED = "detections.purged"
+    DETECTIONS_SEARCHED = "detections.searched"
+    DETECTION_THUMBNAIL_VIEWED = "detections.thumbnail_viewed", _("looked at a person or vehicle found in your clip")
     # Backups and keys (issue 14): the key service or key store failing, backups taken and restored, and clips a
     # restored backup still listed although their shred keys had been destroyed since (recorded as CLIP_PURGED).
     EVIDENCE_KEY_FAILED = "evidence.key_failed"

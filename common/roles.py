@@ -25,10 +25,10 @@ ROLES: dict[str, set[str]] = {
                    "requests_app.view_incident", "requests_app.change_incident", "requests_app.view_footagerequest",
                    "requests_app.view_clip", "public_requests.add_publicrequest", "public_requests.view_publicrequest",
                    "public_requests.change_publicrequest", "bulletins.send_bulletin", "bulletins.receive_bulletin",
-                   *DISPATCH_VIEW},
+                   "detections.search_detections", *DISPATCH_VIEW},
     # Works the live map; needs camera positions, not owners' contact details.
     CRIME_ANALYST: {"registry.view_camera", "integration.open_live_view", "integration.view_livesession",
-                    "bulletins.send_bulletin", *DISPATCH_VIEW},
+                    "bulletins.send_bulletin", "detections.search_detections", *DISPATCH_VIEW},
     # Verifies cameras and approves; may correct a camera's status or level. Calls an owner about a camera (one
     # owner at a time, with a reason), never browses the list.
     SUPERVISOR: {"registry.view_owner", "registry.view_camera", "registry.change_camera",
@@ -38,7 +38,8 @@ ROLES: dict[str, set[str]] = {
                  "integration.view_livesession", "integration.view_liveshare", "integration.view_trainingrecord",
                  "integration.view_livesharewaiting", "concerns.handle_concern", "public_requests.add_publicrequest",
                  "public_requests.view_publicrequest", "public_requests.change_publicrequest",
-                 "public_requests.approve_publicrequest", "bulletins.view_all_bulletins", *DISPATCH_VIEW},
+                 "public_requests.approve_publicrequest", "bulletins.view_all_bulletins",
+                 "detections.search_detections", *DISPATCH_VIEW},
     # Reads the ledger and the program's records, changes nothing. Not owners' contact details: checking who
     # accessed what needs the ledger (which names owners and cameras by code), not the contact book.
     AUDITOR: {"registry.view_camera", "registry.view_deletionrecord",

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "api",
     "records",
     "bulletins",
+    "detections",
 ]
 
 MIDDLEWARE = [
@@ -521,6 +522,16 @@ LIVE_RESIDENTIAL_ALLOWED = env_bool("CONNECT_LIVE_RESIDENTIAL", True)  # False: 
 LIVE_OVERRIDE_DECIDE_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_DECIDE_MINUTES", 15, minimum=1, maximum=24 * 60)
 LIVE_OVERRIDE_VALID_MINUTES = env_int("CONNECT_LIVE_OVERRIDE_VALID_MINUTES", 30, minimum=1, maximum=24 * 60)
 LIVE_SELF_OVERRIDE = env_bool("CONNECT_LIVE_SELF_OVERRIDE", False)
+# Object and attribute search (detections): the detector (`opencv`, built in and offline, or `onnx:/path/model.onnx`,
+# an agency-supplied model run by onnxruntime; docs/DETECTORS.md), frames sampled per second of video, the width
+# frames are scaled down to before detection, how long one clip may take, and how many times a failed clip is tried.
+DETECTOR = env_str("CONNECT_DETECTOR", "opencv")
+if DETECTOR != "opencv" and not (DETECTOR.startswith("onnx:") and len(DETECTOR) > 5):
+    raise ImproperlyConfigured("CONNECT_DETECTOR must be `opencv` or `onnx:/path/to/model.onnx`.")
+DETECTIONS_SAMPLE_FPS = env_int("CONNECT_DETECTIONS_SAMPLE_FPS", 2, minimum=1, maximum=30)
+DETECTIONS_WIDTH = env_int("CONNECT_DETECTIONS_WIDTH", 960, minimum=320, maximum=3840)
+DETECTIONS_TIMEOUT_S = env_int("CONNECT_DETECTIONS_TIMEOUT_S", 600, minimum=5)
+DETECTIONS_MAX_ATTEMPTS = env_int("CONNECT_DETECTIONS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
 # A neighbour's concern (concerns): true masks the neighbour's home in the live views of the cameras whose owners are
 # asked about it, from the moment they are asked until each owner answers.
 CONCERN_MASK_PENDING = env_bool("CONNECT_CONCERN_MASK_PENDING", False)

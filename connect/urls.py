@@ -35,4 +35,5 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("records.urls")),
     path("", include("bulletins.urls")),
+    path("", include("detections.urls")),
 ]

@@ -15,6 +15,7 @@ from common.evidence_store import EvidenceStoreError, evidence_store
 from common.key_service import KeyServiceError, MasterKeyMissing
 from requests_app import evidence
 from requests_app.models import Clip
+from requests_app.signals import clips_purged
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ def clip_destroyed_found(clip: Clip) -> bool:
                 action=Action.CLIP_PURGED).exists():
             record(actor=None, action=Action.CLIP_PURGED, sha256=clip.sha256, reason=DESTROYED_REASON,
                    **_clip_fields(clip))
+        if marked:
+            clips_purged.send(sender=Clip, clip_ids=[clip.pk])
     _evidence_remove(clip.stored_name)
     clip.refresh_from_db()
     return bool(marked)

@@ -33,7 +33,7 @@ from registry.models import Camera
 from requests_app import evidence, evidence_keys, resumable, selectors
 from requests_app.evidence_out import ClipStream
 from requests_app.models import Clip, FootageRequest, Incident, RequestBatch
-from requests_app.signals import incident_closed
+from requests_app.signals import clip_stored, clips_purged, incident_closed
 
 logger = logging.getLogger(__name__)
 
@@ -434,6 +434,7 @@ def _clip_row(*, upload, info, incident: Incident, request: FootageRequest | Non
     evidence_keys.clip_key_seal(clip, upload.data_key)
     clip.save()
     upload.kept = True  # from here the request's end must not delete it; a rollback below still does
+    clip_stored.send(sender=Clip, clip_id=clip.pk, camera_id=request.camera_id if request else None)
     return clip
 
 
@@ -446,6 +447,20 @@ def _clip_store(*, request: FootageRequest, upload, info, keep_days: int, additi
            incident_code=request.incident.code, case_number=request.incident.case_number,
            sha256=clip.sha256, size=clip.size, addition=addition)
     return clip
+
+
+def sealed_upload_from_bytes(*, name: str, data: bytes) -> evidence.SealedUpload:
+    """A file made on the server (the demo's generated clip) sealed as an upload is: encrypted as it is written,
+    hashed, ready for consent_upload or public_clips_store. NotMediaError is theirs to raise."""
+    writer = crypto.EncryptingWriter(str(evidence.evidence_dir() / f"incoming-{uuid.uuid4().hex}.cnev"))
+    try:
+        writer.write(data)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return evidence.SealedUpload(name=name, path=Path(writer.path), size=writer.size,
+                                 sha256=writer.sha256.hexdigest(), data_key=writer.data_key, lease=writer.lease)
 
 
 def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, session_code) -> Clip:
@@ -481,6 +496,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
             record(actor=user, action=Action.CLIP_STILL_TAKEN, target_type="clip", target_code=clip.code,
                    camera_code=camera.code, owner_code=camera.owner.code, incident_code=incident.code,
                    case_number=incident.case_number, sha256=clip.sha256, size=clip.size, session=str(session_code))
+            clip_stored.send(sender=Clip, clip_id=clip.pk, camera_id=camera.pk)
     except BaseException as exc:
         upload.close()
         if isinstance(exc, evidence_keys.KEY_FAILURES):
@@ -523,6 +539,14 @@ def _clip_reader(clip: Clip, *, user, from_start: bool = True) -> crypto.Decrypt
         reader.close()
         raise crypto.EvidenceIntegrityError("the file's size differs from the one taken at upload")
     return reader
+
+
+def clip_reader_for_analysis(*, clip: Clip) -> crypto.DecryptingReader:
+    """The clip's plaintext as a seekable file object, decrypted as it is read and never written anywhere, for a
+    machine reader the caller answers for (detections' indexer records its read). Refused if purged."""
+    if clip.wrapped_key is None:
+        raise crypto.EvidenceIntegrityError("This clip has been purged.")
+    return _clip_reader(clip, user=None, from_start=True)
 
 
 def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_range=None,
@@ -716,6 +740,8 @@ def clips_expired_purge(*, batch: int = 1000) -> int:
                                      camera_code=camera.code if camera else "",
                                      owner_code=camera.owner.code if camera else "", sha256=clip.sha256))
             record_many(entries)
+            if done:
+                clips_purged.send(sender=Clip, clip_ids=[clip.pk for clip in done])
             receipts = [clip.pk for clip in done if clip.request_id and clip.request.camera_id]
             if receipts:
                 outbox.enqueue("requests_app.tasks.clip_deletion_receipts_task", {"clip_ids": receipts})

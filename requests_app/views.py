@@ -236,9 +236,20 @@ def clip_play(request, code):
         return _unavailable(request, clip, exc)
     token = signing.dumps({"c": str(clip.code), "u": request.user.pk}, salt=_VIEW_SALT)
     kind = clip_types.container_of(clip.media_format)
+    src = f"{reverse('requests_app:clip_download', args=[clip.code])}?inline=1&view={token}"
+    start = _start_second(request.GET.get("t", ""))
+    if start:  # a search result opens the clip at the second it was found (a media fragment the player honours)
+        src += f"#t={start:g}"
     return render(request, "requests_app/clip_play.html", {
-        "clip": clip, "is_image": kind.content_type.startswith("image/"),
-        "src": f"{reverse('requests_app:clip_download', args=[clip.code])}?inline=1&view={token}"})
+        "clip": clip, "is_image": kind.content_type.startswith("image/"), "src": src, "start": start})
+
+
+def _start_second(value: str) -> float:
+    try:
+        start = float(value)
+    except ValueError:
+        return 0.0
+    return round(start, 1) if 0 < start < 24 * 3600 else 0.0
 
 
 def _clip_key_refused(request, clip, exc):

@@ -30,6 +30,7 @@ if [ "$CONNECT_MODE" = demo ]; then
   .venv/bin/python manage.py seed_demo_concern
   .venv/bin/python manage.py seed_demo_agencies
   .venv/bin/python manage.py seed_demo_bulletins
+  .venv/bin/python manage.py seed_demo_detections
   demo_token=$(.venv/bin/python manage.py api_token_demo)
   demo_token_scopes=$(.venv/bin/python manage.py api_token_demo --scopes)  # what the stored token holds
   processes+=(mail connectors)

@@ -25,6 +25,7 @@ LAYERS = [
     {"requests_app"},
     {"integration", "dispatch", "backup", "public_requests"},  # backup: the database, evidence and keys together
     {"invitations"},  # campaigns inviting people to register: counts registrations the registry reports
+    {"detections"},  # people and vehicles found in the cases' clips (never faces), and the search over them
     {"agencies"},  # outside agencies: requests, warrants, releases of evidence on top of the cases
     {"api", "concerns"},  # concerns: a neighbour's concern, answered with the cameras' masks (integration)
     {"records"},  # public-records releases: reads the registry and cases, redacts clips

@@ -35,6 +35,7 @@ STAFF = {
     # The analyst's compose page and the sender's receipts page (the patrol page is translated).
     "bulletins/compose.html", "bulletins/detail.html",
     "agencies",  # outside agencies' people and the program's legal reviewer: professionals, like staff
+    "detections",  # the staff's search of a case's clips by object and attribute
 }
 # Words that are the same in every language: the product's name, a hash's name, a file format.
 # And the camera connector's settings file, shown to copy as it is.

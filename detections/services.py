@@ -1,0 +1,128 @@
+"""Writes of detections: queue and run a clip's indexing (one transaction per clip), purge with the clips, record
+searches and thumbnail views in the ledger."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.actions import Action
+from audit.ledger import record
+from common import outbox
+from detections import indexing
+from detections.detector import DetectorUnavailable
+from detections.models import ClipIndex, Detection
+from requests_app.models import Clip
+from requests_app.services import clip_audit_args, clip_reader_for_analysis
+
+logger = logging.getLogger(__name__)
+STILL_FORMATS = ("image2", "jpeg_pipe", "png_pipe", "webp_pipe", "mjpeg")
+
+
+def clip_index_queue(*, clip_id: int, camera_id: int | None) -> None:
+    """Called in the transaction that stores the clip: its index row, and the task queued once that commits."""
+    clip = Clip.objects.only("incident_id").get(pk=clip_id)
+    ClipIndex.objects.get_or_create(clip_id=clip_id, defaults={"incident_id": clip.incident_id,
+                                                               "camera_id": camera_id})
+    outbox.enqueue("detections.tasks.clip_index_task", {"clip_id": clip_id})
+
+
+class IndexFailed(Exception):
+    """The clip was not indexed; `retry` says whether another attempt is worth it."""
+
+    def __init__(self, reason: str, *, retry: bool):
+        super().__init__(reason)
+        self.retry = retry
+
+
+def clip_index(*, clip_id: int, max_attempts: int) -> int:
+    """Indexes one clip: reads it through the decrypting reader, detects, and stores its detections and its
+    indexed state in one transaction (a crash or a timeout leaves none of them). Returns the detections stored;
+    raises IndexFailed after marking the clip "not indexed: reason" (retried up to `max_attempts`)."""
+    # RUNNING too: a worker that died mid-clip (killed, or the detector crashed the process) left it so, and its
+    # task comes back (acks_late); each claim counts as an attempt, so such a clip is not tried forever.
+    claimed = ClipIndex.objects.filter(clip_id=clip_id, attempts__lt=max_attempts, state__in=(
+        ClipIndex.State.PENDING, ClipIndex.State.FAILED, ClipIndex.State.RUNNING))
+    if not claimed.update(attempts=F("attempts") + 1, state=ClipIndex.State.RUNNING):
+        ClipIndex.objects.filter(clip_id=clip_id, state=ClipIndex.State.RUNNING).update(
+            state=ClipIndex.State.FAILED, reason="the indexer stopped before it finished, at every attempt")
+        return 0  # indexed already, purged, or out of attempts
+    index = ClipIndex.objects.select_related("clip__incident", "clip__request__camera__owner").get(clip_id=clip_id)
+    clip = index.clip
+    try:
+        reader = clip_reader_for_analysis(clip=clip)
+        try:
+            result = indexing.index_source(reader, still=clip.media_format in STILL_FORMATS)
+        finally:
+            reader.close()
+    except Exception as exc:  # the detector or the decoder crashed, timed out, or the clip cannot be read
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        retry = index.attempts < max_attempts and not isinstance(exc, DetectorUnavailable)
+        _index_failed(index, reason)
+        logger.warning("clip %s not indexed (attempt %d): %s", clip.code, index.attempts, reason)
+        raise IndexFailed(reason, retry=retry) from exc
+    with transaction.atomic():
+        if not ClipIndex.objects.filter(pk=index.pk).exclude(state=ClipIndex.State.PURGED).exists():
+            return 0  # purged while it was being read
+        Detection.objects.filter(clip=clip).delete()
+        base = clip.recorded_at
+        Detection.objects.bulk_create([_row(clip, index, item, base) for item in result.found])
+        ClipIndex.objects.filter(pk=index.pk).update(
+            state=ClipIndex.State.INDEXED, reason="", indexed_at=timezone.now(), detector=result.detector[:120],
+            frames=result.frames)
+        people = sum(item.kind == Detection.Kind.PERSON for item in result.found)
+        record(actor=None, action=Action.DETECTIONS_INDEXED, detector=result.detector, frames=result.frames,
+               people=people, vehicles=len(result.found) - people, **clip_audit_args(clip))
+    return len(result.found)
+
+
+def _index_failed(index: ClipIndex, reason: str) -> None:
+    with transaction.atomic():
+        ClipIndex.objects.filter(pk=index.pk).exclude(state=ClipIndex.State.PURGED).update(
+            state=ClipIndex.State.FAILED, reason=reason)
+        record(actor=None, action=Action.DETECTIONS_INDEX_FAILED, reason=reason, attempt=index.attempts,
+               **clip_audit_args(index.clip))
+
+
+def _row(clip: Clip, index: ClipIndex, item: indexing.Described, base) -> Detection:
+    x, y, w, h = item.box
+    return Detection(clip=clip, incident_id=clip.incident_id, camera_id=index.camera_id, kind=item.kind, t_s=item.t_s,
+                     first_s=item.first_s, last_s=item.last_s, x=x, y=y, w=w, h=h, score=item.score,
+                     seen_at=base + timedelta(seconds=item.t_s) if base else None,
+                     upper_colour=item.upper_colour, lower_colour=item.lower_colour, hat=item.hat,
+                     hat_colour=item.hat_colour, bag=item.bag, vehicle_type=item.vehicle_type,
+                     vehicle_colour=item.vehicle_colour, direction=item.direction)
+
+
+def detections_purge(*, clip_ids: list[int]) -> int:
+    """In the purge's transaction: the clips' detections go with them, recorded with their count per clip."""
+    deleted = 0
+    for index in ClipIndex.objects.filter(clip_id__in=clip_ids).select_related("clip__incident",
+                                                                               "clip__request__camera__owner"):
+        count, _by_model = Detection.objects.filter(clip_id=index.clip_id).delete()
+        ClipIndex.objects.filter(pk=index.pk).update(state=ClipIndex.State.PURGED, reason="")
+        record(actor=None, action=Action.DETECTIONS_PURGED, detections=count, **clip_audit_args(index.clip))
+        deleted += count
+    return deleted
+
+
+def search_record(*, user, incident, reason: str, criteria: dict, results: int) -> None:
+    record(actor=user, action=Action.DETECTIONS_SEARCHED, target_type="incident", target_code=incident.code,
+           incident_code=incident.code, case_number=incident.case_number, reason=reason, criteria=criteria,
+           results=results)
+
+
+def thumbnail(*, detection: Detection, user) -> bytes:
+    """The crop of the detection's whole body or vehicle, cut from the clip as it is read (nothing stored), and
+    recorded as a view of the owner's clip. The caller checked that `user` may see the case's clips."""
+    clip = detection.clip
+    reader = clip_reader_for_analysis(clip=clip)
+    try:
+        jpeg = indexing.crop_at(reader, t_s=detection.t_s, box=(detection.x, detection.y, detection.w, detection.h))
+    finally:
+        reader.close()
+    record(actor=user, action=Action.DETECTION_THUMBNAIL_VIEWED, detection=str(detection.code), kind=detection.kind,
+           t_s=detection.t_s, **clip_audit_args(clip))
+    return jpeg
