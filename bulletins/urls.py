@@ -11,5 +11,6 @@ urlpatterns = [
     path("bulletins/new/", views.compose, name="compose"),
     path("bulletins/<uuid:code>/", views.detail, name="detail"),
     path("bulletins/<uuid:code>/still.jpg", views.media, name="media"),
+    path("bulletins/<uuid:code>/clip.mp4", views.media, name="clip"),
     path("bulletins/<uuid:code>/save/", views.save_to_case, name="save_to_case"),
 ]

@@ -622,6 +622,7 @@ CALLS_KEEP_DAYS = env_int("CONNECT_CALLS_KEEP_DAYS", 7, minimum=1)
 POSITIONS_KEEP_HOURS = env_int("CONNECT_POSITIONS_KEEP_HOURS", 24, minimum=1)
 # Bulletins to patrol units expire after this many hours; their stills are destroyed then unless saved to the case.
 BULLETIN_HOURS = env_int("CONNECT_BULLETIN_HOURS", 12, minimum=1)
+BULLETIN_CLIP_MAX_S = env_int("CONNECT_BULLETIN_CLIP_MAX_S", 60, minimum=1, maximum=600)
 CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, maximum=2000)
 CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
 DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)

@@ -64,7 +64,16 @@
                   (b.case ? " · " + texts["case"] + " " + b.case : "") + " · " + texts.from + " " + b.sender);
     node.appendChild(meta);
     node.appendChild(el("p", "description", b.description));
-    if (b.media_url) {
+    if (b.media_url && b.media_kind === "video") {
+      var video = el("video");
+      video.controls = true;
+      video.muted = true;  // the segment has no sound; muted lets phones start it without a tap
+      video.setAttribute("playsinline", "");
+      video.preload = "metadata";
+      video.setAttribute("aria-label", texts.clip + ": " + b.description);
+      video.src = b.media_url;
+      node.appendChild(video);
+    } else if (b.media_url) {
       var img = el("img");
       img.alt = b.description;
       img.src = b.media_url;
