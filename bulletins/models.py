@@ -103,3 +103,17 @@ class Recipient(models.Model):
         if self.received_at:
             return "received"
         return "sent"
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription of a patrol officer (one per device): where the push service takes
+    messages (`endpoint`) and the keys their content is encrypted to. Deleted when the push service says it is gone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"push subscription of {self.user_id}"

@@ -178,6 +178,10 @@ def recipients_deliver(*, bulletin: Bulletin, found: dict, media: str = "", evid
            evidence=evidence, thread=str(bulletin.thread.code) if bulletin.thread_id else "")
     payload = bulletin_payload(bulletin, state="sent")
     live.after_commit(live.PATROL_GROUP, {"type": "bulletin.new", "to": sorted(found), "bulletin": payload})
+    if settings.WEBPUSH_ENABLED:  # phones whose page is closed: a notice with no content (bulletins.push)
+        from bulletins.tasks import bulletin_push_task
+
+        transaction.on_commit(lambda: bulletin_push_task.delay(bulletin.pk))
 
 
 def audit_args(bulletin: Bulletin) -> dict:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("patrol/", views.patrol, name="patrol"),
     path("patrol/manifest.webmanifest", views.manifest, name="manifest"),
     path("patrol/sw.js", views.service_worker, name="service_worker"),
+    path("patrol/push/", views.push_subscription, name="push_subscription"),
     path("bulletins/new/", views.compose, name="compose"),
     path("bulletins/<uuid:code>/", views.detail, name="detail"),
     path("bulletins/<uuid:code>/still.jpg", views.media, name="media"),

@@ -5,12 +5,14 @@ bulletin's page and still are for its recipients, its sender, supervisors and au
 so a stranger cannot tell one exists)."""
 
 import base64
+import json
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -18,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import Action
 from audit.ledger import record
-from bulletins import clip_segments, selectors, services
+from bulletins import clip_segments, push, selectors, services
 from bulletins.forms import ComposeForm
 from bulletins.models import PatrolOfficer
 from common.access import is_program_staff, staff_permission_required
@@ -38,8 +40,33 @@ def patrol(request):
              "lost": gettext("Connection lost; reconnecting…"), "none": gettext("No bulletins."),
              "case": gettext("Case"), "update": gettext("Update"), "map": gettext("Map"),
              "expires": gettext("Expires"), "from": gettext("From"),
-             "clip": gettext("Clip segment"), "refused": gettext("Signed out: sign in again.")}
-    return render(request, "bulletins/patrol.html", {"officer": selectors.officer_of(request.user), "texts": texts})
+             "clip": gettext("Clip segment"), "pushed": gettext("Notifications are on for this phone."),
+             "push_failed": gettext("Notifications could not be turned on."),
+             "refused": gettext("Signed out: sign in again.")}
+    return render(request, "bulletins/patrol.html", {
+        "officer": selectors.officer_of(request.user), "texts": texts,
+        "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push.enabled() else ""})
+
+
+@require_POST
+@staff_permission_required(selectors.RECEIVE, api=True)
+def push_subscription(request):
+    """The signed-in officer subscribes this browser to Web Push, or (`"remove": true`) unsubscribes it."""
+    if not push.enabled():
+        raise Http404
+    try:
+        body = json.loads(request.body or b"{}")
+        endpoint, keys = str(body.get("endpoint") or ""), body.get("keys") or {}
+        if body.get("remove"):
+            push.subscription_delete(user=request.user, endpoint=endpoint)
+            return JsonResponse({"subscribed": False})
+        push.subscription_save(user=request.user, endpoint=endpoint, p256dh=str(keys.get("p256dh") or ""),
+                               auth=str(keys.get("auth") or ""))
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": gettext("The browser's subscription could not be read.")}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"subscribed": True}, status=201)
 
 
 @require_GET
