@@ -155,3 +155,15 @@ def test_the_faststart_rewrite_keeps_every_frame(street_mp4):
     mp4 = segment.transcode(io.BytesIO(street_mp4), in_s=0, out_s=6)
     with av.open(io.BytesIO(mp4)) as played:
         assert sum(1 for _ in played.decode(video=0)) == 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_makes_the_segment_once_the_compose_commits(celery_worker, officers, analyst, clip_of_case):
+    from tests.conftest import wait_for
+
+    bulletin = compose(analyst, clip_of_case)
+    wait_for(lambda: Bulletin.objects.get(pk=bulletin.pk).state != Bulletin.State.PREPARING, timeout=60,
+             what="the worker to make the segment")
+    bulletin.refresh_from_db()
+    assert bulletin.state == Bulletin.State.SENT and bulletin.transcode_attempts == 1
+    assert {r.user.username for r in bulletin.recipients.select_related("user")} == {"adams"}
