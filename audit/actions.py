@@ -160,6 +160,10 @@ class Action(StrEnum):
     # bulletin's still, and the purge of expired stills. A still from a camera tells its owner, never its content.
     BULLETIN_SENT = "bulletin.sent"
     BULLETIN_STILL_SHARED = "bulletin.still_shared", _("shared a still from your camera with patrol units for a case")
+    BULLETIN_CLIP_SHARED = "bulletin.clip_shared", _("shared a clip segment from your camera with patrol units for a "
+                                                     "case")
+    BULLETIN_SEGMENT_REQUESTED = "bulletin.segment_requested"  # the evidence clip read to cut a segment from it
+    BULLETIN_SEGMENT_FAILED = "bulletin.segment_failed"
     BULLETIN_VIEWED = "bulletin.viewed"
     BULLETIN_MEDIA_VIEWED = "bulletin.media_viewed"
     BULLETIN_ACKNOWLEDGED = "bulletin.acknowledged"

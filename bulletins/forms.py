@@ -27,6 +27,9 @@ class ComposeForm(forms.Form):
     units = forms.CharField(label=_("Units (ids, comma separated)"), required=False, max_length=1000)
     users = forms.CharField(label=_("People (user names, comma separated)"), required=False, max_length=1000)
     evidence = forms.UUIDField(label=_("A saved still of the case (its evidence code)"), required=False)
+    clip = forms.UUIDField(label=_("Or a video clip of the case (its evidence code)"), required=False)
+    clip_in = forms.FloatField(label=_("Segment from (seconds into the clip)"), required=False, min_value=0)
+    clip_out = forms.FloatField(label=_("Segment to (seconds into the clip)"), required=False, min_value=0)
     frame = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     thread = forms.UUIDField(widget=forms.HiddenInput, required=False)
 

@@ -26,7 +26,14 @@ class Bulletin(models.Model):
         URGENT = "urgent", "Urgent"
         EMERGENCY = "emergency", "Emergency"
 
+    class State(models.TextChoices):
+        SENT = "sent", "Sent"
+        PREPARING = "preparing", "Re-encoding the clip segment"  # nobody has it yet
+        FAILED = "failed", "Not sent: the clip segment could not be made"
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENT)
+    failure = models.TextField(blank=True, help_text="Why the clip segment could not be made (shown to the sender)")
     thread = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="updates",
                                help_text="The first bulletin this one updates")
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -47,6 +54,12 @@ class Bulletin(models.Model):
     media_saved_to_case = models.BooleanField(default=False)
     camera_code = models.CharField(max_length=36, blank=True)
     owner_code = models.CharField(max_length=36, blank=True)
+    # A clip segment: the evidence clip it is cut from, its in and out points, and who gets it once it is made.
+    clip_code = models.CharField(max_length=36, blank=True)
+    clip_in_s = models.FloatField(null=True, blank=True)
+    clip_out_s = models.FloatField(null=True, blank=True)
+    pending_to = models.JSONField(default=list, blank=True, help_text="[[user id, how addressed]] until sent")
+    transcode_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -62,6 +75,10 @@ class Bulletin(models.Model):
     @property
     def has_media(self) -> bool:
         return self.media_key_wrapped is not None and self.media_purged_at is None
+
+    @property
+    def is_clip(self) -> bool:
+        return bool(self.clip_code)
 
 
 class Recipient(models.Model):
@@ -86,3 +103,17 @@ class Recipient(models.Model):
         if self.received_at:
             return "received"
         return "sent"
+
+
+class PushSubscription(models.Model):
+    """A browser's Web Push subscription of a patrol officer (one per device): where the push service takes
+    messages (`endpoint`) and the keys their content is encrypted to. Deleted when the push service says it is gone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"push subscription of {self.user_id}"

@@ -30,6 +30,7 @@ class BulletinPayload(TypedDict):
     created_at: str
     expires_at: str
     media_url: str | None
+    media_kind: str  # image, video, or "" without media
     state: str  # this recipient's: sent, received, opened, acknowledged ("" for readers who are not recipients)
 
 
@@ -103,7 +104,9 @@ def bulletin_payload(bulletin: Bulletin, *, state: str = "") -> BulletinPayload:
         "lng": bulletin.location.x if bulletin.location else None,
         "sender": bulletin.sender.get_username() if bulletin.sender_id else "",
         "created_at": bulletin.created_at.isoformat(), "expires_at": bulletin.expires_at.isoformat(),
-        "media_url": reverse("bulletins:media", args=[bulletin.code]) if bulletin.has_media else None,
+        "media_url": (reverse("bulletins:clip" if bulletin.is_clip else "bulletins:media", args=[bulletin.code])
+                      if bulletin.has_media else None),
+        "media_kind": ("video" if bulletin.is_clip else "image") if bulletin.has_media else "",
         "state": state,
     }
 

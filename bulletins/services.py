@@ -142,31 +142,68 @@ def recipients_resolve(addressees: Addressees) -> dict[int, tuple[object, str]]:
     return found
 
 
+def addressed(*, addressees: Addressees, thread: Bulletin | None) -> tuple[Bulletin | None, dict]:
+    """(the thread's first bulletin, {user id: (user, how addressed)}): an update (`thread`) goes to the first
+    bulletin's recipients as well as any added."""
+    root = (thread.thread or thread) if thread is not None else None
+    found = recipients_resolve(addressees) if root is None or addressees.any() else {}
+    if root is not None:  # the first bulletin's recipients hear of every update
+        found = {**{r.user_id: (r.user, r.via) for r in root.recipients.select_related("user")}, **found}
+    return root, found
+
+
+def description_clean(description: str) -> str:
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError("Say what to look for: the description is empty.")
+    return description
+
+
+def bulletin_new(*, sender, description, priority, incident, location, root, **fields) -> Bulletin:
+    """An unsaved bulletin: its case from the thread when not given, its expiry from now."""
+    incident = incident if incident is not None else (root.incident if root is not None else None)
+    return Bulletin(sender=sender, thread=root, incident=incident,
+                    case_number=incident.case_number if incident is not None else "",
+                    location=location if location is not None else (root.location if root else None),
+                    description=description, priority=priority,
+                    expires_at=timezone.now() + timedelta(hours=settings.BULLETIN_HOURS), **fields)
+
+
+def recipients_deliver(*, bulletin: Bulletin, found: dict, media: str = "", evidence: str = "") -> None:
+    """In the caller's transaction: the recipients' rows, the ledger's send entry, and the sockets once it commits."""
+    Recipient.objects.bulk_create([Recipient(bulletin=bulletin, user=user, via=via)
+                                   for user, via in found.values()])
+    record(actor=bulletin.sender, action=Action.BULLETIN_SENT, **audit_args(bulletin), recipients=len(found),
+           addressed=sorted({via for _, via in found.values()})[:50], still=media == "still", media=media,
+           evidence=evidence, thread=str(bulletin.thread.code) if bulletin.thread_id else "")
+    payload = bulletin_payload(bulletin, state="sent")
+    live.after_commit(live.PATROL_GROUP, {"type": "bulletin.new", "to": sorted(found), "bulletin": payload})
+    if settings.WEBPUSH_ENABLED:  # phones whose page is closed: a notice with no content (bulletins.push)
+        from bulletins.tasks import bulletin_push_task
+
+        transaction.on_commit(lambda: bulletin_push_task.delay(bulletin.pk))
+
+
+def audit_args(bulletin: Bulletin) -> dict:
+    return {"target_type": "bulletin", "target_code": bulletin.code, "case_number": bulletin.case_number,
+            "incident_code": bulletin.incident.code if bulletin.incident_id else ""}
+
+
 def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority.URGENT, incident=None,
                   location: Point | None = None, addressees: Addressees, still: Still | None = None,
                   thread: Bulletin | None = None) -> Bulletin:
     """Sends a bulletin to every addressee, or to nobody: all rows, the sealed still and the ledger in one
     transaction; the sockets hear of it once it commits. An update (`thread`) goes to the first bulletin's
     recipients as well as any added."""
-    description = (description or "").strip()
-    if not description:
-        raise ValidationError("Say what to look for: the description is empty.")
+    description = description_clean(description)
     if still is not None and not still.jpeg:
         raise ValidationError("The still is empty.")
     if still is not None and len(still.jpeg) > media.MAX_BYTES:
         raise ValidationError("The still is larger than 4 MB.")
-    root = (thread.thread or thread) if thread is not None else None
-    found = recipients_resolve(addressees) if root is None or addressees.any() else {}
-    if root is not None:  # the first bulletin's recipients hear of every update
-        found = {**{r.user_id: (r.user, r.via) for r in root.recipients.select_related("user")}, **found}
-    incident = incident if incident is not None else (root.incident if root is not None else None)
-    now = timezone.now()
+    root, found = addressed(addressees=addressees, thread=thread)
     with transaction.atomic():
-        bulletin = Bulletin(sender=sender, thread=root, incident=incident,
-                            case_number=incident.case_number if incident is not None else "",
-                            location=location if location is not None else (root.location if root else None),
-                            description=description, priority=priority,
-                            expires_at=now + timedelta(hours=settings.BULLETIN_HOURS))
+        bulletin = bulletin_new(sender=sender, description=description, priority=priority, incident=incident,
+                                location=location, root=root)
         if still is not None:
             bulletin.save()  # the code binds the sealed still
             bulletin.media_sealed, bulletin.media_key_wrapped, bulletin.media_key_id = media.media_seal(
@@ -174,19 +211,12 @@ def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority
             bulletin.media_type = "image/jpeg"
             bulletin.camera_code, bulletin.owner_code = still.camera_code, still.owner_code
         bulletin.save()
-        Recipient.objects.bulk_create([Recipient(bulletin=bulletin, user=user, via=via)
-                                       for user, via in found.values()])
-        audit = {"target_type": "bulletin", "target_code": bulletin.code, "case_number": bulletin.case_number,
-                 "incident_code": incident.code if incident is not None else ""}
-        record(actor=sender, action=Action.BULLETIN_SENT, **audit, recipients=len(found),
-               addressed=sorted({via for _, via in found.values()})[:50], still=still is not None,
-               evidence=still.evidence_code if still is not None else "",
-               thread=str(root.code) if root else "")
+        recipients_deliver(bulletin=bulletin, found=found, media="still" if still is not None else "",
+                           evidence=still.evidence_code if still is not None else "")
         if still is not None and still.camera_code:
-            record(actor=sender, action=Action.BULLETIN_STILL_SHARED, **audit, camera_code=still.camera_code,
-                   owner_code=still.owner_code, recipients=len(found))
-        payload = bulletin_payload(bulletin, state="sent")
-        live.after_commit(live.PATROL_GROUP, {"type": "bulletin.new", "to": sorted(found), "bulletin": payload})
+            record(actor=sender, action=Action.BULLETIN_STILL_SHARED, **audit_args(bulletin),
+                   camera_code=still.camera_code, owner_code=still.owner_code, recipients=len(found),
+                   evidence=still.evidence_code)
     return bulletin
 
 
@@ -223,21 +253,34 @@ def receipt_mark(*, user, code, step: str) -> Recipient | None:
     return recipient
 
 
-def media_read(*, user, bulletin: Bulletin) -> bytes:
-    """The still, for someone the view already allowed (bulletins.selectors.bulletin_readable); recorded."""
+def media_read(*, user, bulletin: Bulletin, record_view: bool = True) -> bytes:
+    """The still or clip segment, for someone the view already allowed (bulletins.selectors.bulletin_readable);
+    recorded unless `record_view` is False (a player's later ranges of one viewing)."""
     if not bulletin.has_media:
-        raise ValidationError("This bulletin's still has expired and was destroyed.")
+        raise ValidationError(_media_gone(bulletin))
     data = media.media_open(bulletin.media_sealed, wrapped=bulletin.media_key_wrapped, key_id=bulletin.media_key_id,
                             code=bulletin.code)
-    record(actor=user, action=Action.BULLETIN_MEDIA_VIEWED, target_type="bulletin", target_code=bulletin.code,
-           case_number=bulletin.case_number, size=len(data))
+    if record_view:
+        record(actor=user, action=Action.BULLETIN_MEDIA_VIEWED, target_type="bulletin", target_code=bulletin.code,
+               case_number=bulletin.case_number, size=len(data), media="clip" if bulletin.is_clip else "still")
     return data
+
+
+def _media_gone(bulletin: Bulletin) -> str:
+    if bulletin.is_clip and bulletin.state == Bulletin.State.PREPARING:
+        return "This bulletin's clip segment is still being made."
+    if bulletin.is_clip and bulletin.state == Bulletin.State.FAILED:
+        return "This bulletin's clip segment could not be made."
+    return f"This bulletin's {'clip segment' if bulletin.is_clip else 'still'} has expired and was destroyed."
 
 
 def bulletin_media_save(*, user, bulletin: Bulletin) -> None:
     """Keeps a bulletin's still as evidence of its case (requests_app's still store: sealed, hashed, recorded, the
     owner told as for any saved still) and past the bulletin's expiry. For its sender or a supervisor, whom the view
     checked (bulletins.selectors.bulletin_supervisable)."""
+    if bulletin.is_clip:
+        raise ValidationError("A clip segment is cut from a clip that is already evidence of the case: it is not "
+                              "saved again.")
     if bulletin.media_saved_to_case:
         raise ValidationError("This still is already saved to the case.")
     if not bulletin.has_media:

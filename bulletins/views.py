@@ -5,12 +5,14 @@ bulletin's page and still are for its recipients, its sender, supervisors and au
 so a stranger cannot tell one exists)."""
 
 import base64
+import json
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -18,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import Action
 from audit.ledger import record
-from bulletins import selectors, services
+from bulletins import clip_segments, push, selectors, services
 from bulletins.forms import ComposeForm
 from bulletins.models import PatrolOfficer
 from common.access import is_program_staff, staff_permission_required
@@ -37,8 +39,34 @@ def patrol(request):
     texts = {"ack": gettext("Acknowledge"), "acked": gettext("Acknowledged"), "live": gettext("Live"),
              "lost": gettext("Connection lost; reconnecting…"), "none": gettext("No bulletins."),
              "case": gettext("Case"), "update": gettext("Update"), "map": gettext("Map"),
-             "expires": gettext("Expires"), "from": gettext("From"), "refused": gettext("Signed out: sign in again.")}
-    return render(request, "bulletins/patrol.html", {"officer": selectors.officer_of(request.user), "texts": texts})
+             "expires": gettext("Expires"), "from": gettext("From"),
+             "clip": gettext("Clip segment"), "pushed": gettext("Notifications are on for this phone."),
+             "push_failed": gettext("Notifications could not be turned on."),
+             "refused": gettext("Signed out: sign in again.")}
+    return render(request, "bulletins/patrol.html", {
+        "officer": selectors.officer_of(request.user), "texts": texts,
+        "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push.enabled() else ""})
+
+
+@require_POST
+@staff_permission_required(selectors.RECEIVE, api=True)
+def push_subscription(request):
+    """The signed-in officer subscribes this browser to Web Push, or (`"remove": true`) unsubscribes it."""
+    if not push.enabled():
+        raise Http404
+    try:
+        body = json.loads(request.body or b"{}")
+        endpoint, keys = str(body.get("endpoint") or ""), body.get("keys") or {}
+        if body.get("remove"):
+            push.subscription_delete(user=request.user, endpoint=endpoint)
+            return JsonResponse({"subscribed": False})
+        push.subscription_save(user=request.user, endpoint=endpoint, p256dh=str(keys.get("p256dh") or ""),
+                               auth=str(keys.get("auth") or ""))
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": gettext("The browser's subscription could not be read.")}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"subscribed": True}, status=201)
 
 
 @require_GET
@@ -108,6 +136,11 @@ def compose(request):
                     if incident is not None and incident.pk != still_incident.pk:
                         form.add_error("incident", "A saved still goes with its own case.")
                     incident = still_incident
+        if data.get("clip") and not form.errors:
+            if still is not None:
+                form.add_error("clip", "Send a picture or a clip segment, not both.")
+            else:
+                return _compose_clip(request, form, incident, thread)
         if not form.errors:
             try:
                 bulletin = services.bulletin_send(sender=request.user, description=data["description"],
@@ -125,6 +158,27 @@ def compose(request):
         "form": form, "held": held, "held_b64": base64.b64encode(held.jpeg).decode() if held else "",
         "token": token, "thread": thread, "map_config": map_config(),
         "sent": selectors.bulletins_sent_by(user=request.user)[:10]})
+
+
+def _compose_clip(request, form, incident, thread):
+    """A clip segment's bulletin: checked now, sent once the worker made the segment; its page says how it went."""
+    data = form.cleaned_data
+    try:
+        clip = clip_segments.evidence_clip(user=request.user, code=data["clip"])
+        if incident is not None and incident.pk != clip.incident_id:
+            raise ValidationError("A clip segment goes with its own case.")
+        bulletin = clip_segments.bulletin_clip_compose(
+            sender=request.user, description=data["description"], priority=data["priority"], location=form.point(),
+            addressees=form.addressees(), clip_code=data["clip"], in_s=data.get("clip_in"),
+            out_s=data.get("clip_out"), thread=thread)
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return render(request, "bulletins/compose.html", {
+            "form": form, "held": None, "held_b64": "", "token": "", "thread": thread, "map_config": map_config(),
+            "sent": selectors.bulletins_sent_by(user=request.user)[:10]})
+    messages.info(request, "Making the clip segment: the bulletin goes out once it is ready, and this page says so.")
+    return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
 
 
 def _is_uuid(value: str) -> bool:
@@ -171,17 +225,41 @@ def save_to_case(request, code):
 
 @never_cache
 def media(request, code):
-    """The still: recipients, the sender, supervisors, auditors; recorded. Never any owner's details with it."""
+    """The still or clip segment: recipients, the sender, supervisors, auditors; each viewing recorded. Never any
+    owner's details with it. A clip answers byte ranges (phones' players ask for them)."""
     if not request.user.is_authenticated:
         return HttpResponse("Sign in first.", status=401, content_type="text/plain")
     bulletin = selectors.bulletin_readable(user=request.user, code=code)
-    if bulletin is None:
+    if bulletin is None or bulletin.is_clip != request.resolver_match.url_name.startswith("clip"):
         raise Http404
-    try:
-        data = services.media_read(user=request.user, bulletin=bulletin)
+    wanted = _byte_range(request.headers.get("Range", "")) if bulletin.is_clip else None
+    try:  # one viewing is one entry: a player's first request starts at byte 0, its later ranges do not
+        data = services.media_read(user=request.user, bulletin=bulletin,
+                                   record_view=wanted is None or wanted[0] == 0)
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=410, content_type="text/plain")
-    response = HttpResponse(data, content_type=bulletin.media_type or "image/jpeg")
+    status, body = 200, data
+    if wanted is not None:
+        start, stop = wanted[0], min(wanted[1] if wanted[1] is not None else len(data), len(data))
+        if start >= len(data) or stop <= start:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{len(data)}"
+            return response
+        status, body = 206, data[start:stop]
+    response = HttpResponse(body, status=status, content_type=bulletin.media_type or "image/jpeg")
+    if status == 206:
+        response["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+    if bulletin.is_clip:
+        response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _byte_range(header: str) -> tuple[int, int | None] | None:
+    """[start, stop) of a single `bytes=a-b` or `bytes=a-` range; None for none or anything else (served whole)."""
+    unit, _, spec = header.partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip() != "bytes" or not dash or not first.isdigit() or (last and not last.isdigit()):
+        return None
+    return int(first), (int(last) + 1 if last else None)

@@ -622,6 +622,19 @@ CALLS_KEEP_DAYS = env_int("CONNECT_CALLS_KEEP_DAYS", 7, minimum=1)
 POSITIONS_KEEP_HOURS = env_int("CONNECT_POSITIONS_KEEP_HOURS", 24, minimum=1)
 # Bulletins to patrol units expire after this many hours; their stills are destroyed then unless saved to the case.
 BULLETIN_HOURS = env_int("CONNECT_BULLETIN_HOURS", 12, minimum=1)
+BULLETIN_CLIP_MAX_S = env_int("CONNECT_BULLETIN_CLIP_MAX_S", 60, minimum=1, maximum=600)
+# Web Push of bulletins (optional): on only with all three; the payload carries the priority and the page link alone.
+WEBPUSH_VAPID_PRIVATE_KEY = env_secret("CONNECT_WEBPUSH_VAPID_PRIVATE_KEY")
+WEBPUSH_VAPID_PUBLIC_KEY = env_str("CONNECT_WEBPUSH_VAPID_PUBLIC_KEY")
+WEBPUSH_CONTACT = env_str("CONNECT_WEBPUSH_CONTACT")
+_webpush_given = [bool(WEBPUSH_VAPID_PRIVATE_KEY), bool(WEBPUSH_VAPID_PUBLIC_KEY), bool(WEBPUSH_CONTACT)]
+if any(_webpush_given) and not all(_webpush_given):
+    raise ImproperlyConfigured("Web Push needs CONNECT_WEBPUSH_VAPID_PRIVATE_KEY, CONNECT_WEBPUSH_VAPID_PUBLIC_KEY and "
+                               "CONNECT_WEBPUSH_CONTACT together (or none of them).")
+if WEBPUSH_CONTACT and not WEBPUSH_CONTACT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("CONNECT_WEBPUSH_CONTACT must be a mailto: or https: address push services can reach.")
+WEBPUSH_ENABLED = all(_webpush_given)
+WEBPUSH_LOOPBACK_HTTP = False  # tests only: lets a subscription name a plain-http push service on 127.0.0.1
 CALL_CAMERA_RADIUS_M = env_int("CONNECT_CALL_CAMERA_RADIUS_M", 300, minimum=10, maximum=2000)
 CALL_CAMERAS = env_int("CONNECT_CALL_CAMERAS", 10, minimum=1, maximum=100)
 DISPATCH_TICK_MS = env_int("CONNECT_DISPATCH_TICK_MS", 100, minimum=20, maximum=1000)

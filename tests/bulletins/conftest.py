@@ -53,3 +53,34 @@ def analyst(db):
 @pytest.fixture
 def incident(db):
     return IncidentFactory(case_number="26-004100")
+
+
+@pytest.fixture(scope="session")
+def street_mp4() -> bytes:
+    """Six seconds of a synthetic 1280x720 street at 10 fps (mpeg4, as a camera's export might be)."""
+    from detections import synthetic
+
+    return synthetic.clip_mp4([], seconds=6.0, fps=10)
+
+
+def case_clip(incident, camera, plaintext: bytes, *, duration_s: float = 6.0):
+    """An evidence clip of the case from `camera`'s owner, sealed in the evidence store as an upload is."""
+    from requests_app.models import FootageRequest
+    from tests.requests_app.factories import sealed_clip
+
+    clip = sealed_clip(incident, plaintext, name="street.mp4")
+    request = FootageRequest.objects.filter(incident=incident, camera=camera).first() or FootageRequest.objects.create(
+        incident=incident, camera=camera, camera_label=camera.label, nonce=clip.code.hex, state="uploaded",
+        expires_at=timezone.now() + timedelta(days=5))
+    clip.request, clip.duration_s, clip.width, clip.height = request, duration_s, 1280, 720
+    clip.save()
+    return clip
+
+
+@pytest.fixture
+def clip_of_case(incident, owner_a, analyst, street_mp4):
+    """owner_a's clip of the analyst's case."""
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("requests_app.view_incident", analyst, incident)
+    return case_clip(incident, owner_a.cameras.get(), street_mp4)

@@ -166,3 +166,56 @@ def test_a_patrol_socket_closes_when_the_officer_loses_the_role(people):
         assert closed["type"] == "websocket.close" and closed["code"] == 4401
 
     run_async(scenario())
+
+
+@pytest.fixture
+def clip_sent(officers, analyst, clip_of_case):
+    from bulletins import clip_segments
+
+    bulletin = clip_segments.bulletin_clip_compose(sender=analyst, description="white hat, grey backpack",
+                                                   addressees=Addressees(units=["2B11"]), clip_code=clip_of_case.code,
+                                                   in_s=0, out_s=2)
+    bulletin.refresh_from_db()  # the task ran when the compose committed (eager here)
+    assert bulletin.state == bulletin.State.SENT
+    return bulletin
+
+
+def test_only_recipients_the_sender_supervisors_and_auditors_get_the_clip_segment(clip_sent, people):
+    from audit.actions import Action
+    from audit.models import AccessEntry
+
+    for who, user in people.items():
+        response = browser(user).get(f"/bulletins/{clip_sent.code}/clip.mp4")
+        if who in SEES:
+            assert response.status_code == 200 and response["Content-Type"] == "video/mp4", who
+            assert response.content[4:8] == b"ftyp" and response["Accept-Ranges"] == "bytes", who
+            assert AccessEntry.objects.filter(action=Action.BULLETIN_MEDIA_VIEWED, actor_id=user.pk).count() == 1, who
+        else:
+            assert response.status_code in (401, 404), who
+            assert b"ftyp" not in response.content, who
+        assert browser(user).get(f"/bulletins/{clip_sent.code}/still.jpg").status_code in (401, 404), who
+
+
+def test_a_phone_player_gets_ranges_and_one_viewing_is_one_entry(clip_sent, people):
+    from audit.actions import Action
+    from audit.models import AccessEntry
+
+    phone = browser(people["recipient"])
+    whole = phone.get(f"/bulletins/{clip_sent.code}/clip.mp4").content
+    first = phone.get(f"/bulletins/{clip_sent.code}/clip.mp4", HTTP_RANGE="bytes=0-1")
+    assert first.status_code == 206 and first.content == whole[:2]
+    assert first["Content-Range"] == f"bytes 0-1/{len(whole)}"
+    rest = phone.get(f"/bulletins/{clip_sent.code}/clip.mp4", HTTP_RANGE="bytes=2-")
+    assert rest.status_code == 206 and first.content + rest.content == whole
+    assert phone.get(f"/bulletins/{clip_sent.code}/clip.mp4",
+                     HTTP_RANGE=f"bytes={len(whole)}-").status_code == 416
+    viewings = AccessEntry.objects.filter(action=Action.BULLETIN_MEDIA_VIEWED, actor_id=people["recipient"].pk)
+    assert viewings.count() == 2  # the whole read and the player's first range; not its later ones
+
+
+def test_the_owner_sees_the_clip_segment_shared_but_not_its_content(client, clip_sent, owner_a):
+    sign_in_owner(client, owner_a)
+    assert client.get(f"/bulletins/{clip_sent.code}/clip.mp4").status_code == 401
+    history = client.get("/owner/history/").content.decode()
+    assert "shared a clip segment from your camera with patrol units" in history
+    assert "white hat" not in history and "adams" not in history

@@ -21,6 +21,37 @@
     beep();
   });
 
+  // Web Push (when the agency configured it): the officer subscribes this phone; the server stores it as theirs.
+  var pushButton = document.getElementById("push-on");
+  if (pushButton && "serviceWorker" in navigator && "PushManager" in window) {
+    navigator.serviceWorker.ready.then(function (reg) {
+      return reg.pushManager.getSubscription().then(function (existing) { pushButton.hidden = !!existing; });
+    }).catch(function () {});
+    pushButton.addEventListener("click", function () {
+      pushButton.disabled = true;
+      navigator.serviceWorker.ready.then(function (reg) {
+        return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(pushButton.dataset.key) });
+      }).then(function (subscription) {
+        return fetch(pushButton.dataset.url, {
+          method: "POST", credentials: "same-origin", body: JSON.stringify(subscription.toJSON()),
+          headers: { "Content-Type": "application/json", "X-CSRFToken": pushButton.dataset.csrf }
+        });
+      }).then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        pushButton.hidden = true;
+        statusEl.textContent = texts.pushed;
+      }).catch(function () {
+        pushButton.disabled = false;
+        statusEl.textContent = texts.push_failed;
+      });
+    });
+  }
+
+  function keyBytes(base64url) {
+    var raw = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((base64url.length + 3) % 4));
+    return Uint8Array.from(raw, function (c) { return c.charCodeAt(0); });
+  }
+
   function beep() {
     if (!audio) return;
     var osc = audio.createOscillator(), gain = audio.createGain();
@@ -64,7 +95,16 @@
                   (b.case ? " · " + texts["case"] + " " + b.case : "") + " · " + texts.from + " " + b.sender);
     node.appendChild(meta);
     node.appendChild(el("p", "description", b.description));
-    if (b.media_url) {
+    if (b.media_url && b.media_kind === "video") {
+      var video = el("video");
+      video.controls = true;
+      video.muted = true;  // the segment has no sound; muted lets phones start it without a tap
+      video.setAttribute("playsinline", "");
+      video.preload = "metadata";
+      video.setAttribute("aria-label", texts.clip + ": " + b.description);
+      video.src = b.media_url;
+      node.appendChild(video);
+    } else if (b.media_url) {
       var img = el("img");
       img.alt = b.description;
       img.src = b.media_url;
