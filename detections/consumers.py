@@ -7,6 +7,7 @@ replaces the last, nothing piles up), are sampled CONNECT_LIVE_WATCH_FPS times a
 in a small thread pool off the event loop, and dropped: never kept, never written to disk."""
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, TypedDict
 
@@ -21,6 +22,7 @@ from detections.detector import detector_make
 from integration.relay import Inbox, hub
 from integration.selectors import session_for_viewer
 
+logger = logging.getLogger(__name__)
 REFRESH_SECONDS = 5
 MATCH_GAP_SECONDS = 10  # a watch seen again on a view within this is the same match (its box moves), not a new one
 _pool: ThreadPoolExecutor | None = None
@@ -78,7 +80,7 @@ class WatchSocket(AsyncWebsocketConsumer):
         self.camera_code = str(session.camera.code)
         await hub().join(self.camera_code, self.inbox)
         self.joined = True
-        self.task = asyncio.create_task(self._run())
+        self.task = asyncio.create_task(self._run_safely())
 
     def _session(self, user):
         session = session_for_viewer(code=self.scope["url_route"]["kwargs"]["session"], user_id=user.pk)
@@ -90,6 +92,16 @@ class WatchSocket(AsyncWebsocketConsumer):
             return None
         services.watches_expire(incident=self.session.incident)
         return selectors.watches_on(incident_id=self.session.incident_id)
+
+    async def _run_safely(self) -> None:
+        """The watch loop; if it fails (the database away), the socket closes rather than stay open and silent."""
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("live watch marks stopped for session %s", self.session.code)
+            await self.close(code=Close.UNAVAILABLE)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

@@ -187,3 +187,20 @@ def test_a_watch_set_from_the_search_page_ends_with_the_case(searcher, incident_
     watch_.refresh_from_db()
     assert watch_.state == LiveWatch.State.ENDED and watch_.note == "the case was closed"
     assert AccessEntry.objects.filter(action=Action.LIVE_WATCH_ENDED).count() == 1
+
+
+def test_a_watch_ends_at_its_time_limit_and_only_searchers_of_the_case_reach_it(searcher, incident_near):
+    made = watch(searcher, incident_near)
+    stranger = make_staff_named("analyst", "analyst2")  # may search, but not this case
+    other = Client()
+    other.force_login(stranger)
+    url = f"/cases/{incident_near.code}/search/"
+    assert other.post(url, {"kind": "person", "upper_colour": "red", "reason": "Just looking around",
+                            "action": "watch", "minutes": "30"}).status_code == 404
+    assert other.post(f"/cases/{incident_near.code}/watches/{made.code}/end/").status_code == 404
+    assert LiveWatch.objects.get().state == LiveWatch.State.ON
+    LiveWatch.objects.filter(pk=made.pk).update(ends_at=made.set_at)  # its 30 minutes are over
+    page = Client()
+    page.force_login(searcher)
+    assert "ended: its time limit was reached" in page.get(url).content.decode()
+    assert AccessEntry.objects.get(action=Action.LIVE_WATCH_ENDED).case_number == incident_near.case_number
