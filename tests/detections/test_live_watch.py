@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from guardian.shortcuts import assign_perm
 
+from audit import transparency
 from audit.actions import Action
 from audit.models import AccessEntry
 from detections import live, services, synthetic
@@ -120,6 +121,8 @@ def test_a_known_figure_on_a_live_view_is_marked_and_a_watch_for_someone_else_is
     assert match_entry.case_number == incident_near.case_number and match_entry.owner_code == checked.owner_code
     assert Action.LIVE_WATCH_MATCH_SHOWN.owner_sees and Action.LIVE_WATCH_CHECKED.owner_sees
     assert AccessEntry.objects.filter(action=Action.LIVE_WATCH_SET).count() == 2
+    month = transparency.monthly(months=1)[-1]  # the public report counts them
+    assert (month["live_watches"], month["live_watch_matches"]) == (2, 1)
 
 
 def test_another_analyst_gets_no_marks(live_camera, session, searcher, incident_near):
