@@ -14,6 +14,7 @@ from typing import Literal, TypedDict
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.urls import reverse
 
 from accounts.consumers import staff_scope_allowed
 from common.socket_messages import Close, message_send
@@ -33,6 +34,11 @@ def pool() -> ThreadPoolExecutor:
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=settings.LIVE_WATCH_THREADS, thread_name_prefix="live-watch")
     return _pool
+
+
+class Ready(TypedDict):
+    type: Literal["ready"]
+    search: str
 
 
 class Watches(TypedDict):
@@ -80,6 +86,9 @@ class WatchSocket(AsyncWebsocketConsumer):
         self.camera_code = str(session.camera.code)
         await hub().join(self.camera_code, self.inbox)
         self.joined = True
+        # Where to set a watch for this view's case (the analyst may search it, or this socket would be closed).
+        await message_send(self, Ready(type="ready", search=reverse("detections:case_search",
+                                                                   args=[session.incident.code]) + "#det-watch-form"))
         self.task = asyncio.create_task(self._run_safely())
 
     def _session(self, user):

@@ -53,6 +53,8 @@ def test_the_analyst_sees_a_watched_figure_marked_on_the_live_view(browser, asgi
             mark = page.locator("#live-marks-layer .live-mark")
             expect(mark).to_contain_text("red top", timeout=40_000)
             expect(mark).to_contain_text("white hat")
+            expect(page.locator("#live-watch-set")).to_have_attribute(
+                "href", f"/cases/{incident.code}/search/#det-watch-form")  # another watch, from the live view
             timed_line = re.compile(r"\d\d:\d\d:\d\d\D* · match: person: red top")
             expect(page.locator("#live-marks")).to_contain_text(timed_line)
     finally:

@@ -10,6 +10,8 @@
 
   function clearBoxes() { layer.textContent = ""; boxes = {}; }
   function stop() {
+    var link = document.getElementById("live-watch-set");
+    if (link) link.hidden = true;
     if (socket) socket.close(1000);
     socket = null; current = null;
     clearBoxes();
@@ -47,7 +49,21 @@
     socket = ws;
     ws.onmessage = function (event) {
       var message = JSON.parse(event.data);
-      if (message.type === "mark") {
+      if (message.type === "ready") {
+        // The analyst may search this view's case: offer to set a watch for it (the case's search page).
+        var link = document.getElementById("live-watch-set");
+        if (!link) {
+          link = document.createElement("a");
+          link.id = "live-watch-set";
+          link.className = "button";
+          link.target = "_blank";
+          link.rel = "noopener";
+          link.textContent = "Alert me when a match appears…";
+          document.getElementById("live-close").insertAdjacentElement("beforebegin", link);
+        }
+        link.href = message.search;
+        link.hidden = false;
+      } else if (message.type === "mark") {
         draw(message);
         if (message.new) {
           line(new Date(message.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) +
