@@ -86,7 +86,7 @@ class LiveWatch(models.Model):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     incident = models.ForeignKey("requests_app.Incident", on_delete=models.CASCADE, related_name="+")
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.CharField(max_length=500)
     criteria = models.JSONField(help_text="The attributes looked for (as detections.live.WATCHED names them)")
     set_at = models.DateTimeField(auto_now_add=True)
@@ -108,7 +108,7 @@ class LiveWatchMatch(models.Model):
     camera = models.ForeignKey("registry.Camera", null=True, on_delete=models.SET_NULL, related_name="+")
     camera_label = models.CharField(max_length=200)
     session_code = models.UUIDField()
-    shown_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shown_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     seen_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=8, choices=Detection.Kind.choices)
     x = models.FloatField()
