@@ -47,6 +47,15 @@ class Action(StrEnum):
     DETECTIONS_PURGED = "detections.purged"
     DETECTIONS_SEARCHED = "detections.searched"
     DETECTION_THUMBNAIL_VIEWED = "detections.thumbnail_viewed", _("looked at a person or vehicle found in your clip")
+    # Live watches ("alert me when a match appears", detections/live.py): set, paused by a detector failure, ended;
+    # each live view of a camera checked by a watch (once per watch and view), and each match shown on one.
+    LIVE_WATCH_SET = "detections.live_watch_set"
+    LIVE_WATCH_PAUSED = "detections.live_watch_paused"
+    LIVE_WATCH_ENDED = "detections.live_watch_ended"
+    LIVE_WATCH_CHECKED = "detections.live_watch_checked", _("checked a live view of your camera for a described "
+                                                            "person or vehicle for a case")
+    LIVE_WATCH_MATCH_SHOWN = "detections.live_watch_match_shown", _("marked a described person or vehicle on a live "
+                                                                    "view of your camera for a case")
     # Backups and keys (issue 14): the key service or key store failing, backups taken and restored, and clips a
     # restored backup still listed although their shred keys had been destroyed since (recorded as CLIP_PURGED).
     EVIDENCE_KEY_FAILED = "evidence.key_failed"

@@ -17,7 +17,7 @@ from audit.actions import Action
 from audit.models import AccessEntry
 
 SMALL = 5
-FORMAT = 7  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
+FORMAT = 8  # of monthly()'s result, as cached by audit.views: raise it whenever its shape changes
 KINDS = ("resident", "business", "agency")
 ANSWERS = {"uploaded": "clips", "no_footage": "no_footage", "declined": "declined"}
 REQUEST_ACTIONS = {Action.REQUEST_MAILED: "sent", Action.REQUEST_ANSWERED: None, Action.REQUEST_LAPSED: "unanswered"}
@@ -25,7 +25,9 @@ REQUEST_FIGURES = ("sent", "clips", "no_footage", "declined", "unanswered")
 # Public area requests (public_requests): requests published, and people who shared clips in answer.
 PUBLIC_ACTIONS = {Action.PUBLIC_REQUEST_PUBLISHED: "public_requests", Action.PUBLIC_ANSWER_SHARED: "public_answers",
                   # Searches of a case's clips by object and attribute (detections; never faces).
-                  Action.DETECTIONS_SEARCHED: "attribute_searches"}
+                  Action.DETECTIONS_SEARCHED: "attribute_searches",
+                  # Live watches set on cases' live views, and the matches they marked on one (never faces).
+                  Action.LIVE_WATCH_SET: "live_watches", Action.LIVE_WATCH_MATCH_SHOWN: "live_watch_matches"}
 LIVE_FIGURES = ("live_sessions", "live_minutes", "overrides")
 BREAKDOWN_FIGURES = REQUEST_FIGURES + LIVE_FIGURES
 # Neighbours' concerns (the concerns app): concerns confirmed, camera owners asked, and the owners' answers.

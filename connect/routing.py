@@ -8,6 +8,7 @@ from django.urls import path
 
 from accounts.consumers import StaffSocket
 from bulletins.consumers import PatrolSocket, ReceiptsSocket
+from detections.consumers import WatchSocket
 from dispatch.consumers import DispatchSocket
 from integration.consumers import ConnectorSocket, LiveViewSocket, WallSocket
 
@@ -16,6 +17,7 @@ websocket_urlpatterns = [
     path("ws/dispatch/", DispatchSocket.as_asgi()),
     path("ws/live/<uuid:session>/", LiveViewSocket.as_asgi()),
     path("ws/wall/", WallSocket.as_asgi()),
+    path("ws/watch/<uuid:session>/", WatchSocket.as_asgi()),
     path("ws/patrol/", PatrolSocket.as_asgi()),
     path("ws/bulletins/<uuid:code>/", ReceiptsSocket.as_asgi()),
 ]

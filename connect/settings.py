@@ -532,6 +532,10 @@ DETECTIONS_SAMPLE_FPS = env_int("CONNECT_DETECTIONS_SAMPLE_FPS", 2, minimum=1, m
 DETECTIONS_WIDTH = env_int("CONNECT_DETECTIONS_WIDTH", 960, minimum=320, maximum=3840)
 DETECTIONS_TIMEOUT_S = env_int("CONNECT_DETECTIONS_TIMEOUT_S", 600, minimum=5)
 DETECTIONS_MAX_ATTEMPTS = env_int("CONNECT_DETECTIONS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
+# Live watches ("alert me when a match appears"): frames checked per second on each watched live view, and the
+# threads (per server process) that check them, off the event loop that relays the picture.
+LIVE_WATCH_FPS = env_int("CONNECT_LIVE_WATCH_FPS", 1, minimum=1, maximum=5)
+LIVE_WATCH_THREADS = env_int("CONNECT_LIVE_WATCH_THREADS", 1, minimum=1, maximum=16)
 # A neighbour's concern (concerns): true masks the neighbour's home in the live views of the cameras whose owners are
 # asked about it, from the moment they are asked until each owner answers.
 CONCERN_MASK_PENDING = env_bool("CONNECT_CONCERN_MASK_PENDING", False)

@@ -4,6 +4,7 @@ Never faces: nothing here describes, crops or stores a face (tests/detections/te
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -72,3 +73,52 @@ class Detection(models.Model):
 
     def __str__(self):
         return f"{self.kind} at {self.t_s:.1f}s"
+
+
+class LiveWatch(models.Model):
+    """'Alert me when a match appears': the attributes looked for on the frames of a case's open live views, until
+    `ends_at` or the case closing. It holds no frame: a frame is checked in memory and dropped (detections/live.py)."""
+
+    class State(models.TextChoices):
+        ON = "on", "On"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    incident = models.ForeignKey("requests_app.Incident", on_delete=models.CASCADE, related_name="+")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500)
+    criteria = models.JSONField(help_text="The attributes looked for (as detections.live.WATCHED names them)")
+    set_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.ON, db_index=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Why it is paused or ended")
+
+    class Meta:
+        ordering = ["-set_at"]
+
+    def __str__(self):
+        return f"watch {self.code} ({self.state})"
+
+
+class LiveWatchMatch(models.Model):
+    """A match shown on a live view: when, where on the picture, on which camera's view. No picture is kept."""
+
+    watch = models.ForeignKey(LiveWatch, on_delete=models.CASCADE, related_name="matches")
+    camera = models.ForeignKey("registry.Camera", null=True, on_delete=models.SET_NULL, related_name="+")
+    camera_label = models.CharField(max_length=200)
+    session_code = models.UUIDField()
+    shown_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    seen_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=8, choices=Detection.Kind.choices)
+    x = models.FloatField()
+    y = models.FloatField()
+    w = models.FloatField()
+    h = models.FloatField()
+    label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self):
+        return f"{self.label} on {self.camera_label}"

@@ -9,3 +9,7 @@ def clip_stored(*, clip_id: int, camera_id: int | None = None, **_signal) -> Non
 
 def clips_purged(*, clip_ids: list[int], **_signal) -> None:
     services.detections_purge(clip_ids=clip_ids)
+
+
+def incident_closed(*, incident, **_signal) -> None:
+    services.watches_end_for_case(incident=incident)

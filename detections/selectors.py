@@ -83,3 +83,30 @@ def case_cameras(*, incident) -> list:
 
     ids = ClipIndex.objects.filter(incident=incident, camera__isnull=False).values("camera_id")
     return list(Camera.objects.filter(pk__in=ids).order_by("label"))
+
+
+def watches_on(*, incident_id: int) -> dict[str, dict]:
+    """The case's watches that are on now (code -> the attributes looked for); none once the case is closed."""
+    from django.utils import timezone
+
+    from detections.models import LiveWatch
+
+    rows = LiveWatch.objects.filter(incident_id=incident_id, incident__status="open", state=LiveWatch.State.ON,
+                                    ends_at__gt=timezone.now()).values_list("code", "criteria")
+    return {str(code): criteria for code, criteria in rows}
+
+
+def watches_of_case(*, incident, limit: int = 20):
+    """The case's watches, newest first, with their latest matches (the search page's notice)."""
+    from django.db.models import Prefetch
+
+    from detections.models import LiveWatch, LiveWatchMatch
+
+    return (LiveWatch.objects.filter(incident=incident).select_related("set_by")
+            .prefetch_related(Prefetch("matches", queryset=LiveWatchMatch.objects.order_by("-seen_at")))[:limit])
+
+
+def may_get_marks(user, session) -> bool:
+    """Deny by default: the analyst holding the open live view, who may also search its case."""
+    return (session is not None and session.ended_at is None and session.incident is not None
+            and session.analyst_id == user.pk and can_search(user, session.incident))

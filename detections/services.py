@@ -4,6 +4,7 @@ searches and thumbnail views in the ledger."""
 import logging
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -13,7 +14,7 @@ from audit.ledger import record
 from common import outbox
 from detections import indexing
 from detections.detector import DetectorUnavailable
-from detections.models import ClipIndex, Detection
+from detections.models import ClipIndex, Detection, LiveWatch, LiveWatchMatch
 from requests_app.models import Clip
 from requests_app.services import clip_audit_args, clip_reader_for_analysis
 
@@ -126,3 +127,89 @@ def thumbnail(*, detection: Detection, user) -> bytes:
     record(actor=user, action=Action.DETECTION_THUMBNAIL_VIEWED, detection=str(detection.code), kind=detection.kind,
            t_s=detection.t_s, **clip_audit_args(clip))
     return jpeg
+
+
+# --- live watches ("alert me when a match appears") ---------------------------------------------------------
+
+WATCH_MINUTES_MAX = 240
+
+
+def watch_set(*, user, incident, criteria: dict, reason: str, minutes: int) -> LiveWatch:
+    """A watch on the case's open live views. The caller checked that `user` may search the case."""
+    if incident.status != incident.Status.OPEN:
+        raise ValidationError("The case is closed: its live views have ended.")
+    if not 1 <= minutes <= WATCH_MINUTES_MAX:
+        raise ValidationError(f"A watch lasts 1 to {WATCH_MINUTES_MAX} minutes.")
+    with transaction.atomic():
+        watch = LiveWatch.objects.create(incident=incident, set_by=user, reason=reason, criteria=criteria,
+                                         ends_at=timezone.now() + timedelta(minutes=minutes))
+        record(actor=user, action=Action.LIVE_WATCH_SET, target_type="incident", target_code=incident.code,
+               incident_code=incident.code, case_number=incident.case_number, watch=str(watch.code), reason=reason,
+               criteria=criteria, minutes=minutes)
+    return watch
+
+
+def watch_end(*, watch: LiveWatch, note: str, actor=None) -> bool:
+    """Ends a watch once (its time limit, the case closing, or its setter); False if it had ended already."""
+    with transaction.atomic():
+        if not LiveWatch.objects.filter(pk=watch.pk).exclude(state=LiveWatch.State.ENDED).update(
+                state=LiveWatch.State.ENDED, note=note[:300]):
+            return False
+        record(actor=actor, action=Action.LIVE_WATCH_ENDED, target_type="incident", target_code=watch.incident.code,
+               incident_code=watch.incident.code, case_number=watch.incident.case_number, watch=str(watch.code),
+               note=note, matches=watch.matches.count())
+    return True
+
+
+def watches_expire(*, incident=None) -> int:
+    """Ends the watches past their time limit (asked whenever watches are read: no beat needed for a flag)."""
+    overdue = LiveWatch.objects.exclude(state=LiveWatch.State.ENDED).filter(ends_at__lte=timezone.now())
+    if incident is not None:
+        overdue = overdue.filter(incident=incident)
+    overdue = overdue.select_related("incident")
+    return sum(watch_end(watch=watch, note="its time limit was reached") for watch in overdue)
+
+
+def watches_end_for_case(*, incident) -> None:
+    """In the transaction that closes the case (requests_app.signals.incident_closed)."""
+    for watch in LiveWatch.objects.filter(incident=incident).exclude(state=LiveWatch.State.ENDED):
+        watch_end(watch=watch, note="the case was closed")
+
+
+def watch_pause(*, watch_code: str, reason: str) -> bool:
+    """A detector that crashed on a frame: the watch says "paused: reason"; the live views go on."""
+    with transaction.atomic():
+        watch = LiveWatch.objects.select_related("incident").filter(code=watch_code,
+                                                                    state=LiveWatch.State.ON).first()
+        if watch is None or not LiveWatch.objects.filter(pk=watch.pk, state=LiveWatch.State.ON).update(
+                state=LiveWatch.State.PAUSED, note=reason[:300]):
+            return False
+        record(actor=None, action=Action.LIVE_WATCH_PAUSED, target_type="incident", target_code=watch.incident.code,
+               incident_code=watch.incident.code, case_number=watch.incident.case_number, watch=str(watch.code),
+               reason=reason)
+    return True
+
+
+def _live_fields(session) -> dict:
+    incident = session.incident
+    return {"target_type": "live_session", "target_code": session.code, "incident_code": incident.code,
+            "case_number": incident.case_number, "camera_code": session.camera.code,
+            "owner_code": session.camera.owner.code}
+
+
+def watch_checked(*, watch_codes: list[str], session, user) -> None:
+    """Once per watch and live view: the camera's owner reads that their live picture was checked for a case."""
+    record(actor=user, action=Action.LIVE_WATCH_CHECKED, watches=watch_codes, **_live_fields(session))
+
+
+def watch_match_record(*, watch_code: str, session, user, kind: str, box, label: str) -> LiveWatchMatch:
+    """A match shown on `user`'s live view: kept as words and a box (no picture), and in the ledger for the owner."""
+    watch = LiveWatch.objects.get(code=watch_code)
+    x, y, w, h = box
+    with transaction.atomic():
+        match = LiveWatchMatch.objects.create(watch=watch, camera=session.camera, camera_label=session.camera.label,
+                                              session_code=session.code, shown_to=user, kind=kind, x=x, y=y, w=w,
+                                              h=h, label=label[:200])
+        record(actor=user, action=Action.LIVE_WATCH_MATCH_SHOWN, watch=watch_code, kind=kind, label=label,
+               **_live_fields(session))
+    return match

@@ -2,24 +2,26 @@
 every search and every thumbnail is in the ledger."""
 
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from common.base_map import map_config
 from common.evidence_store import EvidenceStoreError
 from common.sealed import EvidenceIntegrityError
-from detections import colours, selectors, services
-from detections.models import Detection
+from detections import colours, live, selectors, services
+from detections.models import Detection, LiveWatch
 from requests_app.evidence_keys import ClipDestroyed, EvidenceKeyUnavailable
 from requests_app.models import Incident
 
 DIRECTIONS = ("left", "right", "toward", "away", "still")
 VEHICLE_TYPES = ("car", "van_truck", "two_wheeler")
+WATCH_MINUTES_DEFAULT = 30
 # What the page tells every searcher, in plain words (docs/BENCHMARKS.md holds the measured figures).
 LIMITS = [
     "It finds whole people standing or walking upright, at least about a sixth of the picture's height (about "
@@ -84,16 +86,25 @@ def _criteria(data, incident) -> tuple[selectors.Criteria, list[str]]:
 @require_http_methods(["GET", "POST"])
 def case_search(request, code):
     incident = _case_for(request, code)
-    context = {"incident": incident, "colours": colours.COLOURS, "directions": DIRECTIONS,
+    services.watches_expire(incident=incident)
+    context = {"incident": incident, "watches": selectors.watches_of_case(incident=incident),
+               "watch_minutes": request.POST.get("minutes", WATCH_MINUTES_DEFAULT), "colours": colours.COLOURS,
+               "directions": DIRECTIONS,
                "vehicle_types": VEHICLE_TYPES, "cameras": selectors.case_cameras(incident=incident),
                "states": selectors.index_states(incident=incident),
                "not_indexed": selectors.clips_not_indexed(incident=incident)[:50], "limits": LIMITS,
-               "form": request.POST if request.method == "POST" else {}, "searched": False, "map_config": map_config()}
+               "form": request.POST if request.method == "POST" else {}, "searched": False,
+               "map_config": map_config()}
     if request.method == "POST":
         criteria, errors = _criteria(request.POST, incident)
         reason = request.POST.get("reason", "").strip()
         if len(reason) < 5:
             errors.append("Write why you are searching (at least a few words): it goes into the access ledger.")
+        watching = request.POST.get("action") == "watch"
+        if watching and not errors:
+            errors += _watch_set(request, incident, criteria, reason)
+            if not errors:
+                return redirect(f"{reverse('detections:case_search', args=[incident.code])}#det-watches")
         if errors:
             context["errors"] = errors
             return render(request, "detections/search.html", context, status=400)
@@ -105,6 +116,33 @@ def case_search(request, code):
             {"lat": r["lat"], "lng": r["lng"], "label": r["camera"].label, "n": i + 1}
             for i, r in enumerate(shown) if r["camera"] is not None])
     return render(request, "detections/search.html", context)
+
+
+def _watch_set(request, incident, criteria: selectors.Criteria, reason: str) -> list[str]:
+    """'Alert me when a match appears' on the case's open live views; the errors to show, if any."""
+    wanted = {name: value for name, value in criteria.as_ledger().items() if name in live.WATCHED}
+    wanted["kind"] = criteria.kind
+    if len(wanted) < 2:
+        return ["Pick at least one attribute to watch for."]
+    try:
+        minutes = int(request.POST.get("minutes", WATCH_MINUTES_DEFAULT))
+        services.watch_set(user=request.user, incident=incident, criteria=wanted, reason=reason[:500],
+                           minutes=minutes)
+    except ValueError:
+        return ["The time limit is a number of minutes."]
+    except ValidationError as exc:
+        return exc.messages
+    return []
+
+
+@never_cache
+@staff_member_required
+@require_POST
+def watch_end(request, code, watch):
+    incident = _case_for(request, code)
+    found = get_object_or_404(LiveWatch.objects.select_related("incident"), code=watch, incident=incident)
+    services.watch_end(watch=found, note=f"ended by {request.user.get_username()}", actor=request.user)
+    return redirect(f"{reverse('detections:case_search', args=[incident.code])}#det-watches")
 
 
 def _shown(item: Detection) -> dict:

@@ -1,6 +1,7 @@
 """No faces, ever: no face-recognition or face-embedding library is installed, the indexer loads no face model
 (no cascade, no network, no file with "face" in its name), and detections never imports records, whose redaction
-of public-records releases is the one place connect may locate a face (to blur it)."""
+of public-records releases is the one place connect may locate a face (to blur it). The live watches' frame check
+(detections/live.py) is held to the same: no face model loaded, no face library."""
 
 import ast
 import importlib.util
@@ -10,7 +11,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from detections import indexing, synthetic
+from detections import indexing, live, synthetic
+from detections.detector import detector_make
 from tests.detections.conftest import PASSER_BY, SUSPECT
 
 FACE_LIBRARIES = ("face_recognition", "face_recognition_models", "dlib", "deepface", "insightface",
@@ -44,6 +46,11 @@ def test_the_indexer_loads_no_face_model(monkeypatch, settings):
     result = indexing.index_source(io.BytesIO(clip))
     assert result.found, "the watch must run over a real indexing that finds people"
     assert loaded == [], f"the indexer created {loaded}"
+    # The live path too: a live watch's frame goes through the same detector and attributes, and nothing else.
+    ok, frame = cv2.imencode(".jpg", synthetic.frame_at(1.5, [SUSPECT, PASSER_BY], [], synthetic.background(960, 540)))
+    marks = live.frame_check(frame.tobytes(), {"w": {"kind": "person", "upper_colour": "red"}}, detector_make())
+    assert ok and marks, "the watch must run over a real live check that marks someone"
+    assert loaded == [], f"the live watch created {loaded}"
 
 
 def test_detections_never_imports_records_or_names_a_face_model():

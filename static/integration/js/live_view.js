@@ -139,6 +139,8 @@
       }
       var message = JSON.parse(event.data);
       if (message.type === "session") {
+        // Other scripts on the page (detections' live watch marks) follow the view through these two events.
+        document.dispatchEvent(new CustomEvent("connect:live-session", { detail: { session: message.session } }));
         delete viewer.dataset.interrupted;
         stillButton.disabled = false;
         statusEl.textContent = "Live until " + new Date(message.ends_by).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + " at the latest";
@@ -170,6 +172,7 @@
   }
   // An ended view shows no picture (an old frame would pass for live) and cannot save a still.
   function stopped() {
+    document.dispatchEvent(new CustomEvent("connect:live-stopped"));
     frameEl.removeAttribute("src");
     if (lastUrl) { URL.revokeObjectURL(lastUrl); lastUrl = null; }
     stillButton.disabled = true;
