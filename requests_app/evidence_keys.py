@@ -53,13 +53,15 @@ def clip_key_seal(clip: Clip, data_key: bytes) -> None:
     clip.master_key_id, clip.wrapped_key = clip_keys.clip_key_wrap(data_key, code=clip.code)
 
 
-def clip_data_key(clip: Clip, *, user) -> bytes:
+def clip_data_key(clip: Clip, *, user, mark_destroyed: bool = True) -> bytes:
     """The clip's data key; ClipDestroyed (after marking it purged) if its shred key is gone, EvidenceKeyUnavailable
-    (recorded) if a key service cannot answer."""
+    (recorded) if a key service cannot answer. A background reader passes `mark_destroyed=False`: a worker whose key
+    store is not the web's (a mount missing on that machine) must not purge a whole clip; people's reads find it."""
     try:
         return clip_keys.clip_key_unwrap(bytes(clip.wrapped_key), master_id=clip.master_key_id, code=clip.code)
     except clip_keys.ClipKeyDestroyed:
-        clip_destroyed_found(clip)
+        if mark_destroyed:
+            clip_destroyed_found(clip)
         raise ClipDestroyed(f"clip {clip.code} was destroyed") from None
     except KEY_FAILURES as exc:
         raise key_failure_record(actor=user, error=exc, doing="opening a clip", clip=clip) from None

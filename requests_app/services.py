@@ -529,11 +529,11 @@ def _clip_read_failed(clip: Clip, user, exc: Exception) -> None:
     record(actor=user, action=Action.CLIP_INTEGRITY_FAILED, reason=str(exc), **audit_args)
 
 
-def _clip_reader(clip: Clip, *, user, from_start: bool = True) -> crypto.DecryptingReader:
+def _clip_reader(clip: Clip, *, user, from_start: bool = True, mark_destroyed: bool = True) -> crypto.DecryptingReader:
     """The clip opened in the evidence store (`from_start`: to be read from its first record on, which a bucket
     serves from one request). Its data key first: ClipDestroyed if its shred key is gone (a restored backup),
     EvidenceKeyUnavailable (recorded) if the key service or key store cannot answer."""
-    data_key = evidence_keys.clip_data_key(clip, user=user)
+    data_key = evidence_keys.clip_data_key(clip, user=user, mark_destroyed=mark_destroyed)
     reader = crypto.DecryptingReader(evidence_store().open(clip.stored_name, from_start=from_start), data_key)
     if reader.size != clip.size:
         reader.close()
@@ -543,10 +543,11 @@ def _clip_reader(clip: Clip, *, user, from_start: bool = True) -> crypto.Decrypt
 
 def clip_reader_for_analysis(*, clip: Clip) -> crypto.DecryptingReader:
     """The clip's plaintext as a seekable file object, decrypted as it is read and never written anywhere, for a
-    machine reader the caller answers for (detections' indexer records its read). Refused if purged."""
+    machine reader the caller answers for (detections' indexer records its read). Refused if purged. A missing shred
+    key only refuses the read here (evidence_keys.clip_data_key says why)."""
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")
-    return _clip_reader(clip, user=None, from_start=True)
+    return _clip_reader(clip, user=None, from_start=True, mark_destroyed=False)
 
 
 def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_range=None,

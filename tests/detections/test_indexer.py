@@ -144,3 +144,20 @@ def test_a_clip_whose_worker_died_at_every_attempt_is_not_indexed_with_that_reas
     assert services.clip_index(clip_id=clip.pk, max_attempts=3) == 0
     index = ClipIndex.objects.get(clip=clip)
     assert index.state == ClipIndex.State.FAILED and "stopped before it finished" in index.reason
+
+
+def test_a_worker_that_cannot_find_the_clips_shred_key_leaves_the_clip_whole(clip, settings, tmp_path, evidence_dir):
+    """A worker whose key store is not the web's (a mount missing on that machine) fails to index; it never marks
+    the clip purged nor removes its file, as a person's read of a clip whose key is truly gone does."""
+    from requests_app.models import Clip
+
+    stored = [path for path in evidence_dir.rglob("*") if path.is_file()]
+    ClipIndex.objects.filter(clip=clip).update(state=ClipIndex.State.PENDING, attempts=0)
+    settings.KEY_STORE_DIR = tmp_path / "another-machines-keys"
+    settings.KEY_STORE_DIR.mkdir()
+    with pytest.raises(services.IndexFailed):
+        services.clip_index(clip_id=clip.pk, max_attempts=3)
+    clip = Clip.objects.get(pk=clip.pk)
+    assert clip.purged_at is None and clip.wrapped_key is not None
+    assert stored and all(path.exists() for path in stored)
+    assert not AccessEntry.objects.filter(action=Action.CLIP_PURGED, target_code=str(clip.code)).exists()
