@@ -7,7 +7,8 @@ controls), links in a nav, and links styled as buttons. Exempt, per WCAG 2.5.5's
   - Inline: links inside a sentence or block of text (prose, the map's attribution line), which are not counted;
   - Equivalent: a checkbox or radio button whose label activates it too: its target is the checkbox and its
     label together, which must reach 44x44;
-  - hidden things (a closed dialog, a [hidden] section) are not on the screen and not counted.
+  - hidden things (a closed dialog, a [hidden] section, the public forms' robot trap, off screen and aria-hidden)
+    are not on the screen and not counted.
 Map markers and clusters are not counted: the cameras they show are in the search's list too, whose controls are
 counted (Equivalent), and the zoom buttons and a pinch do what a tap on a cluster does.
 """
@@ -49,6 +50,7 @@ PHONE_PROBLEMS = """([min, width]) => {
     el.getAttribute("aria-label") || "").trim().slice(0, 30)}"`;
   for (const el of document.querySelectorAll(selector)) {
     if (el.closest(".leaflet-marker-pane")) continue;  // markers: the search list is their equivalent
+    if (el.closest("[aria-hidden=true]")) continue;  // the forms' robot trap: off screen, hidden from everyone
     if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) continue;
     let box = el.getBoundingClientRect();
     if (!box.width || !box.height) continue;
@@ -216,3 +218,14 @@ def test_the_footage_page_on_a_phone(phone):
     assert_fits(page)
     assert not page.errors
 
+
+
+@pytest.mark.parametrize("path", ["/transparency/", "/requests/", "/concern/"])
+def test_the_public_pages_fit_a_phone(phone, path):
+    """The transparency report holds a public key and a command to copy (no spaces to break at): they wrap."""
+    page = phone()
+    page.goto(path)
+    expect(page.locator("h1")).to_be_visible()
+    if path == "/transparency/":
+        expect(page.locator("#ledger-checkpoints pre.command")).to_be_visible()
+    assert_fits(page)
