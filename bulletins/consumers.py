@@ -10,7 +10,9 @@ of that the receipts socket re-checks on events at most every RECHECK_S seconds,
 at once, and 200 session checks in a row held the last officer's copy back by seconds (bench/bulletin_fanout.py).
 A new bulletin's still follows its message on the same socket as a binary frame, each recipient checked and each
 delivery recorded first (bulletins.still_delivery); the page fetches it over HTTP only when told to
-("still_by_page") or when it reconnects (the snapshot carries the still's address)."""
+("still_by_page") or when it reconnects (the snapshot carries the still's address). The sockets that got a bulletin
+at the same moment stamp their receipts in one transaction (services.receipts_mark_received), where 200 in a row on
+Django's one sync thread held each socket's next bulletin back behind its own."""
 
 import asyncio
 import logging
@@ -21,10 +23,11 @@ from channels.db import database_sync_to_async
 
 from accounts.consumers import StaffSocket
 from accounts.services import user_group
-from bulletins import live, selectors, services, still_delivery
+from bulletins import batched, live, selectors, services, still_delivery
 from common.socket_messages import Close, message_send
 
 logger = logging.getLogger(__name__)
+_received = batched.Batched(batched.database.run, lambda asks: services.receipts_mark_received(asks))
 RECHECK_S = 2.0
 WATCH_S = 30.0
 
@@ -113,8 +116,10 @@ class PatrolSocket(_Rechecked):
         await message_send(self, {"type": "bulletin", "bulletin": payload})
         if payload.get("media_url"):
             await self._still_send(payload["code"])
-        await database_sync_to_async(services.receipt_mark)(user=self.scope["user"], code=payload["code"],
-                                                            step="received")
+        try:  # with the other sockets' receipts of the moment: one transaction, not one each in a row
+            await _received.ask((payload["code"], self.scope["user"].pk))
+        except Exception:  # the page's next snapshot stamps it
+            logger.warning("bulletins: receipt of %s not stamped", payload["code"], exc_info=True)
 
     async def _still_send(self, code: str) -> None:
         """The still as a binary frame once this officer was checked and the delivery recorded; else the page is
@@ -181,3 +186,7 @@ class ReceiptsSocket(_Rechecked):
     async def bulletin_receipt(self, event):
         if await self.still_allowed():
             await message_send(self, {"type": "receipt", "receipt": event["receipt"]})
+
+    async def bulletin_receipts(self, event):
+        if await self.still_allowed():
+            await message_send(self, {"type": "receipts", "receipts": event["receipts"]})

@@ -16,29 +16,25 @@ Redis, never disk), for BURST_S seconds at most and for at most KEPT stills: the
 
 Frame: the bulletin's code as 16 raw bytes, then the image (static/bulletins/js/patrol.js)."""
 
-import asyncio
 import logging
 import threading
 import time
 import uuid
-import weakref
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 
-from api.fast_route import DatabaseThreads
 from audit.actions import Action
 from audit.ledger import entry, record_many
 from bulletins import media, selectors
+from bulletins.batched import Batched, database
 from bulletins.models import Bulletin
 
 logger = logging.getLogger(__name__)
 
 KEPT = 4  # stills whose plaintext a process keeps at once (a few bulletins sent in the same seconds)
 BURST_S = 30.0  # how long a still's plaintext is kept after it was decrypted
-
-_database = DatabaseThreads(1, "bulletin-still")
 
 
 class Plaintexts:
@@ -115,46 +111,15 @@ def deliveries_record(deliveries: list[Delivery]) -> dict[Delivery, bytes]:
     return allowed
 
 
-@dataclass
-class _LoopState:
-    waiting: list[tuple[Delivery, asyncio.Future]] = field(default_factory=list)
-    writer: asyncio.Task | None = None
-
-
-_states: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]" = weakref.WeakKeyDictionary()
+# Looked up at each call, so that a test can stand in for it.
+_deliveries = Batched(database.run, lambda asks: deliveries_record(asks))
 
 
 async def still_for(delivery: Delivery) -> bytes | None:
-    """The still's bytes once this recipient was checked and the delivery's entry committed; None if they may not
-    have it now (or it is gone). Raises the write's error if checking or recording failed (send nothing then)."""
-    loop = asyncio.get_running_loop()
-    state = _states.get(loop)
-    if state is None:
-        state = _states[loop] = _LoopState()
-    done = loop.create_future()
-    state.waiting.append((delivery, done))
-    if state.writer is None:
-        state.writer = loop.create_task(_write(state))
-    # shield: a socket that closes meanwhile must not cancel the others' write.
-    return await asyncio.shield(done)
-
-
-async def _write(state: _LoopState) -> None:
-    try:
-        while state.waiting:
-            batch, state.waiting = state.waiting, []
-            try:
-                stills = await _database.run(deliveries_record, [delivery for delivery, _ in batch])
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for delivery, done in batch:
-                    if not done.done():
-                        done.set_result(stills.get(delivery))
-    finally:
-        state.writer = None
+    """The still's bytes once this recipient was checked and the delivery's entry committed, with those of the
+    sockets asking at the same moment; None if they may not have it now (or it is gone). Raises the call's error if
+    checking or recording failed (send nothing then)."""
+    return await _deliveries.ask(delivery)
 
 
 def frame_of(code: str, data: bytes) -> bytes:

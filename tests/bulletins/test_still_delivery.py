@@ -20,6 +20,7 @@ from tests.accounts.test_websocket import run_async
 from tests.agencies.conftest import agency_user
 from tests.bulletins.conftest import jpeg, officer
 from tests.bulletins.test_access import socket_for
+from tests.conftest import wait_for
 
 
 def session_of(user) -> str:
@@ -138,6 +139,32 @@ def test_the_still_follows_the_bulletin_on_the_recipients_socket_only(officers, 
     [entry] = viewed_by(adams)
     assert entry.target_code == str(bulletin.code)
     assert not viewed_by(baker)
+    receipt = Recipient.objects.get(bulletin=bulletin, user=adams)
+    wait_for(lambda: (receipt.refresh_from_db() or receipt).received_at, what="adams's receipt stamped received")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receipts_of_the_moment_are_stamped_once_together_and_the_sender_sees_them(with_still, officers, analyst):
+    bulletin, _ = with_still
+    adams, baker = officers
+    follower = socket_for(analyst, f"/ws/bulletins/{bulletin.code}/")
+    asked = [(str(bulletin.code), adams.pk), (str(bulletin.code), baker.pk)]
+
+    async def scenario():
+        connected, _ = await follower.connect(timeout=5)
+        assert connected and (await follower.receive_json_from(timeout=5))["type"] == "receipts"
+        await asyncio.to_thread(services.receipts_mark_received, asked)
+        heard = await follower.receive_json_from(timeout=5)
+        assert heard["type"] == "receipts"
+        assert sorted((r["user"], r["state"]) for r in heard["receipts"]) == [("adams", "received"),
+                                                                            ("baker", "received")]
+        await asyncio.to_thread(services.receipts_mark_received, asked)  # again: nothing new
+        assert await follower.receive_nothing(timeout=1)
+        await follower.disconnect()
+
+    run_async(scenario())
+    stamped = {r.user_id: r.received_at for r in Recipient.objects.filter(bulletin=bulletin)}
+    assert all(stamped.values()) and len(stamped) == 2
 
 
 @pytest.mark.django_db(transaction=True)
