@@ -6,11 +6,15 @@
 connect's real ASGI server (uvicorn, one process, with the ledger's sealer, as the Procfile runs them) on
 connect_bench and a Redis database of its own. 200 patrol officers (units B000-B199), each signed in with a
 websocket on ws/patrol/. This process sends each bulletin through bulletins.services.bulletin_send (rows, the
-still sealed under the key service, the ledger, one group message per recipient after commit) to all 200 units,
+still sealed under the key service, the ledger, one group message to every patrol socket after commit) to all 200 units,
 one bulletin at a time. Measured from the call:
   notified     the bulletin's message arrives on the officer's socket
-  still        the officer's page has then fetched the still (GET /bulletins/<code>/still.jpg, decrypted and
-               recorded in the ledger for each officer) over its own keep-alive connection
+  still        the officer's page has then the still in hand: the binary frame that follows the message on the
+               same socket (bulletins.still_delivery: each officer checked, each delivery recorded in the ledger
+               before it leaves), or, where the server says so or a version without it runs, fetched over the
+               page's own keep-alive connection (GET /bulletins/<code>/still.jpg, decrypted and recorded)
+The pages ask for no permessage-deflate: the Procfile's server refuses it (--ws-per-message-deflate false), while the
+benchmark's server (api_nearby.running_server) would otherwise compress every frame, the still's too.
 Baseline, same run: the bare channel layer, the same payload with the still inside (base64) sent with group_send
 to 200 groups of one channel each, received by 200 bare layer receivers in this process: Redis only, no server,
 no database, no socket. Target: p99 of `still` under 1 s.
@@ -28,6 +32,7 @@ import statistics
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -83,8 +88,9 @@ async def _get(port: int, path: str, cookie: str, conn: dict) -> int:
 class Officers:
     """200 patrol pages in one event loop on a thread of their own."""
 
-    def __init__(self, port: int, cookies: list[str]):
-        self.port, self.cookies = port, cookies
+    def __init__(self, port: int, cookies: list[str], still_bytes: int):
+        self.port, self.cookies, self.still_bytes = port, cookies, still_bytes
+        self.by_page = 0  # stills fetched over HTTP rather than taken from the socket
         self.started = 0.0  # when the current bulletin's send began (one bulletin at a time)
         self.notified: list[float] = []
         self.still: list[float] = []
@@ -104,7 +110,8 @@ class Officers:
 
             conn: dict = {}
             async with websockets.connect(f"ws://127.0.0.1:{self.port}/ws/patrol/", origin=f"http://127.0.0.1:{self.port}",
-                                          additional_headers={"Cookie": cookie}, max_size=2**24) as socket:
+                                          additional_headers={"Cookie": cookie}, max_size=2**24,
+                                          compression=None) as socket:
                 first = json.loads(await socket.recv())
                 assert first["type"] == "snapshot", first
                 connected += 1
@@ -122,11 +129,13 @@ class Officers:
                     started = self.started
                     self.notified.append(arrived - started)
                     try:
-                        try:
-                            await _get(self.port, bulletin["media_url"], cookie, conn)
-                        except (asyncio.IncompleteReadError, ConnectionError):  # the server closed an idle one
-                            conn.pop("writer").close()
-                            await _get(self.port, bulletin["media_url"], cookie, conn)
+                        if not (bulletin.get("still_on_socket") and await self._framed(socket, bulletin["code"])):
+                            self.by_page += 1
+                            try:
+                                await _get(self.port, bulletin["media_url"], cookie, conn)
+                            except (asyncio.IncompleteReadError, ConnectionError):  # the server closed an idle one
+                                conn.pop("writer").close()
+                                await _get(self.port, bulletin["media_url"], cookie, conn)
                         self.still.append(time.perf_counter() - started)
                     except Exception as exc:  # counted, not raised: the run goes on
                         self.errors.append(str(exc))
@@ -136,6 +145,31 @@ class Officers:
                 conn["writer"].close()
 
         await asyncio.gather(*(page(cookie) for cookie in self.cookies))
+
+    async def _framed(self, socket, code: str) -> bool:
+        """True once the still's frame came on the socket (checked: this bulletin's, whole); False when the server
+        says to fetch it by address instead."""
+        while True:
+            message = await asyncio.wait_for(socket.recv(), timeout=30)
+            if isinstance(message, bytes):
+                if message[:16] != uuid.UUID(code).bytes or len(message) - 16 != self.still_bytes:
+                    raise RuntimeError(f"still frame: {len(message)} bytes, not this bulletin's still")
+                return True
+            if json.loads(message).get("type") == "still_by_page":
+                return False
+
+
+def media_views_recorded(codes: list[str], *, expected: int) -> int:
+    """The stills' views in the ledger's chain (each delivery is one), once the sealer has chained them."""
+    from audit.actions import Action
+    from audit.models import AccessEntry
+
+    deadline = time.monotonic() + 15
+    while True:
+        count = AccessEntry.objects.filter(action=Action.BULLETIN_MEDIA_VIEWED, target_code__in=codes).count()
+        if count >= expected or time.monotonic() > deadline:
+            return count
+        time.sleep(0.2)
 
 
 def baseline(payload: dict, rounds: int) -> list[float]:
@@ -198,16 +232,17 @@ def main() -> None:
     pressure = pressure_totals()
     started_run = time.perf_counter()
     with running_server(REDIS_URL) as port:
-        officers = Officers(port, cookies)
+        officers = Officers(port, cookies, len(still))
         officers.thread.start()
         if not officers.ready.wait(120):
             raise RuntimeError("the patrol pages did not all connect")
-        send_times = []
+        send_times, codes = [], []
         for r in range(rounds):
             officers.pending = OFFICERS
             officers.started = started = time.perf_counter()
-            services.bulletin_send(sender=sender, description=f"bench bulletin {r}", priority="urgent",
-                                   addressees=services.Addressees(units=units), still=services.Still(jpeg=still))
+            codes.append(str(services.bulletin_send(
+                sender=sender, description=f"bench bulletin {r}", priority="urgent",
+                addressees=services.Addressees(units=units), still=services.Still(jpeg=still)).code))
             send_times.append(time.perf_counter() - started)
             deadline = time.monotonic() + 30
             while officers.pending > 0 and time.monotonic() < deadline:
@@ -217,6 +252,7 @@ def main() -> None:
             time.sleep(0.5)
         officers.stop.set()
         officers.thread.join(10)
+        recorded = media_views_recorded(codes, expected=len(officers.still))
     payload = {"code": "bench", "description": "bench", "still": base64.b64encode(still).decode()}
     _data.log("bulletin_fanout: baseline (bare group_send) ...")
     bare = summary_of(baseline(payload, rounds))
@@ -225,6 +261,7 @@ def main() -> None:
         "benchmark": "bulletin_fanout", "quick": args.quick, "commit": code_commit(), "officers": OFFICERS,
         "still_bytes": len(still), "bulletins": rounds, "send_call": summary_of(send_times),
         "notified": notified, "still_in_hand": got_still, "errors": len(officers.errors),
+        "stills_fetched_by_page": officers.by_page, "media_views_in_ledger": recorded,
         "error_sample": officers.errors[:3], "baseline_bare_group_send": bare,
         "ratio_p99": _data.ratio(got_still.get("p99_ms", 0), bare.get("p99_ms", 0)),
         "ratio_p99_notified": _data.ratio(notified.get("p99_ms", 0), bare.get("p99_ms", 0)),

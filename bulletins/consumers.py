@@ -7,9 +7,15 @@ the bulletin's sender, supervisors and auditors.
 Sign-out, a disabled account or a removed role close both at once (the user's group hears the revocation); on top
 of that the receipts socket re-checks on events at most every RECHECK_S seconds, and the patrol socket on a timer
 (every WATCH_S seconds, jittered) rather than on each bulletin: a bulletin reaches every patrol socket of a process
-at once, and 200 session checks in a row held the last officer's copy back by seconds (bench/bulletin_fanout.py)."""
+at once, and 200 session checks in a row held the last officer's copy back by seconds (bench/bulletin_fanout.py).
+A new bulletin's still follows its message on the same socket as a binary frame, each recipient checked and each
+delivery recorded first (bulletins.still_delivery); the page fetches it over HTTP only when told to
+("still_by_page") or when it reconnects (the snapshot carries the still's address). The sockets that got a bulletin
+at the same moment stamp their receipts in one transaction (services.receipts_mark_received), where 200 in a row on
+Django's one sync thread held each socket's next bulletin back behind its own."""
 
 import asyncio
+import logging
 import random
 import time
 
@@ -17,9 +23,11 @@ from channels.db import database_sync_to_async
 
 from accounts.consumers import StaffSocket
 from accounts.services import user_group
-from bulletins import live, selectors, services
+from bulletins import batched, live, selectors, services, still_delivery
 from common.socket_messages import Close, message_send
 
+logger = logging.getLogger(__name__)
+_received = batched.Batched(batched.database.run, lambda asks: services.receipts_mark_received(asks))
 RECHECK_S = 2.0
 WATCH_S = 30.0
 
@@ -103,9 +111,34 @@ class PatrolSocket(_Rechecked):
         if self.scope["user"].pk not in event["to"]:  # for others: never forwarded
             return
         payload = {**event["bulletin"], "state": "received"}
+        still = payload.get("media_kind") == "image"  # a clip segment is played from its address, in ranges
+        if still:
+            payload["still_on_socket"] = True  # the page waits for the frame rather than fetching the still
         await message_send(self, {"type": "bulletin", "bulletin": payload})
-        await database_sync_to_async(services.receipt_mark)(user=self.scope["user"], code=payload["code"],
-                                                            step="received")
+        if still:
+            await self._still_send(payload["code"])
+        try:  # with the other sockets' receipts of the moment: one transaction, not one each in a row
+            await _received.ask((payload["code"], self.scope["user"].pk))
+        except Exception:  # the page's next snapshot stamps it
+            logger.warning("bulletins: receipt of %s not stamped", payload["code"], exc_info=True)
+
+    async def _still_send(self, code: str) -> None:
+        """The still as a binary frame once this officer was checked and the delivery recorded; else the page is
+        told to fetch it (the still's page checks and records again, and answers what it answers)."""
+        session = self.scope.get("session")
+        delivery = still_delivery.Delivery(code=code, user_id=self.scope["user"].pk,
+                                           session_key=(session.session_key or "") if session is not None else "")
+        try:
+            data = await still_delivery.still_for(delivery)
+        except Exception:  # the database away, say: nothing sent unrecorded
+            logger.warning("bulletins: still %s not delivered on the socket", code, exc_info=True)
+            data = None
+        if data is None:
+            self.checked_at = 0.0  # refused, perhaps: the session and role as they are now close the socket if so
+            if await self.still_allowed():
+                await message_send(self, {"type": "still_by_page", "code": code})
+            return
+        await self.send(bytes_data=still_delivery.frame_of(code, data))
 
     async def receive_json(self, content, **kwargs):
         if content["type"] == "ping":
@@ -154,3 +187,7 @@ class ReceiptsSocket(_Rechecked):
     async def bulletin_receipt(self, event):
         if await self.still_allowed():
             await message_send(self, {"type": "receipt", "receipt": event["receipt"]})
+
+    async def bulletin_receipts(self, event):
+        if await self.still_allowed():
+            await message_send(self, {"type": "receipts", "receipts": event["receipts"]})

@@ -4,18 +4,25 @@ A bulletin is seen by its recipients, its sender, and those whose role reads eve
 auditors): all of them active program staff. Nobody else: not another patrol officer, not a camera's owner, not
 an outside agency's account."""
 
+from importlib import import_module
 from typing import TypedDict
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from bulletins.models import Bulletin, PatrolOfficer, Recipient
+from common import access
 from common.access import is_program_staff
 
 RECEIVE = "bulletins.receive_bulletin"
 SEND = "bulletins.send_bulletin"
 READ_ALL = "bulletins.view_all_bulletins"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"  # permissions' backend (guardian's needs an object)
 
 
 class BulletinPayload(TypedDict):
@@ -66,6 +73,40 @@ def bulletin_readable(*, user, code) -> Bulletin | None:
     if bulletin.sender_id == user.pk or may_read_all(user) or bulletin.recipients.filter(user=user).exists():
         return bulletin
     return None
+
+
+def recipients_receiving(*, bulletin: Bulletin, user_ids: set[int]) -> dict:
+    """{user id: user} of those among `user_ids` who may have this bulletin's still now: its recipients who pass
+    may_receive (active program staff holding the receive permission, not an outside agency's), asked for many at
+    once (bulletins.still_delivery) as bulletin_readable asks for one."""
+    users = {user.pk: user for user in get_user_model().objects.with_perm(
+        RECEIVE, is_active=True, include_superusers=True, backend=MODEL_BACKEND).filter(
+        pk__in=user_ids, is_staff=True).filter(pk__in=Recipient.objects.filter(bulletin=bulletin).values("user_id"))}
+    outside = _outside_among(users)
+    return {pk: user for pk, user in users.items() if pk not in outside}
+
+
+def _outside_among(users: dict) -> set[int]:
+    """The ids of outside agencies' people among `users`: one query when every rule has its SQL."""
+    rules = access.outside_rules_sql()
+    if rules is None:
+        return {pk for pk, user in users.items() if access.is_outside(user)}
+    if not rules or not users:
+        return set()
+    table = get_user_model()._meta.db_table
+    condition = " OR ".join(f"({rule})" for rule in rules).replace("%(user_id)s", "u.id")
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT u.id FROM "{table}" u WHERE u.id = ANY(%s) AND ({condition})', [list(users)])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def sessions_live(session_keys: set[str]) -> set[str]:
+    """Which of these sessions are still in the store, unexpired (a sign-out deletes its row)."""
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db":
+        return set(Session.objects.filter(session_key__in=session_keys, expire_date__gt=timezone.now())
+                   .values_list("session_key", flat=True))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return {key for key in session_keys if store().exists(key)}
 
 
 def bulletin_supervisable(*, user, code) -> Bulletin | None:

@@ -253,6 +253,31 @@ def receipt_mark(*, user, code, step: str) -> Recipient | None:
     return recipient
 
 
+def receipts_mark_received(asked: list[tuple[str, int]]) -> dict:
+    """Stamps many receipts received at once ((bulletin code, user id) pairs: patrol sockets that got a bulletin at
+    the same moment, bulletins.consumers), as receipt_mark's first step does for one: each once, in one transaction,
+    the senders' pages told in one message per thread. Returns {} (nothing to answer each asker)."""
+    wanted: dict[str, set[int]] = {}
+    for code, user_id in asked:
+        wanted.setdefault(code, set()).add(user_id)
+    now = timezone.now()
+    with transaction.atomic():
+        for code, user_ids in wanted.items():
+            # Locked, and read again if another window stamped one meanwhile: each is stamped once.
+            due = list(Recipient.objects.select_for_update(of=("self",))
+                       .select_related("bulletin", "bulletin__thread", "user")
+                       .filter(bulletin__code=code, user_id__in=user_ids, received_at__isnull=True))
+            if not due:
+                continue
+            Recipient.objects.filter(pk__in=[recipient.pk for recipient in due]).update(received_at=now)
+            for recipient in due:
+                recipient.received_at = now
+            root = due[0].bulletin.thread or due[0].bulletin
+            live.after_commit(live.receipts_group(root.code), {
+                "type": "bulletin.receipts", "receipts": [receipt_payload(recipient) for recipient in due]})
+    return {}
+
+
 def media_read(*, user, bulletin: Bulletin, record_view: bool = True) -> bytes:
     """The still or clip segment, for someone the view already allowed (bulletins.selectors.bulletin_readable);
     recorded unless `record_view` is False (a player's later ranges of one viewing)."""

@@ -86,6 +86,8 @@ def test_a_frame_from_the_live_view_reaches_a_patrol_phone_and_is_acknowledged(b
         expect(card).to_contain_text(incident.case_number)
         wait_for(lambda: card.locator("img").evaluate("img => img.complete && img.naturalWidth") > 0,
                  what="the still shown on the phone")
+        # It came on the phone's socket, right behind the bulletin, not by a fetch of its own.
+        assert card.locator("img").get_attribute("src").startswith("blob:")
         expect(phone.locator("#badge")).to_have_text("1")
         assert phone.title().startswith("(1) ")
         assert "Corner Grocery" not in card.inner_text() and "Store front" not in card.inner_text()
@@ -105,6 +107,8 @@ def test_a_frame_from_the_live_view_reaches_a_patrol_phone_and_is_acknowledged(b
         actions = set(AccessEntry.objects.values_list("action", flat=True))
         assert {Action.BULLETIN_SENT, Action.BULLETIN_STILL_SHARED, Action.BULLETIN_MEDIA_VIEWED,
                 Action.BULLETIN_ACKNOWLEDGED} <= actions
+        viewed = AccessEntry.objects.get(action=Action.BULLETIN_MEDIA_VIEWED, actor_label="adams")
+        assert viewed.detail["via"] == "patrol socket"
         assert not phone.errors and not analyst.errors and not compose.errors
     finally:
         phone.context.close()

@@ -1,5 +1,6 @@
 """Bulletins: two patrol officers in their units and zones with fresh positions, an analyst who sends, a case."""
 
+import asyncio
 import io
 from datetime import timedelta
 
@@ -84,3 +85,17 @@ def clip_of_case(incident, owner_a, analyst, street_mp4):
 
     assign_perm("requests_app.view_incident", analyst, incident)
     return case_clip(incident, owner_a.cameras.get(), street_mp4)
+
+
+async def in_thread(function, /, *args, **kwargs):
+    """asyncio.to_thread, closing the thread's database connection after: a thread that ends with its connection
+    open keeps it from the pool, and enough such tests in one run exhaust the pool."""
+    from django.db import connections
+
+    def call():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return await asyncio.to_thread(call)

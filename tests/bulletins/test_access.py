@@ -2,7 +2,6 @@
 an investigator who did not send it, a camera's owner, an outside agency's account even given every role,
 anonymous visitors). Over the pages, the still and the websockets."""
 
-import asyncio
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -14,7 +13,7 @@ from bulletins.services import Addressees, Still
 from connect.asgi import application
 from tests.accounts.test_websocket import run_async
 from tests.agencies.conftest import agency_user
-from tests.bulletins.conftest import jpeg
+from tests.bulletins.conftest import in_thread, jpeg
 from tests.conftest import make_staff, sign_in_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,7 +102,7 @@ def test_patrol_sockets_hear_only_their_own_bulletins(people, analyst):
             connected, _ = await socket.connect(timeout=5)
             assert connected
             assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
-        bulletin = await asyncio.to_thread(
+        bulletin = await in_thread(
             services.bulletin_send, sender=analyst, description="red hoodie", addressees=Addressees(units=["2B11"]))
         heard = await adams_socket.receive_json_from(timeout=5)
         assert heard["type"] == "bulletin" and heard["bulletin"]["code"] == str(bulletin.code)
@@ -146,7 +145,7 @@ def test_the_receipts_socket_is_for_the_sender_supervisors_and_auditors_and_goes
         assert connected
         snapshot = await follower.receive_json_from(timeout=5)
         assert [(r["user"], r["state"]) for r in snapshot["receipts"]] == [("adams", "sent")]
-        await asyncio.to_thread(services.receipt_mark, user=people["recipient"], code=sent.code, step="acknowledged")
+        await in_thread(services.receipt_mark, user=people["recipient"], code=sent.code, step="acknowledged")
         heard = await follower.receive_json_from(timeout=5)
         assert heard["receipt"]["user"] == "adams" and heard["receipt"]["state"] == "acknowledged"
         await follower.disconnect()
@@ -161,7 +160,7 @@ def test_a_patrol_socket_closes_when_the_officer_loses_the_role(people):
     async def scenario():
         connected, _ = await socket.connect(timeout=5)
         assert connected and (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
-        await asyncio.to_thread(adams.groups.clear)
+        await in_thread(adams.groups.clear)
         closed = await socket.receive_output(timeout=5)
         assert closed["type"] == "websocket.close" and closed["code"] == 4401
 

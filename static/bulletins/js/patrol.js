@@ -1,7 +1,9 @@
 // The patrol page: bulletins live over ws/patrol/, newest first, updates threaded under the first bulletin.
 // A new one sounds (once the officer turned the sound on: browsers allow audio only after a tap) and vibrates;
 // the title, the page's badge and the installed app's badge count the bulletins not yet acknowledged. A bulletin
-// is marked opened once the page is visible.
+// is marked opened once the page is visible. A new bulletin's still follows its message on the socket as a binary
+// frame (16 bytes of the bulletin's code, then the image); the page fetches it by address only when the server says
+// so, when the frame does not come, or for the bulletins a (re)connection lists.
 (function () {
   "use strict";
   var list = document.getElementById("bulletins");
@@ -11,6 +13,7 @@
   var baseTitle = document.title;
   var audio = null, socket = null, retry = 1000;
   var cards = {};  // code -> card element
+  var STILL_WAIT_MS = 10000;  // a still announced on the socket and not come by then is fetched by address
 
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol/" }).catch(function () {});
 
@@ -105,9 +108,14 @@
       video.src = b.media_url;
       node.appendChild(video);
     } else if (b.media_url) {
-      var img = el("img");
+      var img = el("img", "still");
       img.alt = b.description;
-      img.src = b.media_url;
+      if (b.still_on_socket) {
+        setTimeout(function () { if (!img.src) img.src = b.media_url; }, STILL_WAIT_MS);
+      } else {
+        img.src = b.media_url;
+      }
+      img.dataset.url = b.media_url;
       node.appendChild(img);
     }
     if (b.lat !== null) {
@@ -153,6 +161,22 @@
     }
   }
 
+  function codeOf(bytes) {
+    var hex = Array.prototype.map.call(bytes, function (n) { return (n < 16 ? "0" : "") + n.toString(16); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function stillArrived(buffer) {
+    var node = cards[codeOf(new Uint8Array(buffer, 0, 16))];
+    var img = node && node.querySelector("img.still");
+    if (img && !img.src) img.src = URL.createObjectURL(new Blob([buffer.slice(16)], { type: "image/jpeg" }));
+  }
+
+  function stillByAddress(code) {
+    var img = cards[code] && cards[code].querySelector("img.still");
+    if (img && !img.src) img.src = img.dataset.url;
+  }
+
   function send(message) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   }
@@ -161,8 +185,10 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(scheme + location.host + list.dataset.socket);
     socket = ws;
+    ws.binaryType = "arraybuffer";
     ws.onopen = function () { retry = 1000; statusEl.textContent = texts.live; };
     ws.onmessage = function (event) {
+      if (event.data instanceof ArrayBuffer) { stillArrived(event.data); return; }
       var message = JSON.parse(event.data);
       if (message.type === "snapshot") {
         // Oldest first, so the newest ends on top and updates find their first bulletin.
@@ -173,6 +199,8 @@
         showUnread(); beep();
         if (navigator.vibrate) navigator.vibrate(200);
         looked();
+      } else if (message.type === "still_by_page") {
+        stillByAddress(message.code);
       } else if (message.type === "receipt") {
         setState(message.code, message.state);
         showUnread();
