@@ -76,6 +76,39 @@ class StaffSocket(LayerAware, AsyncJsonWebsocketConsumer):
         return staff_scope_allowed(self.scope)
 
 
+class RecheckedStaffSocket(StaffSocket):
+    """A staff socket whose events re-check the session and what the socket's work needs (`may`, run on a database
+    thread) at most every RECHECK_S seconds: events may come ten times a second (dispatch's positions, bulletins'
+    receipts). Closes with Close.UNAUTHENTICATED when the session is gone, Close.FORBIDDEN when `may` says no."""
+
+    RECHECK_S = 2.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checked_at = 0.0  # when the session and `may` were last found good; 0: check at the next event
+
+    def may(self) -> bool:
+        raise NotImplementedError
+
+    async def refusal(self) -> Close | None:
+        if not await self._allowed():
+            return Close.UNAUTHENTICATED
+        if not await database_sync_to_async(self.may)():
+            return Close.FORBIDDEN
+        return None
+
+    async def still_allowed(self) -> bool:
+        now = time.monotonic()
+        if now - self.checked_at < self.RECHECK_S:
+            return True
+        refused = await self.refusal()
+        if refused is not None:
+            await self.close(code=refused)
+            return False
+        self.checked_at = now
+        return True
+
+
 def staff_scope_allowed(scope, *, outside_ok: bool = False) -> bool:
     """Whether a socket's user is still signed-in, active staff with a role (and MFA where required).
     `outside_ok`: an outside agency's signed-in person passes too (no role: the consumer's own rule decides what

@@ -1,18 +1,18 @@
 """ws/patrol/: a patrol officer's bulletins, live; ws/bulletins/<code>/: who received, opened and acknowledged one.
 
 Both are staff sockets (accounts.consumers.StaffSocket: an active, verified session, closed at sign-out), deny by
-default: the patrol socket needs the receive permission and forwards only the bulletins naming its own user among
-the recipients (all patrol sockets share one group: bulletins/live.py says why); the receipts socket opens only for
-the bulletin's sender, supervisors and auditors.
-Sign-out, a disabled account or a removed role close both at once (the user's group hears the revocation); on top
-of that the receipts socket re-checks on events at most every RECHECK_S seconds, and the patrol socket on a timer
-(every WATCH_S seconds, jittered) rather than on each bulletin: a bulletin reaches every patrol socket of a process
-at once, and 200 session checks in a row held the last officer's copy back by seconds (bench/bulletin_fanout.py).
-A new bulletin's still follows its message on the same socket as a binary frame, each recipient checked and each
-delivery recorded first (bulletins.still_delivery); the page fetches it over HTTP only when told to
-("still_by_page") or when it reconnects (the snapshot carries the still's address). The sockets that got a bulletin
-at the same moment stamp their receipts in one transaction (services.receipts_mark_received), where 200 in a row on
-Django's one sync thread held each socket's next bulletin back behind its own."""
+default: the patrol socket needs the receive permission and forwards only the bulletins naming its own user among the
+recipients (all patrol sockets share one group: bulletins/live.py says why); the receipts socket opens only for the
+bulletin's sender, supervisors and auditors. Sign-out, a disabled account or a removed role close both at once (the
+user's group hears the revocation); on top of that the receipts socket re-checks on events at most every few seconds
+(accounts.consumers.RecheckedStaffSocket), and the patrol socket on a timer (every WATCH_S seconds, jittered) rather
+than on each bulletin: a bulletin reaches every patrol socket of a process at once, and 200 session checks in a row held
+the last officer's copy back by seconds (bench/bulletin_fanout.py). A new bulletin's still follows its message on the
+same socket as a binary frame, each recipient checked and each delivery recorded first (bulletins.still_delivery); the
+page fetches it over HTTP only when told to ("still_by_page") or when it reconnects (the snapshot carries the still's
+address). The sockets that got a bulletin at the same moment stamp their receipts in one transaction
+(services.receipts_mark_received), where 200 in a row on Django's one sync thread held each socket's next bulletin back
+behind its own."""
 
 import asyncio
 import logging
@@ -21,45 +21,17 @@ import time
 
 from channels.db import database_sync_to_async
 
-from accounts.consumers import StaffSocket
+from accounts.consumers import RecheckedStaffSocket
 from accounts.services import user_group
 from bulletins import batched, live, selectors, services, still_delivery
-from common.socket_messages import Close, message_send
+from common.socket_messages import message_send
 
 logger = logging.getLogger(__name__)
 _received = batched.Batched(batched.database.run, lambda asks: services.receipts_mark_received(asks))
-RECHECK_S = 2.0
 WATCH_S = 30.0
 
 
-class _Rechecked(StaffSocket):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.checked_at = 0.0
-
-    async def still_allowed(self) -> bool:
-        now = time.monotonic()
-        if now - self.checked_at < RECHECK_S:
-            return True
-        refused = await self.refusal()
-        if refused is not None:
-            await self.close(code=refused)
-            return False
-        self.checked_at = now
-        return True
-
-    async def refusal(self) -> Close | None:
-        if not await self._allowed():
-            return Close.UNAUTHENTICATED
-        if not await database_sync_to_async(self.may)():
-            return Close.FORBIDDEN
-        return None
-
-    def may(self) -> bool:
-        raise NotImplementedError
-
-
-class PatrolSocket(_Rechecked):
+class PatrolSocket(RecheckedStaffSocket):
     accepted_messages = {"ping": {}, "open": {"code": str}, "ack": {"code": str}}
 
     def may(self) -> bool:
@@ -155,7 +127,7 @@ class PatrolSocket(_Rechecked):
             await message_send(self, {"type": "receipt", "code": content["code"], "state": recipient.state})
 
 
-class ReceiptsSocket(_Rechecked):
+class ReceiptsSocket(RecheckedStaffSocket):
     def may(self) -> bool:
         return selectors.bulletin_supervisable(user=self.scope["user"],
                                                code=self.scope["url_route"]["kwargs"]["code"]) is not None

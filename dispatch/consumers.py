@@ -1,31 +1,29 @@
 """ws/dispatch/: calls for service and officer positions on the staff map, live.
 
-Same gate as ws/staff/ (an active, verified staff session, checked against the session store), plus the
-permission to view calls. On connect the socket sends what is current (open calls with their nearest cameras,
-each unit's latest position); then events as `dispatch.live` sends them. The session is re-checked on events
-at most every RECHECK_S seconds (position batches come ten times a second), and a sign-out closes the socket
-at once through the user's own group. Closes with Close.UNAUTHENTICATED when the session is gone and
-Close.FORBIDDEN when the role lacks the permission (the map hides the feed then). While Redis is away the socket
-stays open and says so ({"type": "interrupted"}); once Redis is back it re-checks the session and sends a fresh
-snapshot, since the events of the outage are lost (common/layer_aware.py).
-"""
+Same gate as ws/staff/ (an active, verified staff session, checked against the session store), plus the permission to
+view calls. On connect the socket sends what is current (open calls with their nearest cameras, each unit's latest
+position); then events as `dispatch.live` sends them. The session is re-checked on events at most every few seconds
+(accounts.consumers.RecheckedStaffSocket: position batches come ten times a second), and a sign-out closes the socket at
+once through the user's own group. Closes with Close.UNAUTHENTICATED when the session is gone and Close.FORBIDDEN when
+the role lacks the permission (the map hides the feed then). While Redis is away the socket stays open and says so
+({"type": "interrupted"}); once Redis is back it re-checks the session and sends a fresh snapshot, since the events of
+the outage are lost (common/layer_aware.py)."""
 
 import time
 from typing import Literal, TypedDict
 
 from channels.db import database_sync_to_async
 
-from accounts.consumers import StaffSocket
+from accounts.consumers import RecheckedStaffSocket
 from accounts.services import user_group
 from audit.actions import Action
 from audit.ledger import record
-from common.socket_messages import LIVE_SERVICE_LOST, Close, Interrupted, message_send
+from common.socket_messages import LIVE_SERVICE_LOST, Interrupted, message_send
 from dispatch import selectors
 from dispatch.live import GROUP
 from dispatch.selectors import CallPayload, PositionPayload
 
 VIEW_PERMISSION = "dispatch.view_callforservice"
-RECHECK_S = 2.0
 SNAPSHOT_CALLS = 200
 
 
@@ -45,13 +43,9 @@ class PositionsEvent(TypedDict):
     positions: list[PositionPayload]
 
 
-class DispatchSocket(StaffSocket):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.checked_at = 0.0  # when the session and permission were last found good
-
+class DispatchSocket(RecheckedStaffSocket):
     async def connect(self):
-        refused = await self._refusal()
+        refused = await self.refusal()
         if refused is not None:
             await self.close(code=refused)
             return
@@ -67,38 +61,18 @@ class DispatchSocket(StaffSocket):
 
     async def on_layer_back(self) -> None:
         self.checked_at = 0.0  # a sign-out or a removed role announced during the outage never arrived
-        if await self._still_allowed():
+        if await self.still_allowed():
             await message_send(self, await self._snapshot())
 
     async def dispatch_call(self, event):
-        if await self._still_allowed():
+        if await self.still_allowed():
             await message_send(self, CallEvent(type="call", call=event["call"]))
 
     async def dispatch_positions(self, event):
-        if await self._still_allowed():
+        if await self.still_allowed():
             await message_send(self, PositionsEvent(type="positions", positions=event["positions"]))
 
-    async def _still_allowed(self) -> bool:
-        now = time.monotonic()
-        if now - self.checked_at < RECHECK_S:
-            return True
-        refused = await self._refusal()
-        if refused is not None:
-            await self.close(code=refused)
-            return False
-        self.checked_at = now
-        return True
-
-    async def _refusal(self) -> Close | None:
-        """No valid staff session: UNAUTHENTICATED; signed in without the dispatch view: FORBIDDEN."""
-        if not await self._allowed():
-            return Close.UNAUTHENTICATED
-        if not await self._may_view():
-            return Close.FORBIDDEN
-        return None
-
-    @database_sync_to_async
-    def _may_view(self) -> bool:
+    def may(self) -> bool:
         user = self.scope["user"]
         return user.has_perm(VIEW_PERMISSION) and user.has_perm("dispatch.view_officerposition")
 
