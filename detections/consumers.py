@@ -17,6 +17,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.consumers import staff_scope_allowed
+from common.layer_aware import LayerAware
 from common.socket_messages import Close, message_send
 from detections import live, selectors, services
 from detections.detector import detector_make
@@ -63,7 +64,9 @@ class WatchPaused(TypedDict):
     reason: str
 
 
-class WatchSocket(AsyncWebsocketConsumer):
+class WatchSocket(LayerAware, AsyncWebsocketConsumer):
+    # It joins no channel-layer group (frames come from the relay's hub): through a Redis outage it stays open and
+    # simply gets no frames to check, as the live view beside it says; LayerAware keeps its close handling the same.
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.session = None

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from requests_app import services as requests_services
 from requests_app.models import Clip
 from tests.browser.conftest import staff_sign_in
-from tests.conftest import make_staff
+from tests.conftest import make_staff, wait_for
 from tests.detections.conftest import SUSPECT, street_clip  # noqa: F401 (a fixture)
 from tests.registry.factories import CameraFactory
 from tests.requests_app.conftest import clip_uploaded
@@ -41,7 +41,11 @@ def test_white_hat_backpack_lands_on_the_right_second(page, street_clip):  # noq
     expect(results).to_have_count(1)
     expect(results.first).to_contain_text("white hat, bag, right")
     thumbnail = results.first.locator("img")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    # Thumbnails load lazily, as the person scrolls to them; each is cut from the decrypted clip on request (seconds
+    # on a loaded machine), so polled from here for up to a minute.
+    thumbnail.scroll_into_view_if_needed()
+    wait_for(lambda: thumbnail.evaluate("img => img.complete && img.naturalWidth > 0"), timeout=60,
+             what="the thumbnail to load")
     size = thumbnail.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert size[1] > 1.5 * size[0]  # head to feet
     expect(page.locator(".det-timeline a")).to_have_count(1)
