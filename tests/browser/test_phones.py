@@ -71,6 +71,9 @@ PHONE_PROBLEMS = """([min, width]) => {
 
 
 def phone_problems(page) -> list[str]:
+    # After a click that navigates, the new page's heading can be in the DOM before its stylesheet has arrived,
+    # and a measurement then would see the page unstyled: measure once the page has loaded.
+    page.wait_for_load_state("load")
     return page.evaluate(PHONE_PROBLEMS, [MIN_TARGET, page.viewport_size["width"]])
 
 

@@ -265,6 +265,25 @@ def _request(base, method, path, body=b"", headers=None, *, cut_after: int | Non
     return response
 
 
+def _resumed(base, location, video, *, what, offsets=None):
+    """A new client's resumption: asks the server where to go on from and sends the rest, as often as the server
+    is still noticing the cut connection's end (the upload answers 423, Locked, until then; and 409 if it moved
+    on between the HEAD and the PATCH). Returns the last answer."""
+    from tests.conftest import wait_for
+
+    answers = []
+
+    def resumed():
+        offset = int(_request(base, "HEAD", location).getheader("Upload-Offset"))
+        assert offsets is None or offset in offsets, offset
+        answers.append(_request(base, "PATCH", location, video[offset:],
+                                {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)}))
+        return answers[-1].status not in (423, 409)
+
+    wait_for(resumed, what=what)
+    return answers[-1]
+
+
 def test_an_upload_cut_at_half_is_resumed_by_a_new_client_under_uvicorn(asgi_server, footage_request, evidence_dir):
     from tests.conftest import wait_for
 
@@ -281,22 +300,17 @@ def test_an_upload_cut_at_half_is_resumed_by_a_new_client_under_uvicorn(asgi_ser
     def server_offset():
         return int(_request(asgi_server, "HEAD", location).getheader("Upload-Offset"))
 
-    assert wait_for(lambda: server_offset() == 3 * CHUNK, what="the whole records before the cut kept")
+    # The cut came 388 bytes into the fourth record. The server keeps every whole record it read; what its ASGI
+    # server still held unread when the client vanished is dropped (uvicorn answers a disconnect, not the
+    # buffered bytes), so on a busy machine the third record may be lost too, never more.
+    assert wait_for(lambda: server_offset() >= 2 * CHUNK, what="the whole records before the cut kept")
     assert Clip.objects.count() == 0
     assert not plaintext_on_disk(evidence_dir, video)
 
     # A new client asks where to go on from and sends the rest.
-    # (The server may still be noticing the first connection's end: until then the upload answers 423, Locked.)
-    offset = server_offset()
-    answers = []
-
-    def resumed():
-        rest = {**piece, "Upload-Offset": str(offset)}
-        answers.append(_request(asgi_server, "PATCH", location, video[offset:], rest))
-        return answers[-1].status != 423
-
-    assert wait_for(resumed, what="the upload let go by the cut request")
-    assert answers[-1].status == 204 and answers[-1].getheader("Upload-Offset") == str(len(video))
+    answer = _resumed(asgi_server, location, video, what="the upload let go by the cut request",
+                      offsets=(2 * CHUNK, 3 * CHUNK))
+    assert answer.status == 204 and answer.getheader("Upload-Offset") == str(len(video))
     done = _request(asgi_server, "POST", uploads_url(footage_request) + "finish/",
                     headers={"X-Uploads": upload_id(location), "X-Keep-Days": "30"})
     assert done.status == 200
@@ -310,7 +324,6 @@ def test_a_cut_piece_lets_go_of_the_upload_without_the_garbage_collector(asgi_se
     refused as busy for minutes.)"""
     import gc
 
-    from tests.conftest import wait_for
 
     video = padded_mp4(4 * CHUNK + 11)
     location = _request(asgi_server, "POST", uploads_url(footage_request),
@@ -322,18 +335,10 @@ def test_a_cut_piece_lets_go_of_the_upload_without_the_garbage_collector(asgi_se
         # Two whole records, then the tab closes: the disconnect cancels the task as it closes the file.
         _request(asgi_server, "PATCH", location, video[:2 * CHUNK], {**piece, "Content-Length": str(len(video))},
                  cut_after=2 * CHUNK)
-        answers = []
-
-        def resumed():
-            offset = int(_request(asgi_server, "HEAD", location).getheader("Upload-Offset"))
-            answers.append(_request(asgi_server, "PATCH", location, video[offset:],
-                                    {**piece, "Upload-Offset": str(offset)}))
-            return answers[-1].status != 423
-
-        wait_for(resumed, what="the cut piece's lock let go")
+        answer = _resumed(asgi_server, location, video, what="the cut piece's lock let go")
     finally:
         gc.enable()
-    assert answers[-1].status == 204 and answers[-1].getheader("Upload-Offset") == str(len(video))
+    assert answer.status == 204 and answer.getheader("Upload-Offset") == str(len(video))
 
 
 def test_a_piece_whose_client_stalls_lets_go_of_the_upload(asgi_server, footage_request, monkeypatch):
