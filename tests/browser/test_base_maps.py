@@ -90,3 +90,49 @@ def test_the_incident_map_widget_says_so_and_draws_the_outlines(page):
     staff_sign_in(page, "investigator", next_path="/admin/requests_app/incident/add/")
     expect(page.locator(".map-notice")).to_contain_text("Street map unavailable")
     expect(page.locator(".leaflet-overlay-pane path")).to_have_count(1 + DISTRICTS)
+
+
+def test_a_default_marker_finds_its_images_when_static_files_are_hashed(browser):
+    """collectstatic renames leaflet.css's marker-icon.png by its hash, and Leaflet guesses its images' folder from
+    that URL: unfixed, a default marker asked the page's own path for "marker-shadow.png" (a broken marker on the
+    search page's map, and the admin's "incident ... does not exist" message on the next page)."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    base = "http://127.0.0.1:9/"  # never reached: every request below is answered by the routes
+    page_html = """<!doctype html><link rel="stylesheet" href="/static/leaflet/leaflet.4f0d3cd1e2b3.css">
+        <div id="m" style="height:300px"></div><script src="/static/leaflet/leaflet.25c3da10cb19.js"></script>
+        <script src="/static/connect/js/basemap.1e9c5a3f0b7d.js"></script>
+        <script>var map = L.map("m").setView([35.78, -78.64], 15); L.marker([35.78, -78.64]).addTo(map);</script>"""
+    asked = []
+
+    def serve(route):
+        path = route.request.url.removeprefix(base.rstrip("/"))
+        asked.append(path)
+        if not path.startswith("/static/"):
+            return route.fulfill(body=page_html, content_type="text/html")
+        # The hashed name of a collected file, or its plain name (both are served after collectstatic).
+        name = path.removeprefix("/static/")
+        plain = ".".join(part for part in name.split(".") if not (len(part) == 12 and part.isalnum())) or name
+        found = finders.find(plain)
+        if not found:
+            return route.fulfill(status=404)
+        body = Path(found).read_bytes()
+        if plain == "leaflet/leaflet.css":  # as collectstatic rewrites it
+            body = body.replace(b"images/marker-icon.png", b"images/marker-icon.2273e3d8ad92.png")
+        kind = {"css": "text/css", "js": "text/javascript", "png": "image/png"}[plain.rsplit(".", 1)[1]]
+        route.fulfill(body=body, content_type=kind)
+
+    context = browser.new_context(base_url=base)
+    try:
+        context.route("**/*", serve)
+        page = context.new_page()
+        page.goto("/search/")
+        icon = page.locator(".leaflet-marker-icon")
+        expect(icon).to_have_attribute("src", base + "static/leaflet/images/marker-icon.png")
+        page.wait_for_function("() => document.querySelector('.leaflet-marker-icon').naturalWidth > 0")
+        page.wait_for_function("() => document.querySelector('.leaflet-marker-shadow').naturalWidth > 0")
+        assert not [path for path in asked if "marker" in path and not path.startswith("/static/leaflet/images/")]
+    finally:
+        context.close()

@@ -4,6 +4,15 @@
 (function () {
   "use strict";
   var AREA = { color: "#1f5f99", weight: 1, fill: false, interactive: false };
+
+  // Leaflet finds its default marker's images from the URL of marker-icon.png in leaflet.css, which collectstatic
+  // renames by its hash: Leaflet then asked the page's own path for "marker-shadow.png" (a broken marker, and the
+  // admin's "does not exist" message). The plain names stay served beside the hashed ones, under this script's
+  // static root.
+  var staticRoot = document.currentScript ? document.currentScript.src.replace(/connect\/js\/basemap[^/]*$/, "") : "";
+  function markerImages() { if (window.L && staticRoot) L.Icon.Default.imagePath = staticRoot + "leaflet/images/"; }
+  markerImages();
+  document.addEventListener("DOMContentLoaded", markerImages);  // the admin's widgets load Leaflet after this script
   var DISTRICT = { color: "#5c5c5c", weight: 1, dashArray: "4 4", fill: false, interactive: false };
 
   // A one-line notice while no tile has loaded and some failed; gone as soon as one loads.
