@@ -107,9 +107,9 @@ def clip_mp4(figures, vehicles=(), *, seconds: float = 4.0, fps: int = 10, size=
     base = background(width, height, seed)
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
+        stream = container.add_stream("libx264", rate=fps)  # H.264, as cameras record: a browser plays it
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = 4_000_000
+        stream.options = {"preset": "veryfast", "crf": "18"}
         for i in range(int(seconds * fps)):
             image = frame_at(i / fps, figures, vehicles, base)
             frame = av.VideoFrame.from_ndarray(image, format="bgr24")

@@ -22,7 +22,8 @@ def plate_scene_mp4(frames: int = 24, size: tuple[int, int] = (640, 360)) -> byt
     image = np.asarray(scene)
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("mpeg4", rate=12)
+        stream = container.add_stream("libx264", rate=12)  # H.264, as cameras record: a browser plays it
+        stream.options = {"preset": "veryfast", "crf": "18"}
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for _ in range(frames):
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):

@@ -57,3 +57,7 @@ def test_white_hat_backpack_lands_on_the_right_second(page, street_clip):  # noq
     assert SUSPECT.start_s <= second <= SUSPECT.start_s + 0.5
     src = page.locator("video").get_attribute("src")
     assert src.startswith(f"/evidence/{clip.code}/download/") and src.endswith(f"#t={second:g}")
+    # ...and the browser plays it from that second (the demo's clips were once a codec Chromium cannot play).
+    page.wait_for_function("() => { const v = document.querySelector('video'); return v.readyState >= 1 || v.error }")
+    assert page.evaluate("document.querySelector('video').error") is None
+    assert page.evaluate("document.querySelector('video').currentTime") >= SUSPECT.start_s
