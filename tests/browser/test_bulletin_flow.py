@@ -115,3 +115,26 @@ def test_a_frame_from_the_live_view_reaches_a_patrol_phone_and_is_acknowledged(b
         analyst.context.close()
         connector.terminate()
         connector.wait(timeout=10)
+
+
+def test_the_patrol_page_tells_the_time_in_the_programs_time_zone(browser, asgi_server):
+    """A phone set to another time zone (an officer back from a trip, a test machine on UTC) shows a bulletin's
+    time as the analyst's page and the ledger do: in the program's time zone, not the phone's."""
+    from bulletins.services import Addressees, bulletin_send
+
+    officer = make_staff_named("patrol", "adams")
+    PatrolOfficer.objects.create(user=officer, unit="2B11", zone="Downtown")
+    bulletin = bulletin_send(sender=make_staff("analyst"), description=DESCRIPTION,
+                             addressees=Addressees(usernames=["adams"]))
+    phone = new_page(browser, asgi_server, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                     timezone_id="Asia/Tokyo")
+    try:
+        staff_sign_in(phone, "adams", next_path="/patrol/")
+        card = phone.locator(".bulletin").first
+        expect(card).to_contain_text(DESCRIPTION)
+        shown = re.search(r"\d\d:\d\d", card.inner_text()).group(0)
+        local = timezone.localtime(bulletin.created_at)
+        assert shown == f"{local.hour % 12 or 12:02d}:{local.minute:02d}" or shown == local.strftime("%H:%M")
+        assert not phone.errors
+    finally:
+        phone.context.close()

@@ -88,7 +88,7 @@
     return node;
   }
 
-  function time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
+  function time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: document.documentElement.dataset.timeZone || undefined }); }
 
   function card(b) {
     var node = el("article", "bulletin " + b.priority);

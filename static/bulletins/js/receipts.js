@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var box = document.getElementById("receipts");
-  function time(iso) { return iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : ""; }
+  function time(iso) { return iso ? new Date(iso).toLocaleTimeString([], { hour12: false, timeZone: document.documentElement.dataset.timeZone || undefined }) : ""; }
   function show(r) {
     var row = document.getElementById("receipt-" + r.bulletin + "-" + r.user);
     if (!row) return;

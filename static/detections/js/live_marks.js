@@ -66,7 +66,7 @@
       } else if (message.type === "mark") {
         draw(message);
         if (message.new) {
-          line(new Date(message.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) +
+          line(new Date(message.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: document.documentElement.dataset.timeZone || undefined }) +
                " · match: " + message.label);
         }
       } else if (message.type === "watches") {

@@ -38,7 +38,7 @@
     var box = el("div", "dispatch-call-details");
     box.appendChild(el("strong", "", "P" + c.priority + " " + c.call_type));
     box.appendChild(el("div", "", (c.address || c.lat.toFixed(5) + ", " + c.lng.toFixed(5)) + " · " +
-      c.status.replace("_", " ") + " · " + new Date(c.received_at).toLocaleTimeString()));
+      c.status.replace("_", " ") + " · " + new Date(c.received_at).toLocaleTimeString([], { timeZone: document.documentElement.dataset.timeZone || undefined })));
     if (c.incident) box.appendChild(el("div", "dispatch-case", "Case " + c.incident));
     if (window.connectLive) {  // live_view.js: only for those allowed to open live views
       var q = new URLSearchParams({ lat: c.lat.toFixed(6), lng: c.lng.toFixed(6) });

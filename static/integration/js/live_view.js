@@ -75,10 +75,15 @@
   });
   document.getElementById("live-cancel").addEventListener("click", function () { dialog.close(); });
 
+  // Clock times in the program's time zone (the page's), whatever the browser's.
+  function time(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit",
+                                                  timeZone: document.documentElement.dataset.timeZone || undefined });
+  }
+
   // Two-person override: ask, then wait for a supervisor's decision (polled); an approval is sent with the view.
   var overrides = (function () {
     var askStatus = document.getElementById("live-ask-status"), approvedCode = null, timer = null;
-    function time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
     function poll(code) {
       fetch("/live/overrides/" + code + ".json", { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
@@ -143,7 +148,7 @@
         document.dispatchEvent(new CustomEvent("connect:live-session", { detail: { session: message.session } }));
         delete viewer.dataset.interrupted;
         stillButton.disabled = false;
-        statusEl.textContent = "Live until " + new Date(message.ends_by).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + " at the latest";
+        statusEl.textContent = "Live until " + time(message.ends_by) + " at the latest";
       } else if (message.type === "interrupted") {
         statusEl.textContent = message.reason;
         viewer.dataset.interrupted = "1";

@@ -7,7 +7,7 @@
     return sentence.replace(/\{(\w+)\}/g, function (slot, name) { return name in values ? values[name] : slot; });
   }
   function clock(iso) {
-    return new Date(iso).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit", timeZone: document.documentElement.dataset.timeZone || undefined });
   }
   function render(rows) {
     box.textContent = "";

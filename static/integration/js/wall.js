@@ -92,7 +92,7 @@
       var m = JSON.parse(event.data), tile = tiles[m.session];
       if (m.type === "tile" && tile) {
         tile.slot = m.slot; bySlot[m.slot] = tile;
-        tile.li.querySelector(".wall-note").textContent = "Live until " + new Date(m.ends_by).toLocaleTimeString();
+        tile.li.querySelector(".wall-note").textContent = "Live until " + new Date(m.ends_by).toLocaleTimeString([], { timeZone: document.documentElement.dataset.timeZone || undefined });
       } else if (m.type === "tile_ended") {
         if (tile) ended(tile, m.reason); else if (!m.session) statusEl.textContent = m.reason;
       } else if (m.type === "interrupted") {
