@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 
 from audit.actions import Action
@@ -87,7 +88,7 @@ def still_masked(data: bytes, masks: tuple) -> bytes:
         with Image.open(io.BytesIO(data)) as image:
             picture = image.convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError("The still could not be read as a picture.") from exc
+        raise ValueError(gettext("The still could not be read as a picture.")) from exc
     out = io.BytesIO()
     masks_paint(picture, masks).save(out, format="JPEG", quality=85)
     return out.getvalue()

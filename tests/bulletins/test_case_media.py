@@ -146,3 +146,20 @@ def test_without_javascript_a_button_shows_the_chosen_cases_list_and_sends_nothi
     assert f'value="clip:{cases["clip"].code}"' in page
     assert "White hat, grey backpack" in page and "errorlist" not in page  # kept, and not yet checked
     assert not Bulletin.objects.exists()
+
+
+def test_a_still_saved_before_clips_knew_their_camera_finds_it_in_the_ledger(analyst, cases, owner_a):
+    """The migration's backfill: an older live still (no camera on its row) gets the camera its ledger entry names,
+    so its owner's masks and history follow it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from audit.ledger import seal
+    from requests_app.models import Clip
+
+    seal()  # the still's "taken" entry into the chain, as the sealer does
+    Clip.objects.filter(pk=cases["still"].pk).update(camera=None)
+    import_module("requests_app.migrations.0010_clip_camera").stills_cameras_from_ledger(apps, None)
+    assert Clip.objects.get(pk=cases["still"].pk).camera == owner_a.cameras.get(label="Alice porch")
+    assert Clip.objects.get(pk=cases["clip"].pk).camera is None  # an upload's camera is its request's
