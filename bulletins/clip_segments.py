@@ -15,7 +15,7 @@ from django.db.models import F
 
 from audit.actions import Action
 from audit.ledger import record
-from bulletins import media, segment, services
+from bulletins import case_media, media, segment, services
 from bulletins.models import Bulletin
 from common.access import is_program_staff
 from common.evidence_store import EvidenceStoreError
@@ -90,13 +90,15 @@ def bulletin_segment_make(*, bulletin_id: int, max_attempts: int = MAX_ATTEMPTS)
             return _failed(bulletin, "The worker stopped while re-encoding the segment, at every attempt.")
         return "gone"
     bulletin = Bulletin.objects.select_related("sender", "incident", "thread").get(pk=bulletin_id)
-    clip = Clip.objects.select_related("incident", "request__camera__owner").filter(code=bulletin.clip_code).first()
+    clip = (Clip.objects.select_related("incident", "camera__owner", "request__camera__owner")
+            .filter(code=bulletin.clip_code).first())
     if clip is None or clip.wrapped_key is None:
         return _failed(bulletin, "The evidence clip has been purged since the bulletin was composed.")
+    masks = case_media.camera_masks(requests_selectors.clip_camera(clip))  # current ones, as the relay paints now
     try:
         reader = clip_reader_for_analysis(clip=clip)
         try:
-            mp4 = segment.transcode(reader, in_s=bulletin.clip_in_s, out_s=bulletin.clip_out_s)
+            mp4 = segment.transcode(reader, in_s=bulletin.clip_in_s, out_s=bulletin.clip_out_s, masks=masks)
         finally:
             reader.close()
     except segment.SegmentError as exc:
@@ -118,7 +120,7 @@ def _send(bulletin: Bulletin, clip: Clip, mp4: bytes) -> str:
              if uid in users and is_program_staff(users[uid])}  # an account gone or demoted meanwhile gets nothing
     if not found:
         return _failed(bulletin, "None of the recipients can receive bulletins any longer.")
-    camera = clip.request.camera if clip.request_id and clip.request.camera_id else None
+    camera = requests_selectors.clip_camera(clip)
     with transaction.atomic():
         if not Bulletin.objects.filter(pk=bulletin.pk, state=Bulletin.State.PREPARING).update(
                 state=Bulletin.State.SENT, media_type="video/mp4", media_sealed=sealed_bytes,

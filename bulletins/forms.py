@@ -26,8 +26,11 @@ class ComposeForm(forms.Form):
     zone = forms.ChoiceField(label=_("Zone"), required=False)
     units = forms.CharField(label=_("Units (ids, comma separated)"), required=False, max_length=1000)
     users = forms.CharField(label=_("People (user names, comma separated)"), required=False, max_length=1000)
-    evidence = forms.UUIDField(label=_("A saved still of the case (its evidence code)"), required=False)
-    clip = forms.UUIDField(label=_("Or a video clip of the case (its evidence code)"), required=False)
+    # The case's stills and clips are picked from a list (the template's radio buttons, `pick`: "still:<code>" or
+    # "clip:<code>"); an evidence code can still be typed.
+    pick = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    evidence = forms.UUIDField(label=_("Or type a saved still's evidence code"), required=False)
+    clip = forms.UUIDField(label=_("Or type a video clip's evidence code"), required=False)
     clip_in = forms.FloatField(label=_("Segment from (seconds into the clip)"), required=False, min_value=0)
     clip_out = forms.FloatField(label=_("Segment to (seconds into the clip)"), required=False, min_value=0)
     frame = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
@@ -43,7 +46,25 @@ class ComposeForm(forms.Form):
         data = super().clean()
         if (data.get("lat") is None) != (data.get("lng") is None):
             raise forms.ValidationError(_("Give both latitude and longitude, or neither."))
+        self._picked(data)
         return data
+
+    def _picked(self, data) -> None:
+        """A picked still or clip fills the evidence or clip field (which the view checks as a typed code)."""
+        kind, _colon, code = (data.get("pick") or "").partition(":")
+        if not kind:
+            return
+        field = {"still": "evidence", "clip": "clip"}.get(kind)
+        try:
+            picked = forms.UUIDField().clean(code) if field else None
+        except forms.ValidationError:
+            picked = None
+        if picked is None:
+            self.add_error(None, _("Choose a still or a clip from the case's list."))
+        elif data.get(field) not in (None, picked) or data.get("clip" if field == "evidence" else "evidence"):
+            self.add_error(field, _("Pick a still or clip from the list, or type a code: not both."))
+        else:
+            data[field] = picked
 
     def point(self) -> Point | None:
         data = self.cleaned_data

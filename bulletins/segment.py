@@ -1,12 +1,15 @@
 """Cuts a segment of an evidence clip and re-encodes it for a phone: H.264 video only (no sound: the owner shared
 pictures), at most 640 px wide, an MP4 with its index first (faststart) so a phone starts playing at once.
 
-Reads from a file object (requests_app's decrypting reader) and writes to memory: no plaintext touches the disk."""
+Reads from a file object (requests_app's decrypting reader) and writes to memory: no plaintext touches the disk.
+The camera's privacy masks are painted on every frame before it is encoded, as the live relay paints them."""
 
 import io
 from fractions import Fraction
 
 import av
+
+from integration.frames import masks_paint
 
 WIDTH = 640
 FPS_MAX = 15
@@ -20,8 +23,9 @@ def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
 
-def transcode(source, *, in_s: float, out_s: float) -> bytes:
-    """The MP4 bytes of [in_s, out_s) of the source's first video stream. SegmentError when the source is not a
+def transcode(source, *, in_s: float, out_s: float, masks: tuple = ()) -> bytes:
+    """The MP4 bytes of [in_s, out_s) of the source's first video stream, each frame with `masks` (polygons in
+    fractions of the picture, integration.frames.polygons_key) painted black. SegmentError when the source is not a
     video, is unreadable, or holds no picture in that span."""
     if not 0 <= in_s < out_s:
         raise SegmentError("The out point must come after the in point.")
@@ -34,10 +38,18 @@ def transcode(source, *, in_s: float, out_s: float) -> bytes:
             raise SegmentError("The clip holds no video.")
         video = container.streams.video[0]
         video.thread_type = "AUTO"
-        return _encode(container, video, in_s, out_s)
+        return _encode(container, video, in_s, out_s, masks)
 
 
-def _encode(container, video, in_s: float, out_s: float) -> bytes:
+def _picture(frame, width: int, height: int, masks: tuple):
+    """The frame at the segment's size, masked when the camera has masks (painted in RGB, then back to YUV)."""
+    if not masks:
+        return frame.reformat(width=width, height=height, format="yuv420p")
+    image = masks_paint(frame.to_image(width=width, height=height), masks)
+    return av.VideoFrame.from_image(image).reformat(format="yuv420p")
+
+
+def _encode(container, video, in_s: float, out_s: float, masks: tuple) -> bytes:
     out = io.BytesIO()
     written = 0
     try:
@@ -62,7 +74,7 @@ def _encode(container, video, in_s: float, out_s: float) -> bytes:
                     stream.pix_fmt = "yuv420p"
                     stream.time_base = Fraction(1, 1000)
                     stream.options = {"preset": "veryfast", "crf": "28", "profile": "main"}
-                picture = frame.reformat(width=stream.width, height=stream.height, format="yuv420p")
+                picture = _picture(frame, stream.width, stream.height, masks)
                 picture.pts = int(round((frame.time - in_s) * 1000))
                 picture.time_base = Fraction(1, 1000)
                 for packet in stream.encode(picture):

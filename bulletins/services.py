@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.actions import Action
 from audit.ledger import record
 from bulletins import live, media
+from bulletins.case_media import STILL_FORMATS, camera_masks, still_masked
 from bulletins.models import Bulletin, PatrolOfficer, Recipient
 from bulletins.selectors import bulletin_payload, receipt_payload
 from common.access import is_program_staff
@@ -34,13 +35,11 @@ class Still:
     evidence_code: str = ""  # a still saved as evidence of the case, when it is one
 
 
-STILL_FORMATS = {"image2", "jpeg_pipe", "png_pipe", "mjpeg"}
-
-
 def evidence_still(*, user, code):
     """(Still, incident) of a still saved as evidence of a case the user may view; ValidationError otherwise (a
-    stranger's case reads as not found). Read through requests_app's evidence access, which checks the case."""
-    clip = (Clip.objects.select_related("incident", "request__camera__owner").filter(code=code).first()
+    stranger's case reads as not found). Read through requests_app's evidence access, which checks the case. The
+    camera's current privacy masks are painted on it (bulletins.case_media.still_masked)."""
+    clip = (Clip.objects.select_related("incident", "camera__owner", "request__camera__owner").filter(code=code).first()
             if _uuid_or_none(code) else None)
     if clip is None or not requests_selectors.can_view_incident(user, clip.incident):
         raise ValidationError("No saved still with that evidence code in a case you may view.")
@@ -53,7 +52,11 @@ def evidence_still(*, user, code):
         data = b"".join(stream)
     finally:
         stream.close()
-    camera = clip.request.camera if clip.request_id and clip.request.camera_id else None
+    camera = requests_selectors.clip_camera(clip)
+    try:
+        data = still_masked(data, camera_masks(camera))
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
     return Still(jpeg=data, camera_code=str(camera.code) if camera else "",
                  owner_code=str(camera.owner.code) if camera else "", evidence_code=str(clip.code)), clip.incident
 

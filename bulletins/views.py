@@ -11,7 +11,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -20,13 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.actions import Action
 from audit.ledger import record
-from bulletins import clip_segments, push, selectors, services
+from bulletins import case_media, clip_segments, push, selectors, services
 from bulletins.forms import ComposeForm
 from bulletins.models import PatrolOfficer
 from common.access import is_program_staff, staff_permission_required
 from common.base_map import map_config
 from common.districts import district_names
+from common.evidence_store import EvidenceStoreError
+from common.sealed import EvidenceIntegrityError
 from integration import frame_share
+from requests_app.evidence_keys import ClipDestroyed, EvidenceKeyUnavailable
 from requests_app.models import Incident
 from requests_app.selectors import incidents_visible_to
 
@@ -110,13 +113,16 @@ def compose(request):
         if thread is None:
             raise Http404
     incidents = _incidents(request.user, held)
-    initial = {"frame": token, "thread": thread.code if thread else None}
+    initial = {"frame": token, "thread": thread.code if thread else None, "incident": request.GET.get("incident")}
     if held is not None and held.incident_id:
         initial["incident"] = held.incident_id
     if thread is not None and thread.incident_id:
         initial["incident"] = thread.incident_id
-    form = ComposeForm(request.POST or None, initial=initial, incidents=incidents, zones=_zones())
-    if request.method == "POST" and form.is_valid():
+    if "show_media" in request.POST:  # without JavaScript: the chosen case's stills and clips, nothing sent yet
+        form = ComposeForm(initial={**initial, **request.POST.dict()}, incidents=incidents, zones=_zones())
+    else:
+        form = ComposeForm(request.POST or None, initial=initial, incidents=incidents, zones=_zones())
+    if request.method == "POST" and form.is_bound and form.is_valid():
         data = form.cleaned_data
         incident = next((i for i in incidents if i.pk == data["incident"]), None)
         still = None
@@ -154,10 +160,55 @@ def compose(request):
                     frame_share.frame_release(token)
                 messages.success(request, f"Bulletin sent to {bulletin.recipients.count()} recipient(s).")
                 return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
+    return _compose_page(request, form, incidents, held=held, token=token, thread=thread)
+
+
+def _compose_page(request, form, incidents, *, held=None, token="", thread=None):
+    case = _case_chosen(form, incidents)
     return render(request, "bulletins/compose.html", {
         "form": form, "held": held, "held_b64": base64.b64encode(held.jpeg).decode() if held else "",
-        "token": token, "thread": thread, "map_config": map_config(),
+        "token": token, "thread": thread, "map_config": map_config(), **_picker(request, case, form["pick"].value()),
         "sent": selectors.bulletins_sent_by(user=request.user)[:10]})
+
+
+def _case_chosen(form, incidents):
+    chosen = form["incident"].value()
+    return next((incident for incident in incidents if str(incident.pk) == str(chosen)), None) if chosen else None
+
+
+def _picker(request, case, picked) -> dict:
+    """The chosen case's stills and clips the sender may read (each listing recorded), and which one is picked."""
+    return {"case": case, "picked": picked or "",
+            "case_media": case_media.case_media_listed(user=request.user, incident=case) if case else []}
+
+
+@never_cache
+@require_GET
+@staff_permission_required(selectors.SEND)
+def compose_media(request):
+    """The picker of one case, for the compose page's script to put in place when the case changes."""
+    case = next((i for i in _incidents(request.user, None) if str(i.pk) == request.GET.get("incident", "")), None)
+    return render(request, "bulletins/_case_media.html", _picker(request, case, ""))
+
+
+@never_cache
+@require_GET
+@staff_permission_required(selectors.SEND)
+def still_thumb(request, code):
+    """A saved still's thumbnail for the picker, masked: read through the case's evidence access, recorded."""
+    try:
+        data = case_media.still_thumbnail(user=request.user, code=code)
+    except PermissionDenied:
+        raise Http404 from None  # a stranger's case does not say its evidence exists
+    except (ClipDestroyed, EvidenceIntegrityError) as exc:
+        return HttpResponse(str(exc) or gettext("This still is gone."), status=410, content_type="text/plain")
+    except (EvidenceKeyUnavailable, EvidenceStoreError, ValueError) as exc:
+        return HttpResponse(str(exc) or gettext("The still cannot be read just now."), status=503,
+                            content_type="text/plain")
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _compose_clip(request, form, incident, thread):
@@ -174,9 +225,7 @@ def _compose_clip(request, form, incident, thread):
     except ValidationError as exc:
         for message in exc.messages:
             form.add_error(None, message)
-        return render(request, "bulletins/compose.html", {
-            "form": form, "held": None, "held_b64": "", "token": "", "thread": thread, "map_config": map_config(),
-            "sent": selectors.bulletins_sent_by(user=request.user)[:10]})
+        return _compose_page(request, form, _incidents(request.user, None), thread=thread)
     messages.info(request, "Making the clip segment: the bulletin goes out once it is ready, and this page says so.")
     return redirect("bulletins:detail", code=(bulletin.thread or bulletin).code)
 

@@ -65,11 +65,19 @@ def _mask_image(polygons: tuple, size: tuple[int, int]) -> Image.Image:
     return stencil
 
 
+def masks_paint(frame: Image.Image, polygons: tuple) -> Image.Image:
+    """Paints every polygon black on an RGB picture, in place (the relay's fill), and returns it: for pictures that
+    are not a live JPEG frame (a saved still, a clip segment's decoded frames)."""
+    if polygons:
+        frame.paste((0, 0, 0), mask=_mask_image(polygons, frame.size))
+    return frame
+
+
 def masks_apply(data: bytes, polygons: tuple) -> bytes:
     """The frame re-encoded with every polygon black. `polygons` is a tuple of tuples (hashable)."""
     with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
         frame = image.convert("RGB")
-    frame.paste((0, 0, 0), mask=_mask_image(polygons, frame.size))
+    masks_paint(frame, polygons)
     out = io.BytesIO()
     frame.save(out, format="JPEG", quality=MASKED_QUALITY)
     return out.getvalue()

@@ -129,6 +129,9 @@ class Clip(models.Model):
     request = models.ForeignKey(FootageRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="clips")
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="clips")
     original_name = models.CharField(max_length=255)
+    # The camera a still taken from a live view came from (an owner's upload has its request's camera): its privacy
+    # masks go with the still wherever it is sent. A deleted camera leaves the evidence, unlinked.
+    camera = models.ForeignKey("registry.Camera", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     media_format = models.CharField(max_length=64, help_text="As PyAV found it, not as the name says")
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -27,6 +27,14 @@ def can_view_incident(user, incident: Incident) -> bool:
     return user.has_perm("requests_app.view_all_incidents") or user.has_perm("requests_app.view_incident", incident)
 
 
+def clip_camera(clip):
+    """The camera a clip or still came from: its footage request's, or the live view's a still was taken from;
+    None when unknown or deleted since."""
+    if clip.camera_id:
+        return clip.camera
+    return clip.request.camera if clip.request_id and clip.request.camera_id else None
+
+
 def owners_in_cases_of(*, user) -> QuerySet:
     """The ids of the owners a case the user may view asked for footage: their contact details are part of the
     user's work (registry asks this through registry.selectors.owner_access_rules)."""

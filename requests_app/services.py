@@ -486,7 +486,8 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
     try:
         upload.store()
         with transaction.atomic():
-            clip = Clip(code=upload.code, incident=incident, original_name=name, media_format=info.media_format,
+            clip = Clip(code=upload.code, incident=incident, camera=camera, original_name=name,
+                        media_format=info.media_format,
                         size=upload.size, sha256=upload.sha256, width=info.width, height=info.height,
                         recorded_at=timezone.now(), keep_days_after_close=settings.CLIP_KEEP_DAYS_MAX,
                         uploaded_by=user.get_username())
@@ -511,7 +512,7 @@ def still_store(*, incident: Incident, camera, jpeg: bytes, user, name: str, ses
 # --- evidence access ------------------------------------------------------------------------------------
 
 def clip_audit_args(clip: Clip) -> dict:
-    camera = clip.request.camera if clip.request_id else None
+    camera = selectors.clip_camera(clip)
     return {"target_type": "clip", "target_code": clip.code, "incident_code": clip.incident.code,
             "case_number": clip.incident.case_number, "camera_code": camera.code if camera else "",
             "owner_code": camera.owner.code if camera else ""}

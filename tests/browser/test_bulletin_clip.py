@@ -1,5 +1,6 @@
 """An analyst sends a segment of a case's evidence clip from the compose page; their bulletin page says it is
-being made, then shows it; a patrol officer's phone (360 px) plays it inline (H.264 at 640 px, no sound)."""
+being made, then shows it; a patrol officer's phone (360 px) plays it inline (H.264 at 640 px, no sound). On a
+phone, the case's clip is picked from its list and the segment's points set with the player's buttons."""
 
 from datetime import timedelta
 
@@ -57,3 +58,62 @@ def test_a_clip_segment_plays_inline_on_a_patrol_phone(browser, asgi_server, set
                             timeout=15_000)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     assert phone.errors == [] and desk.errors == []
+
+
+def h264_mp4(seconds: float = 6.0, fps: int = 10) -> bytes:
+    """A clip the browser's player plays (H.264; the synthetic street's MPEG-4 part 2 is not played by Chromium)."""
+    import io
+
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(int(seconds * fps)):
+            frame = av.VideoFrame(320, 240, "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([(i * 4) % 256]) * plane.buffer_size)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_the_case_clip_is_picked_and_its_points_set_with_the_player(browser, asgi_server, settings, tmp_path):
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    camera = CameraFactory(owner=OwnerFactory(kind="business", name="Corner Grocery"), label="Store front")
+    incident = IncidentFactory(case_number="26-004700")
+    analyst = make_staff("analyst")
+    assign_perm("requests_app.view_incident", analyst, incident)
+    clip = case_clip(incident, camera, h264_mp4())
+    officer = make_staff_named("patrol", "adams")
+    PatrolOfficer.objects.create(user=officer, unit="2B11", zone="Downtown")
+    desk = new_page(browser, asgi_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    staff_sign_in(desk, "analyst", next_path="/bulletins/new/")
+    desk.fill("#id_description", "White hat, grey backpack")
+    desk.fill("#id_units", "2B11")
+    desk.select_option("#id_incident", str(incident.pk))
+    choice = desk.locator(f"#pick-{clip.code}")
+    expect(choice).to_be_attached()  # the case's list came when the case was chosen
+    option = desk.locator(f"label[for='pick-{clip.code}']")
+    expect(option).to_contain_text("Store front")
+    assert option.bounding_box()["height"] >= 44
+    option.click()
+    player = desk.locator("#clip-player")
+    expect(player).to_be_visible()
+    desk.wait_for_function("v => v.readyState >= 1 && v.duration > 5", arg=player.element_handle(), timeout=20_000)
+    for second, button in ((1.5, "#clip-set-in"), (4.0, "#clip-set-out")):
+        desk.evaluate("([v, t]) => new Promise(done => { v.addEventListener('seeked', done, {once: true}); "
+                      "v.currentTime = t; })", [player.element_handle(), second])
+        assert desk.locator(button).bounding_box()["height"] >= 44
+        desk.click(button)
+    expect(desk.locator("#id_clip_in")).to_have_value("1.5")
+    expect(desk.locator("#id_clip_out")).to_have_value("4.0")
+    desk.click("#compose-send")
+    desk.wait_for_url("**/bulletins/*/")
+    bulletin = Bulletin.objects.get()
+    assert (bulletin.clip_code, bulletin.clip_in_s, bulletin.clip_out_s) == (str(clip.code), 1.5, 4.0)
+    assert desk.evaluate("document.documentElement.scrollWidth") <= 390
+    assert desk.errors == []

@@ -167,3 +167,48 @@ def test_a_real_worker_makes_the_segment_once_the_compose_commits(celery_worker,
     bulletin.refresh_from_db()
     assert bulletin.state == Bulletin.State.SENT and bulletin.transcode_attempts == 1
     assert {r.user.username for r in bulletin.recipients.select_related("user")} == {"adams"}
+
+
+def two_colour_mp4(seconds: float = 3.0, fps: int = 10, size=(320, 240)) -> bytes:
+    """A clip whose left half is red and right half green, every frame."""
+    import numpy as np
+
+    width, height = size
+    picture = np.zeros((height, width, 3), dtype=np.uint8)
+    picture[:, : width // 2] = (220, 20, 20)
+    picture[:, width // 2:] = (20, 200, 20)
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for _ in range(int(seconds * fps)):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_every_frame_of_the_segment_carries_the_cameras_privacy_masks(officers, analyst, incident, owner_a,
+                                                                       django_capture_on_commit_callbacks):
+    from guardian.shortcuts import assign_perm
+
+    from integration.models import PrivacyMask
+
+    camera = owner_a.cameras.get()
+    PrivacyMask.objects.create(camera=camera, points=[[0, 0], [0.5, 0], [0.5, 1], [0, 1]])  # the red half
+    assign_perm("requests_app.view_incident", analyst, incident)
+    clip = case_clip(incident, camera, two_colour_mp4(), duration_s=3.0)
+    with django_capture_on_commit_callbacks() as queued:
+        bulletin = compose(analyst, clip, in_s=0.5, out_s=2.5)
+    queued[0]()
+    bulletin.refresh_from_db()
+    assert bulletin.state == Bulletin.State.SENT
+    with av.open(io.BytesIO(services.media_read(user=officers[0], bulletin=bulletin))) as played:
+        pictures = [frame.to_ndarray(format="rgb24") for frame in played.decode(played.streams.video[0])]
+    assert len(pictures) >= 15
+    for picture in pictures:
+        height, width, _ = picture.shape
+        masked, open_half = picture[:, : width // 2 - 8], picture[:, width // 2 + 8:]
+        assert masked.max() < 40  # the mask's black fill, not a red pixel left
+        assert open_half[..., 1].mean() > 150 and open_half[..., 0].mean() < 80  # the street beside it, unmasked
