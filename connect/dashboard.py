@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from accounts.models import AccountLock
 from audit import publishing
@@ -122,7 +123,7 @@ def overrides_to_review() -> Panel:
     week = timezone.now() - timedelta(days=7)
     sessions = (LiveSession.objects.filter(started_at__gte=week).exclude(override_reason="")
                 .select_related("analyst").order_by("-started_at")[:10])
-    rows = [Row(f"{s.analyst.get_username()}: {s.override_reason[:80]}",
+    rows = [Row(f"{s.analyst.get_username()}: {Truncator(s.override_reason).chars(80)}",
                 f"{timezone.localtime(s.started_at):%Y-%m-%d %H:%M}", _admin("integration_livesession_change", s.pk),
                 warn=True) for s in sessions]
     return Panel("Overrides this week", rows, "No overrides this week.",

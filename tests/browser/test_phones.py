@@ -172,6 +172,27 @@ def test_the_staff_map_and_the_live_view_on_a_phone(phone):
     assert not page.errors
 
 
+def test_a_supervisors_dashboard_on_a_phone(phone):
+    """The admin opens on each role's work, and a supervisor approves overrides from a phone: the dashboard's rows
+    of sentences fit (Django's dashboard styles had kept each on one line, 578 px wide at 390, or set a case number
+    one letter a line)."""
+    incident = IncidentFactory(case_number="26-004512", offense_type="Vehicle break-in")
+    for n in range(2):
+        camera = CameraFactory()
+        FootageRequest.objects.create(incident=incident, camera=camera, camera_label=camera.label, nonce=f"n{n}",
+                                      state="sent", sent_at=timezone.now(),
+                                      expires_at=timezone.now() + timedelta(days=10))
+    make_staff("supervisor")
+    page = phone()
+    staff_sign_in(page, "supervisor", next_path="/admin/")
+    case = page.locator("#dashboard a", has_text="26-004512")
+    expect(case).to_be_visible()
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    box = case.bounding_box()
+    assert box["width"] >= 80 and box["height"] <= 60, box  # on one or two lines, not a letter a line
+
+
 def test_the_staff_map_of_an_investigator_choosing_cameras_for_a_case_on_a_phone(phone):
     CameraFactory(label="Facing the square", location=Point(-78.6382, 35.7801, srid=4326))
     CameraFactory(label="Corner store", location=Point(-78.6375, 35.7790, srid=4326))
