@@ -30,6 +30,8 @@ def test_investigator_searches_around_a_point(page, cameras):
 
     expect(page.locator("#map")).to_have_attribute("data-loaded", "4")
     expect(page.locator("#map-status")).to_contain_text("4 cameras in view")
+    looked_up = []
+    page.on("request", lambda request: looked_up.append(request.url) if "/addresses/" in request.url else None)
     page.fill("#search-q", "35.7796, -78.6382")
     page.fill("#search-radius", "200")
     page.click("#search-form button")
@@ -42,6 +44,9 @@ def test_investigator_searches_around_a_point(page, cameras):
     expect(results.first).to_contain_text("Looking away")
     expect(page.locator("#results li.covers")).to_contain_text("Facing the square")
     expect(page.locator("#results")).not_to_contain_text("Far away")
+    # Coordinates are no address: not looked up (nor in the ledger as an address search), not "No address found".
+    assert not looked_up
+    expect(page.locator("#search-form .address-status")).to_have_text("")
     screenshot(page, "staff-map")
 
 

@@ -5,6 +5,8 @@
 (function () {
   "use strict";
   var DELAY_MS = 200, MIN_CHARS = 3, counter = 0;
+  // "lat, lng" typed where a field takes either (the staff map) is no address: not looked up, not "not found".
+  var COORDINATES = /^-?\d{1,3}(\.\d+)?\s*,\s*-?\d{1,3}(\.\d+)?$/;
 
   // Staff pages (the map, the admin) are in English and carry no translated words: these stand in.
   var DEFAULTS = {
@@ -87,7 +89,7 @@
       var text = input.value.trim();
       if (text === asked) return;
       asked = text;
-      if (text.length < MIN_CHARS) { close(); say(status, ""); return; }
+      if (text.length < MIN_CHARS || COORDINATES.test(text)) { close(); say(status, ""); return; }
       if (pending) pending.abort();
       pending = new AbortController();
       var params = new URLSearchParams({ q: text, via: options.via || "" });
