@@ -83,7 +83,8 @@ class Action(StrEnum):
     LIVE_STARTED = "live.started", _("started watching live")
     LIVE_ENDED = "live.ended", _("stopped watching live")
     LIVE_OVERRIDE = "live.override"
-    LIVE_OVERRIDE_REQUESTED = "live.override_requested"
+    LIVE_OVERRIDE_REQUESTED = "live.override_requested", _("an analyst asked a supervisor for a live view without "
+                                                           "an incident nearby")
     LIVE_OVERRIDE_APPROVED = "live.override_approved", _("a supervisor approved a live view without an incident "
                                                          "nearby, for one case")
     LIVE_OVERRIDE_REFUSED = "live.override_refused", _("a supervisor refused a live view without an incident nearby")

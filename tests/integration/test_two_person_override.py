@@ -96,8 +96,11 @@ def test_an_approved_request_opens_one_camera_for_one_case_and_everyone_can_read
     assert approved.detail["requested_by"] == "analyst" and approved.detail["request_reason"] == WHY
     assert AccessEntry.objects.get(action="live.override").detail["approved_by"] == "supervisor"
     assert AccessEntry.objects.filter(action="live.override_requested", actor_label="analyst").count() == 1
-    owner_sees = [row["what"] for row in history_rows(owner=live_camera.owner)]
-    assert "a supervisor approved a live view without an incident nearby, for one case" in owner_sees
+    # The owner reads both people and both reasons: the analyst's ask and the supervisor's approval.
+    owner_sees = {row["what"]: row for row in history_rows(owner=live_camera.owner)}
+    assert owner_sees["a supervisor approved a live view without an incident nearby, for one case"]["why"] == \
+        "Active shooting, the route matters"
+    assert owner_sees["an analyst asked a supervisor for a live view without an incident nearby"]["why"] == WHY
 
 
 def test_an_approval_runs_out(client, live_camera, analyst, supervisor, far_case):
