@@ -5,6 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
+# The web port and the demo's mail sink, taken by another checkout's demo, would leave this one's processes
+# restarting forever (or its mail in the other's inbox): say so now, naming the setting that moves each.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+check_port() {  # port variable what
+  if port_taken "$1"; then
+    echo "connect: port $1 ($3) is already taken by another program, perhaps another checkout's demo: choose a free one," >&2
+    echo "  $2=<free port> make run" >&2
+    exit 1
+  fi
+}
+check_port "${PORT:-8000}" PORT "the web server"
+if [ "${CONNECT_MODE:-demo}" = demo ]; then check_port "${CONNECT_EMAIL_PORT:-2525}" CONNECT_EMAIL_PORT "the demo's mail sink"; fi
 # Start the private services before their URLs are exported (services.sh leaves alone whatever
 # CONNECT_DATABASE_URL / CONNECT_REDIS_URL name); on exit stop those this run started.
 # shellcheck source=scripts/stop-started.sh
@@ -40,7 +52,7 @@ if [ "$CONNECT_MODE" = demo ]; then
 
   Staff sign in at http://127.0.0.1:$PORT/admin/ and the map at /map/, password: connect-demo-2026
     investigator  analyst  supervisor  auditor  admin  records (public-records requests at /records/)
-    investigator  analyst  supervisor  auditor  admin
+  Patrol phones:   http://127.0.0.1:$PORT/patrol/  as patrol (unit 2B11) or patrol2 (4C22)
   Outside agency:  http://127.0.0.1:$PORT/agency/  as federal; the legal reviewer: lawyer (/agency/review/)
   Owner portal:    http://127.0.0.1:$PORT/owner/  with resident@example.org
   Demo inbox:      http://127.0.0.1:$PORT/demo/mail/  (sign-in and consent links land here; not signed in as staff)
