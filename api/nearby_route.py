@@ -19,7 +19,8 @@ but a token found over its limit here is counted once more by Django as it answe
 What it answers is made by the view's own functions (api.views.cameras.nearby_params, nearby_found(_async) and
 nearby_body: the serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers
 DRF's view adds (its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's
-middlewares.
+middlewares. What Django's Host, HTTPS and middleware checks found is kept per request shape (every header but the
+token: api.fast_route.FastRoute.as_django_would_serve_kept), so a client's next search skips them.
 tests/api/test_nearby_route_parity.py sends the same requests both ways.
 """
 
