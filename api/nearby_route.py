@@ -19,13 +19,16 @@ but a token found over its limit here is counted once more by Django as it answe
 What it answers is made by the view's own functions (api.views.cameras.nearby_params, nearby_found(_async) and
 nearby_body: the serializer, the service-area check, the selector, the ledger entry, the GeoJSON), with the headers
 DRF's view adds (its Allow and Vary, from CameraViewSet itself: api.fast_route.drf_view_headers) and the site's
-middlewares.
+middlewares. What Django's Host, HTTPS and middleware checks found is kept per request shape (every header but the
+token: api.fast_route.FastRoute.as_django_would_serve_kept), so a client's next search skips them.
 tests/api/test_nearby_route_parity.py sends the same requests both ways.
 """
 
 import io
 import logging
+from urllib.parse import parse_qsl
 
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from rest_framework.exceptions import ValidationError
 
@@ -77,10 +80,11 @@ class NearbyRoute(FastRoute):
         if key is None or repeated(scope, READ) or sends_cookies(headers) or not _plain(headers):
             return await self.app(scope, receive, send)
         request = ASGIRequest(scope, io.BytesIO())
-        if not self.as_django_would_serve(request) or "format" in request.GET:
+        query = _query(request)
+        if query is None or "format" in query or not self.as_django_would_serve_kept(request, scope):
             return await self.app(scope, receive, send)
         try:
-            params = cameras.nearby_params(request.GET)
+            params = cameras.nearby_params(query, as_sent=lambda: request.GET)
         except ValidationError:
             return await self.app(scope, receive, send)
         try:
@@ -112,6 +116,17 @@ def _token_used(token) -> None:
 
 async def _search(connection, actor: str, params: dict) -> tuple[list, dict]:
     return await cameras.nearby_found_async(connection, actor=actor, params=params)
+
+
+def _query(request) -> dict[str, str] | None:
+    """The query's parameters, each with its last value (what QueryDict.get gives), parsed as QueryDict parses them
+    but without its lists (a quarter of the route's request handling); None when there are more than Django takes
+    (its 400)."""
+    try:
+        return dict(parse_qsl(request.META["QUERY_STRING"], keep_blank_values=True, encoding=settings.DEFAULT_CHARSET,
+                              max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
+    except ValueError:
+        return None
 
 
 def _plain(headers: dict) -> bool:

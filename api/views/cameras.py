@@ -90,12 +90,13 @@ class CameraViewSet(viewsets.GenericViewSet):
         return Response(s.camera_feature(camera), content_type=GEOJSON)
 
 
-def nearby_params(query_params) -> dict:
+def nearby_params(query_params, *, as_sent=None) -> dict:
     """The search's validated parameters, or a ValidationError naming the bad one (a 400). No I/O: the fast route
-    (api.nearby_route) runs it on its event loop."""
+    (api.nearby_route) runs it on its event loop, with `query_params` a plain dict of each parameter's last value
+    and `as_sent()` the request's QueryDict, which the serializer judges when the search is not plainly written."""
     params = _plain_nearby_params(query_params)
     if params is None:
-        serializer = s.NearbyQuery(data=query_params)
+        serializer = s.NearbyQuery(data=as_sent() if as_sent is not None else query_params)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
     if not selectors.in_service_area(latitude=params["lat"], longitude=params["lng"]):

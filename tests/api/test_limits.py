@@ -58,3 +58,17 @@ def test_without_redis_every_request_counted_together_is_told_so(settings):
                                       for _ in range(3)))
 
     assert on_a_loop(three_at_once()) == [None, None, None]
+
+
+def test_a_redis_that_lost_the_counting_script_still_counts_every_hit():
+    """The counts go in one Redis script (api.limits._COUNT_AND_READ); a Redis restarted since it was loaded gets it
+    again, and no hit is lost or counted twice."""
+    async def counted_around_a_script_flush():
+        first = await limits.over_and_read_async([("token", "gw", 2)])
+        await limits._async_client().script_flush()  # as a restarted Redis has forgotten it
+        second = await limits.over_and_read_async([("token", "gw", 2)])
+        third = await limits.over_and_read_async([("token", "gw", 2)], read_key="connect:test-read")
+        return first, second, third
+
+    cache._cache.get_client(write=True).set("connect:test-read", b"generation-2")
+    assert on_a_loop(counted_around_a_script_flush()) == (([], None), ([], None), ([("token", "gw")], b"generation-2"))

@@ -135,6 +135,29 @@ def test_refused_searches_get_djangos_own_answer(reader, what, params, request_)
     assert fast[3] is None and django[3] is None  # nothing searched, nothing recorded
 
 
+def test_a_search_with_more_parameters_than_django_takes_gets_djangos_400(reader, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    fast, django, passed_on = both_ways({**HERE, **{f"extra{n}": "1" for n in range(20)}}, key=reader)
+    assert fast[0] == 400 and passed_on == 2
+    assert_same(fast, django)
+
+
+def test_what_the_route_found_of_one_client_does_not_let_another_host_through(reader):
+    """The route keeps what Django's checks found for a request's headers: a request from a host Django refuses,
+    after searches from one it serves, still gets Django's refusal, and the served host's next search the route's
+    answer."""
+    django_app = CountingApp(SealedBodyASGIHandler())
+    fast_app = NearbyRoute(django_app)
+    assert [get(fast_app, HERE, key=reader)[0] for _ in range(2)] == [200, 200] and django_app.calls == 0
+    refused = get(fast_app, HERE, key=reader, host=b"evil.example")
+    assert refused[0] == 400 and django_app.calls == 1
+    django_refusal = get(SealedBodyASGIHandler(), HERE, key=reader, host=b"evil.example")
+    assert (refused[0], refused[2]) == (django_refusal[0], django_refusal[2])
+    https = get(fast_app, HERE, key=reader, forwarded_proto=b"https")
+    assert https[0] == 200 and django_app.calls == 1
+    assert get(fast_app, HERE, key=reader)[0] == 200 and django_app.calls == 1
+
+
 @pytest.mark.parametrize("accept", [b"*/*", b"application/json", b"application/geo+json"])
 def test_what_clients_ask_for_gets_the_same_geojson(reader, accept):
     fast, django, passed_on = both_ways(HERE, key=reader, accept=accept)
