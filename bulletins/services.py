@@ -17,7 +17,7 @@ from audit.actions import Action
 from audit.ledger import record
 from bulletins import live, media
 from bulletins.models import Bulletin, PatrolOfficer, Recipient
-from bulletins.selectors import bulletin_payload, receipt_payload
+from bulletins.selectors import MODEL_BACKEND, RECEIVE, bulletin_payload, receipt_payload
 from common.access import is_program_staff
 from dispatch import selectors as dispatch_selectors
 from registry import selectors as registry_selectors
@@ -156,7 +156,10 @@ def recipients_resolve(addressees: Addressees) -> dict[int, tuple[object, str]]:
         else:
             found.setdefault(user.pk, (user, via))
 
-    officers = {o.unit: o for o in PatrolOfficer.objects.select_related("user")}
+    # A unit's officer who lost the Patrol officer role (or the account) is no longer in it: nobody rides in it.
+    receiving = get_user_model().objects.with_perm(RECEIVE, is_active=True, include_superusers=True,
+                                                   backend=MODEL_BACKEND).values("pk")
+    officers = {o.unit: o for o in PatrolOfficer.objects.select_related("user").filter(user__in=receiving)}
     for unit in addressees.units:
         officer = officers.get(unit)
         if officer is None:
