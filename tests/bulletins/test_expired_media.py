@@ -43,6 +43,8 @@ def test_an_expired_still_is_not_served_before_the_purge_runs(expired, officers,
         assert b"expired" in response.content
         assert not response.content.startswith(b"\xff\xd8")
     assert not AccessEntry.objects.filter(action=Action.BULLETIN_MEDIA_VIEWED).exists()
+    page = signed_in(analyst).get(f"/bulletins/{expired.code}/").content.decode()
+    assert "The still expired and was destroyed." in page and "still.jpg" not in page
 
 
 def test_an_expired_still_is_not_delivered_on_the_socket_nor_offered_by_address(expired, officers):
