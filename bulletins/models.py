@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.utils import timezone
 
 
 class PatrolOfficer(models.Model):
@@ -74,7 +75,11 @@ class Bulletin(models.Model):
 
     @property
     def has_media(self) -> bool:
-        return self.media_key_wrapped is not None and self.media_purged_at is None
+        """Whether the still or segment may be served: not destroyed, and not expired either (beat destroys expired
+        media every few minutes; until then it is already gone for everyone), unless it was saved to the case."""
+        if self.media_key_wrapped is None or self.media_purged_at is not None:
+            return False
+        return self.media_saved_to_case or self.expires_at is None or self.expires_at > timezone.now()
 
     @property
     def is_clip(self) -> bool:

@@ -1,7 +1,8 @@
 """Sending bulletins, recipients' receipts, reading a still, and purging expired stills."""
 
+import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,13 +11,14 @@ from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from audit.actions import Action
 from audit.ledger import record
 from bulletins import live, media
 from bulletins.case_media import STILL_FORMATS, camera_masks, still_masked
 from bulletins.models import Bulletin, PatrolOfficer, Recipient
-from bulletins.selectors import bulletin_payload, receipt_payload
+from bulletins.selectors import MODEL_BACKEND, RECEIVE, bulletin_payload, receipt_payload
 from common.access import is_program_staff
 from dispatch import selectors as dispatch_selectors
 from registry import selectors as registry_selectors
@@ -33,6 +35,55 @@ class Still:
     camera_code: str = ""
     owner_code: str = ""
     evidence_code: str = ""  # a still saved as evidence of the case, when it is one
+
+
+STILL_QUALITY = 90
+ORIENTATION = 0x0112  # the EXIF tag saying how the picture is turned
+_KEPT_SEGMENTS = {0xE0, 0xEE}  # JFIF, and Adobe's colour transform (needed to decode); an ICC profile is kept too
+
+
+def still_clean(data: bytes) -> bytes:
+    """The picture without its metadata: an owner's upload or a camera's frame may carry the phone's position, its
+    owner's name or the camera's name, which must not go to patrol with it. A JPEG loses its metadata segments and
+    nothing else (the same bytes when it had none); a turned JPEG or another format is re-encoded upright as a JPEG.
+    ValidationError if it is not a picture."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            upright = image.format == "JPEG" and image.getexif().get(ORIENTATION, 1) == 1
+            stripped = _jpeg_stripped(data) if upright else None
+            if stripped is not None:
+                return stripped
+            picture = ImageOps.exif_transpose(image).convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError("The still could not be read as a picture.") from None
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=STILL_QUALITY)
+    return out.getvalue()
+
+
+def _jpeg_stripped(data: bytes) -> bytes | None:
+    """The JPEG without its APP1-APP15 (EXIF, XMP, makers' notes) and comment segments, but JFIF, Adobe's and an
+    ICC profile; None when its segments cannot be walked (then it is re-encoded)."""
+    out, at = [data[:2]], 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0xDA:  # start of scan: the picture itself, to the end
+            out.append(data[at:])
+            return b"".join(out)
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if length < 2 or at + 2 + length > len(data):
+            return None
+        segment = data[at:at + 2 + length]
+        metadata = 0xE1 <= marker <= 0xEF or marker == 0xFE
+        if not metadata or marker in _KEPT_SEGMENTS or (marker == 0xE2 and segment[4:16] == b"ICC_PROFILE\0"):
+            out.append(segment)
+        at += 2 + length
+    return None
 
 
 def evidence_still(*, user, code):
@@ -109,7 +160,10 @@ def recipients_resolve(addressees: Addressees) -> dict[int, tuple[object, str]]:
         else:
             found.setdefault(user.pk, (user, via))
 
-    officers = {o.unit: o for o in PatrolOfficer.objects.select_related("user")}
+    # A unit's officer who lost the Patrol officer role (or the account) is no longer in it: nobody rides in it.
+    receiving = get_user_model().objects.with_perm(RECEIVE, is_active=True, include_superusers=True,
+                                                   backend=MODEL_BACKEND).values("pk")
+    officers = {o.unit: o for o in PatrolOfficer.objects.select_related("user").filter(user__in=receiving)}
     for unit in addressees.units:
         officer = officers.get(unit)
         if officer is None:
@@ -203,6 +257,8 @@ def bulletin_send(*, sender, description: str, priority: str = Bulletin.Priority
         raise ValidationError("The still is empty.")
     if still is not None and len(still.jpeg) > media.MAX_BYTES:
         raise ValidationError("The still is larger than 4 MB.")
+    if still is not None:
+        still = replace(still, jpeg=still_clean(still.jpeg))
     root, found = addressed(addressees=addressees, thread=thread)
     with transaction.atomic():
         bulletin = bulletin_new(sender=sender, description=description, priority=priority, incident=incident,

@@ -45,7 +45,8 @@ def patrol(request):
              "expires": gettext("Expires"), "from": gettext("From"),
              "clip": gettext("Clip segment"), "pushed": gettext("Notifications are on for this phone."),
              "push_failed": gettext("Notifications could not be turned on."),
-             "refused": gettext("Signed out: sign in again.")}
+             "refused": gettext("Signed out: sign in again."),
+             "expired": gettext("Expired: its picture was destroyed.")}
     return render(request, "bulletins/patrol.html", {
         "officer": selectors.officer_of(request.user), "texts": texts,
         "push_key": settings.WEBPUSH_VAPID_PUBLIC_KEY if push.enabled() else ""})

@@ -253,3 +253,35 @@ def test_the_public_pages_fit_a_phone(phone, path):
     if path == "/transparency/":
         expect(page.locator("#ledger-checkpoints pre.command")).to_be_visible()
     assert_fits(page)
+
+
+def test_the_patrol_page_with_bulletins_on_a_phone(phone):
+    """/patrol/ as an officer reads it in a car: a bulletin with a still, a place and an update whose text has no
+    space to break at (a plate, a link); its controls (acknowledge, the place's map link) big enough for a finger."""
+    from bulletins import services as bulletin_services
+    from bulletins.models import PatrolOfficer
+    from bulletins.services import Addressees, Still
+    from tests.bulletins.conftest import jpeg
+    from tests.conftest import make_staff_named
+
+    officer = make_staff_named("patrol", "adams")
+    officer.set_password("correct-horse-battery-9")
+    officer.save()
+    PatrolOfficer.objects.create(user=officer, unit="2B11", zone="Downtown")
+    sender = make_staff("analyst")
+    first = bulletin_services.bulletin_send(
+        sender=sender, description="White hat, grey backpack, heading north on Fayetteville St",
+        location=Point(-78.6382, 35.7796, srid=4326), still=Still(jpeg=jpeg(size=(1280, 720))),
+        addressees=Addressees(units=["2B11"]))
+    bulletin_services.bulletin_send(sender=sender, description="Plate NC-" + "ABCDEFGHJK" * 6, thread=first,
+                                    addressees=Addressees())
+    page = phone()
+    staff_sign_in(page, "adams", next_path="/patrol/")
+    expect(page.locator("#status")).to_have_text("Live")
+    expect(page.locator("article.bulletin")).to_have_count(2)
+    expect(page.locator("img.still")).to_have_js_property("complete", True)
+    assert_fits(page)
+    for link in page.locator("article.bulletin a.map").all():  # a finger's target, not a word in a sentence
+        box = link.bounding_box()
+        assert box["height"] >= MIN_TARGET - 0.5 and box["width"] >= MIN_TARGET - 0.5, box
+    assert not page.errors

@@ -13,6 +13,7 @@
   var baseTitle = document.title;
   var audio = null, socket = null, retry = 1000;
   var cards = {};  // code -> card element
+  var EXPIRY_CHECK_MS = 5000;  // how often an open page looks for bulletins that expired
   var STILL_WAIT_MS = 10000;  // a still announced on the socket and not come by then is fetched by address
 
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol/" }).catch(function () {});
@@ -94,6 +95,7 @@
     var node = el("article", "bulletin " + b.priority);
     node.id = "bulletin-" + b.code;
     node.dataset.code = b.code;
+    node.dataset.expires = b.expires_at;
     var meta = el("p", "meta", (b.thread ? texts.update + " · " : "") + b.priority.toUpperCase() + " · " + time(b.created_at) +
                   (b.case ? " · " + texts["case"] + " " + b.case : "") + " · " + texts.from + " " + b.sender);
     node.appendChild(meta);
@@ -161,6 +163,33 @@
     }
   }
 
+  function mediaDrop(node) {
+    var media = node.querySelector(":scope > img.still, :scope > video");
+    if (!media) return;
+    if (media.src && media.src.indexOf("blob:") === 0) URL.revokeObjectURL(media.src);
+    media.removeAttribute("src");
+    media.remove();
+  }
+
+  // An expired bulletin's picture is destroyed on the server: an open page drops it too (the text stays, as there).
+  function expire() {
+    Object.keys(cards).forEach(function (code) {
+      var node = cards[code];
+      if (node.classList.contains("expired") || Date.parse(node.dataset.expires) > Date.now()) return;
+      mediaDrop(node);
+      node.classList.add("expired");
+      node.querySelector(".meta").appendChild(document.createTextNode(" · " + texts.expired));
+    });
+  }
+  setInterval(expire, EXPIRY_CHECK_MS);
+
+  // Signed out, disabled or no longer on patrol: nothing of the bulletins stays on the screen.
+  function forget() {
+    Object.keys(cards).forEach(function (code) { mediaDrop(cards[code]); delete cards[code]; });
+    list.textContent = "";
+    showUnread();
+  }
+
   function codeOf(bytes) {
     var hex = Array.prototype.map.call(bytes, function (n) { return (n < 16 ? "0" : "") + n.toString(16); }).join("");
     return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
@@ -193,6 +222,7 @@
       if (message.type === "snapshot") {
         // Oldest first, so the newest ends on top and updates find their first bulletin.
         message.bulletins.slice().reverse().forEach(function (b) { place(b, false); });
+        expire();
         showUnread(); looked();
       } else if (message.type === "bulletin") {
         place(message.bulletin, true);
@@ -210,7 +240,7 @@
     };
     ws.onclose = function (event) {
       if (socket === ws) socket = null;
-      if (event.code === 4401 || event.code === 4403) { statusEl.textContent = texts.refused; return; }
+      if (event.code === 4401 || event.code === 4403) { forget(); statusEl.textContent = texts.refused; return; }
       statusEl.textContent = texts.lost;
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
