@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 from importlib import import_module
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -16,6 +15,7 @@ from audit.actions import Action
 from audit.ledger import record
 from common import outbox
 from common.change_history import history_note
+from common.channel_layer import group_send_from_sync
 
 logger = logging.getLogger(__name__)
 
@@ -245,11 +245,10 @@ def sessions_revoke(*, user, reason: str, session_keys: list[str] | None = None,
     every event they handle."""
     from channels.layers import get_channel_layer
 
-    layer = get_channel_layer()
-    if layer is None:
+    if get_channel_layer() is None:
         return
     try:
-        async_to_sync(layer.group_send)(user_group(user.pk), {
+        group_send_from_sync(user_group(user.pk), {
             "type": "session.revoke", "reason": reason, "sessions": session_keys, "address": address})
     except Exception:  # Redis gone: nothing to deliver to, and sockets re-check their session anyway
         logger.warning("could not tell the websockets of user %s to close", user.pk, exc_info=True)

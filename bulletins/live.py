@@ -8,9 +8,9 @@ per recipient put 200 messages into the process's one Redis queue, past its capa
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+
+from common.channel_layer import group_send_from_sync
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ def receipts_group(thread_code) -> str:
 
 def _send_now(group: str, message: dict) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        group_send_from_sync(group, message)
     except Exception as exc:  # Redis away: the page shows what is stored when its socket comes back
         logger.warning("bulletins: could not reach %s (%s)", group, exc)
 

@@ -11,6 +11,7 @@ forgets the groups, so the consumer joins them again and catches up (LayerAware 
 import asyncio
 import logging
 import random
+import threading
 import time
 
 import redis.asyncio as redis
@@ -65,3 +66,31 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         if now - self._warned_at > WARN_EVERY_SECONDS:  # once an outage, not once a socket
             self._warned_at = now
             logger.warning("channel layer: Redis unreachable (%s); sockets wait for it", exc)
+
+
+def group_send_from_sync(group: str, message: dict) -> None:
+    """A group message sent from synchronous code. From a view's or a worker's thread, as async_to_sync does; from a
+    thread whose own event loop is running (sync code a consumer calls directly, or the tests' Playwright loop),
+    where async_to_sync refuses ("cannot use AsyncToSync in the same thread as an async event loop") and the message
+    was lost, in a short thread of its own. Raises what the layer raises (Redis away)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    send = async_to_sync(get_channel_layer().group_send)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return send(group, message)
+    failed = []
+
+    def in_thread():
+        try:
+            send(group, message)
+        except Exception as exc:  # handed back to the caller, who decides what losing it means
+            failed.append(exc)
+
+    thread = threading.Thread(target=in_thread, name="group-send", daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    if failed:
+        raise failed[0]

@@ -6,9 +6,9 @@ messages only; frames go through integration.relay.
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+
+from common.channel_layer import group_send_from_sync
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +23,8 @@ def connector_group(camera_code) -> str:
 
 def _send(group: str, message: dict) -> None:
     def send():
-        layer = get_channel_layer()
         try:
-            async_to_sync(layer.group_send)(group, message)
+            group_send_from_sync(group, message)
         except Exception as exc:  # Redis down: sockets re-check the database on their own timers
             logger.warning("live: could not reach %s (%s)", group, exc)
 

@@ -99,3 +99,24 @@ def test_every_socket_lives_through_an_outage():
 
 def test_the_configured_layer_is_the_resilient_one(settings):
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "common.channel_layer.ResilientRedisChannelLayer"
+
+
+def test_a_group_message_from_sync_code_on_a_thread_whose_loop_runs_is_delivered():
+    """Sync code called on a thread whose event loop is running (a consumer calling a service directly; the tests'
+    Playwright loop) could not use async_to_sync, and the message (a sign-out closing sockets, a stop-sharing) was
+    lost with a warning; group_send_from_sync sends it from a thread of its own."""
+    from channels.layers import get_channel_layer
+
+    from common.channel_layer import group_send_from_sync
+
+    async def scenario():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("sync-send-test", channel)
+        try:
+            group_send_from_sync("sync-send-test", {"type": "hello", "n": 1})  # sync, on this loop's thread
+            return await asyncio.wait_for(layer.receive(channel), 5)
+        finally:
+            await layer.group_discard("sync-send-test", channel)
+
+    assert run_async(scenario())["n"] == 1
