@@ -60,34 +60,13 @@ def test_a_clip_segment_plays_inline_on_a_patrol_phone(browser, asgi_server, set
     assert phone.errors == [] and desk.errors == []
 
 
-def h264_mp4(seconds: float = 6.0, fps: int = 10) -> bytes:
-    """A clip the browser's player plays (H.264; the synthetic street's MPEG-4 part 2 is not played by Chromium)."""
-    import io
-
-    import av
-
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        for i in range(int(seconds * fps)):
-            frame = av.VideoFrame(320, 240, "yuv420p")
-            for plane in frame.planes:
-                plane.update(bytes([(i * 4) % 256]) * plane.buffer_size)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buffer.getvalue()
-
-
 def test_the_case_clip_is_picked_and_its_points_set_with_the_player(browser, asgi_server, settings, tmp_path):
     settings.EVIDENCE_DIR = tmp_path / "evidence"
     camera = CameraFactory(owner=OwnerFactory(kind="business", name="Corner Grocery"), label="Store front")
     incident = IncidentFactory(case_number="26-004700")
     analyst = make_staff("analyst")
     assign_perm("requests_app.view_incident", analyst, incident)
-    clip = case_clip(incident, camera, h264_mp4())
+    clip = case_clip(incident, camera, synthetic.clip_mp4([], seconds=6.0, fps=10, size=(320, 240)))
     officer = make_staff_named("patrol", "adams")
     PatrolOfficer.objects.create(user=officer, unit="2B11", zone="Downtown")
     desk = new_page(browser, asgi_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
