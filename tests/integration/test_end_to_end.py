@@ -125,7 +125,9 @@ def test_a_viewer_on_a_dead_network_loses_only_its_own_frames(live_setup):
         # A viewer that completes the handshake and then never reads again, as if its network died.
         reader, writer = await asyncio.open_connection("127.0.0.1", int(server.rsplit(":", 1)[1]))
         writer.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        writer.write((f"GET /ws/live/{stalled.code}/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        # Host with the port, as a browser sends it: the socket takes only the page's own origin (scheme, host, port).
+        writer.write((f"GET /ws/live/{stalled.code}/ HTTP/1.1\r\nHost: {server.split('//', 1)[1]}\r\n"
+                      f"Upgrade: websocket\r\n"
                       f"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                       f"Sec-WebSocket-Version: 13\r\nOrigin: {server}\r\nCookie: sessionid={cookie}\r\n\r\n").encode())
         await writer.drain()
