@@ -370,7 +370,9 @@ async def drive(*, connector_urls: list[str], connector_headers: list[dict], vie
     conn_compression = "deflate" if deflate_connectors else None
 
     async def view(url: str, viewer: Viewer, ready: asyncio.Event):
-        async with connect(url, origin=origin, additional_headers=viewer_headers, compression=view_compression,
+        # A browser's page and its socket share one origin (connect refuses any other): the viewer's own server's.
+        page_origin = origin and "http://" + url.split("//", 1)[1].split("/", 1)[0]
+        async with connect(url, origin=page_origin, additional_headers=viewer_headers, compression=view_compression,
                            max_size=None, proxy=None, open_timeout=30) as ws:
             try:
                 async for message in ws:
