@@ -46,6 +46,17 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
             self._warn(exc)
             return {"type": LAYER_LOST}
 
+    async def _brpop_with_clean(self, index, channel, timeout):
+        # Python 3.11's asyncio.wait_for, under which redis-py sends each command, returns the result and drops a
+        # cancellation that arrives as its inner future completes. A consumer cancelled while its receive set up the
+        # loop's Redis connection lost its cancel that way, and channels-redis's receive loop (a BZPOPMIN every few
+        # seconds) ran on forever: a task and a Redis connection per closed socket, and an event loop that never
+        # closed (what hung a CI run). A cancel asked for is honoured here, before and after each pop.
+        _raise_if_cancel_asked()
+        member = await super()._brpop_with_clean(index, channel, timeout)
+        _raise_if_cancel_asked()  # a message popped is not lost: channels-redis keeps it in its backup queue
+        return member
+
     async def _until_reachable(self, channel: str) -> None:
         index = self.consistent_hash(self.non_local_name(channel) if "!" in channel else channel)
         while True:
@@ -66,6 +77,12 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
         if now - self._warned_at > WARN_EVERY_SECONDS:  # once an outage, not once a socket
             self._warned_at = now
             logger.warning("channel layer: Redis unreachable (%s); sockets wait for it", exc)
+
+
+def _raise_if_cancel_asked() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def group_send_from_sync(group: str, message: dict) -> None:

@@ -43,12 +43,11 @@ http_app = RequestObservation(NearbyRoute(MapRoute(PositionPush(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from connect.routing import connector_urlpatterns, websocket_urlpatterns  # noqa: E402
 from connect.socket_origin import SameOriginSockets  # noqa: E402
 
-browser_sockets = AllowedHostsOriginValidator(SameOriginSockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))))
+browser_sockets = SameOriginSockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 connector_sockets = URLRouter(connector_urlpatterns)
 
 

@@ -4,7 +4,6 @@ its session signed in from ends that session; a stranger's failures elsewhere le
 import asyncio
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -19,6 +18,7 @@ from tests.accounts.socket_junk import (
     next_text,
 )
 from tests.conftest import make_staff
+from tests.own_loop import OwnLoop, run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,12 +28,6 @@ def open_socket(cookie: str | None):
     if cookie:
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
     return WebsocketCommunicator(application, "/ws/staff/", headers=headers)
-
-
-def run_async(coroutine):
-    # A thread of its own: Playwright's tests may leave an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def closes_after(cookie: str, revoke) -> float:
@@ -52,11 +46,10 @@ def closes_after(cookie: str, revoke) -> float:
         await socket.wait()
         return loop.time() - started
 
-    with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(asyncio.run, scenario())
-        assert opened.wait(10)
-        revoke()
-        return future.result(timeout=15)
+    running = OwnLoop(scenario())
+    assert opened.wait(10)
+    revoke()
+    return running.result(timeout=15)
 
 
 def signed_in(role: str):

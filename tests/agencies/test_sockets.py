@@ -7,8 +7,8 @@ from django.test import Client
 
 from common.socket_messages import Close
 from connect.asgi import application
-from tests.accounts.test_websocket import run_async
 from tests.agencies.conftest import agency_user, roles_present
+from tests.own_loop import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

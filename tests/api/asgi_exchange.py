@@ -1,7 +1,8 @@
 """One HTTP request through an ASGI app in-process, as uvicorn would deliver it: for the fast routes' parity tests."""
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+
+from tests.own_loop import run_async
 
 
 class CountingApp:
@@ -27,8 +28,7 @@ def exchanges(app, requests: list[dict]) -> list:
     async def all_at_once():
         return await asyncio.gather(*(_one_request(app, **request) for request in requests))
 
-    with ThreadPoolExecutor(1) as pool:  # a thread of its own: the test's thread may not run an event loop
-        return pool.submit(asyncio.run, all_at_once()).result(timeout=60)
+    return run_async(all_at_once())
 
 
 async def _one_request(app, *, method: str, path: str, query: bytes = b"", headers: list, body: bytes = b""):

@@ -2,12 +2,12 @@
 moment share one Redis round trip, and each is counted as if it had sent its own INCR."""
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import cache
 
 from api import limits
+from tests.own_loop import run_async
 
 
 @pytest.fixture(autouse=True)
@@ -18,8 +18,7 @@ def clean_counters():
 
 
 def on_a_loop(coroutine):
-    with ThreadPoolExecutor(1) as pool:  # an event loop of its own thread, as uvicorn's
-        return pool.submit(asyncio.run, coroutine).result(timeout=60)
+    return run_async(coroutine)  # an event loop of its own thread, as uvicorn's
 
 
 def test_requests_counted_together_get_the_counts_their_own_increments_would_have():

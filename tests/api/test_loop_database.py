@@ -1,12 +1,11 @@
 """The fast routes' own connections (api.loop_database) prepare the statements asked to be prepared, unless the site
 turned prepared statements off in its database OPTIONS (as a transaction pooler needs)."""
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from api.loop_database import LoopDatabase
+from tests.own_loop import run_async
 
 STATEMENT = "SELECT count(*) FROM django_session WHERE session_key = %s"
 
@@ -33,8 +32,7 @@ def prepared_after_two_runs() -> list[str]:
             await cursor.execute("SELECT statement FROM pg_prepared_statements")
             return [row[0] for row in await cursor.fetchall()]
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, database.run(run)).result(timeout=60)
+    return run_async(database.run(run))
 
 
 def test_a_statement_asked_to_be_prepared_is_prepared(own_connections):

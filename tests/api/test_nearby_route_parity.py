@@ -273,11 +273,11 @@ def test_a_search_whose_entry_cannot_be_written_returns_no_data(reader, ledger_r
 def test_a_search_after_its_connection_was_cut_is_answered_on_a_new_one(reader):
     """The route's own connections (api.loop_database): one cut by the server (a restart, a failover) is replaced."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
 
     from tests.api.asgi_exchange import _one_request
+    from tests.own_loop import run_async
 
     request = {"method": "GET", "path": PATH, "query": urlencode(HERE).encode(),
                "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {reader}".encode())]}
@@ -302,6 +302,5 @@ def test_a_search_after_its_connection_was_cut_is_answered_on_a_new_one(reader):
         second = await _one_request(fast_app, **request)
         return first[0], cut, second[0], fast_app.app.calls
 
-    with ThreadPoolExecutor(1) as pool:
-        first, cut, second, passed_on = pool.submit(asyncio.run, two_searches()).result(timeout=60)
+    first, cut, second, passed_on = run_async(two_searches())
     assert first == 200 and cut >= 1 and second == 200 and passed_on == 0

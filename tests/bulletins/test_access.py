@@ -11,10 +11,10 @@ from agencies.models import OutsideAgency
 from bulletins import services
 from bulletins.services import Addressees, Still
 from connect.asgi import application
-from tests.accounts.test_websocket import run_async
 from tests.agencies.conftest import agency_user
 from tests.bulletins.conftest import in_thread, jpeg
 from tests.conftest import make_staff, sign_in_owner
+from tests.own_loop import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,11 +15,11 @@ from bulletins import media, services, still_delivery
 from bulletins.models import Recipient
 from bulletins.services import Addressees, Still
 from bulletins.still_delivery import Delivery, Plaintexts, deliveries_record
-from tests.accounts.test_websocket import run_async
 from tests.agencies.conftest import agency_user
 from tests.bulletins.conftest import in_thread, jpeg, officer
 from tests.bulletins.test_access import socket_for
 from tests.conftest import wait_for
+from tests.own_loop import run_async
 
 
 def session_of(user) -> str:

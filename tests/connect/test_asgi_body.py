@@ -6,6 +6,7 @@ import stat
 import pytest
 
 from connect.asgi_body import SealedSpool
+from tests.own_loop import run_async
 
 
 @pytest.fixture
@@ -47,9 +48,6 @@ def test_an_oversized_body_is_drained_kept_nowhere_and_flagged(tmpdir_setting):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_client_that_disconnects_mid_upload_leaves_nothing(tmpdir_setting):
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
     from django.core.exceptions import RequestAborted
 
     from connect.asgi_body import SealedBodyASGIHandler
@@ -59,7 +57,6 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing(tmpdir_setting):
     async def receive():
         return messages.pop(0)
 
-    # A thread of its own: Playwright's tests leave an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool, pytest.raises(RequestAborted):
-        pool.submit(asyncio.run, SealedBodyASGIHandler().read_body(receive)).result()
+    with pytest.raises(RequestAborted):
+        run_async(SealedBodyASGIHandler().read_body(receive))
     assert os.listdir(tmpdir_setting) == []

@@ -7,8 +7,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from connect.asgi import application
-from tests.accounts.test_websocket import run_async
 from tests.conftest import make_staff_named
+from tests.own_loop import run_async
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,3 +53,8 @@ def test_behind_the_tls_proxy_the_https_origin_is_the_own_one(officer_cookie, se
     proxied = [(b"x-forwarded-proto", b"https")]
     assert connects("/ws/patrol/", officer_cookie, origin=b"https://127.0.0.1", host=b"127.0.0.1", extra=proxied)
     assert not connects("/ws/patrol/", officer_cookie, origin=b"http://127.0.0.1", host=b"127.0.0.1", extra=proxied)
+
+
+def test_a_host_not_allowed_is_refused_even_from_its_own_origin(officer_cookie):
+    """DNS rebinding: a page of evil.example whose name now points at connect sends Origin and Host alike."""
+    assert not connects("/ws/patrol/", officer_cookie, origin=b"http://evil.example:8000", host=b"evil.example:8000")

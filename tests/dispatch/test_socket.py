@@ -5,7 +5,6 @@ import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -19,8 +18,8 @@ from api import services as api_services
 from audit.models import AccessEntry
 from connect.asgi import application
 from tests.accounts.socket_junk import answers_every_junk_message, closes_on_a_huge_message, next_text
-from tests.accounts.test_websocket import run_async
 from tests.conftest import make_staff
+from tests.own_loop import OwnLoop, run_async
 from tests.registry.factories import CameraFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,12 +47,11 @@ def dispatch_client(*scopes) -> APIClient:
 
 def in_thread(coroutine_factory, push):
     """Runs the socket scenario in its own loop and thread; `push` runs once the socket is open."""
-    with ThreadPoolExecutor(1) as pool:
-        ready = threading.Event()
-        future = pool.submit(asyncio.run, coroutine_factory(ready))
-        assert ready.wait(10)
-        push()
-        return future.result(timeout=15)
+    ready = threading.Event()
+    running = OwnLoop(coroutine_factory(ready))
+    assert ready.wait(10)
+    push()
+    return running.result(timeout=15)
 
 
 def test_a_pushed_call_reaches_the_map_within_a_second_with_its_cameras():

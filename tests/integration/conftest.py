@@ -3,7 +3,6 @@ nearby, JPEG frames, and helpers to drive the sockets through the real ASGI appl
 
 import asyncio
 import io
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from PIL import Image
 from integration import services
 from integration.models import LiveShare, TrainingRecord
 from registry.models import Camera
+from tests import own_loop
 from tests.conftest import make_staff
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
@@ -92,8 +92,7 @@ def run_async(coroutine, timeout: float = 30):
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result(timeout=timeout)
+    return own_loop.run_async(coroutine, timeout)
 
 
 def session_cookie(user) -> str:

@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import http.client
 import re
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from audit.models import AccessEntry
 from requests_app import services
 from requests_app.models import Clip
 from tests.conftest import wait_for
+from tests.own_loop import run_async
 from tests.requests_app.media import tiny_jpeg, tiny_mp4
 
 CSRF = "a" * 32  # an unmasked CSRF secret: Django accepts the same value as cookie and header
@@ -169,9 +169,7 @@ def asgi_post(path: str, messages: list[dict], headers: dict[str, str]) -> dict:
                              *[(k.lower().encode(), v.encode()) for k, v in headers.items()]]}
         await SealedBodyASGIHandler()(scope, receive, send)
 
-    # A thread of its own: Playwright's tests leave an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result(timeout=60)
+    run_async(run())
     return response
 
 

@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from tests.audit.ledger_reads import recorded_targets
 from tests.conftest import make_staff, start_connector, token_from
+from tests.own_loop import run_async
 from tests.registry.factories import CameraFactory, OwnerFactory
 from tests.requests_app.factories import IncidentFactory
 from tests.requests_app.media import tiny_mp4
@@ -43,13 +43,6 @@ def signed_in(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
-
-
-def run_async(coroutine, timeout: float = 60):
-    """Runs the coroutine in a thread of its own: the test's thread may already run an event loop (Playwright's
-    sync API keeps one running for the browser tests' session)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout)).result()
 
 
 # --- evidence: in through A, out through B -------------------------------------------------------------------

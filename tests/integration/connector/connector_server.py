@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import socket
-from concurrent.futures import ThreadPoolExecutor
 
 from connect_connector.frames import Limits
 from connect_connector.link import Connector
@@ -14,14 +13,14 @@ from connect_connector.sources import PatternSource, Source
 from PIL import Image
 from websockets.asyncio.server import ServerConnection, serve
 
+from tests import own_loop
+
 TOKEN = "tok-7c1e2b9a"
 CAMERA = "cam-1"
 
 
 def run_async(coroutine, timeout: float = 30):
-    # A thread of its own: Playwright's tests may leave an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, asyncio.wait_for(coroutine, timeout)).result()
+    return own_loop.run_async(coroutine, timeout)
 
 
 class LocalServer:
