@@ -1,11 +1,19 @@
 """'Send this frame': the frame an analyst is looking at (privacy masks already applied by the connector's socket),
 held for a few minutes for a higher app that shares it (bulletins registers itself in its AppConfig.ready; integration
-never imports it). Held per analyst: only the analyst who held a frame can take it."""
+never imports it). Held per analyst: only the analyst who held a frame can take it. Held sealed, as live frames pass
+through Redis (integration.live_crypto, bound to the token): for those minutes Redis's memory, a dump or a replica
+shows no picture of anyone's door, nor whose camera took it."""
 
+import logging
+import pickle
 import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
+
+from integration import live_crypto
+
+logger = logging.getLogger(__name__)
 
 HOLD_SECONDS = 600
 _targets: list = []  # callables token -> URL of the page that shares the held frame
@@ -42,13 +50,20 @@ def frame_hold(*, session, frame: bytes) -> str:
                      camera_code=str(session.camera.code), owner_code=str(session.camera.owner.code),
                      incident_id=session.incident_id,
                      case_number=session.incident.case_number if session.incident_id else "")
-    cache.set(_key(token), held, HOLD_SECONDS)
+    cache.set(_key(token), live_crypto.held_seal(pickle.dumps(held), token=token), HOLD_SECONDS)
     return token
 
 
 def frame_held(*, token: str, user_id: int) -> HeldFrame | None:
     """The frame held under `token` if this user held it and it has not lapsed; else None."""
-    held = cache.get(_key(token)) if token and token.isalnum() else None
+    stored = cache.get(_key(token)) if token and token.isalnum() else None
+    if stored is None:
+        return None
+    try:
+        held = pickle.loads(live_crypto.held_open(stored, token=token))  # unpickled only once it authenticates
+    except live_crypto.Unreadable as exc:
+        logger.warning("a held live frame could not be opened: %s", exc)
+        return None
     return held if isinstance(held, HeldFrame) and held.analyst_id == user_id else None
 
 

@@ -1,6 +1,6 @@
-"""Live pictures while they pass through Redis: every relayed frame and the owner's unmasked still are sealed
-with AES-256-GCM under CONNECT_LIVE_FRAME_KEYS, so someone who can read Redis (a shared instance, a dump on
-disk, a MONITOR) sees neither.
+"""Live pictures while they pass through Redis: every relayed frame, the owner's unmasked still and the frame an
+analyst holds to send to patrol ("send this frame") are sealed with AES-256-GCM under CONNECT_LIVE_FRAME_KEYS, so
+someone who can read Redis (a shared instance, a dump on disk, a MONITOR) sees none of them.
 
 Sealed form: version (1 byte) | key id (4 bytes) | random 96-bit nonce | ciphertext and 16-byte tag.
 The associated data names the purpose and the camera: a frame captured on one camera's channel does not open
@@ -27,6 +27,7 @@ NONCE_BYTES = 12
 HEADER_BYTES = len(VERSION) + KEY_ID_BYTES + NONCE_BYTES
 FRAME = b"connect-live-frame:"
 STILL = b"connect-live-still:"
+HELD = b"connect-live-held:"
 
 
 class Unreadable(Exception):
@@ -87,3 +88,12 @@ def still_seal(frame: bytes, *, camera_code) -> bytes:
 
 def still_open(sealed: bytes, *, camera_code) -> bytes:
     return _open(sealed, STILL + str(camera_code).encode())
+
+
+def held_seal(held: bytes, *, token: str) -> bytes:
+    """A held frame (with what goes with it), bound to the token it is held under."""
+    return _seal(held, HELD + token.encode())
+
+
+def held_open(sealed: bytes, *, token: str) -> bytes:
+    return _open(sealed, HELD + token.encode())

@@ -64,6 +64,26 @@ def test_a_held_frame_goes_with_its_case_and_camera(officers, analyst, owner_a, 
     assert frame_share.frame_held(token=token, user_id=analyst.pk) is None  # sent once
 
 
+def test_a_held_frame_is_sealed_in_redis_and_an_altered_one_is_refused(analyst, owner_a):
+    """Redis keeps the held frame for ten minutes: sealed there, as live frames are, and opened only if it
+    authenticates."""
+    from django.core.cache import cache
+
+    class Session:
+        analyst_id, code, incident_id, incident = analyst.pk, "0b3c0f5e-0000-4000-8000-000000000003", None, None
+    Session.camera = owner_a.cameras.get()
+    picture = jpeg()
+    token = frame_share.frame_hold(session=Session, frame=picture)
+    key = cache.make_and_validate_key(frame_share._key(token))
+    raw = cache._cache.get_client(write=True).get(key)
+    assert raw and picture[100:140] not in raw and owner_a.cameras.get().code.hex not in raw.hex()
+    assert frame_share.frame_held(token=token, user_id=analyst.pk).jpeg == picture
+
+    sealed = cache.get(frame_share._key(token))
+    cache.set(frame_share._key(token), sealed[:-1] + bytes([sealed[-1] ^ 1]), 60)
+    assert frame_share.frame_held(token=token, user_id=analyst.pk) is None
+
+
 def test_another_analysts_frame_cannot_be_taken(officers, analyst, owner_a):
     from tests.conftest import make_staff_named
 
