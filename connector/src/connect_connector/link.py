@@ -81,7 +81,8 @@ def websocket_url(server: str, camera: str) -> str:
 
 def server_origin(server: str) -> str:
     """The server's own origin (``https://host[:port]``), sent as the handshake's Origin header: the connector
-    is no browser, but Channels' AllowedHostsOriginValidator refuses a handshake without one."""
+    is no browser, and its own path (/ws/connector/) checks none, but a proxy in front may refuse a handshake
+    without one."""
     parts = urllib.parse.urlsplit(server.strip())
     scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
     return urllib.parse.urlunsplit((scheme, parts.netloc, "", "", ""))
