@@ -1,7 +1,7 @@
 """The API's nearby-cameras endpoint over HTTP at 100,000 cameras with 8 concurrent clients.
 
     PG_PORT=... REDIS_PORT=... .venv/bin/python bench/api_nearby.py          # 8 clients x 150 requests
-    PG_PORT=... REDIS_PORT=... .venv/bin/python bench/api_nearby.py --quick  # 8 clients x 25 requests
+    PG_PORT=... REDIS_PORT=... .venv/bin/python bench/api_nearby.py --quick  # 8 clients x 24 requests
 
 Dataset: 100,000 active cameras over Raleigh (bench/_data.py). connect's real ASGI server (uvicorn, as the
 Procfile runs it, one process) serves GET /api/v1/cameras/nearby/?lat=&lng=&radius=300 to 8 client threads,
@@ -11,7 +11,9 @@ light client (bench/_light_http.py): http.client cost 0.24 ms of the same two co
 its access-ledger entry, as in production, and the ledger process (`manage.py seal_ledger --follow`) runs beside the
 server to chain it.
 Baseline, same run, same points: the bare selector (registry.selectors.cameras_near) called by 8 threads in
-this process, each with its own database connection: no HTTP, no token, no ledger.
+this process, each with its own database connection: no HTTP, no token, no ledger. The two sides take turns in three
+rounds (a third of each side's requests per round), so that a change in the machine's load during the run (the bare
+side's rate moved from 1,000 to 1,900 calls/s between runs minutes apart on this shared machine) falls on both.
 Reported: requests per second and p50/p95/p99 latency of each, and their ratios. Beside them, the CPU each side
 used per request (`cpu_ms_per_request`: the web and ledger processes, PostgreSQL's processes when it runs on this
 machine, Redis by its INFO, and this process's client or bare threads) and their ratio (`ratio_cpu`): on a shared
@@ -43,6 +45,7 @@ from _runs import code_commit, free_port, pressure_share, pressure_totals, singl
 CAMERAS = 100_000
 CLIENTS = 8
 RADIUS = 300
+ROUNDS = 3  # the HTTP and the bare side take turns
 REDIS_DB = 9  # this script's own Redis database (bench/_services.py)
 REDIS_URL = f"{_data.REDIS}/{REDIS_DB}"
 
@@ -153,11 +156,17 @@ def cpu_totals(pids: dict[str, int]) -> dict[str, float | None]:
             "redis": redis_cpu_s(), "client": time.process_time()}
 
 
-def cpu_ms_per_request(before: dict, after: dict, requests: int) -> dict[str, float | None]:
-    spent = {name: None if before[name] is None or after[name] is None
-             else round((after[name] - before[name]) / requests * 1000, 3) for name in before}
-    spent["total"] = round(sum(value for value in spent.values() if value is not None), 3)
-    return spent
+def add_spent(spent: dict, before: dict, after: dict) -> None:
+    """Adds the CPU seconds used between two cpu_totals() to `spent` (None for a side that could not be read)."""
+    for name in before:
+        used = None if before[name] is None or after[name] is None else after[name] - before[name]
+        spent[name] = None if used is None or spent.get(name, 0.0) is None else spent.get(name, 0.0) + used
+
+
+def cpu_ms_per_request(spent: dict, requests: int) -> dict[str, float | None]:
+    per_request = {name: None if used is None else round(used / requests * 1000, 3) for name, used in spent.items()}
+    per_request["total"] = round(sum(value for value in per_request.values() if value is not None), 3)
+    return per_request
 
 
 def points(n: int, seed: int) -> list[tuple[float, float]]:
@@ -170,12 +179,15 @@ def p99(samples: list[float]) -> float:
     return round(statistics.quantiles(sorted(samples), n=100, method="inclusive")[98] * 1000, 2)
 
 
-def concurrently(work, per_client: int, *, warmup: int = 0, finish=None) -> tuple[float, list[float]]:
+def concurrently(work, per_client: int, *, warmup: int = 0, finish=None, at_start=None,
+                 at_end=None) -> tuple[float, list[float]]:
     """Runs work(client_index, i) per_client times in each of CLIENTS threads; (wall seconds, latencies).
     Each thread first runs `warmup` untimed calls (a thread's own database connection is opened there), and calls
-    finish() once its timed calls are over, outside the timing."""
+    finish() once its timed calls are over, outside the timing. at_start() is called once every thread is warm and
+    before any timed call, at_end() once they are all done (to read CPU counters around the timed calls alone)."""
     latencies: list[float] = []
-    lock, start, done = threading.Lock(), threading.Barrier(CLIENTS + 1), threading.Barrier(CLIENTS + 1)
+    lock, warm = threading.Lock(), threading.Barrier(CLIENTS + 1)
+    start, done = threading.Barrier(CLIENTS + 1), threading.Barrier(CLIENTS + 1)
     errors: list[BaseException] = []
 
     def run(index: int) -> None:
@@ -185,6 +197,7 @@ def concurrently(work, per_client: int, *, warmup: int = 0, finish=None) -> tupl
                 work(index, i)
         except BaseException as exc:  # reported below
             errors.append(exc)
+        warm.wait()
         start.wait()
         try:
             for i in range(per_client if not errors else 0):
@@ -202,10 +215,15 @@ def concurrently(work, per_client: int, *, warmup: int = 0, finish=None) -> tupl
     threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
     for thread in threads:
         thread.start()
+    warm.wait()
+    if at_start is not None:
+        at_start()
     start.wait()
     started = time.perf_counter()
     done.wait()
     wall = time.perf_counter() - started
+    if at_end is not None:
+        at_end()
     for thread in threads:
         thread.join()
     if errors:
@@ -213,11 +231,39 @@ def concurrently(work, per_client: int, *, warmup: int = 0, finish=None) -> tupl
     return wall, latencies
 
 
+def metered(work, per_client: int, spent: dict, pids: dict, *, settle=None, **options) -> tuple[float, list[float]]:
+    """concurrently(), adding to `spent` the CPU that its timed calls used (cpu_totals of `pids`), and after them
+    settle(), untimed but counted (the ledger's sealer chaining the last entries)."""
+    counters = []
+
+    def at_end() -> None:
+        if settle is not None:
+            settle()
+        counters.append(cpu_totals(pids))
+
+    result = concurrently(work, per_client, at_start=lambda: counters.append(cpu_totals(pids)), at_end=at_end,
+                          **options)
+    add_spent(spent, *counters)
+    return result
+
+
+def sealer_caught_up(timeout: float = 30) -> None:
+    """Until the sealer has chained every entry written (so that its work does not fall in the next bare round)."""
+    from audit.models import PendingEntry
+
+    deadline = time.monotonic() + timeout
+    while PendingEntry.objects.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the ledger's sealer left entries unchained for {timeout:.0f} s")
+        time.sleep(0.02)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    per_client = 25 if args.quick else 150
+    per_client = 24 if args.quick else 150
+    per_round = per_client // ROUNDS
     guard = single_run_guard("api_nearby")
     _data.setup_django(REDIS_DB)
     _services.redis_claim(REDIS_URL, "api_nearby")  # an interrupted run's keys go at the next run's claim
@@ -253,28 +299,35 @@ def main() -> None:
             if i == 0:
                 results_found.append(len(json.loads(body)["features"]))
 
+        def bare(client: int, i: int) -> None:
+            lat, lng = work_points[client][i % per_client]
+            selectors.cameras_near(point=Point(lng, lat, srid=4326), radius_m=RADIUS, limit=501)
+
         _data.log("api_nearby: warming up ...")
         concurrently(get, 5)
-        _data.log(f"api_nearby: {CLIENTS} clients x {per_client} requests over HTTP ...")
-        cpu_before = cpu_totals(processes)
-        http_wall, http_times = concurrently(get, per_client)
-        http_cpu = cpu_ms_per_request(cpu_before, cpu_totals(processes), CLIENTS * per_client)
+        # The two sides take turns, a block of each per round, so a change in the machine's load in the course of the
+        # run falls on both alike.
+        http_wall = bare_wall = 0.0
+        http_times, bare_times = [], []
+        http_spent, bare_spent = {}, {}
+        for round_index in range(ROUNDS):
+            _data.log(f"api_nearby: round {round_index + 1} of {ROUNDS}: {CLIENTS} clients x {per_round} requests "
+                      f"over HTTP, then {CLIENTS} threads x {per_round} bare selector calls ...")
+            offset = round_index * per_round
+            wall, times = metered(lambda client, i, offset=offset: get(client, offset + i), per_round, http_spent,
+                                  processes, settle=sealer_caught_up)
+            http_wall, http_times = http_wall + wall, http_times + times
+            # The best bare figure: each thread's connection is opened and warm before the timing starts (as the
+            # server's pooled ones are), and given back after it.
+            wall, times = metered(lambda client, i, offset=offset: bare(client, offset + i), per_round, bare_spent,
+                                  {}, warmup=5, finish=lambda: connection.close())
+            bare_wall, bare_times = bare_wall + wall, bare_times + times
         for conn in conns:
             conn.close()
-
-    def bare(client: int, i: int) -> None:
-        lat, lng = work_points[client][i % per_client]
-        selectors.cameras_near(point=Point(lng, lat, srid=4326), radius_m=RADIUS, limit=501)
-
-    # The best bare figure: each thread's connection is opened and warm before the timing starts (as the server's
-    # pooled ones are), and given back after it.
-    _data.log(f"api_nearby: {CLIENTS} threads x {per_client} bare selector calls ...")
-    cpu_before = cpu_totals({})
-    bare_wall, bare_times = concurrently(bare, per_client, warmup=5, finish=lambda: connection.close())
-    bare_cpu = cpu_ms_per_request(cpu_before, cpu_totals({}), CLIENTS * per_client)
+    total = CLIENTS * per_round * ROUNDS
+    http_cpu, bare_cpu = cpu_ms_per_request(http_spent, total), cpu_ms_per_request(bare_spent, total)
     seconds = time.perf_counter() - run_started
 
-    total = CLIENTS * per_client
     http_rps, bare_rps = round(total / http_wall, 1), round(total / bare_wall, 1)
     summary = {
         "benchmark": "api_nearby", "quick": args.quick, "commit": code_commit(), "cameras": CAMERAS,
