@@ -8,8 +8,15 @@ TLS.
 """
 
 import socket
+from typing import NamedTuple
 
 _HEAD_END = b"\r\n\r\n"
+
+
+class Answer(NamedTuple):
+    status: int
+    headers: dict[bytes, bytes]  # names lowercased
+    body: bytes
 
 
 class KeepAlive:
@@ -20,34 +27,34 @@ class KeepAlive:
         self._pending = bytearray()
 
     def request_bytes(self, path: str, headers: dict[str, str]) -> bytes:
-        """A GET of `path` as http.client sends it (Host, Accept-Encoding: identity, then `headers`)."""
-        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host_header}", "Accept-Encoding: identity"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
+        """A GET of `path` as http.client sends it: Host, Accept-Encoding (identity unless `headers` has one),
+        then `headers`."""
+        headers = {"Host": self.host_header, "Accept-Encoding": "identity", **headers}
+        lines = [f"GET {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items())]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def get(self, request: bytes) -> tuple[int, bytes]:
-        """Sends `request` (from request_bytes) and returns the answer's (status, body)."""
+    def get(self, request: bytes) -> Answer:
+        """Sends `request` (from request_bytes) and reads the answer (its body as sent: still compressed if so)."""
         self._sock.sendall(request)
         pending = self._pending
         while (end := pending.find(_HEAD_END)) < 0:
             self._receive(pending)
         head = bytes(pending[:end])
         del pending[:end + len(_HEAD_END)]
-        status, length = int(head[9:12]), None
+        status, headers = int(head[9:12]), {}
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"transfer-encoding":
-                raise RuntimeError("a chunked answer: this client reads only answers with a Content-Length")
-        if length is None:
+            headers[name.strip().lower()] = value.strip()
+        if b"transfer-encoding" in headers:
+            raise RuntimeError("a chunked answer: this client reads only answers with a Content-Length")
+        if b"content-length" not in headers:
             raise RuntimeError(f"an answer without a Content-Length: {head[:200]!r}")
+        length = int(headers[b"content-length"])
         while len(pending) < length:
             self._receive(pending)
         body = bytes(pending[:length])
         del pending[:length]
-        return status, body
+        return Answer(status, headers, body)
 
     def _receive(self, into: bytearray) -> None:
         piece = self._sock.recv(262144)

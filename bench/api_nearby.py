@@ -293,7 +293,7 @@ def main() -> None:
             for lat, lng in work_points[client]] for client in range(CLIENTS)]
 
         def get(client: int, i: int) -> None:
-            status, body = conns[client].get(requests[client][i % per_client])
+            status, _, body = conns[client].get(requests[client][i % per_client])
             if status != 200:
                 raise RuntimeError(f"nearby answered {status}: {body[:300]!r}")
             if i == 0:
