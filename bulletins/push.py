@@ -17,6 +17,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from bulletins.models import Bulletin, PushSubscription
+from bulletins.push_transport import push_session, reachable_address
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,8 @@ def enabled() -> bool:
 
 
 def _endpoint_check(endpoint: str) -> None:
-    """An https push service; never a host on this network (the server posts to it), except loopback in tests."""
+    """An https push service; never a host on this network (the server posts to it), except loopback in tests. A
+    name is checked again each time it is posted to (bulletins.push_transport)."""
     parts = urlsplit(endpoint)
     host = parts.hostname or ""
     try:
@@ -38,7 +40,8 @@ def _endpoint_check(endpoint: str) -> None:
         address = None
     if settings.WEBPUSH_LOOPBACK_HTTP and address is not None and address.is_loopback:
         return
-    if parts.scheme != "https" or not host or host == "localhost" or (address is not None and not address.is_global):
+    if parts.scheme != "https" or not host or host == "localhost" or (
+            address is not None and not reachable_address(host)):
         raise ValidationError("The push service's address must be a public https address.")
 
 
@@ -71,12 +74,14 @@ def bulletin_push(*, bulletin_id: int) -> tuple[int, int]:
     vapid = Vapid.from_string(settings.WEBPUSH_VAPID_PRIVATE_KEY)
     data = json.dumps(payload(bulletin))
     delivered = gone = 0
+    session = push_session()  # posts only to public addresses, checked as it connects
     users = bulletin.recipients.values("user_id")
     for subscription in PushSubscription.objects.filter(user_id__in=users):
         info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
         try:
             webpush(info, data=data, vapid_private_key=vapid, vapid_claims={"sub": settings.WEBPUSH_CONTACT},
-                    ttl=TTL_S, timeout=10, headers={"Urgency": "high" if bulletin.priority != "routine" else "normal"})
+                    ttl=TTL_S, timeout=10, headers={"Urgency": "high" if bulletin.priority != "routine" else "normal"},
+                    requests_session=session)
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status in GONE:
@@ -88,4 +93,5 @@ def bulletin_push(*, bulletin_id: int) -> tuple[int, int]:
             logger.warning("bulletin %s: push failed: %s", bulletin.code, type(exc).__name__)
         else:
             delivered += 1
+    session.close()
     return delivered, gone

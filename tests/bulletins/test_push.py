@@ -5,6 +5,7 @@ and carrying the priority and the page link alone; a subscription the push servi
 import base64
 import json
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -158,7 +159,30 @@ def test_only_the_signed_in_patrol_officer_subscribes_themselves(officers, webpu
 def test_a_push_service_on_this_network_is_refused(officers, webpush_on):
     webpush_on.WEBPUSH_LOOPBACK_HTTP = False
     for endpoint in ["http://fcm.googleapis.com/fcm/send/x", "https://10.0.0.5/push", "https://localhost/push",
-                     "https://127.0.0.1/push"]:
+                     "https://127.0.0.1/push", "https://[::ffff:10.0.0.5]/push", "https://[fd00::1]/push"]:
         response = subscribe(officers[0], Browser(endpoint))
         assert response.status_code == 400 and "public https address" in response.json()["error"], endpoint
     assert subscribe(officers[0], Browser("https://fcm.googleapis.com/fcm/send/x")).status_code == 201
+
+
+def test_a_name_that_now_points_at_this_network_is_not_posted_to(officers, analyst, webpush_on, push_service,
+                                                                 monkeypatch, django_capture_on_commit_callbacks):
+    """DNS rebinding: the endpoint's name was public when the browser sent it; when a bulletin goes out, the name
+    points at an address on this network (here, the local push service's). The server does not post there."""
+    phone = Browser(f"http://push.example:{push_service.server.server_address[1]}/push/adams-phone")
+    keys = phone.subscription()["keys"]
+    PushSubscription.objects.create(user=officers[0], endpoint=phone.endpoint, p256dh=keys["p256dh"],
+                                    auth=keys["auth"])  # as saved while the name was public
+    looked_up = socket.getaddrinfo
+
+    def rebound(host, *args, **kwargs):
+        return looked_up("127.0.0.1" if host == "push.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebound)
+    send(analyst, django_capture_on_commit_callbacks)  # loopback allowed (tests' own setting): the name reaches it
+    assert [r["path"] for r in push_service.received] == ["/push/adams-phone"]
+
+    webpush_on.WEBPUSH_LOOPBACK_HTTP = False  # as in production: an address on this network is never posted to
+    send(analyst, django_capture_on_commit_callbacks)
+    assert len(push_service.received) == 1
+    assert PushSubscription.objects.filter(endpoint=phone.endpoint).exists()  # a failed post, not a gone one
