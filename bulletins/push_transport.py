@@ -36,14 +36,17 @@ class _PublicOnly:
             found = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
         except OSError as exc:
             raise NewConnectionError(self, f"the push service's name could not be looked up: {exc}") from exc
-        addresses = [info[4][0] for info in found if reachable_address(info[4][0])]
+        addresses = list(dict.fromkeys(info[4][0] for info in found if reachable_address(info[4][0])))
         if not addresses:
             raise NewConnectionError(self, f"{self._dns_host} has no public address: not posted to")
-        try:
-            return create_connection((addresses[0], self.port), self.timeout, source_address=self.source_address,
-                                     socket_options=self.socket_options)
-        except OSError as exc:
-            raise NewConnectionError(self, f"the push service could not be reached: {exc}") from exc
+        failure = None
+        for address in addresses:  # in the resolver's order, as urllib3 tries them (IPv6 unroutable here, say)
+            try:
+                return create_connection((address, self.port), self.timeout, source_address=self.source_address,
+                                         socket_options=self.socket_options)
+            except OSError as exc:
+                failure = exc
+        raise NewConnectionError(self, f"the push service could not be reached: {failure}") from failure
 
 
 class _PublicHTTPConnection(_PublicOnly, HTTPConnection):

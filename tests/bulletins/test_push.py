@@ -186,3 +186,24 @@ def test_a_name_that_now_points_at_this_network_is_not_posted_to(officers, analy
     send(analyst, django_capture_on_commit_callbacks)
     assert len(push_service.received) == 1
     assert PushSubscription.objects.filter(endpoint=phone.endpoint).exists()  # a failed post, not a gone one
+
+
+def test_a_push_goes_to_the_next_address_when_the_first_does_not_answer(officers, analyst, webpush_on, push_service,
+                                                                        monkeypatch,
+                                                                        django_capture_on_commit_callbacks):
+    """A name with two addresses, the first not answering (as an IPv6 address on a server without an IPv6 route):
+    the push goes to the second, as any client would."""
+    phone = Browser(f"http://push.example:{push_service.server.server_address[1]}/push/adams-phone")
+    keys = phone.subscription()["keys"]
+    PushSubscription.objects.create(user=officers[0], endpoint=phone.endpoint, p256dh=keys["p256dh"],
+                                    auth=keys["auth"])
+    looked_up = socket.getaddrinfo
+
+    def two_addresses(host, *args, **kwargs):
+        if host != "push.example":
+            return looked_up(host, *args, **kwargs)
+        return looked_up("127.0.0.2", *args, **kwargs) + looked_up("127.0.0.1", *args, **kwargs)  # nobody at .2
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    send(analyst, django_capture_on_commit_callbacks)
+    assert [r["path"] for r in push_service.received] == ["/push/adams-phone"]
