@@ -97,6 +97,16 @@ def lock_holders(lock: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def lock_holder_names(lock: int) -> list[str]:
+    """The application names (PGAPPNAME) of the database sessions holding the advisory lock `lock`."""
+    from django.db import connection
+
+    holders = lock_holders(lock)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT application_name FROM pg_stat_activity WHERE pid = ANY(%s)", [holders])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
 def locks_free(*locks: int) -> None:
     """The cluster's tests name which of its processes holds each lock, so nothing else may: a holder left by an
     earlier test (a sealer thread still stopping, a process not yet reaped) gets a few seconds to let go, then its
@@ -233,9 +243,10 @@ def cluster(django_db_setup, django_db_blocker, shared_evidence, tmp_path_factor
             wait_until(lambda: lock_holders(BEAT_LOCK), "beat-1 takes the beat lock", machines)
             machines.start("beat-2", [python, "-m", "celery", "-A", "connect", "beat", "--loglevel", "INFO",
                                       "--schedule", str(folder / "beat-2-schedule")])
-            machines.start("sealer-1", [python, "manage.py", "seal_ledger", "--follow"])
+            # Each sealer's database sessions carry its name (libpq's PGAPPNAME): lock_holder_names says which holds.
+            machines.start("sealer-1", [python, "manage.py", "seal_ledger", "--follow"], PGAPPNAME="sealer-1")
             wait_until(lambda: lock_holders(SEALER_LOCK), "sealer-1 takes the sealer lock", machines)
-            machines.start("sealer-2", [python, "manage.py", "seal_ledger", "--follow"])
+            machines.start("sealer-2", [python, "manage.py", "seal_ledger", "--follow"], PGAPPNAME="sealer-2")
         for name, url in machines.web.items():
             wait_until(lambda url=url: _answers(url), f"web {name} answers", machines)
         wait_until(lambda: len(celery_app.control.ping(timeout=1)) == 2, "both workers answer", machines)
