@@ -10,6 +10,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from common.access import is_program_staff
+from requests_app.incident_access import incident_access
 from requests_app.models import FootageRequest, Incident
 
 
@@ -22,9 +23,7 @@ def incidents_visible_to(*, user) -> QuerySet[Incident]:
 
 
 def can_view_incident(user, incident: Incident) -> bool:
-    if not is_program_staff(user):
-        return False
-    return user.has_perm("requests_app.view_all_incidents") or user.has_perm("requests_app.view_incident", incident)
+    return incident_access(user, incident).viewable
 
 
 def clip_camera(clip):

@@ -562,7 +562,8 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
 
     `once_per_window`: record `action` once per clip, user and action per CONNECT_EVIDENCE_RANGE_LEDGER_MINUTES
     (the ranges a player or a download manager sends for one viewing are one entry)."""
-    if not selectors.can_view_incident(user, clip.incident):
+    on_incident = selectors.incident_access(user, clip.incident)
+    if not on_incident.viewable:
         raise PermissionDenied("You are not assigned to this case.")
     if clip.wrapped_key is None:
         raise crypto.EvidenceIntegrityError("This clip has been purged.")
@@ -590,7 +591,7 @@ def clip_open(*, clip: Clip, user, action: str | None, reason: str = "", byte_ra
         raise
     if action is not None and (not once_per_window or _first_in_window(clip, user, action)):
         # Whether the user was on the case: the weekly review lists evidence opened by anyone who was not.
-        assigned = user.has_perm("requests_app.view_incident", clip.incident)
+        assigned = on_incident.assigned
         extra = {"range": f"{stream.start}-{stream.stop - 1}"} if byte_range is not None else {}
         record(actor=user, action=action, reason=reason, sha256=clip.sha256, assigned=assigned,
                **clip_audit_args(clip), **extra)
