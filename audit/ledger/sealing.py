@@ -15,7 +15,7 @@ import json
 import logging
 import time
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from audit.chain import GENESIS, PENDING_FIELDS, entry_digest, pending_mac
 from audit.ledger.locks import LEDGER_LOCK
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SEAL_BATCH = 1000  # pending entries chained per round
 SEAL_EXTRA_S = 0.02  # how long a writer goes on sealing others' entries once its own are in the chain
 SEAL_DRAIN_S = 30.0  # the same for the beat task, the sealer process and audit_verify
+_BATCH_TAKEN = "40001"  # audit_ledger_seal_commit: another seal took this batch's entries meanwhile
 _BEGIN = "SELECT * FROM audit_ledger_seal_begin(%s, %s, %s, %s::uuid[])"
 _COMMIT = ("SELECT * FROM audit_ledger_seal_commit(%s, %s::bigint[], %s::uuid[], %s::text[], %s::text[], "
            "%s::uuid[], %s::uuid[])")
@@ -63,7 +64,13 @@ def _seal(*, own: list[str] | None = None, wait: bool = False, extra_s: float = 
     sealed, skip, own_done_at = 0, [], None
     with connection.cursor() as cursor:
         while True:
-            result = _seal_round(cursor, wait=wait, skip=skip, own=own)
+            try:
+                result = _seal_round(cursor, wait=wait, skip=skip, own=own)
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != _BATCH_TAKEN:
+                    raise
+                _log_batch_taken(cursor, exc)
+                return sealed  # that seal goes on with whatever is pending
             wait = False  # later rounds only try: a seal in progress takes what is pending
             if result is None:
                 return sealed
@@ -132,6 +139,17 @@ def _chain(rows: list[tuple], skip: list[str]) -> tuple[list[int], list[str], li
         entry_hashes.append(entry_hash)
         prev_hash = entry_hash
     return seqs, ids, prev_hashes, entry_hashes
+
+
+def _log_batch_taken(cursor, exc: OperationalError) -> None:
+    """Says so, with who holds the ledger's lock now: it should not happen, and when it did the log had no clue."""
+    cursor.execute("SELECT pg_backend_pid(), current_setting('application_name'), "
+                   "(SELECT string_agg(l.pid || ' ' || COALESCE(a.application_name, ''), ', ') "
+                   " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
+                   " AND l.granted AND l.classid = 0 AND l.objid = %s AND l.objsubid = 1)", [LEDGER_LOCK])
+    pid, name, holders = cursor.fetchone()
+    log.warning("the access ledger's seal on backend %s (%s) left its batch to another seal: %s; the ledger's lock is "
+                "held now by: %s", pid, name or "no application name", exc.__cause__, holders or "nobody")
 
 
 def _unlock(cursor) -> None:

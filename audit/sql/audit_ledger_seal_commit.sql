@@ -1,8 +1,10 @@
 -- Ends a seal: moves a batch from the pending table into the chain in one statement. Only the chain's columns
 -- travel (p_seq, p_id, p_prev_hash, p_entry_hash, computed by the server with the ledger's key); the content is
 -- copied from the pending rows, which the same statement deletes, and audit_pending_sealed_only checks at its
--- end that each has its identical copy in the chain. A pending row gone since the batch was read would leave
--- NULLs, which the chain refuses: no gap in `seq`.
+-- end that each has its identical copy in the chain. A pending row gone since the batch was read (another seal took
+-- it, which the ledger's lock should make impossible) is refused with SQLSTATE 40001, as a serialization failure:
+-- nothing is written, and the caller leaves the batch to that seal (audit.ledger.sealing). Were the check missed,
+-- the row's NULLs would still be refused by the chain: no gap in `seq`.
 --
 -- With p_session (a seal in autocommit, holding the ledger's lock for its session) it then releases the lock and
 -- says whether entries are pending (audit_ledger_seal_end), holding the commit lock (1818584167,
@@ -15,6 +17,11 @@ CREATE OR REPLACE FUNCTION audit_ledger_seal_commit(p_session boolean, p_seq big
 BEGIN
     IF p_session THEN
         PERFORM pg_advisory_xact_lock(1818584167);
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(p_id) AS v(id)
+               WHERE NOT EXISTS (SELECT 1 FROM audit_pendingentry p WHERE p.id = v.id)) THEN
+        RAISE EXCEPTION 'pending access-ledger entries of this seal''s batch were sealed by another seal meanwhile'
+            USING ERRCODE = 'serialization_failure';
     END IF;
     WITH v AS (SELECT * FROM unnest(p_seq, p_id, p_prev_hash, p_entry_hash) AS v(seq, id, prev_hash, entry_hash)),
          taken AS (DELETE FROM audit_pendingentry WHERE id = ANY(p_id))

@@ -341,3 +341,43 @@ def test_the_pending_tables_check_finds_chain_entries_by_key_whatever_the_statis
     lookup = " ".join(source.split())
     assert "FROM (SELECT * FROM audit_accessentry s WHERE s.pending_id = o.id OFFSET 0) e" in lookup
     assert "enable_seqscan=off" in config
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_seal_whose_batch_another_seal_took_meanwhile_leaves_it_to_that_seal(no_sealing, monkeypatch, caplog):
+    """Once, in CI, a sealer's batch was sealed by another seal between its read and its commit, and the sealer took
+    the chain's refusal for a lost database. Here the seal loses its lock after reading its batch, as a replaced
+    connection would, and another seal takes the batch: this one writes nothing, raises nothing, says so."""
+    from django.db import connections
+
+    from audit.ledger import sealing
+
+    record(actor=None, action="mfa.enrolled")
+    record(actor=None, action="user.roles_changed")
+    chain = sealing._chain
+
+    def read_then_lose_the_batch(rows, skip):
+        columns = chain(rows, skip)
+        monkeypatch.setattr(sealing, "_chain", chain)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [locks.LEDGER_LOCK])
+
+        def other_seal():
+            try:
+                assert ledger_seal() == 2
+            finally:
+                connections.close_all()
+
+        other = threading.Thread(target=other_seal)
+        other.start()
+        other.join(timeout=30)
+        return columns
+
+    monkeypatch.setattr(sealing, "_chain", read_then_lose_the_batch)
+    with caplog.at_level("WARNING", logger="audit.ledger.sealing"):
+        assert ledger_seal() == 0
+    assert actions() == ["mfa.enrolled", "user.roles_changed"]  # each once, in the order recorded
+    assert PendingEntry.objects.count() == 0
+    assert ledger_verify().ok
+    assert "left its batch to another seal" in caplog.text
+    assert ledger_seal() == 0  # and the next seal goes on as usual
