@@ -2,14 +2,19 @@
 
     .venv/bin/python bench/evidence_download.py          # a 1 GiB clip
     .venv/bin/python bench/evidence_download.py --quick  # 96 MiB (under a minute)
-    .venv/bin/python bench/evidence_download.py --store local  # one store only (local or s3)
+    .venv/bin/python bench/evidence_download.py --store local  # one store only (local, s3 or s3rver)
 
 MiB here is 2^20 bytes. The clip is random bytes (a download neither probes nor decodes it), sealed once with
 connect's EncryptingWriter into a temporary folder; its plaintext is regenerated from a seed to check what comes
 back, never kept whole. The database is this script's own, `connect_bench_evidence_download`, dropped, created and
 migrated afresh every run; an incident, an investigator assigned to it and two Clip rows (one per store, each with
-its own wrapped data key over the same sealed file) are made through the ORM. The S3 server is moto's standalone
-server (`moto_server`, a real process on a free port), which the sealed file is uploaded to in 16 MiB parts.
+its own wrapped data key over the same sealed file) are made through the ORM. The S3 servers, each a real process on
+a free port that the sealed file is uploaded to in 16 MiB parts through connect's S3Store, are two:
+  s3       moto's standalone server (`moto_server`), the tests' server. It reads the whole object for every GET,
+           ranged or not, so at 1 GiB its first byte and its ranges measure moto.
+  s3rver   s3rver (npm, locked in bench/s3rver/package-lock.json; this script runs `npm ci` there the first time,
+           Node.js from Debian), which keeps each object as a file and reads only the asked range, as S3 and MinIO
+           do: the store to read connect's own time to first byte and ranges from.
 
 What runs, once per store: connect's web process as the Procfile runs it (`python -m uvicorn
 connect.asgi:application`, one process; for the bucket with CONNECT_EVIDENCE_STORAGE=s3://... and the moto
@@ -43,7 +48,7 @@ just before; target < 64 MiB); time to first byte, median of 5 (request sent -> 
 and Range reads of 1 MiB at random offsets on one keep-alive connection, p50 and p95 (target p50 < 20 ms on local
 disk), each checked against the regenerated plaintext.
 
-Every file made is deleted, the moto server and the web processes are stopped, the Redis database (5) is emptied
+Every file made is deleted, the S3 servers and the web processes are stopped, the Redis database (5) is emptied
 of this run's keys. Progress goes to stderr; the last line of stdout is one JSON object with every figure.
 """
 
@@ -53,6 +58,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -73,6 +79,7 @@ DATABASE_URL = f"{_data.PG}/{DB_NAME}"
 REDIS_URL = f"{_data.REDIS}/5"  # this script's own Redis database (bench/_services.py)
 ROOT = _data.ROOT
 MIB = 1024 * 1024
+STORES = ("local", "s3", "s3rver")  # local disk, moto's server, s3rver (see above)
 BUCKET = "bench-evidence"
 log = _data.log
 
@@ -154,11 +161,30 @@ def session_cookie(user) -> str:
 
 # --- processes ---------------------------------------------------------------------------------------
 
-def start_moto(port: int, log_file) -> subprocess.Popen:
-    moto = subprocess.Popen([str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log_file, stderr=subprocess.STDOUT)
-    wait_http(port, "/moto-api/", moto)
-    return moto
+S3RVER = ROOT / "bench" / "s3rver"
+
+
+def start_s3_server(kind: str, work: Path, log_file) -> tuple[subprocess.Popen, dict]:
+    """moto's or s3rver's server on a free port; -> (the process, S3Store's connection arguments)."""
+    port = free_port()
+    if kind == "s3":
+        command, credentials = [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], "bench"
+    else:
+        if shutil.which("node") is None:
+            raise RuntimeError("s3rver needs Node.js: apt-get install nodejs npm")
+        if not (S3RVER / "node_modules" / "s3rver").is_dir():
+            log("installing s3rver (npm ci in bench/s3rver)")
+            subprocess.run(["npm", "ci", "--prefix", str(S3RVER), "--no-audit", "--no-fund", "--loglevel=error"],
+                           check=True, stdout=log_file, stderr=subprocess.STDOUT)
+        data = work / "s3rver"
+        data.mkdir()
+        command = [shutil.which("node"), str(S3RVER / "node_modules" / "s3rver" / "bin" / "s3rver.js"),
+                   "-d", str(data), "-a", "127.0.0.1", "-p", str(port), "--silent"]
+        credentials = "S3RVER"  # s3rver's own, which it checks signatures against
+    server = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT)
+    wait_http(port, "/", server)
+    return server, {"endpoint_url": f"http://127.0.0.1:{port}", "access_key_id": credentials,
+                    "secret_access_key": credentials}
 
 
 def start_web(port: int, env_extra: dict, log_file) -> subprocess.Popen:
@@ -404,8 +430,8 @@ def measure(store: str, port: int, server, clip, cookie: str, size: int, bare_on
     log(f"{store}: {whole['mib_per_s']} MiB/s, bare {bare['mib_per_s']} MiB/s; a download hashed by the client")
     whole["client_sha256_ok"] = client_sha256_ok(port, path, cookie, (size, clip.sha256))
     log(f"{store}: ranges")
-    # moto reads a whole object for every ranged GET, so the bucket's ranges say more about moto than connect: fewer.
-    count = (30 if quick else 100) if store == "local" else (10 if quick else 20)
+    # moto reads a whole object for every ranged GET, so its ranges say more about moto than connect: fewer.
+    count = (10 if quick else 20) if store == "s3" else (30 if quick else 100)
     ranged = ranges(port, path + "?inline=1", cookie, size, count, random.Random(7))
     # CPU per byte, the server's against the bare loop's: what the machine's other load does not move much.
     return {"download": whole, "bare": bare, "ratio_to_bare": round(whole["mib_per_s"] / bare["mib_per_s"], 3),
@@ -417,7 +443,7 @@ def measure(store: str, port: int, server, clip, cookie: str, size: int, bare_on
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 96 MiB clip instead of 1 GiB")
-    parser.add_argument("--store", choices=("local", "s3"), help="measure one store only (default: both)")
+    parser.add_argument("--store", choices=STORES, help="measure one store only (default: all)")
     args = parser.parse_args()
     size_mib = 96 if args.quick else 1024
     size = size_mib * MIB
@@ -435,47 +461,50 @@ def main() -> None:
         try:
             setup_django(work / "keys")
             import boto3
+            import botocore.config
 
             log(f"sealing a {size_mib} MiB clip")
-            codes = {"local": f"{uuid.uuid4()}.cnev", "s3": f"{uuid.uuid4()}.cnev"}
+            stores = [store for store in STORES if args.store in (None, store)]
+            codes = {store: f"{uuid.uuid4()}.cnev" for store in ("local", *stores)}
             writer = seal_clip(evidence / codes["local"], size_mib)
-            investigator, clips = make_rows(writer, codes, size)
+            investigator, clips = make_rows(writer, {store: codes[store] for store in stores}, size)
             cookie = session_cookie(investigator)
 
-            moto_port = free_port()
-            processes.append(start_moto(moto_port, server_log))
-            s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}", region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench")
-            s3.create_bucket(Bucket=BUCKET)
-            log("uploading the sealed clip to the S3 server")
             from common.evidence_store.s3 import S3Store
 
-            S3Store(bucket=BUCKET, prefix="clips", endpoint_url=f"http://127.0.0.1:{moto_port}", region="us-east-1",
-                    access_key_id="bench", secret_access_key="bench", path_style=True, timeout_s=60,
-                    part_mb=16).upload(evidence / codes["local"], codes["s3"])
-
-            stores = {
-                "local": {"CONNECT_EVIDENCE_DIR": str(evidence)},
-                "s3": {"CONNECT_EVIDENCE_DIR": str(work / "staging"), "CONNECT_EVIDENCE_STORAGE": f"s3://{BUCKET}/clips",
-                       "CONNECT_EVIDENCE_S3_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
-                       "CONNECT_EVIDENCE_S3_ACCESS_KEY_ID": "bench", "CONNECT_EVIDENCE_S3_SECRET_ACCESS_KEY": "bench",
-                       "CONNECT_EVIDENCE_S3_PATH_STYLE": "true", "CONNECT_EVIDENCE_S3_TIMEOUT_SECONDS": "60"},
-            }
-            for store, env in stores.items():
-                if args.store and store != args.store:
-                    continue
+            envs, clients = {"local": {"CONNECT_EVIDENCE_DIR": str(evidence)}}, {}
+            for store in (store for store in stores if store != "local"):
+                server, connection = start_s3_server(store, work, server_log)
+                processes.append(server)
+                clients[store] = boto3.client(
+                    "s3", endpoint_url=connection["endpoint_url"], region_name="us-east-1",
+                    aws_access_key_id=connection["access_key_id"],
+                    aws_secret_access_key=connection["secret_access_key"],
+                    config=botocore.config.Config(s3={"addressing_style": "path"}))
+                clients[store].create_bucket(Bucket=BUCKET)
+                log(f"{store}: uploading the sealed clip")
+                S3Store(bucket=BUCKET, prefix="clips", region="us-east-1", path_style=True, timeout_s=60, part_mb=16,
+                        **connection).upload(evidence / codes["local"], codes[store])
+                envs[store] = {
+                    "CONNECT_EVIDENCE_DIR": str(work / f"staging-{store}"),
+                    "CONNECT_EVIDENCE_STORAGE": f"s3://{BUCKET}/clips",
+                    "CONNECT_EVIDENCE_S3_ENDPOINT_URL": connection["endpoint_url"],
+                    "CONNECT_EVIDENCE_S3_ACCESS_KEY_ID": connection["access_key_id"],
+                    "CONNECT_EVIDENCE_S3_SECRET_ACCESS_KEY": connection["secret_access_key"],
+                    "CONNECT_EVIDENCE_S3_PATH_STYLE": "true", "CONNECT_EVIDENCE_S3_TIMEOUT_SECONDS": "60"}
+            for store in stores:
                 log(f"{store}: bare read+decrypt loop, time to its first record")
                 if store == "local":
                     def bare_once():
                         return bare_local(evidence / codes["local"], writer.data_key)
                     firsts = [bare_once()["first_record_ms"] for _ in range(3)]  # the first also fills the cache
                 else:
-                    def bare_once():
-                        return bare_s3(s3, f"clips/{codes['s3']}", writer.data_key)
-                    firsts = [bare_s3(s3, f"clips/{codes['s3']}", writer.data_key, first_only=True)["first_record_ms"]
-                              for _ in range(5)]
+                    def bare_once(client=clients[store], key=f"clips/{codes[store]}"):
+                        return bare_s3(client, key, writer.data_key)
+                    firsts = [bare_s3(clients[store], f"clips/{codes[store]}", writer.data_key,
+                                      first_only=True)["first_record_ms"] for _ in range(5)]
                 port = free_port()
-                server = start_web(port, env, server_log)
+                server = start_web(port, envs[store], server_log)
                 processes.append(server)
                 result[store] = measure(store, port, server, clips[store], cookie, size, bare_once,
                                         round(statistics.median(firsts), 2), args.quick)
@@ -495,7 +524,7 @@ def main() -> None:
             for process in processes:
                 stop(process)
     targets = {}
-    for store in ("local", "s3"):
+    for store in STORES:
         if store in result:
             figures = result[store]
             targets[store] = {
