@@ -168,7 +168,8 @@ def start_s3_server(kind: str, work: Path, log_file) -> tuple[subprocess.Popen, 
     """moto's or s3rver's server on a free port; -> (the process, S3Store's connection arguments)."""
     port = free_port()
     if kind == "s3":
-        command, credentials = [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], "bench"
+        command = [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+        credentials = "bench"
     else:
         if shutil.which("node") is None:
             raise RuntimeError("s3rver needs Node.js: apt-get install nodejs npm")

@@ -14,5 +14,6 @@ class Migration(migrations.Migration):
     dependencies = [("audit", "0011_settings_permission")]
 
     operations = [
-        LoadSQL({"audit_ledger_seal_commit": "8537936dabbcb94c9b1aff97678df63d885f0196e3289be5a2222fd99274bcc1"}, reverse_sql=migrations.RunSQL.noop),
+        LoadSQL({"audit_ledger_seal_commit": "8537936dabbcb94c9b1aff97678df63d885f0196e3289be5a2222fd99274bcc1"},
+                reverse_sql=migrations.RunSQL.noop),
     ]

@@ -65,7 +65,8 @@ def people(db):
         "inactive superuser": inactive_root, "outside agency with a role": outsider, "outside superuser": outside_root,
         "superuser": User.objects.create_superuser(username="root", email="root@example.org", password="x"),
         "supervisor": make_staff_named("supervisor", "sergeant"), "auditor": make_staff_named("auditor", "auditor"),
-        "patrol officer": make_staff_named("patrol", "patrol"), "administrator": make_staff_named("administrator", "it"),
+        "patrol officer": make_staff_named("patrol", "patrol"),
+        "administrator": make_staff_named("administrator", "it"),
     }
     return users, incident, other_incident
 
