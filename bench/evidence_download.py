@@ -12,12 +12,12 @@ its own wrapped data key over the same sealed file) are made through the ORM. Th
 a free port that the sealed file is uploaded to in 16 MiB parts through connect's S3Store, are two:
   s3       moto's standalone server (`moto_server`), the tests' server. It reads the whole object for every GET,
            ranged or not, so at 1 GiB its first byte and its ranges measure moto.
-  s3rver   s3rver (npm, locked in bench/s3rver/package-lock.json; this script runs `npm ci` there the first time,
-           Node.js from Debian), which keeps each object as a file and reads only the asked range, as S3 and MinIO
-           do: the store to read connect's own time to first byte and ranges from.
+  s3rver   s3rver (npm, locked in bench/s3rver/package-lock.json, which this script installs into var/bench-s3rver
+           with `npm ci`; Node.js from Debian), which keeps each object as a file and reads only the asked range, as
+           S3 and MinIO do: the store to read connect's own time to first byte and ranges from.
 
 What runs, once per store: connect's web process as the Procfile runs it (`python -m uvicorn
-connect.asgi:application`, one process; for the bucket with CONNECT_EVIDENCE_STORAGE=s3://... and the moto
+connect.asgi:application`, one process; for a bucket with CONNECT_EVIDENCE_STORAGE=s3://... and the S3 server's
 endpoint), and a signed-in investigator's session cookie (made with Django's test client's force_login against the
 same database and Redis).
 
@@ -161,7 +161,8 @@ def session_cookie(user) -> str:
 
 # --- processes ---------------------------------------------------------------------------------------
 
-S3RVER = ROOT / "bench" / "s3rver"
+S3RVER_PACKAGE = ROOT / "bench" / "s3rver"  # its package.json and lock
+S3RVER = ROOT / "var" / "bench-s3rver"  # where npm installs it: bench/ holds only connect's own files
 
 
 def start_s3_server(kind: str, work: Path, log_file) -> tuple[subprocess.Popen, dict]:
@@ -171,10 +172,14 @@ def start_s3_server(kind: str, work: Path, log_file) -> tuple[subprocess.Popen, 
         command = [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
         credentials = "bench"
     else:
-        if shutil.which("node") is None:
-            raise RuntimeError("s3rver needs Node.js: apt-get install nodejs npm")
-        if not (S3RVER / "node_modules" / "s3rver").is_dir():
-            log("installing s3rver (npm ci in bench/s3rver)")
+        if shutil.which("node") is None or shutil.which("npm") is None:
+            raise RuntimeError("s3rver needs Node.js and npm: apt-get install nodejs npm")
+        lock = (S3RVER_PACKAGE / "package-lock.json").read_bytes()
+        if not (S3RVER / "node_modules" / "s3rver").is_dir() or (S3RVER / "package-lock.json").read_bytes() != lock:
+            log(f"installing s3rver into {S3RVER.relative_to(ROOT)} (npm ci, as locked in bench/s3rver)")
+            S3RVER.mkdir(parents=True, exist_ok=True)
+            for name in ("package.json", "package-lock.json"):
+                shutil.copyfile(S3RVER_PACKAGE / name, S3RVER / name)
             subprocess.run(["npm", "ci", "--prefix", str(S3RVER), "--no-audit", "--no-fund", "--loglevel=error"],
                            check=True, stdout=log_file, stderr=subprocess.STDOUT)
         data = work / "s3rver"
