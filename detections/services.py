@@ -79,6 +79,19 @@ def clip_index(*, clip_id: int, max_attempts: int) -> int:
     return len(result.found)
 
 
+def clip_index_stopped(*, clip_id: int, seconds: int) -> None:
+    """The worker indexing the clip was killed at its hard time limit (the detector stopped answering): the clip is
+    not indexed, says why, and the failure is recorded. Not tried again: a file that hangs the decoder or the
+    detector hangs it every time, and each try would hold a worker as long."""
+    index = (ClipIndex.objects.select_related("clip__incident", "clip__request__camera__owner")
+             .filter(clip_id=clip_id, state=ClipIndex.State.RUNNING).first())
+    if index is None:
+        return  # finished, purged or marked meanwhile
+    reason = f"the indexer stopped answering and was stopped after {seconds} s"
+    _index_failed(index, reason)
+    logger.warning("clip %s not indexed (attempt %d): %s", index.clip.code, index.attempts, reason)
+
+
 def _index_failed(index: ClipIndex, reason: str) -> None:
     with transaction.atomic():
         ClipIndex.objects.filter(pk=index.pk).exclude(state=ClipIndex.State.PURGED).update(

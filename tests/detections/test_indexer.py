@@ -161,3 +161,24 @@ def test_a_worker_that_cannot_find_the_clips_shred_key_leaves_the_clip_whole(cli
     assert clip.purged_at is None and clip.wrapped_key is not None
     assert stored and all(path.exists() for path in stored)
     assert not AccessEntry.objects.filter(action=Action.CLIP_PURGED, target_code=str(clip.code)).exists()
+
+
+def test_a_clip_whose_worker_was_killed_at_its_hard_time_limit_says_why_and_is_recorded(clip):
+    """A detector stuck inside OpenCV never reaches its deadline check: the pool kills the worker at the task's hard
+    time limit, and Celery (5.7) calls the task's on_failure in the main process with TimeLimitExceeded, after
+    acknowledging the message. The clip must not stay "running" for ever."""
+    from celery.exceptions import TimeLimitExceeded
+    from django.conf import settings
+
+    from detections.tasks import HARD_LIMIT_GRACE_S, clip_index_task
+
+    assert clip_index_task.time_limit == settings.DETECTIONS_TIMEOUT_S + HARD_LIMIT_GRACE_S
+    ClipIndex.objects.filter(clip=clip).update(state=ClipIndex.State.RUNNING, attempts=1)
+    clip_index_task.on_failure(ValueError("another failure"), "task-1", (clip.pk,), {}, None)
+    assert ClipIndex.objects.get(clip=clip).state == ClipIndex.State.RUNNING  # only the hard limit is handled here
+    clip_index_task.on_failure(TimeLimitExceeded(660), "task-1", (clip.pk,), {}, None)
+    index = ClipIndex.objects.get(clip=clip)
+    assert index.state == ClipIndex.State.FAILED
+    assert index.reason == f"the indexer stopped answering and was stopped after {clip_index_task.time_limit} s"
+    failed = AccessEntry.objects.filter(action=Action.DETECTIONS_INDEX_FAILED, target_code=str(clip.code)).get()
+    assert "stopped answering" in failed.reason
