@@ -21,15 +21,15 @@ from registry import selectors, services
 
 _STATEMENT = """WITH groups (lat, lng, cameras, integrated) AS ({groups}),
 entry AS ({insert} RETURNING 1)
-SELECT (SELECT count(*) FROM entry), g.lat, g.lng, g.cameras, g.integrated
-FROM (SELECT 1) AS one LEFT JOIN groups AS g ON TRUE"""
+SELECT (SELECT count(*) FROM entry), answer.* FROM ({answer}) AS answer"""
+_ANSWER = selectors.groups_sql("groups")
 # Answered in groups (registry.views.staff_map.in_view_groups): more cameras in view than the map shows one by one.
 _ENOUGH = "(SELECT COALESCE(sum(cameras), 0) FROM groups) > %(cluster_above)s"
 
 
 @dataclass
 class Served:
-    clusters: list
+    groups: selectors.CameraGroups
     pending_id: str
 
 
@@ -48,7 +48,7 @@ def statement_for(known: fast_checks.KnownSession, box: dict, kinds: list, level
     entry = services.map_view_entry(actor=known.user(), **selectors.squares_extent(params), kinds=kinds,
                                     levels=levels)
     insert, insert_params, pending_id = pending_insert_select(entry, condition=f"{condition} AND {_ENOUGH}")
-    statement = _STATEMENT.format(groups=selectors.CLUSTERS_SQL, insert=insert)
+    statement = _STATEMENT.format(groups=selectors.CLUSTERS_SQL, insert=insert, answer=_ANSWER)
     return statement, {**params, **check_params, **insert_params,
                        "cluster_above": settings.MAP_CLUSTER_ABOVE}, pending_id
 
@@ -57,7 +57,7 @@ async def groups_if_allowed(connection, statement: str, params: dict, pending_id
     """The groups if the statement recorded the view (every check passed), else None (nothing was recorded)."""
     async with connection.cursor() as cursor:
         await cursor.execute(statement, params, prepare=True)
-        rows = await cursor.fetchall()
-    if not rows or rows[0][0] != 1:
+        written, total, groups = await cursor.fetchone()
+    if written != 1:
         return None
-    return Served([selectors.CameraCluster(*row[1:]) for row in rows if row[1] is not None], pending_id)
+    return Served(selectors.CameraGroups(total, groups), pending_id)

@@ -150,7 +150,7 @@ class MapRoute(FastRoute):
             context.user_id = known.user_id
         try:
             await seal_after_loop_write([served.pending_id], run=_database.run)
-            content = staff_map.in_view_body(served.clusters, None)
+            content = staff_map.in_view_body(served.groups, None)
         except Exception:  # the entry is committed; answer as the usual path answers a failure
             logger.exception("map request failed")
             request.compressed, request.compression_headers = False, ()

@@ -12,8 +12,10 @@ that http.client's parsing of the answer's headers is not timed as connect's):
              count of every camera), body read to the end; its bytes on the wire are the compressed body
   pan        GET /map/cameras.json for 1280x800 px views at zoom 15, each 256 px east of the last (a pan), wrapping
              across the city
-  bare_*     the selector's SQL (registry.selectors._CLUSTERS_SQL) with the parameters the view passes, through
-             psycopg on a connection with jit off (as connect's own)
+  street     the same pan at zoom 17, past the squares' zooms: each camera in view (PostGIS's GeoJSON, up to
+             CONNECT_MAP_MAX_FEATURES) through the route's usual path; reference, not a target of the issue
+  bare_*     the selector's SQL (registry.selectors._CLUSTERS_SQL; for street, _GEOJSON_SQL) with the parameters the
+             view passes, through psycopg on a connection with jit off (as connect's own)
   bare_*_recorded  reference, not the target's baseline: the same SQL with the view's ledger entry inserted and
              committed in the same statement (a real entry of the bench's analyst): the floor of an answer that
              must be recorded, durably, before it leaves
@@ -46,7 +48,7 @@ from map_geojson import analyst_session_cookie  # noqa: E402
 CAMERAS = 1_000_000
 REDIS_DB = 1
 WIDTH, HEIGHT = 1280, 800  # the map's size in px
-CITY_ZOOM, PAN_ZOOM = 11, 15
+CITY_ZOOM, PAN_ZOOM, STREET_ZOOM = 11, 15, 17
 
 
 def view(lng: float, lat: float, zoom: int) -> tuple[float, float, float, float]:
@@ -65,13 +67,13 @@ def view(lng: float, lat: float, zoom: int) -> tuple[float, float, float, float]
             round(lat_of(cy - HEIGHT / 2), 6))
 
 
-def pan_views(count: int) -> list[tuple[float, float, float, float]]:
-    """Views at PAN_ZOOM, each 256 px east of the last, in rows across the city."""
+def pan_views(count: int, zoom: int = PAN_ZOOM) -> list[tuple[float, float, float, float]]:
+    """Views at this zoom, each 256 px east of the last, in rows across the city."""
     west, south, east, north = _data.RALEIGH
-    step = 256 * 360 / (256 * 2 ** PAN_ZOOM)  # 256 px in degrees of longitude
+    step = 256 * 360 / (256 * 2 ** zoom)  # 256 px in degrees of longitude
     columns = max(1, int((east - west) / step) - 4)
     rows = [south + (north - south) * (i + 0.5) / 6 for i in range(6)]
-    return [view(west + step * (2 + i % columns), rows[(i // columns) % len(rows)], PAN_ZOOM) for i in range(count)]
+    return [view(west + step * (2 + i % columns), rows[(i // columns) % len(rows)], zoom) for i in range(count)]
 
 
 def path_for(box, zoom: int, endpoint: str = "/map/cameras.json") -> str:
@@ -102,12 +104,14 @@ def main() -> None:
     _data.ensure_cameras(CAMERAS)
 
     import psycopg
+    from django.conf import settings
 
     from registry import selectors
 
     west, south, east, north = _data.RALEIGH
     city = view((west + east) / 2, (south + north) / 2, CITY_ZOOM)
     pans = pan_views(samples + warmup)
+    streets = pan_views(samples + warmup, STREET_ZOOM)
     cookie_name, session_key = analyst_session_cookie()
     headers = {"Cookie": f"{cookie_name}={session_key}", "Accept-Encoding": "gzip"}
 
@@ -122,6 +126,12 @@ def main() -> None:
         with bare_conn.cursor() as cursor:
             cursor.execute(selectors._CLUSTERS_SQL, params)
             return len(cursor.fetchall())
+
+    def bare_street(box) -> int:
+        with bare_conn.cursor() as cursor:
+            cursor.execute(selectors._GEOJSON_SQL, selectors._geojson_params(
+                *box, selectors.ALL_KINDS, selectors.ALL_LEVELS, settings.MAP_MAX_FEATURES))
+            return len(cursor.fetchone()[0])
 
     from django.contrib.auth.models import User
 
@@ -159,12 +169,16 @@ def main() -> None:
                   f"groups, total {city_json.get('total'):,}, {len(city_body):,} bytes ({encoding})")
         pan_body, pan_encoding = get(path_for(pans[0], PAN_ZOOM))
         pan_json = json.loads(gzip.decompress(pan_body) if pan_encoding == "gzip" else pan_body)
+        street_body, street_encoding = get(path_for(streets[0], STREET_ZOOM))
+        street_json = json.loads(gzip.decompress(street_body) if street_encoding == "gzip" else street_body)
 
         for i in range(warmup):
             get(path_for(city, CITY_ZOOM))
             get(path_for(pans[i], PAN_ZOOM))
             bare(cluster_params(city, CITY_ZOOM))
             bare(cluster_params(pans[i], PAN_ZOOM))
+            get(path_for(streets[i], STREET_ZOOM))
+            bare_street(streets[i])
         runs = {
             "city": lambda i: get(path_for(city, CITY_ZOOM)),
             "bare_city": lambda i: bare(cluster_params(city, CITY_ZOOM)),
@@ -172,6 +186,8 @@ def main() -> None:
             "bare_pan": lambda i: bare(cluster_params(pans[warmup + i], PAN_ZOOM)),
             "bare_city_recorded": lambda i: bare_recorded(city, CITY_ZOOM),
             "bare_pan_recorded": lambda i: bare_recorded(pans[warmup + i], PAN_ZOOM),
+            "street": lambda i: get(path_for(streets[warmup + i], STREET_ZOOM)),
+            "bare_street": lambda i: bare_street(streets[warmup + i]),
         }
         times = {name: [] for name in runs}
         cpu_used = dict.fromkeys(runs, 0.0)  # the web process's CPU seconds during each kind's requests
@@ -221,14 +237,19 @@ def main() -> None:
                       "json_bytes": len(gzip.decompress(city_body)) if encoding == "gzip" else len(city_body)},
         "pan_view": {"zoom": PAN_ZOOM, "mode": pan_json["mode"], "groups": len(pan_json.get("clusters", [])),
                      "total": pan_json.get("total"), "wire_bytes": len(pan_body)},
+        "street_view": {"zoom": STREET_ZOOM, "mode": street_json["mode"],
+                        "cameras": len(street_json.get("cameras", {}).get("features", [])),
+                        "wire_bytes": len(street_body)},
         **figures,
         "ratio_city_p50": _data.ratio(city_p50, figures["bare_city"]["p50_ms"]),
         # The web process's CPU per request, from /proc (bench/_cpu.py): less at the mercy of a shared machine.
-        "server_cpu_ms_per_request": {name: round(cpu_used[name] / samples * 1000, 1) for name in ("city", "pan")},
+        "server_cpu_ms_per_request": {name: round(cpu_used[name] / samples * 1000, 1)
+                                      for name in ("city", "pan", "street")},
         "ratio_pan_p50": _data.ratio(pan_p50, figures["bare_pan"]["p50_ms"]),
         # Reference, not the target: against the bare SQL with its ledger entry committed in the same statement.
         "ratio_city_p50_to_recorded": _data.ratio(city_p50, figures["bare_city_recorded"]["p50_ms"]),
         "ratio_pan_p50_to_recorded": _data.ratio(pan_p50, figures["bare_pan_recorded"]["p50_ms"]),
+        "ratio_street_p50": _data.ratio(figures["street"]["p50_ms"], figures["bare_street"]["p50_ms"]),
         "reference_sample_clustering": {"p50_ms": round(statistics.median(sample_times) * 1000, 2),
                                         "n": len(sample_times), "groups": len(on_the_fly)},
         "reference_old_geojson": {"wire_bytes": len(old_body), "content_encoding": old_encoding,

@@ -273,16 +273,8 @@ def squares_extent(params: dict) -> dict[str, float]:
             "east": (params["x1"] + 1) / scale * 360 - 180, "north": lat_of(params["y0"])}
 
 
-@dataclass(frozen=True, slots=True)
-class CameraCluster:
-    lat: float  # the mean position of its cameras
-    lng: float
-    cameras: int
-    integrated: int
-
-
-# The groups' query (camera_clusters_params' parameters); its columns are CameraCluster's fields, in order. Public for
-# the staff map's fast route, which runs it inside its one statement (api.map_known).
+# The groups' query (camera_clusters_params' parameters): per square, the mean position of its cameras, their count
+# and how many of them are integrated. Public for the bench's bare read.
 CLUSTERS_SQL = _CLUSTERS_SQL = """
 SELECT sum(sum_lat) / sum(cameras), sum(sum_lng) / sum(cameras), sum(cameras)::int,
        COALESCE(sum(cameras) FILTER (WHERE level = 'integrated'), 0)::int
@@ -294,6 +286,26 @@ HAVING sum(cameras) > 0
 """
 
 
+def groups_sql(source: str) -> str:
+    """One row over `source` (CLUSTERS_SQL's columns, named lat, lng, cameras, integrated): the cameras in all, and
+    the groups as the map's JSON array, [[lat, lng, cameras, integrated], ...] with positions to 6 decimals. Built
+    by PostgreSQL: turning a few hundred rows into Python objects and then into JSON cost the map route more than
+    the text does (bench/map_tiles.py)."""
+    return f"""SELECT COALESCE(sum(cameras), 0)::bigint,
+  '[' || COALESCE(string_agg(concat('[', round(lat::numeric, 6)::float8, ',', round(lng::numeric, 6)::float8, ',',
+                                    cameras, ',', integrated, ']'), ','), '') || ']'
+FROM {source}"""
+
+
+_GROUPS_SQL = groups_sql(f"({CLUSTERS_SQL}) AS g (lat, lng, cameras, integrated)")
+
+
+@dataclass(frozen=True, slots=True)
+class CameraGroups:
+    total: int  # every camera the groups count
+    json: str  # the groups, as groups_sql writes them
+
+
 def camera_clusters_params(*, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
                            levels=ALL_LEVELS) -> dict:
     x0, y0 = _square(west, north, zoom)
@@ -302,28 +314,28 @@ def camera_clusters_params(*, west: float, south: float, east: float, north: flo
 
 
 def camera_clusters_in_bbox(*, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
-                            levels=ALL_LEVELS) -> tuple[list[CameraCluster], dict[str, float]]:
+                            levels=ALL_LEVELS) -> tuple[CameraGroups, dict[str, float]]:
     """Every staff-visible camera in the squares (at the squares' zoom) the box touches, counted per square: true
     counts of all cameras, never a sample, read from a few hundred rows whatever the number of cameras. With the
     box those squares cover."""
     params = camera_clusters_params(west=west, south=south, east=east, north=north, zoom=zoom, kinds=kinds,
                                     levels=levels)
     with connection.cursor() as cursor:
-        cursor.execute(_CLUSTERS_SQL, params)
-        return [CameraCluster(*row) for row in cursor.fetchall()], squares_extent(params)
+        cursor.execute(_GROUPS_SQL, params)
+        return CameraGroups(*cursor.fetchone()), squares_extent(params)
 
 
 async def camera_clusters_in_bbox_async(
     connection, *, west: float, south: float, east: float, north: float, zoom: int, kinds=ALL_KINDS,
     levels=ALL_LEVELS,
-) -> tuple[list[CameraCluster], dict[str, float]]:
+) -> tuple[CameraGroups, dict[str, float]]:
     """camera_clusters_in_bbox on a psycopg AsyncConnection, awaited on the event loop (api.map_route): the same
     query, prepared once per connection."""
     params = camera_clusters_params(west=west, south=south, east=east, north=north, zoom=zoom, kinds=kinds,
                                     levels=levels)
     async with connection.cursor() as cursor:
-        await cursor.execute(_CLUSTERS_SQL, params, prepare=True)
-        return [CameraCluster(*row) for row in await cursor.fetchall()], squares_extent(params)
+        await cursor.execute(_GROUPS_SQL, params, prepare=True)
+        return CameraGroups(*await cursor.fetchone()), squares_extent(params)
 
 
 def cameras_of_owner(*, owner: Owner) -> QuerySet[Camera]:

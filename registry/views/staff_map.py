@@ -1,6 +1,5 @@
 """The staff map: viewport GeoJSON built in PostGIS and radius searches around a point or address."""
 
-import orjson
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.http import HttpResponse, JsonResponse
@@ -119,22 +118,18 @@ def in_view_asked(query) -> tuple[dict, list[str], list[str], int | None] | Json
     return {"west": west, "south": south, "east": east, "north": north}, kinds, levels, selectors.map_cell_zoom(zoom)
 
 
-def in_view_groups(clusters):
+def in_view_groups(groups: selectors.CameraGroups | None) -> selectors.CameraGroups | None:
     """The groups to answer with, or None when the view holds few enough cameras to show each."""
-    if clusters is None or sum(cluster.cameras for cluster in clusters) <= settings.MAP_CLUSTER_ABOVE:
+    if groups is None or groups.total <= settings.MAP_CLUSTER_ABOVE:
         return None
-    return clusters
+    return groups
 
 
-def in_view_body(clusters, features: str | None) -> bytes:
-    """The answer: the cameras (PostGIS's GeoJSON text) or the groups."""
-    if clusters is None:
+def in_view_body(groups: selectors.CameraGroups | None, features: str | None) -> bytes:
+    """The answer: the cameras (PostGIS's GeoJSON text) or the groups (their JSON as PostgreSQL wrote it)."""
+    if groups is None:
         return ('{"mode":"cameras","cameras":' + features + "}").encode()
-    return orjson.dumps({
-        "mode": "clusters",
-        "total": sum(cluster.cameras for cluster in clusters),
-        "clusters": [[round(c.lat, 6), round(c.lng, 6), c.cameras, c.integrated] for c in clusters],
-    })
+    return f'{{"mode":"clusters","total":{groups.total},"clusters":{groups.json}}}'.encode()
 
 
 @require_GET
