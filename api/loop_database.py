@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import connection as django_connection
 
+from common.prepared import PREPARE_THRESHOLD
+
 IDLE_CLOSE_S = 10.0
-PREPARE_THRESHOLD = 5  # psycopg's own default: a statement run this often is prepared (at once with prepare=True)
 # Django's own: its cursor class (synchronous) and its adapters (which return jsonb as text, for one) are not for a
 # plain AsyncConnection; the fast route's queries read plain values.
 _NOT_FOR_ASYNC = {"cursor_factory", "context"}

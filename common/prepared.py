@@ -13,7 +13,9 @@ gets Django's plain cursor instead. Errors come out as Django's database errors,
 import psycopg
 from django.db import connection
 
-PREPARE_THRESHOLD = 5  # psycopg's own default, for Django's connections, which set none (prepare=True is at once)
+# psycopg's own default: a statement run this often is prepared (at once with prepare=True). Django sets none, which
+# turns psycopg's preparing off.
+PREPARE_THRESHOLD = 5
 
 
 def fetchone(sql: str, params: dict):
