@@ -1,16 +1,17 @@
 """The read-ahead's threads (requests_app/evidence_read_ahead.py): kept between streams, so that a download or a seek
 does not hold the event loop while a new thread starts, and never more than KEEP_IDLE of them waiting."""
 
-import asyncio
 import threading
 
 from requests_app import evidence_read_ahead
 from requests_app.evidence_read_ahead import ReadAhead, _Threads
 from tests.conftest import wait_for
+from tests.own_loop import run_async
 
 
 def _read_all(pieces) -> tuple[list[bytes], list[str]]:
-    """Every piece through a ReadAhead on a fresh event loop, and the name of the thread that closed the source."""
+    """Every piece through a ReadAhead on an event loop of its own (the browser tests' Playwright may hold this
+    thread's), and the name of the thread that closed the source."""
     closed_on = []
 
     async def read():
@@ -20,7 +21,7 @@ def _read_all(pieces) -> tuple[list[bytes], list[str]]:
             got.append(piece)
         return got
 
-    return asyncio.run(read()), closed_on
+    return run_async(read(), timeout=10), closed_on
 
 
 def test_streams_one_after_another_come_in_order_and_reuse_one_thread():
