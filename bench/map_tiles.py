@@ -76,6 +76,11 @@ def pan_views(count: int, zoom: int = PAN_ZOOM) -> list[tuple[float, float, floa
     return [view(west + step * (2 + i % columns), rows[(i // columns) % len(rows)], zoom) for i in range(count)]
 
 
+def decoded(body: bytes, encoding: str | None):
+    """An answer's JSON, from its body as sent."""
+    return json.loads(gzip.decompress(body) if encoding == "gzip" else body)
+
+
 def path_for(box, zoom: int, endpoint: str = "/map/cameras.json") -> str:
     return f"{endpoint}?bbox={','.join(str(v) for v in box)}&zoom={zoom}"
 
@@ -164,13 +169,13 @@ def main() -> None:
             return body, encoding.decode() if encoding else None
 
         city_body, encoding = get(path_for(city, CITY_ZOOM))
-        city_json = json.loads(gzip.decompress(city_body) if encoding == "gzip" else city_body)
+        city_json = decoded(city_body, encoding)
         _data.log(f"map_tiles: city view {city} -> {city_json['mode']}, {len(city_json.get('clusters', []))} "
                   f"groups, total {city_json.get('total'):,}, {len(city_body):,} bytes ({encoding})")
         pan_body, pan_encoding = get(path_for(pans[0], PAN_ZOOM))
-        pan_json = json.loads(gzip.decompress(pan_body) if pan_encoding == "gzip" else pan_body)
+        pan_json = decoded(pan_body, pan_encoding)
         street_body, street_encoding = get(path_for(streets[0], STREET_ZOOM))
-        street_json = json.loads(gzip.decompress(street_body) if street_encoding == "gzip" else street_body)
+        street_json = decoded(street_body, street_encoding)
 
         for i in range(warmup):
             get(path_for(city, CITY_ZOOM))

@@ -274,7 +274,8 @@ def squares_extent(params: dict) -> dict[str, float]:
 
 
 # The groups' query (camera_clusters_params' parameters): per square, the mean position of its cameras, their count
-# and how many of them are integrated. Public for the bench's bare read.
+# and how many of them are integrated. Public for the staff map's one statement (api.map_known), which reads it
+# inside a CTE, and for the bench's bare read.
 CLUSTERS_SQL = _CLUSTERS_SQL = """
 SELECT sum(sum_lat) / sum(cameras), sum(sum_lng) / sum(cameras), sum(cameras)::int,
        COALESCE(sum(cameras) FILTER (WHERE level = 'integrated'), 0)::int
