@@ -163,8 +163,13 @@ class KnownSession:
     perm: str
 
     def user(self) -> User:
-        """The user as the ledger and the request's context read them (id, username)."""
-        return User(id=self.user_id, username=self.username, is_active=True, is_staff=True)
+        """The user as the ledger and the request's context read them (id, username): made once per known session
+        (a model's __init__ was a tenth of the map's statement building), and only read."""
+        user = self.__dict__.get("_user")
+        if user is None:
+            user = User(id=self.user_id, username=self.username, is_active=True, is_staff=True)
+            object.__setattr__(self, "_user", user)  # frozen: the fields above never change
+        return user
 
 
 def known_session(session_key: str | None) -> KnownSession | None:
@@ -181,9 +186,14 @@ def known_staff_condition(known: KnownSession) -> tuple[str, dict] | None:
     if outside is None:
         return None
     app_label, codename = known.perm.split(".", 1)
-    return _KNOWN_STAFF_SQL.replace("{outside}", " OR ".join(("FALSE", *outside))), {
+    return _known_staff_sql(tuple(outside)), {
         "app_label": app_label, "codename": codename, "session_key": known.session_key, "user_id": known.user_id,
         "session_text": known.session_text, "username": known.username, "password_sha256": known.password_sha256}
+
+
+@functools.cache
+def _known_staff_sql(outside: tuple[str, ...]) -> str:
+    return _KNOWN_STAFF_SQL.replace("{outside}", " OR ".join(("FALSE", *outside)))
 
 
 def _remember(store: dict, key: str, value) -> None:

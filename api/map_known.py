@@ -11,6 +11,7 @@ request takes the usual path, which decides and answers as before. A revoked use
 taken away therefore refuses the very next request.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -48,9 +49,13 @@ def statement_for(known: fast_checks.KnownSession, box: dict, kinds: list, level
     entry = services.map_view_entry(actor=known.user(), **selectors.squares_extent(params), kinds=kinds,
                                     levels=levels)
     insert, insert_params, pending_id = pending_insert_select(entry, condition=f"{condition} AND {_ENOUGH}")
-    statement = _STATEMENT.format(groups=selectors.CLUSTERS_SQL, insert=insert, answer=_ANSWER)
-    return statement, {**params, **check_params, **insert_params,
+    return _statement(insert), {**params, **check_params, **insert_params,
                        "cluster_above": settings.MAP_CLUSTER_ABOVE}, pending_id
+
+
+@functools.lru_cache(maxsize=8)  # one insert per row template and set of outside rules: the text built once
+def _statement(insert: str) -> str:
+    return _STATEMENT.format(groups=selectors.CLUSTERS_SQL, insert=insert, answer=_ANSWER)
 
 
 async def groups_if_allowed(connection, statement: str, params: dict, pending_id: str) -> Served | None:

@@ -112,12 +112,21 @@ def pending_insert_select(values: dict, *, condition: str, prefix: str = "ledger
     row is record_many()'s; once the statement has committed, ask for the seal (seal_after_loop_write) if it wrote."""
     pending_id = _time_ordered_uuid()
     template, params = _row(values, pending_id, timezone.now())
-    # Typed, as a SELECT's parameters get no type from the columns they go into (a VALUES row's do): so the
-    # statement can be bound on the server and prepared once.
+    statement = f"{_INSERT.removesuffix(' VALUES ')} SELECT {_typed_select_list(template, prefix)} WHERE {condition}"
+    return statement, dict(zip(_parameter_names(prefix, len(params)), params, strict=True)), pending_id
+
+
+@functools.cache  # two row templates (with a user or not), one prefix per caller: built once, not per request
+def _typed_select_list(template: str, prefix: str) -> str:
+    """`template`'s values with named parameters, typed, as a SELECT's parameters get no type from the columns they
+    go into (a VALUES row's do): so the statement can be bound on the server and prepared once."""
     names = iter(enumerate(_PARAMETER_TYPES))
-    select_list = re.sub(r"%s", lambda _: "%({}{})s::{}".format(prefix, *next(names)), template[1:-1])
-    statement = f"{_INSERT.removesuffix(' VALUES ')} SELECT {select_list} WHERE {condition}"
-    return statement, {f"{prefix}{i}": value for i, value in enumerate(params)}, pending_id
+    return re.sub(r"%s", lambda _: "%({}{})s::{}".format(prefix, *next(names)), template[1:-1])
+
+
+@functools.cache
+def _parameter_names(prefix: str, count: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{i}" for i in range(count))
 
 
 def _inserts(entries: list[dict]) -> tuple[list[str], list[tuple[str, list]]]:
