@@ -117,6 +117,22 @@ class StoreHealth:
 
 
 def evidence_store_health() -> StoreHealth:
+    """What /healthz, the metrics and the administrators' dashboard say of evidence: the staging folder every upload
+    is sealed into (on local disk, the whole store) can take a file, with its free space; and, when evidence lives
+    in a bucket, the bucket answers (else a download would fail while this said "ok")."""
+    staging = _staging_health()
+    if not staging.reachable or settings.EVIDENCE_STORAGE["kind"] == "local":
+        return staging
+    try:
+        bucket = evidence_store().health()
+    except Exception as exc:  # a store that cannot even be built (a malformed endpoint, say) is down
+        bucket = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+    if bucket["ok"]:
+        return staging
+    return StoreHealth(reachable=False, free_bytes=staging.free_bytes, error=bucket["detail"])
+
+
+def _staging_health() -> StoreHealth:
     """The local evidence folder: can a file be created in it, and how much room is left."""
     try:
         folder = evidence_dir()

@@ -22,6 +22,7 @@ MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 READ_PIECE = 1024 * 1024 + 16  # one sealed record (common/sealed.py RECORD): urllib3 returns whole reads
 HEAD_PREFETCH = 64  # the envelope's header and then some, fetched with the size in one request
 HEADS_KEPT = 1024  # objects whose size and header each process remembers (Heads): a few hundred KiB
+HEALTH_TIMEOUT_S = 3  # health(): connect and read, one attempt
 
 
 def _reason(exc: Exception) -> str:
@@ -172,6 +173,11 @@ class S3Store:
                         request_checksum_calculation="when_required", response_checksum_validation="when_required")
         self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, config=config,
                                                      **credentials)
+        # health(): one try within a few seconds, so /healthz answers while the bucket does not (a load balancer or
+        # Prometheus waiting out three 30 s attempts would call the whole site down for the wrong reason).
+        probe_s = min(timeout_s, HEALTH_TIMEOUT_S)
+        self.probe = boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, config=config.merge(
+            Config(connect_timeout=probe_s, read_timeout=probe_s, retries={"max_attempts": 1})), **credentials)
         self.heads = Heads()
 
     def key(self, name: str) -> str:
@@ -299,7 +305,7 @@ class S3Store:
 
     def health(self) -> dict:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.probe.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as exc:
             return {"ok": False, "store": self.name, "free_bytes": None,
                     "detail": f"bucket {self.bucket}: {_reason(exc)}"}

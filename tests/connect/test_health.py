@@ -84,6 +84,32 @@ def test_a_ledger_entry_left_unsealed_makes_healthz_say_lagging(client, settings
     assert client.get("/healthz").json()["ledger"] == "ok"
 
 
+@pytest.mark.django_db
+def test_evidence_in_a_bucket_that_stops_answering_is_down_in_healthz_and_the_metrics_within_seconds(
+        client, settings, s3_evidence):
+    import time
+
+    from tests.conftest import free_port
+    from tests.connect.test_metrics import scrape, value
+
+    settings.METRICS_TOKEN = TOKEN
+    assert client.get("/healthz").json()["evidence_store"] == "ok"
+    assert value(scrape(client), "connect_evidence_store_up") == 1
+
+    settings.EVIDENCE_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"  # the bucket's server gone
+    started = time.monotonic()
+    response = client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert time.monotonic() - started < 10  # one short try, not the downloads' three 5 s attempts
+    assert response.status_code == 503
+    assert response.json()["evidence_store"] == "down" and response.json()["status"] == "down"
+    assert s3_evidence.bucket in response.json()["detail"]["evidence_store"]["error"]
+    assert value(scrape(client), "connect_evidence_store_up") == 0
+
+    settings.EVIDENCE_S3_ENDPOINT_URL = s3_evidence.client.meta.endpoint_url
+    settings.EVIDENCE_STORAGE = {**settings.EVIDENCE_STORAGE, "bucket": "no-such-bucket"}
+    assert client.get("/healthz").json()["evidence_store"] == "down"
+
+
 def test_healthz_ok_then_degraded_without_the_sealer_then_503_without_the_evidence_store(client, celery_worker,
                                                                                        settings, tmp_path):
     # Last in the module, and the only one with a worker: after a celery_worker test, the next test's new database
