@@ -72,11 +72,13 @@ def clip_destroyed_found(clip: Clip) -> bool:
     before the clip was shredded (by `manage.py restore` or by hand). It is marked purged as retention did, recorded
     in the ledger, and its file removed. True if this call marked it."""
     with transaction.atomic():
+        # A ledger carried over by `manage.py restore` already holds the purge that destroyed the key: the clip's
+        # page then gives that purge's time, not the restore's.
+        purged_at = entries_for_target(target_type="clip", target_code=clip.code).filter(
+            action=Action.CLIP_PURGED).values_list("at", flat=True).first()
         marked = Clip.objects.filter(pk=clip.pk, purged_at__isnull=True).update(
-            wrapped_key=None, purged_at=timezone.now())
-        # A ledger carried over by `manage.py restore` already holds the purge that destroyed the key.
-        if marked and not entries_for_target(target_type="clip", target_code=clip.code).filter(
-                action=Action.CLIP_PURGED).exists():
+            wrapped_key=None, purged_at=purged_at or timezone.now())
+        if marked and purged_at is None:
             record(actor=None, action=Action.CLIP_PURGED, sha256=clip.sha256, reason=DESTROYED_REASON,
                    **_clip_fields(clip))
         if marked:

@@ -3,6 +3,7 @@ pg_restore by hand; the other clips come back whole, and the ledger verifies and
 
 import hashlib
 import shutil
+import time
 
 import pytest
 from django.core.management import call_command
@@ -36,11 +37,15 @@ def test_a_clip_shredded_after_a_backup_stays_destroyed_after_restoring_it(clien
     expiring, kept = two_clips
     backup = backup_create(destination=backups).folder
     assert services.clips_expired_purge() == 1  # shredded after the backup
+    shredded_at = Clip.objects.get(pk=expiring.pk).purged_at
+    time.sleep(1.1)  # a restore later than the purge
 
     call_command("restore", str(backup))
 
     expiring.refresh_from_db()
     assert expiring.purged_at is not None and expiring.wrapped_key is None
+    # Its page says when it was deleted: the purge's time (carried in the ledger), not the restore's.
+    assert abs((expiring.purged_at - shredded_at).total_seconds()) < 1
     response, body = download(client, investigator, expiring)
     assert response.status_code == 410 and b"This clip was deleted" in body
     # The retention purge's own entry, carried over from the live ledger: recorded once, not twice.
