@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/bootstrap.sh
-# The web port and the demo's mail sink, taken by another checkout's demo, would leave this one's processes
-# restarting forever (or its mail in the other's inbox): say so now, naming the setting that moves each.
+# Every port first, before minutes of installing, each message naming the setting that moves it. The web port and
+# the demo's mail sink, taken by another checkout's demo, would leave this one's processes restarting forever (or
+# its mail in the other's inbox); PostgreSQL's and Redis's are services.sh's.
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 check_port() {  # port variable what
   if port_taken "$1"; then
@@ -17,6 +17,8 @@ check_port() {  # port variable what
 }
 check_port "${PORT:-8000}" PORT "the web server"
 if [ "${CONNECT_MODE:-demo}" = demo ]; then check_port "${CONNECT_EMAIL_PORT:-2525}" CONNECT_EMAIL_PORT "the demo's mail sink"; fi
+scripts/services.sh ports
+scripts/bootstrap.sh
 # Start the private services before their URLs are exported (services.sh leaves alone whatever
 # CONNECT_DATABASE_URL / CONNECT_REDIS_URL name); on exit stop those this run started.
 # shellcheck source=scripts/stop-started.sh

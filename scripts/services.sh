@@ -127,6 +127,18 @@ print_env() {
   echo "export CONNECT_REDIS_URL=${CONNECT_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
 }
 
+# Before anything is installed (make run and make test call this first): a port another program holds is named
+# at once, not after minutes of installing. Ours, already running, is fine.
+ports() {
+  if [ -z "${CONNECT_DATABASE_URL:-}" ] && ! pg_running; then
+    port_taken "$PG_PORT" && taken_message "$PG_PORT" PG_PORT PostgreSQL
+  fi
+  if [ -z "${CONNECT_REDIS_URL:-}" ] && ! redis_ours; then
+    port_taken "$REDIS_PORT" && taken_message "$REDIS_PORT" REDIS_PORT Redis
+  fi
+  return 0
+}
+
 status() {
   pg_running && echo postgres
   redis_ours && echo redis
@@ -150,13 +162,14 @@ command=${1:-}
 which=("$@")
 [ ${#which[@]} -eq 0 ] && which=(postgres redis)
 for service in "${which[@]}"; do
-  case "$service" in postgres|redis) ;; *) echo "usage: $0 start|stop [postgres] [redis] | status | env | clean" >&2; exit 2 ;; esac
+  case "$service" in postgres|redis) ;; *) echo "usage: $0 start|stop [postgres] [redis] | status | ports | env | clean" >&2; exit 2 ;; esac
 done
 case "$command" in
   start) for service in "${which[@]}"; do "${service/postgres/pg}_start"; done ;;
   stop) for service in "${which[@]}"; do "${service/postgres/pg}_stop"; done ;;
   status) status ;;
+  ports) ports ;;
   env) print_env ;;
   clean) clean ;;
-  *) echo "usage: $0 start|stop [postgres] [redis] | status | env | clean" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [postgres] [redis] | status | ports | env | clean" >&2; exit 2 ;;
 esac

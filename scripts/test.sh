@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/services.sh ports  # a port another checkout holds is named now, not after the install
 scripts/bootstrap.sh --test
 # shellcheck source=scripts/stop-started.sh
 source scripts/stop-started.sh

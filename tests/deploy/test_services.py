@@ -20,7 +20,7 @@ from tests.deploy.packaging import ROOT
 def checkout(tmp_path: Path) -> Path:
     """A second checkout: connect's scripts in a folder of their own (its own var/)."""
     (tmp_path / "scripts").mkdir(parents=True)
-    for script in ("services.sh", "test.sh", "stop-started.sh", "bootstrap.sh", "chromium.sh"):
+    for script in ("services.sh", "test.sh", "run.sh", "stop-started.sh", "bootstrap.sh", "chromium.sh"):
         shutil.copy(ROOT / "scripts" / script, tmp_path / "scripts" / script)
     return tmp_path
 
@@ -48,6 +48,22 @@ def test_a_taken_postgres_port_is_named_with_the_variable_and_nothing_is_made(tm
     assert f"port {port} is already taken" in result.stderr and f"PG_PORT={port}" not in result.stderr
     assert "PG_PORT=<free port> make run" in result.stderr
     assert not (folder / "var" / "postgres").exists()
+
+
+@pytest.mark.parametrize("script", ["run.sh", "test.sh"])
+def test_make_run_and_make_test_name_a_taken_port_before_installing_anything(tmp_path, script):
+    folder = checkout(tmp_path)
+    installed = folder / "bootstrap-ran"
+    executable(folder / "scripts" / "bootstrap.sh", f"#!/bin/sh\ntouch {installed}\n")
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = run(folder, f"scripts/{script}", PG_PORT=str(port), REDIS_PORT=str(free_port()),
+                     PORT=str(free_port()), CONNECT_EMAIL_PORT=str(free_port()))
+    assert result.returncode == 1
+    assert f"port {port} is already taken" in result.stderr and "PG_PORT=<free port>" in result.stderr
+    assert not installed.exists(), "it installed before saying the port was taken"
 
 
 def test_a_second_checkout_never_shares_or_stops_the_first_ones_redis(tmp_path):
