@@ -11,7 +11,6 @@ the ledger's backlog and the store's error. Not by address: behind a proxy on th
 comes from 127.0.0.1.
 """
 
-import hmac
 
 import redis
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET
 from audit.ledger import backlog, sealer_holds_lock
 from common.redis_url import redis_client
 from connect.celery import app as celery_app
+from connect.metrics import has_metrics_token
 from requests_app.evidence import evidence_store_health
 
 
@@ -76,12 +76,6 @@ def _ledger(detail: dict) -> tuple[str, str]:
                                                    else "ok")
 
 
-def _has_metrics_token(request) -> bool:
-    expected = settings.METRICS_TOKEN
-    offered = request.headers.get("Authorization", "")
-    return bool(expected) and hmac.compare_digest(offered.encode(), f"Bearer {expected}".encode())
-
-
 @never_cache
 @require_GET
 def healthz(request):
@@ -98,6 +92,6 @@ def healthz(request):
     else:
         status = "ok"
     body = {"status": status, **checks}
-    if _has_metrics_token(request):
+    if has_metrics_token(request):
         body["detail"] = detail
     return JsonResponse(body, status=503 if status == "down" else 200)

@@ -135,15 +135,21 @@ def scrape() -> bytes:
     return generate_latest(scrape_registry())
 
 
+def has_metrics_token(request) -> bool:
+    """The request carries `Authorization: Bearer CONNECT_METRICS_TOKEN` (the scheme's name in any case, as HTTP
+    allows); False when no token is set."""
+    expected = settings.METRICS_TOKEN
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(offered.encode(), expected.encode())
+
+
 @never_cache
 @require_GET
 def metrics_view(request):
     """/metrics for a scraper with the token; 404 when metrics by token are off, 401 without the right token."""
-    expected = settings.METRICS_TOKEN
-    if not expected:
+    if not settings.METRICS_TOKEN:
         return HttpResponseNotFound()
-    offered = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(offered.encode(), f"Bearer {expected}".encode()):
+    if not has_metrics_token(request):
         response = HttpResponse("A metrics token is required.\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

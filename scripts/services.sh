@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # This checkout's private PostgreSQL/PostGIS and Redis under var/, on PG_PORT (54329) and REDIS_PORT (63799).
-# start skips whichever of CONNECT_DATABASE_URL / CONNECT_REDIS_URL names an existing service.
+# start skips whichever of CONNECT_DATABASE_URL / CONNECT_REDIS_URL is set: that service is someone else's to run
+# (so `eval "$(scripts/services.sh env)"` before `start` starts nothing: start first, then export the URLs).
 #   scripts/services.sh start [postgres] [redis]   (both when none is named)
+#   scripts/services.sh ports                      fails naming PG_PORT/REDIS_PORT if another program holds one
 #   scripts/services.sh stop [postgres] [redis]    stops only this checkout's own servers, never another's
 #   scripts/services.sh status                     prints "postgres" and/or "redis": those of ours running
 #   scripts/services.sh env                        the URLs for the processes, as shell exports

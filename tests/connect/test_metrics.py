@@ -72,6 +72,17 @@ def test_without_a_token_setting_metrics_are_not_there_at_all(client, settings):
     assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 404
 
 
+@pytest.mark.django_db
+def test_the_token_opens_metrics_whatever_the_case_of_its_scheme_and_nothing_else_does(client, settings):
+    settings.METRICS_TOKEN = TOKEN
+    for header in (f"bearer {TOKEN}", f"BEARER {TOKEN}"):  # HTTP: a scheme's name is case-insensitive
+        assert client.get("/metrics", HTTP_AUTHORIZATION=header).status_code == 200
+    for header in ("", TOKEN, f"Basic {TOKEN}", f"Token {TOKEN}", f"Bearer  {TOKEN}", f"Bearer {TOKEN.upper()}",
+                   f"Bearer {TOKEN} ", "Bearer", f"Bearer{TOKEN}"):
+        assert client.get("/metrics", HTTP_AUTHORIZATION=header).status_code == 401, header
+    assert client.get(f"/metrics?token={TOKEN}").status_code == 401
+
+
 def scrape(client) -> bytes:
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200
