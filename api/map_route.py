@@ -33,7 +33,6 @@ import time
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse
-from django.middleware.gzip import GZipMiddleware
 from django.utils.functional import cached_property
 
 from accounts import fast_checks
@@ -44,6 +43,7 @@ from api.loop_database import LoopDatabase
 from audit.ledger import GroupCommit, record_many_on_loop
 from audit.ledger.writing import seal_after_loop_write
 from common import access, request_context
+from common.fast_gzip import FastGZipMiddleware
 from registry import selectors, services
 from registry.views import staff_map
 
@@ -59,8 +59,8 @@ _queries = LoopDatabase(QUERIES)
 _database = DatabaseThreads(1, "map-db")
 # The view's entries, written together on one of the loop's connections (no thread hop).
 _ledger = GroupCommit(_queries.run, write=functools.partial(record_many_on_loop, run=_database.run))
-# The view's compression (gzip_page), applied to the same body.
-_gzip = GZipMiddleware(lambda request: None)
+# The view's compression (gzip_fast), applied to the same body.
+_gzip = FastGZipMiddleware(lambda request: None)
 
 
 class MapRoute(FastRoute):

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from common.access import staff_permission_required
 from common.base_map import map_config
+from common.fast_gzip import gzip_fast
 from registry import selectors, services
 from registry.models import Camera, Owner
 
@@ -62,7 +63,7 @@ def _viewport(query) -> tuple[tuple[float, float, float, float], list[str], list
 # Map data carries no secret and reflects no input beside one: compressing it cannot leak a token (BREACH).
 @require_GET
 @staff_permission_required(MAP_PERMISSION, api=True)
-@gzip_page
+@gzip_fast
 def cameras_geojson(request):
     """?bbox=west,south,east,north[&kind=..&level=..] -> FeatureCollection of active cameras."""
     asked = _viewport(request.GET)
@@ -78,7 +79,7 @@ def cameras_geojson(request):
 
 @require_GET
 @staff_permission_required(MAP_PERMISSION, api=True)
-@gzip_page
+@gzip_fast
 def cameras_in_view(request):
     """?bbox=..&zoom=..[&kind=..&level=..] -> the staff map's cameras: each camera when the view holds few enough
     (CONNECT_MAP_CLUSTER_ABOVE), else groups per square with the true count of every camera in them.
