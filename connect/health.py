@@ -11,7 +11,6 @@ the ledger's backlog and the store's error. Not by address: behind a proxy on th
 comes from 127.0.0.1.
 """
 
-
 import redis
 from django.conf import settings
 from django.db import connection
